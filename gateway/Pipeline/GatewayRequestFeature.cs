@@ -1,0 +1,32 @@
+using Gateway.Sessions;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// Per-request state the gateway's stages share (classification, principal, timings). One instance per request,
+/// set by the first gateway middleware in <c>HttpContext.Features</c>.
+/// </summary>
+public sealed class GatewayRequestFeature
+{
+    /// <summary>Name of the route class the request was classified into.</summary>
+    public string RouteClass { get; set; } = "";
+    /// <summary><c>ultra-fast</c>, <c>critical-auth</c> or <c>standard</c>.</summary>
+    public string Tier { get; set; } = "";
+    public double BudgetMs { get; set; }
+    public string? RateLimitPolicy { get; set; }
+    public string? CachePolicy { get; set; }
+    public string? FailMode { get; set; }
+
+    /// <summary>The validated principal; null on anonymous routes or before validation.</summary>
+    public SessionPrincipal? Principal { get; set; }
+    /// <summary>The token hash of the validated session (never the token).</summary>
+    public string? TokenHash { get; set; }
+    /// <summary>Organisation selected by the client and verified against the principal.</summary>
+    public string? OrgId { get; set; }
+    public string? OrgRole { get; set; }
+
+    /// <summary>Where the session was validated from: l1, l2, backend, negative, rejected.</summary>
+    public string? ValidationSource { get; set; }
+    /// <summary>Stopwatch timestamp when the gateway received the request.</summary>
+    public long StartTimestamp { get; set; }
+}

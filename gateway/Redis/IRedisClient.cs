@@ -1,0 +1,37 @@
+using StackExchange.Redis;
+
+namespace Gateway.Redis;
+
+/// <summary>
+/// The gateway's only door to Redis. Every call is time-boxed; after a failure the client is "down" and answers
+/// <see cref="RedisReply{T}.Unavailable"/> at once (no I/O) until a background probe sees Redis again.
+/// Kept small so a newer client library can replace StackExchange.Redis 1.2.6 behind it.
+/// </summary>
+public interface IRedisClient
+{
+    /// <summary>False while Redis is known to be down (the breaker is open).</summary>
+    bool IsAvailable { get; }
+
+    /// <summary>Raised with the new availability whenever it changes.</summary>
+    event Action<bool>? AvailabilityChanged;
+
+    ValueTask<RedisReply<string?>> GetStringAsync(string key);
+    ValueTask<RedisReply<byte[]?>> GetBytesAsync(string key);
+    ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl);
+    ValueTask<RedisReply<bool>> SetAsync(string key, byte[] value, TimeSpan ttl);
+    ValueTask<RedisReply<long>> DeleteAsync(string key);
+    ValueTask<RedisReply<RedisResult>> EvaluateAsync(LuaScript script, string[] keys, RedisValue[] args);
+    ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args);
+    ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl);
+    ValueTask<RedisReply<string[]>> SetMembersAsync(string key);
+    ValueTask<RedisReply<long>> PublishAsync(string channel, string message);
+
+    /// <summary>Subscribes; the library re-subscribes by itself after a reconnect.</summary>
+    Task SubscribeAsync(string channel, Action<string> onMessage);
+
+    /// <summary>True while the subscription connection is up.</summary>
+    bool IsSubscriptionConnected { get; }
+}
+
+/// <summary>A Lua script and its text; evaluated with EVAL (the script cache makes the text cost small).</summary>
+public sealed record LuaScript(string Text);

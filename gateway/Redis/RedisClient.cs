@@ -1,0 +1,184 @@
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Gateway.Redis;
+
+/// <summary>
+/// StackExchange.Redis 1.2.6 behind <see cref="IRedisClient"/>: time-box per call, a breaker that opens on the first
+/// failure (a stalled Redis costs one time-box, then nothing) and a background probe that closes it again.
+/// </summary>
+internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
+{
+    private readonly RedisOptions _options;
+    private readonly ILogger<RedisClient> _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+    private ConnectionMultiplexer? _mux;
+    private volatile bool _available;
+    private int _probing;
+
+    public RedisClient(IOptions<RedisOptions> options, ILogger<RedisClient> logger, TimeProvider time)
+    {
+        _options = options.Value;
+        _logger = logger;
+        _time = time;
+        _ = ConnectLoopAsync();
+    }
+
+    public bool IsAvailable => _available;
+    public event Action<bool>? AvailabilityChanged;
+    public bool IsSubscriptionConnected => _mux is { IsConnected: true } && _available;
+
+    private async Task ConnectLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var mux = await ConnectionMultiplexer.ConnectAsync(_options.Configuration);
+                // Mandatory on 1.2.6: with the default, async calls inside ASP.NET Core can hang forever.
+                mux.PreserveAsyncOrder = false;
+                _mux = mux;
+                if (mux.IsConnected) SetAvailable(true); else StartProbe();
+                return;
+            }
+            catch (Exception ex) when (ex is RedisConnectionException or ArgumentException or TimeoutException)
+            {
+                Log.ConnectFailed(_logger, ex.Message);
+                await Task.Delay(_options.ProbeInterval, _time, _stopping.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private IDatabase? Db => _available ? _mux?.GetDatabase() : null;
+
+    private async ValueTask<RedisReply<T>> RunAsync<T>(Func<IDatabase, Task<T>> call)
+    {
+        var db = Db;
+        if (db is null) return RedisReply<T>.Unavailable;
+        try
+        {
+            T value = await call(db).WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
+            return new RedisReply<T>(true, value);
+        }
+        catch (Exception ex) when (ex is TimeoutException or RedisException or ObjectDisposedException)
+        {
+            Trip(ex);
+            return RedisReply<T>.Unavailable;
+        }
+    }
+
+    public ValueTask<RedisReply<string?>> GetStringAsync(string key) =>
+        RunAsync<string?>(async db => (string?)await db.StringGetAsync(key).ConfigureAwait(false));
+
+    public ValueTask<RedisReply<byte[]?>> GetBytesAsync(string key) =>
+        RunAsync<byte[]?>(async db => (byte[]?)await db.StringGetAsync(key).ConfigureAwait(false));
+
+    public ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl) =>
+        RunAsync(db => db.StringSetAsync(key, value, ttl));
+
+    public ValueTask<RedisReply<bool>> SetAsync(string key, byte[] value, TimeSpan ttl) =>
+        RunAsync(db => db.StringSetAsync(key, value, ttl));
+
+    public ValueTask<RedisReply<long>> DeleteAsync(string key) =>
+        RunAsync(async db => await db.KeyDeleteAsync(key).ConfigureAwait(false) ? 1L : 0L);
+
+    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(LuaScript script, string[] keys, RedisValue[] args)
+    {
+        var redisKeys = new RedisKey[keys.Length];
+        for (int i = 0; i < keys.Length; i++) redisKeys[i] = keys[i];
+        return EvaluateAsync(script.Text, redisKeys, args);
+    }
+
+    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args) =>
+        RunAsync(db => db.ScriptEvaluateAsync(script, keys, args));
+
+    public ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl) =>
+        RunAsync(async db =>
+        {
+            var tx = db.CreateTransaction();
+            var added = tx.SetAddAsync(key, member);
+            _ = tx.KeyExpireAsync(key, ttl);
+            await tx.ExecuteAsync().ConfigureAwait(false);
+            return await added.ConfigureAwait(false);
+        });
+
+    public ValueTask<RedisReply<string[]>> SetMembersAsync(string key) =>
+        RunAsync(async db =>
+        {
+            var members = await db.SetMembersAsync(key).ConfigureAwait(false);
+            var result = new string[members.Length];
+            for (int i = 0; i < members.Length; i++) result[i] = members[i]!;
+            return result;
+        });
+
+    public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) =>
+        RunAsync(async db => await db.Multiplexer.GetSubscriber().PublishAsync(channel, message).ConfigureAwait(false));
+
+    public async Task SubscribeAsync(string channel, Action<string> onMessage)
+    {
+        while (_mux is null && !_stopping.IsCancellationRequested)
+            await Task.Delay(50, _stopping.Token).ConfigureAwait(false);
+        await _mux!.GetSubscriber().SubscribeAsync(channel, (_, value) => onMessage(value!)).ConfigureAwait(false);
+    }
+
+    private void Trip(Exception ex)
+    {
+        if (_available) Log.RedisDown(_logger, ex.GetType().Name, ex.Message);
+        SetAvailable(false);
+        StartProbe();
+    }
+
+    private void SetAvailable(bool available)
+    {
+        if (_available == available) return;
+        _available = available;
+        if (available) Log.RedisUp(_logger);
+        AvailabilityChanged?.Invoke(available);
+    }
+
+    private void StartProbe()
+    {
+        if (Interlocked.Exchange(ref _probing, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (!_stopping.IsCancellationRequested)
+                {
+                    await Task.Delay(_options.ProbeInterval, _time, _stopping.Token).ConfigureAwait(false);
+                    var mux = _mux;
+                    if (mux is null) continue;
+                    try
+                    {
+                        await mux.GetDatabase().PingAsync().WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
+                        SetAvailable(true);
+                        return;
+                    }
+                    catch (Exception ex) when (ex is TimeoutException or RedisException) { }
+                }
+            }
+            catch (OperationCanceledException) { }
+            finally { Volatile.Write(ref _probing, 0); }
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        if (_mux is not null) await _mux.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+        _mux?.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1001, LogLevel.Warning, "Redis is unavailable ({Kind}: {Message}); degrading and probing for recovery.", EventName = "RedisDown")]
+        public static partial void RedisDown(ILogger logger, string kind, string message);
+
+        [LoggerMessage(1002, LogLevel.Information, "Redis is available.", EventName = "RedisUp")]
+        public static partial void RedisUp(ILogger logger);
+
+        [LoggerMessage(1003, LogLevel.Warning, "Could not connect to Redis: {Message}", EventName = "RedisConnectFailed")]
+        public static partial void ConnectFailed(ILogger logger, string message);
+    }
+}

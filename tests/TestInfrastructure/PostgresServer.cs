@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace TestInfrastructure;
+
+/// <summary>
+/// A real throwaway PostgreSQL cluster (initdb + pg_ctl) on 127.0.0.1 on a free port in a temp dir.
+/// fsync and synchronous commit are off: this data is disposable. As root (CI), the server runs as the
+/// 'postgres' system user, because initdb and postgres refuse to run as root.
+/// Each test class should call <see cref="CreateDatabaseAsync"/> to own its data.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private const string User = "app";
+    private static readonly string[] BinDirs = Directory.Exists("/usr/lib/postgresql")
+        ? Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin")).ToArray()
+        : [];
+
+    public int Port { get; }
+    public string Dir { get; }
+    private string DataDir => Path.Combine(Dir, "pg");
+    private string? RunAs => ProcessRunner.IsRoot ? "postgres" : null;
+    private int _databases;
+
+    private PostgresServer(int port, string dir) { Port = port; Dir = dir; }
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username={User};Database={database};Pooling=true;Maximum Pool Size=20;Timeout=10";
+
+    public static async Task<PostgresServer> StartAsync()
+    {
+        var dir = Directory.CreateTempSubdirectory("gwtest-pg-").FullName;
+        var server = new PostgresServer(FreePort.Next(), dir);
+        if (ProcessRunner.IsRoot) await ProcessRunner.RunAsync("chown", ["postgres", dir]);
+        var initdb = ProcessRunner.Which("initdb", BinDirs);
+        await ProcessRunner.RunAsync(initdb, ["-D", server.DataDir, "-A", "trust", "-U", User, "--no-sync", "-E", "UTF8"], server.RunAs);
+        await server.StartServerAsync();
+        return server;
+    }
+
+    private async Task StartServerAsync()
+    {
+        var pgctl = ProcessRunner.Which("pg_ctl", BinDirs);
+        string opts = $"-p {Port} -k {Dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+        await ProcessRunner.RunAsync(pgctl, ["-D", DataDir, "-o", opts, "-l", Path.Combine(Dir, "log"), "-w", "-t", "60", "start"], RunAs);
+    }
+
+    /// <summary>Creates a fresh, empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "t")
+    {
+        string name = $"{prefix}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..Math.Min(60, prefix.Length + 40)].ToLowerInvariant();
+        await using var conn = new NpgsqlConnection(ConnectionString("postgres"));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
+        await cmd.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            var pgctl = ProcessRunner.Which("pg_ctl", BinDirs);
+            await ProcessRunner.RunAsync(pgctl, ["-D", DataDir, "-m", "immediate", "-w", "stop"], RunAs);
+        }
+        catch (InvalidOperationException) { }
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace TestInfrastructure;
+
+/// <summary>A request as a fake backend received it.</summary>
+public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body);
+
+/// <summary>
+/// A real Kestrel server on 127.0.0.1 (free port) that records every request and answers with a handler
+/// the test chooses. Stands in for a backend where the test needs to see exactly what the gateway forwarded.
+/// </summary>
+public sealed class RecordingBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
+    public Func<HttpContext, Task> Handler { get; set; } = ctx => ctx.Response.WriteAsync("ok");
+    public string BaseUrl { get; }
+
+    private RecordingBackend(WebApplication app, string baseUrl) { _app = app; BaseUrl = baseUrl; }
+
+    public static async Task<RecordingBackend> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        int port = FreePort.Next();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var app = builder.Build();
+        RecordingBackend? self = null;
+        app.Run(async ctx =>
+        {
+            using var reader = new StreamReader(ctx.Request.Body);
+            string body = await reader.ReadToEndAsync();
+            var headers = ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            self!.Requests.Enqueue(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "", headers, body));
+            await self.Handler(ctx);
+        });
+        self = new RecordingBackend(app, $"http://127.0.0.1:{port}");
+        await app.StartAsync();
+        return self;
+    }
+
+    public void Clear() { while (Requests.TryDequeue(out _)) { } }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
