@@ -45,7 +45,7 @@ public sealed class GatewaySignature
     /// <summary>Checks a signature in constant time. Returns false for any malformed input.</summary>
     public bool Verify(string method, string path, long timestamp, in SignedIdentity id, string? signature)
     {
-        if (signature is null || signature.Length != EncodedLength) return false;
+        if (signature is null || signature.Length != EncodedLength || !Base64Url.IsValid(signature)) return false;
         Span<byte> given = stackalloc byte[32];
         if (!Base64Url.TryDecodeFromChars(signature, given, out int written) || written != 32) return false;
         Span<byte> expected = stackalloc byte[32];

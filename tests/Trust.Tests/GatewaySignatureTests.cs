@@ -1,0 +1,61 @@
+using Gateway.Trust;
+
+namespace Trust.Tests;
+
+public sealed class GatewaySignatureTests
+{
+    private const string Secret = "test-secret-test-secret-test-secret-0123";
+    private static readonly SignedIdentity Id = new("u1", "s1", "o1", "admin");
+
+    [Fact]
+    public void Verify_SignatureFromSameSecret_Succeeds()
+    {
+        var sig = new GatewaySignature(Secret);
+        string s = sig.Sign("GET", "/auth/me", 100, Id);
+        Assert.Equal(GatewaySignature.EncodedLength, s.Length);
+        Assert.True(sig.Verify("get", "/auth/me", 100, Id, s));
+    }
+
+    [Theory]
+    [InlineData("POST", "/auth/me", 100)]
+    [InlineData("GET", "/auth/mf", 100)]
+    [InlineData("GET", "/auth/me", 101)]
+    public void Verify_TamperedMethodPathOrTimestamp_Fails(string method, string path, long ts)
+    {
+        var sig = new GatewaySignature(Secret);
+        string s = sig.Sign("GET", "/auth/me", 100, Id);
+        Assert.False(sig.Verify(method, path, ts, Id, s));
+    }
+
+    [Fact]
+    public void Verify_TamperedIdentityValue_Fails()
+    {
+        var sig = new GatewaySignature(Secret);
+        string s = sig.Sign("GET", "/x", 1, Id);
+        Assert.False(sig.Verify("GET", "/x", 1, Id with { OrgRole = "owner" }, s));
+        Assert.False(sig.Verify("GET", "/x", 1, Id with { UserId = "u2" }, s));
+    }
+
+    [Fact]
+    public void Verify_WrongSecret_Fails()
+    {
+        string s = new GatewaySignature(Secret).Sign("GET", "/x", 1, Id);
+        Assert.False(new GatewaySignature(Secret + "x").Verify("GET", "/x", 1, Id, s));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("short")]
+    [InlineData("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!")]
+    public void Verify_MalformedSignature_FailsWithoutThrowing(string? signature) =>
+        Assert.False(new GatewaySignature(Secret).Verify("GET", "/x", 1, Id, signature));
+
+    [Fact]
+    public void Sign_ValueWithNewline_IsRefused() =>
+        Assert.Throws<ArgumentException>(() => new GatewaySignature(Secret).Sign("GET", "/x", 1, Id with { UserId = "a\nb" }));
+
+    [Fact]
+    public void Constructor_ShortSecret_IsRefused() =>
+        Assert.Throws<ArgumentException>(() => new GatewaySignature("too-short"));
+}
