@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Runs the whole stack locally: PostgreSQL (127.0.0.1:5433), Redis (127.0.0.1:6380), the backend (:8090)
+# and the gateway (:8080), all state under .local/. Ctrl-C stops everything it started.
+#
+#   scripts/run.sh                 one gateway
+#   scripts/run.sh --gateways 3    three gateways on 8080, 8081, 8082 sharing one Redis
+#
+# Ports are overridable: GATEWAY_PORT, BACKEND_PORT, REDIS_PORT, POSTGRES_PORT.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$REPO_ROOT"
+
+GATEWAYS=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --gateways) GATEWAYS="${2:?--gateways needs a number}"; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+done
+[[ "$GATEWAYS" =~ ^[1-9][0-9]?$ ]] || die "--gateways takes a number from 1 to 99"
+
+GATEWAY_PORT="${GATEWAY_PORT:-8080}"
+BACKEND_PORT="${BACKEND_PORT:-8090}"
+REDIS_PORT="${REDIS_PORT:-6380}"
+POSTGRES_PORT="${POSTGRES_PORT:-5433}"
+STATE="$REPO_ROOT/.local"
+PIDS="$STATE/pids"
+mkdir -p "$STATE" "$PIDS" "$STATE/logs" "$STATE/redis"
+
+ensure_packages redis-server:redis-server initdb:postgresql lib:libsodium.so.23:libsodium23 curl:curl
+PG_BIN="$(pg_bin_dir)"
+
+# --- recovery: stop whatever a previous run (crashed or kill -9'd) left behind --------------------------
+stop_pidfile() {
+  local f="$1" pid
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f" 2>/dev/null || true)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+stop_postgres() {
+  [ -f "$STATE/pg/data/postmaster.pid" ] || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  # A postmaster.pid whose process is gone is stale: pg_ctl start copes, but say what happened.
+  [ -f "$STATE/pg/data/postmaster.pid" ] && log "removing stale postmaster.pid" && rm -f "$STATE/pg/data/postmaster.pid"
+  return 0
+}
+stop_all() {
+  for f in "$PIDS"/*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
+  stop_postgres
+}
+stop_all
+
+STOPPING=0
+on_exit() {
+  [ "$STOPPING" -eq 1 ] && return; STOPPING=1
+  echo; log "stopping the stack"
+  stop_all
+  log "stopped; logs are in .local/logs"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- PostgreSQL ------------------------------------------------------------------------------------------
+if [ ! -f "$STATE/pg/data/PG_VERSION" ]; then
+  log "creating the PostgreSQL cluster in .local/pg"
+  rm -rf "$STATE/pg"; mkdir -p "$STATE/pg"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres "$STATE/pg"
+  as_pg "$PG_BIN/initdb" -D "$STATE/pg/data" -A trust -U app -E UTF8 >"$STATE/logs/initdb.log"
+  echo "include_if_exists = '$REPO_ROOT/config/postgres.conf'" | as_pg tee -a "$STATE/pg/data/postgresql.conf" >/dev/null
+fi
+log "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT"
+as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -o "-p $POSTGRES_PORT -k $STATE/pg" -l "$STATE/pg/postgres.log" -w -t 60 start >/dev/null \
+  || die "PostgreSQL did not start; see .local/pg/postgres.log"
+if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='auth'" | grep -q 1; then
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -qc "CREATE DATABASE auth" >/dev/null
+fi
+
+# --- Redis -----------------------------------------------------------------------------------------------
+log "starting Redis on 127.0.0.1:$REDIS_PORT"
+redis-server "$REPO_ROOT/config/redis.conf" --port "$REDIS_PORT" --dir "$STATE/redis" >"$STATE/logs/redis.log" 2>&1 &
+echo $! >"$PIDS/redis.pid"
+for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || die "Redis did not start; see .local/logs/redis.log"
+
+# --- backend and gateway ---------------------------------------------------------------------------------
+log "building backend and gateway (Release)"
+dotnet build "$REPO_ROOT/gateway/Gateway.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
+dotnet build "$REPO_ROOT/backend/Backend.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
+
+export DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}" ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTimeout=2000,syncTimeout=1000"
+export Postgres__ConnectionString="Host=127.0.0.1;Port=$POSTGRES_PORT;Username=app;Database=auth;Maximum Pool Size=64;Max Auto Prepare=64;Auto Prepare Min Usages=2;No Reset On Close=true"
+export Backend__BaseUrl="http://127.0.0.1:$BACKEND_PORT"
+
+log "starting the backend on http://127.0.0.1:$BACKEND_PORT"
+dotnet "$REPO_ROOT/backend/bin/Release/net10.0/backend.dll" --urls "http://127.0.0.1:$BACKEND_PORT" \
+  >"$STATE/logs/backend.log" 2>&1 &
+echo $! >"$PIDS/backend.pid"
+
+for i in $(seq 0 $((GATEWAYS - 1))); do
+  port=$((GATEWAY_PORT + i))
+  log "starting gateway $((i + 1))/$GATEWAYS on http://127.0.0.1:$port"
+  dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
+    --RouteClasses:Path="$REPO_ROOT/config/route-classes.json" >"$STATE/logs/gateway-$port.log" 2>&1 &
+  echo $! >"$PIDS/gateway-$port.pid"
+done
+
+wait_ready() {
+  local url="$1" name="$2"
+  for _ in $(seq 1 600); do
+    curl -fsS "$url" >/dev/null 2>&1 && return 0
+    for f in "$PIDS"/*.pid; do
+      kill -0 "$(cat "$f")" 2>/dev/null || die "$(basename "$f" .pid) exited during start-up; see .local/logs"
+    done
+    sleep 0.1
+  done
+  die "$name did not become ready within 60 s; see .local/logs"
+}
+for i in $(seq 0 $((GATEWAYS - 1))); do wait_ready "http://127.0.0.1:$((GATEWAY_PORT + i))/ready" "gateway"; done
+
+G="http://127.0.0.1:$GATEWAY_PORT"
+cat <<MSG
+
+  The stack is up.
+    gateway    $G   (health: $G/health, ready: $G/ready, dashboard: $G/gateway/dashboard)
+    backend    http://127.0.0.1:$BACKEND_PORT   (OpenAPI: http://127.0.0.1:$BACKEND_PORT/openapi/v1.json)
+    redis      127.0.0.1:$REDIS_PORT      postgres  127.0.0.1:$POSTGRES_PORT (user app, db auth)
+    logs       .local/logs/
+
+  Walkthrough (copy-paste into another shell):
+
+    G=$G
+    curl -s -X POST \$G/auth/register -H 'content-type: application/json' \\
+      -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'; echo
+    TOKEN=\$(curl -s -X POST \$G/auth/login -H 'content-type: application/json' \\
+      -d '{"email":"ada@example.com","password":"correct horse battery"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
+    curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -i | grep -iE '^(HTTP|x-cache|x-route-class)'
+    ORG=\$(curl -s -X POST \$G/orgs -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
+      -d '{"name":"Acme"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
+    curl -s "\$G/authz/check?org=\$ORG&permission=members:write" -H "authorization: Bearer \$TOKEN"; echo
+    curl -s \$G/users/me/sessions -H "authorization: Bearer \$TOKEN"; echo
+    curl -s -X POST \$G/auth/logout -H "authorization: Bearer \$TOKEN" -o /dev/null -w 'logout: %{http_code}\n'
+    curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -o /dev/null -w 'me after logout: %{http_code}\n'
+
+  Press Ctrl-C to stop everything.
+MSG
+
+# Exit (and clean up) as soon as any process of the stack dies, or on Ctrl-C.
+wait -n
+log "a process of the stack exited; see .local/logs"
+exit 1
