@@ -5,7 +5,8 @@
 #   scripts/run.sh                 one gateway
 #   scripts/run.sh --gateways 3    three gateways on 8080, 8081, 8082 sharing one Redis
 #
-# Ports are overridable: GATEWAY_PORT, BACKEND_PORT, REDIS_PORT, POSTGRES_PORT.
+# Ports are overridable: GATEWAY_PORT, BACKEND_PORT, REDIS_PORT, POSTGRES_PORT; the state folder with LOCAL_DIR
+# (default .local); the route-class file with ROUTE_CLASSES (default config/route-classes.json).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -14,7 +15,7 @@ GATEWAYS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --gateways) GATEWAYS="${2:?--gateways needs a number}"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -24,7 +25,8 @@ GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 BACKEND_PORT="${BACKEND_PORT:-8090}"
 REDIS_PORT="${REDIS_PORT:-6380}"
 POSTGRES_PORT="${POSTGRES_PORT:-5433}"
-STATE="$REPO_ROOT/.local"
+STATE="${LOCAL_DIR:-$REPO_ROOT/.local}"
+ROUTE_CLASSES="${ROUTE_CLASSES:-$REPO_ROOT/config/route-classes.json}"
 PIDS="$STATE/pids"
 mkdir -p "$STATE" "$PIDS" "$STATE/logs" "$STATE/redis"
 
@@ -108,7 +110,7 @@ for i in $(seq 0 $((GATEWAYS - 1))); do
   port=$((GATEWAY_PORT + i))
   log "starting gateway $((i + 1))/$GATEWAYS on http://127.0.0.1:$port"
   dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
-    --RouteClasses:Path="$REPO_ROOT/config/route-classes.json" >"$STATE/logs/gateway-$port.log" 2>&1 &
+    --RouteClasses:Path="$ROUTE_CLASSES" >"$STATE/logs/gateway-$port.log" 2>&1 &
   echo $! >"$PIDS/gateway-$port.pid"
 done
 

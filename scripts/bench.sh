@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# The benchmark you can run here: starts its own stack (ports 18xxx, state in .local/bench), creates users and
+# sessions, warms up, then measures with wrk one scenario after another at the same concurrency, and prints one
+# table with ratios. Results: .local/bench/results.{md,json} (and a timestamped copy).
+#
+#   scripts/bench.sh                 full run (10 s per scenario after 5 s warm-up, sweep 16/64/256/1024)
+#   scripts/bench.sh --short         a few seconds per scenario (CI uses it so the tool cannot rot)
+#   scripts/bench.sh --duration 30s --connections 64 --soak 30m
+#
+# Scenarios: (1) backend direct GET /auth/me with valid signature headers; (2) gateway, anonymous proxied GET
+# (backend /health); (3) gateway, validated proxied GET of the same backend /health from L1; (3b) gateway,
+# validated GET /auth/me with the response cache off; (4) gateway GET /auth/me from the response cache;
+# (5) gateway /health; (B) bare Kestrel returning the same bytes as /health; (6) login flood against the
+# Argon2id bulkhead.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$REPO_ROOT"
+
+DURATION=10s; WARMUP=5s; CONNS=64; THREADS=2; SWEEP="16 64 256 1024"; SHORT=0; SOAK=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --short) SHORT=1; DURATION=2s; WARMUP=1s; SWEEP="16 64 256 1024"; shift ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    --connections) CONNS="$2"; shift 2 ;;
+    --sweep) SWEEP="$2"; shift 2 ;;
+    --soak) SOAK="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+done
+
+ensure_packages wrk:wrk openssl:openssl curl:curl redis-server:redis-server initdb:postgresql lib:libsodium.so.23:libsodium23
+ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
+
+OUT="$REPO_ROOT/.local/bench"
+mkdir -p "$OUT"
+export GATEWAY_PORT=18080 BACKEND_PORT=18090 REDIS_PORT=16380 POSTGRES_PORT=15433 LOCAL_DIR="$OUT/stack"
+export ROUTE_CLASSES="$REPO_ROOT/config/bench/route-classes.json"
+export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
+BARE_PORT=18070
+G="http://127.0.0.1:$GATEWAY_PORT"; B="http://127.0.0.1:$BACKEND_PORT"
+SECRET="${Trust__SharedSecret:-$(sed -nE 's/.*"SharedSecret": *"([^"]+)".*/\1/p' appsettings.json | head -n 1)}"
+
+STACK_PID=""; BARE_PID=""
+cleanup() {
+  [ -n "$BARE_PID" ] && kill "$BARE_PID" 2>/dev/null || true
+  if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
+    kill -TERM "$STACK_PID" 2>/dev/null || true
+    wait "$STACK_PID" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "building (Release)"
+dotnet build bench/BareKestrel/BareKestrel.csproj -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
+log "starting the benchmark stack (logs: $LOCAL_DIR/logs)"
+scripts/run.sh >"$OUT/run.log" 2>&1 &
+STACK_PID=$!
+for _ in $(seq 1 1800); do
+  curl -fsS "$G/ready" >/dev/null 2>&1 && break
+  kill -0 "$STACK_PID" 2>/dev/null || { cat "$OUT/run.log" >&2; die "the stack did not start"; }
+  sleep 0.1
+done
+curl -fsS "$G/ready" >/dev/null || die "the gateway did not become ready; see $OUT/run.log"
+GW_PID="$(cat "$LOCAL_DIR/pids/gateway-$GATEWAY_PORT.pid")"
+HEALTH_BODY="$(curl -fsS "$G/health")"
+dotnet bench/BareKestrel/bin/Release/net10.0/bare-kestrel.dll --urls "http://127.0.0.1:$BARE_PORT" --body "$HEALTH_BODY" >"$OUT/bare.log" 2>&1 &
+BARE_PID=$!
+for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$BARE_PORT/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# --- users and sessions ----------------------------------------------------------------------------------
+PASSWORD="bench-password-0123456789"
+EMAIL="bench-$(date +%s)-$RANDOM@bench.example.com"
+curl -fsS -X POST "$G/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"name\":\"Bench\"}" >/dev/null || die "register failed"
+LOGIN="$(curl -fsS -X POST "$G/auth/login" -H 'content-type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}")" || die "login failed"
+TOKEN="$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$LOGIN")"
+HASH="$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)"
+PRINCIPAL="$(curl -fsS -X POST "$B/internal/sessions/introspect" -H "X-Gateway-Secret: $SECRET" -H 'content-type: application/json' -d "{\"tokenHash\":\"$HASH\"}")" \
+  || die "introspection failed"
+USER_ID="$(sed -E 's/.*"userId":"([^"]+)".*/\1/' <<<"$PRINCIPAL")"
+SESSION_ID="$(sed -E 's/.*"sessionId":"([^"]+)".*/\1/' <<<"$PRINCIPAL")"
+FLOOD_EMAIL="flood-$(date +%s)-$RANDOM@bench.example.com"
+curl -fsS -X POST "$G/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\":\"$FLOOD_EMAIL\",\"password\":\"$PASSWORD\",\"name\":\"Flood\"}" >/dev/null || die "register (flood user) failed"
+
+# Signed identity headers for the direct-backend scenario, made fresh before each run (30 s skew window).
+signed_headers() {
+  local ts sig
+  ts="$(date +%s)"
+  sig="$(printf 'v1\nGET\n/auth/me\n%s\n%s\n%s\n\n' "$ts" "$USER_ID" "$SESSION_ID" \
+    | openssl dgst -sha256 -hmac "$SECRET" -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+  printf '%s\n' "-H" "X-User-Id: $USER_ID" "-H" "X-Session-Id: $SESSION_ID" "-H" "X-Gateway-Timestamp: $ts" "-H" "X-Gateway-Signature: $sig"
+}
+
+# --- measuring -------------------------------------------------------------------------------------------
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+ROWS=()   # name|rps|p50|p99|errors|cpu_us_per_req
+TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
+declare -A RPS
+# run NAME CONNECTIONS PID-TO-MEASURE URL [wrk args...]
+run() {
+  local name="$1" conns="$2" pid="$3" url="$4"; shift 4
+  wrk -t"$THREADS" -c"$conns" -d"$WARMUP" "$@" "$url" "${TRAIL[@]}" >/dev/null 2>&1 || true
+  local before after out
+  before="$(cpu_ticks "$pid")"
+  out="$(wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency "$@" "$url" "${TRAIL[@]}" 2>&1)" || true
+  after="$(cpu_ticks "$pid")"
+  local requests rps p50 p99 non2xx sockerr errors cpu
+  requests="$(awk '/requests in/ { print $1 }' <<<"$out")"
+  rps="$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")"
+  p50="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")"
+  p99="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
+  non2xx="$(awk '/Non-2xx/ { print $NF }' <<<"$out")"
+  sockerr="$(awk -F'[ ,]+' '/Socket errors/ { print $4 + $6 + $8 + $10 }' <<<"$out")"
+  errors=$(( ${non2xx:-0} + ${sockerr:-0} ))
+  cpu="$(awk -v d="$((after - before))" -v t="$TICK_US" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
+  [ -n "$rps" ] || die "wrk produced no numbers for '$name':\n$out"
+  RPS["$name"]="$rps"
+  ROWS+=("$name|$rps|$p50|$p99|$errors|$cpu")
+  LAST_OUT="$out"
+  log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "$errors" "$cpu")"
+}
+
+AUTH=(-H "Authorization: Bearer $TOKEN")
+mapfile -t SIGNED < <(signed_headers)
+run "(1) backend direct GET /auth/me" "$CONNS" "$(cat "$LOCAL_DIR/pids/backend.pid")" "$B/auth/me" "${SIGNED[@]}"
+run "(2) gateway anonymous proxied GET" "$CONNS" "$GW_PID" "$G/bench/anonymous/health"
+run "(3) gateway validated proxied GET (L1)" "$CONNS" "$GW_PID" "$G/bench/session/health" "${AUTH[@]}"
+run "(3b) gateway validated GET /auth/me, no cache" "$CONNS" "$GW_PID" "$G/bench/nocache/auth/me" "${AUTH[@]}"
+run "(4) gateway GET /auth/me from response cache" "$CONNS" "$GW_PID" "$G/auth/me" "${AUTH[@]}"
+run "(5) gateway /health" "$CONNS" "$GW_PID" "$G/health"
+run "(B) bare Kestrel, same bytes" "$CONNS" "$BARE_PID" "http://127.0.0.1:$BARE_PORT/"
+TRAIL=(-- "$FLOOD_EMAIL" "$PASSWORD")
+run "(6) login flood (Argon2id bulkhead)" "$CONNS" "$(cat "$LOCAL_DIR/pids/backend.pid")" "$G/auth/login" -s bench/wrk/login.lua
+TRAIL=()
+LOGIN_STATUSES="$(awk '/^STATUSES/ { $1 = ""; print }' <<<"$LAST_OUT" | sed 's/^ //')"
+
+ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+R32="$(ratio "(3) gateway validated proxied GET (L1)" "(2) gateway anonymous proxied GET")"
+R41="$(ratio "(4) gateway GET /auth/me from response cache" "(1) backend direct GET /auth/me")"
+R43="$(ratio "(4) gateway GET /auth/me from response cache" "(3b) gateway validated GET /auth/me, no cache")"
+R5B="$(ratio "(5) gateway /health" "(B) bare Kestrel, same bytes")"
+
+SWEEP_ROWS=()
+for c in $SWEEP; do
+  run "sweep: (3) validated GET at $c connections" "$c" "$GW_PID" "$G/bench/session/health" "${AUTH[@]}"
+  SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f5 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")")
+done
+
+# --- report ----------------------------------------------------------------------------------------------
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+{
+  echo "# Benchmark $STAMP"
+  echo
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS -d$DURATION after ${WARMUP} warm-up; load generator, gateway, backend, Redis and Postgres share the cores."
+  echo
+  echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for r in "${ROWS[@]}"; do [[ "$r" == sweep:* ]] || echo "| ${r//|/ | } |"; done
+  echo
+  echo "Login flood responses by status: ${LOGIN_STATUSES:-n/a} (200 = hashed, 503 = shed by the bulkhead, 429 = throttled)."
+  echo
+  echo "| ratio | value | target |"
+  echo "|---|---:|---|"
+  echo "| (3)/(2) validated L1 vs anonymous proxying | $R32 | ≥ 0.90 |"
+  echo "| (4)/(3b) cached vs validated proxied /auth/me | $R43 | ≥ 2.0 |"
+  echo "| (4)/(1) cached vs backend direct | $R41 | (reported) |"
+  echo "| (5)/(B) /health vs bare Kestrel | $R5B | ≥ 0.90 |"
+  echo
+  echo "Connection sweep, scenario (3):"
+  echo
+  echo "| connections | req/s | p99 ms | errors | gateway RSS MB |"
+  echo "|---:|---:|---:|---:|---:|"
+  for r in "${SWEEP_ROWS[@]}"; do echo "| ${r//|/ | } |"; done
+} >"$OUT/results-$STAMP.md"
+{
+  echo "{"
+  echo "  \"timestamp\": \"$STAMP\", \"duration\": \"$DURATION\", \"connections\": $CONNS, \"short\": $([ $SHORT -eq 1 ] && echo true || echo false),"
+  echo "  \"scenarios\": ["
+  n=0; for r in "${ROWS[@]}"; do
+    IFS='|' read -r name rps p50 p99 errors cpu <<<"$r"
+    [ $n -gt 0 ] && echo ","; n=$((n + 1))
+    printf '    {"name": "%s", "rps": %s, "p50Ms": %s, "p99Ms": %s, "errors": %s, "cpuUsPerRequest": %s}' \
+      "$name" "$rps" "${p50:-null}" "${p99:-null}" "$errors" "$([ "$cpu" = n/a ] && echo null || echo "$cpu")"
+  done
+  echo; echo "  ],"
+  echo "  \"loginStatuses\": \"$LOGIN_STATUSES\","
+  echo "  \"ratios\": {\"validatedOverAnonymous\": $R32, \"cachedOverValidated\": $R43, \"cachedOverBackend\": $R41, \"healthOverBareKestrel\": $R5B},"
+  echo "  \"sweep\": ["
+  n=0; for r in "${SWEEP_ROWS[@]}"; do
+    IFS='|' read -r c rps p99 errors rss <<<"$r"
+    [ $n -gt 0 ] && echo ","; n=$((n + 1))
+    printf '    {"connections": %s, "rps": %s, "p99Ms": %s, "errors": %s, "gatewayRssMb": %s}' "$c" "$rps" "${p99:-null}" "$errors" "$rss"
+  done
+  echo; echo "  ]"
+  echo "}"
+} >"$OUT/results-$STAMP.json"
+cp "$OUT/results-$STAMP.md" "$OUT/results.md"; cp "$OUT/results-$STAMP.json" "$OUT/results.json"
+echo; cat "$OUT/results.md"
+
+if [ -n "$SOAK" ]; then
+  log "soak: scenario (3) for $SOAK at $CONNS connections, sampling RSS and threads every 10 s"
+  soak_log="$OUT/soak-$STAMP.csv"; echo "seconds,rss_mb,threads" >"$soak_log"
+  ( start=$(date +%s); while kill -0 "$GW_PID" 2>/dev/null; do
+      echo "$(( $(date +%s) - start )),$(rss_mb "$GW_PID"),$(awk '/^Threads/ { print $2 }' "/proc/$GW_PID/status")" >>"$soak_log"; sleep 10; done ) &
+  sampler=$!
+  out="$(wrk -t"$THREADS" -c"$CONNS" -d"$SOAK" --latency "${AUTH[@]}" "$G/bench/session/health" 2>&1)"
+  kill "$sampler" 2>/dev/null || true
+  echo "$out" >"$OUT/soak-$STAMP.txt"
+  log "soak done: $soak_log (RSS/threads over time), $OUT/soak-$STAMP.txt (wrk)"
+fi
