@@ -17,10 +17,12 @@ public sealed class RedisServer : IAsyncDisposable
 
     private RedisServer(int port, string dataDir, string[] extraArgs) { Port = port; DataDir = dataDir; _extraArgs = extraArgs; }
 
-    public static async Task<RedisServer> StartAsync(params string[] extraArgs)
+    public static Task<RedisServer> StartAsync(params string[] extraArgs) => StartAsync(FreePort.Next(), extraArgs);
+
+    public static async Task<RedisServer> StartAsync(int port, params string[] extraArgs)
     {
         var dir = Directory.CreateTempSubdirectory("gwtest-redis-").FullName;
-        var server = new RedisServer(FreePort.Next(), dir, extraArgs);
+        var server = new RedisServer(port, dir, extraArgs);
         await server.StartAsync();
         return server;
     }
