@@ -1,0 +1,11 @@
+namespace Backend.Passwords;
+
+internal static class PasswordsExtensions
+{
+    public static IServiceCollection AddPasswords(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<PasswordOptions>().Bind(config.GetSection("Passwords")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PasswordHasher>();
+        return services;
+    }
+}
