@@ -26,7 +26,7 @@ internal static class InternalApi
     private static async ValueTask<object?> RequireGatewaySecret(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
     {
         var http = ctx.HttpContext;
-        string expected = http.RequestServices.GetRequiredService<IConfiguration>()["Trust:SharedSecret"] ?? "";
+        string expected = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrustOptions>>().Value.SharedSecret;
         string given = http.Request.Headers[IdentityHeaders.InternalSecret].ToString();
         if (expected.Length == 0 || !SecretEquals(expected, given))
         {

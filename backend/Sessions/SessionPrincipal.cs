@@ -4,7 +4,8 @@ namespace Backend.Sessions;
 public sealed record SessionPrincipal(
     Guid UserId, Guid SessionId, string Email, IReadOnlyList<OrgRoleRef> Orgs, DateTime ExpiresAt, DateTime IdleExpiresAt)
 {
-    /// <summary>When the principal dies: min(expiresAt, idleExpiresAt).</summary>
+    /// <summary>When the principal dies: min(expiresAt, idleExpiresAt). Not part of the contract's JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public DateTime DiesAt => ExpiresAt < IdleExpiresAt ? ExpiresAt : IdleExpiresAt;
 }
 

@@ -1,5 +1,7 @@
 using Gateway.Trust;
+using Backend.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
 
 namespace Backend.Sessions;
 
@@ -23,13 +25,15 @@ internal static class SessionsExtensions
                 // Any identity header means the gateway path: a bad signature is then a 401, never a fall-through.
                 o.ForwardDefaultSelector = ctx => HasIdentityHeaders(ctx.Request.Headers)
                     ? GatewayIdentityHandler.SchemeName : BearerSessionHandler.SchemeName)
-            .AddGatewayIdentity(o =>
-            {
-                o.SharedSecret = config["Trust:SharedSecret"] ?? "";
-                if (TimeSpan.TryParse(config["Trust:AllowedClockSkew"], System.Globalization.CultureInfo.InvariantCulture, out var skew))
-                    o.AllowedClockSkew = skew;
-            })
+            .AddGatewayIdentity(_ => { })
             .AddScheme<AuthenticationSchemeOptions, BearerSessionHandler>(BearerSessionHandler.SchemeName, null);
+        services.AddOptions<TrustOptions>().Bind(config.GetSection("Trust")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayIdentityOptions>(GatewayIdentityHandler.SchemeName)
+            .Configure<IOptions<TrustOptions>>((o, trust) =>
+            {
+                o.SharedSecret = trust.Value.SharedSecret;
+                o.AllowedClockSkew = trust.Value.AllowedClockSkew;
+            });
         services.AddAuthorization();
         return services;
     }

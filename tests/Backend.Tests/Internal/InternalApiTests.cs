@@ -92,3 +92,27 @@ public sealed class InternalApiTests(PostgresFixture postgres, RedisFixture redi
         Assert.False(Backend.Internal.InternalApi.SecretEquals("same-secret", ""));
     }
 }
+
+public sealed class StartupValidationTests(PostgresFixture postgres, RedisFixture redis)
+{
+    [Fact]
+    public async Task ShortSharedSecret_FailsAtStartNamingTheSetting()
+    {
+        await using var app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString,
+            new Dictionary<string, string?> { ["Trust:SharedSecret"] = "too-short" });
+        var ex = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        Assert.Contains("Trust:SharedSecret", ex.ToString());
+    }
+
+    [Fact]
+    public async Task IntrospectionPrincipal_HasExactlyTheContractFields()
+    {
+        await using var app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString);
+        using var client = app.CreateClient();
+        var login = await client.NewUserAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/introspect") { Content = JsonContent.Create(new { tokenHash = login.Hash }) };
+        request.Headers.Add("X-Gateway-Secret", BackendApp.Secret);
+        var json = await (await client.SendAsync(request)).ReadJsonAsync();
+        Assert.Equal(["email", "expiresAt", "idleExpiresAt", "orgs", "sessionId", "userId"], json.EnumerateObject().Select(p => p.Name).Order());
+    }
+}
