@@ -6,6 +6,7 @@ internal static class PasswordsExtensions
     {
         services.AddOptions<PasswordOptions>().Bind(config.GetSection("Passwords")).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PasswordHasher>();
+        services.AddHostedService<PasswordHasherWarmup>();
         return services;
     }
 }

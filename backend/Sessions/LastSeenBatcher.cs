@@ -19,15 +19,14 @@ internal sealed class LastSeenBatcher
     public (Guid[] Ids, DateTime[] Times) Drain()
     {
         var taken = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<Guid, DateTime>());
-        var ids = new Guid[taken.Count];
-        var times = new DateTime[taken.Count];
-        int i = 0;
+        // A writer that read the old dictionary just before the swap may still add to it: enumerate, never trust Count.
+        var ids = new List<Guid>(taken.Count);
+        var times = new List<DateTime>(taken.Count);
         foreach (var (id, t) in taken)
         {
-            if (i == ids.Length) break;
-            ids[i] = id;
-            times[i++] = t;
+            ids.Add(id);
+            times.Add(t);
         }
-        return (ids[..i], times[..i]);
+        return (ids.ToArray(), times.ToArray());
     }
 }

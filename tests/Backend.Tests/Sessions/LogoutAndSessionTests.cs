@@ -139,14 +139,4 @@ public sealed class LogoutAndSessionTests(PostgresFixture postgres, RedisFixture
         App.Time.Advance(TimeSpan.FromMinutes(21));
         Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).StatusCode);
     }
-
-    [Fact]
-    public async Task Cleanup_DeletesExpiredSessionsInBatches()
-    {
-        var login = await Client.NewUserAsync();
-        for (int i = 0; i < 4; i++) await Client.LoginAsync(login.Email);
-        App.Time.Advance(TimeSpan.FromDays(8));
-        int deleted = await App.Service<Backend.Sessions.SessionCleanup>().RunOnceAsync(CancellationToken.None);
-        Assert.Equal(5, deleted);
-    }
 }
