@@ -13,6 +13,9 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
     private readonly ILogger<RedisSessionCache> _logger;
     private readonly TimeProvider _time;
     private readonly Task<ConnectionMultiplexer?> _connecting;
+    // During an outage every request would log; one warning per interval is enough to see it.
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+    private long _lastLogTicks = long.MinValue;
 
     public RedisSessionCache(IOptions<RedisOptions> options, ILogger<RedisSessionCache> logger, TimeProvider time)
     {
@@ -71,13 +74,20 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            if (db is null) { Log.Unavailable(_logger, operation); return; }
+            if (db is null) { if (ShouldLog()) Log.Unavailable(_logger, operation); return; }
             await call(db).WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
-            Log.Failed(_logger, operation, ex.Message);
+            if (ShouldLog()) Log.Failed(_logger, operation, ex.Message);
         }
+    }
+
+    private bool ShouldLog()
+    {
+        long now = _time.GetUtcNow().UtcTicks;
+        long last = Interlocked.Read(ref _lastLogTicks);
+        return (last == long.MinValue || now - last >= LogInterval.Ticks) && Interlocked.CompareExchange(ref _lastLogTicks, now, last) == last;
     }
 
     public void Dispose()

@@ -252,3 +252,24 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
         await (await Client.SendAsync(HttpMethod.Get, $"/authz/check?org={Guid.NewGuid()}&permission=org:read", null)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
     }
 }
+
+public sealed class LastOwnerRaceTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
+{
+    [Fact]
+    public async Task TwoOwnersDemotingEachOtherConcurrently_LeaveExactlyOneOwner()
+    {
+        var a = await Client.NewUserAsync("a");
+        var b = await Client.NewUserAsync("b");
+        var created = await (await Client.SendAsync(HttpMethod.Post, "/orgs", a.Token, new { name = "Race" })).ReadJsonAsync();
+        var org = created.GetProperty("id").GetGuid();
+        await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", a.Token, new { email = b.Email, role = "owner" });
+
+        var results = await Task.WhenAll(
+            Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{b.UserId}", a.Token, new { role = "member" }),
+            Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{a.UserId}", b.Token, new { role = "member" }));
+
+        var members = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/members", a.Token)).ReadJsonAsync();
+        Assert.Equal(1, members.GetProperty("items").EnumerateArray().Count(m => m.GetProperty("role").GetString() == "owner"));
+        Assert.Contains(results, r => r.StatusCode == System.Net.HttpStatusCode.NoContent);
+    }
+}
