@@ -1,6 +1,43 @@
-var builder = WebApplication.CreateSlimBuilder(args);
+using Backend.Audit;
+using Backend.Authz;
+using Backend.Data;
+using Backend.Infrastructure;
+using Backend.Internal;
+using Backend.Organizations;
+using Backend.Passwords;
+using Backend.Redis;
+using Backend.Sessions;
+using Backend.Users;
+
+var builder = WebApplication.CreateBuilder(args);
+// The repo-wide shared defaults are the base layer; appsettings.json, env vars and args override them.
+builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+{
+    Path = Path.Combine(AppContext.BaseDirectory, "appsettings.shared.json"), Optional = true, ReloadOnChange = false,
+});
+if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls"] is { } urls) builder.WebHost.UseUrls(urls);
+
+builder.Services.AddInfrastructure()
+    .AddData(builder.Configuration)
+    .AddRedisSessionCache(builder.Configuration)
+    .AddPasswords(builder.Configuration)
+    .AddSessions(builder.Configuration)
+    .AddUsers(builder.Configuration)
+    .AddAudit()
+    .AddOrganizations()
+    .AddOpenApi();
+
 var app = builder.Build();
-app.MapGet("/health", () => "ok");
+app.UseForwardedHeaders();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseLastSeenTracking();
+app.UseAuthorization();
+
+app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health");
+app.MapOpenApi();
+app.MapAuthApi().MapUsersApi().MapSessionsApi().MapOrgsApi().MapAuthzApi().MapAuditApi().MapInternalApi();
 app.Run();
 
 public partial class Program;

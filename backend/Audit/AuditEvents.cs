@@ -1,0 +1,17 @@
+namespace Backend.Audit;
+
+/// <summary>The recorded event types (stable strings; they are stored and returned).</summary>
+internal static class AuditEvents
+{
+    public const string Register = "register";
+    public const string LoginSucceeded = "login.success";
+    public const string LoginFailed = "login.failure";
+    public const string Logout = "logout";
+    public const string LogoutAll = "logout-all";
+    public const string PasswordChanged = "password.change";
+    public const string SessionRevoked = "session.revoked";
+    public const string MemberAdded = "membership.added";
+    public const string MemberRoleChanged = "membership.role-changed";
+    public const string MemberRemoved = "membership.removed";
+    public const string OrgCreated = "org.created";
+}

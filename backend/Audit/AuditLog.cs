@@ -1,0 +1,24 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Backend.Audit;
+
+/// <summary>Appends audit events. Pass a connection/transaction to record the event atomically with the change.</summary>
+internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
+{
+    private const string Insert = "INSERT INTO audit_events (user_id, org_id, event_type, at, ip, details) VALUES (@u, @o, @t, @at, @ip, @d)";
+
+    public async Task RecordAsync(string eventType, Guid? userId, Guid? orgId, string? ip, object? details = null,
+        NpgsqlConnection? conn = null, NpgsqlTransaction? tx = null)
+    {
+        await using var cmd = conn is null ? db.CreateCommand(Insert) : new NpgsqlCommand(Insert, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("u", userId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("o", orgId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.AddWithValue("t", eventType);
+        cmd.Parameters.AddWithValue("at", time.GetUtcNow().UtcDateTime);
+        cmd.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
+        cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(details ?? new { }, JsonSerializerOptions.Web) });
+        await cmd.ExecuteNonQueryAsync();
+    }
+}

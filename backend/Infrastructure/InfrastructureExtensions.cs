@@ -1,0 +1,37 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
+
+namespace Backend.Infrastructure;
+
+internal static class InfrastructureExtensions
+{
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            var pd = ctx.ProblemDetails;
+            if (pd.Type is null || pd.Type.StartsWith("https://tools.ietf.org", StringComparison.Ordinal))
+                pd.Type = Problems.TypeForStatus(pd.Status ?? ctx.HttpContext.Response.StatusCode) ?? pd.Type;
+        });
+        services.AddExceptionHandler<OverloadedExceptionHandler>();
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            // Only the gateway (loopback by default) may tell us the client address.
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            o.KnownProxies.Clear();
+            o.KnownProxies.Add(IPAddress.Loopback);
+            o.KnownProxies.Add(IPAddress.IPv6Loopback);
+        });
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never);
+        return services;
+    }
+
+    public static string? ClientIp(this HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
+
+    public static string? UserAgent(this HttpContext context)
+    {
+        string ua = context.Request.Headers.UserAgent.ToString();
+        return ua.Length == 0 ? null : ua.Length > 512 ? ua[..512] : ua;
+    }
+}

@@ -1,0 +1,6 @@
+namespace Backend.Organizations;
+
+internal static class OrganizationsExtensions
+{
+    public static IServiceCollection AddOrganizations(this IServiceCollection services) => services.AddSingleton<OrgStore>();
+}

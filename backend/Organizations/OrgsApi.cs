@@ -1,0 +1,127 @@
+using System.Security.Claims;
+using Backend.Audit;
+using Backend.Authz;
+using Backend.Infrastructure;
+using Backend.Sessions;
+using Backend.Users;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Backend.Organizations;
+
+/// <summary><c>/orgs/*</c>: organisations and their members. Non-members get 404 (existence is not revealed).</summary>
+internal static class OrgsApi
+{
+    public static IEndpointRouteBuilder MapOrgsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/orgs").WithTags("Organizations").RequireAuthorization();
+        group.MapPost("/", CreateAsync);
+        group.MapGet("/{id:guid}", GetAsync);
+        group.MapGet("/{id:guid}/members", ListMembersAsync);
+        group.MapPost("/{id:guid}/members", AddMemberAsync);
+        group.MapPatch("/{id:guid}/members/{userId:guid}", ChangeRoleAsync);
+        group.MapDelete("/{id:guid}/members/{userId:guid}", RemoveMemberAsync);
+        return app;
+    }
+
+    internal static async Task<Results<Created<OrgDto>, ValidationProblem>> CreateAsync(
+        CreateOrgRequest request, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit, SessionStore sessions,
+        SessionInvalidator invalidator, TimeProvider time, HttpContext http)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 200)
+            return Problems.ValidationFailed(new() { ["name"] = ["Name is required (at most 200 characters)."] });
+        Guid userId = caller.UserId();
+        var org = await orgs.CreateAsync(request.Name.Trim(), userId, time.GetUtcNow().UtcDateTime);
+        await audit.RecordAsync(AuditEvents.OrgCreated, userId, org.Id, http.ClientIp(), new { name = org.Name });
+        // The creator's principal gained a membership.
+        await invalidator.UserAsync(userId, await sessions.LiveHashesAsync([userId]), "membership-change");
+        return TypedResults.Created($"/orgs/{org.Id}", org);
+    }
+
+    internal static async Task<Results<Ok<OrgDto>, ProblemHttpResult>> GetAsync(Guid id, ClaimsPrincipal caller, OrgStore orgs)
+    {
+        var org = await orgs.GetForMemberAsync(id, caller.UserId());
+        return org is null ? Problems.NotFoundProblem("No such organisation.") : TypedResults.Ok(org);
+    }
+
+    internal static async Task<Results<Ok<Page<MemberDto>>, ProblemHttpResult>> ListMembersAsync(
+        Guid id, ClaimsPrincipal caller, OrgStore orgs, string? cursor = null, int? limit = null)
+    {
+        string? role = await orgs.RoleOfAsync(id, caller.UserId());
+        if (role is null) return Problems.NotFoundProblem("No such organisation.");
+        if (!Permissions.Allows(role, Permissions.MembersRead)) return Problems.ForbiddenProblem("Requires members:read.");
+        return TypedResults.Ok(await orgs.ListMembersAsync(id, cursor, Cursor.ClampLimit(limit)));
+    }
+
+    internal static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> AddMemberAsync(
+        Guid id, AddMemberRequest request, ClaimsPrincipal caller, OrgStore orgs, UserStore users, AuditLog audit,
+        SessionStore sessions, SessionInvalidator invalidator, TimeProvider time, HttpContext http)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Email)) errors["email"] = ["Email is required."];
+        if (!Permissions.IsRole(request.Role)) errors["role"] = ["Role must be one of owner, admin, member."];
+        if (errors.Count > 0) return Problems.ValidationFailed(errors);
+
+        Guid actor = caller.UserId();
+        string? actorRole = await orgs.RoleOfAsync(id, actor);
+        if (actorRole is null) return Problems.NotFoundProblem("No such organisation.");
+        if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return Problems.ForbiddenProblem("Adding members requires members:write.");
+        if (request.Role == Permissions.Roles.Owner && !Permissions.Allows(actorRole, Permissions.MembersManageOwners))
+            return Problems.ForbiddenProblem("Only owners can add owners.");
+
+        string email = UserValidation.NormalizeEmail(request.Email!);
+        var target = await users.FindForLoginAsync(email);
+        if (target is null) return Problems.NotFoundProblem("No user has this email.");
+        var now = time.GetUtcNow().UtcDateTime;
+        if (!await orgs.AddMemberAsync(id, target.Value.User.Id, request.Role!, now))
+            return Problems.ConflictProblem("The user is already a member.");
+
+        var targetId = target.Value.User.Id;
+        await audit.RecordAsync(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role });
+        await InvalidateMembershipAsync(id, targetId, sessions, invalidator);
+        var user = target.Value.User;
+        return TypedResults.Created($"/orgs/{id}/members/{targetId}", new MemberDto(targetId, user.Email, user.Name, request.Role!, now));
+    }
+
+    internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangeRoleAsync(
+        Guid id, Guid userId, ChangeRoleRequest request, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit,
+        SessionStore sessions, SessionInvalidator invalidator, HttpContext http)
+    {
+        if (!Permissions.IsRole(request.Role))
+            return Problems.ValidationFailed(new() { ["role"] = ["Role must be one of owner, admin, member."] });
+        var result = await ApplyAsync(id, userId, request.Role, caller, orgs);
+        if (result is not null) return result;
+        await audit.RecordAsync(AuditEvents.MemberRoleChanged, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId, role = request.Role });
+        await InvalidateMembershipAsync(id, userId, sessions, invalidator);
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> RemoveMemberAsync(
+        Guid id, Guid userId, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit,
+        SessionStore sessions, SessionInvalidator invalidator, HttpContext http)
+    {
+        var result = await ApplyAsync(id, userId, null, caller, orgs);
+        if (result is not null) return result;
+        await audit.RecordAsync(AuditEvents.MemberRemoved, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId });
+        await InvalidateMembershipAsync(id, userId, sessions, invalidator);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<ProblemHttpResult?> ApplyAsync(Guid orgId, Guid target, string? newRole, ClaimsPrincipal caller, OrgStore orgs)
+    {
+        Guid actor = caller.UserId();
+        if (await orgs.RoleOfAsync(orgId, actor) is null) return Problems.NotFoundProblem("No such organisation.");
+        return await orgs.ChangeAsync(orgId, actor, target, newRole) switch
+        {
+            MembershipChange.Done => null,
+            MembershipChange.NotMember => Problems.NotFoundProblem("The user is not a member of this organisation."),
+            MembershipChange.Forbidden => Problems.ForbiddenProblem("Your role does not allow this change (admins cannot modify owners or grant owner)."),
+            _ => Problems.ConflictProblem("The last owner cannot be removed or demoted."),
+        };
+    }
+
+    private static async Task InvalidateMembershipAsync(Guid orgId, Guid userId, SessionStore sessions, SessionInvalidator invalidator)
+    {
+        await invalidator.UserAsync(userId, await sessions.LiveHashesAsync([userId]), "membership-change");
+        await invalidator.OrgAsync(orgId, "membership-change");
+    }
+}

@@ -1,0 +1,214 @@
+using System.Text.Json;
+using Backend.Infrastructure;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Backend.Sessions;
+
+/// <summary>Sessions in PostgreSQL. Tokens are never stored: only their SHA-256 hex (<c>token_hash</c>).</summary>
+internal sealed class SessionStore(NpgsqlDataSource db, IOptions<SessionOptions> options)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly SessionOptions _options = options.Value;
+
+    // Turns a CTE "s(id, user_id, token_hash, expires_at, idle_expires_at)" into principals in the same statement.
+    private const string SelectPrincipal = """
+        SELECT s.token_hash, s.id, s.user_id, u.email, s.expires_at, s.idle_expires_at,
+               COALESCE((SELECT json_agg(json_build_object('id', m.org_id, 'role', m.role) ORDER BY m.org_id)
+                         FROM org_members m WHERE m.user_id = s.user_id), '[]'::json)::text
+        FROM s JOIN users u ON u.id = s.user_id
+        """;
+
+    public async Task<HashedPrincipal> CreateAsync(Guid userId, string tokenHash, string? ip, string? userAgent, DateTime now)
+    {
+        await using var cmd = db.CreateCommand($"""
+            WITH s AS (
+              INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at, idle_expires_at, client_ip, user_agent)
+              VALUES (@u, @h, @now, @now, @now + @abs, LEAST(@now + @abs, @now + @idle), @ip, @ua)
+              RETURNING id, user_id, token_hash, expires_at, idle_expires_at)
+            {SelectPrincipal}
+            """);
+        cmd.Parameters.AddWithValue("u", userId);
+        cmd.Parameters.AddWithValue("h", tokenHash);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("abs", _options.AbsoluteLifetime);
+        cmd.Parameters.AddWithValue("idle", _options.IdleTimeout);
+        cmd.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("ua", (object?)userAgent ?? DBNull.Value);
+        var list = await ReadPrincipalsAsync(cmd);
+        return list[0];
+    }
+
+    /// <summary>The live session of a token hash (not revoked, not expired, not idle), or null. Read-only.</summary>
+    public async Task<(Guid SessionId, Guid UserId)?> FindLiveAsync(string tokenHash, DateTime now)
+    {
+        await using var cmd = db.CreateCommand("""
+            SELECT id, user_id FROM sessions
+            WHERE token_hash = @h AND revoked_at IS NULL AND expires_at > @now AND idle_expires_at > @now
+            """);
+        cmd.Parameters.AddWithValue("h", tokenHash);
+        cmd.Parameters.AddWithValue("now", now);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) return null;
+        return (reader.GetGuid(0), reader.GetGuid(1));
+    }
+
+    /// <summary>Introspection: counts as activity (slides the idle expiry, never past the absolute one) and returns the principal.</summary>
+    public async Task<HashedPrincipal?> IntrospectAsync(string tokenHash, DateTime now)
+    {
+        var list = await TouchByHashesAsync([tokenHash], now);
+        return list.Count == 0 ? null : list[0];
+    }
+
+    /// <summary>Marks the live sessions of these hashes as seen now; returns their refreshed principals.</summary>
+    public async Task<List<HashedPrincipal>> TouchByHashesAsync(string[] tokenHashes, DateTime now)
+    {
+        await using var cmd = db.CreateCommand($"""
+            WITH s AS (
+              UPDATE sessions x
+              SET last_seen_at = GREATEST(x.last_seen_at, @now),
+                  idle_expires_at = GREATEST(x.idle_expires_at, LEAST(x.expires_at, @now + @idle))
+              WHERE x.token_hash = ANY(@hashes) AND x.revoked_at IS NULL AND x.expires_at > @now AND x.idle_expires_at > @now
+              RETURNING x.id, x.user_id, x.token_hash, x.expires_at, x.idle_expires_at)
+            {SelectPrincipal}
+            """);
+        cmd.Parameters.AddWithValue("hashes", tokenHashes);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("idle", _options.IdleTimeout);
+        return await ReadPrincipalsAsync(cmd);
+    }
+
+    /// <summary>Writes buffered activity (session id, seen at) in one UPDATE; returns the refreshed principals.</summary>
+    public async Task<List<HashedPrincipal>> TouchByIdsAsync(Guid[] ids, DateTime[] seenAt)
+    {
+        await using var cmd = db.CreateCommand($"""
+            WITH v AS (SELECT * FROM unnest(@ids, @times) AS v(id, t)),
+            s AS (
+              UPDATE sessions x
+              SET last_seen_at = GREATEST(x.last_seen_at, v.t),
+                  idle_expires_at = GREATEST(x.idle_expires_at, LEAST(x.expires_at, v.t + @idle))
+              FROM v
+              WHERE x.id = v.id AND x.revoked_at IS NULL AND x.expires_at > v.t AND x.idle_expires_at > v.t
+              RETURNING x.id, x.user_id, x.token_hash, x.expires_at, x.idle_expires_at)
+            {SelectPrincipal}
+            """);
+        cmd.Parameters.AddWithValue("ids", ids);
+        cmd.Parameters.AddWithValue("times", seenAt);
+        cmd.Parameters.AddWithValue("idle", _options.IdleTimeout);
+        return await ReadPrincipalsAsync(cmd);
+    }
+
+    /// <summary>Revokes one live session of the user; returns its token hash, or null when there was none.</summary>
+    public async Task<string?> RevokeAsync(Guid userId, Guid sessionId, DateTime now)
+    {
+        await using var cmd = db.CreateCommand("""
+            UPDATE sessions SET revoked_at = @now
+            WHERE id = @id AND user_id = @u AND revoked_at IS NULL
+            RETURNING token_hash
+            """);
+        cmd.Parameters.AddWithValue("id", sessionId);
+        cmd.Parameters.AddWithValue("u", userId);
+        cmd.Parameters.AddWithValue("now", now);
+        return await cmd.ExecuteScalarAsync() as string;
+    }
+
+    /// <summary>Revokes every live session of the user except <paramref name="keep"/>; returns their token hashes.</summary>
+    public Task<List<string>> RevokeAllAsync(Guid userId, DateTime now, Guid? keep = null) =>
+        RevokeAllAsync(null, null, userId, now, keep);
+
+    public async Task<List<string>> RevokeAllAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, DateTime now, Guid? keep = null)
+    {
+        await using var cmd = conn is null ? db.CreateCommand() : new NpgsqlCommand { Connection = conn, Transaction = tx };
+        cmd.CommandText = """
+            UPDATE sessions SET revoked_at = @now
+            WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
+            RETURNING token_hash
+            """;
+        cmd.Parameters.AddWithValue("u", userId);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("keep", keep) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        var hashes = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) hashes.Add(reader.GetString(0));
+        return hashes;
+    }
+
+    /// <summary>Token hashes of the live sessions of these users (to evict their cached principals).</summary>
+    public async Task<List<string>> LiveHashesAsync(Guid[] userIds)
+    {
+        await using var cmd = db.CreateCommand("SELECT token_hash FROM sessions WHERE user_id = ANY(@u) AND revoked_at IS NULL");
+        cmd.Parameters.AddWithValue("u", userIds);
+        var hashes = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) hashes.Add(reader.GetString(0));
+        return hashes;
+    }
+
+    public async Task<Page<SessionInfo>> ListAsync(Guid userId, Guid currentSessionId, DateTime now, string? cursor, int limit)
+    {
+        bool hasCursor = Cursor.TryDecode(cursor, out var afterAt, out var afterKey) && Guid.TryParse(afterKey, out _);
+        await using var cmd = db.CreateCommand("""
+            SELECT id, created_at, last_seen_at, client_ip, user_agent, expires_at, idle_expires_at
+            FROM sessions
+            WHERE user_id = @u AND revoked_at IS NULL AND expires_at > @now AND idle_expires_at > @now
+              AND (NOT @hasCursor OR (created_at, id) < (@afterAt, @afterId))
+            ORDER BY created_at DESC, id DESC
+            LIMIT @n
+            """);
+        cmd.Parameters.AddWithValue("u", userId);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("hasCursor", hasCursor);
+        cmd.Parameters.AddWithValue("afterAt", hasCursor ? afterAt : now);
+        cmd.Parameters.AddWithValue("afterId", hasCursor ? Guid.Parse(afterKey) : Guid.Empty);
+        cmd.Parameters.AddWithValue("n", limit + 1);
+        var items = new List<SessionInfo>(limit);
+        string? next = null;
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            if (items.Count == limit) { next = Cursor.Encode(items[^1].CreatedAt, items[^1].Id.ToString()); break; }
+            var id = reader.GetGuid(0);
+            items.Add(new SessionInfo(id, reader.GetDateTime(1), reader.GetDateTime(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.GetDateTime(5), reader.GetDateTime(6), id == currentSessionId));
+        }
+        return new Page<SessionInfo>(items, next);
+    }
+
+    /// <summary>
+    /// Deletes one batch of sessions that expired or were revoked longer ago than the retention. Sessions that only idled
+    /// out are dead already (every lookup checks idle_expires_at) and go when their absolute expiry passes, via the index.
+    /// </summary>
+    public async Task<int> DeleteDeadBatchAsync(DateTime now, int batchSize)
+    {
+        await using var cmd = db.CreateCommand("""
+            DELETE FROM sessions WHERE id IN (
+              (SELECT id FROM sessions WHERE expires_at <= @now LIMIT @n)
+              UNION ALL
+              (SELECT id FROM sessions WHERE revoked_at <= @revokedBefore LIMIT @n)
+              )
+            """);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("revokedBefore", now - _options.RevokedRetention);
+        cmd.Parameters.AddWithValue("n", batchSize);
+        return await cmd.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<List<HashedPrincipal>> ReadPrincipalsAsync(NpgsqlCommand cmd)
+    {
+        var list = new List<HashedPrincipal>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var orgs = JsonSerializer.Deserialize<List<OrgRoleRef>>(reader.GetString(6), Json) ?? [];
+            list.Add(new HashedPrincipal(reader.GetString(0), new SessionPrincipal(
+                reader.GetGuid(2), reader.GetGuid(1), reader.GetString(3), orgs, reader.GetDateTime(4), reader.GetDateTime(5))));
+        }
+        return list;
+    }
+}
+
+/// <summary>A session as its owner sees it in <c>GET /users/me/sessions</c>.</summary>
+internal sealed record SessionInfo(
+    Guid Id, DateTime CreatedAt, DateTime LastSeenAt, string? ClientIp, string? UserAgent,
+    DateTime ExpiresAt, DateTime IdleExpiresAt, bool Current);

@@ -1,0 +1,33 @@
+using System.Security.Claims;
+using Backend.Audit;
+using Backend.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Backend.Sessions;
+
+/// <summary><c>/users/me/sessions</c>: the caller's live sessions.</summary>
+internal static class SessionsApi
+{
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/users/me/sessions").WithTags("Sessions").RequireAuthorization();
+        group.MapGet("/", ListAsync);
+        group.MapDelete("/{id:guid}", DeleteAsync);
+        return app;
+    }
+
+    internal static async Task<Ok<Page<SessionInfo>>> ListAsync(
+        ClaimsPrincipal caller, SessionStore sessions, TimeProvider time, string? cursor = null, int? limit = null) =>
+        TypedResults.Ok(await sessions.ListAsync(caller.UserId(), caller.SessionId(), time.GetUtcNow().UtcDateTime, cursor, Cursor.ClampLimit(limit)));
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        Guid id, ClaimsPrincipal caller, SessionStore sessions, SessionInvalidator invalidator, AuditLog audit, TimeProvider time, HttpContext http)
+    {
+        Guid userId = caller.UserId();
+        string? hash = await sessions.RevokeAsync(userId, id, time.GetUtcNow().UtcDateTime);
+        if (hash is null) return Problems.NotFoundProblem("No live session with this id belongs to you.");
+        await audit.RecordAsync(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id });
+        await invalidator.SessionAsync(hash, userId, "session-revoked");
+        return TypedResults.NoContent();
+    }
+}

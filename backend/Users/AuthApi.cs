@@ -1,0 +1,117 @@
+using System.Globalization;
+using Backend.Audit;
+using Backend.Infrastructure;
+using Backend.Passwords;
+using Backend.Redis;
+using Backend.Sessions;
+using Gateway.Trust;
+using Microsoft.AspNetCore.Http.HttpResults;
+using System.Security.Claims;
+
+namespace Backend.Users;
+
+/// <summary><c>/auth/*</c>: registration, login, the caller's profile, logout.</summary>
+internal static class AuthApi
+{
+    public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/auth").WithTags("Auth");
+        group.MapPost("/register", RegisterAsync);
+        group.MapPost("/login", LoginAsync);
+        group.MapGet("/me", MeAsync).RequireAuthorization();
+        group.MapPost("/logout", LogoutAsync).RequireAuthorization();
+        group.MapPost("/logout-all", LogoutAllAsync).RequireAuthorization();
+        return app;
+    }
+
+    internal static async Task<Results<Created<UserDto>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
+        RegisterRequest request, UserStore users, PasswordHasher hasher, AuditLog audit, TimeProvider time, HttpContext http)
+    {
+        var errors = new Dictionary<string, string[]>();
+        UserValidation.Email(request.Email, errors);
+        UserValidation.Password(request.Password, "password", errors);
+        UserValidation.Name(request.Name, errors);
+        if (errors.Count > 0) return Problems.ValidationFailed(errors);
+
+        // Cheap pre-check saves an Argon2 hash on the common duplicate; the unique index still decides races.
+        if (await users.FindIdByEmailAsync(UserValidation.NormalizeEmail(request.Email!)) is not null) return DuplicateEmail();
+        string hash = await hasher.HashAsync(request.Password!);
+        var user = await users.CreateAsync(request.Email!, request.Name!, hash, time.GetUtcNow().UtcDateTime);
+        if (user is null) return DuplicateEmail();
+        await audit.RecordAsync(AuditEvents.Register, user.Id, null, http.ClientIp());
+        return TypedResults.Created($"/users/{user.Id}", user);
+    }
+
+    private static ProblemHttpResult DuplicateEmail() =>
+        TypedResults.Problem("An account with this email already exists.", statusCode: 409, title: "Duplicate email.", type: Problems.DuplicateEmail);
+
+    internal static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
+        LoginRequest request, UserStore users, SessionStore sessions, PasswordHasher hasher, LoginThrottle throttle,
+        ISessionCache cache, AuditLog audit, TimeProvider time, HttpContext http)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Email)) errors["email"] = ["Email is required."];
+        if (string.IsNullOrEmpty(request.Password)) errors["password"] = ["Password is required."];
+        if (errors.Count > 0) return Problems.ValidationFailed(errors);
+
+        string email = UserValidation.NormalizeEmail(request.Email!);
+        string? ip = http.ClientIp();
+        if (throttle.RetryAfter(email, ip) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem("Too many failed sign-in attempts. Retry later.", statusCode: 429,
+                title: "Too many attempts.", type: Problems.TooManyAttempts);
+        }
+
+        var found = await users.FindForLoginAsync(email);
+        // Unknown emails are verified against a dummy hash: same work, same answer, similar timing.
+        var check = await hasher.VerifyAsync(found?.PasswordHash, request.Password!);
+        if (!check.Valid)
+        {
+            throttle.RecordFailure(email, ip);
+            await audit.RecordAsync(AuditEvents.LoginFailed, found?.User.Id, null, ip, new { email });
+            return TypedResults.Problem("The email or password is incorrect.", statusCode: 401,
+                title: "Invalid credentials.", type: Problems.InvalidCredentials);
+        }
+
+        var user = found!.Value.User;
+        throttle.RecordSuccess(email);
+        if (check.NeedsRehash)
+            await users.SetPasswordHashAsync(user.Id, await hasher.HashAsync(request.Password!), time.GetUtcNow().UtcDateTime);
+
+        string token = SessionToken.Create();
+        var principal = await sessions.CreateAsync(user.Id, SessionToken.Hash(token), ip, http.UserAgent(), time.GetUtcNow().UtcDateTime);
+        await cache.SetAsync(principal);
+        await audit.RecordAsync(AuditEvents.LoginSucceeded, user.Id, null, ip, new { sessionId = principal.Principal.SessionId });
+        return TypedResults.Ok(new LoginResponse(token, principal.Principal.ExpiresAt, user));
+    }
+
+    internal static async Task<Results<Ok<MeDto>, ProblemHttpResult>> MeAsync(ClaimsPrincipal caller, UserStore users)
+    {
+        var me = await users.GetMeAsync(caller.UserId(), caller.SessionId());
+        return me is null ? Problems.NotFoundProblem("The user no longer exists.") : TypedResults.Ok(me);
+    }
+
+    internal static async Task<NoContent> LogoutAsync(
+        ClaimsPrincipal caller, SessionStore sessions, SessionInvalidator invalidator, AuditLog audit, TimeProvider time, HttpContext http)
+    {
+        Guid userId = caller.UserId();
+        string? hash = await sessions.RevokeAsync(userId, caller.SessionId(), time.GetUtcNow().UtcDateTime);
+        if (hash is not null)
+        {
+            await audit.RecordAsync(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId = caller.SessionId() });
+            await invalidator.SessionAsync(hash, userId, "logout");
+        }
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<NoContent> LogoutAllAsync(
+        ClaimsPrincipal caller, SessionStore sessions, SessionInvalidator invalidator, AuditLog audit, TimeProvider time, HttpContext http)
+    {
+        Guid userId = caller.UserId();
+        var hashes = await sessions.RevokeAllAsync(userId, time.GetUtcNow().UtcDateTime);
+        await audit.RecordAsync(AuditEvents.LogoutAll, userId, null, http.ClientIp(), new { revoked = hashes.Count });
+        await invalidator.UserAsync(userId, hashes, "logout-all");
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Security.Claims;
+using Backend.Audit;
+using Backend.Infrastructure;
+using Backend.Passwords;
+using Backend.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Backend.Users;
+
+/// <summary><c>/users/*</c>: profile and password of the caller.</summary>
+internal static class UsersApi
+{
+    public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/users").WithTags("Users").RequireAuthorization();
+        group.MapPut("/profile", UpdateProfileAsync);
+        group.MapPut("/password", ChangePasswordAsync);
+        return app;
+    }
+
+    internal static async Task<Results<Ok<UserDto>, ValidationProblem, ProblemHttpResult>> UpdateProfileAsync(
+        ProfileRequest request, ClaimsPrincipal caller, UserStore users, SessionInvalidator invalidator, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>();
+        UserValidation.Name(request.Name, errors);
+        UserValidation.Optional(request.DisplayName, "displayName", 200, errors);
+        UserValidation.Optional(request.Locale, "locale", 35, errors);
+        UserValidation.Optional(request.Timezone, "timezone", 64, errors);
+        if (request.Timezone is { Length: > 0 } tz && !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
+            errors["timezone"] = ["Timezone is not a known IANA time zone."];
+        if (errors.Count > 0) return Problems.ValidationFailed(errors);
+
+        Guid userId = caller.UserId();
+        var user = await users.UpdateProfileAsync(userId, request, time.GetUtcNow().UtcDateTime);
+        if (user is null) return Problems.NotFoundProblem("The user no longer exists.");
+        await invalidator.UserDataAsync(userId, "profile-update");
+        return TypedResults.Ok(user);
+    }
+
+    internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePasswordAsync(
+        PasswordChangeRequest request, ClaimsPrincipal caller, UserStore users, SessionStore sessions, PasswordHasher hasher,
+        SessionInvalidator invalidator, AuditLog audit, NpgsqlDataSource db, TimeProvider time, HttpContext http)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrEmpty(request.CurrentPassword)) errors["currentPassword"] = ["The current password is required."];
+        UserValidation.Password(request.NewPassword, "newPassword", errors);
+        if (errors.Count > 0) return Problems.ValidationFailed(errors);
+
+        Guid userId = caller.UserId();
+        string? stored = await users.GetPasswordHashAsync(userId);
+        if (stored is null) return Problems.NotFoundProblem("The user no longer exists.");
+        if (!(await hasher.VerifyAsync(stored, request.CurrentPassword!)).Valid)
+            return TypedResults.Problem("The current password is incorrect.", statusCode: 403, title: "Invalid credentials.", type: Problems.InvalidCredentials);
+
+        string newHash = await hasher.HashAsync(request.NewPassword!);
+        var now = time.GetUtcNow().UtcDateTime;
+        List<string> revoked;
+        await using (var conn = await db.OpenConnectionAsync())
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            await users.SetPasswordHashAsync(userId, newHash, now, conn, tx);
+            revoked = await sessions.RevokeAllAsync(conn, tx, userId, now, keep: caller.SessionId());
+            await audit.RecordAsync(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = revoked.Count }, conn, tx);
+            await tx.CommitAsync();
+        }
+        await invalidator.UserAsync(userId, revoked, "password-change");
+        return TypedResults.NoContent();
+    }
+}

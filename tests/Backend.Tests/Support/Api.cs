@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Backend.Tests.Support;
+
+/// <summary>Small helpers over HttpClient for the backend's API.</summary>
+public static class Api
+{
+    public const string Password = "correct horse battery staple";
+
+    public static string NewEmail(string prefix = "u") => $"{prefix}-{Guid.NewGuid():N}@example.com";
+
+    public static async Task<JsonElement> RegisterAsync(this HttpClient client, string email, string password = Password, string name = "Test User")
+    {
+        var response = await client.PostAsJsonAsync("/auth/register", new { email, password, name });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.ReadJsonAsync();
+    }
+
+    public static async Task<Login> LoginAsync(this HttpClient client, string email, string password = Password)
+    {
+        var response = await client.PostAsJsonAsync("/auth/login", new { email, password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        return new Login(json.GetProperty("token").GetString()!, json.GetProperty("user").GetProperty("id").GetGuid(), email);
+    }
+
+    /// <summary>Registers a fresh user and logs in.</summary>
+    public static async Task<Login> NewUserAsync(this HttpClient client, string prefix = "u")
+    {
+        string email = NewEmail(prefix);
+        await client.RegisterAsync(email);
+        return await client.LoginAsync(email);
+    }
+
+    public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
+    {
+        string text = await response.Content.ReadAsStringAsync();
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public static Task<HttpResponseMessage> SendAsync(this HttpClient client, HttpMethod method, string url, string? token, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        return client.SendAsync(request);
+    }
+
+    public static async Task AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status, string type)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var json = await response.ReadJsonAsync();
+        Assert.Equal("https://gateway.dev/problems/" + type, json.GetProperty("type").GetString());
+    }
+
+    /// <summary>Polls until the condition holds or the deadline passes (no fixed sleeps).</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string because, int timeoutMs = 5000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("Timed out waiting: " + because);
+            await Task.Delay(20);
+        }
+    }
+}
+
+public sealed record Login(string Token, Guid UserId, string Email)
+{
+    public string Hash => Gateway.Trust.SessionToken.Hash(Token);
+}

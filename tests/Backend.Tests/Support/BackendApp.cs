@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Backend.Tests.Support;
+
+/// <summary>The backend in-process on a real Postgres database and a real Redis, with a fake clock.</summary>
+public sealed class BackendApp(string connectionString, string redis, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    public const string Secret = "test-shared-secret-0123456789-abcdefghijklmnop";
+    public FakeTime Time { get; } = new();
+    public string ConnectionString => connectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Postgres:ConnectionString", connectionString);
+        builder.UseSetting("Redis:Configuration", redis);
+        builder.UseSetting("Redis:OperationTimeout", "00:00:03");
+        builder.UseSetting("Trust:SharedSecret", Secret);
+        // The jobs are driven by hand in tests (FlushAsync / RunOnceAsync) rather than by timers.
+        builder.UseSetting("Sessions:LastSeenFlushInterval", "00:10:00");
+        builder.UseSetting("Sessions:CleanupInterval", "01:00:00");
+        if (settings is not null) foreach (var (k, v) in settings) builder.UseSetting(k, v);
+        builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time)));
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+}

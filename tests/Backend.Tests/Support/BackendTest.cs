@@ -1,0 +1,28 @@
+using TestInfrastructure;
+
+namespace Backend.Tests.Support;
+
+/// <summary>Base of the functional tests: each test class gets its own database, backend instance and client.</summary>
+public abstract class BackendTest(PostgresFixture postgres, RedisFixture redis) : IAsyncLifetime
+{
+    protected BackendApp App { get; private set; } = null!;
+    protected HttpClient Client { get; private set; } = null!;
+    protected PostgresFixture Postgres => postgres;
+    protected RedisFixture Redis => redis;
+
+    /// <summary>Extra settings for this class's backend (e.g. short lifetimes).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
+    public async ValueTask InitializeAsync()
+    {
+        string cs = await postgres.CreateAsync();
+        App = new BackendApp(cs, redis.ConnectionString, Settings);
+        Client = App.CreateClient();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.DisposeAsync();
+    }
+}

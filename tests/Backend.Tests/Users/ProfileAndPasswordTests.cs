@@ -1,0 +1,79 @@
+using System.Net;
+using Backend.Tests.Support;
+using TestInfrastructure;
+
+namespace Backend.Tests.Users;
+
+public sealed class ProfileAndPasswordTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
+{
+    [Fact]
+    public async Task UpdateProfile_ValidInput_UpdatesAndPublishesUserData()
+    {
+        var login = await Client.NewUserAsync();
+        await using var listener = await InvalidationListener.StartAsync(Redis.ConnectionString);
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token,
+            new { name = "New Name", displayName = "Nn", locale = "fr-FR", timezone = "Europe/Paris" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var user = await response.ReadJsonAsync();
+        Assert.Equal("New Name", user.GetProperty("name").GetString());
+        Assert.Equal("Europe/Paris", user.GetProperty("timezone").GetString());
+        await listener.WaitForAsync("user-data", "userId", login.UserId.ToString(), "profile-update");
+    }
+
+    [Fact]
+    public async Task UpdateProfile_InvalidInput_Returns400ListingEveryProblem()
+    {
+        var login = await Client.NewUserAsync();
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token, new { name = "", timezone = "Mars/Olympus" });
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var errors = (await response.ReadJsonAsync()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("name", out _));
+        Assert.True(errors.TryGetProperty("timezone", out _));
+    }
+
+    [Fact]
+    public async Task UpdateProfile_Anonymous_Returns401()
+    {
+        await (await Client.SendAsync(HttpMethod.Put, "/users/profile", null, new { name = "x" })).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task ChangePassword_RevokesOtherSessionsKeepsCurrentAndPublishes()
+    {
+        var current = await Client.NewUserAsync();
+        var other = await Client.LoginAsync(current.Email);
+        await using var listener = await InvalidationListener.StartAsync(Redis.ConnectionString);
+
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/password", current.Token,
+            new { currentPassword = Api.Password, newPassword = "an even better passphrase" });
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+
+        await listener.WaitForAsync("user", "userId", current.UserId.ToString(), "password-change");
+        Assert.False(await listener.Db.KeyExistsAsync($"gw:v1:session:{{{other.Hash}}}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Get, "/auth/me", other.Token)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Get, "/auth/me", current.Token)).StatusCode);
+        await Client.LoginAsync(current.Email, "an even better passphrase");
+        await (await Client.SendAsync(HttpMethod.Post, "/auth/login", null, new { email = current.Email, password = Api.Password }))
+            .AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid-credentials");
+    }
+
+    [Fact]
+    public async Task ChangePassword_WrongCurrentPassword_Returns403AndKeepsSessions()
+    {
+        var login = await Client.NewUserAsync();
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/password", login.Token,
+            new { currentPassword = "not the password", newPassword = "an even better passphrase" });
+        await response.AssertProblemAsync(HttpStatusCode.Forbidden, "invalid-credentials");
+    }
+
+    [Fact]
+    public async Task ChangePassword_InvalidInput_Returns400ListingEveryProblem()
+    {
+        var login = await Client.NewUserAsync();
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/password", login.Token, new { currentPassword = "", newPassword = "short" });
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var errors = (await response.ReadJsonAsync()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("currentPassword", out _));
+        Assert.True(errors.TryGetProperty("newPassword", out _));
+    }
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using Backend.Tests.Support;
+using TestInfrastructure;
+
+namespace Backend.Tests.Users;
+
+public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
+{
+    [Fact]
+    public async Task Register_ValidInput_Returns201WithUserAndNoPasswordHash()
+    {
+        var response = await Client.PostAsJsonAsync("/auth/register", new { email = "  Alice.Smith@Example.COM ", password = Api.Password, name = "Alice" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        Assert.Equal("Alice.Smith@Example.COM", json.GetProperty("email").GetString());
+        Assert.Equal("Alice", json.GetProperty("name").GetString());
+        Assert.False(json.TryGetProperty("passwordHash", out _));
+    }
+
+    [Fact]
+    public async Task Register_DuplicateEmailDifferentCase_Returns409()
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var response = await Client.PostAsJsonAsync("/auth/register", new { email = "  " + email.ToUpperInvariant(), password = Api.Password, name = "B" });
+        await response.AssertProblemAsync(HttpStatusCode.Conflict, "duplicate-email");
+    }
+
+    [Fact]
+    public async Task Register_EverythingInvalid_Returns400ListingEveryProblem()
+    {
+        var response = await Client.PostAsJsonAsync("/auth/register", new { email = "not-an-email", password = "short", name = " " });
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        var errors = (await response.ReadJsonAsync()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("email", out _));
+        Assert.True(errors.TryGetProperty("password", out _));
+        Assert.True(errors.TryGetProperty("name", out _));
+    }
+
+    [Fact]
+    public async Task Register_PasswordLongerThan128_Returns400()
+    {
+        var response = await Client.PostAsJsonAsync("/auth/register", new { email = Api.NewEmail(), password = new string('x', 129), name = "N" });
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.True((await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty("password", out _));
+    }
+
+    [Fact]
+    public async Task Register_TwoConcurrentRegistrationsOfOneEmail_ExactlyOneSucceeds()
+    {
+        string email = Api.NewEmail();
+        var tasks = Enumerable.Range(0, 4).Select(i => Client.PostAsJsonAsync("/auth/register",
+            new { email = i % 2 == 0 ? email : email.ToUpperInvariant(), password = Api.Password, name = "Racer" })).ToArray();
+        var responses = await Task.WhenAll(tasks);
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(3, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+    }
+
+    [Fact]
+    public async Task Login_ValidCredentials_ReturnsFreshWellFormedTokenEachTime()
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var response = await Client.PostAsJsonAsync("/auth/login", new { email = email.ToUpperInvariant(), password = Api.Password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        string token = json.GetProperty("token").GetString()!;
+        Assert.True(Gateway.Trust.SessionToken.IsWellFormed(token));
+        Assert.True(json.GetProperty("expiresAt").GetDateTime() > DateTime.UtcNow.AddDays(6));
+        Assert.Equal(email, json.GetProperty("user").GetProperty("email").GetString());
+        var second = await Client.LoginAsync(email);
+        Assert.NotEqual(token, second.Token);
+    }
+
+    [Fact]
+    public async Task Login_WrongPasswordAndUnknownEmail_GiveTheSame401Body()
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var wrong = await Client.PostAsJsonAsync("/auth/login", new { email, password = "wrong password 123" });
+        var unknown = await Client.PostAsJsonAsync("/auth/login", new { email = Api.NewEmail(), password = "wrong password 123" });
+        await wrong.AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid-credentials");
+        await unknown.AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid-credentials");
+        // Identical apart from the per-request trace id.
+        static string WithoutTrace(string body) => System.Text.RegularExpressions.Regex.Replace(body, "\"traceId\":\"[^\"]*\"", "");
+        Assert.Equal(WithoutTrace(await wrong.Content.ReadAsStringAsync()), WithoutTrace(await unknown.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Login_MissingFields_Returns400()
+    {
+        var response = await Client.PostAsJsonAsync("/auth/login", new { email = "", password = "" });
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+    }
+
+    [Fact]
+    public async Task Login_RepeatedFailures_Returns429WithRetryAfterAndWindowExpiryLiftsIt()
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        for (int i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Client.PostAsJsonAsync("/auth/login", new { email, password = "wrong password 123" })).StatusCode);
+        var blocked = await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password });
+        await blocked.AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+        Assert.NotNull(blocked.Headers.RetryAfter);
+        App.Time.Advance(TimeSpan.FromMinutes(16));
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_StoresOnlyTheTokenHashInPostgresAndRedis()
+    {
+        var login = await Client.NewUserAsync();
+        await using var listener = await InvalidationListener.StartAsync(Redis.ConnectionString);
+        string? cached = await listener.Db.StringGetAsync($"gw:v1:session:{{{login.Hash}}}");
+        Assert.NotNull(cached);
+        Assert.Contains(login.UserId.ToString(), cached);
+        Assert.DoesNotContain(login.Token, cached);
+        var ttl = await listener.Db.KeyTimeToLiveAsync($"gw:v1:session:{{{login.Hash}}}");
+        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(25), TimeSpan.FromMinutes(31));
+
+        await using var conn = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM sessions WHERE token_hash = @h", conn);
+        cmd.Parameters.AddWithValue("h", login.Hash);
+        Assert.Equal(1L, await cmd.ExecuteScalarAsync());
+        await using var raw = new Npgsql.NpgsqlCommand("SELECT count(*) FROM sessions WHERE token_hash = @t", conn);
+        raw.Parameters.AddWithValue("t", login.Token);
+        Assert.Equal(0L, await raw.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Health_AnswersWithoutAuthentication()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync("/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_IsServedAndListsTheEndpoints()
+    {
+        var response = await Client.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var paths = (await response.ReadJsonAsync()).GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/auth/login", out _));
+        Assert.True(paths.TryGetProperty("/orgs/{id}/members", out _));
+    }
+}
