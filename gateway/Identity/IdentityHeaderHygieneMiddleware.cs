@@ -1,0 +1,53 @@
+using Gateway.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Identity;
+
+/// <summary>
+/// First stage on every request, health and anonymous ones included: removes every client-supplied header that could
+/// carry identity, so nothing downstream (or a backend) ever sees a spoofed one. Allocates nothing beyond the header
+/// enumerator when no such header is present.
+/// </summary>
+internal sealed class IdentityHeaderHygieneMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly IRouteTable _table;
+    private readonly string[] _fromSettings;
+    private RouteClassSnapshot? _matcherFor;
+    private IdentityHeaderMatcher _matcher;
+
+    public IdentityHeaderHygieneMiddleware(RequestDelegate next, IRouteTable table, IOptions<IdentityHeaderOptions> options)
+    {
+        _next = next;
+        _table = table;
+        _fromSettings = [.. options.Value.Additional];
+        _matcher = Build(table.Current);
+        _matcherFor = table.Current;
+    }
+
+    public Task Invoke(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        var matcher = CurrentMatcher();
+        List<string>? found = null;
+        foreach (var header in headers)
+            if (matcher.IsIdentityHeader(header.Key)) (found ??= []).Add(header.Key);
+        if (found is not null)
+            foreach (var name in found) headers.Remove(name);
+        return _next(context);
+    }
+
+    private IdentityHeaderMatcher CurrentMatcher()
+    {
+        var snapshot = _table.Current;
+        if (ReferenceEquals(snapshot, _matcherFor)) return _matcher;
+        // A hot reload may have changed identityHeaders.additional: rebuild once per snapshot.
+        var matcher = Build(snapshot);
+        _matcher = matcher;
+        _matcherFor = snapshot;
+        return matcher;
+    }
+
+    private IdentityHeaderMatcher Build(RouteClassSnapshot snapshot) =>
+        new([.. _fromSettings, .. snapshot.AdditionalIdentityHeaders]);
+}
