@@ -109,7 +109,7 @@ public static class GatewayApp
         app.UseRequestTimeouts();
         app.UseMiddleware<SessionValidationMiddleware>();
         app.MapGatewayConfig();
-        app.MapReverseProxy();
+        app.MapReverseProxy(ProxyPipeline.Configure);
         return app;
     }
 }
