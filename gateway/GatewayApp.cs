@@ -33,12 +33,22 @@ public static class GatewayApp
         };
         shared.ResolveFileProvider();
         builder.Configuration.Sources.Insert(0, shared);
+        // Below even that: log levels that keep Information free of per-request lines (hosting, YARP and
+        // HttpClientFactory all log every request at Information). Any configuration layer can override them.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Yarp"] = "Warning",
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+            },
+        });
 
         var config = builder.Configuration;
         if (string.IsNullOrEmpty(config["urls"]) && config["Gateway:Urls"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
 
-        // HttpClientFactory logs every call at Information: the probe and introspection would log per request.
-        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 
         var services = builder.Services;
         services.AddMetrics();

@@ -13,16 +13,15 @@ internal sealed class IdentityHeaderHygieneMiddleware
     private readonly RequestDelegate _next;
     private readonly IRouteTable _table;
     private readonly string[] _fromSettings;
-    private RouteClassSnapshot? _matcherFor;
-    private IdentityHeaderMatcher _matcher;
+    private volatile MatcherState _state;
 
     public IdentityHeaderHygieneMiddleware(RequestDelegate next, IRouteTable table, IOptions<IdentityHeaderOptions> options)
     {
         _next = next;
         _table = table;
         _fromSettings = [.. options.Value.Additional];
-        _matcher = Build(table.Current);
-        _matcherFor = table.Current;
+        var snapshot = table.Current;
+        _state = new MatcherState(snapshot, Build(snapshot));
     }
 
     public Task Invoke(HttpContext context)
@@ -40,13 +39,15 @@ internal sealed class IdentityHeaderHygieneMiddleware
     private IdentityHeaderMatcher CurrentMatcher()
     {
         var snapshot = _table.Current;
-        if (ReferenceEquals(snapshot, _matcherFor)) return _matcher;
+        var state = _state;
+        if (ReferenceEquals(snapshot, state.For)) return state.Matcher;
         // A hot reload may have changed identityHeaders.additional: rebuild once per snapshot.
-        var matcher = Build(snapshot);
-        _matcher = matcher;
-        _matcherFor = snapshot;
-        return matcher;
+        state = new MatcherState(snapshot, Build(snapshot));
+        _state = state;
+        return state.Matcher;
     }
+
+    private sealed record MatcherState(RouteClassSnapshot For, IdentityHeaderMatcher Matcher);
 
     private IdentityHeaderMatcher Build(RouteClassSnapshot snapshot) =>
         new([.. _fromSettings, .. snapshot.AdditionalIdentityHeaders]);
