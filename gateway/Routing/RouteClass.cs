@@ -63,15 +63,15 @@ public sealed record RouteDefinition(string Name, string Path, IReadOnlyList<str
 /// <summary>A cluster (section <c>clusters</c>). An empty <paramref name="Address"/> means <c>Backend:BaseUrl</c>.</summary>
 public sealed record ClusterDefinition(string Name, string Address);
 
-/// <summary>A rate-limit policy (section <c>rateLimitPolicies</c>); the rate-limiting engine interprets it.</summary>
+/// <summary>A rate-limit policy (section <c>rateLimitPolicies</c>, keyed by name); the rate-limiting engine interprets it.</summary>
 /// <param name="Algorithm"><c>fixed-window</c>, <c>sliding-window</c> or <c>token-bucket</c>.</param>
 /// <param name="Limit">Requests allowed per window (token bucket: tokens added per window).</param>
 /// <param name="WindowSeconds">Window length in seconds.</param>
 /// <param name="Burst">Token bucket capacity; null means <paramref name="Limit"/>.</param>
 /// <param name="Partition"><c>ip</c>, <c>user</c>, <c>account</c>, <c>ip+account</c>, <c>org</c> or <c>global</c>.</param>
-public sealed record RateLimitPolicyConfig(string Name, string Algorithm, int Limit, double WindowSeconds, int? Burst, string Partition);
+public sealed record RateLimitPolicyConfig(string Algorithm, int Limit, double WindowSeconds, int? Burst, string Partition);
 
-/// <summary>A response-cache policy (section <c>cachePolicies</c>).</summary>
+/// <summary>A response-cache policy (section <c>cachePolicies</c>, keyed by name).</summary>
 /// <param name="TtlSeconds">How long a response stays cached.</param>
 /// <param name="VaryByOrg">When true the selected organisation is part of the cache key.</param>
-public sealed record CachePolicyConfig(string Name, double TtlSeconds, bool VaryByOrg);
+public sealed record CachePolicyConfig(double TtlSeconds, bool VaryByOrg);

@@ -286,7 +286,7 @@ public static class RouteClassFileParser
             string? partition = RequiredString(p.Value, "partition", who, errors, $"Set 'partition' to one of: {string.Join(", ", Partitions)}.");
             if (partition is not null && Array.IndexOf(Partitions, partition) < 0)
                 errors.Add($"{who} has unknown partition '{partition}'. Use one of: {string.Join(", ", Partitions)}.");
-            result[p.Name] = new RateLimitPolicyConfig(p.Name, algorithm ?? "", (int)Math.Min(limit, int.MaxValue), window,
+            result[p.Name] = new RateLimitPolicyConfig(algorithm ?? "", (int)Math.Min(limit, int.MaxValue), window,
                 burst is null ? null : (int)Math.Min(burst.Value, int.MaxValue), partition ?? "");
         }
         return result;
@@ -308,7 +308,7 @@ public static class RouteClassFileParser
                 if (v.ValueKind is JsonValueKind.True or JsonValueKind.False) vary = v.GetBoolean();
                 else errors.Add($"{who} has 'varyByOrg' {v.GetRawText()}, which is not a boolean. Use true or false.");
             }
-            result[p.Name] = new CachePolicyConfig(p.Name, ttl, vary);
+            result[p.Name] = new CachePolicyConfig(ttl, vary);
         }
         return result;
     }

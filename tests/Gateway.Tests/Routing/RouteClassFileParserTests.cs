@@ -32,8 +32,8 @@ public sealed class RouteClassFileParserTests
         foreach (var r in new[] { "auth", "users", "authz", "auth-me", "authz-check" })
             Assert.Equal("critical-auth", snapshot.Classes[snapshot.Routes[r].Class].Tier);
         Assert.Equal("standard", snapshot.Classes[snapshot.Routes["audit"].Class].Tier);
-        Assert.Equal(new RateLimitPolicyConfig("per-user", "token-bucket", 100, 1, 200, "user"), snapshot.RateLimitPolicies["per-user"]);
-        Assert.Equal(new CachePolicyConfig("auth-responses", 30, true), snapshot.CachePolicies["auth-responses"]);
+        Assert.Equal(new RateLimitPolicyConfig("token-bucket", 100, 1, 200, "user"), snapshot.RateLimitPolicies["per-user"]);
+        Assert.Equal(new CachePolicyConfig(30, true), snapshot.CachePolicies["auth-responses"]);
     }
 
     [Fact]
