@@ -26,6 +26,9 @@ internal sealed partial class SessionActivityTracker(IntrospectionClient client,
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false)) await FlushAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) { }
+        // Shutting down: report what this instance saw so those sessions do not idle out early.
+        using var last = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await FlushAsync(last.Token).ConfigureAwait(false);
     }
 
     /// <summary>Sends everything recorded since the last flush; what the backend refuses is kept for the next one.</summary>

@@ -53,12 +53,14 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         if (result.Outcome == SessionOutcome.Unavailable) return GatewayProblems.ValidationUnavailable.WriteAsync(context);
 
         var principal = result.Principal!;
-        string? orgId = SelectedOrg(context);
-        string? role = null;
-        if (orgId is not null)
+        string? selected = SelectedOrg(context);
+        string? orgId = null, role = null;
+        if (selected is not null)
         {
-            role = principal.RoleIn(orgId);
-            if (role is null) return GatewayProblems.OrgNotMember.WriteAsync(context);
+            // Use the principal's own spelling of the id: what gets signed is what the backend stored.
+            foreach (var membership in principal.Orgs)
+                if (string.Equals(membership.Id, selected, StringComparison.OrdinalIgnoreCase)) { orgId = membership.Id; role = membership.Role; break; }
+            if (orgId is null) return GatewayProblems.OrgNotMember.WriteAsync(context);
         }
         if (cls.Auth == AuthKind.Role)
         {

@@ -199,6 +199,20 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SelectedOrg_IsForwardedInThePrincipalsSpelling()
+    {
+        string orgId = Guid.NewGuid().ToString();
+        var session = TestSession.Create(orgs: (orgId, "member"));
+        _backend.Add(session);
+        var request = session.Get("/users/me/orgs");
+        request.Headers.Add("X-Select-Org", orgId.ToUpperInvariant());
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(request)).StatusCode);
+        var received = Assert.Single(_backend.ProxiedTo("/users/me/orgs"));
+        Assert.Equal(orgId, received.Headers["X-Org-Id"]);
+        Assert.Equal("member", received.Headers["X-Org-Role"]);
+    }
+
+    [Fact]
     public async Task ValidatedSessions_AreFlushedToTouch()
     {
         var session = TestSession.Create();
