@@ -1,0 +1,125 @@
+using Gateway.Health;
+using Gateway.Identity;
+using Gateway.Proxy;
+using Gateway.Redis;
+using Gateway.Routing;
+using Gateway.Sessions;
+using Gateway.Trust;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway;
+
+/// <summary>
+/// Builds and wires the gateway. Program.cs and the tests use the same two calls, so tests run the real gateway on a
+/// real Kestrel port with their own settings (<c>--Backend:BaseUrl=...</c>, <c>--RouteClasses:Path=...</c>, <c>--urls=...</c>).
+/// </summary>
+public static class GatewayApp
+{
+    /// <summary>
+    /// Creates the builder: shared appsettings as the base layer, options, route classes (validated: throws
+    /// <see cref="RouteClassConfigException"/> when invalid), Redis, sessions and YARP.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        // Repo-root appsettings.json (copied as appsettings.shared.json) is the lowest layer: every other source overrides it.
+        var shared = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        {
+            Path = Path.Combine(AppContext.BaseDirectory, "appsettings.shared.json"),
+            Optional = true,
+        };
+        shared.ResolveFileProvider();
+        builder.Configuration.Sources.Insert(0, shared);
+        // Below even that: log levels that keep Information free of per-request lines (hosting, YARP and
+        // HttpClientFactory all log every request at Information). Any configuration layer can override them.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Yarp"] = "Warning",
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+            },
+        });
+
+        var config = builder.Configuration;
+        if (string.IsNullOrEmpty(config["urls"]) && config["Gateway:Urls"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
+
+
+        var services = builder.Services;
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<RedisOptions>().Bind(config.GetSection("Redis")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Gateway.Sessions.SessionOptions>().Bind(config.GetSection("Sessions")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayTrustOptions>().Bind(config.GetSection("Trust")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RouteClassOptions>().Bind(config.GetSection("RouteClasses"));
+        services.AddOptions<IdentityHeaderOptions>().Bind(config.GetSection("IdentityHeaders"));
+        services.AddOptions<HealthOptions>().Bind(config.GetSection("Health"));
+        services.AddOptions<ForwardingOptions>().Bind(config.GetSection("Forwarding"));
+
+        string backend = config["Backend:BaseUrl"] ?? "";
+        if (!Uri.TryCreate(backend, UriKind.Absolute, out var backendUri))
+            throw new OptionsValidationException("Backend", typeof(string), [$"Backend:BaseUrl '{backend}' is not an absolute URL. Set it, e.g. http://127.0.0.1:8090."]);
+        var backendBase = new Uri(backendUri.AbsoluteUri.TrimEnd('/') + "/");
+
+        // Route classes are validated before anything else exists: an invalid file never half-loads.
+        string routeFile = config["RouteClasses:Path"] ?? new RouteClassOptions().Path;
+        var errors = RouteClassFileParser.ParseFile(routeFile, out var snapshot);
+        if (snapshot is null) throw new RouteClassConfigException(routeFile, errors);
+
+        var proxyConfig = new InMemoryConfigProvider(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, backendBase.AbsoluteUri));
+        services.AddSingleton(proxyConfig);
+        services.AddSingleton<IProxyConfigProvider>(proxyConfig);
+        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, backendBase.AbsoluteUri, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
+        services.AddSingleton<IRouteTable>(sp => sp.GetRequiredService<RouteTable>());
+        services.AddHostedService<RouteClassFileWatcher>();
+
+        services.AddSingleton<IRedisClient, RedisClient>();
+
+        services.AddHttpClient(ReadinessProbe.HttpClientName, c => c.BaseAddress = backendBase);
+        services.AddSingleton<ReadinessProbe>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReadinessProbe>());
+
+        services.AddSingleton(sp => new GatewaySignature(sp.GetRequiredService<IOptions<GatewayTrustOptions>>().Value.SharedSecret));
+        services.AddSingleton<L1SessionCache>();
+        services.AddHttpClient(IntrospectionClient.HttpClientName, c => c.BaseAddress = backendBase)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                UseProxy = false, UseCookies = false, AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<IntrospectionClient>(sp,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(IntrospectionClient.HttpClientName)));
+        services.AddSingleton<SessionValidator>();
+        services.AddSingleton<SessionActivityTracker>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionActivityTracker>());
+        services.AddSingleton<InvalidationSubscriber>();
+        services.AddSingleton<IInvalidationBus>(sp => sp.GetRequiredService<InvalidationSubscriber>());
+        services.AddHostedService(sp => sp.GetRequiredService<InvalidationSubscriber>());
+
+        services.AddRequestTimeouts();
+        services.AddReverseProxy().AddTransforms<IdentityTransformProvider>();
+        services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The pipeline. Order matters:
+    /// hygiene → health → routing → classification → request timeouts → [rate limiting] → sessions → [response cache] → proxy.
+    /// </summary>
+    public static WebApplication Configure(WebApplication app)
+    {
+        app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
+        app.UseMiddleware<HealthMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<RouteClassificationMiddleware>();
+        app.UseRequestTimeouts();
+        app.UseMiddleware<SessionValidationMiddleware>();
+        app.MapGatewayConfig();
+        app.MapReverseProxy(ProxyPipeline.Configure);
+        return app;
+    }
+}

@@ -1,0 +1,45 @@
+using Gateway.Trust;
+
+namespace Gateway.Identity;
+
+/// <summary>
+/// Decides whether a client header name could carry identity: the built-in names, any <c>X-Gateway-*</c> and the
+/// configured extras, compared case-insensitively with '_' treated as '-'. The built-in names are always included.
+/// </summary>
+public sealed class IdentityHeaderMatcher
+{
+    /// <summary>Names every gateway strips, whatever the configuration says.</summary>
+    public static readonly string[] BuiltIn =
+        [IdentityHeaders.UserId, IdentityHeaders.SessionId, IdentityHeaders.OrgId, IdentityHeaders.OrgRole, IdentityHeaders.Signature, IdentityHeaders.Timestamp];
+
+    private readonly string[] _names;
+
+    public IdentityHeaderMatcher(IEnumerable<string> additional)
+    {
+        var names = new List<string>(BuiltIn);
+        foreach (var n in additional) if (!string.IsNullOrWhiteSpace(n)) names.Add(n.Trim());
+        _names = [.. names];
+    }
+
+    public IReadOnlyList<string> Names => _names;
+
+    public bool IsIdentityHeader(ReadOnlySpan<char> name)
+    {
+        if (name.Length >= IdentityHeaders.GatewayPrefix.Length && EqualsLoose(name[..IdentityHeaders.GatewayPrefix.Length], IdentityHeaders.GatewayPrefix))
+            return true;
+        foreach (var n in _names)
+            if (n.Length == name.Length && EqualsLoose(name, n)) return true;
+        return false;
+    }
+
+    private static bool EqualsLoose(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    {
+        for (int i = 0; i < a.Length; i++)
+        {
+            char x = a[i] == '_' ? '-' : char.ToLowerInvariant(a[i]);
+            char y = b[i] == '_' ? '-' : char.ToLowerInvariant(b[i]);
+            if (x != y) return false;
+        }
+        return true;
+    }
+}

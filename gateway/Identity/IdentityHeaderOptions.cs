@@ -1,0 +1,8 @@
+namespace Gateway.Identity;
+
+/// <summary>Extra identity headers to strip from clients, besides the built-in ones. Section <c>IdentityHeaders</c>.</summary>
+public sealed class IdentityHeaderOptions
+{
+    /// <summary>Additional header names (matched case-insensitively, '_' equal to '-'). <value>The default is empty.</value></summary>
+    public List<string> Additional { get; set; } = [];
+}

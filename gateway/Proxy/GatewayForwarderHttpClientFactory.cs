@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Proxy;
+
+/// <summary>
+/// The backend connection pool of a gateway: no proxy, cookies, redirects or decompression; pooled connections;
+/// trace headers only when <see cref="ForwardingOptions.PropagateActivityHeaders"/> is on.
+/// </summary>
+internal sealed class GatewayForwarderHttpClientFactory(IOptions<ForwardingOptions> options, ILogger<ForwarderHttpClientFactory> logger)
+    : ForwarderHttpClientFactory(logger)
+{
+    protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
+    {
+        base.ConfigureHandler(context, handler);
+        handler.UseProxy = false;
+        handler.UseCookies = false;
+        handler.AllowAutoRedirect = false;
+        handler.AutomaticDecompression = DecompressionMethods.None;
+        handler.PooledConnectionLifetime = options.Value.PooledConnectionLifetime;
+        handler.ActivityHeadersPropagator = options.Value.PropagateActivityHeaders ? DistributedContextPropagator.Current : null;
+    }
+}

@@ -1,0 +1,17 @@
+namespace Gateway.Routing;
+
+/// <summary>
+/// The current route-class configuration. Extension point for the rate-limit, cache and observability stages:
+/// look up the policy named on <c>GatewayRequestFeature</c> in <see cref="Current"/>.
+/// </summary>
+public interface IRouteTable
+{
+    /// <summary>The active snapshot; replaced atomically by a valid hot reload.</summary>
+    RouteClassSnapshot Current { get; }
+
+    /// <summary>The result of the last (re)load attempt, for status output.</summary>
+    ConfigReloadStatus LastReload { get; }
+
+    /// <summary>Raised after a new snapshot became active.</summary>
+    event Action<RouteClassSnapshot>? Changed;
+}

@@ -1,0 +1,24 @@
+using System.Collections.Frozen;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// One validated, immutable version of <c>config/route-classes.json</c>. Swapped atomically on hot reload:
+/// hold the reference for the duration of a request and every lookup stays consistent.
+/// </summary>
+public sealed class RouteClassSnapshot
+{
+    public required string Version { get; init; }
+    public required RouteClass DefaultClass { get; init; }
+    public required FrozenDictionary<string, RouteClass> Classes { get; init; }
+    public required FrozenDictionary<string, RouteDefinition> Routes { get; init; }
+    public required FrozenDictionary<string, ClusterDefinition> Clusters { get; init; }
+    public required FrozenDictionary<string, RateLimitPolicyConfig> RateLimitPolicies { get; init; }
+    public required FrozenDictionary<string, CachePolicyConfig> CachePolicies { get; init; }
+    /// <summary>Extra identity header names to strip, besides the built-in ones (section <c>identityHeaders.additional</c>).</summary>
+    public required string[] AdditionalIdentityHeaders { get; init; }
+
+    /// <summary>The class named <paramref name="name"/>, or the default class when it is unknown or null.</summary>
+    public RouteClass ClassOrDefault(string? name) =>
+        name is not null && Classes.TryGetValue(name, out var c) ? c : DefaultClass;
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Gateway.Redis;
+
+namespace Gateway.Sessions;
+
+/// <summary>
+/// Listens on <c>gw:v1:invalidate</c>: evicts L1 sessions (one by hash, or all of a user), records the propagation
+/// delay and tells the other components through <see cref="IInvalidationBus"/>. Unknown kinds are ignored.
+/// </summary>
+internal sealed partial class InvalidationSubscriber : BackgroundService, IInvalidationBus
+{
+    private readonly IRedisClient _redis;
+    private readonly L1SessionCache _l1;
+    private readonly TimeProvider _time;
+    private readonly ILogger<InvalidationSubscriber> _logger;
+    private readonly Histogram<double> _delay;
+    private volatile bool _subscribed;
+
+    public InvalidationSubscriber(IRedisClient redis, L1SessionCache l1, TimeProvider time, IMeterFactory meters, ILogger<InvalidationSubscriber> logger)
+    {
+        _redis = redis;
+        _l1 = l1;
+        _time = time;
+        _logger = logger;
+        _delay = meters.Create("Gateway").CreateHistogram<double>("gateway.invalidation.delay", "s",
+            "Time from the backend publishing an invalidation to this gateway applying it.");
+    }
+
+    public event Action<InvalidationMessage>? Invalidated;
+
+    /// <summary>True once the subscription was established (the library re-subscribes after reconnects).</summary>
+    public bool IsSubscribed => _subscribed;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _redis.SubscribeAsync(SessionKeys.InvalidationChannel, Handle).ConfigureAwait(false);
+                _subscribed = true;
+                return;
+            }
+            catch (OperationCanceledException) { return; }
+            catch (Exception ex)
+            {
+                Log.SubscribeFailed(_logger, ex.Message);
+                try { await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    internal void Handle(string payload)
+    {
+        var message = Parse(payload);
+        if (message is null) { Log.Malformed(_logger); return; }
+        switch (message.Kind)
+        {
+            case InvalidationMessage.KindSession:
+                if (TokenHash.TryParseHex(message.SessionHash, out var hash)) _l1.Remove(hash);
+                break;
+            case InvalidationMessage.KindUser:
+                if (message.UserId is not null) _l1.RemoveUser(message.UserId);
+                break;
+            case InvalidationMessage.KindUserData:
+            case InvalidationMessage.KindOrg:
+                break;
+            default:
+                return;
+        }
+        if (message.At > 0)
+            _delay.Record(Math.Max(0, (_time.GetUtcNow().ToUnixTimeMilliseconds() - message.At) / 1000.0),
+                new KeyValuePair<string, object?>("kind", message.Kind));
+        try { Invalidated?.Invoke(message); }
+        catch (Exception ex) { Log.HandlerFailed(_logger, ex); }
+    }
+
+    internal static InvalidationMessage? Parse(string payload)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(payload);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("kind", out var kind) || kind.ValueKind != JsonValueKind.String) return null;
+            long at = root.TryGetProperty("at", out var a) && a.TryGetInt64(out long v) ? v : 0;
+            return new InvalidationMessage(kind.GetString()!, Str(root, "sessionHash"), Str(root, "userId"), Str(root, "orgId"), Str(root, "reason"), at);
+        }
+        catch (JsonException) { return null; }
+    }
+
+    private static string? Str(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static partial class Log
+    {
+        [LoggerMessage(4201, LogLevel.Warning, "Could not subscribe to the invalidation channel yet: {Message}", EventName = "InvalidationSubscribeFailed")]
+        public static partial void SubscribeFailed(ILogger logger, string message);
+
+        [LoggerMessage(4202, LogLevel.Warning, "Ignored a malformed invalidation message.", EventName = "InvalidationMalformed")]
+        public static partial void Malformed(ILogger logger);
+
+        [LoggerMessage(4203, LogLevel.Error, "An invalidation handler failed.", EventName = "InvalidationHandlerFailed")]
+        public static partial void HandlerFailed(ILogger logger, Exception exception);
+    }
+}

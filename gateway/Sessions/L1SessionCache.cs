@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Sessions;
+
+/// <summary>
+/// The in-process session cache: bounded in entries and approximate bytes, TTL never beyond the session's expiry,
+/// negative entries for unknown tokens, and a user index so "all sessions of a user" can be evicted.
+/// </summary>
+public sealed class L1SessionCache(IOptions<SessionOptions> options)
+{
+    private readonly SessionOptions _options = options.Value;
+    private readonly ConcurrentDictionary<TokenHash, Entry> _entries = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<TokenHash, byte>> _byUser = new(StringComparer.Ordinal);
+    private long _bytes;
+    private int _trimming;
+
+    /// <summary>One cached verdict. <see cref="Principal"/> is null for a negative entry.</summary>
+    public sealed record Entry(SessionPrincipal? Principal, string HashHex, DateTimeOffset Expiry, long Bytes);
+
+    public int Count => _entries.Count;
+    public long ApproximateBytes => Interlocked.Read(ref _bytes);
+
+    public bool TryGet(TokenHash hash, DateTimeOffset now, out Entry entry)
+    {
+        if (_entries.TryGetValue(hash, out entry!))
+        {
+            if (entry.Expiry > now) return true;
+            Remove(hash);
+        }
+        entry = null!;
+        return false;
+    }
+
+    public void SetPositive(TokenHash hash, string hashHex, SessionPrincipal principal, DateTimeOffset now)
+    {
+        var until = now + _options.L1Ttl;
+        if (principal.ValidUntil < until) until = principal.ValidUntil;
+        if (until <= now) return;
+        long bytes = 300 + 2L * (principal.Email.Length + principal.UserId.Length + principal.SessionId.Length) + 120L * principal.Orgs.Length;
+        Add(hash, new Entry(principal, hashHex, until, bytes), now);
+        _byUser.GetOrAdd(principal.UserId, static _ => new()).TryAdd(hash, 0);
+    }
+
+    public void SetNegative(TokenHash hash, string hashHex, DateTimeOffset now)
+    {
+        if (_options.NegativeTtl <= TimeSpan.Zero) return;
+        Add(hash, new Entry(null, hashHex, now + _options.NegativeTtl, 200), now);
+    }
+
+    public bool Remove(TokenHash hash)
+    {
+        if (!_entries.TryRemove(hash, out var old)) return false;
+        Interlocked.Add(ref _bytes, -old.Bytes);
+        if (old.Principal is not null && _byUser.TryGetValue(old.Principal.UserId, out var set))
+        {
+            set.TryRemove(hash, out _);
+            if (set.IsEmpty) _byUser.TryRemove(new KeyValuePair<string, ConcurrentDictionary<TokenHash, byte>>(old.Principal.UserId, set));
+        }
+        return true;
+    }
+
+    /// <summary>Evicts every cached session of <paramref name="userId"/>; returns how many.</summary>
+    public int RemoveUser(string userId)
+    {
+        if (!_byUser.TryRemove(userId, out var set)) return 0;
+        int removed = 0;
+        foreach (var hash in set.Keys) if (Remove(hash)) removed++;
+        return removed;
+    }
+
+    public void Clear()
+    {
+        _entries.Clear();
+        _byUser.Clear();
+        Interlocked.Exchange(ref _bytes, 0);
+    }
+
+    private void Add(TokenHash hash, Entry entry, DateTimeOffset now)
+    {
+        if (_entries.Count >= _options.L1MaxEntries || Interlocked.Read(ref _bytes) >= _options.L1MaxBytes) Trim(now);
+        long delta = entry.Bytes;
+        _entries.AddOrUpdate(hash, entry, (_, old) => { delta -= old.Bytes; return entry; });
+        Interlocked.Add(ref _bytes, delta);
+    }
+
+    private void Trim(DateTimeOffset now)
+    {
+        if (Interlocked.Exchange(ref _trimming, 1) == 1) return;
+        try
+        {
+            foreach (var (hash, e) in _entries) if (e.Expiry <= now) Remove(hash);
+            // Still full: drop an arbitrary tenth. Dictionary order is effectively random, and every entry is a
+            // short-lived cache of L2/backend state, so losing one only costs a lookup.
+            int target = (int)(_options.L1MaxEntries * 0.9);
+            long targetBytes = (long)(_options.L1MaxBytes * 0.9);
+            foreach (var (hash, _) in _entries)
+            {
+                if (_entries.Count <= target && Interlocked.Read(ref _bytes) <= targetBytes) break;
+                Remove(hash);
+            }
+        }
+        finally { Volatile.Write(ref _trimming, 0); }
+    }
+}

@@ -1,0 +1,90 @@
+using Gateway.Pipeline;
+using Gateway.Routing;
+using Gateway.Trust;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Sessions;
+
+/// <summary>
+/// For classes that need a session: reads the token (one Bearer header or the session cookie, never the query),
+/// checks its format, validates it, resolves the selected organisation and enforces the class's role.
+/// Anonymous classes pass straight through.
+/// </summary>
+internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionValidator validator, SessionActivityTracker activity,
+    IOptions<SessionOptions> options)
+{
+    public const string SelectOrgHeader = "X-Select-Org";
+    private readonly string _cookieName = options.Value.CookieName;
+
+    public Task Invoke(HttpContext context)
+    {
+        var cls = context.Features.Get<RouteClass>();
+        if (cls is null || cls.Auth == AuthKind.Anonymous) return next(context);
+
+        var authorization = context.Request.Headers.Authorization;
+        if (authorization.Count > 1) return GatewayProblems.MultipleAuthorization.WriteAsync(context);
+        string? token;
+        if (authorization.Count == 1)
+        {
+            string value = authorization[0] ?? "";
+            if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return GatewayProblems.MissingToken.WriteAsync(context);
+            token = value;
+            if (!SessionToken.IsWellFormed(value.AsSpan(7).Trim())) return GatewayProblems.InvalidToken.WriteAsync(context);
+        }
+        else
+        {
+            token = context.Request.Cookies[_cookieName];
+            if (token is null) return GatewayProblems.MissingToken.WriteAsync(context);
+            if (!SessionToken.IsWellFormed(token)) return GatewayProblems.InvalidToken.WriteAsync(context);
+        }
+        var hash = TokenHash.Compute(authorization.Count == 1 ? token.AsSpan(7).Trim() : token.AsSpan());
+        var pending = validator.ValidateAsync(hash, cls);
+        return pending.IsCompletedSuccessfully ? Continue(context, cls, pending.Result) : AwaitAsync(context, cls, pending);
+    }
+
+    private async Task AwaitAsync(HttpContext context, RouteClass cls, ValueTask<SessionValidation> pending) =>
+        await Continue(context, cls, await pending.ConfigureAwait(false)).ConfigureAwait(false);
+
+    private Task Continue(HttpContext context, RouteClass cls, SessionValidation result)
+    {
+        var feature = context.Features.Get<GatewayRequestFeature>()!;
+        feature.ValidationSource = result.Source;
+        if (result.Outcome == SessionOutcome.Invalid) return GatewayProblems.InvalidToken.WriteAsync(context);
+        if (result.Outcome == SessionOutcome.Unavailable) return GatewayProblems.ValidationUnavailable.WriteAsync(context);
+
+        var principal = result.Principal!;
+        string? selected = SelectedOrg(context);
+        string? orgId = null, role = null;
+        if (selected is not null)
+        {
+            // Use the principal's own spelling of the id: what gets signed is what the backend stored.
+            foreach (var membership in principal.Orgs)
+                if (string.Equals(membership.Id, selected, StringComparison.OrdinalIgnoreCase)) { orgId = membership.Id; role = membership.Role; break; }
+            if (orgId is null) return GatewayProblems.OrgNotMember.WriteAsync(context);
+        }
+        if (cls.Auth == AuthKind.Role)
+        {
+            if (orgId is null) return GatewayProblems.OrgRequired.WriteAsync(context);
+            if (OrgRoles.Parse(role) < cls.MinimumRole) return GatewayProblems.RoleTooLow.WriteAsync(context);
+        }
+        feature.Principal = principal;
+        feature.TokenHash = result.HashHex;
+        feature.OrgId = orgId;
+        feature.OrgRole = role;
+        activity.Record(result.HashHex!);
+        return next(context);
+    }
+
+    /// <summary>The organisation the client selected: <c>X-Select-Org</c>, else the id in <c>/orgs/{id}/...</c>.</summary>
+    private static string? SelectedOrg(HttpContext context)
+    {
+        var header = context.Request.Headers[SelectOrgHeader];
+        if (header.Count == 1 && !string.IsNullOrWhiteSpace(header[0])) return header[0]!.Trim();
+        var path = context.Request.Path.Value.AsSpan();
+        if (!path.StartsWith("/orgs/", StringComparison.OrdinalIgnoreCase)) return null;
+        var rest = path[6..];
+        int slash = rest.IndexOf('/');
+        var segment = slash < 0 ? rest : rest[..slash];
+        return Guid.TryParse(segment, out _) ? segment.ToString() : null;
+    }
+}

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Gateway.Redis;
+using Gateway.Routing;
+
+namespace Gateway.Sessions;
+
+public enum SessionOutcome
+{
+    Valid,
+    /// <summary>Unknown, revoked or expired: 401.</summary>
+    Invalid,
+    /// <summary>Nobody trustworthy could vouch for the token right now: 503.</summary>
+    Unavailable,
+}
+
+/// <param name="Source">l1, l2, backend, negative or expired.</param>
+public readonly record struct SessionValidation(SessionOutcome Outcome, SessionPrincipal? Principal, string? HashHex, string Source);
+
+/// <summary>
+/// L1 → L2 (Redis) → backend introspection, with single-flight per token and the fail modes of docs/gateway.md.
+/// Never accepts a token that neither L1 nor the backend vouches for.
+/// </summary>
+internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, IntrospectionClient introspection, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<TokenHash, Task<IntrospectionResult>> _inflight = new();
+
+    public ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls)
+    {
+        var now = time.GetUtcNow();
+        bool redisUp = redis.IsAvailable;
+        if (l1.TryGet(hash, now, out var entry))
+        {
+            if (entry.Principal is null) return new(new SessionValidation(SessionOutcome.Invalid, null, entry.HashHex, "negative"));
+            if (entry.Principal.ValidUntil <= now)
+            {
+                l1.Remove(hash);
+                return new(new SessionValidation(SessionOutcome.Invalid, null, entry.HashHex, "expired"));
+            }
+            // With Redis down, revocations cannot reach L1: only resilient classes may still trust it.
+            if (redisUp || cls.IsResilient) return new(new SessionValidation(SessionOutcome.Valid, entry.Principal, entry.HashHex, "l1"));
+            return FromBackendAsync(hash, entry.HashHex);
+        }
+        return redisUp ? FromL2Async(hash) : FromBackendAsync(hash, hash.ToHex());
+    }
+
+    private async ValueTask<SessionValidation> FromL2Async(TokenHash hash)
+    {
+        string hex = hash.ToHex();
+        var reply = await redis.GetStringAsync(SessionKeys.Session(hex)).ConfigureAwait(false);
+        if (reply.Ok && reply.Value is not null && SessionJsonContext.TryParse(reply.Value) is { } principal)
+        {
+            var now = time.GetUtcNow();
+            if (principal.ValidUntil <= now) return new(SessionOutcome.Invalid, null, hex, "expired");
+            l1.SetPositive(hash, hex, principal, now);
+            return new(SessionOutcome.Valid, principal, hex, "l2");
+        }
+        return await FromBackendAsync(hash, hex).ConfigureAwait(false);
+    }
+
+    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex)
+    {
+        var result = await IntrospectOnceAsync(hash, hex).ConfigureAwait(false);
+        switch (result.Outcome)
+        {
+            case IntrospectionOutcome.Found when result.Principal!.ValidUntil > time.GetUtcNow():
+                return new(SessionOutcome.Valid, result.Principal, hex, "backend");
+            case IntrospectionOutcome.Found:
+                return new(SessionOutcome.Invalid, null, hex, "expired");
+            case IntrospectionOutcome.NotFound:
+                return new(SessionOutcome.Invalid, null, hex, "backend");
+            default:
+                return new(SessionOutcome.Unavailable, null, hex, "backend");
+        }
+    }
+
+    /// <summary>Concurrent misses for one token share one backend call.</summary>
+    private Task<IntrospectionResult> IntrospectOnceAsync(TokenHash hash, string hex)
+    {
+        var tcs = new TaskCompletionSource<IntrospectionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var winner = _inflight.GetOrAdd(hash, tcs.Task);
+        if (winner != tcs.Task) return winner;
+        _ = RunIntrospectionAsync(hash, hex, tcs);
+        return tcs.Task;
+    }
+
+    private async Task RunIntrospectionAsync(TokenHash hash, string hex, TaskCompletionSource<IntrospectionResult> tcs)
+    {
+        try
+        {
+            // A previous leader fills L1 before leaving the in-flight table: a late miss finds its verdict here.
+            // (Not when Redis is down in closed mode: then L1 is exactly what must be re-checked with the backend.)
+            var now = time.GetUtcNow();
+            if (redis.IsAvailable && l1.TryGet(hash, now, out var entry))
+            {
+                tcs.SetResult(entry.Principal is null
+                    ? new IntrospectionResult(IntrospectionOutcome.NotFound, null, null)
+                    : new IntrospectionResult(IntrospectionOutcome.Found, entry.Principal, null));
+                return;
+            }
+            var result = await introspection.IntrospectAsync(hex, CancellationToken.None).ConfigureAwait(false);
+            now = time.GetUtcNow();
+            if (result.Outcome == IntrospectionOutcome.Found && result.Principal!.ValidUntil > now)
+            {
+                l1.SetPositive(hash, hex, result.Principal, now);
+                if (redis.IsAvailable) await redis.SetAsync(SessionKeys.Session(hex), result.Json!, result.Principal.ValidUntil - now).ConfigureAwait(false);
+            }
+            else if (result.Outcome == IntrospectionOutcome.NotFound)
+            {
+                l1.SetNegative(hash, hex, now);
+            }
+            tcs.SetResult(result);
+        }
+        catch (Exception ex)
+        {
+            tcs.TrySetException(ex);
+        }
+        finally
+        {
+            _inflight.TryRemove(new KeyValuePair<TokenHash, Task<IntrospectionResult>>(hash, tcs.Task));
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Routing;
+using Gateway.Tests.Support;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Routing;
+
+public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
+{
+    private FakeSessionBackend _backend = null!;
+    private GatewayInstance _gateway = null!;
+    private string _file = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await FakeSessionBackend.StartAsync();
+        _file = RouteFiles.CreateTemp();
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, _file);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _backend.DisposeAsync();
+    }
+
+    private static JsonObject WithPublicRoute(string version)
+    {
+        var json = RouteFiles.Shipped();
+        json["version"] = version;
+        json["classes"]!["public"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 100, ["auth"] = "anonymous", ["timeoutMs"] = 3000 };
+        RouteFiles.AddRoute(json, "public", "/public/{**rest}", "public");
+        return json;
+    }
+
+    [Fact]
+    public async Task ValidFile_AppliesNewClassAndRouteWithoutRestart()
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.GetAsync("/public/page")).StatusCode);
+        await File.WriteAllTextAsync(_file, WithPublicRoute("reload-1").ToJsonString());
+
+        await Poll.UntilAsync(async () => (await _gateway.Client.GetAsync("/public/page")).StatusCode == HttpStatusCode.OK, "the new route serves");
+        var response = await _gateway.Client.GetAsync("/public/page");
+        Assert.Equal("public", response.Headers.GetValues("X-Route-Class").Single());
+        var table = _gateway.Get<IRouteTable>();
+        Assert.Equal("reload-1", table.Current.Version);
+        Assert.True(table.LastReload.Ok);
+    }
+
+    [Fact]
+    public async Task InvalidFile_IsRejectedAsAWhole_AndThePreviousConfigKeepsServing()
+    {
+        await File.WriteAllTextAsync(_file, WithPublicRoute("reload-good").ToJsonString());
+        var table = _gateway.Get<IRouteTable>();
+        await Poll.UntilAsync(() => table.Current.Version == "reload-good", "the valid file is applied");
+
+        var broken = WithPublicRoute("reload-bad");
+        broken["routes"]!["public"]!["class"] = "pubic";
+        broken["routes"]!["audit"] = new JsonObject { ["path"] = "/public2/{**rest}", ["class"] = "public", ["cluster"] = "backend" };
+        broken["classes"]!["standard"]!["tier"] = "slow";
+        await File.WriteAllTextAsync(_file, broken.ToJsonString());
+
+        await Poll.UntilAsync(() => !table.LastReload.Ok, "the invalid file is rejected");
+        Assert.Equal("reload-good", table.Current.Version);
+        Assert.Equal("reload-good", table.LastReload.ActiveVersion);
+        Assert.Contains(table.LastReload.Errors, e => e.Contains("'pubic'"));
+        Assert.Contains(table.LastReload.Errors, e => e.Contains("'slow'"));
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.GetAsync("/public/page")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.GetAsync("/public2/page")).StatusCode);
+
+        var config = await _gateway.Client.GetStringAsync("/gateway/config");
+        Assert.Contains("\"ok\":false", config);
+        Assert.Contains("pubic", config);
+    }
+}

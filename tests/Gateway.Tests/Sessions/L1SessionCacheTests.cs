@@ -1,0 +1,80 @@
+using Gateway.Sessions;
+using Gateway.Trust;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Tests.Sessions;
+
+public sealed class L1SessionCacheTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+
+    private static L1SessionCache Cache(int maxEntries = 1000, TimeSpan? ttl = null) =>
+        new(Options.Create(new SessionOptions { L1MaxEntries = maxEntries, L1Ttl = ttl ?? TimeSpan.FromSeconds(30) }));
+
+    private static SessionPrincipal Principal(string userId, DateTimeOffset? idle = null) =>
+        new(userId, Guid.NewGuid().ToString(), "a@example.com", [], Now.AddDays(7), idle ?? Now.AddMinutes(30));
+
+    private static (TokenHash Hash, string Hex) NewHash()
+    {
+        string token = SessionToken.Create();
+        return (TokenHash.Compute(token), SessionToken.Hash(token));
+    }
+
+    [Fact]
+    public void TokenHash_MatchesTheContractHexAndRoundTrips()
+    {
+        var (hash, hex) = NewHash();
+        Assert.Equal(hex, hash.ToHex());
+        Assert.True(TokenHash.TryParseHex(hex, out var parsed));
+        Assert.Equal(hash, parsed);
+        Assert.False(TokenHash.TryParseHex("xyz", out _));
+    }
+
+    [Fact]
+    public void Entry_ExpiresAtTheSoonerOfTtlAndSessionExpiry()
+    {
+        var cache = Cache(ttl: TimeSpan.FromMinutes(10));
+        var (hash, hex) = NewHash();
+        cache.SetPositive(hash, hex, Principal("u", idle: Now.AddMinutes(2)), Now);
+        Assert.True(cache.TryGet(hash, Now.AddMinutes(1), out _));
+        Assert.False(cache.TryGet(hash, Now.AddMinutes(2), out _));
+    }
+
+    [Fact]
+    public void RemoveUser_EvictsEverySessionOfThatUserOnly()
+    {
+        var cache = Cache();
+        var a1 = NewHash(); var a2 = NewHash(); var b = NewHash();
+        cache.SetPositive(a1.Hash, a1.Hex, Principal("alice"), Now);
+        cache.SetPositive(a2.Hash, a2.Hex, Principal("alice"), Now);
+        cache.SetPositive(b.Hash, b.Hex, Principal("bob"), Now);
+        Assert.Equal(2, cache.RemoveUser("alice"));
+        Assert.False(cache.TryGet(a1.Hash, Now, out _));
+        Assert.False(cache.TryGet(a2.Hash, Now, out _));
+        Assert.True(cache.TryGet(b.Hash, Now, out _));
+    }
+
+    [Fact]
+    public void Cache_StaysWithinItsEntryBound()
+    {
+        var cache = Cache(maxEntries: 100);
+        for (int i = 0; i < 1000; i++)
+        {
+            var (hash, hex) = NewHash();
+            cache.SetPositive(hash, hex, Principal("u" + i), Now);
+        }
+        Assert.True(cache.Count <= 100, $"{cache.Count} entries");
+        Assert.True(cache.ApproximateBytes > 0);
+    }
+
+    [Fact]
+    public void NegativeEntry_HasNoPrincipal()
+    {
+        var cache = Cache();
+        var (hash, hex) = NewHash();
+        cache.SetNegative(hash, hex, Now);
+        Assert.True(cache.TryGet(hash, Now, out var entry));
+        Assert.Null(entry.Principal);
+        Assert.False(cache.TryGet(hash, Now.AddSeconds(6), out _));
+    }
+}

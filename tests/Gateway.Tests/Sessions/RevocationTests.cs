@@ -1,0 +1,91 @@
+using System.Net;
+using Gateway.Redis;
+using Gateway.Sessions;
+using Gateway.Tests.Support;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Sessions;
+
+public sealed class RevocationTests(RedisFixture redis) : IAsyncLifetime
+{
+    private FakeSessionBackend _backend = null!;
+    private GatewayInstance _a = null!, _b = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await FakeSessionBackend.StartAsync();
+        string routes = RouteFiles.CreateTemp();
+        _a = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, routes);
+        _b = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, routes);
+        await Poll.UntilAsync(() => _a.Get<InvalidationSubscriber>().IsSubscribed && _b.Get<InvalidationSubscriber>().IsSubscribed, "both gateways subscribed");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        await _backend.DisposeAsync();
+    }
+
+    /// <summary>What the backend does on logout: delete the key, then publish.</summary>
+    private async Task RevokeAsBackend(TestSession session, string message)
+    {
+        _backend.Sessions.TryRemove(session.Hex, out _);
+        await _a.Get<IRedisClient>().DeleteAsync(SessionKeys.Session(session.Hex));
+        await _a.Get<IRedisClient>().PublishAsync(SessionKeys.InvalidationChannel, message);
+    }
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    [Fact]
+    public async Task SessionRevokedThroughA_IsRejectedByB()
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+        Assert.Equal(HttpStatusCode.OK, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        var seen = new List<InvalidationMessage>();
+        _b.Get<IInvalidationBus>().Invalidated += m => { lock (seen) seen.Add(m); };
+
+        await RevokeAsBackend(session, $"{{\"v\":1,\"kind\":\"session\",\"sessionHash\":\"{session.Hex}\",\"userId\":\"{session.UserId}\",\"reason\":\"logout\",\"at\":{Now}}}");
+
+        await Poll.UntilAsync(async () => (await _b.Client.SendAsync(session.Get("/users/me"))).StatusCode == HttpStatusCode.Unauthorized,
+            "instance B rejects the revoked token", TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        lock (seen) Assert.Contains(seen, m => m.Kind == "session" && m.SessionHash == session.Hex);
+    }
+
+    [Fact]
+    public async Task UserInvalidation_EvictsEverySessionOfTheUser()
+    {
+        string userId = Guid.NewGuid().ToString();
+        var first = TestSession.Create(userId: userId);
+        var second = TestSession.Create(userId: userId);
+        _backend.Add(first);
+        _backend.Add(second);
+        foreach (var s in new[] { first, second })
+            Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(s.Get("/users/me"))).StatusCode);
+
+        _backend.Sessions.TryRemove(second.Hex, out _);
+        await _a.Get<IRedisClient>().DeleteAsync(SessionKeys.Session(second.Hex));
+        await RevokeAsBackend(first, $"{{\"v\":1,\"kind\":\"user\",\"userId\":\"{userId}\",\"reason\":\"logout-all\",\"at\":{Now}}}");
+
+        await Poll.UntilAsync(async () =>
+            (await _b.Client.SendAsync(first.Get("/users/me"))).StatusCode == HttpStatusCode.Unauthorized
+            && (await _b.Client.SendAsync(second.Get("/users/me"))).StatusCode == HttpStatusCode.Unauthorized,
+            "instance B rejects both sessions of the user", TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task UnknownKinds_AreIgnored()
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+        Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        int before = _backend.IntrospectionCount;
+        _b.Get<InvalidationSubscriber>().Handle($"{{\"v\":2,\"kind\":\"galaxy\",\"sessionHash\":\"{session.Hex}\",\"at\":{Now}}}");
+        _b.Get<InvalidationSubscriber>().Handle("not json");
+        Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Equal(before, _backend.IntrospectionCount);
+    }
+}

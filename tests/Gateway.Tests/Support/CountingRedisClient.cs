@@ -1,0 +1,32 @@
+using Gateway.Redis;
+using StackExchange.Redis;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>Counts session-key lookups, so a test can prove a request never reached Redis.</summary>
+internal sealed class CountingRedisClient(IRedisClient inner) : IRedisClient
+{
+    private int _sessionReads;
+    public int SessionReads => Volatile.Read(ref _sessionReads);
+
+    public bool IsAvailable => inner.IsAvailable;
+    public event Action<bool>? AvailabilityChanged { add => inner.AvailabilityChanged += value; remove => inner.AvailabilityChanged -= value; }
+    public bool IsSubscriptionConnected => inner.IsSubscriptionConnected;
+
+    public ValueTask<RedisReply<string?>> GetStringAsync(string key)
+    {
+        if (key.StartsWith("gw:v1:session:", StringComparison.Ordinal)) Interlocked.Increment(ref _sessionReads);
+        return inner.GetStringAsync(key);
+    }
+
+    public ValueTask<RedisReply<byte[]?>> GetBytesAsync(string key) => inner.GetBytesAsync(key);
+    public ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
+    public ValueTask<RedisReply<bool>> SetAsync(string key, byte[] value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
+    public ValueTask<RedisReply<long>> DeleteAsync(string key) => inner.DeleteAsync(key);
+    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(Gateway.Redis.LuaScript script, string[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
+    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
+    public ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl) => inner.SetAddAsync(key, member, ttl);
+    public ValueTask<RedisReply<string[]>> SetMembersAsync(string key) => inner.SetMembersAsync(key);
+    public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) => inner.PublishAsync(channel, message);
+    public Task SubscribeAsync(string channel, Action<string> onMessage) => inner.SubscribeAsync(channel, onMessage);
+}

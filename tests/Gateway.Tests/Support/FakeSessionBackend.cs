@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// The backend side of docs/contracts.md that the gateway calls: introspection (counted), touch, /health, and an
+/// echo for proxied routes. Built on <see cref="RecordingBackend"/>, so every received request is recorded.
+/// </summary>
+public sealed class FakeSessionBackend : IAsyncDisposable
+{
+    private int _introspections;
+    private bool _disposed;
+
+    private FakeSessionBackend(RecordingBackend backend)
+    {
+        Recording = backend;
+        backend.Handler = Handle;
+    }
+
+    public RecordingBackend Recording { get; }
+    public string BaseUrl => Recording.BaseUrl;
+    public ConcurrentDictionary<string, string> Sessions { get; } = new(StringComparer.Ordinal);
+    public ConcurrentQueue<string> Touched { get; } = new();
+    public int IntrospectionCount => Volatile.Read(ref _introspections);
+    public volatile bool IntrospectionFails;
+    public TimeSpan IntrospectionDelay { get; set; }
+
+    public static async Task<FakeSessionBackend> StartAsync() => new(await RecordingBackend.StartAsync());
+
+    public void Add(TestSession session) => Sessions[session.Hex] = session.Json;
+
+    /// <summary>Requests proxied to <paramref name="path"/> (internal calls excluded).</summary>
+    public RecordedRequest[] ProxiedTo(string path) => Recording.Requests.Where(r => r.Path == path).ToArray();
+
+    private async Task Handle(HttpContext ctx)
+    {
+        switch (ctx.Request.Path.Value)
+        {
+            case "/health":
+                await ctx.Response.WriteAsync("ok");
+                return;
+            case "/internal/sessions/introspect":
+                Interlocked.Increment(ref _introspections);
+                if (ctx.Request.Headers["X-Gateway-Secret"] != GatewayInstance.Secret) { ctx.Response.StatusCode = 401; return; }
+                if (IntrospectionDelay > TimeSpan.Zero) await Task.Delay(IntrospectionDelay);
+                if (IntrospectionFails) { ctx.Response.StatusCode = 500; return; }
+                var body = Recording.Requests.Last(r => r.Path == "/internal/sessions/introspect" && r.Body.Length > 0).Body;
+                string hash = JsonDocument.Parse(body).RootElement.GetProperty("tokenHash").GetString()!;
+                if (!Sessions.TryGetValue(hash, out var json)) { ctx.Response.StatusCode = 404; return; }
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync(json);
+                return;
+            case "/internal/sessions/touch":
+                using (var doc = JsonDocument.Parse(Recording.Requests.Last(r => r.Path == "/internal/sessions/touch").Body))
+                    foreach (var h in doc.RootElement.GetProperty("tokenHashes").EnumerateArray()) Touched.Enqueue(h.GetString()!);
+                ctx.Response.StatusCode = 204;
+                return;
+            default:
+                await ctx.Response.WriteAsync("backend:" + ctx.Request.Path.Value);
+                return;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await Recording.DisposeAsync();
+    }
+}

@@ -1,0 +1,52 @@
+using Gateway;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>The real gateway (GatewayApp) on a real Kestrel port, configured by the test.</summary>
+public sealed class GatewayInstance : IAsyncDisposable
+{
+    public const string Secret = "gateway-tests-shared-secret-0123456789abcdef";
+    private readonly WebApplication _app;
+
+    private GatewayInstance(WebApplication app, string baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+        Client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) };
+    }
+
+    public string BaseUrl { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<GatewayInstance> StartAsync(string backendUrl, string redis, string routeFile,
+        Action<WebApplicationBuilder>? configure = null, params string[] extraArgs)
+    {
+        int port = FreePort.Next();
+        string[] args =
+        [
+            $"--urls=http://127.0.0.1:{port}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
+            $"--RouteClasses:Path={routeFile}", $"--Trust:SharedSecret={Secret}", "--RouteClasses:ReloadDebounce=00:00:00.100",
+            "--Health:ProbeInterval=00:00:00.200", .. extraArgs,
+        ];
+        var builder = GatewayApp.CreateBuilder(args);
+        builder.Logging.ClearProviders();
+        configure?.Invoke(builder);
+        var app = GatewayApp.Configure(builder.Build());
+        await app.StartAsync();
+        return new GatewayInstance(app, $"http://127.0.0.1:{port}");
+    }
+
+    public T Get<T>() where T : notnull => _app.Services.GetRequiredService<T>();
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json.Nodes;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>Copies of the shipped config/route-classes.json in a temp folder, optionally modified by the test.</summary>
+public static class RouteFiles
+{
+    public static string ShippedPath
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "config", "route-classes.json");
+                if (File.Exists(candidate)) return candidate;
+            }
+            throw new FileNotFoundException("config/route-classes.json not found above the test output folder.");
+        }
+    }
+
+    public static JsonObject Shipped() => JsonNode.Parse(File.ReadAllText(ShippedPath), documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip })!.AsObject();
+
+    public static string CreateTemp(Action<JsonObject>? modify = null)
+    {
+        var json = Shipped();
+        modify?.Invoke(json);
+        var dir = Directory.CreateTempSubdirectory("gwtest-routes-").FullName;
+        var path = Path.Combine(dir, "route-classes.json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    /// <summary>Adds an anonymous class and a route for it (used by hot reload and role tests).</summary>
+    public static void AddRoute(JsonObject json, string name, string path, string cls, string? methods = null)
+    {
+        var route = new JsonObject { ["path"] = path, ["class"] = cls, ["cluster"] = "backend" };
+        if (methods is not null) route["methods"] = new JsonArray(methods);
+        json["routes"]![name] = route;
+    }
+}
