@@ -123,3 +123,22 @@ internal static class Eventually
     public static Task TrueAsync(Func<bool> condition, string what, int seconds = 10) =>
         TrueAsync(() => Task.FromResult(condition()), what, seconds);
 }
+
+internal static class TestRedis
+{
+    /// <summary>A real <see cref="Gateway.Redis.RedisClient"/> with short time-box and probe, once it is connected.</summary>
+    public static async Task<Gateway.Redis.RedisClient> ConnectAsync(string connectionString, int timeoutMs = 200)
+    {
+        var client = new Gateway.Redis.RedisClient(
+            Microsoft.Extensions.Options.Options.Create(new Gateway.Redis.RedisOptions
+            {
+                Configuration = connectionString,
+                OperationTimeout = TimeSpan.FromMilliseconds(timeoutMs),
+                ProbeInterval = TimeSpan.FromMilliseconds(200),
+            }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Redis.RedisClient>.Instance,
+            TimeProvider.System);
+        await Eventually.TrueAsync(() => client.IsAvailable, "the Redis client connects");
+        return client;
+    }
+}
