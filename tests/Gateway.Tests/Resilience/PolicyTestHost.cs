@@ -100,7 +100,7 @@ internal sealed class PolicyTestHost : IAsyncDisposable
 }
 
 /// <summary>Wall-clock time plus an offset the test moves forward; timers stay real.</summary>
-internal sealed class ShiftableClock : TimeProvider
+public sealed class ShiftableClock : TimeProvider
 {
     private long _offsetTicks;
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
