@@ -1,0 +1,85 @@
+using Gateway.Pipeline;
+using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// The only output cache policy of the gateway (it replaces the default one, which refuses requests carrying
+/// <c>Authorization</c>). Caches GET/HEAD of requests whose class has a cache policy and whose principal is validated;
+/// the key is method, path, full query, user and selected organisation, so an entry can never reach another user.
+/// Stores only 200 responses without <c>Set-Cookie</c> or <c>no-store</c>/<c>no-cache</c>; a backend <c>max-age</c> caps the TTL.
+/// Concurrent misses for one key wait for one backend call (<see cref="OutputCacheContext.AllowLocking"/>).
+/// </summary>
+internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
+{
+    public static readonly PrincipalOutputCachePolicy Instance = new();
+
+    public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
+    {
+        var http = context.HttpContext;
+        var state = http.Features.Get<ResponseCacheState>();
+        var principal = http.Features.Get<GatewayRequestFeature>()?.Principal;
+        if (state is null || principal is null || !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+        {
+            context.EnableOutputCaching = false;
+            return ValueTask.CompletedTask;
+        }
+
+        var feature = http.Features.Get<GatewayRequestFeature>()!;
+        context.EnableOutputCaching = true;
+        context.AllowCacheLookup = true;
+        context.AllowCacheStorage = true;
+        context.AllowLocking = true;
+        context.ResponseExpirationTimeSpan = state.Policy.Ttl;
+        context.CacheVaryByRules.QueryKeys = "*";
+        context.CacheVaryByRules.VaryByValues["gw-user"] = principal.UserId;
+        context.CacheVaryByRules.VaryByValues["gw-org"] = feature.OrgId ?? "";
+
+        context.Tags.Add(CacheTags.User(principal.UserId));
+        if (state.Policy.VaryByOrg)
+        {
+            if (feature.OrgId is { Length: > 0 } selected) context.Tags.Add(CacheTags.Org(selected));
+            else foreach (var org in principal.Orgs) context.Tags.Add(CacheTags.Org(org.Id));
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation)
+    {
+        if (context.HttpContext.Features.Get<ResponseCacheState>() is { } state) state.Hit = true;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
+    {
+        var response = context.HttpContext.Response;
+        if (response.StatusCode != StatusCodes.Status200OK || response.Headers.ContainsKey(HeaderNames.SetCookie))
+        {
+            context.AllowCacheStorage = false;
+            return ValueTask.CompletedTask;
+        }
+        var cacheControl = response.Headers.CacheControl;
+        if (cacheControl.Count > 0)
+        {
+            if (!CacheControlHeaderValue.TryParse(cacheControl.ToString(), out var parsed) || parsed.NoStore || parsed.NoCache)
+            {
+                context.AllowCacheStorage = false;
+                return ValueTask.CompletedTask;
+            }
+            if (parsed.MaxAge is { } maxAge && (context.ResponseExpirationTimeSpan is not { } ttl || maxAge < ttl))
+            {
+                if (maxAge <= TimeSpan.Zero) context.AllowCacheStorage = false;
+                else context.ResponseExpirationTimeSpan = maxAge;
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Tag names shared by the policy and the invalidator.</summary>
+public static class CacheTags
+{
+    public static string User(string userId) => "user:" + userId;
+    public static string Org(string orgId) => "org:" + orgId;
+}

@@ -1,0 +1,9 @@
+namespace Gateway.Caching;
+
+/// <summary>Per-request cache state shared by the header middleware and the output cache policy.</summary>
+internal sealed class ResponseCacheState(ResponseCachePolicy policy)
+{
+    public ResponseCachePolicy Policy { get; } = policy;
+    /// <summary>Set when the output cache served the response from the store.</summary>
+    public bool Hit { get; set; }
+}

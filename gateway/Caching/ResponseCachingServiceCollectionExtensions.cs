@@ -1,0 +1,52 @@
+using Gateway.Redis;
+using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Caching;
+
+/// <summary>Registration of the per-principal response cache.</summary>
+public static class ResponseCachingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers ASP.NET Core output caching with <see cref="PrincipalOutputCachePolicy"/> as its only policy, the
+    /// L1+Redis <see cref="IOutputCacheStore"/> (L1-only when no <c>IRedisClient</c> is registered), the default policy
+    /// resolver over <see cref="ResponseCachingOptions.Policies"/> and <see cref="ResponseCacheInvalidator"/>.
+    /// Binds section <c>ResponseCaching</c> when a configuration is given.
+    /// </summary>
+    public static IServiceCollection AddGatewayResponseCaching(this IServiceCollection services, IConfiguration? configuration = null,
+        Action<ResponseCachingOptions>? configure = null)
+    {
+        var options = services.AddOptions<ResponseCachingOptions>();
+        if (configuration is not null) options.Bind(configuration.GetSection("ResponseCaching"));
+        if (configure is not null) options.Configure(configure);
+        options.ValidateDataAnnotations()
+            .Validate(o => o.Policies.Values.All(p => p.TtlSeconds is >= 1 and <= 86_400), "ResponseCaching:Policies:*:TtlSeconds must be between 1 and 86400.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IResponseCachePolicyResolver, FeatureResponseCachePolicyResolver>();
+        services.AddOutputCache();
+        services.AddOptions<OutputCacheOptions>().Configure<IOptions<ResponseCachingOptions>>((o, rc) =>
+        {
+            o.AddBasePolicy(PrincipalOutputCachePolicy.Instance);
+            o.MaximumBodySize = rc.Value.MaximumBodySize;
+        });
+        services.AddSingleton(sp => new TieredOutputCacheStore(
+            sp.GetRequiredService<IOptions<ResponseCachingOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<TieredOutputCacheStore>>(), sp.GetService<IRedisClient>()));
+        services.Replace(ServiceDescriptor.Singleton<IOutputCacheStore>(sp => sp.GetRequiredService<TieredOutputCacheStore>()));
+        services.AddSingleton<ResponseCacheInvalidator>();
+        return services;
+    }
+
+    /// <summary>
+    /// The response cache: X-Cache/Cache-Control headers, then ASP.NET Core's output cache. Place after session
+    /// validation and rate limiting, immediately before the proxy.
+    /// </summary>
+    public static IApplicationBuilder UseGatewayResponseCaching(this IApplicationBuilder app)
+    {
+        app.UseMiddleware<ResponseCacheHeadersMiddleware>();
+        return app.UseOutputCache();
+    }
+}

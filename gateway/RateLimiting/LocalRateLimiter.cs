@@ -1,0 +1,49 @@
+using System.Collections.Concurrent;
+using System.Threading.RateLimiting;
+
+namespace Gateway.RateLimiting;
+
+/// <summary>
+/// The per-instance fallback while Redis is unavailable: the same algorithm with <c>limit / instanceCount</c>
+/// (at least 1), so N instances together stay near the configured limit.
+/// </summary>
+internal sealed class LocalRateLimiter : IDisposable
+{
+    private readonly int _instanceCount;
+    private readonly ConcurrentDictionary<string, PartitionedRateLimiter<string>> _byRule = new(StringComparer.Ordinal);
+
+    public LocalRateLimiter(int instanceCount) => _instanceCount = instanceCount;
+
+    public RateLimitDecision Acquire(RateLimitRule rule, string partition)
+    {
+        var limiter = _byRule.GetOrAdd(rule.Name, static (_, s) => s.Self.Create(s.Rule), (Self: this, Rule: rule));
+        using var lease = limiter.AttemptAcquire(partition);
+        int remaining = (int)(limiter.GetStatistics(partition)?.CurrentAvailablePermits ?? 0);
+        if (lease.IsAcquired) return new RateLimitDecision(true, remaining, rule.Window, TimeSpan.Zero, Local: true);
+        var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var ra) ? ra : rule.Window;
+        return new RateLimitDecision(false, 0, rule.Window, retry, Local: true);
+    }
+
+    private PartitionedRateLimiter<string> Create(RateLimitRule rule)
+    {
+        int limit = Math.Max(1, rule.Limit / _instanceCount);
+        if (rule.Algorithm == RateLimitAlgorithm.TokenBucket)
+        {
+            int burst = Math.Max(1, (rule.Burst ?? rule.Limit) / _instanceCount);
+            var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, rule.Window.Ticks / limit));
+            return PartitionedRateLimiter.Create<string, string>(key => System.Threading.RateLimiting.RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = burst, TokensPerPeriod = 1, ReplenishmentPeriod = period, QueueLimit = 0, AutoReplenishment = true,
+            }));
+        }
+        return PartitionedRateLimiter.Create<string, string>(key => System.Threading.RateLimiting.RateLimitPartition.GetSlidingWindowLimiter(key, _ => new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = limit, Window = rule.Window, SegmentsPerWindow = 4, QueueLimit = 0, AutoReplenishment = true,
+        }));
+    }
+
+    public void Dispose()
+    {
+        foreach (var limiter in _byRule.Values) limiter.Dispose();
+    }
+}

@@ -1,0 +1,61 @@
+using Gateway.Redis;
+
+namespace Gateway.RateLimiting;
+
+/// <summary>
+/// The Lua scripts behind the distributed limiter. Each touches one key, so it is atomic and Redis-Cluster safe.
+/// The time comes from the gateway (ARGV[1], Unix ms from <see cref="TimeProvider"/>) rather than Redis <c>TIME</c>:
+/// tests can drive it, at the cost that instances with skewed clocks disagree by the skew about window edges.
+/// Both return <c>{allowed (0/1), remaining, retryAfterMs, resetAfterMs}</c>.
+/// </summary>
+internal static class RateLimitScripts
+{
+    /// <summary>
+    /// Sliding window approximated by two fixed windows: estimate = previous × (unelapsed fraction) + current.
+    /// ARGV: nowMs, windowMs, limit.
+    /// </summary>
+    public static readonly LuaScript SlidingWindow = new("""
+        local now = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        local limit = tonumber(ARGV[3])
+        local cur = math.floor(now / window)
+        local curCount = tonumber(redis.call('HGET', KEYS[1], cur) or '0')
+        local prevCount = tonumber(redis.call('HGET', KEYS[1], cur - 1) or '0')
+        local elapsed = now - cur * window
+        local estimate = prevCount * (window - elapsed) / window + curCount
+        local resetAfter = window - elapsed
+        if estimate + 1 > limit then
+          local retry = resetAfter
+          if curCount + 1 <= limit and prevCount > 0 then
+            retry = math.ceil(window - (limit - curCount - 1) * window / prevCount) - elapsed
+          end
+          if retry < 1 then retry = 1 end
+          return {0, 0, retry, resetAfter}
+        end
+        redis.call('HINCRBY', KEYS[1], cur, 1)
+        for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+          if tonumber(field) < cur - 1 then redis.call('HDEL', KEYS[1], field) end
+        end
+        redis.call('PEXPIRE', KEYS[1], window * 2)
+        return {1, math.floor(limit - estimate - 1), 0, resetAfter}
+        """);
+
+    /// <summary>
+    /// GCRA: the key holds the theoretical arrival time (TAT). ARGV: nowMs, emissionIntervalMs (window / limit), burst.
+    /// </summary>
+    public static readonly LuaScript Gcra = new("""
+        local now = tonumber(ARGV[1])
+        local interval = tonumber(ARGV[2])
+        local burst = tonumber(ARGV[3])
+        local tat = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+        if tat < now then tat = now end
+        local tolerance = interval * burst
+        local newTat = tat + interval
+        local allowAt = newTat - tolerance
+        if now < allowAt then
+          return {0, 0, math.ceil(allowAt - now), math.ceil(tat - now)}
+        end
+        redis.call('SET', KEYS[1], newTat, 'PX', math.ceil(newTat - now))
+        return {1, math.floor((tolerance - (newTat - now)) / interval), 0, math.ceil(newTat - now)}
+        """);
+}

@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Gateway.Resilience;
+
+/// <summary>Breaker state of every backend cluster, for the status endpoint and metrics.</summary>
+public interface IBreakerStates
+{
+    /// <summary>Cluster name → state, at the moment of the call.</summary>
+    IReadOnlyDictionary<string, CircuitState> Snapshot();
+}
+
+/// <summary>
+/// One Polly pipeline per backend cluster, created on first use: retry (idempotent methods, connection failures only,
+/// within a retry budget) → circuit breaker (connection failures, timeouts, 5xx) → per-attempt timeout.
+/// </summary>
+internal sealed class BackendResilience : IBreakerStates
+{
+    internal static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("gateway.request");
+    internal static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("gateway.timeout");
+
+    private readonly BackendResilienceOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, ClusterPipeline> _clusters = new(StringComparer.OrdinalIgnoreCase);
+
+    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time, IMeterFactory? meterFactory = null)
+    {
+        _options = options.Value;
+        _time = time;
+        var meter = meterFactory?.Create("Gateway") ?? new Meter("Gateway");
+        meter.CreateObservableGauge("gateway.breaker.state", ObserveStates, description: "Backend circuit breaker state: 0 closed, 1 half-open, 2 open.");
+    }
+
+    public BackendResilienceOptions Options => _options;
+
+    internal ClusterPipeline Get(string cluster) => _clusters.GetOrAdd(cluster, static (name, self) => self.Build(name), this);
+
+    public IReadOnlyDictionary<string, CircuitState> Snapshot()
+    {
+        var result = new Dictionary<string, CircuitState>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, cluster) in _clusters) result[name] = cluster.State.CircuitState;
+        return result;
+    }
+
+    private IEnumerable<Measurement<int>> ObserveStates()
+    {
+        foreach (var (name, cluster) in _clusters)
+            yield return new Measurement<int>(ToGauge(cluster.State.CircuitState), new KeyValuePair<string, object?>("name", name));
+    }
+
+    internal static int ToGauge(CircuitState state) => state switch
+    {
+        CircuitState.Closed => 0,
+        CircuitState.HalfOpen => 1,
+        _ => 2,
+    };
+
+    private ClusterPipeline Build(string name)
+    {
+        var state = new CircuitBreakerStateProvider();
+        var budget = new RetryBudget(_options.RetryBudgetRatio, _options.RetryBudgetBurst);
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time, Name = name };
+        if (_options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = _options.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.RetryBaseDelay,
+                ShouldHandle = args => new ValueTask<bool>(
+                    IsConnectionFailure(args.Outcome.Exception)
+                    && args.Context.Properties.TryGetValue(RequestKey, out var request)
+                    && IsIdempotent(request.Method)
+                    && budget.TryWithdraw()),
+            });
+        }
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        {
+            FailureRatio = _options.FailureRatio,
+            MinimumThroughput = _options.MinimumThroughput,
+            SamplingDuration = _options.SamplingDuration,
+            BreakDuration = _options.BreakDuration,
+            StateProvider = state,
+            ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception switch
+            {
+                HttpRequestException or TimeoutRejectedException => true,
+                null => args.Outcome.Result is { } r && (int)r.StatusCode >= 500,
+                _ => false,
+            }),
+        });
+        builder.AddTimeout(new TimeoutStrategyOptions
+        {
+            TimeoutGenerator = args => new ValueTask<TimeSpan>(
+                args.Context.Properties.TryGetValue(TimeoutKey, out var t) && t > TimeSpan.Zero ? t : _options.DefaultTimeout),
+        });
+        return new ClusterPipeline(builder.Build(), state, budget);
+    }
+
+    /// <summary>Only failures where the request certainly never reached the backend are safe to retry.</summary>
+    internal static bool IsConnectionFailure(Exception? ex) =>
+        ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
+
+    internal static bool IsIdempotent(HttpMethod method) =>
+        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options;
+
+    internal sealed record ClusterPipeline(ResiliencePipeline<HttpResponseMessage> Pipeline, CircuitBreakerStateProvider State, RetryBudget Budget);
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Gateway.Resilience;
+
+/// <summary>
+/// Wraps the handler YARP's forwarder sends through with the cluster's resilience pipeline. An open breaker becomes a
+/// 503 with <c>Retry-After</c> (the backend is not touched); a timeout becomes a 504. Both carry
+/// <see cref="FaultHeader"/> so the gateway's error mapping can tell them from backend answers.
+/// Set <see cref="ClusterKey"/> and <see cref="TimeoutKey"/> on <see cref="HttpRequestMessage.Options"/> (a YARP request
+/// transform); without them the cluster is the destination authority and the timeout the configured default.
+/// </summary>
+public sealed class ResilienceHandler : DelegatingHandler
+{
+    /// <summary>The backend cluster the request goes to (breaker scope).</summary>
+    public static readonly HttpRequestOptionsKey<string> ClusterKey = new("Gateway.Cluster");
+    /// <summary>The per-class timeout of one attempt.</summary>
+    public static readonly HttpRequestOptionsKey<TimeSpan> TimeoutKey = new("Gateway.Timeout");
+    /// <summary>Response header marking a response the gateway synthesized: <c>circuit-open</c> or <c>timeout</c>.</summary>
+    public const string FaultHeader = "X-Gateway-Fault";
+
+    private readonly BackendResilience _resilience;
+
+    internal ResilienceHandler(BackendResilience resilience, HttpMessageHandler inner) : base(inner) => _resilience = resilience;
+
+    /// <summary>Creates the handler around <paramref name="inner"/> (usually YARP's <c>SocketsHttpHandler</c>).</summary>
+    public static ResilienceHandler Create(IServiceProvider services, HttpMessageHandler inner) =>
+        new(services.GetRequiredService<BackendResilience>(), inner);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        string cluster = request.Options.TryGetValue(ClusterKey, out var c) && !string.IsNullOrEmpty(c)
+            ? c : request.RequestUri?.Authority ?? "default";
+        var pipeline = _resilience.Get(cluster);
+        pipeline.Budget.OnAttempt();
+
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            context.Properties.Set(BackendResilience.RequestKey, request);
+            if (request.Options.TryGetValue(TimeoutKey, out var timeout)) context.Properties.Set(BackendResilience.TimeoutKey, timeout);
+
+            var outcome = await pipeline.Pipeline.ExecuteOutcomeAsync(
+                static async (ctx, state) =>
+                {
+                    try
+                    {
+                        return Outcome.FromResult(await state.Self.SendInnerAsync(state.Request, ctx.CancellationToken).ConfigureAwait(false));
+                    }
+                    catch (Exception ex)
+                    {
+                        return Outcome.FromException<HttpResponseMessage>(ex);
+                    }
+                },
+                context,
+                (Self: this, Request: request)).ConfigureAwait(false);
+
+            switch (outcome.Exception)
+            {
+                case null:
+                    return outcome.Result!;
+                case BrokenCircuitException broken:
+                    return Synthesize(request, HttpStatusCode.ServiceUnavailable, "circuit-open", broken.RetryAfter ?? _resilience.Options.BreakDuration);
+                case TimeoutRejectedException when !cancellationToken.IsCancellationRequested:
+                    return Synthesize(request, HttpStatusCode.GatewayTimeout, "timeout", retryAfter: null);
+                default:
+                    ExceptionDispatchInfo.Throw(outcome.Exception);
+                    return null!;
+            }
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private Task<HttpResponseMessage> SendInnerAsync(HttpRequestMessage request, CancellationToken ct) => base.SendAsync(request, ct);
+
+    private static HttpResponseMessage Synthesize(HttpRequestMessage request, HttpStatusCode status, string fault, TimeSpan? retryAfter)
+    {
+        var response = new HttpResponseMessage(status) { RequestMessage = request };
+        response.Headers.TryAddWithoutValidation(FaultHeader, fault);
+        if (retryAfter is { } ra)
+            response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(ra.TotalSeconds))));
+        string title = fault == "timeout" ? "The backend did not answer in time." : "The backend is unavailable.";
+        response.Content = new StringContent(
+            $$"""{"type":"https://gateway.dev/problems/{{fault}}","title":"{{title}}","status":{{(int)status}}}""",
+            MediaTypeHeaderValue.Parse("application/problem+json"));
+        return response;
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gateway.Resilience;
+
+/// <summary>Registration of the backend resilience pipelines and tier load shedding.</summary>
+public static class ResilienceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers per-cluster breaker/retry/timeout pipelines (<see cref="IBreakerStates"/> exposes their state) and the
+    /// tier load-shedding options. Binds <c>Resilience</c> and <c>LoadShedding</c> sections when a configuration is given.
+    /// Wrap YARP's handler with <see cref="ResilienceHandler.Create"/> in an <c>IForwarderHttpClientFactory</c>.
+    /// </summary>
+    public static IServiceCollection AddGatewayResilience(this IServiceCollection services, IConfiguration? configuration = null,
+        Action<BackendResilienceOptions>? configureBackend = null, Action<TierLoadSheddingOptions>? configureShedding = null)
+    {
+        var backend = services.AddOptions<BackendResilienceOptions>();
+        var shedding = services.AddOptions<TierLoadSheddingOptions>();
+        if (configuration is not null)
+        {
+            backend.Bind(configuration.GetSection("Resilience"));
+            shedding.Bind(configuration.GetSection("LoadShedding"));
+        }
+        if (configureBackend is not null) backend.Configure(configureBackend);
+        if (configureShedding is not null) shedding.Configure(configureShedding);
+        backend.ValidateDataAnnotations().ValidateOnStart();
+        shedding.ValidateDataAnnotations()
+            .Validate(o => o.MaxConcurrency.Values.All(v => v >= 0), "LoadShedding:MaxConcurrency values must be 0 (never shed) or a positive limit.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<BackendResilience>();
+        services.AddSingleton<IBreakerStates>(sp => sp.GetRequiredService<BackendResilience>());
+        return services;
+    }
+
+    /// <summary>Per-tier concurrency limits. Place after classification and before rate limiting; health goes before it.</summary>
+    public static IApplicationBuilder UseTierLoadShedding(this IApplicationBuilder app) => app.UseMiddleware<TierConcurrencyLimiter>();
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Gateway.RateLimiting;
+using Gateway.Redis;
+using Gateway.Tests.PolicyTesting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using TestInfrastructure;
+
+namespace Gateway.Tests.RateLimiting;
+
+public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
+{
+    private static Task<PolicyTestHost> StartGatewayAsync(IRedisClient client, string policy, RateLimitPolicyConfig config, params string[] trustedProxies) =>
+        PolicyTestHost.StartAsync(
+            s =>
+            {
+                s.AddSingleton(client);
+                s.AddGatewayRateLimiting(configure: o =>
+                {
+                    o.InstanceCount = 2;
+                    o.Policies[policy] = config;
+                    o.TrustedProxies.AddRange(trustedProxies);
+                });
+            },
+            app => app.UseGatewayRateLimiting(),
+            async ctx =>
+            {
+                using var reader = new StreamReader(ctx.Request.Body);
+                await ctx.Response.WriteAsync("backend saw " + await reader.ReadToEndAsync());
+            });
+
+    [Fact]
+    public async Task TwoGatewaysSharingRedis_HoldOneLimit_AndRejectWith429DraftHeadersAndProblemDetails()
+    {
+        string policy = "api-" + Guid.NewGuid().ToString("N");
+        var config = new RateLimitPolicyConfig { Algorithm = "sliding-window", Limit = 10, WindowSeconds = 3600, Partition = "user" };
+        await using var clientA = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var clientB = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var a = await StartGatewayAsync(clientA, policy, config);
+        await using var b = await StartGatewayAsync(clientB, policy, config);
+
+        int ok = 0;
+        HttpResponseMessage? rejected = null;
+        for (int i = 0; i < 10; i++)
+        {
+            foreach (var host in new[] { a, b })
+            {
+                var r = await host.Client.SendAsync(PolicyTestHost.Get("/orgs", user: "alice", rateLimit: policy));
+                Assert.Equal($"\"{policy}\";q=10;w=3600", r.Headers.GetValues("RateLimit-Policy").Single());
+                if (r.StatusCode == HttpStatusCode.OK) ok++;
+                else { Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode); rejected ??= r; }
+            }
+        }
+        Assert.Equal(10, ok);
+        Assert.NotNull(rejected);
+        Assert.True(rejected.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
+        Assert.StartsWith($"\"{policy}\";r=0;t=", rejected.Headers.GetValues("RateLimit").Single());
+        Assert.Equal("application/problem+json", rejected.Content.Headers.ContentType!.MediaType);
+        using var problem = JsonDocument.Parse(await rejected.Content.ReadAsStringAsync());
+        Assert.Equal("https://gateway.dev/problems/rate-limited", problem.RootElement.GetProperty("type").GetString());
+
+        using var bob = await a.Client.SendAsync(PolicyTestHost.Get("/orgs", user: "bob", rateLimit: policy));
+        Assert.Equal(HttpStatusCode.OK, bob.StatusCode);
+        using var unlimited = await a.Client.SendAsync(PolicyTestHost.Get("/orgs", user: "alice"));
+        Assert.Equal(HttpStatusCode.OK, unlimited.StatusCode);
+        Assert.False(unlimited.Headers.Contains("RateLimit"));
+    }
+
+    [Fact]
+    public async Task LoginPolicy_LimitsPerTargetAccountAcrossIps_AndStillForwardsTheBody()
+    {
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        var config = new RateLimitPolicyConfig { Algorithm = "sliding-window", Limit = 3, WindowSeconds = 3600, Partition = "ip+account" };
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartGatewayAsync(client, policy, config, "127.0.0.1");
+
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < 4; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login")
+            {
+                Content = new StringContent($$"""{"password":"x","email":"  Victim@Example.com "}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add(PolicyTestHost.RateLimitHeader, policy);
+            request.Headers.Add("X-Forwarded-For", $"203.0.113.{i + 1}");
+            using var r = await host.Client.SendAsync(request);
+            statuses.Add(r.StatusCode);
+            if (r.StatusCode == HttpStatusCode.OK) Assert.Contains("Victim@Example.com", await r.Content.ReadAsStringAsync());
+        }
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task RedisDown_FallsBackToLocalLimit_NeverA5xx()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            await using var client = await TestRedis.ConnectAsync(server.ConnectionString);
+            string policy = "anon-" + Guid.NewGuid().ToString("N");
+            await using var host = await StartGatewayAsync(client, policy,
+                new RateLimitPolicyConfig { Algorithm = "token-bucket", Limit = 4, WindowSeconds = 3600, Partition = "ip" });
+            await server.StopAsync();
+
+            var statuses = new List<HttpStatusCode>();
+            for (int i = 0; i < 4; i++)
+            {
+                using var r = await host.Client.SendAsync(PolicyTestHost.Get("/public", rateLimit: policy));
+                statuses.Add(r.StatusCode);
+            }
+            // limit 4 over InstanceCount 2: this instance alone allows 2.
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+            Assert.True(host.Services.GetRequiredService<RedisRateLimiter>().InFallback);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using Gateway.RateLimiting;
+using Gateway.Redis;
+using Gateway.Tests.PolicyTesting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using TestInfrastructure;
+
+namespace Gateway.Tests.RateLimiting;
+
+public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
+{
+    private RedisClient _client = null!;
+    private readonly ShiftableClock _clock = new();
+
+    public async ValueTask InitializeAsync() => _client = await TestRedis.ConnectAsync(redis.ConnectionString, timeoutMs: 1000);
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    private RedisRateLimiter Limiter(IRedisClient client, int instanceCount = 1) => new(client,
+        Options.Create(new RateLimitingOptions { InstanceCount = instanceCount }), _clock, NullLogger<RedisRateLimiter>.Instance);
+
+    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task SlidingWindow_AllowsLimit_ThenRejectsWithRetryAfter_AndRemainingCountsDown()
+    {
+        var rule = new RateLimitRule(Unique("sw"), RateLimitAlgorithm.SlidingWindow, 3, TimeSpan.FromHours(1), null, RateLimitPartition.Ip);
+        using var limiter = Limiter(_client);
+        var remaining = new List<int>();
+        for (int i = 0; i < 3; i++)
+        {
+            var d = await limiter.AcquireAsync(rule, "ip:1.2.3.4");
+            Assert.True(d.Allowed);
+            Assert.False(d.Local);
+            remaining.Add(d.Remaining);
+        }
+        Assert.Equal([2, 1, 0], remaining);
+        var rejected = await limiter.AcquireAsync(rule, "ip:1.2.3.4");
+        Assert.False(rejected.Allowed);
+        Assert.True(rejected.RetryAfter > TimeSpan.Zero);
+        Assert.True((await limiter.AcquireAsync(rule, "ip:5.6.7.8")).Allowed);
+    }
+
+    [Fact]
+    public async Task TokenBucket_AllowsBurst_ThenOneTokenPerInterval()
+    {
+        var rule = new RateLimitRule(Unique("tb"), RateLimitAlgorithm.TokenBucket, 10, TimeSpan.FromSeconds(10), 3, RateLimitPartition.User);
+        using var limiter = Limiter(_client);
+        for (int i = 0; i < 3; i++) Assert.True((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
+        var rejected = await limiter.AcquireAsync(rule, "user:u1");
+        Assert.False(rejected.Allowed);
+        Assert.InRange(rejected.RetryAfter.TotalMilliseconds, 1, 1000);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
+        Assert.False((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
+    }
+
+    [Fact]
+    public async Task TwoInstancesSharingRedis_EnforceOneLimitTogether()
+    {
+        await using var second = await TestRedis.ConnectAsync(redis.ConnectionString, timeoutMs: 1000);
+        var rule = new RateLimitRule(Unique("shared"), RateLimitAlgorithm.SlidingWindow, 10, TimeSpan.FromHours(1), null, RateLimitPartition.User);
+        using var a = Limiter(_client, instanceCount: 2);
+        using var b = Limiter(second, instanceCount: 2);
+        int allowed = 0;
+        for (int i = 0; i < 15; i++)
+        {
+            if ((await a.AcquireAsync(rule, "user:u")).Allowed) allowed++;
+            if ((await b.AcquireAsync(rule, "user:u")).Allowed) allowed++;
+        }
+        Assert.Equal(10, allowed);
+    }
+
+    [Fact]
+    public async Task RedisKilled_FallsBackToLocalLimitDividedByInstances_ThenDistributedAgainWhenBack()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            await using var client = await TestRedis.ConnectAsync(server.ConnectionString);
+            var rule = new RateLimitRule(Unique("fb"), RateLimitAlgorithm.SlidingWindow, 10, TimeSpan.FromHours(1), null, RateLimitPartition.Ip);
+            using var limiter = Limiter(client, instanceCount: 2);
+            Assert.True((await limiter.AcquireAsync(rule, "ip:a")).Allowed);
+
+            await server.StopAsync();
+            int allowed = 0;
+            for (int i = 0; i < 10; i++)
+            {
+                var d = await limiter.AcquireAsync(rule, "ip:a");
+                Assert.True(d.Local);
+                if (d.Allowed) allowed++;
+            }
+            Assert.Equal(5, allowed);
+            Assert.True(limiter.InFallback);
+
+            await server.StartAsync();
+            await Eventually.TrueAsync(() => client.IsAvailable, "the Redis client sees Redis again");
+            var back = await limiter.AcquireAsync(rule, "ip:b");
+            Assert.False(back.Local);
+            Assert.False(limiter.InFallback);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using Gateway.Resilience;
+using Gateway.Tests.PolicyTesting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Resilience;
+
+public sealed class ResilienceHandlerTests : IAsyncLifetime
+{
+    private RecordingBackend _backend = null!;
+    private readonly ShiftableClock _clock = new();
+    private readonly CountingHandler _counting = new(new SocketsHttpHandler());
+    private BackendResilience _resilience = null!;
+    private HttpClient _client = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await RecordingBackend.StartAsync();
+        _resilience = new BackendResilience(Options.Create(new BackendResilienceOptions
+        {
+            MinimumThroughput = 5,
+            FailureRatio = 0.5,
+            SamplingDuration = TimeSpan.FromSeconds(30),
+            BreakDuration = TimeSpan.FromSeconds(15),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            DefaultTimeout = TimeSpan.FromSeconds(5),
+        }), _clock);
+        _client = new HttpClient(new ResilienceHandler(_resilience, _counting));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _backend.DisposeAsync();
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string path = "/x", TimeSpan? timeout = null)
+    {
+        var request = new HttpRequestMessage(method, _backend.BaseUrl + path);
+        request.Options.Set(ResilienceHandler.ClusterKey, "accounts");
+        if (timeout is { } t) request.Options.Set(ResilienceHandler.TimeoutKey, t);
+        if (method == HttpMethod.Post) request.Content = new StringContent("{}");
+        return request;
+    }
+
+    [Fact]
+    public async Task Backend500s_OpenTheBreaker_ThenOpenBreakerAnswers503WithoutTouchingBackend_ThenHalfOpenProbeCloses()
+    {
+        _backend.Handler = ctx => { ctx.Response.StatusCode = 500; return Task.CompletedTask; };
+        for (int i = 0; i < 5; i++)
+        {
+            using var r = await _client.SendAsync(Request(HttpMethod.Get));
+            Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+        }
+        Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
+        Assert.Equal(5, _backend.Requests.Count); // a 500 is never retried
+
+        using (var open = await _client.SendAsync(Request(HttpMethod.Get)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, open.StatusCode);
+            Assert.Equal("circuit-open", open.Headers.GetValues(ResilienceHandler.FaultHeader).Single());
+            Assert.InRange(open.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 15);
+        }
+        Assert.Equal(5, _backend.Requests.Count);
+
+        _backend.Handler = ctx => ctx.Response.WriteAsync("recovered");
+        _clock.Advance(TimeSpan.FromSeconds(16));
+        using (var probe = await _client.SendAsync(Request(HttpMethod.Get)))
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        Assert.Equal(6, _backend.Requests.Count);
+        Assert.Equal(CircuitState.Closed, _resilience.Snapshot()["accounts"]);
+    }
+
+    [Fact]
+    public async Task SlowBackend_Answers504_AndTimeoutsCountAsBreakerFailures()
+    {
+        _backend.Handler = async ctx =>
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted); } catch (OperationCanceledException) { }
+        };
+        for (int i = 0; i < 5; i++)
+        {
+            using var r = await _client.SendAsync(Request(HttpMethod.Get, timeout: TimeSpan.FromMilliseconds(100)));
+            Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
+            Assert.Equal("timeout", r.Headers.GetValues(ResilienceHandler.FaultHeader).Single());
+        }
+        Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
+    }
+
+    [Fact]
+    public async Task KilledBackend_GetIsRetriedOnConnectionRefused_PostIsNot_ThenBreakerOpens()
+    {
+        await _backend.DisposeAsync();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => _client.SendAsync(Request(HttpMethod.Get)));
+        Assert.Equal(3, _counting.Attempts); // first attempt + 2 retries
+
+        _counting.Reset();
+        await Assert.ThrowsAsync<HttpRequestException>(() => _client.SendAsync(Request(HttpMethod.Post)));
+        Assert.Equal(1, _counting.Attempts);
+
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                using var r = await _client.SendAsync(Request(HttpMethod.Post));
+                return r.StatusCode == HttpStatusCode.ServiceUnavailable;
+            }
+            catch (HttpRequestException) { return false; }
+        }, "the breaker opens on connection failures");
+        Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
+    }
+
+    [Fact]
+    public void RetryBudget_StopsRetriesOnceSpent_AndRefillsWithTraffic()
+    {
+        var budget = new RetryBudget(ratio: 0.5, burst: 2);
+        Assert.True(budget.TryWithdraw());
+        Assert.True(budget.TryWithdraw());
+        Assert.False(budget.TryWithdraw());
+        budget.OnAttempt();
+        budget.OnAttempt();
+        Assert.True(budget.TryWithdraw());
+    }
+
+    private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        private int _attempts;
+        public int Attempts => Volatile.Read(ref _attempts);
+        public void Reset() => Interlocked.Exchange(ref _attempts, 0);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _attempts);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
