@@ -63,10 +63,14 @@ function draw(svg, series, opts) {
   let points = 0;
   for (const s of series) {
     if (s.values.length === 0) continue;
-    const step = (w - pad) / Math.max(1, MAX - 1);
-    const start = pad + (MAX - s.values.length) * step;
+    // The x axis grows with the history (at least 20 polls wide) so a fresh page still shows a readable line.
+    const slots = Math.max(20, s.values.length);
+    const step = (w - pad) / (slots - 1);
+    const start = pad + (slots - s.values.length) * step;
     const d = s.values.map((v, i) => (i === 0 ? "M" : "L") + (start + i * step).toFixed(1) + " " + y(v).toFixed(1)).join(" ");
     svg.appendChild(el("path", { d: d, fill: "none", stroke: s.color, "stroke-width": 2, "data-series": s.name }));
+    const last = s.values.length - 1;
+    svg.appendChild(el("circle", { cx: (start + last * step).toFixed(1), cy: y(s.values[last]).toFixed(1), r: 3, fill: s.color }));
     points += s.values.length;
   }
   if (opts.budget) {
@@ -100,7 +104,7 @@ function render(stats) {
     const over = t.budgetMs > 0 && m.count > 0 && m.p99 > t.budgetMs;
     tr.className = over ? "over" : "";
     tr.setAttribute("data-tier", name); tr.setAttribute("data-over-budget", String(over));
-    for (const v of [name, t.budgetMs, m.p50, m.p95, m.p99, m.rps, (m.errorRate * 100).toFixed(2) + "%", m.budgetCompliance.toFixed(2) + "%"]) {
+    for (const v of [name, t.budgetMs, m.p50.toFixed(2), m.p95.toFixed(2), m.p99.toFixed(2), m.rps.toFixed(2), (m.errorRate * 100).toFixed(2) + "%", m.budgetCompliance.toFixed(2) + "%"]) {
       const td = document.createElement("td"); td.textContent = String(v); tr.appendChild(td);
     }
     tbody.appendChild(tr);

@@ -139,6 +139,16 @@ public sealed class RequestTelemetryTests
             allowed.Headers.Add("X-Admin-Key", key);
             using var allowedResponse = await host.Client.SendAsync(allowed, TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.OK, allowedResponse.StatusCode);
+
+            using var viaAuthorization = new HttpRequestMessage(HttpMethod.Get, path);
+            viaAuthorization.Headers.TryAddWithoutValidation("Authorization", "AdminKey " + key);
+            using var viaAuthorizationResponse = await host.Client.SendAsync(viaAuthorization, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, viaAuthorizationResponse.StatusCode);
+
+            using var bearer = new HttpRequestMessage(HttpMethod.Get, path);
+            bearer.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+            using var bearerResponse = await host.Client.SendAsync(bearer, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Forbidden, bearerResponse.StatusCode);
         }
     }
 
