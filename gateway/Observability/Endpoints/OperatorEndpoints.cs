@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Gateway.Observability.Prometheus;
 using Microsoft.AspNetCore.Builder;
@@ -33,9 +34,15 @@ public static class OperatorEndpoints
         foreach (var contributor in contributors)
         {
             writer.WritePropertyName(contributor.Name);
+            // Each section is written to its own buffer first, so a contributor failing half-way cannot corrupt the document.
+            var section = new ArrayBufferWriter<byte>();
             try
             {
-                contributor.WriteStatus(writer);
+                using (var sectionWriter = new Utf8JsonWriter(section))
+                {
+                    contributor.WriteStatus(sectionWriter);
+                }
+                writer.WriteRawValue(section.WrittenSpan);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

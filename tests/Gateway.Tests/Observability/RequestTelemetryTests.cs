@@ -100,6 +100,7 @@ public sealed class RequestTelemetryTests
         {
             s.AddSingleton<IBreakerStateSource>(new FixedBreakers(new BreakerStateInfo("backend-cluster", BreakerState.HalfOpen)));
             s.AddSingleton<IConfigStatusSource>(new FixedConfig());
+            s.AddSingleton<IStatusContributor>(new BrokenContributor());
         });
 
         using var doc = JsonDocument.Parse(await host.Client.GetStringAsync("/gateway/status", TestContext.Current.CancellationToken));
@@ -112,6 +113,21 @@ public sealed class RequestTelemetryTests
         var breakers = doc.RootElement.GetProperty("breakers");
         Assert.True(breakers.GetProperty("anyOpen").GetBoolean());
         Assert.Equal("half-open", breakers.GetProperty("states")[0].GetProperty("state").GetString());
+        var broken = doc.RootElement.GetProperty("broken");
+        Assert.False(broken.GetProperty("healthy").GetBoolean());
+        Assert.Equal("InvalidOperationException", broken.GetProperty("error").GetString());
+    }
+
+    private sealed class BrokenContributor : IStatusContributor
+    {
+        public string Name => "broken";
+
+        public void WriteStatus(Utf8JsonWriter writer)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("partial", "yes");
+            throw new InvalidOperationException("secret detail");
+        }
     }
 
     [Fact]
