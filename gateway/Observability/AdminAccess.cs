@@ -1,0 +1,73 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Observability;
+
+/// <summary>
+/// Decides whether a request is from an operator: a loopback peer (when allowed) or one presenting the admin key in
+/// <c>X-Admin-Key</c> or as <c>Authorization: AdminKey &lt;key&gt;</c> (the form Prometheus 2.x can send through its
+/// <c>authorization</c> scrape setting; a scheme of its own so it never mixes with Bearer session tokens). Non-admin requests get 403 ProblemDetails: the endpoints' existence is not a secret (they are
+/// documented), and a clear 403 saves operators from debugging a "missing" route.
+/// </summary>
+public sealed class AdminAccess
+{
+    /// <summary>The request header carrying the admin key.</summary>
+    public const string HeaderName = "X-Admin-Key";
+
+    /// <summary>The Authorization scheme carrying the admin key.</summary>
+    public const string AuthorizationScheme = "AdminKey";
+
+    private readonly byte[]? _keyHash;
+    private readonly bool _allowLoopback;
+
+    public AdminAccess(IOptions<AdminAccessOptions> options)
+    {
+        var o = options.Value;
+        _allowLoopback = o.AllowLoopback;
+        // Compare SHA-256 digests so the comparison is constant-time regardless of the presented key's length.
+        _keyHash = string.IsNullOrEmpty(o.Key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(o.Key));
+    }
+
+    public bool IsAdmin(HttpContext context)
+    {
+        if (_allowLoopback && context.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)) return true;
+        if (_keyHash is null) return false;
+        string? presented = PresentedKey(context.Request);
+        if (string.IsNullOrEmpty(presented)) return false;
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
+        return CryptographicOperations.FixedTimeEquals(hash, _keyHash);
+    }
+
+    private static string? PresentedKey(HttpRequest request)
+    {
+        var header = request.Headers[HeaderName];
+        if (header.Count == 1) return header[0];
+        var authorization = request.Headers.Authorization;
+        if (authorization.Count == 1 && authorization[0] is { } value
+            && value.Length > AuthorizationScheme.Length + 1
+            && value.StartsWith(AuthorizationScheme, StringComparison.OrdinalIgnoreCase)
+            && value[AuthorizationScheme.Length] == ' ')
+        {
+            return value[(AuthorizationScheme.Length + 1)..].Trim();
+        }
+        return null;
+    }
+}
+
+/// <summary>Endpoint filter applying <see cref="AdminAccess"/>; 403 ProblemDetails otherwise.</summary>
+internal sealed class AdminAccessFilter(AdminAccess access) : IEndpointFilter
+{
+    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        if (access.IsAdmin(context.HttpContext)) return next(context);
+        return ValueTask.FromResult<object?>(TypedResults.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Operator access required",
+            detail: "This endpoint answers loopback clients or requests carrying a valid X-Admin-Key header (or Authorization: AdminKey <key>).",
+            type: "https://gateway.local/problems/admin-required"));
+    }
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Gateway.Observability.Backend;
+
+/// <summary>
+/// The backend's own instruments on meter <c>Backend</c>. Framework-only so the backend links this file
+/// (<c>&lt;Compile Include="../gateway/Observability/Backend/*.cs" LinkBase="Observability" /&gt;</c>).
+/// Database command duration/count and pool usage come from Npgsql's own meter (<c>Npgsql</c>):
+/// <c>db.client.operation.duration</c>, <c>db.client.operation.failed</c>, <c>db.client.connection.count</c>
+/// (tag <c>db.client.connection.state</c> idle/used), <c>db.client.connection.max</c>; export that meter too.
+/// </summary>
+public sealed class BackendMetrics
+{
+    /// <summary>The meter name.</summary>
+    public const string MeterName = "Backend";
+
+    private static readonly string[] StatusClasses = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    private readonly Histogram<double> _requestDuration;
+    private readonly Histogram<double> _passwordHashDuration;
+
+    public BackendMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _requestDuration = meter.CreateHistogram<double>("backend.request.duration", "s",
+            "Backend request duration by endpoint (route template) and status class.");
+        _passwordHashDuration = meter.CreateHistogram<double>("backend.password_hash.duration", "s",
+            "Password hashing or verification duration by operation (hash, verify).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+    }
+
+    /// <summary>Records a request; <paramref name="endpoint"/> must be the route template (bounded), never the raw path.</summary>
+    public void RecordRequest(string endpoint, int statusCode, double seconds)
+    {
+        int index = statusCode / 100;
+        var tags = new TagList { { "endpoint", endpoint }, { "status_class", (uint)index < (uint)StatusClasses.Length ? StatusClasses[index] : "other" } };
+        _requestDuration.Record(seconds, tags);
+    }
+
+    /// <summary>Records a password hash (<c>hash</c>) or verification (<c>verify</c>).</summary>
+    public void RecordPasswordHash(string operation, double seconds)
+    {
+        var tags = new TagList { { "operation", operation } };
+        _passwordHashDuration.Record(seconds, tags);
+    }
+}

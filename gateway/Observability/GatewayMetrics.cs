@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Gateway.Observability;
+
+/// <summary>
+/// The gateway's instruments on meter <c>Gateway</c>, named and unit-ed after the OpenTelemetry semantic conventions.
+/// Recording methods take tags through <see cref="TagList"/> (a struct) and pre-computed strings: no allocation per call.
+/// Other components may create further instruments on the same meter; the Prometheus exporter exports them all.
+/// </summary>
+public sealed class GatewayMetrics
+{
+    /// <summary>The meter name.</summary>
+    public const string MeterName = "Gateway";
+
+    private static readonly string[] StatusClasses = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    private readonly Histogram<double> _requestDuration;
+    private readonly Counter<long> _overBudget;
+    private readonly Histogram<double> _validationDuration;
+    private readonly Counter<long> _validations;
+    private readonly Counter<long> _cacheLookups;
+    private readonly Counter<long> _rateLimitRejections;
+    private readonly Histogram<double> _redisDuration;
+    private readonly Histogram<double> _invalidationDelay;
+
+    public GatewayMetrics(IMeterFactory meterFactory, IEnumerable<IBreakerStateSource> breakerSources)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _requestDuration = meter.CreateHistogram<double>("gateway.request.duration", "s",
+            "Gateway request duration, from the first gateway middleware to the end of the response, by tier, route class and status class.");
+        _overBudget = meter.CreateCounter<long>("gateway.request.over_budget", "{request}",
+            "Requests that took longer than their route class budget.");
+        _validationDuration = meter.CreateHistogram<double>("gateway.session.validation.duration", "s",
+            "Session validation duration by source (l1, l2, backend, negative, rejected).");
+        _validations = meter.CreateCounter<long>("gateway.session.validations", "{validation}",
+            "Session validations by source (l1, l2, backend, negative, rejected).");
+        _cacheLookups = meter.CreateCounter<long>("gateway.cache.lookups", "{lookup}",
+            "Cache lookups by cache (response, session), level (l1, l2) and result (hit, miss).");
+        _rateLimitRejections = meter.CreateCounter<long>("gateway.ratelimit.rejections", "{request}",
+            "Requests rejected by a rate-limit policy.");
+        _redisDuration = meter.CreateHistogram<double>("gateway.redis.duration", "s", "Redis call duration by operation.");
+        _invalidationDelay = meter.CreateHistogram<double>("gateway.invalidation.delay", "s",
+            "Delay between publishing an invalidation and this gateway applying it.");
+        var sources = breakerSources as IBreakerStateSource[] ?? [.. breakerSources];
+        meter.CreateObservableGauge("gateway.breaker.state", () => ObserveBreakers(sources), "{state}",
+            "Circuit breaker state by name: 0 closed, 1 half-open, 2 open.");
+    }
+
+    /// <summary>"2xx" style class of a status code, without allocation.</summary>
+    public static string StatusClass(int statusCode)
+    {
+        int index = statusCode / 100;
+        return (uint)index < (uint)StatusClasses.Length ? StatusClasses[index] : "other";
+    }
+
+    public void RecordRequest(double seconds, string tier, string routeClass, int statusCode)
+    {
+        if (!_requestDuration.Enabled) return;
+        var tags = new TagList { { "tier", tier }, { "route_class", routeClass }, { "status_class", StatusClass(statusCode) } };
+        _requestDuration.Record(seconds, tags);
+    }
+
+    public void RecordOverBudget(string tier, string routeClass)
+    {
+        var tags = new TagList { { "tier", tier }, { "route_class", routeClass } };
+        _overBudget.Add(1, tags);
+    }
+
+    /// <summary>Records one session validation; <paramref name="source"/> is l1, l2, backend, negative or rejected.</summary>
+    public void RecordSessionValidation(string source, double seconds)
+    {
+        var tags = new TagList { { "source", source } };
+        _validationDuration.Record(seconds, tags);
+        _validations.Add(1, tags);
+    }
+
+    /// <summary>Records a cache lookup. <paramref name="cache"/>: response or session; <paramref name="level"/>: l1 or l2.</summary>
+    public void RecordCacheLookup(string cache, string level, bool hit)
+    {
+        var tags = new TagList { { "cache", cache }, { "level", level }, { "result", hit ? "hit" : "miss" } };
+        _cacheLookups.Add(1, tags);
+    }
+
+    public void RecordRateLimitRejection(string policy)
+    {
+        var tags = new TagList { { "policy", policy } };
+        _rateLimitRejections.Add(1, tags);
+    }
+
+    public void RecordRedisCall(string operation, double seconds)
+    {
+        var tags = new TagList { { "op", operation } };
+        _redisDuration.Record(seconds, tags);
+    }
+
+    public void RecordInvalidationDelay(double seconds) => _invalidationDelay.Record(seconds);
+
+    private static List<Measurement<int>> ObserveBreakers(IBreakerStateSource[] sources)
+    {
+        // Scrape-time only (not the hot path): allocation here is fine.
+        var result = new List<Measurement<int>>();
+        foreach (var source in sources)
+        {
+            foreach (var breaker in source.GetBreakerStates())
+            {
+                result.Add(new Measurement<int>((int)breaker.State, new KeyValuePair<string, object?>("name", breaker.Name)));
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Observability;
+
+/// <summary>
+/// The gateway's <see cref="ActivitySource"/> (<c>Gateway</c>) and stage scopes. Usage in a stage:
+/// <code>using var stage = GatewayTracing.StartStage(context, GatewayStage.CacheLookup);</code>
+/// The scope times the stage into <see cref="RequestTelemetryFeature"/> and, only when a tracer listens, opens a span
+/// named <c>gateway.cache.lookup</c> etc. With no listener the span is null and costs nothing.
+/// </summary>
+public static class GatewayTracing
+{
+    /// <summary>The ActivitySource name to add to a tracer provider.</summary>
+    public const string SourceName = "Gateway";
+
+    public static readonly ActivitySource Source = new(SourceName);
+
+    private static readonly string[] SpanNames =
+        ["gateway.classify", "gateway.session.validate", "gateway.cache.lookup", "gateway.ratelimit", "gateway.proxy"];
+
+    /// <summary>Starts a span for a stage without timing it; null when nobody listens.</summary>
+    public static Activity? StartStage(GatewayStage stage) => Source.StartActivity(SpanNames[(int)stage], ActivityKind.Internal);
+
+    /// <summary>Starts a timed stage scope; dispose it when the stage ends.</summary>
+    public static StageScope StartStage(HttpContext context, GatewayStage stage) =>
+        new(context.Features.Get<RequestTelemetryFeature>(), stage, StartStage(stage));
+}
+
+/// <summary>A running stage: records its elapsed time and ends its span on dispose. A struct: no allocation.</summary>
+public readonly struct StageScope : IDisposable
+{
+    private readonly RequestTelemetryFeature? _feature;
+    private readonly GatewayStage _stage;
+    private readonly long _start;
+
+    internal StageScope(RequestTelemetryFeature? feature, GatewayStage stage, Activity? activity)
+    {
+        _feature = feature;
+        _stage = stage;
+        Activity = activity;
+        _start = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>The span, when tracing listens; add tags to it if useful.</summary>
+    public Activity? Activity { get; }
+
+    public void Dispose()
+    {
+        _feature?.AddStageTicks(_stage, Stopwatch.GetTimestamp() - _start);
+        Activity?.Dispose();
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Observability;
+
+/// <summary>
+/// Console logging for either service: JSON lines outside Development (machine-readable, one object per line), the
+/// readable simple formatter in Development. Per-request framework categories are raised to Warning so nothing logs
+/// at Information per request.
+/// </summary>
+public static class LoggingSetup
+{
+    public static ILoggingBuilder AddGatewayLogging(this ILoggingBuilder logging, IHostEnvironment environment)
+    {
+        logging.ClearProviders();
+        if (environment.IsDevelopment())
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            });
+        }
+        else
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                // Scopes can carry request paths (and so query strings with tokens): keep them out.
+                o.IncludeScopes = false;
+            });
+        }
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        logging.AddFilter("Yarp", LogLevel.Warning);
+        logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        return logging;
+    }
+}

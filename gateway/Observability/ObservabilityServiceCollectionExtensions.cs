@@ -1,0 +1,76 @@
+using Gateway.Observability.Prometheus;
+using Gateway.Redis;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Observability;
+
+/// <summary>Entry points for Program.cs.</summary>
+public static class ObservabilityServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers metrics (<see cref="GatewayMetrics"/>), the Prometheus exporter, <see cref="RollingStats"/>,
+    /// <see cref="AdminAccess"/> and the built-in status contributors. Redis status and the Redis breaker are added
+    /// when an <see cref="IRedisClient"/> is registered; config and backend sections when
+    /// <see cref="IConfigStatusSource"/> / <see cref="IBackendHealthSource"/> are. Register those sources before or after
+    /// this call: they are resolved lazily.
+    /// </summary>
+    public static IServiceCollection AddGatewayObservability(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<ObservabilityOptions>().Bind(configuration.GetSection(ObservabilityOptions.SectionName))
+            .ValidateDataAnnotations().Validate(o => AllPositive(o.TierBudgetsMs), "Observability:TierBudgetsMs values must be positive milliseconds.")
+            .ValidateOnStart();
+        services.AddOptions<AdminAccessOptions>().Bind(configuration.GetSection(AdminAccessOptions.SectionName))
+            .Validate(o => o.Key is null || o.Key.Length >= 16, "Admin:Key must be at least 16 characters (or unset to allow loopback only).")
+            .ValidateOnStart();
+        services.TryAddSingleton<AdminAccess>();
+        services.TryAddSingleton<AdminAccessFilter>();
+        services.TryAddSingleton<RollingStats>();
+        services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddSingleton(sp =>
+        {
+            var options = new PrometheusExporterOptions();
+            if (sp.GetRequiredService<IOptions<ObservabilityOptions>>().Value.Meters is { Count: > 0 } meters) options.Meters = meters;
+            return new PrometheusExporter(options, sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+        });
+
+        services.AddSingleton<IBreakerStateSource>(sp => sp.GetService<IRedisClient>() is { } redis
+            ? new RedisBreakerStateSource(redis) : EmptyBreakerStateSource.Instance);
+        services.AddSingleton<IStatusContributor>(sp => new LazyStatusContributor("config",
+            () => sp.GetService<IConfigStatusSource>() is { } s ? new ConfigStatusContributor(s) : null));
+        services.AddSingleton<IStatusContributor>(sp => new LazyStatusContributor("backend",
+            () => sp.GetService<IBackendHealthSource>() is { } s ? new BackendStatusContributor(s) : null));
+        services.AddSingleton<IStatusContributor>(sp => new LazyStatusContributor("redis",
+            () => sp.GetService<IRedisClient>() is { } r ? new RedisStatusContributor(r) : null));
+        services.AddSingleton<IStatusContributor>(sp => new BreakerStatusContributor(sp.GetServices<IBreakerStateSource>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Adds <see cref="RequestTelemetryMiddleware"/>. Place it first among the gateway's middleware (right after
+    /// header hygiene) so its duration covers every stage.
+    /// </summary>
+    public static IApplicationBuilder UseGatewayRequestTelemetry(this IApplicationBuilder app)
+    {
+        // Resolve the exporter now so it listens before the first request is recorded.
+        app.ApplicationServices.GetRequiredService<PrometheusExporter>();
+        return app.UseMiddleware<RequestTelemetryMiddleware>();
+    }
+
+    private static bool AllPositive(Dictionary<string, double> budgets)
+    {
+        foreach (var v in budgets.Values) if (!(v > 0)) return false;
+        return true;
+    }
+
+    private sealed class EmptyBreakerStateSource : IBreakerStateSource
+    {
+        public static readonly EmptyBreakerStateSource Instance = new();
+        public IReadOnlyList<BreakerStateInfo> GetBreakerStates() => [];
+    }
+}

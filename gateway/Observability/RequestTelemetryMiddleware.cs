@@ -1,0 +1,121 @@
+using System.Globalization;
+using Gateway.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Observability;
+
+/// <summary>
+/// First gateway middleware (after header hygiene): assigns <c>X-Request-Id</c> (kept when well-formed, else generated;
+/// written to the request so the proxy forwards it), sets <c>X-Response-Time</c> when the response starts, and at the
+/// end records <c>gateway.request.duration</c>, over-budget counts and logs, and <see cref="RollingStats"/>.
+/// Route class, tier and budget are read from <see cref="GatewayRequestFeature"/> set by the core.
+/// </summary>
+internal sealed partial class RequestTelemetryMiddleware
+{
+    public const string RequestIdHeader = "X-Request-Id";
+    public const string ResponseTimeHeader = "X-Response-Time";
+    public const string CacheHeader = "X-Cache";
+    private const string UnclassifiedTier = "unclassified";
+    private const string UnmatchedRoute = "unmatched";
+
+    private readonly RequestDelegate _next;
+    private readonly GatewayMetrics _metrics;
+    private readonly RollingStats _stats;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly OverBudgetLogLimiter _limiter;
+    private readonly Dictionary<string, double> _budgets;
+    private static readonly Func<object, Task> SetResponseTime = OnStarting;
+
+    public RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, RollingStats stats, TimeProvider time,
+        IOptions<ObservabilityOptions> options, ILogger<RequestTelemetryMiddleware> logger)
+    {
+        _next = next;
+        _metrics = metrics;
+        _stats = stats;
+        _time = time;
+        _logger = logger;
+        var o = options.Value;
+        _budgets = new Dictionary<string, double>(o.TierBudgetsMs, StringComparer.Ordinal);
+        _limiter = new OverBudgetLogLimiter(time, o.OverBudgetLogsPerWindow, TimeSpan.FromSeconds(o.OverBudgetLogWindowSeconds));
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var feature = new RequestTelemetryFeature(context, _time);
+        context.Features.Set(feature);
+        string requestId = AssignRequestId(context);
+        context.Response.OnStarting(SetResponseTime, feature);
+        try
+        {
+            await _next(context);
+        }
+        finally
+        {
+            Complete(context, feature, requestId);
+        }
+    }
+
+    private string AssignRequestId(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        var incoming = headers[RequestIdHeader];
+        string requestId;
+        if (incoming.Count == 1 && RequestIds.IsWellFormed(incoming[0]))
+        {
+            requestId = incoming[0]!;
+        }
+        else
+        {
+            requestId = RequestIds.Create(System.Diagnostics.Activity.Current);
+            headers[RequestIdHeader] = requestId;
+        }
+        context.Response.Headers[RequestIdHeader] = requestId;
+        return requestId;
+    }
+
+    private static Task OnStarting(object state)
+    {
+        var feature = (RequestTelemetryFeature)state;
+        var elapsed = feature.Time.GetElapsedTime(feature.StartTimestamp);
+        feature.Context.Response.Headers[ResponseTimeHeader] = elapsed.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture);
+        return Task.CompletedTask;
+    }
+
+    private void Complete(HttpContext context, RequestTelemetryFeature feature, string requestId)
+    {
+        double ms = _time.GetElapsedTime(feature.StartTimestamp).TotalMilliseconds;
+        var gateway = context.Features.Get<GatewayRequestFeature>();
+        string tier = gateway is { Tier.Length: > 0 } ? gateway.Tier : UnclassifiedTier;
+        string routeClass = gateway is { RouteClass.Length: > 0 } ? gateway.RouteClass : UnmatchedRoute;
+        double budget = gateway is { BudgetMs: > 0 } ? gateway.BudgetMs : _budgets.GetValueOrDefault(tier);
+        // A client that went away is not a server error: count what the server meant to send.
+        int status = context.Response.StatusCode;
+
+        _metrics.RecordRequest(ms / 1000.0, tier, routeClass, status);
+        bool over = budget > 0 && ms > budget;
+        if (over)
+        {
+            _metrics.RecordOverBudget(tier, routeClass);
+            if (_logger.IsEnabled(LogLevel.Warning) && _limiter.TryAcquire(tier, out long suppressed))
+            {
+                var (stage, stageMs) = feature.LongestStage();
+                Log.OverBudget(_logger, requestId, tier, routeClass, ms, budget, stage, stageMs, suppressed);
+            }
+        }
+
+        // Requests the core never classified (operator endpoints, health probes) stay out of the tier statistics.
+        if (gateway is null) return;
+        _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context.Response.Headers[CacheHeader]), gateway.ValidationSource));
+    }
+
+    /// <summary>The response cache marks responses with X-Cache: HIT or MISS; absent means the cache did not apply.</summary>
+    private static bool? CacheResult(StringValues value)
+    {
+        if (value.Count == 0) return null;
+        return string.Equals(value[0], "HIT", StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,21 @@
+namespace Gateway.Observability;
+
+/// <summary>Circuit breaker state, with the numeric values exported by <c>gateway.breaker.state</c>.</summary>
+public enum BreakerState
+{
+    Closed = 0,
+    HalfOpen = 1,
+    Open = 2,
+}
+
+/// <summary>One breaker's state: <paramref name="Name"/> is a cluster id, or <c>redis</c>.</summary>
+public readonly record struct BreakerStateInfo(string Name, BreakerState State);
+
+/// <summary>
+/// Reports breaker states for the <c>gateway.breaker.state</c> gauge and <c>/gateway/status</c>. Register as many as
+/// needed (<c>services.AddSingleton&lt;IBreakerStateSource, X&gt;()</c>); the Redis one is built in.
+/// </summary>
+public interface IBreakerStateSource
+{
+    IReadOnlyList<BreakerStateInfo> GetBreakerStates();
+}

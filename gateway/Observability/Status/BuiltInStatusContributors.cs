@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Gateway.Redis;
+
+namespace Gateway.Observability;
+
+/// <summary>Redis availability and the invalidation subscription.</summary>
+internal sealed class RedisStatusContributor(IRedisClient redis) : IStatusContributor
+{
+    public string Name => "redis";
+
+    public void WriteStatus(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteBoolean("healthy", redis.IsAvailable);
+        writer.WriteBoolean("available", redis.IsAvailable);
+        writer.WriteBoolean("subscriptionConnected", redis.IsSubscriptionConnected);
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>The Redis client's own breaker as a breaker state: open while Redis is known to be down.</summary>
+internal sealed class RedisBreakerStateSource(IRedisClient redis) : IBreakerStateSource
+{
+    public IReadOnlyList<BreakerStateInfo> GetBreakerStates() =>
+        [new BreakerStateInfo("redis", redis.IsAvailable ? BreakerState.Closed : BreakerState.Open)];
+}
+
+internal sealed class BreakerStatusContributor(IEnumerable<IBreakerStateSource> sources) : IStatusContributor
+{
+    public string Name => "breakers";
+
+    public void WriteStatus(Utf8JsonWriter writer)
+    {
+        bool anyOpen = false;
+        writer.WriteStartObject();
+        writer.WriteStartArray("states");
+        foreach (var source in sources)
+        {
+            foreach (var breaker in source.GetBreakerStates())
+            {
+                anyOpen |= breaker.State != BreakerState.Closed;
+                writer.WriteStartObject();
+                writer.WriteString("name", breaker.Name);
+                writer.WriteString("state", breaker.State switch { BreakerState.Open => "open", BreakerState.HalfOpen => "half-open", _ => "closed" });
+                writer.WriteEndObject();
+            }
+        }
+        writer.WriteEndArray();
+        writer.WriteBoolean("anyOpen", anyOpen);
+        writer.WriteBoolean("healthy", !anyOpen);
+        writer.WriteEndObject();
+    }
+}
+
+internal sealed class ConfigStatusContributor(IConfigStatusSource source) : IStatusContributor
+{
+    public string Name => "config";
+
+    public void WriteStatus(Utf8JsonWriter writer)
+    {
+        var status = source.GetConfigStatus();
+        writer.WriteStartObject();
+        writer.WriteBoolean("healthy", status.LastReloadSucceeded);
+        writer.WriteString("version", status.Version);
+        if (status.LastReloadAt is { } at) writer.WriteString("lastReloadAt", at);
+        else writer.WriteNull("lastReloadAt");
+        writer.WriteString("lastReloadResult", status.LastReloadSucceeded ? "succeeded" : "failed");
+        writer.WriteStartArray("errors");
+        foreach (var error in status.Errors) writer.WriteStringValue(error);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+}
+
+internal sealed class BackendStatusContributor(IBackendHealthSource source) : IStatusContributor
+{
+    public string Name => "backend";
+
+    public void WriteStatus(Utf8JsonWriter writer)
+    {
+        var health = source.GetBackendHealth();
+        writer.WriteStartObject();
+        writer.WriteBoolean("healthy", health.Healthy);
+        if (health.CheckedAt is { } at) writer.WriteString("checkedAt", at);
+        else writer.WriteNull("checkedAt");
+        writer.WriteString("detail", health.Detail);
+        writer.WriteEndObject();
+    }
+}

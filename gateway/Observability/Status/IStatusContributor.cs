@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace Gateway.Observability;
+
+/// <summary>
+/// One section of <c>/gateway/status</c>. <see cref="WriteStatus"/> writes exactly one JSON value (normally an object,
+/// with a boolean <c>healthy</c> member when that applies). Called on operator requests only, never on the hot path.
+/// </summary>
+public interface IStatusContributor
+{
+    /// <summary>The property name of the section, e.g. <c>redis</c>.</summary>
+    string Name { get; }
+
+    void WriteStatus(Utf8JsonWriter writer);
+}
+
+/// <summary>The configuration reload outcome, for the lead to adapt from the core's reload status.</summary>
+public interface IConfigStatusSource
+{
+    ConfigStatusSnapshot GetConfigStatus();
+}
+
+/// <param name="Version">Configuration version currently applied.</param>
+/// <param name="LastReloadAt">When the last reload was attempted; null when none since start.</param>
+/// <param name="LastReloadSucceeded">Outcome of the last reload attempt.</param>
+/// <param name="Errors">Validation errors of the last failed reload; empty otherwise.</param>
+public sealed record ConfigStatusSnapshot(string Version, DateTimeOffset? LastReloadAt, bool LastReloadSucceeded, IReadOnlyList<string> Errors);
+
+/// <summary>The backend's health as the core's readiness probe last saw it.</summary>
+public interface IBackendHealthSource
+{
+    BackendHealthSnapshot GetBackendHealth();
+}
+
+/// <param name="Healthy">Whether the backend answered its last probe.</param>
+/// <param name="CheckedAt">When it was last probed; null when never.</param>
+/// <param name="Detail">Short human-readable detail (status code, error kind); never a secret.</param>
+public sealed record BackendHealthSnapshot(bool Healthy, DateTimeOffset? CheckedAt, string? Detail);
