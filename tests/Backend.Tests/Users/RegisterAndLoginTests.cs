@@ -64,6 +64,7 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
         await Client.RegisterAsync(email);
         var response = await Client.PostAsJsonAsync("/auth/login", new { email = email.ToUpperInvariant(), password = Api.Password });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
         var json = await response.ReadJsonAsync();
         string token = json.GetProperty("token").GetString()!;
         Assert.True(Gateway.Trust.SessionToken.IsWellFormed(token));
