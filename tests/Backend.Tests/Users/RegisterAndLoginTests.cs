@@ -110,6 +110,21 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
     }
 
     [Fact]
+    public async Task Login_RepeatedFailuresFromOneForwardedClientIp_AreThrottledForThatIpOnly()
+    {
+        Task<HttpResponseMessage> Attempt(string email, string ip, string password)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login") { Content = JsonContent.Create(new { email, password }) };
+            request.Headers.Add("X-Forwarded-For", ip);
+            return Client.SendAsync(request);
+        }
+        for (int i = 0; i < 20; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Attempt(Api.NewEmail(), "203.0.113.5", "wrong password 123")).StatusCode);
+        await (await Attempt(Api.NewEmail(), "203.0.113.5", "wrong password 123")).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Attempt(Api.NewEmail(), "198.51.100.7", "wrong password 123")).StatusCode);
+    }
+
+    [Fact]
     public async Task Login_StoresOnlyTheTokenHashInPostgresAndRedis()
     {
         var login = await Client.NewUserAsync();
