@@ -31,6 +31,7 @@ var app = builder.Build();
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseInternalSecret();
 app.UseAuthentication();
 app.UseLastSeenTracking();
 app.UseAuthorization();

@@ -23,7 +23,6 @@ internal static class InfrastructureExtensions
             o.KnownProxies.Add(IPAddress.Loopback);
             o.KnownProxies.Add(IPAddress.IPv6Loopback);
         });
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never);
         return services;
     }
 

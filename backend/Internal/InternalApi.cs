@@ -17,25 +17,35 @@ internal static class InternalApi
 
     public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/internal/sessions").WithTags("Internal").AddEndpointFilter(RequireGatewaySecret);
+        // The secret is checked by UseInternalSecret, before routing.
+        var group = app.MapGroup("/internal/sessions").WithTags("Internal");
         group.MapPost("/introspect", IntrospectAsync);
         group.MapPost("/touch", TouchAsync);
         return app;
     }
 
-    private static async ValueTask<object?> RequireGatewaySecret(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    /// <summary>
+    /// Guards every <c>/internal/**</c> path before routing and model binding, so that without the secret the answer is
+    /// always 401 (never a 400 or 404 that would tell a caller anything).
+    /// </summary>
+    public static IApplicationBuilder UseInternalSecret(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
-        var http = ctx.HttpContext;
+        if (!http.Request.Path.StartsWithSegments("/internal")) { await next(http); return; }
         string expected = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrustOptions>>().Value.SharedSecret;
         string given = http.Request.Headers[IdentityHeaders.InternalSecret].ToString();
-        if (expected.Length == 0 || !SecretEquals(expected, given))
+        if (expected.Length > 0 && SecretEquals(expected, given)) { await next(http); return; }
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        // Never cacheable: the gateway must not remember a 401 from here as a negative answer.
+        http.Response.Headers.CacheControl = "no-store";
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
-            // Never cacheable: the gateway must not remember a 401 from here as a negative answer.
-            http.Response.Headers.CacheControl = "no-store";
-            return Problems.UnauthorizedProblem("The gateway secret is missing or wrong.");
-        }
-        return await next(ctx);
-    }
+            HttpContext = http,
+            ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = 401, Type = Problems.Unauthorized, Title = "Unauthorized.", Detail = "The gateway secret is missing or wrong.",
+            },
+        });
+    });
 
     /// <summary>Constant time in the secret's content (the length of the expected secret is not a secret).</summary>
     internal static bool SecretEquals(string expected, string given) =>

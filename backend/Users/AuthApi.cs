@@ -80,6 +80,8 @@ internal static class AuthApi
             await users.SetPasswordHashAsync(user.Id, await hasher.HashAsync(request.Password!), time.GetUtcNow().UtcDateTime);
 
         string token = SessionToken.Create();
+        // The body carries a bearer credential: no cache may keep it.
+        http.Response.Headers.CacheControl = "no-store";
         var principal = await sessions.CreateAsync(user.Id, SessionToken.Hash(token), ip, http.UserAgent(), time.GetUtcNow().UtcDateTime);
         await cache.SetAsync(principal);
         await audit.RecordAsync(AuditEvents.LoginSucceeded, user.Id, null, ip, new { sessionId = principal.Principal.SessionId });

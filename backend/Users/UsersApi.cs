@@ -40,7 +40,7 @@ internal static class UsersApi
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePasswordAsync(
         PasswordChangeRequest request, ClaimsPrincipal caller, UserStore users, SessionStore sessions, PasswordHasher hasher,
-        SessionInvalidator invalidator, AuditLog audit, NpgsqlDataSource db, TimeProvider time, HttpContext http)
+        LoginThrottle throttle, SessionInvalidator invalidator, AuditLog audit, NpgsqlDataSource db, TimeProvider time, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrEmpty(request.CurrentPassword)) errors["currentPassword"] = ["The current password is required."];
@@ -50,8 +50,18 @@ internal static class UsersApi
         Guid userId = caller.UserId();
         string? stored = await users.GetPasswordHashAsync(userId);
         if (stored is null) return Problems.NotFoundProblem("The user no longer exists.");
+        // A stolen session must not become a way to guess the password: the login throttle applies here too.
+        string throttleKey = "user:" + userId.ToString("N");
+        if (throttle.RetryAfter(throttleKey, http.ClientIp()) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem("Too many failed attempts. Retry later.", statusCode: 429, title: "Too many attempts.", type: Problems.TooManyAttempts);
+        }
         if (!(await hasher.VerifyAsync(stored, request.CurrentPassword!)).Valid)
+        {
+            throttle.RecordFailure(throttleKey, http.ClientIp());
             return TypedResults.Problem("The current password is incorrect.", statusCode: 403, title: "Invalid credentials.", type: Problems.InvalidCredentials);
+        }
 
         string newHash = await hasher.HashAsync(request.NewPassword!);
         var now = time.GetUtcNow().UtcDateTime;

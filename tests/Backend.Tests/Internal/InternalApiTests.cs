@@ -42,6 +42,14 @@ public sealed class InternalApiTests(PostgresFixture postgres, RedisFixture redi
     }
 
     [Fact]
+    public async Task InternalPaths_WithoutSecret_Return401EvenForMalformedBodiesOrUnknownPaths()
+    {
+        var malformed = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/introspect") { Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json") };
+        await (await Client.SendAsync(malformed)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+        await (await PostInternal("/internal/does-not-exist", new { }, secret: null)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
     public async Task Introspect_UnknownOrRevokedSession_Returns404()
     {
         var login = await Client.NewUserAsync();

@@ -24,7 +24,11 @@ public sealed class BackendApp(string connectionString, string redis, IReadOnlyD
         builder.UseSetting("Sessions:LastSeenFlushInterval", "00:10:00");
         builder.UseSetting("Sessions:CleanupInterval", "01:00:00");
         if (settings is not null) foreach (var (k, v) in settings) builder.UseSetting(k, v);
-        builder.ConfigureServices(s => s.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time)));
+        builder.ConfigureServices(s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
+            s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, LoopbackPeer>();
+        });
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -67,6 +67,19 @@ public sealed class ProfileAndPasswordTests(PostgresFixture postgres, RedisFixtu
     }
 
     [Fact]
+    public async Task ChangePassword_RepeatedWrongCurrentPassword_IsThrottled()
+    {
+        var login = await Client.NewUserAsync();
+        for (int i = 0; i < 5; i++)
+            await (await Client.SendAsync(HttpMethod.Put, "/users/password", login.Token,
+                new { currentPassword = "guess number " + i, newPassword = "an even better passphrase" })).AssertProblemAsync(HttpStatusCode.Forbidden, "invalid-credentials");
+        var blocked = await Client.SendAsync(HttpMethod.Put, "/users/password", login.Token,
+            new { currentPassword = Api.Password, newPassword = "an even better passphrase" });
+        await blocked.AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+        Assert.NotNull(blocked.Headers.RetryAfter);
+    }
+
+    [Fact]
     public async Task ChangePassword_InvalidInput_Returns400ListingEveryProblem()
     {
         var login = await Client.NewUserAsync();

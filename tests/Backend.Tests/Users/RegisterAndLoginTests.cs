@@ -64,6 +64,7 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
         await Client.RegisterAsync(email);
         var response = await Client.PostAsJsonAsync("/auth/login", new { email = email.ToUpperInvariant(), password = Api.Password });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore);
         var json = await response.ReadJsonAsync();
         string token = json.GetProperty("token").GetString()!;
         Assert.True(Gateway.Trust.SessionToken.IsWellFormed(token));
@@ -106,6 +107,21 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
         Assert.NotNull(blocked.Headers.RetryAfter);
         App.Time.Advance(TimeSpan.FromMinutes(16));
         Assert.Equal(HttpStatusCode.OK, (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_RepeatedFailuresFromOneForwardedClientIp_AreThrottledForThatIpOnly()
+    {
+        Task<HttpResponseMessage> Attempt(string email, string ip, string password)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login") { Content = JsonContent.Create(new { email, password }) };
+            request.Headers.Add("X-Forwarded-For", ip);
+            return Client.SendAsync(request);
+        }
+        for (int i = 0; i < 20; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Attempt(Api.NewEmail(), "203.0.113.5", "wrong password 123")).StatusCode);
+        await (await Attempt(Api.NewEmail(), "203.0.113.5", "wrong password 123")).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Attempt(Api.NewEmail(), "198.51.100.7", "wrong password 123")).StatusCode);
     }
 
     [Fact]
