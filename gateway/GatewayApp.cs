@@ -74,7 +74,8 @@ public static class GatewayApp
         var proxyConfig = new InMemoryConfigProvider(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, backendBase.AbsoluteUri));
         services.AddSingleton(proxyConfig);
         services.AddSingleton<IProxyConfigProvider>(proxyConfig);
-        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, backendBase.AbsoluteUri, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
+        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
         services.AddSingleton<IRouteTable>(sp => sp.GetRequiredService<RouteTable>());
         services.AddHostedService<RouteClassFileWatcher>();
 
