@@ -67,7 +67,7 @@ public static class GatewayApp
         var backendBase = new Uri(backendUri.AbsoluteUri.TrimEnd('/') + "/");
 
         // Route classes are validated before anything else exists: an invalid file never half-loads.
-        string routeFile = config["RouteClasses:Path"] ?? new RouteClassOptions().Path;
+        string routeFile = RouteClassOptions.Resolve(config["RouteClasses:Path"] ?? new RouteClassOptions().Path);
         var errors = RouteClassFileParser.ParseFile(routeFile, out var snapshot);
         if (snapshot is null) throw new RouteClassConfigException(routeFile, errors);
 

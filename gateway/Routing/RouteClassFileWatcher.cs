@@ -14,7 +14,7 @@ internal sealed partial class RouteClassFileWatcher(RouteTable table, IOptions<R
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var path = Path.GetFullPath(options.Value.Path);
+        var path = RouteClassOptions.Resolve(options.Value.Path);
         if (!options.Value.Watch) return Task.CompletedTask;
         _debounce = time.CreateTimer(_ => _ = ReloadAsync(path), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path))
