@@ -67,14 +67,15 @@ public static class GatewayApp
         var backendBase = new Uri(backendUri.AbsoluteUri.TrimEnd('/') + "/");
 
         // Route classes are validated before anything else exists: an invalid file never half-loads.
-        string routeFile = config["RouteClasses:Path"] ?? new RouteClassOptions().Path;
+        string routeFile = RouteClassOptions.Resolve(config["RouteClasses:Path"] ?? new RouteClassOptions().Path);
         var errors = RouteClassFileParser.ParseFile(routeFile, out var snapshot);
         if (snapshot is null) throw new RouteClassConfigException(routeFile, errors);
 
         var proxyConfig = new InMemoryConfigProvider(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, backendBase.AbsoluteUri));
         services.AddSingleton(proxyConfig);
         services.AddSingleton<IProxyConfigProvider>(proxyConfig);
-        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, backendBase.AbsoluteUri, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
+        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
         services.AddSingleton<IRouteTable>(sp => sp.GetRequiredService<RouteTable>());
         services.AddHostedService<RouteClassFileWatcher>();
 

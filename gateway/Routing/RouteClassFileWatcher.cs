@@ -6,16 +6,17 @@ namespace Gateway.Routing;
 /// Watches the route-class file and reloads it after a short quiet period, because editors save in several steps
 /// (truncate + write, or write a temp file and rename).
 /// </summary>
-internal sealed class RouteClassFileWatcher(RouteTable table, IOptions<RouteClassOptions> options, TimeProvider time) : IHostedService, IDisposable
+internal sealed partial class RouteClassFileWatcher(RouteTable table, IOptions<RouteClassOptions> options, TimeProvider time,
+    ILogger<RouteClassFileWatcher> logger) : IHostedService, IDisposable
 {
     private FileSystemWatcher? _watcher;
     private ITimer? _debounce;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var path = Path.GetFullPath(options.Value.Path);
+        var path = RouteClassOptions.Resolve(options.Value.Path);
         if (!options.Value.Watch) return Task.CompletedTask;
-        _debounce = time.CreateTimer(_ => table.Reload(path), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _debounce = time.CreateTimer(_ => _ = ReloadAsync(path), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path))
         {
             NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
@@ -28,6 +29,13 @@ internal sealed class RouteClassFileWatcher(RouteTable table, IOptions<RouteClas
         return Task.CompletedTask;
     }
 
+    private async Task ReloadAsync(string path)
+    {
+        // Runs on a timer: an escaping exception would end the process, and the previous configuration must stay.
+        try { await table.ReloadAsync(path).ConfigureAwait(false); }
+        catch (Exception ex) { Log.ReloadFailed(logger, path, ex); }
+    }
+
     public Task StopAsync(CancellationToken cancellationToken)
     {
         if (_watcher is not null) _watcher.EnableRaisingEvents = false;
@@ -38,5 +46,11 @@ internal sealed class RouteClassFileWatcher(RouteTable table, IOptions<RouteClas
     {
         _watcher?.Dispose();
         _debounce?.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2004, LogLevel.Error, "Reloading the route-class file {Path} failed; the previous configuration stays active.", EventName = "RouteClassReloadFailed")]
+        public static partial void ReloadFailed(ILogger logger, string path, Exception exception);
     }
 }

@@ -6,17 +6,21 @@ namespace Gateway.Routing;
 internal sealed partial class RouteTable : IRouteTable
 {
     private readonly InMemoryConfigProvider _proxy;
+    private readonly IConfigValidator _proxyValidator;
     private readonly string _backendBaseUrl;
     private readonly TimeProvider _time;
     private readonly ILogger<RouteTable> _logger;
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _reloading = new(1, 1);
     private volatile RouteClassSnapshot _current;
     private volatile ConfigReloadStatus _lastReload;
 
-    public RouteTable(RouteClassSnapshot initial, InMemoryConfigProvider proxy, string backendBaseUrl, TimeProvider time, ILogger<RouteTable> logger)
+    public RouteTable(RouteClassSnapshot initial, InMemoryConfigProvider proxy, IConfigValidator proxyValidator, string backendBaseUrl,
+        TimeProvider time, ILogger<RouteTable> logger)
     {
         _current = initial;
         _proxy = proxy;
+        _proxyValidator = proxyValidator;
         _backendBaseUrl = backendBaseUrl;
         _time = time;
         _logger = logger;
@@ -28,9 +32,33 @@ internal sealed partial class RouteTable : IRouteTable
     public event Action<RouteClassSnapshot>? Changed;
 
     /// <summary>Re-reads the file: a valid one replaces classes and routes; an invalid one is rejected as a whole.</summary>
-    public ConfigReloadStatus Reload(string path)
+    public async Task<ConfigReloadStatus> ReloadAsync(string path)
+    {
+        // One reload at a time, so an older file can never be applied after a newer one.
+        await _reloading.WaitAsync().ConfigureAwait(false);
+        try { return await ReloadCoreAsync(path).ConfigureAwait(false); }
+        finally { _reloading.Release(); }
+    }
+
+    private async Task<ConfigReloadStatus> ReloadCoreAsync(string path)
     {
         var errors = RouteClassFileParser.ParseFile(path, out var snapshot);
+        IReadOnlyList<RouteConfig> routes = [];
+        IReadOnlyList<ClusterConfig> clusters = [];
+        if (snapshot is not null)
+        {
+            // YARP's own checks too, so that nothing the proxy would refuse can replace a working configuration.
+            routes = ProxyConfigBuilder.Routes(snapshot);
+            clusters = ProxyConfigBuilder.Clusters(snapshot, _backendBaseUrl);
+            var proxyErrors = new List<string>();
+            foreach (var route in routes)
+                foreach (var e in await _proxyValidator.ValidateRouteAsync(route).ConfigureAwait(false))
+                    proxyErrors.Add($"Route '{route.RouteId}' is refused by the proxy: {e.Message}");
+            foreach (var cluster in clusters)
+                foreach (var e in await _proxyValidator.ValidateClusterAsync(cluster).ConfigureAwait(false))
+                    proxyErrors.Add($"Cluster '{cluster.ClusterId}' is refused by the proxy: {e.Message}");
+            if (proxyErrors.Count > 0) { errors = proxyErrors; snapshot = null; }
+        }
         lock (_gate)
         {
             if (snapshot is null)
@@ -41,7 +69,7 @@ internal sealed partial class RouteTable : IRouteTable
                 return _lastReload;
             }
             _current = snapshot;
-            _proxy.Update(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, _backendBaseUrl));
+            _proxy.Update(routes, clusters);
             _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), true, snapshot.Version, snapshot.Version, []);
             Log.Reloaded(_logger, path, snapshot.Version, snapshot.Classes.Count, snapshot.Routes.Count);
         }

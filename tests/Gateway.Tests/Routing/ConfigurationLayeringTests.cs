@@ -14,4 +14,22 @@ public sealed class ConfigurationLayeringTests
         Assert.Equal("override:1", builder.Configuration["Redis:Configuration"]);
         Assert.Equal("Warning", builder.Configuration["Logging:LogLevel:Yarp"]);
     }
+
+    [Fact]
+    public void RelativeRouteClassPath_FallsBackToTheCopyNextToTheBinary()
+    {
+        string resolved = Gateway.Routing.RouteClassOptions.Resolve("config/route-classes.json");
+        Assert.True(File.Exists(resolved), resolved);
+        Assert.Equal("/abs/x.json", Gateway.Routing.RouteClassOptions.Resolve("/abs/x.json"));
+    }
+
+    [Fact]
+    public async Task WebApplicationFactory_CanHostTheGatewayProgram()
+    {
+        await using var factory = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>();
+        using var client = factory.CreateClient();
+        var response = await client.GetAsync("/health");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("health", response.Headers.GetValues("X-Route-Class").Single());
+    }
 }
