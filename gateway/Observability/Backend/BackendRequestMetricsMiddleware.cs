@@ -1,17 +1,21 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Observability.Backend;
 
 /// <summary>
-/// Records <c>backend.request.duration</c> by endpoint route template. Add after <c>UseRouting</c> (or anywhere in
-/// minimal-API apps, where routing runs first) with <c>app.UseMiddleware&lt;BackendRequestMetricsMiddleware&gt;()</c>.
+/// Records <c>backend.request.duration</c> by endpoint route template. Add with
+/// <c>app.UseMiddleware&lt;BackendRequestMetricsMiddleware&gt;()</c>; in minimal-API apps routing has already
+/// selected the endpoint by then. Uses the registered <see cref="TimeProvider"/>, or the system clock.
 /// </summary>
-public sealed class BackendRequestMetricsMiddleware(RequestDelegate next, BackendMetrics metrics, TimeProvider time)
+public sealed class BackendRequestMetricsMiddleware(RequestDelegate next, BackendMetrics metrics, IServiceProvider services)
 {
+    private readonly TimeProvider _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+
     public async Task InvokeAsync(HttpContext context)
     {
-        long start = time.GetTimestamp();
+        long start = _time.GetTimestamp();
         try
         {
             await next(context);
@@ -20,7 +24,7 @@ public sealed class BackendRequestMetricsMiddleware(RequestDelegate next, Backen
         {
             // The route template keeps cardinality bounded; unmatched requests share one label.
             string endpoint = context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: { } pattern } ? pattern : "unmatched";
-            metrics.RecordRequest(endpoint, context.Response.StatusCode, time.GetElapsedTime(start).TotalSeconds);
+            metrics.RecordRequest(endpoint, context.Response.StatusCode, _time.GetElapsedTime(start).TotalSeconds);
         }
     }
 }

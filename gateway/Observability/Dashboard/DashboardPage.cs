@@ -37,41 +37,45 @@ internal static class DashboardPage
 <div class="card" style="margin-bottom:12px"><h2>Tiers (last minute)</h2><table id="tier-table"><thead><tr><th>tier</th><th>budget ms</th><th>p50</th><th>p95</th><th>p99</th><th>rps</th><th>errors</th><th>compliance</th></tr></thead><tbody></tbody></table></div>
 <div class="grid" id="latency-grid"></div>
 <div class="grid" style="margin-top:12px">
-  <div class="card"><h2>Throughput (req/s)</h2><svg id="chart-throughput" class="chart" data-points="0"></svg></div>
+  <div class="card"><h2>Throughput (req/s, 10 s steps)</h2><svg id="chart-throughput" class="chart" data-points="0"></svg></div>
   <div class="card"><h2>Error rate (5xx share)</h2><svg id="chart-errors" class="chart" data-points="0"></svg></div>
   <div class="card"><h2>Cache hit ratios</h2><div class="legend" id="legend-cache"></div><svg id="chart-cache" class="chart" data-points="0"></svg></div>
 </div>
 <script>
 "use strict";
-const MAX = 150;
-const history = { t: [], tiers: {}, rps: [], err: [], resp: [], l1: [], l2: [], backend: [] };
+// Charts draw the server's 15-minute history (10 s steps, oldest first): a freshly opened page shows the past at once.
 const colors = { p50: "#4dabf7", p95: "#fcc419", p99: "#ff922b", budget: "#ff6b6b", rps: "#51cf66", err: "#ff6b6b", resp: "#be4bdb", l1: "#4dabf7", l2: "#20c997", backend: "#fcc419" };
-function push(arr, v) { arr.push(v); if (arr.length > MAX) arr.shift(); }
 function el(tag, attrs) { const e = document.createElementNS("http://www.w3.org/2000/svg", tag); for (const k in attrs) e.setAttribute(k, attrs[k]); return e; }
 function draw(svg, series, opts) {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const w = svg.clientWidth || 400, h = svg.clientHeight || 180, pad = 30;
   let max = opts.max || 0;
-  for (const s of series) for (const v of s.values) if (v > max) max = v;
+  for (const s of series) for (const v of s.values) if (v !== null && v > max) max = v;
   if (opts.budget && opts.budget > max) max = opts.budget;
   if (max <= 0) max = 1;
   max *= 1.1;
   svg.appendChild(el("line", { x1: pad, y1: h - pad, x2: w, y2: h - pad, stroke: "#445" }));
   svg.appendChild(el("line", { x1: pad, y1: 0, x2: pad, y2: h - pad, stroke: "#445" }));
-  const label = el("text", { x: 2, y: 12, fill: "#9aa5b1", "font-size": 10 }); label.textContent = max.toPrecision(3); svg.appendChild(label);
+  const top = el("text", { x: 2, y: 12, fill: "#9aa5b1", "font-size": 10 }); top.textContent = max.toPrecision(3); svg.appendChild(top);
+  const left = el("text", { x: pad, y: h - 12, fill: "#9aa5b1", "font-size": 10 }); left.textContent = "-15 min"; svg.appendChild(left);
+  const right = el("text", { x: w - 24, y: h - 12, fill: "#9aa5b1", "font-size": 10 }); right.textContent = "now"; svg.appendChild(right);
   const y = v => (h - pad) - (v / max) * (h - pad - 4);
   let points = 0;
   for (const s of series) {
-    if (s.values.length === 0) continue;
-    // The x axis grows with the history (at least 20 polls wide) so a fresh page still shows a readable line.
-    const slots = Math.max(20, s.values.length);
-    const step = (w - pad) / (slots - 1);
-    const start = pad + (slots - s.values.length) * step;
-    const d = s.values.map((v, i) => (i === 0 ? "M" : "L") + (start + i * step).toFixed(1) + " " + y(v).toFixed(1)).join(" ");
-    svg.appendChild(el("path", { d: d, fill: "none", stroke: s.color, "stroke-width": 2, "data-series": s.name }));
-    const last = s.values.length - 1;
-    svg.appendChild(el("circle", { cx: (start + last * step).toFixed(1), cy: y(s.values[last]).toFixed(1), r: 3, fill: s.color }));
-    points += s.values.length;
+    const n = s.values.length;
+    if (n === 0) continue;
+    const step = (w - pad) / Math.max(1, n - 1);
+    let d = "", pen = false;
+    for (let i = 0; i < n; i++) {
+      const v = s.values[i];
+      if (v === null || v === undefined) { pen = false; continue; }
+      const x = (pad + i * step).toFixed(1), yy = y(v).toFixed(1);
+      d += (pen ? "L" : "M") + x + " " + yy + " ";
+      pen = true;
+      points++;
+      svg.appendChild(el("circle", { cx: x, cy: yy, r: 2.5, fill: s.color }));
+    }
+    if (d) svg.appendChild(el("path", { d: d, fill: "none", stroke: s.color, "stroke-width": 2, "data-series": s.name }));
   }
   if (opts.budget) {
     svg.appendChild(el("line", { x1: pad, y1: y(opts.budget), x2: w, y2: y(opts.budget), stroke: colors.budget, "stroke-dasharray": "6 4", "data-series": "budget" }));
@@ -90,13 +94,12 @@ function tierCard(name) {
   document.getElementById("latency-grid").appendChild(card);
   return card;
 }
+function pct(v) { return v === null || v === undefined ? "n/a" : (v * 100).toFixed(1) + "%"; }
 function render(stats) {
   const tbody = document.querySelector("#tier-table tbody");
   tbody.innerHTML = "";
   for (const name of Object.keys(stats.tiers)) {
-    const t = stats.tiers[name], m = t.windows["1m"];
-    const h = history.tiers[name] || (history.tiers[name] = { p50: [], p95: [], p99: [] });
-    push(h.p50, m.p50); push(h.p95, m.p95); push(h.p99, m.p99);
+    const t = stats.tiers[name], m = t.windows["1m"], h = stats.history.tiers[name];
     tierCard(name);
     draw(document.getElementById("chart-latency-" + name), [
       { name: "p50", color: colors.p50, values: h.p50 }, { name: "p95", color: colors.p95, values: h.p95 }, { name: "p99", color: colors.p99, values: h.p99 }], { budget: t.budgetMs });
@@ -109,21 +112,19 @@ function render(stats) {
     }
     tbody.appendChild(tr);
   }
-  const c = stats.cache["1m"];
-  push(history.rps, stats.total.rps); push(history.err, stats.total.errorRate);
-  push(history.resp, c.response.hitRatio); push(history.l1, c.session.l1.ratio); push(history.l2, c.session.l2.ratio); push(history.backend, c.session.backend.ratio);
-  draw(document.getElementById("chart-throughput"), [{ name: "rps", color: colors.rps, values: history.rps }], {});
-  draw(document.getElementById("chart-errors"), [{ name: "errors", color: colors.err, values: history.err }], {});
+  const c = stats.cache["1m"], hist = stats.history;
+  draw(document.getElementById("chart-throughput"), [{ name: "rps", color: colors.rps, values: hist.rps }], {});
+  draw(document.getElementById("chart-errors"), [{ name: "errors", color: colors.err, values: hist.errorRate }], {});
   draw(document.getElementById("chart-cache"), [
-    { name: "response", color: colors.resp, values: history.resp }, { name: "session-l1", color: colors.l1, values: history.l1 },
-    { name: "session-l2", color: colors.l2, values: history.l2 }, { name: "session-backend", color: colors.backend, values: history.backend }], { max: 1 });
+    { name: "response", color: colors.resp, values: hist.responseHitRatio }, { name: "session-l1", color: colors.l1, values: hist.sessionL1Ratio },
+    { name: "session-l2", color: colors.l2, values: hist.sessionL2Ratio }, { name: "session-backend", color: colors.backend, values: hist.sessionBackendRatio }], { max: 1 });
   document.getElementById("legend-cache").innerHTML =
-    "<span style='color:" + colors.resp + "'>response " + (c.response.hitRatio * 100).toFixed(1) + "%</span>" +
-    "<span style='color:" + colors.l1 + "'>session L1 " + (c.session.l1.ratio * 100).toFixed(1) + "%</span>" +
-    "<span style='color:" + colors.l2 + "'>session L2 " + (c.session.l2.ratio * 100).toFixed(1) + "%</span>" +
-    "<span style='color:" + colors.backend + "'>session backend " + (c.session.backend.ratio * 100).toFixed(1) + "%</span>";
+    "<span style='color:" + colors.resp + "'>response " + pct(c.response.lookups ? c.response.hitRatio : null) + "</span>" +
+    "<span style='color:" + colors.l1 + "'>session L1 " + pct(c.session.validations ? c.session.l1.ratio : null) + "</span>" +
+    "<span style='color:" + colors.l2 + "'>session L2 " + pct(c.session.validations ? c.session.l2.ratio : null) + "</span>" +
+    "<span style='color:" + colors.backend + "'>session backend " + pct(c.session.validations ? c.session.backend.ratio : null) + "</span>";
   const meta = document.getElementById("meta");
-  meta.textContent = "updated " + stats.generatedAt + " · " + stats.total.rps + " req/s · error rate " + (stats.total.errorRate * 100).toFixed(2) + "%";
+  meta.textContent = "updated " + stats.generatedAt + " · last minute: " + stats.total.rps + " req/s · error rate " + (stats.total.errorRate * 100).toFixed(2) + "%";
   meta.setAttribute("data-state", "live");
 }
 async function poll() {

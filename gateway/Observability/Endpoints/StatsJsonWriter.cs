@@ -6,6 +6,8 @@ namespace Gateway.Observability;
 internal static class StatsJsonWriter
 {
     private static readonly (string Name, int Seconds)[] Windows = [("1m", 60), ("15m", 900)];
+    private const int HistoryStepSeconds = 10;
+    private const int HistorySteps = RollingStats.Slots / HistoryStepSeconds;
 
     public static void Write(Utf8JsonWriter w, RollingStats stats, IReadOnlyDictionary<string, double> budgets, DateTimeOffset now)
     {
@@ -62,6 +64,8 @@ internal static class StatsJsonWriter
         }
         w.WriteEndObject();
 
+        WriteHistory(w, stats, names);
+
         var all = stats.Snapshot(null, 60);
         w.WriteStartObject("total");
         w.WriteNumber("rps", Round(all.RequestsPerSecond));
@@ -69,6 +73,75 @@ internal static class StatsJsonWriter
         w.WriteNumber("count", all.Count);
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The last 15 minutes in 10-second steps, oldest first, so a freshly opened dashboard shows history at once.
+    /// Latency of an empty step is null (no data), not 0.
+    /// </summary>
+    private static void WriteHistory(Utf8JsonWriter w, RollingStats stats, IEnumerable<string> tiers)
+    {
+        w.WriteStartObject("history");
+        w.WriteNumber("stepSeconds", HistoryStepSeconds);
+        w.WriteStartObject("tiers");
+        foreach (var tier in tiers)
+        {
+            var p50 = new double?[HistorySteps];
+            var p95 = new double?[HistorySteps];
+            var p99 = new double?[HistorySteps];
+            for (int i = 0; i < HistorySteps; i++)
+            {
+                var s = stats.Snapshot(tier, HistoryStepSeconds, (HistorySteps - 1 - i) * HistoryStepSeconds);
+                if (s.Count == 0) continue;
+                p50[i] = Round(s.P50Ms);
+                p95[i] = Round(s.P95Ms);
+                p99[i] = Round(s.P99Ms);
+            }
+            w.WriteStartObject(tier);
+            WriteArray(w, "p50", p50);
+            WriteArray(w, "p95", p95);
+            WriteArray(w, "p99", p99);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+
+        var rps = new double?[HistorySteps];
+        var errorRate = new double?[HistorySteps];
+        var response = new double?[HistorySteps];
+        var l1 = new double?[HistorySteps];
+        var l2 = new double?[HistorySteps];
+        var backend = new double?[HistorySteps];
+        for (int i = 0; i < HistorySteps; i++)
+        {
+            var s = stats.Snapshot(null, HistoryStepSeconds, (HistorySteps - 1 - i) * HistoryStepSeconds);
+            rps[i] = Round(s.RequestsPerSecond);
+            errorRate[i] = Round(s.ErrorRate);
+            if (s.ResponseCacheLookups > 0) response[i] = Round(s.ResponseCacheHitRatio);
+            if (s.SessionValidations > 0)
+            {
+                l1[i] = Round(s.SessionRatio(s.SessionL1));
+                l2[i] = Round(s.SessionRatio(s.SessionL2));
+                backend[i] = Round(s.SessionRatio(s.SessionBackend));
+            }
+        }
+        WriteArray(w, "rps", rps);
+        WriteArray(w, "errorRate", errorRate);
+        WriteArray(w, "responseHitRatio", response);
+        WriteArray(w, "sessionL1Ratio", l1);
+        WriteArray(w, "sessionL2Ratio", l2);
+        WriteArray(w, "sessionBackendRatio", backend);
+        w.WriteEndObject();
+    }
+
+    private static void WriteArray(Utf8JsonWriter w, string name, double?[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            if (v is { } x) w.WriteNumberValue(x);
+            else w.WriteNullValue();
+        }
+        w.WriteEndArray();
     }
 
     private static void WriteSource(Utf8JsonWriter w, string name, long count, WindowSnapshot s)

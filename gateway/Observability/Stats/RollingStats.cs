@@ -63,12 +63,16 @@ public sealed class RollingStats
         }
     }
 
-    /// <summary>Merges the last <paramref name="seconds"/> seconds (including the current one) of a tier, or of all tiers when null.</summary>
-    public WindowSnapshot Snapshot(string? tier, int seconds)
+    /// <summary>
+    /// Merges <paramref name="seconds"/> seconds of a tier (or of all tiers when null) ending
+    /// <paramref name="endSecondsAgo"/> seconds before now; 0 includes the current second.
+    /// </summary>
+    public WindowSnapshot Snapshot(string? tier, int seconds, int endSecondsAgo = 0)
     {
         seconds = Math.Clamp(seconds, 1, Slots);
+        endSecondsAgo = Math.Clamp(endSecondsAgo, 0, Slots - seconds);
         var merged = new WindowAccumulator(seconds);
-        long now = CurrentSecond();
+        long now = CurrentSecond() - endSecondsAgo;
         foreach (var (name, ring) in _tiers)
         {
             if (tier is not null && !string.Equals(name, tier, StringComparison.Ordinal)) continue;

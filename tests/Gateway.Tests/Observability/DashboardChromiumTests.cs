@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Observability;
 
@@ -11,8 +12,9 @@ public sealed partial class DashboardChromiumTests
     public async Task Dashboard_RendersChartsWithData_AndSavesAScreenshot()
     {
         ExternalProcess.RequireBinary(Chromium, "chromium");
-        await using var host = await ObservabilityTestHost.StartAsync();
-        await SendTrafficAsync(host);
+        var clock = new ShiftedTimeProvider();
+        await using var host = await ObservabilityTestHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        await SendTrafficAsync(host, clock);
         string url = host.BaseUrl + "/gateway/dashboard";
         string profile = Directory.CreateTempSubdirectory("gwobs-chromium-").FullName;
         try
@@ -50,13 +52,33 @@ public sealed partial class DashboardChromiumTests
         }
     }
 
-    private static async Task SendTrafficAsync(ObservabilityTestHost host)
+    /// <summary>
+    /// Five minutes of history in 10-second steps (the clock is moved, not waited for): ultra-fast degrades past its
+    /// budget in the last minute, standard has a few 502s, cache hit ratios drift.
+    /// </summary>
+    private static async Task SendTrafficAsync(ObservabilityTestHost host, ShiftedTimeProvider clock)
     {
-        for (int i = 0; i < 10; i++)
+        const int rounds = 30;
+        for (int r = 0; r < rounds; r++)
         {
-            (await host.GetAsync("/t?tier=ultra-fast&route=public-config&cache=" + (i % 4 == 0 ? "MISS" : "HIT") + (i % 3 == 0 ? "&delay=8" : ""))).Dispose();
-            (await host.GetAsync("/t?tier=critical-auth&route=session&session=" + (i % 5 == 0 ? "l2" : "l1") + (i % 2 == 0 ? "&delay=3" : ""))).Dispose();
-            (await host.GetAsync("/t?tier=standard&route=users&session=" + (i % 4 == 0 ? "backend" : "l1") + "&delay=" + (5 + i) + (i == 7 ? "&status=502" : ""))).Dispose();
+            bool degraded = r >= rounds - 6;
+            for (int i = 0; i < 4; i++)
+            {
+                string cache = (i + r) % 5 == 0 ? "MISS" : "HIT";
+                string delay = degraded && i % 2 == 0 ? "&delay=9" : "";
+                (await host.GetAsync($"/t?tier=ultra-fast&route=public-config&cache={cache}{delay}")).Dispose();
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                string session = (i + r) % 7 == 0 ? "backend" : (i + r) % 4 == 0 ? "l2" : "l1";
+                (await host.GetAsync($"/t?tier=critical-auth&route=session&session={session}&delay={1 + (r + i) % 4}")).Dispose();
+            }
+            for (int i = 0; i < 3; i++)
+            {
+                string status = r % 9 == 4 && i == 0 ? "&status=502" : "";
+                (await host.GetAsync($"/t?tier=standard&route=users&session=l1&delay={4 + (r * 3 + i) % 12}{status}")).Dispose();
+            }
+            if (r < rounds - 1) clock.Advance(TimeSpan.FromSeconds(10));
         }
     }
 

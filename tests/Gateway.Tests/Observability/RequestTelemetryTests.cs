@@ -74,6 +74,13 @@ public sealed class RequestTelemetryTests
         Assert.Equal(0.8, cache.GetProperty("response").GetProperty("hitRatio").GetDouble(), 4);
         Assert.Equal(0.8, cache.GetProperty("session").GetProperty("l1").GetProperty("ratio").GetDouble(), 4);
         Assert.Equal(0.2, cache.GetProperty("session").GetProperty("l2").GetProperty("ratio").GetDouble(), 4);
+        var history = doc.RootElement.GetProperty("history");
+        Assert.Equal(10, history.GetProperty("stepSeconds").GetInt32());
+        var p99 = history.GetProperty("tiers").GetProperty("critical-auth").GetProperty("p99");
+        Assert.Equal(90, p99.GetArrayLength());
+        // The newest steps hold the traffic; the oldest have no data.
+        Assert.Equal(JsonValueKind.Null, p99[0].ValueKind);
+        Assert.True(p99[89].ValueKind == JsonValueKind.Number || p99[88].ValueKind == JsonValueKind.Number);
     }
 
     [Fact]

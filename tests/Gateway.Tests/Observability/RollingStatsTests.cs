@@ -37,6 +37,20 @@ public sealed class RollingStatsTests
     }
 
     [Fact]
+    public void Snapshot_EndingInThePast_SeesOnlyItsSeconds()
+    {
+        var stats = new RollingStats(_time);
+        stats.Record(new RequestSample("standard", 1, 200, false, null, null));
+        _time.Advance(TimeSpan.FromSeconds(25));
+        stats.Record(new RequestSample("standard", 1, 200, false, null, null));
+        stats.Record(new RequestSample("standard", 1, 200, false, null, null));
+
+        Assert.Equal(2, stats.Snapshot("standard", 10, endSecondsAgo: 0).Count);
+        Assert.Equal(0, stats.Snapshot("standard", 10, endSecondsAgo: 10).Count);
+        Assert.Equal(1, stats.Snapshot("standard", 10, endSecondsAgo: 20).Count);
+    }
+
+    [Fact]
     public void Slot_IsReusedAfterTheRingWrapsWithoutKeepingOldCounts()
     {
         var stats = new RollingStats(_time);
