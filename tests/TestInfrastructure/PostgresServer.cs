@@ -48,7 +48,8 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Creates a fresh, empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "t")
     {
-        string name = $"{prefix}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..Math.Min(60, prefix.Length + 40)].ToLowerInvariant();
+        string full = $"{prefix}_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}".ToLowerInvariant();
+        string name = full.Length <= 60 ? full : full[..60]; // Postgres identifiers stop at 63 bytes
         await using var conn = new NpgsqlConnection(ConnectionString("postgres"));
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
