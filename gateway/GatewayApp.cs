@@ -4,6 +4,12 @@ using Gateway.Proxy;
 using Gateway.Redis;
 using Gateway.Routing;
 using Gateway.Sessions;
+using Gateway.Caching;
+using Gateway.Observability;
+using Gateway.Observability.Telemetry;
+using Gateway.RateLimiting;
+using Gateway.Resilience;
+using Gateway.Tls;
 using Gateway.Trust;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -48,6 +54,8 @@ public static class GatewayApp
 
         var config = builder.Configuration;
         if (string.IsNullOrEmpty(config["urls"]) && config["Gateway:Urls"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
+        builder.Logging.AddGatewayLogging(builder.Environment);
+        builder.AddGatewayTls();
 
 
         var services = builder.Services;
@@ -101,25 +109,56 @@ public static class GatewayApp
         services.AddSingleton<IInvalidationBus>(sp => sp.GetRequiredService<InvalidationSubscriber>());
         services.AddHostedService(sp => sp.GetRequiredService<InvalidationSubscriber>());
 
+        AddPoliciesAndObservability(services, config);
+
         services.AddRequestTimeouts();
-        services.AddReverseProxy().AddTransforms<IdentityTransformProvider>();
+        services.AddReverseProxy().AddTransforms<IdentityTransformProvider>().AddTransforms<ResilienceTransformProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         return builder;
     }
 
     /// <summary>
+    /// The stages built on the core: response cache, rate limiting, resilience and load shedding, observability.
+    /// Their policies come from the live route-class file (resolvers over <see cref="IRouteTable"/>).
+    /// </summary>
+    private static void AddPoliciesAndObservability(IServiceCollection services, IConfiguration config)
+    {
+        services.AddGatewayObservability(config);
+        // Trace headers to the backend cost a little per request: on only when traces are exported.
+        if (services.AddOtlpTracing(config, "gateway", [GatewayTracing.SourceName, "Yarp.ReverseProxy", "System.Net.Http", "Microsoft.AspNetCore"]))
+            services.PostConfigure<ForwardingOptions>(o => o.PropagateActivityHeaders = true);
+        services.AddSingleton<IConfigStatusSource, RouteTableConfigStatusSource>();
+        services.AddSingleton<IBackendHealthSource, ReadinessBackendHealthSource>();
+        services.AddSingleton<IBreakerStateSource, ResilienceBreakerStateSource>();
+
+        services.AddSingleton<IRateLimitRuleResolver, RouteTableRateLimitRuleResolver>();
+        services.AddGatewayRateLimiting(config);
+        services.AddSingleton<IResponseCachePolicyResolver, RouteTableCachePolicyResolver>();
+        services.AddGatewayResponseCaching(config);
+        services.AddHostedService<InvalidationCacheEvictor>();
+        services.AddGatewayResilience(config);
+    }
+
+    /// <summary>
     /// The pipeline. Order matters:
-    /// hygiene → health → routing → classification → request timeouts → [rate limiting] → sessions → [response cache] → proxy.
+    /// hygiene → HSTS → telemetry → health → routing → classification → load shedding → request timeouts → sessions →
+    /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {
         app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
+        app.UseGatewayHsts();
+        app.UseGatewayRequestTelemetry();
         app.UseMiddleware<HealthMiddleware>();
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();
+        app.UseTierLoadShedding();
         app.UseRequestTimeouts();
         app.UseMiddleware<SessionValidationMiddleware>();
+        app.UseGatewayRateLimiting();      // after sessions: per-user partitions need the principal
+        app.UseGatewayResponseCaching();   // keyed by the validated principal
         app.MapGatewayConfig();
+        app.MapGatewayOperatorEndpoints().WithMetadata(new RouteClassMetadata("health"));
         app.MapReverseProxy(ProxyPipeline.Configure);
         return app;
     }

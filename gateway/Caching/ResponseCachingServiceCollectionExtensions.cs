@@ -34,7 +34,8 @@ public static class ResponseCachingServiceCollectionExtensions
         });
         services.AddSingleton(sp => new TieredOutputCacheStore(
             sp.GetRequiredService<IOptions<ResponseCachingOptions>>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<TieredOutputCacheStore>>(), sp.GetService<IRedisClient>()));
+            sp.GetRequiredService<ILogger<TieredOutputCacheStore>>(), sp.GetService<IRedisClient>(),
+            sp.GetService<Gateway.Observability.GatewayMetrics>()));
         services.Replace(ServiceDescriptor.Singleton<IOutputCacheStore>(sp => sp.GetRequiredService<TieredOutputCacheStore>()));
         services.AddSingleton<ResponseCacheInvalidator>();
         return services;

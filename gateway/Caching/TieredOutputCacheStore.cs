@@ -1,3 +1,4 @@
+using Gateway.Observability;
 using Gateway.Redis;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
@@ -26,8 +27,12 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
     private readonly ILogger<TieredOutputCacheStore> _logger;
     private long _lastDegradedLog = long.MinValue;
 
-    public TieredOutputCacheStore(IOptions<ResponseCachingOptions> options, TimeProvider time, ILogger<TieredOutputCacheStore> logger, IRedisClient? redis = null)
+    private readonly GatewayMetrics? _metrics;
+
+    public TieredOutputCacheStore(IOptions<ResponseCachingOptions> options, TimeProvider time, ILogger<TieredOutputCacheStore> logger,
+        IRedisClient? redis = null, GatewayMetrics? metrics = null)
     {
+        _metrics = metrics;
         var o = options.Value;
         _l1 = new MemoryCacheTier(time, o.L1MaxEntries, o.L1MaxBytes);
         _l1MaxTtl = o.L1MaxTtl;
@@ -43,13 +48,20 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 
     public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
     {
-        if (_l1.Get(key) is { } local) return local;
+        using var span = GatewayTracing.StartStage(GatewayStage.CacheLookup);
+        if (_l1.Get(key) is { } local) { _metrics?.RecordCacheLookup("response", "l1", hit: true); return local; }
+        _metrics?.RecordCacheLookup("response", "l1", hit: false);
         if (_redis is null) return null;
 
         var reply = await _redis.GetBytesAsync(EntryKey(key)).ConfigureAwait(false);
         if (!reply.Ok) { Degraded("get"); return null; }
-        if (reply.Value is null || !CacheEntryFormat.TryRead(reply.Value, out var payload, out var tags, out var expiresAt)) return null;
-        if (expiresAt <= _time.GetUtcNow()) return null;
+        byte[] payload = [];
+        string[] tags = [];
+        DateTimeOffset expiresAt = default;
+        bool found = reply.Value is not null && CacheEntryFormat.TryRead(reply.Value, out payload, out tags, out expiresAt)
+            && expiresAt > _time.GetUtcNow();
+        _metrics?.RecordCacheLookup("response", "l2", found);
+        if (!found) return null;
         _l1.Set(key, payload, tags, Min(expiresAt, _time.GetUtcNow() + _l1MaxTtl));
         return payload;
     }

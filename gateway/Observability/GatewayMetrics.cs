@@ -6,7 +6,9 @@ namespace Gateway.Observability;
 /// <summary>
 /// The gateway's instruments on meter <c>Gateway</c>, named and unit-ed after the OpenTelemetry semantic conventions.
 /// Recording methods take tags through <see cref="TagList"/> (a struct) and pre-computed strings: no allocation per call.
-/// Other components may create further instruments on the same meter; the Prometheus exporter exports them all.
+/// Other components own the instruments of their own stage on the same meter (rate limiting:
+/// <c>gateway.ratelimit.rejections</c>/<c>.fallback</c>; sessions: <c>gateway.invalidation.delay</c>; load shedding:
+/// <c>gateway.loadshed.rejections</c>); one name has exactly one owner. The Prometheus exporter exports them all.
 /// </summary>
 public sealed class GatewayMetrics
 {
@@ -20,9 +22,7 @@ public sealed class GatewayMetrics
     private readonly Histogram<double> _validationDuration;
     private readonly Counter<long> _validations;
     private readonly Counter<long> _cacheLookups;
-    private readonly Counter<long> _rateLimitRejections;
     private readonly Histogram<double> _redisDuration;
-    private readonly Histogram<double> _invalidationDelay;
 
     public GatewayMetrics(IMeterFactory meterFactory, IEnumerable<IBreakerStateSource> breakerSources)
     {
@@ -37,13 +37,9 @@ public sealed class GatewayMetrics
             "Session validations by source (l1, l2, backend, negative, rejected).");
         _cacheLookups = meter.CreateCounter<long>("gateway.cache.lookups", "{lookup}",
             "Cache lookups by cache (response, session), level (l1, l2) and result (hit, miss).");
-        _rateLimitRejections = meter.CreateCounter<long>("gateway.ratelimit.rejections", "{request}",
-            "Requests rejected by a rate-limit policy.");
         _redisDuration = meter.CreateHistogram<double>("gateway.redis.duration", "s", "Redis call duration by operation.");
-        _invalidationDelay = meter.CreateHistogram<double>("gateway.invalidation.delay", "s",
-            "Delay between publishing an invalidation and this gateway applying it.");
-        var sources = breakerSources as IBreakerStateSource[] ?? [.. breakerSources];
-        meter.CreateObservableGauge("gateway.breaker.state", () => ObserveBreakers(sources), "{state}",
+        // Enumerated at scrape time, not here: sources (e.g. Redis's) may depend on services that depend on these metrics.
+        meter.CreateObservableGauge("gateway.breaker.state", () => ObserveBreakers(breakerSources), "{state}",
             "Circuit breaker state by name: 0 closed, 1 half-open, 2 open.");
     }
 
@@ -82,21 +78,13 @@ public sealed class GatewayMetrics
         _cacheLookups.Add(1, tags);
     }
 
-    public void RecordRateLimitRejection(string policy)
-    {
-        var tags = new TagList { { "policy", policy } };
-        _rateLimitRejections.Add(1, tags);
-    }
-
     public void RecordRedisCall(string operation, double seconds)
     {
         var tags = new TagList { { "op", operation } };
         _redisDuration.Record(seconds, tags);
     }
 
-    public void RecordInvalidationDelay(double seconds) => _invalidationDelay.Record(seconds);
-
-    private static List<Measurement<int>> ObserveBreakers(IBreakerStateSource[] sources)
+    private static List<Measurement<int>> ObserveBreakers(IEnumerable<IBreakerStateSource> sources)
     {
         // Scrape-time only (not the hot path): allocation here is fine.
         var result = new List<Measurement<int>>();

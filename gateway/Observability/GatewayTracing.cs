@@ -45,6 +45,9 @@ public readonly struct StageScope : IDisposable
     /// <summary>The span, when tracing listens; add tags to it if useful.</summary>
     public Activity? Activity { get; }
 
+    /// <summary>Seconds since the stage started (read after <see cref="Dispose"/> for the stage's duration).</summary>
+    public double ElapsedSeconds => Stopwatch.GetElapsedTime(_start).TotalSeconds;
+
     public void Dispose()
     {
         _feature?.AddStageTicks(_stage, Stopwatch.GetTimestamp() - _start);

@@ -31,7 +31,8 @@ public static class ObservabilityServiceCollectionExtensions
         services.TryAddSingleton<AdminAccess>();
         services.TryAddSingleton<AdminAccessFilter>();
         services.TryAddSingleton<RollingStats>();
-        services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            new LazyServices<IBreakerStateSource>(sp)));
         services.TryAddSingleton(sp =>
         {
             var options = new PrometheusExporterOptions();
@@ -66,6 +67,13 @@ public static class ObservabilityServiceCollectionExtensions
     {
         foreach (var v in budgets.Values) if (!(v > 0)) return false;
         return true;
+    }
+
+    /// <summary>Resolves a service list on enumeration, breaking construction-time dependency cycles.</summary>
+    private sealed class LazyServices<T>(IServiceProvider services) : IEnumerable<T>
+    {
+        public IEnumerator<T> GetEnumerator() => services.GetServices<T>().GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private sealed class EmptyBreakerStateSource : IBreakerStateSource

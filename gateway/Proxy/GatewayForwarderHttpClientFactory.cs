@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Gateway.Resilience;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -9,9 +10,14 @@ namespace Gateway.Proxy;
 /// The backend connection pool of a gateway: no proxy, cookies, redirects or decompression; pooled connections;
 /// trace headers only when <see cref="ForwardingOptions.PropagateActivityHeaders"/> is on.
 /// </summary>
-internal sealed class GatewayForwarderHttpClientFactory(IOptions<ForwardingOptions> options, ILogger<ForwarderHttpClientFactory> logger)
+internal sealed class GatewayForwarderHttpClientFactory(IOptions<ForwardingOptions> options, BackendResilience resilience,
+    ILogger<ForwarderHttpClientFactory> logger)
     : ForwarderHttpClientFactory(logger)
 {
+    /// <summary>Every backend call goes through the cluster's breaker, retry budget and timeout.</summary>
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
+        new ResilienceHandler(resilience, base.WrapHandler(context, handler));
+
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);

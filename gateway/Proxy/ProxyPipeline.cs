@@ -1,3 +1,4 @@
+using Gateway.Observability;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -11,10 +12,17 @@ internal static class ProxyPipeline
 {
     public static void Configure(IReverseProxyApplicationBuilder proxy)
     {
+        proxy.Use(TimeProxyStage);
         proxy.Use(MapTimeoutTo504);
         proxy.UseSessionAffinity();
         proxy.UseLoadBalancing();
         proxy.UsePassiveHealthChecks();
+    }
+
+    private static async Task TimeProxyStage(HttpContext context, Func<Task> next)
+    {
+        using var stage = GatewayTracing.StartStage(context, GatewayStage.Proxy);
+        await next().ConfigureAwait(false);
     }
 
     private static async Task MapTimeoutTo504(HttpContext context, Func<Task> next)

@@ -1,3 +1,4 @@
+using Gateway.Observability;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -17,8 +18,11 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     private volatile bool _available;
     private int _probing;
 
-    public RedisClient(IOptions<RedisOptions> options, ILogger<RedisClient> logger, TimeProvider time)
+    private readonly GatewayMetrics? _metrics;
+
+    public RedisClient(IOptions<RedisOptions> options, ILogger<RedisClient> logger, TimeProvider time, GatewayMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options.Value;
         _logger = logger;
         _time = time;
@@ -52,13 +56,15 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
 
     private IDatabase? Db => _available ? _mux?.GetDatabase() : null;
 
-    private async ValueTask<RedisReply<T>> RunAsync<T>(Func<IDatabase, Task<T>> call)
+    private async ValueTask<RedisReply<T>> RunAsync<T>(string op, Func<IDatabase, Task<T>> call)
     {
         var db = Db;
         if (db is null) return RedisReply<T>.Unavailable;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             T value = await call(db).WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
+            _metrics?.RecordRedisCall(op, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
             return new RedisReply<T>(true, value);
         }
         catch (Exception ex) when (ex is TimeoutException or RedisException or ObjectDisposedException)
@@ -69,19 +75,19 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     }
 
     public ValueTask<RedisReply<string?>> GetStringAsync(string key) =>
-        RunAsync<string?>(async db => (string?)await db.StringGetAsync(key).ConfigureAwait(false));
+        RunAsync<string?>("get", async db => (string?)await db.StringGetAsync(key).ConfigureAwait(false));
 
     public ValueTask<RedisReply<byte[]?>> GetBytesAsync(string key) =>
-        RunAsync<byte[]?>(async db => (byte[]?)await db.StringGetAsync(key).ConfigureAwait(false));
+        RunAsync<byte[]?>("get", async db => (byte[]?)await db.StringGetAsync(key).ConfigureAwait(false));
 
     public ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl) =>
-        RunAsync(db => db.StringSetAsync(key, value, ttl));
+        RunAsync("set", db => db.StringSetAsync(key, value, ttl));
 
     public ValueTask<RedisReply<bool>> SetAsync(string key, byte[] value, TimeSpan ttl) =>
-        RunAsync(db => db.StringSetAsync(key, value, ttl));
+        RunAsync("set", db => db.StringSetAsync(key, value, ttl));
 
     public ValueTask<RedisReply<long>> DeleteAsync(string key) =>
-        RunAsync(async db => await db.KeyDeleteAsync(key).ConfigureAwait(false) ? 1L : 0L);
+        RunAsync("del", async db => await db.KeyDeleteAsync(key).ConfigureAwait(false) ? 1L : 0L);
 
     public ValueTask<RedisReply<RedisResult>> EvaluateAsync(LuaScript script, string[] keys, RedisValue[] args)
     {
@@ -91,10 +97,10 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     }
 
     public ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args) =>
-        RunAsync(db => db.ScriptEvaluateAsync(script, keys, args));
+        RunAsync("eval", db => db.ScriptEvaluateAsync(script, keys, args));
 
     public ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl) =>
-        RunAsync(async db =>
+        RunAsync("sadd", async db =>
         {
             var tx = db.CreateTransaction();
             var added = tx.SetAddAsync(key, member);
@@ -104,7 +110,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         });
 
     public ValueTask<RedisReply<string[]>> SetMembersAsync(string key) =>
-        RunAsync(async db =>
+        RunAsync("smembers", async db =>
         {
             var members = await db.SetMembersAsync(key).ConfigureAwait(false);
             var result = new string[members.Length];
@@ -113,7 +119,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         });
 
     public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) =>
-        RunAsync(async db => await db.Multiplexer.GetSubscriber().PublishAsync(channel, message).ConfigureAwait(false));
+        RunAsync("publish", async db => await db.Multiplexer.GetSubscriber().PublishAsync(channel, message).ConfigureAwait(false));
 
     public async Task SubscribeAsync(string channel, Action<string> onMessage)
     {

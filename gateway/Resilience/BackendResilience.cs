@@ -29,12 +29,11 @@ internal sealed class BackendResilience : IBreakerStates
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ClusterPipeline> _clusters = new(StringComparer.OrdinalIgnoreCase);
 
-    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time, IMeterFactory? meterFactory = null)
+    // The gateway.breaker.state gauge is owned by Observability.GatewayMetrics, fed through ResilienceBreakerStateSource.
+    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time)
     {
         _options = options.Value;
         _time = time;
-        var meter = meterFactory?.Create("Gateway") ?? new Meter("Gateway");
-        meter.CreateObservableGauge("gateway.breaker.state", ObserveStates, description: "Backend circuit breaker state: 0 closed, 1 half-open, 2 open.");
     }
 
     public BackendResilienceOptions Options => _options;
@@ -46,12 +45,6 @@ internal sealed class BackendResilience : IBreakerStates
         var result = new Dictionary<string, CircuitState>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, cluster) in _clusters) result[name] = cluster.State.CircuitState;
         return result;
-    }
-
-    private IEnumerable<Measurement<int>> ObserveStates()
-    {
-        foreach (var (name, cluster) in _clusters)
-            yield return new Measurement<int>(ToGauge(cluster.State.CircuitState), new KeyValuePair<string, object?>("name", name));
     }
 
     internal static int ToGauge(CircuitState state) => state switch

@@ -12,8 +12,9 @@ public static class RouteClassFileParser
 {
     public static readonly string[] Tiers = ["ultra-fast", "critical-auth", "standard"];
     public static readonly string[] FailModes = [RouteClass.FailClosed, RouteClass.FailResilient];
-    public static readonly string[] Algorithms = ["fixed-window", "sliding-window", "token-bucket"];
-    public static readonly string[] Partitions = ["ip", "user", "account", "ip+account", "org", "global"];
+    // Exactly what Gateway.RateLimiting implements: a name accepted here must never fail at request time.
+    public static readonly string[] Algorithms = ["sliding-window", "token-bucket"];
+    public static readonly string[] Partitions = ["ip", "user", "ip+account"];
     private const string AuthValues = "'anonymous', 'session', 'role:member', 'role:admin' or 'role:owner'";
 
     private static readonly string[] TopLevel = ["version", "defaultClass", "classes", "routes", "clusters", "rateLimitPolicies", "cachePolicies", "identityHeaders", "$schema", "//"];

@@ -1,3 +1,4 @@
+using Gateway.Observability;
 using Gateway.Pipeline;
 using Gateway.Routing;
 using Gateway.Trust;
@@ -11,7 +12,7 @@ namespace Gateway.Sessions;
 /// Anonymous classes pass straight through.
 /// </summary>
 internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionValidator validator, SessionActivityTracker activity,
-    IOptions<SessionOptions> options)
+    IOptions<SessionOptions> options, GatewayMetrics metrics)
 {
     public const string SelectOrgHeader = "X-Select-Org";
     private readonly string _cookieName = options.Value.CookieName;
@@ -29,24 +30,28 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
             string value = authorization[0] ?? "";
             if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return GatewayProblems.MissingToken.WriteAsync(context);
             token = value;
-            if (!SessionToken.IsWellFormed(value.AsSpan(7).Trim())) return GatewayProblems.InvalidToken.WriteAsync(context);
+            if (!SessionToken.IsWellFormed(value.AsSpan(7).Trim())) return Rejected(context);
         }
         else
         {
             token = context.Request.Cookies[_cookieName];
             if (token is null) return GatewayProblems.MissingToken.WriteAsync(context);
-            if (!SessionToken.IsWellFormed(token)) return GatewayProblems.InvalidToken.WriteAsync(context);
+            if (!SessionToken.IsWellFormed(token)) return Rejected(context);
         }
         var hash = TokenHash.Compute(authorization.Count == 1 ? token.AsSpan(7).Trim() : token.AsSpan());
+        var stage = GatewayTracing.StartStage(context, GatewayStage.ValidateSession);
         var pending = validator.ValidateAsync(hash, cls);
-        return pending.IsCompletedSuccessfully ? Continue(context, cls, pending.Result) : AwaitAsync(context, cls, pending);
+        return pending.IsCompletedSuccessfully ? Continue(context, cls, pending.Result, stage) : AwaitAsync(context, cls, pending, stage);
     }
 
-    private async Task AwaitAsync(HttpContext context, RouteClass cls, ValueTask<SessionValidation> pending) =>
-        await Continue(context, cls, await pending.ConfigureAwait(false)).ConfigureAwait(false);
+    private async Task AwaitAsync(HttpContext context, RouteClass cls, ValueTask<SessionValidation> pending, StageScope stage) =>
+        await Continue(context, cls, await pending.ConfigureAwait(false), stage).ConfigureAwait(false);
 
-    private Task Continue(HttpContext context, RouteClass cls, SessionValidation result)
+    private Task Continue(HttpContext context, RouteClass cls, SessionValidation result, StageScope stage)
     {
+        stage.Dispose();
+        metrics.RecordSessionValidation(result.Source, stage.ElapsedSeconds);
+        RecordSessionCacheLookups(result.Source);
         var feature = context.Features.Get<GatewayRequestFeature>()!;
         feature.ValidationSource = result.Source;
         if (result.Outcome == SessionOutcome.Invalid) return GatewayProblems.InvalidToken.WriteAsync(context);
@@ -73,6 +78,24 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         feature.OrgRole = role;
         activity.Record(result.HashHex!);
         return next(context);
+    }
+
+    /// <summary>A token that failed the format check: counted, answered 401, no Redis or backend call.</summary>
+    private Task Rejected(HttpContext context)
+    {
+        metrics.RecordSessionValidation("rejected", 0);
+        return GatewayProblems.InvalidToken.WriteAsync(context);
+    }
+
+    /// <summary>Session cache hit/miss per level, derived from where the validation was answered.</summary>
+    private void RecordSessionCacheLookups(string source)
+    {
+        switch (source)
+        {
+            case "l1": metrics.RecordCacheLookup("session", "l1", hit: true); break;
+            case "l2": metrics.RecordCacheLookup("session", "l1", hit: false); metrics.RecordCacheLookup("session", "l2", hit: true); break;
+            case "backend": metrics.RecordCacheLookup("session", "l1", hit: false); metrics.RecordCacheLookup("session", "l2", hit: false); break;
+        }
     }
 
     /// <summary>The organisation the client selected: <c>X-Select-Org</c>, else the id in <c>/orgs/{id}/...</c>.</summary>

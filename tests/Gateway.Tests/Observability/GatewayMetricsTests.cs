@@ -17,18 +17,14 @@ public sealed class GatewayMetricsTests
 
         metrics.RecordSessionValidation("l2", 0.0004);
         metrics.RecordCacheLookup("session", "l1", hit: false);
-        metrics.RecordRateLimitRejection("per-user");
         metrics.RecordRedisCall("get", 0.0003);
-        metrics.RecordInvalidationDelay(0.012);
         metrics.RecordRequest(0.001, "standard", "users", 503);
         string text = await exporter.ScrapeAsync(TestContext.Current.CancellationToken);
 
         Assert.Contains("gateway_session_validation_duration_seconds_count{source=\"l2\"} 1", text);
         Assert.Contains("gateway_session_validations_total{source=\"l2\"} 1", text);
         Assert.Contains("gateway_cache_lookups_total{cache=\"session\",level=\"l1\",result=\"miss\"} 1", text);
-        Assert.Contains("gateway_ratelimit_rejections_total{policy=\"per-user\"} 1", text);
         Assert.Contains("gateway_redis_duration_seconds_count{op=\"get\"} 1", text);
-        Assert.Contains("gateway_invalidation_delay_seconds_count 1", text);
         Assert.Contains("gateway_request_duration_seconds_count{tier=\"standard\",route_class=\"users\",status_class=\"5xx\"} 1", text);
         PrometheusExporterTests.AssertValidExposition(text);
     }
