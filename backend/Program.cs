@@ -8,6 +8,10 @@ using Backend.Passwords;
 using Backend.Redis;
 using Backend.Sessions;
 using Backend.Users;
+using Gateway.Observability;
+using Gateway.Observability.Backend;
+using Gateway.Observability.Prometheus;
+using Gateway.Observability.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 // The repo-wide shared defaults are the base layer; appsettings.json, env vars and args override them.
@@ -16,6 +20,13 @@ builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.J
     Path = Path.Combine(AppContext.BaseDirectory, "appsettings.shared.json"), Optional = true, ReloadOnChange = false,
 });
 if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls"] is { } urls) builder.WebHost.UseUrls(urls);
+
+builder.Logging.AddGatewayLogging(builder.Environment);
+builder.Services.AddOtlpTracing(builder.Configuration, "backend", ["Backend", "Npgsql", "Microsoft.AspNetCore"]);
+builder.Services.AddOptions<AdminAccessOptions>().Bind(builder.Configuration.GetSection(AdminAccessOptions.SectionName));
+builder.Services.AddSingleton<AdminAccess>();
+builder.Services.AddSingleton<BackendMetrics>();
+builder.Services.AddPrometheusMetrics("Backend", "Npgsql", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http");
 
 builder.Services.AddInfrastructure()
     .AddData(builder.Configuration)
@@ -28,6 +39,7 @@ builder.Services.AddInfrastructure()
     .AddOpenApi();
 
 var app = builder.Build();
+app.UseMiddleware<BackendRequestMetricsMiddleware>();
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
@@ -38,6 +50,7 @@ app.UseAuthorization();
 
 app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health");
 app.MapOpenApi();
+app.MapPrometheusMetrics(app.Services.GetRequiredService<AdminAccess>().IsAdmin);
 app.MapAuthApi().MapUsersApi().MapSessionsApi().MapOrgsApi().MapAuthzApi().MapAuditApi().MapInternalApi();
 app.Run();
 

@@ -9,6 +9,7 @@ namespace Gateway.Observability.Backend;
 /// Database command duration/count and pool usage come from Npgsql's own meter (<c>Npgsql</c>):
 /// <c>db.client.operation.duration</c>, <c>db.client.operation.failed</c>, <c>db.client.connection.count</c>
 /// (tag <c>db.client.connection.state</c> idle/used), <c>db.client.connection.max</c>; export that meter too.
+/// Password hashing is measured where it happens: <c>auth.password_hash.duration</c> in backend/Passwords.
 /// </summary>
 public sealed class BackendMetrics
 {
@@ -18,16 +19,12 @@ public sealed class BackendMetrics
     private static readonly string[] StatusClasses = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
 
     private readonly Histogram<double> _requestDuration;
-    private readonly Histogram<double> _passwordHashDuration;
 
     public BackendMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
         _requestDuration = meter.CreateHistogram<double>("backend.request.duration", "s",
             "Backend request duration by endpoint (route template) and status class.");
-        _passwordHashDuration = meter.CreateHistogram<double>("backend.password_hash.duration", "s",
-            "Password hashing or verification duration by operation (hash, verify).",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
     }
 
     /// <summary>Records a request; <paramref name="endpoint"/> must be the route template (bounded), never the raw path.</summary>
@@ -38,10 +35,4 @@ public sealed class BackendMetrics
         _requestDuration.Record(seconds, tags);
     }
 
-    /// <summary>Records a password hash (<c>hash</c>) or verification (<c>verify</c>).</summary>
-    public void RecordPasswordHash(string operation, double seconds)
-    {
-        var tags = new TagList { { "operation", operation } };
-        _passwordHashDuration.Record(seconds, tags);
-    }
 }
