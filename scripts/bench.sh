@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ensure_packages wrk:wrk openssl:openssl curl:curl redis-server:redis-server initdb:postgresql lib:libsodium.so.23:libsodium23
+ensure_packages wrk:wrk openssl:openssl curl:curl redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23
 ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 
 OUT="$REPO_ROOT/.local/bench"

@@ -30,7 +30,7 @@ ROUTE_CLASSES="${ROUTE_CLASSES:-$REPO_ROOT/config/route-classes.json}"
 PIDS="$STATE/pids"
 mkdir -p "$STATE" "$PIDS" "$STATE/logs" "$STATE/redis"
 
-ensure_packages redis-server:redis-server initdb:postgresql lib:libsodium.so.23:libsodium23 curl:curl
+ensure_packages redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 curl:curl
 PG_BIN="$(pg_bin_dir)"
 
 # --- recovery: stop whatever a previous run (crashed or kill -9'd) left behind --------------------------

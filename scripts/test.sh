@@ -5,7 +5,7 @@ set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
 
-ensure_packages redis-server:redis-server initdb:postgresql lib:libsodium.so.23:libsodium23 \
+ensure_packages redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 \
   chromium:chromium prometheus:prometheus node:nodejs
 
 results="$REPO_ROOT/TestResults"

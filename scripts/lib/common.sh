@@ -14,7 +14,7 @@ pg_bin_dir() {
   done
 }
 
-# ensure_packages CMD:PACKAGE ...  installs the Debian packages whose command is missing.
+# ensure_packages CMD:PACKAGE ...  installs the Debian packages whose command (or shared library, *.so*) is missing.
 # As root it runs apt-get; otherwise it prints exactly what to install and exits non-zero.
 ensure_packages() {
   local missing=() pair cmd pkg
@@ -22,7 +22,7 @@ ensure_packages() {
     cmd="${pair%%:*}"; pkg="${pair#*:}"
     case "$cmd" in
       initdb) [ -n "$(pg_bin_dir)" ] || missing+=("$pkg") ;;
-      lib:*) ldconfig -p 2>/dev/null | grep -q "${cmd#lib:}" || missing+=("$pkg") ;;
+      *.so*) ldconfig -p 2>/dev/null | grep -q "$cmd" || missing+=("$pkg") ;;
       *) command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || missing+=("$pkg") ;;
     esac
   done
