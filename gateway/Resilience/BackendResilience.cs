@@ -84,7 +84,7 @@ internal sealed class BackendResilience : IBreakerStates
             ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception switch
             {
                 HttpRequestException or TimeoutRejectedException => true,
-                null => args.Outcome.Result is { } r && (int)r.StatusCode >= 500,
+                null => args.Outcome.Result is { } r && IsBackendFailure(r),
                 _ => false,
             }),
         });
@@ -95,6 +95,15 @@ internal sealed class BackendResilience : IBreakerStates
         });
         return new ClusterPipeline(builder.Build(), state, budget);
     }
+
+    /// <summary>
+    /// A 5xx counts against the breaker, except a 503 with <c>Retry-After</c>: that is a healthy backend shedding one
+    /// expensive endpoint on purpose (e.g. the Argon2id bulkhead on login). Counting it would let a login flood open the
+    /// breaker for every route of the cluster (seen in the benchmark), turning back-pressure into an outage.
+    /// </summary>
+    internal static bool IsBackendFailure(HttpResponseMessage response) =>
+        (int)response.StatusCode >= 500
+        && !(response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null);
 
     /// <summary>Only failures where the request certainly never reached the backend are safe to retry.</summary>
     internal static bool IsConnectionFailure(Exception? ex) =>

@@ -21,6 +21,8 @@ internal static class ProxyConfigBuilder
                 Match = new RouteMatch { Path = route.Path, Methods = route.Methods.Count == 0 ? null : route.Methods },
                 Metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class },
                 Timeout = TimeSpan.FromMilliseconds(cls.TimeoutMs),
+                // Runs before the identity transform, so the signature covers the path the backend receives.
+                Transforms = route.PathRemovePrefix is { } prefix ? [new Dictionary<string, string> { ["PathRemovePrefix"] = prefix }] : null,
             });
         }
         return routes;

@@ -19,7 +19,7 @@ public static class RouteClassFileParser
 
     private static readonly string[] TopLevel = ["version", "defaultClass", "classes", "routes", "clusters", "rateLimitPolicies", "cachePolicies", "identityHeaders", "$schema", "//"];
     private static readonly string[] ClassProps = ["tier", "budgetMs", "auth", "timeoutMs", "rateLimit", "cache", "failMode", "//"];
-    private static readonly string[] RouteProps = ["path", "methods", "class", "cluster", "//"];
+    private static readonly string[] RouteProps = ["path", "methods", "class", "cluster", "pathRemovePrefix", "//"];
     private static readonly string[] ClusterProps = ["address", "//"];
     private static readonly string[] RateLimitProps = ["algorithm", "limit", "windowSeconds", "burst", "partition", "//"];
     private static readonly string[] CacheProps = ["ttlSeconds", "varyByOrg", "//"];
@@ -205,6 +205,16 @@ public static class RouteClassFileParser
             if (cluster is not null && !clusters.ContainsKey(cluster))
                 errors.Add($"{who} references cluster '{cluster}', which is not defined. Define it under 'clusters' or use one of: {Names(clusters.Keys)}.");
 
+            string? removePrefix = null;
+            if (p.Value.TryGetProperty("pathRemovePrefix", out var rp))
+            {
+                removePrefix = rp.ValueKind == JsonValueKind.String ? rp.GetString() : null;
+                if (removePrefix is null || !removePrefix.StartsWith('/') || removePrefix.EndsWith('/') || removePrefix.Contains('{'))
+                    errors.Add($"{who} has 'pathRemovePrefix' {rp.GetRawText()}, which is not a literal path prefix. Use e.g. \"/api\" (leading '/', no trailing '/', no parameters).");
+                else if (path is not null && !path.StartsWith(removePrefix + "/", StringComparison.OrdinalIgnoreCase))
+                    errors.Add($"{who} has 'pathRemovePrefix' '{removePrefix}', but its path '{path}' does not start with '{removePrefix}/'. Make the path start with the prefix.");
+            }
+
             if (path is not null)
             {
                 string[] keys = methods.Count == 0 ? ["*"] : [.. methods];
@@ -222,7 +232,7 @@ public static class RouteClassFileParser
             recorded:
                 foreach (var method in keys) seen.TryAdd(method + " " + shape, p.Name);
             }
-            result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "");
+            result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix);
         }
         return result;
     }
