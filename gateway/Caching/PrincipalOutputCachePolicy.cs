@@ -33,6 +33,8 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         context.AllowLocking = true;
         context.ResponseExpirationTimeSpan = state.Policy.Ttl;
         context.CacheVaryByRules.QueryKeys = "*";
+        // Instances behind a load balancer may see different Host values; the entry must be shared between them.
+        context.CacheVaryByRules.VaryByHost = false;
         context.CacheVaryByRules.VaryByValues["gw-user"] = principal.UserId;
         context.CacheVaryByRules.VaryByValues["gw-org"] = feature.OrgId ?? "";
 
