@@ -94,6 +94,8 @@ public sealed class ResponseCachingMiddlewareTests(RedisFixture redis) : IAsyncL
     [InlineData(404, null, null)]
     [InlineData(200, "Set-Cookie", "a=b")]
     [InlineData(200, "Cache-Control", "no-store")]
+    [InlineData(200, "Cache-Control", "max-age=0")]
+    [InlineData(200, "Cache-Control", "max-age=5")]
     public async Task ResponsesThatMustNotBeCached_AreNotCached(int status, string? header, string? value)
     {
         _backend.Handler = ctx =>
