@@ -8,7 +8,8 @@ namespace Gateway.Caching;
 /// The only output cache policy of the gateway (it replaces the default one, which refuses requests carrying
 /// <c>Authorization</c>). Caches GET/HEAD of requests whose class has a cache policy and whose principal is validated;
 /// the key is method, path, full query, user and selected organisation, so an entry can never reach another user.
-/// Stores only 200 responses without <c>Set-Cookie</c> or <c>no-store</c>/<c>no-cache</c>; a backend <c>max-age</c> caps the TTL.
+/// Stores only 200 responses without <c>Set-Cookie</c> or <c>no-store</c>/<c>no-cache</c>; a backend <c>max-age</c> below the
+/// policy TTL prevents storage (the strictest form of capping the TTL).
 /// Concurrent misses for one key wait for one backend call (<see cref="OutputCacheContext.AllowLocking"/>).
 /// </summary>
 internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
@@ -33,6 +34,8 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         context.AllowLocking = true;
         context.ResponseExpirationTimeSpan = state.Policy.Ttl;
         context.CacheVaryByRules.QueryKeys = "*";
+        // Instances behind a load balancer may see different Host values; the entry must be shared between them.
+        context.CacheVaryByRules.VaryByHost = false;
         context.CacheVaryByRules.VaryByValues["gw-user"] = principal.UserId;
         context.CacheVaryByRules.VaryByValues["gw-org"] = feature.OrgId ?? "";
 
@@ -59,19 +62,19 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
             context.AllowCacheStorage = false;
             return ValueTask.CompletedTask;
         }
-        var cacheControl = response.Headers.CacheControl;
-        if (cacheControl.Count > 0)
+        // This hook runs after the body, when the client-facing Cache-Control has replaced the backend's.
+        string cacheControl = context.HttpContext.Features.Get<ResponseCacheState>()?.BackendCacheControl ?? response.Headers.CacheControl.ToString();
+        if (cacheControl.Length > 0)
         {
-            if (!CacheControlHeaderValue.TryParse(cacheControl.ToString(), out var parsed) || parsed.NoStore || parsed.NoCache)
+            if (!CacheControlHeaderValue.TryParse(cacheControl, out var parsed) || parsed.NoStore || parsed.NoCache)
             {
                 context.AllowCacheStorage = false;
                 return ValueTask.CompletedTask;
             }
+            // The output cache fixes an entry's lifetime when the response starts, before this hook runs (after the
+            // body), so a shorter backend max-age cannot shorten it here: such responses are not stored at all.
             if (parsed.MaxAge is { } maxAge && (context.ResponseExpirationTimeSpan is not { } ttl || maxAge < ttl))
-            {
-                if (maxAge <= TimeSpan.Zero) context.AllowCacheStorage = false;
-                else context.ResponseExpirationTimeSpan = maxAge;
-            }
+                context.AllowCacheStorage = false;
         }
         return ValueTask.CompletedTask;
     }

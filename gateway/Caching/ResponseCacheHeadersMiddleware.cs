@@ -17,6 +17,7 @@ internal sealed class ResponseCacheHeadersMiddleware
         var state = context.Features.Get<ResponseCacheState>()!;
         var headers = context.Response.Headers;
         headers["X-Cache"] = state.Hit ? "HIT" : "MISS";
+        if (!state.Hit) state.BackendCacheControl = headers.CacheControl.ToString();
         if (state.Hit || !headers.CacheControl.ToString().Contains("no-store", StringComparison.OrdinalIgnoreCase))
             headers[HeaderNames.CacheControl] = "private";
         return Task.CompletedTask;

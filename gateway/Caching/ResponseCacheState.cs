@@ -6,4 +6,6 @@ internal sealed class ResponseCacheState(ResponseCachePolicy policy)
     public ResponseCachePolicy Policy { get; } = policy;
     /// <summary>Set when the output cache served the response from the store.</summary>
     public bool Hit { get; set; }
+    /// <summary>The backend's <c>Cache-Control</c>, kept before the client-facing value replaces it.</summary>
+    public string? BackendCacheControl { get; set; }
 }

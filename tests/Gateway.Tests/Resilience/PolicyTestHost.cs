@@ -33,7 +33,7 @@ internal sealed class PolicyTestHost : IAsyncDisposable
     {
         _app = app;
         BaseUrl = baseUrl;
-        Client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        Client = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(15) };
     }
 
     public static async Task<PolicyTestHost> StartAsync(Action<IServiceCollection> services, Action<WebApplication> pipeline, RequestDelegate terminal)
