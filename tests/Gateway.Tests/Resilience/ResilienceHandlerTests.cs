@@ -75,6 +75,27 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Backend503WithRetryAfter_IsBackPressure_AndNeverOpensTheBreaker()
+    {
+        // A healthy backend shedding an expensive endpoint (the login bulkhead) must not take the whole cluster down.
+        _backend.Handler = ctx => { ctx.Response.StatusCode = 503; ctx.Response.Headers.RetryAfter = "1"; return Task.CompletedTask; };
+        for (int i = 0; i < 20; i++)
+        {
+            using var r = await _client.SendAsync(Request(HttpMethod.Post));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+            Assert.False(r.Headers.Contains(ResilienceHandler.FaultHeader));
+        }
+        Assert.Equal(CircuitState.Closed, _resilience.Snapshot()["accounts"]);
+        Assert.Equal(20, _backend.Requests.Count);
+
+        // The same status without Retry-After is a failing backend and does count.
+        _backend.Handler = ctx => { ctx.Response.StatusCode = 503; return Task.CompletedTask; };
+        // 25 failures after 20 successes in the sampling window: ratio above 0.5.
+        for (int i = 0; i < 25; i++) using (await _client.SendAsync(Request(HttpMethod.Post))) { }
+        Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
+    }
+
+    [Fact]
     public async Task SlowBackend_Answers504_AndTimeoutsCountAsBreakerFailures()
     {
         _backend.Handler = async ctx =>
