@@ -153,6 +153,35 @@ for c in $SWEEP; do
   SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f5 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")")
 done
 
+# --- endpoint latencies at 50 concurrent clients (the backend issue's targets) ----------------------------
+ENDPOINT_ROWS=()   # name|requests|p50|p95|p99|statuses|target
+endpoint() {
+  local name="$1" target="$2" method="$3" path="$4" token="$5" body="$6"
+  local out; out="$(wrk -t"$THREADS" -c50 -d"$DURATION" -s bench/wrk/endpoint.lua "$G$path" -- "$method" "$path" "$token" "$body" 2>&1)" || true
+  local n pctl statuses; n="$(awk '/requests in/ { print $1 }' <<<"$out")"
+  pctl="$(awk '/^PCTL/ { print $2 "|" $3 "|" $4 }' <<<"$out")"; statuses="$(awk '/^STATUSES/ { $1 = ""; print }' <<<"$out" | sed 's/^ //')"
+  [ -n "$pctl" ] || die "wrk produced no numbers for endpoint '$name':\n$out"
+  ENDPOINT_ROWS+=("$name|$n|$pctl|$statuses|$target")
+  log "$(printf '%-28s %7s requests  p50|p95|p99 %s ms  %s' "$name" "$n" "$pctl" "$statuses")"
+}
+ME_TOKEN="$(curl -fsS -X POST "$G/auth/login" -H 'content-type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"token":"([^"]+)".*/\1/')"
+endpoint "POST /auth/register" "p95 < 500" POST /auth/register - '{"email":"EMAIL","password":"bench-password-0123456789","name":"Bench"}'
+endpoint "POST /auth/login" "p95 < 200" POST /auth/login - "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}"
+endpoint "GET /auth/me (cached)" "p95 < 100" GET /auth/me "$ME_TOKEN" -
+endpoint "GET /auth/me (no cache)" "p95 < 100" GET /bench/nocache/auth/me "$ME_TOKEN" -
+endpoint "PUT /users/profile" "p95 < 150" PUT /users/profile "$ME_TOKEN" '{"name":"Bench Renamed"}'
+# Logout needs a live session per request: make them at the rate the KDF allows, then revoke them 50 at a time.
+LOGOUT_TOKENS=()
+for _ in $(seq 1 $([ $SHORT -eq 1 ] && echo 50 || echo 300)); do
+  t="$(curl -sS -X POST "$G/auth/login" -H 'content-type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" | sed -nE 's/.*"token":"([^"]+)".*/\1/p')"
+  [ -n "$t" ] && LOGOUT_TOKENS+=("$t")
+done
+printf '%s\n' "${LOGOUT_TOKENS[@]}" | xargs -P 50 -I{} curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST "$G/auth/logout" -H "Authorization: Bearer {}" >"$OUT/logout.txt"
+LOGOUT_ROW="$(sort -k2 -n "$OUT/logout.txt" | awk '{ t[NR] = $2 * 1000; c[$1]++ } END { n = NR; if (n == 0) { print "0|n/a|n/a|n/a|none"; exit }
+  s = ""; for (k in c) s = s k "=" c[k] " "; printf "%d|%.2f|%.2f|%.2f|%s", n, t[int(n*0.5+0.5)], t[int(n*0.95+0.5)], t[n], s }')"
+ENDPOINT_ROWS+=("POST /auth/logout|$LOGOUT_ROW|p95 < 100")
+log "POST /auth/logout: $LOGOUT_ROW"
+
 # --- report ----------------------------------------------------------------------------------------------
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 {
@@ -172,6 +201,12 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "| (4)/(3b) cached vs validated proxied /auth/me | $R43 | ≥ 2.0 |"
   echo "| (4)/(1) cached vs backend direct | $R41 | (reported) |"
   echo "| (5)/(B) /health vs bare Kestrel | $R5B | ≥ 0.90 |"
+  echo
+  echo "Endpoint latencies at 50 concurrent clients through the gateway (wrk -c50; logout: ${#LOGOUT_TOKENS[@]} sessions revoked by 50 parallel curl):"
+  echo
+  echo "| endpoint | requests | p50 ms | p95 ms | p99 ms | responses | target |"
+  echo "|---|---:|---:|---:|---:|---|---|"
+  for r in "${ENDPOINT_ROWS[@]}"; do echo "| ${r//|/ | } |"; done
   echo
   echo "Connection sweep, scenario (3):"
   echo
