@@ -141,15 +141,15 @@ public static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// hygiene → HSTS → telemetry → health → routing → classification → load shedding → request timeouts → sessions →
+    /// hygiene → HSTS → health → telemetry → routing → classification → load shedding → request timeouts → sessions →
     /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {
         app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
         app.UseGatewayHsts();
+        app.UseMiddleware<HealthMiddleware>();     // sets its own X-Request-Id/X-Response-Time: see HealthMiddleware
         app.UseGatewayRequestTelemetry();
-        app.UseMiddleware<HealthMiddleware>();
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();
         app.UseTierLoadShedding();

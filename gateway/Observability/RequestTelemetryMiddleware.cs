@@ -43,15 +43,36 @@ internal sealed partial class RequestTelemetryMiddleware
         _limiter = new OverBudgetLogLimiter(time, o.OverBudgetLogsPerWindow, TimeSpan.FromSeconds(o.OverBudgetLogWindowSeconds));
     }
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var feature = new RequestTelemetryFeature(context, _time);
         context.Features.Set(feature);
         string requestId = AssignRequestId(context);
         context.Response.OnStarting(SetResponseTime, feature);
+        Task pending;
         try
         {
-            await _next(context);
+            pending = _next(context);
+        }
+        catch
+        {
+            Complete(context, feature, requestId);
+            throw;
+        }
+        // Requests answered synchronously (health, cache hits, rejections) skip the async state machine.
+        if (pending.IsCompletedSuccessfully)
+        {
+            Complete(context, feature, requestId);
+            return Task.CompletedTask;
+        }
+        return AwaitAsync(pending, context, feature, requestId);
+    }
+
+    private async Task AwaitAsync(Task pending, HttpContext context, RequestTelemetryFeature feature, string requestId)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
         }
         finally
         {

@@ -26,6 +26,27 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/health")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/ready")]
+    public async Task HealthResponses_CarryRequestIdResponseTimeAndRouteClass(string path)
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, "127.0.0.1:1,abortConnect=false", RouteFiles.CreateTemp());
+
+        var echoed = new HttpRequestMessage(HttpMethod.Get, path);
+        echoed.Headers.Add("X-Request-Id", "probe-42.a_b");
+        var response = await gateway.Client.SendAsync(echoed);
+        Assert.Equal("probe-42.a_b", response.Headers.GetValues("X-Request-Id").Single());
+        Assert.Equal("health", response.Headers.GetValues("X-Route-Class").Single());
+        Assert.True(double.TryParse(response.Headers.GetValues("X-Response-Time").Single(), System.Globalization.CultureInfo.InvariantCulture, out _));
+
+        var malformed = new HttpRequestMessage(HttpMethod.Get, path);
+        malformed.Headers.TryAddWithoutValidation("X-Request-Id", "bad id with spaces");
+        string generated = (await gateway.Client.SendAsync(malformed)).Headers.GetValues("X-Request-Id").Single();
+        Assert.Matches("^[0-9a-f]{32}$", generated);
+    }
+
     [Fact]
     public async Task Ready_Turns503WhenRedisStops_And200WhenItReturns()
     {
