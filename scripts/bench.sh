@@ -39,7 +39,7 @@ export ROUTE_CLASSES="$REPO_ROOT/config/bench/route-classes.json"
 export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
 # The sweep measures the proxy path up to 1,024 connections; the default load-shedding limit (256 in flight per tier)
 # would shed most of it by design, so the benchmark raises it. Shedding itself is tested, not benchmarked.
-export LoadShedding__MaxConcurrency__standard=4096 LoadShedding__MaxConcurrency__critical-auth=4096
+export LoadShedding__MaxConcurrency__standard=4096
 BARE_PORT=18070
 G="http://127.0.0.1:$GATEWAY_PORT"; B="http://127.0.0.1:$BACKEND_PORT"
 SECRET="${Trust__SharedSecret:-$(sed -nE 's/.*"SharedSecret": *"([^"]+)".*/\1/p' appsettings.json | head -n 1)}"
