@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Benchmark;
+
+[CollectionDefinition(nameof(BenchScriptCollection), DisableParallelization = true)]
+public sealed class BenchScriptCollection;
+
+/// <summary>
+/// Runs scripts/bench.sh --short (a few seconds per scenario) so the benchmark cannot silently rot. It checks that every
+/// scenario ran and produced numbers, never how fast they are: speed is read from the full benchmark, not from a test.
+/// Alone in its collection, so its load does not disturb tests that run in parallel.
+/// </summary>
+[Collection(nameof(BenchScriptCollection))]
+public sealed class BenchScriptTests
+{
+    [Fact]
+    public async Task ShortBenchmark_RunsEveryScenario_AndWritesNumbers()
+    {
+        var psi = new ProcessStartInfo("bash") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("scripts/bench.sh");
+        psi.ArgumentList.Add("--short");
+        using var bench = Process.Start(psi)!;
+        var stdout = bench.StandardOutput.ReadToEndAsync();
+        var stderr = bench.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        try { await bench.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { bench.Kill(entireProcessTree: true); throw; }
+        string output = await stdout + await stderr;
+        Assert.True(bench.ExitCode == 0, $"bench.sh --short exited {bench.ExitCode}:\n{output[^Math.Min(output.Length, 4000)..]}");
+
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.json")));
+        var scenarios = json.RootElement.GetProperty("scenarios").EnumerateArray().ToList();
+        foreach (var prefix in new[] { "(1)", "(2)", "(3)", "(3b)", "(4)", "(5)", "(B)", "(6)" })
+        {
+            var s = scenarios.SingleOrDefault(x => x.GetProperty("name").GetString()!.StartsWith(prefix + " ", StringComparison.Ordinal));
+            Assert.True(s.ValueKind == JsonValueKind.Object, $"scenario {prefix} missing from results.json");
+            Assert.True(s.GetProperty("rps").GetDouble() > 0, $"scenario {prefix} produced no throughput");
+        }
+        Assert.Equal(4, json.RootElement.GetProperty("sweep").GetArrayLength());
+        foreach (var ratio in json.RootElement.GetProperty("ratios").EnumerateObject())
+            Assert.True(ratio.Value.GetDouble() > 0, $"ratio {ratio.Name} is not a number");
+        Assert.Contains("POST /auth/logout", await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.md")));
+    }
+}
