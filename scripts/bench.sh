@@ -185,6 +185,21 @@ LOGOUT_ROW="$(sort -k2 -n "$OUT/logout.txt" | awk '{ t[NR] = $2 * 1000; c[$1]++ 
 ENDPOINT_ROWS+=("POST /auth/logout|$LOGOUT_ROW|p95 < 100")
 log "POST /auth/logout: $LOGOUT_ROW"
 
+# --- session validation time by source, from the gateway's own histogram (bucket upper bounds) -----------
+VALIDATION="$(curl -fsS "$G/metrics" | awk '
+  /^gateway_session_validation_duration_seconds_bucket/ {
+    match($0, /source="[^"]+"/); src = substr($0, RSTART + 8, RLENGTH - 9)
+    match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+    n[src]++; les[src, n[src]] = le; cnt[src, n[src]] = $NF }
+  END {
+    for (src in n) {
+      total = cnt[src, n[src]]; p50 = ""; p99 = ""
+      for (i = 1; i <= n[src]; i++) {
+        if (p50 == "" && cnt[src, i] >= 0.5 * total) p50 = les[src, i]
+        if (p99 == "" && cnt[src, i] >= 0.99 * total) p99 = les[src, i]
+      }
+      printf "%s|%d|%s|%s\n", src, total, p50 * 1000, p99 * 1000 } }' | sort)" || true
+
 # --- report ----------------------------------------------------------------------------------------------
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 {
@@ -210,6 +225,12 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "| endpoint | requests | p50 ms | p95 ms | p99 ms | responses | target |"
   echo "|---|---:|---:|---:|---:|---|---|"
   for r in "${ENDPOINT_ROWS[@]}"; do echo "| ${r//|/ | } |"; done
+  echo
+  echo "Session validation time by source (gateway histogram; values are bucket upper bounds):"
+  echo
+  echo "| source | validations | p50 ≤ ms | p99 ≤ ms |"
+  echo "|---|---:|---:|---:|"
+  while IFS= read -r r; do [ -n "$r" ] && echo "| ${r//|/ | } |"; done <<<"$VALIDATION"
   echo
   echo "Connection sweep, scenario (3):"
   echo
