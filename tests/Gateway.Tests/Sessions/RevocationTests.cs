@@ -6,18 +6,46 @@ using TestInfrastructure;
 
 namespace Gateway.Tests.Sessions;
 
-public sealed class RevocationTests(RedisFixture redis) : IAsyncLifetime
+/// <summary>Sessions and revocation across two gateway instances on one standalone Redis.</summary>
+public sealed class RevocationTests(RedisFixture redis) : RevocationTestsBase
+{
+    protected override Task<string> StartRedisAsync() => Task.FromResult(redis.ConnectionString);
+}
+
+/// <summary>The same suite against a real 3-master Redis Cluster (keys spread over slots, pub/sub across nodes).</summary>
+public sealed class RevocationOnRedisClusterTests : RevocationTestsBase
+{
+    private RedisCluster? _cluster;
+
+    protected override async Task<string> StartRedisAsync()
+    {
+        _cluster = await RedisCluster.StartAsync();
+        return _cluster.ConnectionString;
+    }
+
+    protected override async ValueTask StopRedisAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
+    }
+}
+
+public abstract class RevocationTestsBase : IAsyncLifetime
 {
     private FakeSessionBackend _backend = null!;
     private GatewayInstance _a = null!, _b = null!;
 
+    protected abstract Task<string> StartRedisAsync();
+    protected virtual ValueTask StopRedisAsync() => ValueTask.CompletedTask;
+
     public async ValueTask InitializeAsync()
     {
+        string redis = await StartRedisAsync();
         _backend = await FakeSessionBackend.StartAsync();
         string routes = RouteFiles.CreateTemp();
-        _a = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, routes);
-        _b = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, routes);
+        _a = await GatewayInstance.StartAsync(_backend.BaseUrl, redis, routes);
+        _b = await GatewayInstance.StartAsync(_backend.BaseUrl, redis, routes);
         await Poll.UntilAsync(() => _a.Get<InvalidationSubscriber>().IsSubscribed && _b.Get<InvalidationSubscriber>().IsSubscribed, "both gateways subscribed");
+        await Poll.UntilAsync(() => _a.Get<IRedisClient>().IsAvailable && _b.Get<IRedisClient>().IsAvailable, "both gateways reach Redis");
     }
 
     public async ValueTask DisposeAsync()
@@ -25,6 +53,20 @@ public sealed class RevocationTests(RedisFixture redis) : IAsyncLifetime
         await _a.DisposeAsync();
         await _b.DisposeAsync();
         await _backend.DisposeAsync();
+        await StopRedisAsync();
+    }
+
+    [Fact]
+    public async Task SessionValidatedThroughA_IsServedFromRedisByB_WithoutASecondIntrospection()
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+        Assert.Equal(HttpStatusCode.OK, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        int afterA = _backend.IntrospectionCount;
+        await Poll.UntilAsync(async () => (await _a.Get<IRedisClient>().GetStringAsync(SessionKeys.Session(session.Hex))).Value is not null,
+            "A wrote the session to Redis");
+        Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Equal(afterA, _backend.IntrospectionCount);
     }
 
     /// <summary>What the backend does on logout: delete the key, then publish.</summary>
