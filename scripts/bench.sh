@@ -139,8 +139,8 @@ run "(3b) gateway validated GET /auth/me, no cache" "$CONNS" "$GW_PID" "$G/bench
 run "(4) gateway GET /auth/me from response cache" "$CONNS" "$GW_PID" "$G/auth/me" "${AUTH[@]}"
 run "(5) gateway /health" "$CONNS" "$GW_PID" "$G/health"
 run "(B) bare Kestrel, same bytes" "$CONNS" "$BARE_PID" "http://127.0.0.1:$BARE_PORT/"
-TRAIL=(-- "$FLOOD_EMAIL" "$PASSWORD")
-run "(6) login flood (Argon2id bulkhead)" "$CONNS" "$(cat "$LOCAL_DIR/pids/backend.pid")" "$G/auth/login" -s bench/wrk/login.lua
+TRAIL=(-- POST /auth/login - "{\"email\":\"$FLOOD_EMAIL\",\"password\":\"$PASSWORD\"}")
+run "(6) login flood (Argon2id bulkhead)" "$CONNS" "$(cat "$LOCAL_DIR/pids/backend.pid")" "$G/auth/login" -s bench/wrk/endpoint.lua
 TRAIL=()
 LOGIN_STATUSES="$(awk '/^STATUSES/ { $1 = ""; print }' <<<"$LAST_OUT" | sed 's/^ //')"
 
