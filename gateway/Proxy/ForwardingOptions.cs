@@ -11,4 +11,13 @@ public sealed class ForwardingOptions
 
     /// <summary>How long a pooled backend connection is reused. <value>The default is 5 minutes.</value></summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Upper bound on open connections to one backend; requests beyond it wait for a free connection. Unbounded, 1,024
+    /// client connections became 1,024 backend connections, each in-flight response holding a 64 KiB copy buffer, on a
+    /// backend that cannot run more than a few requests at once anyway (docs/performance.md). 0 means unbounded.
+    /// <value>The default is 256.</value>
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue)]
+    public int MaxConnectionsPerServer { get; set; } = 256;
 }

@@ -26,6 +26,7 @@ internal sealed class GatewayForwarderHttpClientFactory(IOptions<ForwardingOptio
         handler.AllowAutoRedirect = false;
         handler.AutomaticDecompression = DecompressionMethods.None;
         handler.PooledConnectionLifetime = options.Value.PooledConnectionLifetime;
+        if (options.Value.MaxConnectionsPerServer > 0) handler.MaxConnectionsPerServer = options.Value.MaxConnectionsPerServer;
         handler.ActivityHeadersPropagator = options.Value.PropagateActivityHeaders ? DistributedContextPropagator.Current : null;
     }
 }
