@@ -152,7 +152,7 @@ public static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// hygiene → HSTS → health → telemetry → routing → classification → load shedding → request timeouts → sessions →
+    /// hygiene → HSTS → health → telemetry → routing → classification → body limit → load shedding → request timeouts → sessions →
     /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
@@ -163,6 +163,7 @@ public static class GatewayApp
         app.UseGatewayRequestTelemetry();
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();   // before anything reads the body or calls the backend
         app.UseTierLoadShedding();
         app.UseRequestTimeouts();
         app.UseMiddleware<SessionValidationMiddleware>();
