@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
 namespace Gateway.Limits;
 
 internal static class KestrelLimitsSetup
@@ -15,7 +17,23 @@ internal static class KestrelLimitsSetup
     public static WebApplicationBuilder AddGatewayKestrelLimits(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(SectionName);
-        builder.WebHost.ConfigureKestrel(kestrel => section.Bind(kestrel.Limits, o => o.ErrorOnUnknownConfiguration = true));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var limits = kestrel.Limits;
+            section.Bind(limits, o => o.ErrorOnUnknownConfiguration = true);
+            // MinDataRate is immutable: the binder skips its get-only properties without an error, so build new ones.
+            limits.MinRequestBodyDataRate = DataRate(section.GetSection(nameof(limits.MinRequestBodyDataRate)), limits.MinRequestBodyDataRate);
+            limits.MinResponseDataRate = DataRate(section.GetSection(nameof(limits.MinResponseDataRate)), limits.MinResponseDataRate);
+        });
         return builder;
+    }
+
+    /// <summary>The configured rate; a key left out keeps the current value, so one key can be overridden alone.</summary>
+    private static MinDataRate? DataRate(IConfigurationSection section, MinDataRate? current)
+    {
+        if (!section.Exists()) return current;
+        return new MinDataRate(
+            section.GetValue(nameof(MinDataRate.BytesPerSecond), current?.BytesPerSecond ?? 240),
+            section.GetValue(nameof(MinDataRate.GracePeriod), current?.GracePeriod ?? TimeSpan.FromSeconds(5)));
     }
 }

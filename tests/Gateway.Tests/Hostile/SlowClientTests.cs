@@ -82,7 +82,7 @@ public sealed class SlowClientTests : IAsyncLifetime
         Assert.Equal(200, (int)normal.StatusCode);
         Assert.True(attackStillOpen, "the normal request should have been served during the attack");
         Assert.True(slow.ConnectionClosed, $"the trickling client was not disconnected within {ReadWindow.TotalSeconds} s");
-        Assert.True(slow.Status is 408 or 400 or 0, $"expected 408, 400 or a bare close, got: {slow.Text}");
+        Assert.True(slow.Status is 408 or 0, $"expected 408 or a bare close, got: {slow.Text}");
         // The backend may have seen the headers (the proxy streams the body), but never the complete body.
         Assert.DoesNotContain(_backend.Requests, r => r.Path == "/a/trickle" && r.Body.Length == 10_000);
         Assert.Contains(_backend.Requests, r => r.Path == "/a/normal" && r.Body == "fine");
