@@ -1,5 +1,6 @@
 using Gateway.Health;
 using Gateway.Identity;
+using Gateway.Limits;
 using Gateway.Proxy;
 using Gateway.Redis;
 using Gateway.Routing;
@@ -38,6 +39,15 @@ public static class GatewayApp
             Optional = true,
         };
         shared.ResolveFileProvider();
+        // The gateway's own layer just above it: Kestrel limits (docs/hardening.md) that must not reach the backend,
+        // which reads the shared file too.
+        var own = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+        {
+            Path = Path.Combine(AppContext.BaseDirectory, "appsettings.gateway.json"),
+            Optional = true,
+        };
+        own.ResolveFileProvider();
+        builder.Configuration.Sources.Insert(0, own);
         builder.Configuration.Sources.Insert(0, shared);
         // Below even that: log levels that keep Information free of per-request lines (hosting, YARP and
         // HttpClientFactory all log every request at Information). Any configuration layer can override them.
@@ -56,6 +66,7 @@ public static class GatewayApp
         if (string.IsNullOrEmpty(config["urls"]) && config["Gateway:Urls"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
         builder.Logging.AddGatewayLogging(builder.Environment);
         builder.AddGatewayTls();
+        builder.AddGatewayKestrelLimits();
 
 
         var services = builder.Services;
@@ -141,7 +152,7 @@ public static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// hygiene → HSTS → health → telemetry → routing → classification → load shedding → request timeouts → sessions →
+    /// hygiene → HSTS → health → telemetry → routing → classification → body limit → load shedding → request timeouts → sessions →
     /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
@@ -152,6 +163,7 @@ public static class GatewayApp
         app.UseGatewayRequestTelemetry();
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();   // before anything reads the body or calls the backend
         app.UseTierLoadShedding();
         app.UseRequestTimeouts();
         app.UseMiddleware<SessionValidationMiddleware>();

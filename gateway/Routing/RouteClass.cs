@@ -44,9 +44,11 @@ public static class OrgRoles
 /// <param name="RateLimit">Name of a policy under <c>rateLimitPolicies</c>, or null.</param>
 /// <param name="Cache">Name of a policy under <c>cachePolicies</c>, or null.</param>
 /// <param name="FailMode"><c>closed</c> (default) or <c>resilient</c>: how sessions validate while Redis is down.</param>
+/// <param name="MaxBodyBytes">Request body limit of this class in bytes; null (the default) keeps
+/// <c>Kestrel:Limits:MaxRequestBodySize</c>. Replaces that limit for the class, so it may be lower or higher.</param>
 public sealed record RouteClass(
     string Name, string Tier, double BudgetMs, AuthKind Auth, OrgRole MinimumRole, int TimeoutMs,
-    string? RateLimit, string? Cache, string FailMode)
+    string? RateLimit, string? Cache, string FailMode, long? MaxBodyBytes = null)
 {
     public const string FailClosed = "closed";
     public const string FailResilient = "resilient";

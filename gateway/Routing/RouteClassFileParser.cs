@@ -18,7 +18,7 @@ public static class RouteClassFileParser
     private const string AuthValues = "'anonymous', 'session', 'role:member', 'role:admin' or 'role:owner'";
 
     private static readonly string[] TopLevel = ["version", "defaultClass", "classes", "routes", "clusters", "rateLimitPolicies", "cachePolicies", "identityHeaders", "$schema", "//"];
-    private static readonly string[] ClassProps = ["tier", "budgetMs", "auth", "timeoutMs", "rateLimit", "cache", "failMode", "//"];
+    private static readonly string[] ClassProps = ["tier", "budgetMs", "auth", "timeoutMs", "rateLimit", "cache", "failMode", "maxBodyBytes", "//"];
     private static readonly string[] RouteProps = ["path", "methods", "class", "cluster", "pathRemovePrefix", "//"];
     private static readonly string[] ClusterProps = ["address", "//"];
     private static readonly string[] RateLimitProps = ["algorithm", "limit", "windowSeconds", "burst", "partition", "//"];
@@ -128,13 +128,25 @@ public static class RouteClassFileParser
             if (Array.IndexOf(FailModes, failMode) < 0)
                 errors.Add($"{who} has unknown failMode '{failMode}'. Use 'closed' (validate through the backend while Redis is down) or 'resilient' (also accept sessions already in the in-process cache).");
 
+            long? maxBody = MaxBodyBytes(p.Value, who, errors);
+
             if (errors.Count == before)
-                result[p.Name] = new RouteClass(p.Name, tier!, budget, auth, minRole, (int)timeout, rateLimit, cache, failMode);
+                result[p.Name] = new RouteClass(p.Name, tier!, budget, auth, minRole, (int)timeout, rateLimit, cache, failMode, maxBody);
             else
                 result[p.Name] = new RouteClass(p.Name, tier ?? "", budget, auth, minRole, 1, rateLimit, cache, failMode);
         }
         if (result.Count == 0) errors.Add("'classes' is empty. Define at least the default class.");
         return result;
+    }
+
+    private static long? MaxBodyBytes(JsonElement e, string who, List<string> errors)
+    {
+        if (!e.TryGetProperty("maxBodyBytes", out var v)) return null;
+        // TryGetInt64 refuses fractions and exponents such as 6.5e4, so "1.5" KiB-style guesses are caught, not truncated.
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long bytes) && bytes > 0) return bytes;
+        errors.Add($"{who} has 'maxBodyBytes' {v.GetRawText()}, which is not a positive whole number of bytes. " +
+            "Use e.g. 65536 for 64 KiB, or remove it to use Kestrel:Limits:MaxRequestBodySize.");
+        return null;
     }
 
     private static bool TryParseAuth(string text, out AuthKind kind, out OrgRole role)

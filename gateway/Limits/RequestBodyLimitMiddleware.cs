@@ -1,0 +1,37 @@
+using Gateway.Pipeline;
+using Gateway.Routing;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Gateway.Limits;
+
+/// <summary>
+/// Applies the route class's <c>maxBodyBytes</c> right after classification, before any stage reads the body
+/// (the login rate limiter does) and before the proxy opens a backend request.
+/// </summary>
+/// <remarks>
+/// Kestrel enforces the limit only when the body is read, which for a proxied request is after YARP has already sent
+/// the request headers to the backend. A declared Content-Length is therefore checked here, so an oversized request
+/// never reaches the backend; a chunked body is cut off by Kestrel (413) once it passes the limit.
+/// </remarks>
+internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
+{
+    public static readonly GatewayProblems.Problem TooLarge = new(413, "body-too-large", "Request body too large",
+        "The request body is larger than this route accepts.", null);
+
+    public Task Invoke(HttpContext context)
+    {
+        var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is null) return next(context);
+        // IsReadOnly once something started reading the body or for upgraded requests: then Kestrel's value stands.
+        if (context.Features.Get<RouteClass>()?.MaxBodyBytes is long max && !feature.IsReadOnly) feature.MaxRequestBodySize = max;
+        if (context.Request.ContentLength > feature.MaxRequestBodySize)
+        {
+            // Kestrel closes the connection after its own 413 too: the unread body must never be parsed as a request.
+            // (HTTP/2 needs nothing: the rest of the stream is discarded.)
+            if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+                context.Response.Headers.Connection = "close";
+            return TooLarge.WriteAsync(context);
+        }
+        return next(context);
+    }
+}

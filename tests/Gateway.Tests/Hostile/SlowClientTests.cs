@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Gateway.Tests.Support;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Hostile;
+
+/// <summary>
+/// Slow-client attacks over real sockets against the real gateway, with Kestrel's timeouts shortened on the command
+/// line. The assertion windows are several times the configured limits: they check that the gateway cuts the client
+/// off at all, never how fast.
+/// </summary>
+public sealed class SlowClientTests : IAsyncLifetime
+{
+    private static readonly TimeSpan ReadWindow = TimeSpan.FromSeconds(25);
+    private static readonly TimeSpan TrickleInterval = TimeSpan.FromMilliseconds(500);
+    // Well inside the 5 s header timeout and 4 s grace period configured below, so the normal request runs mid-attack.
+    private static readonly TimeSpan AttackUnderWay = TimeSpan.FromSeconds(1);
+
+    private RecordingBackend _backend = null!;
+    private GatewayInstance _gateway = null!;
+    private int _port;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await RecordingBackend.StartAsync();
+        string routes = Path.Combine(Directory.CreateTempSubdirectory("gwtest-routes-").FullName, "routes.json");
+        await File.WriteAllTextAsync(routes, """
+            { "version": "slow", "defaultClass": "open",
+              "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 30000 } },
+              "routes": { "all": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" } },
+              "clusters": { "backend": { "address": "" } } }
+            """);
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, "127.0.0.1:1,abortConnect=false", routes, null,
+            "--Kestrel:Limits:RequestHeadersTimeout=00:00:05", "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:04");
+        _port = new Uri(_gateway.BaseUrl).Port;
+        // Warm up, so the first proxied request's JIT cost does not fall inside an attack window.
+        Assert.Equal(200, (int)(await _gateway.Client.GetAsync("/a/warm-up")).StatusCode);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _backend.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Slowloris_HeadersOneByteAtATime_ConnectionClosedAtTheHeaderTimeout_OthersServed()
+    {
+        // The header section never ends: only the gateway can end this connection.
+        byte[] endless = Encoding.ASCII.GetBytes("GET /a/slowloris HTTP/1.1\r\nHost: x\r\nX-Slow: " + new string('a', 200));
+        var attack = StartTrickling(endless, skip: 0);
+        await Task.Delay(AttackUnderWay);
+
+        // A normal client on its own connection is served while the slow one is still open.
+        var normal = await _gateway.Client.GetAsync("/a/normal");
+        bool attackStillOpen = !attack.IsCompleted;
+        var (slow, elapsed) = await attack;
+
+        Assert.Equal(200, (int)normal.StatusCode);
+        Assert.True(attackStillOpen, "the normal request should have been served during the attack");
+        Assert.True(slow.ConnectionClosed, $"the slow client was not disconnected within {ReadWindow.TotalSeconds} s");
+        Assert.True(slow.Status is 408 or 0, $"expected 408 or a bare close, got: {slow.Text}");
+        Assert.True(elapsed >= TimeSpan.FromSeconds(1), $"closed after {elapsed}, before the header timeout could apply");
+        Assert.DoesNotContain(_backend.Requests, r => r.Path == "/a/slowloris");
+    }
+
+    [Fact]
+    public async Task TricklingBody_BelowTheMinimumRate_IsCutOff_OthersServed()
+    {
+        // Headers at once, then a 10,000-byte body at 2 bytes/s against a minimum of 240 bytes/s.
+        string head = "POST /a/trickle HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 10000\r\n\r\n";
+        byte[] request = [.. Encoding.ASCII.GetBytes(head), .. Enumerable.Repeat((byte)'b', 10_000)];
+        var attack = StartTrickling(request, skip: head.Length);
+        await Task.Delay(AttackUnderWay);
+
+        var normal = await _gateway.Client.PostAsync("/a/normal", new StringContent("fine"));
+        bool attackStillOpen = !attack.IsCompleted;
+        var (slow, _) = await attack;
+
+        Assert.Equal(200, (int)normal.StatusCode);
+        Assert.True(attackStillOpen, "the normal request should have been served during the attack");
+        Assert.True(slow.ConnectionClosed, $"the trickling client was not disconnected within {ReadWindow.TotalSeconds} s");
+        Assert.True(slow.Status is 408 or 0, $"expected 408 or a bare close, got: {slow.Text}");
+        // The backend may have seen the headers (the proxy streams the body), but never the complete body.
+        Assert.DoesNotContain(_backend.Requests, r => r.Path == "/a/trickle" && r.Body.Length == 10_000);
+        Assert.Contains(_backend.Requests, r => r.Path == "/a/normal" && r.Body == "fine");
+    }
+
+    /// <summary>
+    /// Sends the first <paramref name="skip"/> bytes at once, then one byte per <see cref="TrickleInterval"/> until
+    /// the server closes the connection (or the bytes run out). Returns what the server answered and when it closed.
+    /// </summary>
+    private Task<(RawResponse Response, TimeSpan Elapsed)> StartTrickling(byte[] request, int skip) => Task.Run(async () =>
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync("127.0.0.1", _port);
+        var stream = client.GetStream();
+        var clock = Stopwatch.StartNew();
+        var read = RawHttp.ReadAsync(stream, ReadWindow);
+        try
+        {
+            if (skip > 0) await stream.WriteAsync(request.AsMemory(0, skip));
+            for (int i = skip; i < request.Length && !read.IsCompleted; i++)
+            {
+                await stream.WriteAsync(request.AsMemory(i, 1));
+                await Task.WhenAny(read, Task.Delay(TrickleInterval));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException) { }   // the gateway closed the connection: expected
+        var response = await read;
+        return (response, clock.Elapsed);
+    });
+}
