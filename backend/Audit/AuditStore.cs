@@ -1,14 +1,17 @@
 using System.Text.Json;
+using Backend.Data;
 using Backend.Infrastructure;
-using Npgsql;
 
 namespace Backend.Audit;
 
 /// <summary>One audit event as returned by <c>GET /audit</c>.</summary>
 internal sealed record AuditEventDto(long Id, string EventType, DateTime At, Guid? UserId, Guid? OrgId, string? Ip, JsonElement Details);
 
-/// <summary>Keyset-paginated reads of the audit trail, newest first.</summary>
-internal sealed class AuditStore(NpgsqlDataSource db)
+/// <summary>
+/// Keyset-paginated reads of the audit trail, newest first. A report, so it reads from a standby when there is one:
+/// an event recorded a moment ago may appear a moment later.
+/// </summary>
+internal sealed class AuditStore(ReadDataSource db)
 {
     public Task<Page<AuditEventDto>> ByUserAsync(Guid userId, string? cursor, int limit) => ListAsync("user_id", userId, cursor, limit);
     public Task<Page<AuditEventDto>> ByOrgAsync(Guid orgId, string? cursor, int limit) => ListAsync("org_id", orgId, cursor, limit);

@@ -16,8 +16,11 @@ internal static class DataExtensions
             // default it on when the operator did not say.
             if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0) builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
             builder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
-            return builder.Build();
+            return PostgresDataSources.Create(builder);
         });
+        // Plain NpgsqlDataSource means the primary: a store has to ask for ReadDataSource to accept replica lag.
+        services.AddSingleton(sp => sp.GetRequiredService<PostgresDataSources>().Primary);
+        services.AddSingleton(sp => sp.GetRequiredService<PostgresDataSources>().Read);
         services.AddSingleton<Migrator>();
         services.AddHostedService<MigrationHostedService>();
         return services;

@@ -1,11 +1,15 @@
 using Backend.Authz;
+using Backend.Data;
 using Backend.Infrastructure;
 using Npgsql;
 
 namespace Backend.Organizations;
 
-/// <summary>Organisations and memberships in PostgreSQL.</summary>
-internal sealed class OrgStore(NpgsqlDataSource db)
+/// <summary>
+/// Organisations and memberships in PostgreSQL. Role checks run on the primary (they grant access); only the member
+/// listing, shown after such a check, may read from a standby.
+/// </summary>
+internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
 {
     public async Task<OrgDto> CreateAsync(string name, Guid creator, DateTime now)
     {
@@ -47,7 +51,7 @@ internal sealed class OrgStore(NpgsqlDataSource db)
     public async Task<Page<MemberDto>> ListMembersAsync(Guid orgId, string? cursor, int limit)
     {
         bool hasCursor = Cursor.TryDecode(cursor, out _, out var afterKey) && Guid.TryParse(afterKey, out _);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = reads.CreateCommand("""
             SELECT m.user_id, u.email, u.name, m.role, m.created_at
             FROM org_members m JOIN users u ON u.id = m.user_id
             WHERE m.org_id = @o AND (NOT @hasCursor OR m.user_id > @after)

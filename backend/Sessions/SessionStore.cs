@@ -1,12 +1,17 @@
 using System.Text.Json;
+using Backend.Data;
 using Backend.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Backend.Sessions;
 
-/// <summary>Sessions in PostgreSQL. Tokens are never stored: only their SHA-256 hex (<c>token_hash</c>).</summary>
-internal sealed class SessionStore(NpgsqlDataSource db, IOptions<SessionOptions> options)
+/// <summary>
+/// Sessions in PostgreSQL. Tokens are never stored: only their SHA-256 hex (<c>token_hash</c>).
+/// Everything runs on the primary except <see cref="ListAsync"/>: a standby that lags must never answer whether a
+/// session is live, or a revoked token would pass.
+/// </summary>
+internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IOptions<SessionOptions> options)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly SessionOptions _options = options.Value;
@@ -144,10 +149,11 @@ internal sealed class SessionStore(NpgsqlDataSource db, IOptions<SessionOptions>
         return hashes;
     }
 
+    /// <summary>The profile page's list: from a standby when there is one; a session revoked a moment ago may linger there briefly.</summary>
     public async Task<Page<SessionInfo>> ListAsync(Guid userId, Guid currentSessionId, DateTime now, string? cursor, int limit)
     {
         bool hasCursor = Cursor.TryDecode(cursor, out var afterAt, out var afterKey) && Guid.TryParse(afterKey, out _);
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = reads.CreateCommand("""
             SELECT id, created_at, last_seen_at, client_ip, user_agent, expires_at, idle_expires_at
             FROM sessions
             WHERE user_id = @u AND revoked_at IS NULL AND expires_at > @now AND idle_expires_at > @now

@@ -19,3 +19,12 @@ public sealed class PostgresFixture : IAsyncLifetime
     public async ValueTask InitializeAsync() => Server = await PostgresServer.StartAsync();
     public ValueTask DisposeAsync() => Server.DisposeAsync();
 }
+
+/// <summary>One real 3-master Redis Cluster, e.g. per test class through <c>IClassFixture</c>.</summary>
+public sealed class RedisClusterFixture : IAsyncLifetime
+{
+    public RedisCluster Cluster { get; private set; } = null!;
+    public string ConnectionString => Cluster.ConnectionString;
+    public async ValueTask InitializeAsync() => Cluster = await RedisCluster.StartAsync();
+    public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+}

@@ -8,6 +8,7 @@ namespace TestInfrastructure;
 /// fsync and synchronous commit are off: this data is disposable. As root (CI), the server runs as the
 /// 'postgres' system user, because initdb and postgres refuse to run as root.
 /// Each test class should call <see cref="CreateDatabaseAsync"/> to own its data.
+/// <see cref="StartStandbyAsync"/> adds a streaming-replication hot standby of a server.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
@@ -41,8 +42,34 @@ public sealed class PostgresServer : IAsyncDisposable
     private async Task StartServerAsync()
     {
         var pgctl = ProcessRunner.Which("pg_ctl", BinDirs);
-        string opts = $"-p {Port} -k {Dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+        // wal_level=replica (the default, stated because standbys depend on it); initdb -A trust already lets
+        // 127.0.0.1 connect for replication in pg_hba.conf.
+        string opts = $"-p {Port} -k {Dir} -c listen_addresses=127.0.0.1 -c wal_level=replica -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
         await ProcessRunner.RunAsync(pgctl, ["-D", DataDir, "-o", opts, "-l", Path.Combine(Dir, "log"), "-w", "-t", "60", "start"], RunAs);
+    }
+
+    /// <summary>
+    /// Clones this server with <c>pg_basebackup -R</c> (which writes primary_conninfo and standby.signal) and starts the
+    /// copy as a hot standby on its own port: it replays this server's WAL and answers read-only queries.
+    /// </summary>
+    public async Task<PostgresServer> StartStandbyAsync()
+    {
+        var dir = Directory.CreateTempSubdirectory("gwtest-pgstandby-").FullName;
+        var standby = new PostgresServer(FreePort.Next(), dir);
+        if (ProcessRunner.IsRoot) await ProcessRunner.RunAsync("chown", ["postgres", dir]);
+        var basebackup = ProcessRunner.Which("pg_basebackup", BinDirs);
+        // -c fast: the default spread checkpoint can hold the backup for minutes once the primary has dirty pages.
+        await ProcessRunner.RunAsync(basebackup,
+            ["-D", standby.DataDir, "-R", "-X", "stream", "-c", "fast", "--no-sync", "-h", "127.0.0.1", "-p", Port.ToString(), "-U", User], RunAs);
+        await standby.StartServerAsync();
+        return standby;
+    }
+
+    /// <summary>Stops the server (fast shutdown: open sessions are terminated), e.g. to test failover.</summary>
+    public async Task StopAsync()
+    {
+        var pgctl = ProcessRunner.Which("pg_ctl", BinDirs);
+        await ProcessRunner.RunAsync(pgctl, ["-D", DataDir, "-m", "fast", "-w", "stop"], RunAs);
     }
 
     /// <summary>Creates a fresh, empty database and returns its connection string.</summary>
