@@ -112,7 +112,7 @@ public static class GatewayApp
         AddPoliciesAndObservability(services, config);
 
         services.AddRequestTimeouts();
-        services.AddReverseProxy().AddTransforms<IdentityTransformProvider>().AddTransforms<ResilienceTransformProvider>();
+        services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>().AddTransforms<ResilienceTransformProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         return builder;
     }
