@@ -48,9 +48,11 @@ public sealed class TokenTests : IAsyncLifetime
             { "two tokens in one header", $"Authorization: Bearer {valid}, Bearer {valid}\r\n", 401 },
             { "two Authorization headers", $"Authorization: Bearer {valid}\r\nAuthorization: Bearer {valid}\r\n", 400 },
             { "two Authorization headers, one empty", $"Authorization: Bearer {valid}\r\nAuthorization: \r\n", 400 },
-            // Kestrel reads the bytes; the format check (base64url alphabet, exact length) refuses them.
-            { "non-ASCII bytes in the token", $"Authorization: Bearer {valid[..^2]}\u00c3\u00a9\r\n", 401 },
-            { "non-ASCII bytes after the scheme", "Authorization: B\u00e9arer x\r\n", 401 },
+            // Valid UTF-8 reaches the gateway, whose format check (base64url alphabet, exact length) refuses it;
+            // bytes that are not UTF-8 are refused by Kestrel before any middleware runs.
+            { "UTF-8 bytes in the token", $"Authorization: Bearer {valid[..^2]}\u00c3\u00a9\r\n", 401 },
+            { "invalid UTF-8 byte in the token", $"Authorization: Bearer {valid[..^1]}\u00e9\r\n", 400 },
+            { "invalid UTF-8 byte in the scheme", "Authorization: B\u00e9arer x\r\n", 400 },
             { "NUL in the token", $"Authorization: Bearer {valid[..^1]}\0\r\n", 400 },
             { "empty session cookie", "Cookie: session=\r\n", 401 },
             { "malformed session cookie", "Cookie: session=../../etc/passwd\r\n", 401 },
