@@ -123,7 +123,7 @@ public static class GatewayApp
         AddPoliciesAndObservability(services, config);
 
         services.AddRequestTimeouts();
-        services.AddReverseProxy().AddTransforms<IdentityTransformProvider>().AddTransforms<ResilienceTransformProvider>();
+        services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>().AddTransforms<ResilienceTransformProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         return builder;
     }
@@ -152,12 +152,14 @@ public static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// hygiene → HSTS → health → telemetry → routing → classification → body limit → load shedding → request timeouts → sessions →
+    /// hygiene → path normalisation → HSTS → health → telemetry → routing → classification → body limit → load shedding →
+    /// request timeouts → sessions →
     /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {
         app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
+        app.UseMiddleware<PathNormalisationMiddleware>();   // before routing: classes are decided on the path the backend gets
         app.UseGatewayHsts();
         app.UseMiddleware<HealthMiddleware>();     // sets its own X-Request-Id/X-Response-Time: see HealthMiddleware
         app.UseGatewayRequestTelemetry();

@@ -19,6 +19,7 @@ public static class RateLimitingServiceCollectionExtensions
         options.ValidateDataAnnotations().Validate(Validate, "RateLimiting options are invalid: each policy needs limit >= 1, windowSeconds >= 1, algorithm 'sliding-window'|'token-bucket', partition 'ip'|'user'|'ip+account'; TrustedProxies must be IP addresses or CIDR ranges.").ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IRateLimitRuleResolver, FeatureRateLimitRuleResolver>();
+        services.TryAddSingleton<TrustedProxies>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<RedisRateLimiter>();
         return services;

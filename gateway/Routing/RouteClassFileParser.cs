@@ -52,6 +52,12 @@ public static class RouteClassFileParser
             errors.Add($"The file is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, position {(ex.BytePositionInLine ?? 0) + 1}: {FirstSentence(ex.Message)} Fix the syntax there (a missing comma, quote or brace is the usual cause).");
             return errors;
         }
+        catch (ArgumentException)
+        {
+            // Only a string that is not valid UTF-16 (a lone surrogate) gets here: files read from disk never hold one.
+            errors.Add("The file is not valid text: it holds an unpaired UTF-16 surrogate. Save it as UTF-8.");
+            return errors;
+        }
         using (doc)
         {
             var root = doc.RootElement;

@@ -2,12 +2,17 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace TestInfrastructure;
 
-/// <summary>A request as a fake backend received it.</summary>
-public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body);
+/// <summary>
+/// A request as a fake backend received it. <paramref name="RawTarget"/> is the request target exactly as it arrived
+/// on the wire (before the backend's own decoding), for tests about path encodings.
+/// </summary>
+public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body,
+    string RawTarget = "");
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 (free port) that records every request and answers with a handler
@@ -35,7 +40,8 @@ public sealed class RecordingBackend : IAsyncDisposable
             using var reader = new StreamReader(ctx.Request.Body);
             string body = await reader.ReadToEndAsync();
             var headers = ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            self!.Requests.Enqueue(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "", headers, body));
+            self!.Requests.Enqueue(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "", headers, body,
+                ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? ""));
             await self.Handler(ctx);
         });
         self = new RecordingBackend(app, $"http://127.0.0.1:{port}");

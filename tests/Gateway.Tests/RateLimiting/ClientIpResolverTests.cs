@@ -9,7 +9,7 @@ public sealed class ClientIpResolverTests
 {
     private static IPAddress? Resolve(string peer, string? forwardedFor, params string[] trusted)
     {
-        var resolver = new ClientIpResolver(Options.Create(new RateLimitingOptions { TrustedProxies = [.. trusted] }));
+        var resolver = new ClientIpResolver(new TrustedProxies(Options.Create(new RateLimitingOptions { TrustedProxies = [.. trusted] })));
         var context = new DefaultHttpContext();
         context.Connection.RemoteIpAddress = IPAddress.Parse(peer);
         if (forwardedFor is not null) context.Request.Headers["X-Forwarded-For"] = forwardedFor;
