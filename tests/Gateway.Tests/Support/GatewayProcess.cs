@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// The gateway as its own OS process (<c>dotnet gateway.dll</c>), for tests that must kill it the hard way (SIGKILL):
+/// nothing in the test process can soften that death.
+/// </summary>
+public sealed class GatewayProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private GatewayProcess(Process process, string baseUrl)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+    }
+
+    public string BaseUrl { get; }
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<GatewayProcess> StartAsync(string backendUrl, string redis, string routeFile, params string[] extraArgs)
+    {
+        int port = FreePort.Next();
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gateway.dll"));
+        foreach (var a in (string[])[
+            $"--urls=http://127.0.0.1:{port}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
+            $"--RouteClasses:Path={routeFile}", $"--Trust:SharedSecret={GatewayInstance.Secret}", "--Health:ProbeInterval=00:00:00.200",
+            .. extraArgs])
+            psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        var process = Process.Start(psi)!;
+        // Drain the pipes so a chatty process never blocks on a full one.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var gateway = new GatewayProcess(process, $"http://127.0.0.1:{port}");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"gateway process exited during start-up with code {process.ExitCode}");
+            try
+            {
+                if ((await http.GetAsync(gateway.BaseUrl + "/ready")).IsSuccessStatusCode) return gateway;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        await gateway.DisposeAsync();
+        throw new TimeoutException("gateway process did not become ready within 60 s");
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, no draining, open connections reset.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited) Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
