@@ -5,7 +5,8 @@
 #
 #   scripts/bench.sh                 full run (10 s per scenario after 5 s warm-up, sweep 16/64/256/1024)
 #   scripts/bench.sh --short         a few seconds per scenario (CI uses it so the tool cannot rot)
-#   scripts/bench.sh --duration 30s --connections 64 --soak 30m
+#   scripts/bench.sh --duration 30s --connections 64 --soak 30m   (soak: scenario (3) for 30 min after the run; prints
+#                                    RSS/threads at 1 min and at the end, errors, Redis failures, and a verdict)
 #
 # Scenarios: (1) backend direct GET /auth/me with valid signature headers; (2) gateway, anonymous proxied GET
 # (backend /health); (3) gateway, validated proxied GET of the same backend /health from L1; (3b) gateway,
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNS="$2"; shift 2 ;;
     --sweep) SWEEP="$2"; shift 2 ;;
     --soak) SOAK="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -266,11 +267,38 @@ echo; cat "$OUT/results.md"
 if [ -n "$SOAK" ]; then
   log "soak: scenario (3) for $SOAK at $CONNS connections, sampling RSS and threads every 10 s"
   soak_log="$OUT/soak-$STAMP.csv"; echo "seconds,rss_mb,threads" >"$soak_log"
+  redis_failures() { curl -fsS "$G/metrics" | awk '/^gateway_redis_failures_total/ { n += $NF } END { print n + 0 }'; }
+  failures_before="$(redis_failures)"
   ( start=$(date +%s); while kill -0 "$GW_PID" 2>/dev/null; do
       echo "$(( $(date +%s) - start )),$(rss_mb "$GW_PID"),$(awk '/^Threads/ { print $2 }' "/proc/$GW_PID/status")" >>"$soak_log"; sleep 10; done ) &
   sampler=$!
   out="$(wrk -t"$THREADS" -c"$CONNS" -d"$SOAK" --latency "${AUTH[@]}" "$G/bench/session/health" 2>&1)"
   kill "$sampler" 2>/dev/null || true
   echo "$out" >"$OUT/soak-$STAMP.txt"
-  log "soak done: $soak_log (RSS/threads over time), $OUT/soak-$STAMP.txt (wrk)"
+  requests="$(awk '/requests in/ { print $1 }' <<<"$out")"
+  non2xx="$(awk '/Non-2xx/ { print $NF }' <<<"$out")"
+  sockerr="$(awk -F'[ ,]+' '/Socket errors/ { print $4 + $6 + $8 + $10 }' <<<"$out")"
+  p99="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
+  redis_delta=$(( $(redis_failures) - failures_before ))
+  # Flat = the last sample within 10 % (or 10 MB) of the sample one minute in (start-up and warm-up excluded).
+  summary="$(awk -F, -v errs="$(( ${non2xx:-0} + ${sockerr:-0} ))" -v redis="$redis_delta" 'NR > 1 {
+      n++; rss[n] = $2; thr[n] = $3
+      if (n == 1 || $2 > rmax) rmax = $2; if (n == 1 || $3 > tmax) tmax = $3; if (n == 1 || $3 < tmin) tmin = $3 }
+    END {
+      base = (n >= 7) ? 7 : 1; r0 = rss[base]; r1 = rss[n]; t0 = thr[base]; t1 = thr[n]
+      flat_mem = (r1 <= r0 * 1.10 || r1 - r0 <= 10); flat_thr = (t1 <= t0 + 4)
+      printf "| samples | %d (every 10 s) |\n| RSS at 1 min / end / max MB | %s / %s / %s |\n| threads at 1 min / end (min-max) | %s / %s (%s-%s) |\n", n, r0, r1, rmax, t0, t1, tmin, tmax
+      printf "| errors (non-2xx + socket) | %d |\n| Redis failures (timeouts + errors) | %d |\n", errs, redis
+      printf "| verdict | memory %s, threads %s, %s, %s |\n", flat_mem ? "flat" : "GROWING", flat_thr ? "flat" : "GROWING", errs == 0 ? "zero errors" : "ERRORS", redis == 0 ? "no Redis failures" : "REDIS FAILURES" }' "$soak_log")"
+  {
+    echo "# Soak $STAMP: scenario (3), $SOAK at $CONNS connections"
+    echo
+    echo "| measure | value |"
+    echo "|---|---|"
+    echo "| requests | ${requests:-0} |"
+    echo "| p99 ms | ${p99:-n/a} |"
+    echo "$summary"
+  } >"$OUT/soak-$STAMP.md"
+  echo; cat "$OUT/soak-$STAMP.md"
+  log "soak done: $OUT/soak-$STAMP.md (summary), $soak_log (RSS/threads over time), $OUT/soak-$STAMP.txt (wrk)"
 fi

@@ -23,6 +23,7 @@ public sealed class GatewayMetrics
     private readonly Counter<long> _validations;
     private readonly Counter<long> _cacheLookups;
     private readonly Histogram<double> _redisDuration;
+    private readonly Counter<long> _redisFailures;
 
     public GatewayMetrics(IMeterFactory meterFactory, IEnumerable<IBreakerStateSource> breakerSources)
     {
@@ -38,6 +39,8 @@ public sealed class GatewayMetrics
         _cacheLookups = meter.CreateCounter<long>("gateway.cache.lookups", "{lookup}",
             "Cache lookups by cache (response, session), level (l1, l2) and result (hit, miss).");
         _redisDuration = meter.CreateHistogram<double>("gateway.redis.duration", "s", "Redis call duration by operation.");
+        _redisFailures = meter.CreateCounter<long>("gateway.redis.failures", "{call}",
+            "Redis calls that failed, by operation and error (timeout, redis); each one also trips the Redis breaker.");
         // Enumerated at scrape time, not here: sources (e.g. Redis's) may depend on services that depend on these metrics.
         meter.CreateObservableGauge("gateway.breaker.state", () => ObserveBreakers(breakerSources), "{state}",
             "Circuit breaker state by name: 0 closed, 1 half-open, 2 open.");
@@ -82,6 +85,12 @@ public sealed class GatewayMetrics
     {
         var tags = new TagList { { "op", operation } };
         _redisDuration.Record(seconds, tags);
+    }
+
+    public void RecordRedisFailure(string operation, string error)
+    {
+        var tags = new TagList { { "op", operation }, { "error", error } };
+        _redisFailures.Add(1, tags);
     }
 
     private static List<Measurement<int>> ObserveBreakers(IEnumerable<IBreakerStateSource> sources)

@@ -69,6 +69,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         }
         catch (Exception ex) when (ex is TimeoutException or RedisException or ObjectDisposedException)
         {
+            _metrics?.RecordRedisFailure(op, ex is TimeoutException or RedisTimeoutException ? "timeout" : "redis");
             Trip(ex);
             return RedisReply<T>.Unavailable;
         }

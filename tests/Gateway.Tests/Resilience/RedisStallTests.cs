@@ -1,4 +1,6 @@
 using System.Net;
+using Gateway.Observability;
+using Gateway.Observability.Prometheus;
 using Gateway.RateLimiting;
 using Gateway.Tests.Caching;
 using Gateway.Tests.PolicyTesting;
@@ -45,6 +47,38 @@ public sealed class RedisStallTests
             using var after = await host.Client.SendAsync(Me());
             Assert.Equal(HttpStatusCode.OK, after.StatusCode);
             Assert.False(host.Services.GetRequiredService<RedisRateLimiter>().InFallback);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task PausedRedis_CountsTheTimedOutCall_InGatewayRedisFailures()
+    {
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            var factory = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            using var exporter = new PrometheusExporter(new PrometheusExporterOptions { Meters = [GatewayMetrics.MeterName] }, factory);
+            await using var redis = new Gateway.Redis.RedisClient(
+                Microsoft.Extensions.Options.Options.Create(new Gateway.Redis.RedisOptions
+                {
+                    Configuration = server.ConnectionString, OperationTimeout = TimeSpan.FromMilliseconds(200), ProbeInterval = TimeSpan.FromMilliseconds(200),
+                }),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Redis.RedisClient>.Instance, TimeProvider.System,
+                new GatewayMetrics(factory, []));
+            await Eventually.TrueAsync(() => redis.IsAvailable, "the Redis client connects");
+            Assert.True((await redis.GetStringAsync("k")).Ok);
+
+            server.Pause();
+            Assert.False((await redis.GetStringAsync("k")).Ok);
+
+            string text = await exporter.ScrapeAsync(TestContext.Current.CancellationToken);
+            Assert.Contains("gateway_redis_failures_total{op=\"get\",error=\"timeout\"} 1", text);
+            server.Resume();
         }
         finally
         {
