@@ -9,6 +9,7 @@ namespace Gateway.RateLimiting;
 /// </summary>
 internal sealed class LocalRateLimiter : IDisposable
 {
+    private static readonly TimeSpan MinReplenishmentPeriod = TimeSpan.FromMilliseconds(50);
     private readonly int _instanceCount;
     private readonly ConcurrentDictionary<string, PartitionedRateLimiter<string>> _byRule = new(StringComparer.Ordinal);
 
@@ -30,10 +31,15 @@ internal sealed class LocalRateLimiter : IDisposable
         if (rule.Algorithm == RateLimitAlgorithm.TokenBucket)
         {
             int burst = Math.Max(1, (rule.Burst ?? rule.Limit) / _instanceCount);
-            var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, rule.Window.Ticks / limit));
+            // One token per emission interval, but never a replenishment timer faster than 50 ms: a high limit
+            // (say 10,000/s) adds its tokens in batches instead of capping at one token per timer tick.
+            var interval = rule.Window.Ticks / (double)limit;
+            var period = TimeSpan.FromTicks((long)Math.Max(interval, MinReplenishmentPeriod.Ticks));
+            int tokensPerPeriod = (int)Math.Max(1, Math.Round(period.Ticks / interval));
             return PartitionedRateLimiter.Create<string, string>(key => System.Threading.RateLimiting.RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
             {
-                TokenLimit = burst, TokensPerPeriod = 1, ReplenishmentPeriod = period, QueueLimit = 0, AutoReplenishment = true,
+                // The bucket must hold one period's tokens, or the batch would be cut to the burst and the rate with it.
+                TokenLimit = Math.Max(burst, tokensPerPeriod), TokensPerPeriod = tokensPerPeriod, ReplenishmentPeriod = period, QueueLimit = 0, AutoReplenishment = true,
             }));
         }
         return PartitionedRateLimiter.Create<string, string>(key => System.Threading.RateLimiting.RateLimitPartition.GetSlidingWindowLimiter(key, _ => new SlidingWindowRateLimiterOptions

@@ -41,7 +41,10 @@ internal static class RateLimitScripts
         """);
 
     /// <summary>
-    /// GCRA: the key holds the theoretical arrival time (TAT). ARGV: nowMs, emissionIntervalMs (window / limit), burst.
+    /// GCRA: the key holds the theoretical arrival time (TAT) in microseconds since <see cref="GcraEpoch"/>.
+    /// ARGV: nowUs, emissionIntervalUs (window / limit, fractional), burst. Returns milliseconds like the other script.
+    /// Microseconds from a recent epoch keep the TAT below 2^53 with sub-microsecond resolution, so an interval well
+    /// under a millisecond (a limit above 1,000 per second) accumulates exactly; milliseconds since 1970 could not.
     /// </summary>
     public static readonly LuaScript Gcra = new("""
         local now = tonumber(ARGV[1])
@@ -53,9 +56,15 @@ internal static class RateLimitScripts
         local newTat = tat + interval
         local allowAt = newTat - tolerance
         if now < allowAt then
-          return {0, 0, math.ceil(allowAt - now), math.ceil(tat - now)}
+          return {0, 0, math.ceil((allowAt - now) / 1000), math.ceil((tat - now) / 1000)}
         end
-        redis.call('SET', KEYS[1], newTat, 'PX', math.ceil(newTat - now))
-        return {1, math.floor((tolerance - (newTat - now)) / interval), 0, math.ceil(newTat - now)}
+        redis.call('SET', KEYS[1], string.format('%.3f', newTat), 'PX', math.ceil((newTat - now) / 1000) + 1)
+        return {1, math.floor((tolerance - (newTat - now)) / interval), 0, math.ceil((newTat - now) / 1000)}
         """);
+
+    /// <summary>Time origin of the GCRA script's microsecond clock (any fixed instant in the recent past works).</summary>
+    public static readonly DateTimeOffset GcraEpoch = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Smallest emission interval: one million requests per second per key.</summary>
+    public const double MinIntervalUs = 1.0;
 }

@@ -33,15 +33,20 @@ internal sealed partial class RedisRateLimiter : IDisposable
     /// <summary>True while decisions come from the local fallback.</summary>
     public bool InFallback => Volatile.Read(ref _inFallback) == 1;
 
-    public static string Key(RateLimitRule rule, string partition) => "gw:v1:rl:{" + rule.Name + ":" + partition + "}";
+    /// <summary>
+    /// Token-bucket keys are v2: their value became microseconds since <see cref="RateLimitScripts.GcraEpoch"/> (it was
+    /// milliseconds since 1970), and a v1 gateway reading a v2 value would see a TAT years ahead and reject everything.
+    /// </summary>
+    public static string Key(RateLimitRule rule, string partition) =>
+        (rule.Algorithm == RateLimitAlgorithm.TokenBucket ? "gw:v2:rl:{" : "gw:v1:rl:{") + rule.Name + ":" + partition + "}";
 
     public async ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, string partition)
     {
-        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        long windowMs = (long)rule.Window.TotalMilliseconds;
+        var utcNow = _time.GetUtcNow();
         RedisValue[] args = rule.Algorithm == RateLimitAlgorithm.TokenBucket
-            ? [now, Math.Max(1.0, (double)windowMs / rule.Limit), rule.Burst ?? rule.Limit]
-            : [now, windowMs, rule.Limit];
+            ? [(utcNow - RateLimitScripts.GcraEpoch).Ticks / 10,
+               Math.Max(RateLimitScripts.MinIntervalUs, rule.Window.Ticks / 10.0 / rule.Limit), rule.Burst ?? rule.Limit]
+            : [utcNow.ToUnixTimeMilliseconds(), (long)rule.Window.TotalMilliseconds, rule.Limit];
         var script = rule.Algorithm == RateLimitAlgorithm.TokenBucket ? RateLimitScripts.Gcra : RateLimitScripts.SlidingWindow;
 
         var reply = await _redis.EvaluateAsync(script, [Key(rule, partition)], args).ConfigureAwait(false);

@@ -55,6 +55,49 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
         Assert.False((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
     }
 
+    /// <summary>
+    /// Found by the 30-minute soak: the emission interval was clamped to 1 ms, so any token bucket above 1,000 per second
+    /// refilled at 1,000 per second and a client well under its limit was rejected once the burst drained.
+    /// </summary>
+    [Fact]
+    public async Task TokenBucket_AboveAThousandPerSecond_RefillsAtTheConfiguredRate()
+    {
+        var rule = new RateLimitRule(Unique("tb-fast"), RateLimitAlgorithm.TokenBucket, 100_000, TimeSpan.FromSeconds(1), 50, RateLimitPartition.User);
+        // Frozen time: at 10 µs per token, real time passing between calls would refill the bucket by itself.
+        var clock = new Gateway.Tests.Observability.ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var limiter = new RedisRateLimiter(_client, Options.Create(new RateLimitingOptions()), clock, NullLogger<RedisRateLimiter>.Instance);
+        for (int i = 0; i < 50; i++) Assert.True((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
+        Assert.False((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
+
+        // 100,000/s is one token per 10 µs: 0.2 ms refills 20 tokens (the clamp gave none).
+        clock.Advance(TimeSpan.FromMilliseconds(0.2));
+        int allowed = 0;
+        for (int i = 0; i < 30; i++) if ((await limiter.AcquireAsync(rule, "user:u1")).Allowed) allowed++;
+        Assert.Equal(20, allowed);
+
+        // A second at the configured rate never drains the bucket: 100,000 tokens refilled, 50,000 asked for.
+        for (int second = 0; second < 3; second++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            var d = await limiter.AcquireAsync(rule, "user:u1");
+            Assert.True(d.Allowed);
+            Assert.Equal(49, d.Remaining);
+        }
+    }
+
+    [Fact]
+    public void LocalFallback_TokenBucketAboveAThousandPerSecond_IsNotCappedByItsTimer()
+    {
+        var rule = new RateLimitRule(Unique("tb-local"), RateLimitAlgorithm.TokenBucket, 100_000, TimeSpan.FromSeconds(1), 10, RateLimitPartition.User);
+        using var local = new LocalRateLimiter(instanceCount: 1);
+        // Ask as fast as possible for 300 ms. One token per 1 ms timer tick (the old floor) allows at most ~310;
+        // batches of 5,000 every 50 ms allow up to ~30,000, as many as the loop manages to ask for.
+        int allowed = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 300) if (local.Acquire(rule, "user:u1").Allowed) allowed++;
+        Assert.True(allowed > 3_000, $"only {allowed} allowed in 300 ms at a limit of 100,000/s");
+    }
+
     [Fact]
     public async Task TwoInstancesSharingRedis_EnforceOneLimitTogether()
     {
