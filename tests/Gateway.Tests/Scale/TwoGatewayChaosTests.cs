@@ -28,7 +28,12 @@ public sealed class TwoGatewayChaosTests(RedisFixture redis) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _backend = await FakeSessionBackend.StartAsync();
-        string routes = RouteFiles.CreateTemp();
+        // The shipped per-user limit (100/s) would answer this load 429: raise it, the test is about the crash.
+        string routes = RouteFiles.CreateTemp(j =>
+        {
+            j["rateLimitPolicies"]!["per-user"]!["limit"] = 1_000_000;
+            j["rateLimitPolicies"]!["per-user"]!["burst"] = 1_000_000;
+        });
         _a = await GatewayProcess.StartAsync(_backend.BaseUrl, redis.ConnectionString, routes);
         // L1Ttl far beyond the test: a rejection within seconds can only come from the pub/sub invalidation.
         _b = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, routes, null, "--Sessions:L1Ttl=00:10:00");
