@@ -7,6 +7,7 @@ using Gateway.Routing;
 using Gateway.Sessions;
 using Gateway.Caching;
 using Gateway.Observability;
+using Gateway.Pipeline;
 using Gateway.Observability.Telemetry;
 using Gateway.RateLimiting;
 using Gateway.Resilience;
@@ -152,7 +153,7 @@ public static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// hygiene → path normalisation → HSTS → health → telemetry → routing → classification → body limit → load shedding →
+    /// hygiene → path normalisation → HTTP/2 connection-specific headers → HSTS → health → telemetry → routing → classification → body limit → load shedding →
     /// request timeouts → sessions →
     /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
@@ -160,6 +161,7 @@ public static class GatewayApp
     {
         app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
         app.UseMiddleware<PathNormalisationMiddleware>();   // before routing: classes are decided on the path the backend gets
+        app.UseMiddleware<ConnectionSpecificHeadersMiddleware>();   // HTTP/2+ Transfer-Encoding & co.: 400 before routing
         app.UseGatewayHsts();
         app.UseMiddleware<HealthMiddleware>();     // sets its own X-Request-Id/X-Response-Time: see HealthMiddleware
         app.UseGatewayRequestTelemetry();

@@ -127,4 +127,76 @@ public sealed class TlsTerminationTests : IDisposable
         }, "the renewed certificate is served");
         Assert.Equal(second.Thumbprint, lastSeen);
     }
+
+    /// <summary>
+    /// HTTP/2 has no Transfer-Encoding (RFC 9113 §8.2.2: connection-specific fields make a request malformed). Sent over
+    /// raw frames, since HttpClient will not send it: the gateway must refuse the request, never forward it. The path is
+    /// an anonymous-looking one so a 401 from session validation could not pass for the refusal.
+    /// </summary>
+    [Fact]
+    public async Task Http2_TransferEncodingHeader_IsRefused_AndNeverReachesTheBackend()
+    {
+        using var cert = CreateCertificate("gateway-test");
+        var (certPath, keyPath) = WritePem(cert);
+        await using var backend = await RecordingBackend.StartAsync();
+        int tlsPort = FreePort.Next();
+        await using var gateway = await StartAsync(backend, tlsPort, $"--Tls:CertificatePath={certPath}", $"--Tls:KeyPath={keyPath}");
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, tlsPort);
+        await using var tls = new SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost", ApplicationProtocols = [SslApplicationProtocol.Http2], RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+        Assert.Equal(SslApplicationProtocol.Http2, tls.NegotiatedApplicationProtocol);
+
+        var block = new MemoryStream();
+        block.WriteByte(0x82);                               // :method GET (static table 2)
+        block.WriteByte(0x87);                               // :scheme https (static table 7)
+        HpackLiteral(block, 0x04, null, "/public/anything");  // :path, name from static table 4
+        HpackLiteral(block, 0x01, null, "localhost");         // :authority, name from static table 1
+        HpackLiteral(block, 0x00, "transfer-encoding", "chunked");
+        var output = new MemoryStream();
+        output.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        WriteFrame(output, type: 0x4, flags: 0, streamId: 0, []);                     // SETTINGS (empty)
+        WriteFrame(output, type: 0x1, flags: 0x5, streamId: 1, block.ToArray());      // HEADERS, END_STREAM | END_HEADERS
+        await tls.WriteAsync(output.ToArray(), TestContext.Current.CancellationToken);
+
+        // Read frames until the server decides about stream 1: RST_STREAM, GOAWAY, or (wrongly) a response.
+        string verdict = "";
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var header = new byte[9];
+        while (verdict.Length == 0)
+        {
+            await tls.ReadExactlyAsync(header, cts.Token);
+            int length = header[0] << 16 | header[1] << 8 | header[2];
+            byte type = header[3];
+            int stream = (header[5] & 0x7f) << 24 | header[6] << 16 | header[7] << 8 | header[8];
+            var payload = new byte[length];
+            await tls.ReadExactlyAsync(payload, cts.Token);
+            if (type == 0x3 && stream == 1) verdict = "RST_STREAM " + (payload[0] << 24 | payload[1] << 16 | payload[2] << 8 | payload[3]);
+            else if (type == 0x7) verdict = "GOAWAY " + (payload[4] << 24 | payload[5] << 16 | payload[6] << 8 | payload[7]);
+            // 0x88 + n is an indexed :status from the HPACK static table: 0x8c is 400.
+            else if (type == 0x1 && stream == 1) verdict = payload.Length > 0 && payload[0] == 0x8c ? "400" : "HEADERS " + Convert.ToHexString(payload.AsSpan(0, Math.Min(8, payload.Length)));
+        }
+        // Kestrel accepts the field; the gateway answers 400 itself (a PROTOCOL_ERROR reset would be as good).
+        Assert.True(verdict is "400" or "RST_STREAM 1" or "GOAWAY 1", $"expected 400 or the stream refused with PROTOCOL_ERROR, got {verdict}");
+        Assert.DoesNotContain(backend.Requests, r => r.Path != "/health");   // /health: the readiness probe
+    }
+
+    private static void HpackLiteral(Stream block, byte nameIndex, string? name, string value)
+    {
+        block.WriteByte(nameIndex);   // literal header field without indexing (0000 xxxx)
+        if (name is not null) { block.WriteByte((byte)name.Length); block.Write(System.Text.Encoding.ASCII.GetBytes(name)); }
+        block.WriteByte((byte)value.Length);
+        block.Write(System.Text.Encoding.ASCII.GetBytes(value));
+    }
+
+    private static void WriteFrame(Stream output, byte type, byte flags, int streamId, byte[] payload)
+    {
+        output.Write([(byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, type, flags,
+            (byte)(streamId >> 24), (byte)(streamId >> 16), (byte)(streamId >> 8), (byte)streamId]);
+        output.Write(payload);
+    }
 }

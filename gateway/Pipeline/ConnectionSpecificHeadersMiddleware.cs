@@ -1,0 +1,25 @@
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// Refuses HTTP/2 and HTTP/3 requests that carry connection-specific header fields (RFC 9113 §8.2.2: such a request
+/// is malformed). Kestrel lets <c>Transfer-Encoding</c> through on HTTP/2; forwarded to an HTTP/1.1 backend it is the
+/// raw material of request smuggling (HTTP/2 downgrade attacks), so the gateway answers 400 before routing and the
+/// stream ends there. HTTP/1.x requests pay one reference comparison.
+/// </summary>
+internal sealed class ConnectionSpecificHeadersMiddleware(RequestDelegate next)
+{
+    private static readonly string[] Forbidden = ["Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"];
+
+    public Task Invoke(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol)) return next(context);
+        var headers = request.Headers;
+        foreach (var name in Forbidden)
+            if (headers.ContainsKey(name)) return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);
+        var te = headers.TE;
+        if (te.Count > 0 && (te.Count > 1 || !string.Equals(te[0], "trailers", StringComparison.OrdinalIgnoreCase)))
+            return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);
+        return next(context);
+    }
+}
