@@ -153,6 +153,24 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
     }
 
     [Fact]
+    public async Task Health_AnswersEvenWithForgedIdentityHeaders_WhileOtherRoutesRejectThem()
+    {
+        HttpRequestMessage Forged(string path)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("X-User-Id", Guid.NewGuid().ToString());
+            request.Headers.Add("X-Session-Id", Guid.NewGuid().ToString());
+            request.Headers.Add("X-Gateway-Timestamp", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add("X-Gateway-Signature", "not-a-valid-signature");
+            return request;
+        }
+        // Liveness does not run the identity check at all (it costs nothing and decides nothing)...
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(Forged("/health"))).StatusCode);
+        // ...while everything else still answers a bad signature 401.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(Forged("/auth/me"))).StatusCode);
+    }
+
+    [Fact]
     public async Task OpenApiDocument_IsServedAndListsTheEndpoints()
     {
         var response = await Client.GetAsync("/openapi/v1.json");
