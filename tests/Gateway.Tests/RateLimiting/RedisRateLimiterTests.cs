@@ -66,20 +66,33 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
         // Frozen time: at 10 µs per token, real time passing between calls would refill the bucket by itself.
         var clock = new Gateway.Tests.Observability.ManualTimeProvider(DateTimeOffset.UtcNow);
         using var limiter = new RedisRateLimiter(_client, Options.Create(new RateLimitingOptions()), clock, NullLogger<RedisRateLimiter>.Instance);
-        for (int i = 0; i < 50; i++) Assert.True((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
-        Assert.False((await limiter.AcquireAsync(rule, "user:u1")).Allowed);
+        // On a loaded machine a Redis call can miss its time-box and the local fallback answers: ask again once Redis is
+        // back, so the assertions are about the Redis script.
+        async Task<RateLimitDecision> Ask()
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                var d = await limiter.AcquireAsync(rule, "user:u1");
+                if (!d.Local || attempt == 40) return d;
+                await Task.Delay(250);
+            }
+        }
+        for (int i = 0; i < 50; i++) Assert.True((await Ask()).Allowed);
+        var over = await Ask();
+        Assert.False(over.Local);
+        Assert.False(over.Allowed);
 
         // 100,000/s is one token per 10 µs: 0.2 ms refills 20 tokens (the clamp gave none).
         clock.Advance(TimeSpan.FromMilliseconds(0.2));
         int allowed = 0;
-        for (int i = 0; i < 30; i++) if ((await limiter.AcquireAsync(rule, "user:u1")).Allowed) allowed++;
+        for (int i = 0; i < 30; i++) if ((await Ask()).Allowed) allowed++;
         Assert.Equal(20, allowed);
 
         // A second at the configured rate never drains the bucket: 100,000 tokens refilled, 50,000 asked for.
         for (int second = 0; second < 3; second++)
         {
             clock.Advance(TimeSpan.FromSeconds(1));
-            var d = await limiter.AcquireAsync(rule, "user:u1");
+            var d = await Ask();
             Assert.True(d.Allowed);
             Assert.Equal(49, d.Remaining);
         }
