@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Gateway.Redis;
 using Gateway.Sessions;
@@ -119,13 +118,11 @@ public sealed class TwoGatewayChaosTests(RedisFixture redis) : IAsyncLifetime
         _backend.Sessions.TryRemove(revoked.Hex, out _);
         var redisClient = _b.Get<IRedisClient>();
         await redisClient.DeleteAsync(SessionKeys.Session(revoked.Hex));
-        var clock = Stopwatch.StartNew();
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await redisClient.PublishAsync(SessionKeys.InvalidationChannel,
             $"{{\"v\":1,\"kind\":\"session\",\"sessionHash\":\"{revoked.Hex}\",\"userId\":\"{revoked.UserId}\",\"reason\":\"logout\",\"at\":{now}}}");
         await Poll.UntilAsync(async () => (await _b.Client.SendAsync(revoked.Get("/users/me"))).StatusCode == HttpStatusCode.Unauthorized,
             "the survivor rejects the revoked token (pub/sub bound; L1Ttl is 10 min here)", TimeSpan.FromSeconds(5));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5));
         // Every other session is still served.
         Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(shared[1].Get("/users/me"))).StatusCode);
     }
