@@ -19,8 +19,7 @@ public sealed class BodyLimitTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _backend = await RecordingBackend.StartAsync();
-        string routes = Path.Combine(Directory.CreateTempSubdirectory("gwtest-routes-").FullName, "routes.json");
-        await File.WriteAllTextAsync(routes, """
+        string routes = RouteFiles.WriteTemp("""
             { "version": "body-limits", "defaultClass": "open",
               "classes": {
                 "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 },

@@ -23,8 +23,7 @@ public sealed class ForwardedHeaderTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _backend = await RecordingBackend.StartAsync();
-        string routes = Path.Combine(Directory.CreateTempSubdirectory("gwtest-routes-").FullName, "routes.json");
-        await File.WriteAllTextAsync(routes, """
+        string routes = RouteFiles.WriteTemp("""
             { "version": "forwarded", "defaultClass": "open",
               "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 } },
               "routes": { "public": { "path": "/public/{**rest}", "class": "open", "cluster": "backend" } },

@@ -19,8 +19,7 @@ public sealed class FramingTests : IAsyncLifetime
     {
         _backend = await RecordingBackend.StartAsync();
         // An anonymous catch-all route to the recording backend, so a smuggled request would be forwarded if parsed.
-        string routes = Path.Combine(Directory.CreateTempSubdirectory("gwtest-routes-").FullName, "routes.json");
-        await File.WriteAllTextAsync(routes, """
+        string routes = RouteFiles.WriteTemp("""
             { "version": "hostile", "defaultClass": "open",
               "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 } },
               "routes": { "all": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" } },

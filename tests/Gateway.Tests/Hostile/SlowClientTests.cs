@@ -25,8 +25,7 @@ public sealed class SlowClientTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _backend = await RecordingBackend.StartAsync();
-        string routes = Path.Combine(Directory.CreateTempSubdirectory("gwtest-routes-").FullName, "routes.json");
-        await File.WriteAllTextAsync(routes, """
+        string routes = RouteFiles.WriteTemp("""
             { "version": "slow", "defaultClass": "open",
               "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 30000 } },
               "routes": { "all": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" } },

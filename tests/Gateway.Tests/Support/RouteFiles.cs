@@ -30,6 +30,14 @@ public static class RouteFiles
         return path;
     }
 
+    /// <summary>Writes <paramref name="json"/> as a route-class file in a fresh temp folder and returns its path.</summary>
+    public static string WriteTemp(string json)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("gwtest-routes-").FullName, "routes.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
     /// <summary>Adds an anonymous class and a route for it (used by hot reload and role tests).</summary>
     public static void AddRoute(JsonObject json, string name, string path, string cls, string? methods = null)
     {
