@@ -45,6 +45,8 @@ internal static class RateLimitScripts
     /// ARGV: nowUs, emissionIntervalUs (window / limit, fractional), burst. Returns milliseconds like the other script.
     /// Microseconds from a recent epoch keep the TAT below 2^53 with sub-microsecond resolution, so an interval well
     /// under a millisecond (a limit above 1,000 per second) accumulates exactly; milliseconds since 1970 could not.
+    /// The key lives 1 s past its TAT: a TAT in the past reads as "now", so the slack changes no decision, while an
+    /// expiry of a millisecond or two would race Redis's own clock against the gateway's.
     /// </summary>
     public static readonly LuaScript Gcra = new("""
         local now = tonumber(ARGV[1])
@@ -58,7 +60,7 @@ internal static class RateLimitScripts
         if now < allowAt then
           return {0, 0, math.ceil((allowAt - now) / 1000), math.ceil((tat - now) / 1000)}
         end
-        redis.call('SET', KEYS[1], string.format('%.3f', newTat), 'PX', math.ceil((newTat - now) / 1000) + 1)
+        redis.call('SET', KEYS[1], string.format('%.3f', newTat), 'PX', math.ceil((newTat - now) / 1000) + 1000)
         return {1, math.floor((tolerance - (newTat - now)) / interval), 0, math.ceil((newTat - now) / 1000)}
         """);
 
