@@ -124,7 +124,7 @@ public static class GatewayApp
         AddPoliciesAndObservability(services, config);
 
         services.AddRequestTimeouts();
-        services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>().AddTransforms<ResilienceTransformProvider>();
+        services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         return builder;
     }

@@ -43,11 +43,14 @@ public static class ResponseCachingServiceCollectionExtensions
 
     /// <summary>
     /// The response cache: X-Cache/Cache-Control headers, then ASP.NET Core's output cache. Place after session
-    /// validation and rate limiting, immediately before the proxy.
+    /// validation and rate limiting, immediately before the proxy. Only requests the headers stage marked cacheable
+    /// (a <see cref="ResponseCacheState"/> is set) enter the output cache: for every other request its policy would only
+    /// disable caching, after allocating a context, a policy list and a tag set (about 5 % of a proxied request's
+    /// allocations; docs/performance.md).
     /// </summary>
     public static IApplicationBuilder UseGatewayResponseCaching(this IApplicationBuilder app)
     {
         app.UseMiddleware<ResponseCacheHeadersMiddleware>();
-        return app.UseOutputCache();
+        return app.UseWhen(static context => context.Features.Get<ResponseCacheState>() is not null, static branch => branch.UseOutputCache());
     }
 }

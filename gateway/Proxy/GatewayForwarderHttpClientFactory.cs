@@ -14,9 +14,13 @@ internal sealed class GatewayForwarderHttpClientFactory(IOptions<ForwardingOptio
     ILogger<ForwarderHttpClientFactory> logger)
     : ForwarderHttpClientFactory(logger)
 {
-    /// <summary>Every backend call goes through the cluster's breaker, retry budget and timeout.</summary>
+    /// <summary>
+    /// Every backend call goes through the cluster's breaker, retry budget and timeout. YARP creates one client per
+    /// cluster (and a new one when the cluster's config changes), so the handler is bound to the cluster id here
+    /// rather than each request being tagged with it.
+    /// </summary>
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
-        new ResilienceHandler(resilience, base.WrapHandler(context, handler));
+        new ResilienceHandler(resilience, base.WrapHandler(context, handler), context.ClusterId);
 
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {

@@ -44,11 +44,11 @@ internal sealed class GatewayRateLimitingMiddleware
 
     private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule)
     {
-        string ip = _clientIp.Resolve(context)?.ToString() ?? "unknown";
+        // The client address is formatted only for partitions that use it (a string per request otherwise).
         string partition = rule.Partition == RateLimitPartition.User
             && context.Features.Get<GatewayRequestFeature>()?.Principal?.UserId is { Length: > 0 } user
             ? "user:" + user
-            : "ip:" + ip;
+            : "ip:" + (_clientIp.Resolve(context)?.ToString() ?? "unknown");
 
         var decision = await _limiter.AcquireAsync(rule, partition);
         if (decision.Allowed && rule.Partition == RateLimitPartition.IpAndAccount

@@ -22,7 +22,6 @@ public interface IBreakerStates
 /// </summary>
 internal sealed class BackendResilience : IBreakerStates
 {
-    internal static readonly ResiliencePropertyKey<HttpRequestMessage> RequestKey = new("gateway.request");
     internal static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("gateway.timeout");
 
     private readonly BackendResilienceOptions _options;
@@ -69,8 +68,7 @@ internal sealed class BackendResilience : IBreakerStates
                 Delay = _options.RetryBaseDelay,
                 ShouldHandle = args => new ValueTask<bool>(
                     IsConnectionFailure(args.Outcome.Exception)
-                    && args.Context.Properties.TryGetValue(RequestKey, out var request)
-                    && IsIdempotent(request.Method)
+                    && IsIdempotent(args.Context.OperationKey)   // the HTTP method (ResilienceHandler)
                     && budget.TryWithdraw()),
             });
         }
@@ -109,8 +107,8 @@ internal sealed class BackendResilience : IBreakerStates
     internal static bool IsConnectionFailure(Exception? ex) =>
         ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
 
-    internal static bool IsIdempotent(HttpMethod method) =>
-        method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options;
+    internal static bool IsIdempotent(string? method) =>
+        method is "GET" or "HEAD" or "OPTIONS";
 
     internal sealed record ClusterPipeline(ResiliencePipeline<HttpResponseMessage> Pipeline, CircuitBreakerStateProvider State, RetryBudget Budget);
 }

@@ -11,8 +11,10 @@ namespace Gateway.Resilience;
 /// Wraps the handler YARP's forwarder sends through with the cluster's resilience pipeline. An open breaker becomes a
 /// 503 with <c>Retry-After</c> (the backend is not touched); a timeout becomes a 504. Both carry
 /// <see cref="FaultHeader"/> so the gateway's error mapping can tell them from backend answers.
-/// Set <see cref="ClusterKey"/> and <see cref="TimeoutKey"/> on <see cref="HttpRequestMessage.Options"/> (a YARP request
-/// transform); without them the cluster is the destination authority and the timeout the configured default.
+/// The breaker scope is the cluster the handler was created for (YARP builds one client per cluster, see
+/// <c>GatewayForwarderHttpClientFactory</c>), so proxied requests carry nothing extra. A handler created without a
+/// cluster reads <see cref="ClusterKey"/> and <see cref="TimeoutKey"/> from <see cref="HttpRequestMessage.Options"/>
+/// (tests and other callers); without them the cluster is the destination authority and the timeout the configured default.
 /// </summary>
 public sealed class ResilienceHandler : DelegatingHandler
 {
@@ -24,25 +26,38 @@ public sealed class ResilienceHandler : DelegatingHandler
     public const string FaultHeader = "X-Gateway-Fault";
 
     private readonly BackendResilience _resilience;
+    private readonly string? _cluster;
 
-    internal ResilienceHandler(BackendResilience resilience, HttpMessageHandler inner) : base(inner) => _resilience = resilience;
+    internal ResilienceHandler(BackendResilience resilience, HttpMessageHandler inner, string? cluster = null) : base(inner)
+    {
+        _resilience = resilience;
+        _cluster = string.IsNullOrEmpty(cluster) ? null : cluster;
+    }
 
-    /// <summary>Creates the handler around <paramref name="inner"/> (usually YARP's <c>SocketsHttpHandler</c>).</summary>
-    public static ResilienceHandler Create(IServiceProvider services, HttpMessageHandler inner) =>
-        new(services.GetRequiredService<BackendResilience>(), inner);
+    /// <summary>Creates the handler around <paramref name="inner"/> (usually YARP's <c>SocketsHttpHandler</c>) for one cluster.</summary>
+    public static ResilienceHandler Create(IServiceProvider services, HttpMessageHandler inner, string? cluster = null) =>
+        new(services.GetRequiredService<BackendResilience>(), inner, cluster);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        string cluster = request.Options.TryGetValue(ClusterKey, out var c) && !string.IsNullOrEmpty(c)
-            ? c : request.RequestUri?.Authority ?? "default";
+        // A bound handler (every proxied request) never touches request.Options: its getter allocates a dictionary.
+        TimeSpan? timeout = null;
+        string cluster;
+        if (_cluster is not null) cluster = _cluster;
+        else
+        {
+            cluster = request.Options.TryGetValue(ClusterKey, out var c) && !string.IsNullOrEmpty(c) ? c : request.RequestUri?.Authority ?? "default";
+            if (request.Options.TryGetValue(TimeoutKey, out var t)) timeout = t;
+        }
         var pipeline = _resilience.Get(cluster);
         pipeline.Budget.OnAttempt();
 
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        // The operation key is the HTTP method: the retry strategy reads it to retry idempotent requests only, without
+        // a per-request property bag.
+        var context = ResilienceContextPool.Shared.Get(request.Method.Method, cancellationToken);
         try
         {
-            context.Properties.Set(BackendResilience.RequestKey, request);
-            if (request.Options.TryGetValue(TimeoutKey, out var timeout)) context.Properties.Set(BackendResilience.TimeoutKey, timeout);
+            if (timeout is { } perAttempt) context.Properties.Set(BackendResilience.TimeoutKey, perAttempt);
 
             var outcome = await pipeline.Pipeline.ExecuteOutcomeAsync(
                 static async (ctx, state) =>

@@ -7,6 +7,25 @@ public sealed class GatewaySignatureTests
     private const string Secret = "test-secret-test-secret-test-secret-0123";
     private static readonly SignedIdentity Id = new("u1", "s1", "o1", "admin");
 
+    // The signer encodes the canonical string field by field without building it; the documented contract (and what a
+    // backend in another language implements) is HMAC-SHA256 over the UTF-8 of CanonicalString, base64url.
+    [Theory]
+    [InlineData("GET", "/auth/me", 1_764_000_000L, "u1", "s1", "", "")]
+    [InlineData("get", "/auth/me", 0L, "u1", "s1", "o1", "admin")]
+    [InlineData("PaTcH", "/orgs/é/ü", -5L, "usér-Ω", "s1", "org-日本", "owner")]
+    [InlineData("GET", "LONG", long.MaxValue, "u1", "s1", "o1", "member")]
+    [InlineData("ünïcode-method", "/x", 1L, "u", "s", "", "")]
+    public void Sign_IsHmacOverTheUtf8OfTheCanonicalString(string method, string path, long ts, string user, string session, string org, string role)
+    {
+        if (path == "LONG") path = "/" + new string('a', 2_000) + "/é";   // past the stack buffer: the pooled one is used
+        var id = new SignedIdentity(user, session, org, role);
+        byte[] canonical = System.Text.Encoding.UTF8.GetBytes(GatewaySignature.CanonicalString(method, path, ts, id));
+        byte[] mac = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Secret), canonical);
+        string expected = Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        Assert.Equal(expected, new GatewaySignature(Secret).Sign(method, path, ts, id));
+    }
+
     [Fact]
     public void Verify_SignatureFromSameSecret_Succeeds()
     {

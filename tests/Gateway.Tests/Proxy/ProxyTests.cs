@@ -37,6 +37,16 @@ public sealed class ProxyTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProxiedRequests_AreCountedByTheBreakerOfTheirRouteFileCluster_NotOfTheBackendAddress()
+    {
+        var response = await _gateway.Client.PostAsync("/auth/login", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var breakers = _gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot();
+        Assert.Equal("backend", Assert.Single(breakers).Key);   // the cluster id in route-classes.json
+    }
+
+    [Fact]
     public async Task SessionRoute_CarriesSignedIdentityHeadersThatVerify()
     {
         string orgId = Guid.NewGuid().ToString();

@@ -75,6 +75,16 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HandlerBoundToACluster_CountsEveryRequestOnItsBreaker()
+    {
+        _backend.Handler = ctx => ctx.Response.WriteAsync("ok");
+        using var bound = new HttpClient(new ResilienceHandler(_resilience, new SocketsHttpHandler(), cluster: "orders"));
+        using (var r = await bound.GetAsync(_backend.BaseUrl + "/x")) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using (var r = await bound.SendAsync(Request(HttpMethod.Get))) Assert.Equal(HttpStatusCode.OK, r.StatusCode);   // names "accounts"
+        Assert.Equal(["orders"], _resilience.Snapshot().Keys);
+    }
+
+    [Fact]
     public async Task Backend503WithRetryAfter_IsBackPressure_AndNeverOpensTheBreaker()
     {
         // A healthy backend shedding an expensive endpoint (the login bulkhead) must not take the whole cluster down.
