@@ -153,17 +153,19 @@ public static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// hygiene → path normalisation → HTTP/2 connection-specific headers → HSTS → health → telemetry → routing → classification → body limit → load shedding →
+    /// HSTS → health → hygiene → path normalisation → HTTP/2 connection-specific headers → telemetry → routing → classification → body limit → load shedding →
     /// request timeouts → sessions →
     /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {
+        app.UseGatewayHsts();
+        // Health first: it answers fixed bytes without reading headers or calling anything, so the request checks below
+        // protect nothing for it, and skipping them keeps liveness probes at bare-Kestrel cost (docs/performance.md).
+        app.UseMiddleware<HealthMiddleware>();     // sets its own X-Request-Id/X-Response-Time: see HealthMiddleware
         app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
         app.UseMiddleware<PathNormalisationMiddleware>();   // before routing: classes are decided on the path the backend gets
         app.UseMiddleware<ConnectionSpecificHeadersMiddleware>();   // HTTP/2+ Transfer-Encoding & co.: 400 before routing
-        app.UseGatewayHsts();
-        app.UseMiddleware<HealthMiddleware>();     // sets its own X-Request-Id/X-Response-Time: see HealthMiddleware
         app.UseGatewayRequestTelemetry();
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();
