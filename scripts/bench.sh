@@ -3,8 +3,10 @@
 # sessions, warms up, then measures with wrk one scenario after another at the same concurrency, and prints one
 # table with ratios. Results: .local/bench/results.{md,json} (and a timestamped copy).
 #
-#   scripts/bench.sh                 full run (10 s per scenario after 5 s warm-up, sweep 16/64/256/1024)
-#   scripts/bench.sh --short         a few seconds per scenario (CI uses it so the tool cannot rot)
+#   scripts/bench.sh                 full run (scenarios (1)-(5) and (B): 5 s warm-up each, then 3 interleaved rounds of 5 s;
+#                                    login flood, sweep 16/64/256/1024 and endpoint latencies: 10 s each)
+#   scripts/bench.sh --short         a few seconds per scenario, one round (CI uses it so the tool cannot rot)
+#   scripts/bench.sh --rounds 5      more interleaved rounds (each --slice long, default 5s)
 #   scripts/bench.sh --duration 30s --connections 64 --soak 30m   (soak: scenario (3) for 30 min after the run; prints
 #                                    RSS/threads at 1 min and at the end, errors, Redis failures, and a verdict)
 #
@@ -17,15 +19,17 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
 
-DURATION=10s; WARMUP=5s; CONNS=64; THREADS=2; SWEEP="16 64 256 1024"; SHORT=0; SOAK=""
+DURATION=10s; WARMUP=5s; CONNS=64; THREADS=2; SWEEP="16 64 256 1024"; SHORT=0; SOAK=""; ROUNDS=3; SLICE=5s
 while [ $# -gt 0 ]; do
   case "$1" in
-    --short) SHORT=1; DURATION=2s; WARMUP=1s; SWEEP="16 64 256 1024"; shift ;;
+    --short) SHORT=1; DURATION=2s; WARMUP=1s; SWEEP="16 64 256 1024"; ROUNDS=1; SLICE=2s; shift ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --slice) SLICE="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --connections) CONNS="$2"; shift 2 ;;
     --sweep) SWEEP="$2"; shift 2 ;;
     --soak) SOAK="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -132,14 +136,63 @@ run() {
 }
 
 AUTH=(-H "Authorization: Bearer $TOKEN")
-mapfile -t SIGNED < <(signed_headers)
-run "(1) backend direct GET /auth/me" "$CONNS" "$(cat "$LOCAL_DIR/pids/backend.pid")" "$B/auth/me" "${SIGNED[@]}"
-run "(2) gateway anonymous proxied GET" "$CONNS" "$GW_PID" "$G/bench/anonymous/health"
-run "(3) gateway validated proxied GET (L1)" "$CONNS" "$GW_PID" "$G/bench/session/health" "${AUTH[@]}"
-run "(3b) gateway validated GET /auth/me, no cache" "$CONNS" "$GW_PID" "$G/bench/nocache/auth/me" "${AUTH[@]}"
-run "(4) gateway GET /auth/me from response cache" "$CONNS" "$GW_PID" "$G/auth/me" "${AUTH[@]}"
-run "(5) gateway /health" "$CONNS" "$GW_PID" "$G/health"
-run "(B) bare Kestrel, same bytes" "$CONNS" "$BARE_PID" "http://127.0.0.1:$BARE_PORT/"
+# The scenarios as functions of wrk's options, so they can be run in interleaved rounds.
+s1() { local signed; mapfile -t signed < <(signed_headers); wrk "$@" "${signed[@]}" "$B/auth/me"; }
+s2() { wrk "$@" "$G/bench/anonymous/health"; }
+s3() { wrk "$@" "${AUTH[@]}" "$G/bench/session/health"; }
+s3b() { wrk "$@" "${AUTH[@]}" "$G/bench/nocache/auth/me"; }
+s4() { wrk "$@" "${AUTH[@]}" "$G/auth/me"; }
+s5() { wrk "$@" "$G/health"; }
+sB() { wrk "$@" "http://127.0.0.1:$BARE_PORT/"; }
+
+# interleave "NAME|PID|FUNCTION" ...: a warm-up of each, then ROUNDS rounds running each scenario for SLICE in turn.
+# The machine's speed drifts (other tenants of the host, CPU frequency), and by more than the differences the ratios
+# measure when scenarios run one after another; in turns, a slow spell hits every scenario of the group alike.
+# req/s = all requests / all seconds; p50 = median of the rounds; p99 = the worst round; CPU = all ticks / all requests.
+interleave() {
+  local spec name pid fn round out before after
+  declare -A n secs ticks errs p50s p99s
+  for spec in "$@"; do IFS='|' read -r name pid fn <<<"$spec"; "$fn" -t"$THREADS" -c"$CONNS" -d"$WARMUP" >/dev/null 2>&1 || true; done
+  for round in $(seq 1 "$ROUNDS"); do
+    for spec in "$@"; do
+      IFS='|' read -r name pid fn <<<"$spec"
+      before="$(cpu_ticks "$pid")"
+      out="$("$fn" -t"$THREADS" -c"$CONNS" -d"$SLICE" --latency 2>&1)" || true
+      after="$(cpu_ticks "$pid")"
+      local requests seconds non2xx sockerr
+      requests="$(awk '/requests in/ { print $1 }' <<<"$out")"
+      seconds="$(awk '/requests in/ { v = $4; sub(/s,?$/, "", v); print v }' <<<"$out")"
+      [ -n "$requests" ] || die "wrk produced no numbers for '$name':\n$out"
+      non2xx="$(awk '/Non-2xx/ { print $NF }' <<<"$out")"
+      sockerr="$(awk -F'[ ,]+' '/Socket errors/ { print $4 + $6 + $8 + $10 }' <<<"$out")"
+      n["$name"]=$(( ${n["$name"]:-0} + requests ))
+      secs["$name"]="$(awk -v a="${secs["$name"]:-0}" -v b="$seconds" 'BEGIN { print a + b }')"
+      ticks["$name"]=$(( ${ticks["$name"]:-0} + after - before ))
+      errs["$name"]=$(( ${errs["$name"]:-0} + ${non2xx:-0} + ${sockerr:-0} ))
+      p50s["$name"]+="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")") "
+      p99s["$name"]+="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")") "
+    done
+  done
+  for spec in "$@"; do
+    IFS='|' read -r name pid fn <<<"$spec"
+    local rps p50 p99 cpu
+    rps="$(awk -v n="${n["$name"]}" -v s="${secs["$name"]}" 'BEGIN { printf "%.2f", n / s }')"
+    p50="$(tr ' ' '\n' <<<"${p50s["$name"]}" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+    p99="$(tr ' ' '\n' <<<"${p99s["$name"]}" | sed '/^$/d' | sort -g | tail -n 1)"
+    cpu="$(awk -v d="${ticks["$name"]}" -v t="$TICK_US" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
+    RPS["$name"]="$rps"
+    ROWS+=("$name|$rps|$p50|$p99|${errs["$name"]}|$cpu")
+    log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "${errs["$name"]}" "$cpu")"
+  done
+}
+
+BACKEND_PID="$(cat "$LOCAL_DIR/pids/backend.pid")"
+interleave "(1) backend direct GET /auth/me|$BACKEND_PID|s1" \
+  "(2) gateway anonymous proxied GET|$GW_PID|s2" \
+  "(3) gateway validated proxied GET (L1)|$GW_PID|s3" \
+  "(3b) gateway validated GET /auth/me, no cache|$GW_PID|s3b" \
+  "(4) gateway GET /auth/me from response cache|$GW_PID|s4"
+interleave "(5) gateway /health|$GW_PID|s5" "(B) bare Kestrel, same bytes|$BARE_PID|sB"
 TRAIL=(-- POST /auth/login - "{\"email\":\"$FLOOD_EMAIL\",\"password\":\"$PASSWORD\"}")
 run "(6) login flood (Argon2id bulkhead)" "$CONNS" "$(cat "$LOCAL_DIR/pids/backend.pid")" "$G/auth/login" -s bench/wrk/endpoint.lua
 TRAIL=()
@@ -206,7 +259,8 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 {
   echo "# Benchmark $STAMP"
   echo
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS -d$DURATION after ${WARMUP} warm-up; load generator, gateway, backend, Redis and Postgres share the cores."
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS; load generator, gateway, backend, Redis and Postgres share the cores."
+  echo "Scenarios (1)-(4) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
   echo
   echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) |"
   echo "|---|---:|---:|---:|---:|---:|"
@@ -241,7 +295,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 } >"$OUT/results-$STAMP.md"
 {
   echo "{"
-  echo "  \"timestamp\": \"$STAMP\", \"duration\": \"$DURATION\", \"connections\": $CONNS, \"short\": $([ $SHORT -eq 1 ] && echo true || echo false),"
+  echo "  \"timestamp\": \"$STAMP\", \"duration\": \"$DURATION\", \"rounds\": $ROUNDS, \"slice\": \"$SLICE\", \"connections\": $CONNS, \"short\": $([ $SHORT -eq 1 ] && echo true || echo false),"
   echo "  \"scenarios\": ["
   n=0; for r in "${ROWS[@]}"; do
     IFS='|' read -r name rps p50 p99 errors cpu <<<"$r"

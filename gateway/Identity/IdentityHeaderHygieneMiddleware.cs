@@ -4,8 +4,9 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Identity;
 
 /// <summary>
-/// First stage on every request, health and anonymous ones included: removes every client-supplied header that could
-/// carry identity, so nothing downstream (or a backend) ever sees a spoofed one. Allocates nothing beyond the header
+/// First stage on every request that can reach a backend, anonymous ones included (only <c>/health</c> and <c>/ready</c>,
+/// answered from fixed state, come earlier): removes every client-supplied header that could carry identity, so nothing
+/// downstream (or a backend) ever sees a spoofed one. Allocates nothing beyond the header
 /// enumerator when no such header is present.
 /// </summary>
 internal sealed class IdentityHeaderHygieneMiddleware
