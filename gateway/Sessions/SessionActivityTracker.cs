@@ -14,7 +14,15 @@ internal sealed partial class SessionActivityTracker(IntrospectionClient client,
     private ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Marks a session as active (hex token hash). Cheap when already marked in this period.</summary>
-    public void Record(string tokenHashHex) => _seen.TryAdd(tokenHashHex, 0);
+    /// <remarks>
+    /// Reads before writing: <c>TryAdd</c> takes the bucket's lock even when the key is present, and every request of
+    /// one session contends for that same lock; <c>ContainsKey</c> is lock-free.
+    /// </remarks>
+    public void Record(string tokenHashHex)
+    {
+        var seen = _seen;
+        if (!seen.ContainsKey(tokenHashHex)) seen.TryAdd(tokenHashHex, 0);
+    }
 
     public int Pending => _seen.Count;
 

@@ -27,6 +27,26 @@ public sealed class GatewaySignatureTests
     }
 
     [Fact]
+    public async Task InstancesWithDifferentSecrets_SignCorrectly_WhenInterleavedOnOneThreadAndAcrossThreads()
+    {
+        // Each thread caches one keyed HMAC; a second secret on the same thread must re-key it, never reuse it.
+        var a = new GatewaySignature(Secret);
+        var b = new GatewaySignature("another-secret-another-secret-0123456789");
+        string Expected(string secret) => Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(
+                System.Text.Encoding.UTF8.GetBytes(secret),
+                System.Text.Encoding.UTF8.GetBytes(GatewaySignature.CanonicalString("GET", "/x", 7, Id))))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(Expected(Secret), a.Sign("GET", "/x", 7, Id));
+            Assert.Equal(Expected("another-secret-another-secret-0123456789"), b.Sign("GET", "/x", 7, Id));
+        }
+        var results = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() => (i % 2 == 0 ? a : b).Sign("GET", "/x", 7, Id))));
+        for (int i = 0; i < results.Length; i++)
+            Assert.Equal(Expected(i % 2 == 0 ? Secret : "another-secret-another-secret-0123456789"), results[i]);
+    }
+
+    [Fact]
     public void Verify_SignatureFromSameSecret_Succeeds()
     {
         var sig = new GatewaySignature(Secret);
