@@ -45,12 +45,13 @@ internal sealed class HealthMiddleware(RequestDelegate next, ReadinessProbe prob
         var incoming = context.Request.Headers[RequestTelemetryMiddleware.RequestIdHeader];
         headers[RequestTelemetryMiddleware.RequestIdHeader] = incoming.Count == 1 && RequestIds.IsWellFormed(incoming[0])
             ? incoming : new StringValues(RequestIds.Create(null));
-        headers[RequestTelemetryMiddleware.ResponseTimeHeader] =
-            System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
+        headers[RequestTelemetryMiddleware.ResponseTimeHeader] = ResponseTime.Milliseconds(System.Diagnostics.Stopwatch.GetElapsedTime(start));
         headers.ContentType = JsonType;
         headers.CacheControl = NoStore;
         headers[RouteClassificationMiddleware.HeaderName] = HealthClassHeader;
         response.ContentLength = body.Length;
-        return response.Body.WriteAsync(body, 0, body.Length, context.RequestAborted);
+        // No RequestAborted token: a few bytes into Kestrel's pipe complete synchronously, and the getter rents a
+        // CancellationTokenSource per request.
+        return response.Body.WriteAsync(body, 0, body.Length);
     }
 }

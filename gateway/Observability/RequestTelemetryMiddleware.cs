@@ -102,7 +102,7 @@ internal sealed partial class RequestTelemetryMiddleware
     {
         var feature = (RequestTelemetryFeature)state;
         var elapsed = feature.Time.GetElapsedTime(feature.StartTimestamp);
-        feature.Context.Response.Headers[ResponseTimeHeader] = elapsed.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture);
+        feature.Context.Response.Headers[ResponseTimeHeader] = ResponseTime.Milliseconds(elapsed);
         return Task.CompletedTask;
     }
 
