@@ -3,10 +3,10 @@
 # sessions, warms up, then measures with wrk one scenario after another at the same concurrency, and prints one
 # table with ratios. Results: .local/bench/results.{md,json} (and a timestamped copy).
 #
-#   scripts/bench.sh                 full run (scenarios (1)-(5) and (B): 5 s warm-up each, then 3 interleaved rounds of 5 s;
+#   scripts/bench.sh                 full run (scenarios (1)-(5) and (B): 5 s warm-up each, then 8 interleaved rounds of 2 s;
 #                                    login flood, sweep 16/64/256/1024 and endpoint latencies: 10 s each)
 #   scripts/bench.sh --short         a few seconds per scenario, one round (CI uses it so the tool cannot rot)
-#   scripts/bench.sh --rounds 5      more interleaved rounds (each --slice long, default 5s)
+#   scripts/bench.sh --rounds 12     more interleaved rounds (each --slice long, default 2s)
 #   scripts/bench.sh --duration 30s --connections 64 --soak 30m   (soak: scenario (3) for 30 min after the run; prints
 #                                    RSS/threads at 1 min and at the end, errors, Redis failures, and a verdict)
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
 
-DURATION=10s; WARMUP=5s; CONNS=64; THREADS=2; SWEEP="16 64 256 1024"; SHORT=0; SOAK=""; ROUNDS=3; SLICE=5s
+DURATION=10s; WARMUP=5s; CONNS=64; THREADS=2; SWEEP="16 64 256 1024"; SHORT=0; SOAK=""; ROUNDS=8; SLICE=2s
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) SHORT=1; DURATION=2s; WARMUP=1s; SWEEP="16 64 256 1024"; ROUNDS=1; SLICE=2s; shift ;;
