@@ -106,10 +106,18 @@ dotnet "$REPO_ROOT/backend/bin/Release/net10.0/backend.dll" --urls "http://127.0
   >"$STATE/logs/backend.log" 2>&1 &
 echo $! >"$PIDS/backend.pid"
 
+# The gateway ships workstation GC (memory under 200 MB at 1,024 connections on 2 cores; docs/decisions.md). On more than
+# four cores one GC thread becomes the limit, so the stack switches it to Server GC there unless the caller chose.
+if [ -z "${DOTNET_gcServer:-}" ] && [ "$(nproc)" -gt 4 ]; then
+  log "$(nproc) cores: starting the gateway with Server GC (DOTNET_gcServer=1; set DOTNET_gcServer=0 to keep workstation GC)"
+  GATEWAY_GC=(env DOTNET_gcServer=1)
+else
+  GATEWAY_GC=()
+fi
 for i in $(seq 0 $((GATEWAYS - 1))); do
   port=$((GATEWAY_PORT + i))
   log "starting gateway $((i + 1))/$GATEWAYS on http://127.0.0.1:$port"
-  dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
+  "${GATEWAY_GC[@]}" dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
     --RouteClasses:Path="$ROUTE_CLASSES" >"$STATE/logs/gateway-$port.log" 2>&1 &
   echo $! >"$PIDS/gateway-$port.pid"
 done
