@@ -74,8 +74,7 @@ public sealed class GatewaySignature
         n += Encoding.UTF8.GetBytes(ascii ? method : method.ToUpperInvariant(), buffer[n..]);
         if (ascii) Ascii.ToUpperInPlace(buffer[methodStart..n], out _);
         Append(buffer, ref n, path);
-        buffer[n++] = (byte)'\n';
-        n += Encoding.UTF8.GetBytes(stamp[..stampLength], buffer[n..]);
+        Append(buffer, ref n, stamp[..stampLength]);
         Append(buffer, ref n, id.UserId);
         Append(buffer, ref n, id.SessionId);
         Append(buffer, ref n, id.OrgId);
@@ -101,7 +100,7 @@ public sealed class GatewaySignature
         return t_hmac;
     }
 
-    private static void Append(Span<byte> buffer, ref int n, string value)
+    private static void Append(Span<byte> buffer, ref int n, ReadOnlySpan<char> value)
     {
         buffer[n++] = (byte)'\n';
         n += Encoding.UTF8.GetBytes(value, buffer[n..]);

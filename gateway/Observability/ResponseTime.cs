@@ -10,16 +10,13 @@ internal static class ResponseTime
     public static string Milliseconds(TimeSpan elapsed)
     {
         long micros = Math.Max(0, (elapsed.Ticks + TimeSpan.TicksPerMicrosecond / 2) / TimeSpan.TicksPerMicrosecond);
-        long whole = micros / 1000;
         int fraction = (int)(micros % 1000);
-        int wholeDigits = whole < 10 ? 1 : whole < 100 ? 2 : whole < 1000 ? 3 : (int)Math.Floor(Math.Log10(whole)) + 1;
-        return string.Create(wholeDigits + 4, (whole, fraction), static (span, v) =>
-        {
-            v.whole.TryFormat(span, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
-            span[n] = '.';
-            span[n + 1] = (char)('0' + v.fraction / 100);
-            span[n + 2] = (char)('0' + v.fraction / 10 % 10);
-            span[n + 3] = (char)('0' + v.fraction % 10);
-        });
+        Span<char> text = stackalloc char[24];
+        (micros / 1000).TryFormat(text, out int n, default, System.Globalization.CultureInfo.InvariantCulture);
+        text[n] = '.';
+        text[n + 1] = (char)('0' + fraction / 100);
+        text[n + 2] = (char)('0' + fraction / 10 % 10);
+        text[n + 3] = (char)('0' + fraction % 10);
+        return new string(text[..(n + 4)]);
     }
 }
