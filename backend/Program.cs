@@ -3,6 +3,7 @@ using Backend.Authz;
 using Backend.Data;
 using Backend.Infrastructure;
 using Backend.Internal;
+using Backend.Invalidation;
 using Backend.Organizations;
 using Backend.Passwords;
 using Backend.Redis;
@@ -31,6 +32,7 @@ builder.Services.AddPrometheusMetrics("Backend", "Npgsql", "Microsoft.AspNetCore
 builder.Services.AddInfrastructure()
     .AddData(builder.Configuration)
     .AddRedisSessionCache(builder.Configuration)
+    .AddInvalidationOutbox(builder.Configuration)
     .AddPasswords(builder.Configuration)
     .AddSessions(builder.Configuration)
     .AddUsers(builder.Configuration)

@@ -16,6 +16,7 @@ internal static class Problems
     public const string Conflict = Base + "conflict";
     public const string Overloaded = Base + "overloaded";
     public const string Internal = Base + "internal";
+    public const string RevocationPending = Base + "revocation-pending";
 
     public static ValidationProblem ValidationFailed(Dictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "The request is invalid.", type: Validation);
@@ -31,6 +32,19 @@ internal static class Problems
 
     public static ProblemHttpResult UnauthorizedProblem(string detail) =>
         TypedResults.Problem(detail, statusCode: 401, title: "Unauthorized.", type: Unauthorized);
+
+    /// <summary>
+    /// The change is committed, but Redis has not acknowledged it within <c>Invalidation:ConfirmTimeout</c>, so the edge may
+    /// still accept the old session for a while: never reported as success. The outbox keeps retrying.
+    /// </summary>
+    public static ProblemHttpResult RevocationPendingProblem(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(
+            "The change is saved, but the edge has not confirmed it yet: until it does, the affected sessions may still be accepted. " +
+            "It is retried until Redis acknowledges it; repeat the request to wait for it.",
+            statusCode: 503, title: "Revocation pending.", type: RevocationPending);
+    }
 
     /// <summary>Type for a bare status code (status-code pages, authentication challenges).</summary>
     public static string? TypeForStatus(int status) => status switch

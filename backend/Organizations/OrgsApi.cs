@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Backend.Audit;
 using Backend.Authz;
 using Backend.Infrastructure;
+using Backend.Invalidation;
 using Backend.Sessions;
 using Backend.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,17 +24,17 @@ internal static class OrgsApi
         return app;
     }
 
-    internal static async Task<Results<Created<OrgDto>, ValidationProblem>> CreateAsync(
-        CreateOrgRequest request, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit, SessionStore sessions,
-        SessionInvalidator invalidator, TimeProvider time, HttpContext http)
+    internal static async Task<Results<Created<OrgDto>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateOrgRequest request, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay,
+        TimeProvider time, HttpContext http)
     {
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 200)
             return Problems.ValidationFailed(new() { ["name"] = ["Name is required (at most 200 characters)."] });
         Guid userId = caller.UserId();
         var org = await orgs.CreateAsync(request.Name.Trim(), userId, time.GetUtcNow().UtcDateTime);
         await audit.RecordAsync(AuditEvents.OrgCreated, userId, org.Id, http.ClientIp(), new { name = org.Name });
-        // The creator's principal gained a membership.
-        await invalidator.UserAsync(userId, await sessions.LiveHashesAsync([userId]), "membership-change");
+        // The creator's principal gained a membership (queued by the org_members trigger).
+        if (!await ConfirmMembershipAsync(org.Id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.Created($"/orgs/{org.Id}", org);
     }
 
@@ -54,7 +55,7 @@ internal static class OrgsApi
 
     internal static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> AddMemberAsync(
         Guid id, AddMemberRequest request, ClaimsPrincipal caller, OrgStore orgs, UserStore users, AuditLog audit,
-        SessionStore sessions, SessionInvalidator invalidator, TimeProvider time, HttpContext http)
+        InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Email)) errors["email"] = ["Email is required."];
@@ -77,32 +78,32 @@ internal static class OrgsApi
 
         var targetId = target.Value.User.Id;
         await audit.RecordAsync(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role });
-        await InvalidateMembershipAsync(id, targetId, sessions, invalidator);
+        if (!await ConfirmMembershipAsync(id, targetId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         var user = target.Value.User;
         return TypedResults.Created($"/orgs/{id}/members/{targetId}", new MemberDto(targetId, user.Email, user.Name, request.Role!, now));
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangeRoleAsync(
         Guid id, Guid userId, ChangeRoleRequest request, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit,
-        SessionStore sessions, SessionInvalidator invalidator, HttpContext http)
+        InvalidationOutbox outbox, OutboxRelay relay, HttpContext http)
     {
         if (!Permissions.IsRole(request.Role))
             return Problems.ValidationFailed(new() { ["role"] = ["Role must be one of owner, admin, member."] });
         var result = await ApplyAsync(id, userId, request.Role, caller, orgs);
         if (result is not null) return result;
         await audit.RecordAsync(AuditEvents.MemberRoleChanged, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId, role = request.Role });
-        await InvalidateMembershipAsync(id, userId, sessions, invalidator);
+        if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.NoContent();
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> RemoveMemberAsync(
         Guid id, Guid userId, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit,
-        SessionStore sessions, SessionInvalidator invalidator, HttpContext http)
+        InvalidationOutbox outbox, OutboxRelay relay, HttpContext http)
     {
         var result = await ApplyAsync(id, userId, null, caller, orgs);
         if (result is not null) return result;
         await audit.RecordAsync(AuditEvents.MemberRemoved, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId });
-        await InvalidateMembershipAsync(id, userId, sessions, invalidator);
+        if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.NoContent();
     }
 
@@ -119,9 +120,10 @@ internal static class OrgsApi
         };
     }
 
-    private static async Task InvalidateMembershipAsync(Guid orgId, Guid userId, SessionStore sessions, SessionInvalidator invalidator)
-    {
-        await invalidator.UserAsync(userId, await sessions.LiveHashesAsync([userId]), "membership-change");
-        await invalidator.OrgAsync(orgId, "membership-change");
-    }
+    /// <summary>
+    /// Waits until Redis acknowledged what the <c>org_members_changed</c> trigger queued with the change: the user's raised
+    /// principal fences and the user and organisation invalidations. False when it did not in time.
+    /// </summary>
+    private static async Task<bool> ConfirmMembershipAsync(Guid orgId, Guid userId, InvalidationOutbox outbox, OutboxRelay relay, HttpContext http) =>
+        await relay.ConfirmAsync(await outbox.PendingAsync(userId, orgId), http.RequestAborted);
 }

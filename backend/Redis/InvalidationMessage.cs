@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Backend.Invalidation;
 
 namespace Backend.Redis;
 
@@ -15,15 +16,10 @@ internal sealed record InvalidationMessage(
     [JsonPropertyOrder(-1)]
     public int Version => 1;
 
-    public static InvalidationMessage Session(string hash, Guid userId, string reason, TimeProvider time) =>
-        new("session", reason, time.GetUtcNow().ToUnixTimeMilliseconds(), SessionHash: hash, UserId: userId);
-
-    public static InvalidationMessage User(Guid userId, string reason, TimeProvider time) =>
-        new("user", reason, time.GetUtcNow().ToUnixTimeMilliseconds(), UserId: userId);
-
-    public static InvalidationMessage UserData(Guid userId, string reason, TimeProvider time) =>
-        new("user-data", reason, time.GetUtcNow().ToUnixTimeMilliseconds(), UserId: userId);
-
-    public static InvalidationMessage Org(Guid orgId, string reason, TimeProvider time) =>
-        new("org", reason, time.GetUtcNow().ToUnixTimeMilliseconds(), OrgId: orgId);
+    /// <summary>The message of an outbox entry; <c>at</c> is the time of publishing, which gateways report as propagation delay.</summary>
+    public static InvalidationMessage From(OutboxEntry entry, TimeProvider time) => new(
+        entry.Kind, entry.Reason, time.GetUtcNow().ToUnixTimeMilliseconds(),
+        SessionHash: entry.Kind == "session" && entry.TokenHashes.Length > 0 ? entry.TokenHashes[0] : null,
+        UserId: entry.Kind == "org" ? null : entry.UserId,
+        OrgId: entry.Kind == "org" ? entry.OrgId : null);
 }

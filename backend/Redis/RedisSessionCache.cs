@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Backend.Invalidation;
 using Backend.Sessions;
+using Gateway.Contracts;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -9,6 +11,8 @@ namespace Backend.Redis;
 internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // A fence outlives the sessions it guards by this much, so a backend whose clock runs behind cannot write past it.
+    private static readonly TimeSpan FenceMargin = TimeSpan.FromMinutes(5);
     private readonly RedisOptions _options;
     private readonly ILogger<RedisSessionCache> _logger;
     private readonly TimeProvider _time;
@@ -45,41 +49,60 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 
     private async Task<IDatabase?> DatabaseAsync()
     {
-        // Still connecting: wait at most one time-box; write-through is best effort.
+        // Still connecting: wait at most one time-box.
         var mux = await _connecting.WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
         return mux is { IsConnected: true } ? mux.GetDatabase() : null;
     }
 
     public Task SetAsync(HashedPrincipal principal) => RunAsync("set", async db =>
     {
-        var ttl = principal.Principal.DiesAt - _time.GetUtcNow().UtcDateTime;
-        string key = RedisKeys.Session(principal.TokenHash);
-        if (ttl <= TimeSpan.Zero) { await db.KeyDeleteAsync(key).ConfigureAwait(false); return; }
-        await db.StringSetAsync(key, JsonSerializer.Serialize(principal.Principal, Json), ttl).ConfigureAwait(false);
+        var ttl = SessionRedisContract.PrincipalTtl(principal.Principal.DiesAt, _time.GetUtcNow().UtcDateTime);
+        string hash = principal.TokenHash;
+        if (ttl <= TimeSpan.Zero) { await db.KeyDeleteAsync(SessionRedisContract.SessionKey(hash)).ConfigureAwait(false); return; }
+        await db.ScriptEvaluateAsync(SessionRedisContract.SetUnlessFencedScript,
+            [SessionRedisContract.SessionKey(hash), SessionRedisContract.FenceKey(hash)],
+            [JsonSerializer.Serialize(principal.Principal, Json), (long)Math.Ceiling(ttl.TotalMilliseconds), principal.Principal.Version]).ConfigureAwait(false);
     });
 
-    public Task RemoveAsync(IReadOnlyCollection<string> tokenHashes) => tokenHashes.Count == 0 ? Task.CompletedTask : RunAsync("delete", db =>
+    public Task<bool> ApplyAsync(OutboxEntry entry) => RunAsync("invalidate", async db =>
     {
-        // One DEL per key: keys carry different hash tags, so a multi-key DEL would fail on a cluster.
-        var tasks = new List<Task>(tokenHashes.Count);
-        foreach (var hash in tokenHashes) tasks.Add(db.KeyDeleteAsync(RedisKeys.Session(hash)));
-        return Task.WhenAll(tasks);
+        if (entry.Fence is { } fence && entry.TokenHashes.Length > 0)
+        {
+            // Fences outlive every principal of these sessions: none can be valid after its absolute expiry.
+            var until = entry.FenceUntil ?? _time.GetUtcNow().UtcDateTime;
+            long ttlMs = (long)Math.Ceiling((until - _time.GetUtcNow().UtcDateTime + FenceMargin).TotalMilliseconds);
+            RedisValue value = fence == OutboxEntry.Revoked ? SessionRedisContract.Revoked : fence;
+            // One script per session: each session's keys share a hash tag, different sessions may live on different masters.
+            var tasks = new Task[entry.TokenHashes.Length];
+            for (int i = 0; i < tasks.Length; i++)
+                tasks[i] = db.ScriptEvaluateAsync(SessionRedisContract.FenceScript,
+                    [SessionRedisContract.SessionKey(entry.TokenHashes[i]), SessionRedisContract.FenceKey(entry.TokenHashes[i])],
+                    [value, Math.Max(1, ttlMs)]);
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        else if (entry.TokenHashes.Length > 0)
+        {
+            var tasks = new Task[entry.TokenHashes.Length];
+            for (int i = 0; i < tasks.Length; i++) tasks[i] = db.KeyDeleteAsync(SessionRedisContract.SessionKey(entry.TokenHashes[i]));
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        // Published only after the deletes: a gateway that reacts by reading Redis finds the principal gone.
+        await db.PublishAsync(SessionRedisContract.InvalidationChannel, JsonSerializer.Serialize(InvalidationMessage.From(entry, _time), Json)).ConfigureAwait(false);
     });
 
-    public Task PublishAsync(InvalidationMessage message) => RunAsync("publish", db =>
-        db.PublishAsync(RedisKeys.InvalidationChannel, JsonSerializer.Serialize(message, Json)));
-
-    private async Task RunAsync(string operation, Func<IDatabase, Task> call)
+    private async Task<bool> RunAsync(string operation, Func<IDatabase, Task> call)
     {
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
-            if (db is null) { if (ShouldLog()) Log.Unavailable(_logger, operation); return; }
+            if (db is null) { if (ShouldLog()) Log.Unavailable(_logger, operation); return false; }
             await call(db).WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
         {
             if (ShouldLog()) Log.Failed(_logger, operation, ex.Message);
+            return false;
         }
     }
 
@@ -97,7 +120,7 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Redis {Operation} failed; the gateway's L1 TTL bounds staleness: {Error}", EventName = "RedisFailed")]
+        [LoggerMessage(1, LogLevel.Warning, "Redis {Operation} failed: {Error}", EventName = "RedisFailed")]
         public static partial void Failed(ILogger logger, string operation, string error);
 
         [LoggerMessage(2, LogLevel.Warning, "Redis unavailable; skipped {Operation}", EventName = "RedisUnavailable")]

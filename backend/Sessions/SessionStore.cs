@@ -20,7 +20,8 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
     private const string SelectPrincipal = """
         SELECT s.token_hash, s.id, s.user_id, u.email, s.expires_at, s.idle_expires_at,
                COALESCE((SELECT json_agg(json_build_object('id', m.org_id, 'role', m.role) ORDER BY m.org_id)
-                         FROM org_members m WHERE m.user_id = s.user_id), '[]'::json)::text
+                         FROM org_members m WHERE m.user_id = s.user_id), '[]'::json)::text,
+               u.principal_version
         FROM s JOIN users u ON u.id = s.user_id
         """;
 
@@ -103,50 +104,56 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         return await ReadPrincipalsAsync(cmd);
     }
 
-    /// <summary>Revokes one live session of the user; returns its token hash, or null when there was none.</summary>
-    public async Task<string?> RevokeAsync(Guid userId, Guid sessionId, DateTime now)
+    /// <summary>
+    /// Revokes one live session of the user and queues its fence and invalidation in the same statement (see
+    /// <see cref="Invalidation.InvalidationOutbox"/>). Null when there was no such live session.
+    /// </summary>
+    public async Task<Revocation?> RevokeAsync(Guid userId, Guid sessionId, DateTime now, string reason)
     {
         await using var cmd = db.CreateCommand("""
-            UPDATE sessions SET revoked_at = @now
-            WHERE id = @id AND user_id = @u AND revoked_at IS NULL
-            RETURNING token_hash
+            WITH r AS (
+              UPDATE sessions SET revoked_at = @now
+              WHERE id = @id AND user_id = @u AND revoked_at IS NULL
+              RETURNING token_hash, expires_at),
+            o AS (
+              INSERT INTO invalidation_outbox (created_at, kind, reason, user_id, token_hashes, fence, fence_until)
+              SELECT @now, 'session', @reason, @u, ARRAY[token_hash], -1, expires_at FROM r
+              RETURNING id)
+            SELECT r.token_hash, o.id FROM r, o
             """);
         cmd.Parameters.AddWithValue("id", sessionId);
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("now", now);
-        return await cmd.ExecuteScalarAsync() as string;
+        cmd.Parameters.AddWithValue("reason", reason);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? new Revocation([reader.GetString(0)], reader.GetInt64(1)) : null;
     }
 
-    /// <summary>Revokes every live session of the user except <paramref name="keep"/>; returns their token hashes.</summary>
-    public Task<List<string>> RevokeAllAsync(Guid userId, DateTime now, Guid? keep = null) =>
-        RevokeAllAsync(null, null, userId, now, keep);
-
-    public async Task<List<string>> RevokeAllAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, DateTime now, Guid? keep = null)
+    /// <summary>
+    /// Revokes every live session of the user except <paramref name="keep"/> and queues their fences and one user
+    /// invalidation in the same statement (inside the caller's transaction when given).
+    /// </summary>
+    public async Task<Revocation> RevokeAllAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, DateTime now, string reason, Guid? keep = null)
     {
         await using var cmd = conn is null ? db.CreateCommand() : new NpgsqlCommand { Connection = conn, Transaction = tx };
         cmd.CommandText = """
-            UPDATE sessions SET revoked_at = @now
-            WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
-            RETURNING token_hash
+            WITH r AS (
+              UPDATE sessions SET revoked_at = @now
+              WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
+              RETURNING token_hash, expires_at),
+            o AS (
+              INSERT INTO invalidation_outbox (created_at, kind, reason, user_id, token_hashes, fence, fence_until)
+              SELECT @now, 'user', @reason, @u, COALESCE(array_agg(token_hash), '{}'), -1, max(expires_at) FROM r
+              RETURNING id)
+            SELECT (SELECT COALESCE(array_agg(token_hash), '{}') FROM r), (SELECT id FROM o)
             """;
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("reason", reason);
         cmd.Parameters.Add(new NpgsqlParameter<Guid?>("keep", keep) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
-        var hashes = new List<string>();
         await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) hashes.Add(reader.GetString(0));
-        return hashes;
-    }
-
-    /// <summary>Token hashes of the live sessions of these users (to evict their cached principals).</summary>
-    public async Task<List<string>> LiveHashesAsync(Guid[] userIds)
-    {
-        await using var cmd = db.CreateCommand("SELECT token_hash FROM sessions WHERE user_id = ANY(@u) AND revoked_at IS NULL");
-        cmd.Parameters.AddWithValue("u", userIds);
-        var hashes = new List<string>();
-        await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) hashes.Add(reader.GetString(0));
-        return hashes;
+        await reader.ReadAsync();
+        return new Revocation(reader.GetFieldValue<string[]>(0), reader.GetInt64(1));
     }
 
     /// <summary>The profile page's list: from a standby when there is one; a session revoked a moment ago may linger there briefly.</summary>
@@ -208,11 +215,14 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         {
             var orgs = JsonSerializer.Deserialize<List<OrgRoleRef>>(reader.GetString(6), Json) ?? [];
             list.Add(new HashedPrincipal(reader.GetString(0), new SessionPrincipal(
-                reader.GetGuid(2), reader.GetGuid(1), reader.GetString(3), orgs, reader.GetDateTime(4), reader.GetDateTime(5))));
+                reader.GetGuid(2), reader.GetGuid(1), reader.GetString(3), orgs, reader.GetDateTime(4), reader.GetDateTime(5), reader.GetInt64(7))));
         }
         return list;
     }
 }
+
+/// <summary>Token hashes of revoked sessions and the outbox entry that tells Redis.</summary>
+internal sealed record Revocation(string[] TokenHashes, long OutboxId);
 
 /// <summary>A session as its owner sees it in <c>GET /users/me/sessions</c>.</summary>
 internal sealed record SessionInfo(

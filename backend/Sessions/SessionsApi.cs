@@ -1,3 +1,4 @@
+using Backend.Invalidation;
 using System.Security.Claims;
 using Backend.Audit;
 using Backend.Infrastructure;
@@ -21,13 +22,12 @@ internal static class SessionsApi
         TypedResults.Ok(await sessions.ListAsync(caller.UserId(), caller.SessionId(), time.GetUtcNow().UtcDateTime, cursor, Cursor.ClampLimit(limit)));
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        Guid id, ClaimsPrincipal caller, SessionStore sessions, SessionInvalidator invalidator, AuditLog audit, TimeProvider time, HttpContext http)
+        Guid id, ClaimsPrincipal caller, SessionStore sessions, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
-        string? hash = await sessions.RevokeAsync(userId, id, time.GetUtcNow().UtcDateTime);
-        if (hash is null) return Problems.NotFoundProblem("No live session with this id belongs to you.");
+        var revoked = await sessions.RevokeAsync(userId, id, time.GetUtcNow().UtcDateTime, "session-revoked");
+        if (revoked is null) return Problems.NotFoundProblem("No live session with this id belongs to you.");
         await audit.RecordAsync(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id });
-        await invalidator.SessionAsync(hash, userId, "session-revoked");
-        return TypedResults.NoContent();
+        return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

@@ -13,7 +13,6 @@ internal static class SessionsExtensions
     {
         services.AddOptions<SessionOptions>().Bind(config.GetSection("Sessions")).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SessionStore>();
-        services.AddSingleton<SessionInvalidator>();
         services.AddSingleton<LastSeenBatcher>();
         services.AddSingleton<LastSeenFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenFlusher>());

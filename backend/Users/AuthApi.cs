@@ -1,6 +1,7 @@
 using System.Globalization;
 using Backend.Audit;
 using Backend.Infrastructure;
+using Backend.Invalidation;
 using Backend.Passwords;
 using Backend.Redis;
 using Backend.Sessions;
@@ -94,26 +95,28 @@ internal static class AuthApi
         return me is null ? Problems.NotFoundProblem("The user no longer exists.") : TypedResults.Ok(me);
     }
 
-    internal static async Task<NoContent> LogoutAsync(
-        ClaimsPrincipal caller, SessionStore sessions, SessionInvalidator invalidator, AuditLog audit, TimeProvider time, HttpContext http)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
+        ClaimsPrincipal caller, SessionStore sessions, InvalidationOutbox outbox, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
-        string? hash = await sessions.RevokeAsync(userId, caller.SessionId(), time.GetUtcNow().UtcDateTime);
-        if (hash is not null)
+        var revoked = await sessions.RevokeAsync(userId, caller.SessionId(), time.GetUtcNow().UtcDateTime, "logout");
+        long[] pending;
+        if (revoked is not null)
         {
             await audit.RecordAsync(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId = caller.SessionId() });
-            await invalidator.SessionAsync(hash, userId, "logout");
+            pending = [revoked.OutboxId];
         }
-        return TypedResults.NoContent();
+        // Already revoked (a retry after 503, through an edge that still accepts it): wait for the first one's delivery.
+        else pending = await outbox.PendingAsync(userId, null);
+        return await relay.ConfirmAsync(pending, http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 
-    internal static async Task<NoContent> LogoutAllAsync(
-        ClaimsPrincipal caller, SessionStore sessions, SessionInvalidator invalidator, AuditLog audit, TimeProvider time, HttpContext http)
+    internal static async Task<Results<NoContent, ProblemHttpResult>> LogoutAllAsync(
+        ClaimsPrincipal caller, SessionStore sessions, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
-        var hashes = await sessions.RevokeAllAsync(userId, time.GetUtcNow().UtcDateTime);
-        await audit.RecordAsync(AuditEvents.LogoutAll, userId, null, http.ClientIp(), new { revoked = hashes.Count });
-        await invalidator.UserAsync(userId, hashes, "logout-all");
-        return TypedResults.NoContent();
+        var revoked = await sessions.RevokeAllAsync(null, null, userId, time.GetUtcNow().UtcDateTime, "logout-all");
+        await audit.RecordAsync(AuditEvents.LogoutAll, userId, null, http.ClientIp(), new { revoked = revoked.TokenHashes.Length });
+        return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Backend.Audit;
 using Backend.Infrastructure;
+using Backend.Invalidation;
 using Backend.Passwords;
 using Backend.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +21,7 @@ internal static class UsersApi
     }
 
     internal static async Task<Results<Ok<UserDto>, ValidationProblem, ProblemHttpResult>> UpdateProfileAsync(
-        ProfileRequest request, ClaimsPrincipal caller, UserStore users, SessionInvalidator invalidator, TimeProvider time)
+        ProfileRequest request, ClaimsPrincipal caller, UserStore users, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
         UserValidation.Name(request.Name, errors);
@@ -34,13 +35,14 @@ internal static class UsersApi
         Guid userId = caller.UserId();
         var user = await users.UpdateProfileAsync(userId, request, time.GetUtcNow().UtcDateTime);
         if (user is null) return Problems.NotFoundProblem("The user no longer exists.");
-        await invalidator.UserDataAsync(userId, "profile-update");
+        // Only cached responses are stale (no session changed): delivered best effort, the outbox retries the rest.
+        await relay.ConfirmAsync([await outbox.EnqueueAsync("user-data", "profile-update", userId, null)]);
         return TypedResults.Ok(user);
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePasswordAsync(
         PasswordChangeRequest request, ClaimsPrincipal caller, UserStore users, SessionStore sessions, PasswordHasher hasher,
-        LoginThrottle throttle, SessionInvalidator invalidator, AuditLog audit, NpgsqlDataSource db, TimeProvider time, HttpContext http)
+        LoginThrottle throttle, OutboxRelay relay, AuditLog audit, NpgsqlDataSource db, TimeProvider time, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrEmpty(request.CurrentPassword)) errors["currentPassword"] = ["The current password is required."];
@@ -65,16 +67,15 @@ internal static class UsersApi
 
         string newHash = await hasher.HashAsync(request.NewPassword!);
         var now = time.GetUtcNow().UtcDateTime;
-        List<string> revoked;
+        Revocation revoked;
         await using (var conn = await db.OpenConnectionAsync())
         await using (var tx = await conn.BeginTransactionAsync())
         {
             await users.SetPasswordHashAsync(userId, newHash, now, conn, tx);
-            revoked = await sessions.RevokeAllAsync(conn, tx, userId, now, keep: caller.SessionId());
-            await audit.RecordAsync(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = revoked.Count }, conn, tx);
+            revoked = await sessions.RevokeAllAsync(conn, tx, userId, now, "password-change", keep: caller.SessionId());
+            await audit.RecordAsync(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = revoked.TokenHashes.Length }, conn, tx);
             await tx.CommitAsync();
         }
-        await invalidator.UserAsync(userId, revoked, "password-change");
-        return TypedResults.NoContent();
+        return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Gateway.Redis;
@@ -38,7 +39,7 @@ internal sealed partial class InvalidationSubscriber : BackgroundService, IInval
         {
             try
             {
-                await _redis.SubscribeAsync(SessionKeys.InvalidationChannel, Handle).ConfigureAwait(false);
+                await _redis.SubscribeAsync(SessionRedisContract.InvalidationChannel, Handle).ConfigureAwait(false);
                 _subscribed = true;
                 return;
             }

@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Collections.Concurrent;
 using Gateway.Redis;
 using Gateway.Routing;
@@ -46,7 +47,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     private async ValueTask<SessionValidation> FromL2Async(TokenHash hash)
     {
         string hex = hash.ToHex();
-        var reply = await redis.GetStringAsync(SessionKeys.Session(hex)).ConfigureAwait(false);
+        var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex)).ConfigureAwait(false);
         if (reply.Ok && reply.Value is not null && SessionJsonContext.TryParse(reply.Value) is { } principal)
         {
             var now = time.GetUtcNow();
@@ -102,7 +103,12 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             if (result.Outcome == IntrospectionOutcome.Found && result.Principal!.ValidUntil > now)
             {
                 l1.SetPositive(hash, hex, result.Principal, now);
-                if (redis.IsAvailable) await redis.SetAsync(SessionKeys.Session(hex), result.Json!, result.Principal.ValidUntil - now).ConfigureAwait(false);
+                // Through the fence script, as every writer: if the session was revoked (or its memberships changed) after the
+                // backend answered, Redis refuses this now-stale principal instead of serving it to every instance.
+                if (redis.IsAvailable)
+                    await redis.EvaluateAsync(SessionRedisContract.SetUnlessFencedScript,
+                        [SessionRedisContract.SessionKey(hex), SessionRedisContract.FenceKey(hex)],
+                        [result.Json!, (long)Math.Ceiling(SessionRedisContract.PrincipalTtl(result.Principal.ValidUntil, now).TotalMilliseconds), result.Principal.Version]).ConfigureAwait(false);
             }
             else if (result.Outcome == IntrospectionOutcome.NotFound)
             {

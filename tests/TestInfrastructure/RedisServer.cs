@@ -53,6 +53,10 @@ public sealed class RedisServer : IAsyncDisposable
         await WaitUntilAsync(() => !Ping(), TimeSpan.FromSeconds(5), "redis-server did not stop");
     }
 
+    /// <summary>Runs one command through <c>redis-cli</c> (e.g. <c>CLIENT PAUSE</c>, <c>CLIENT KILL</c>) and returns its output.</summary>
+    public Task<string> CliAsync(params string[] args) =>
+        ProcessRunner.RunAsync(ProcessRunner.Which("redis-cli", "/usr/bin", "/usr/local/bin"), ["-p", Port.ToString(), .. args], timeout: TimeSpan.FromSeconds(30));
+
     /// <summary>SIGSTOP: the process is alive, its socket accepts, but nothing answers. The nastiest Redis fault.</summary>
     public void Pause() => Signal("STOP");
     public void Resume() => Signal("CONT");

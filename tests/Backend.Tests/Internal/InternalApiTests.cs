@@ -121,6 +121,6 @@ public sealed class StartupValidationTests(PostgresFixture postgres, RedisFixtur
         var request = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/introspect") { Content = JsonContent.Create(new { tokenHash = login.Hash }) };
         request.Headers.Add("X-Gateway-Secret", BackendApp.Secret);
         var json = await (await client.SendAsync(request)).ReadJsonAsync();
-        Assert.Equal(["email", "expiresAt", "idleExpiresAt", "orgs", "sessionId", "userId"], json.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["email", "expiresAt", "idleExpiresAt", "orgs", "sessionId", "userId", "version"], json.EnumerateObject().Select(p => p.Name).Order());
     }
 }

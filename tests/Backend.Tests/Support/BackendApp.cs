@@ -6,7 +6,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Backend.Tests.Support;
 
 /// <summary>The backend in-process on a real Postgres database and a real Redis, with a fake clock.</summary>
-public sealed class BackendApp(string connectionString, string redis, IReadOnlyDictionary<string, string?>? settings = null)
+public sealed class BackendApp(string connectionString, string redis, IReadOnlyDictionary<string, string?>? settings = null,
+    Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     public const string Secret = "test-shared-secret-0123456789-abcdefghijklmnop";
@@ -28,6 +29,7 @@ public sealed class BackendApp(string connectionString, string redis, IReadOnlyD
         {
             s.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
             s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, LoopbackPeer>();
+            services?.Invoke(s);
         });
     }
 

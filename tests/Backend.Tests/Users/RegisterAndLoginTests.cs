@@ -134,7 +134,7 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
         Assert.Contains(login.UserId.ToString(), cached);
         Assert.DoesNotContain(login.Token, cached);
         var ttl = await listener.Db.KeyTimeToLiveAsync($"gw:v1:session:{{{login.Hash}}}");
-        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(25), TimeSpan.FromMinutes(31));
+        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(4), Gateway.Contracts.SessionRedisContract.MaxPrincipalTtl);
 
         await using var conn = new Npgsql.NpgsqlConnection(App.ConnectionString);
         await conn.OpenAsync();

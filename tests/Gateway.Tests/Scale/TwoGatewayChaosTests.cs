@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Net;
 using Gateway.Redis;
 using Gateway.Sessions;
@@ -57,7 +58,7 @@ public sealed class TwoGatewayChaosTests(RedisFixture redis) : IAsyncLifetime
         foreach (var s in onlyA)
             Assert.Equal(HttpStatusCode.OK, (await _clientA.SendAsync(s.Get("/users/me"))).StatusCode);
         foreach (var s in onlyA)
-            await Poll.UntilAsync(async () => (await _b.Get<IRedisClient>().GetStringAsync(SessionKeys.Session(s.Hex))).Value is not null,
+            await Poll.UntilAsync(async () => (await _b.Get<IRedisClient>().GetStringAsync(SessionRedisContract.SessionKey(s.Hex))).Value is not null,
                 "A wrote its sessions to Redis");
 
         // Load: 8 clients, round-robin over both gateways like an L4 balancer, until stopped.
@@ -117,9 +118,9 @@ public sealed class TwoGatewayChaosTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(revoked.Get("/users/me"))).StatusCode);   // in B's L1
         _backend.Sessions.TryRemove(revoked.Hex, out _);
         var redisClient = _b.Get<IRedisClient>();
-        await redisClient.DeleteAsync(SessionKeys.Session(revoked.Hex));
+        await redisClient.DeleteAsync(SessionRedisContract.SessionKey(revoked.Hex));
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await redisClient.PublishAsync(SessionKeys.InvalidationChannel,
+        await redisClient.PublishAsync(SessionRedisContract.InvalidationChannel,
             $"{{\"v\":1,\"kind\":\"session\",\"sessionHash\":\"{revoked.Hex}\",\"userId\":\"{revoked.UserId}\",\"reason\":\"logout\",\"at\":{now}}}");
         await Poll.UntilAsync(async () => (await _b.Client.SendAsync(revoked.Get("/users/me"))).StatusCode == HttpStatusCode.Unauthorized,
             "the survivor rejects the revoked token (pub/sub bound; L1Ttl is 10 min here)", TimeSpan.FromSeconds(5));

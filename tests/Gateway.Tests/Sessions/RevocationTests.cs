@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Net;
 using Gateway.Redis;
 using Gateway.Sessions;
@@ -63,7 +64,7 @@ public abstract class RevocationTestsBase : IAsyncLifetime
         _backend.Add(session);
         Assert.Equal(HttpStatusCode.OK, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
         int afterA = _backend.IntrospectionCount;
-        await Poll.UntilAsync(async () => (await _a.Get<IRedisClient>().GetStringAsync(SessionKeys.Session(session.Hex))).Value is not null,
+        await Poll.UntilAsync(async () => (await _a.Get<IRedisClient>().GetStringAsync(SessionRedisContract.SessionKey(session.Hex))).Value is not null,
             "A wrote the session to Redis");
         Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(session.Get("/users/me"))).StatusCode);
         Assert.Equal(afterA, _backend.IntrospectionCount);
@@ -73,8 +74,8 @@ public abstract class RevocationTestsBase : IAsyncLifetime
     private async Task RevokeAsBackend(TestSession session, string message)
     {
         _backend.Sessions.TryRemove(session.Hex, out _);
-        await _a.Get<IRedisClient>().DeleteAsync(SessionKeys.Session(session.Hex));
-        await _a.Get<IRedisClient>().PublishAsync(SessionKeys.InvalidationChannel, message);
+        await _a.Get<IRedisClient>().DeleteAsync(SessionRedisContract.SessionKey(session.Hex));
+        await _a.Get<IRedisClient>().PublishAsync(SessionRedisContract.InvalidationChannel, message);
     }
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -109,7 +110,7 @@ public abstract class RevocationTestsBase : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await _b.Client.SendAsync(s.Get("/users/me"))).StatusCode);
 
         _backend.Sessions.TryRemove(second.Hex, out _);
-        await _a.Get<IRedisClient>().DeleteAsync(SessionKeys.Session(second.Hex));
+        await _a.Get<IRedisClient>().DeleteAsync(SessionRedisContract.SessionKey(second.Hex));
         await RevokeAsBackend(first, $"{{\"v\":1,\"kind\":\"user\",\"userId\":\"{userId}\",\"reason\":\"logout-all\",\"at\":{Now}}}");
 
         await Poll.UntilAsync(async () =>

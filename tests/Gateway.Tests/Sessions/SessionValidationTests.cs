@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Net;
 using Gateway.Redis;
 using Gateway.Sessions;
@@ -146,10 +147,40 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WriteThroughAfterIntrospection_SessionRevokedSinceTheBackendAnswered_LeavesNoPrincipalInRedis()
+    {
+        // The backend vouched for the session, then it was revoked (fence raised) before the gateway's write arrived.
+        var session = TestSession.Create();
+        _backend.Add(session);
+        var redis = _gateway.Get<IRedisClient>();
+        await redis.SetAsync(SessionRedisContract.FenceKey(session.Hex), SessionRedisContract.Revoked, TimeSpan.FromMinutes(5));
+
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+
+        Assert.Null((await redis.GetStringAsync(SessionRedisContract.SessionKey(session.Hex))).Value);
+    }
+
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(5, true)]
+    [InlineData(6, true)]
+    public async Task WriteThroughAfterIntrospection_PrincipalBelowTheMembershipFence_IsNotStored(long version, bool stored)
+    {
+        var session = TestSession.Create(version: version);
+        _backend.Add(session);
+        var redis = _gateway.Get<IRedisClient>();
+        await redis.SetAsync(SessionRedisContract.FenceKey(session.Hex), "5", TimeSpan.FromMinutes(5));
+
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+
+        Assert.Equal(stored, (await redis.GetStringAsync(SessionRedisContract.SessionKey(session.Hex))).Value is not null);
+    }
+
+    [Fact]
     public async Task ExpiredPrincipalFromL2_Is401()
     {
         var session = TestSession.Create(expiresAt: DateTimeOffset.UtcNow.AddMinutes(-1));
-        await _gateway.Get<IRedisClient>().SetAsync(SessionKeys.Session(session.Hex), session.Json, TimeSpan.FromMinutes(5));
+        await _gateway.Get<IRedisClient>().SetAsync(SessionRedisContract.SessionKey(session.Hex), session.Json, TimeSpan.FromMinutes(5));
         var response = await _gateway.Client.SendAsync(session.Get("/users/me"));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(0, _backend.IntrospectionCount);

@@ -7,7 +7,7 @@ namespace Gateway.Tests.Support;
 public sealed record TestSession(string Token, string Hex, string UserId, string SessionId, string Json)
 {
     public static TestSession Create(DateTimeOffset? expiresAt = null, DateTimeOffset? idleExpiresAt = null, string? userId = null,
-        params (string Id, string Role)[] orgs)
+        long version = 0, params (string Id, string Role)[] orgs)
     {
         string token = SessionToken.Create();
         userId ??= Guid.NewGuid().ToString();
@@ -21,6 +21,7 @@ public sealed record TestSession(string Token, string Hex, string UserId, string
             orgs = orgs.Select(o => new { id = o.Id, role = o.Role }).ToArray(),
             expiresAt = expiresAt ?? now.AddDays(7),
             idleExpiresAt = idleExpiresAt ?? now.AddMinutes(30),
+            version,
         });
         return new TestSession(token, SessionToken.Hash(token), userId, sessionId, json);
     }

@@ -1,0 +1,99 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Backend.Invalidation;
+
+/// <summary>
+/// The <c>invalidation_outbox</c> table: entries are written in the transaction of the change they describe (see
+/// <c>SessionStore</c>'s revocations and the <c>org_members_changed</c> trigger) and deleted once Redis acknowledged them.
+/// </summary>
+internal sealed class InvalidationOutbox(NpgsqlDataSource db)
+{
+    private const string Columns = "id, kind, reason, user_id, org_id, token_hashes, fence, fence_until";
+
+    /// <summary>Queues an entry without a fence (cache-only news such as a profile update); returns its id.</summary>
+    public async Task<long> EnqueueAsync(string kind, string reason, Guid? userId, Guid? orgId)
+    {
+        await using var cmd = db.CreateCommand("INSERT INTO invalidation_outbox (kind, reason, user_id, org_id) VALUES (@k, @r, @u, @o) RETURNING id");
+        cmd.Parameters.AddWithValue("k", kind);
+        cmd.Parameters.AddWithValue("r", reason);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("u", userId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("o", orgId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Ids of the undelivered entries about this user or organisation (either may be null).</summary>
+    public async Task<long[]> PendingAsync(Guid? userId, Guid? orgId)
+    {
+        await using var cmd = db.CreateCommand("SELECT id FROM invalidation_outbox WHERE user_id = @u OR org_id = @o ORDER BY id");
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("u", userId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("o", orgId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        return await ReadIdsAsync(cmd);
+    }
+
+    /// <summary>Which of these ids are still undelivered.</summary>
+    public async Task<long[]> StillPendingAsync(long[] ids)
+    {
+        await using var cmd = db.CreateCommand("SELECT id FROM invalidation_outbox WHERE id = ANY(@ids)");
+        cmd.Parameters.AddWithValue("ids", ids);
+        return await ReadIdsAsync(cmd);
+    }
+
+    /// <summary>Number of undelivered entries (for /metrics and logs).</summary>
+    public async Task<long> CountAsync()
+    {
+        await using var cmd = db.CreateCommand("SELECT count(*) FROM invalidation_outbox");
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>
+    /// Locks up to <paramref name="limit"/> undelivered entries (only <paramref name="ids"/> when given), skipping those
+    /// another deliverer holds, and hands them to <paramref name="deliver"/>; deletes the ones it delivered and counts an
+    /// attempt on the others, in the same transaction. Returns how many were delivered.
+    /// </summary>
+    public async Task<int> DeliverAsync(long[]? ids, int limit, Func<OutboxEntry, Task<bool>> deliver, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var entries = new List<OutboxEntry>();
+        await using (var select = new NpgsqlCommand($"""
+            SELECT {Columns} FROM invalidation_outbox
+            WHERE (@all OR id = ANY(@ids)) ORDER BY id LIMIT @n FOR UPDATE SKIP LOCKED
+            """, conn, tx))
+        {
+            select.Parameters.AddWithValue("all", ids is null);
+            select.Parameters.AddWithValue("ids", ids ?? []);
+            select.Parameters.AddWithValue("n", limit);
+            await using var r = await select.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+                entries.Add(new OutboxEntry(r.GetInt64(0), r.GetString(1), r.GetString(2),
+                    r.IsDBNull(3) ? null : r.GetGuid(3), r.IsDBNull(4) ? null : r.GetGuid(4), r.GetFieldValue<string[]>(5),
+                    r.IsDBNull(6) ? null : r.GetInt64(6), r.IsDBNull(7) ? null : r.GetDateTime(7)));
+        }
+        if (entries.Count == 0) return 0;
+
+        var delivered = new List<long>(entries.Count);
+        var failed = new List<long>();
+        foreach (var entry in entries) (await deliver(entry) ? delivered : failed).Add(entry.Id);
+
+        await using (var done = new NpgsqlCommand("""
+            DELETE FROM invalidation_outbox WHERE id = ANY(@done);
+            UPDATE invalidation_outbox SET attempts = attempts + 1 WHERE id = ANY(@failed);
+            """, conn, tx))
+        {
+            done.Parameters.AddWithValue("done", delivered.ToArray());
+            done.Parameters.AddWithValue("failed", failed.ToArray());
+            await done.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return delivered.Count;
+    }
+
+    private static async Task<long[]> ReadIdsAsync(NpgsqlCommand cmd)
+    {
+        var ids = new List<long>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync()) ids.Add(r.GetInt64(0));
+        return ids.ToArray();
+    }
+}

@@ -1,0 +1,93 @@
+using Backend.Redis;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Backend.Invalidation;
+
+/// <summary>
+/// Delivers the invalidation outbox to Redis: fences and principal deletes first, then the pub/sub message. A request that
+/// revoked something waits for its own entries (<see cref="ConfirmAsync"/>); whatever it could not deliver in time, the
+/// background loop retries every <see cref="OutboxOptions.RetryInterval"/> until Redis acknowledges it. Delivery is
+/// idempotent (fences only rise), so entries may be delivered twice or out of order, by any backend instance.
+/// </summary>
+internal sealed partial class OutboxRelay(
+    InvalidationOutbox outbox, ISessionCache cache, IOptions<OutboxOptions> options, TimeProvider time, ILogger<OutboxRelay> logger)
+    : BackgroundService
+{
+    private readonly OutboxOptions _options = options.Value;
+    // One warning per interval while Redis stays unreachable: enough to see it, not a log line per retry.
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+    private DateTimeOffset _lastWarning = DateTimeOffset.MinValue;
+
+    /// <summary>
+    /// Delivers these entries, retrying until <see cref="OutboxOptions.ConfirmTimeout"/>. True once none of them is
+    /// pending (delivered here or by another deliverer); false when Redis did not acknowledge them all in time.
+    /// </summary>
+    public async Task<bool> ConfirmAsync(long[] ids, CancellationToken ct = default)
+    {
+        if (ids.Length == 0) return true;
+        long deadline = time.GetTimestamp() + (long)(_options.ConfirmTimeout.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            await outbox.DeliverAsync(ids, ids.Length, DeliverAsync, ct);
+            ids = await outbox.StillPendingAsync(ids);
+            if (ids.Length == 0) return true;
+            if (time.GetTimestamp() >= deadline) return false;
+            await Task.Delay(_options.RetryInterval, time, ct);
+        }
+    }
+
+    /// <summary>One background pass: delivers batch after batch until one comes back short. Returns how many were delivered.</summary>
+    public async Task<int> DrainAsync(CancellationToken ct)
+    {
+        int total = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            int n = await outbox.DeliverAsync(null, _options.BatchSize, DeliverAsync, ct);
+            total += n;
+            if (n < _options.BatchSize) break;
+        }
+        return total;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.RetryInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try { await DrainAsync(stoppingToken); }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException) { Warn(() => Log.DatabaseFailed(logger, ex.Message)); }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+    }
+
+    private async Task<bool> DeliverAsync(OutboxEntry entry)
+    {
+        if (await cache.ApplyAsync(entry)) return true;
+        Warn(() => Log.RedisPending(logger, entry.Id, entry.Kind, entry.Reason));
+        return false;
+    }
+
+    private void Warn(Action log)
+    {
+        var now = time.GetUtcNow();
+        lock (logger)
+        {
+            if (now - _lastWarning < LogInterval) return;
+            _lastWarning = now;
+        }
+        log();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Redis has not acknowledged invalidation {Id} ({Kind}, {Reason}) yet; retrying until it does. Until then the Redis principal TTL bounds staleness.", EventName = "InvalidationPending")]
+        public static partial void RedisPending(ILogger logger, long id, string kind, string reason);
+
+        [LoggerMessage(2, LogLevel.Warning, "Could not read the invalidation outbox: {Error}", EventName = "InvalidationOutboxFailed")]
+        public static partial void DatabaseFailed(ILogger logger, string error);
+    }
+}
