@@ -7,7 +7,7 @@ using StackExchange.Redis;
 
 namespace Backend.Redis;
 
-/// <summary>StackExchange.Redis 1.2.6 behind <see cref="ISessionCache"/>. Connects in the background; never blocks start-up.</summary>
+/// <summary>StackExchange.Redis behind <see cref="ISessionCache"/>. Connects in the background; never blocks start-up.</summary>
 internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -35,9 +35,9 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
         {
             var config = ConfigurationOptions.Parse(_options.Configuration);
             config.AbortOnConnectFail = false;
+            // Fail fast while disconnected: the outbox retries what failed; a library backlog would only replay it later.
+            config.BacklogPolicy = BacklogPolicy.FailFast;
             var mux = await ConnectionMultiplexer.ConnectAsync(config).ConfigureAwait(false);
-            // Mandatory on 1.2.6: with the default, async calls inside ASP.NET Core can hang forever.
-            mux.PreserveAsyncOrder = false;
             return mux;
         }
         catch (Exception ex) when (ex is RedisConnectionException or ArgumentException or TimeoutException)
@@ -87,7 +87,7 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         // Published only after the deletes: a gateway that reacts by reading Redis finds the principal gone.
-        await db.PublishAsync(SessionRedisContract.InvalidationChannel, JsonSerializer.Serialize(InvalidationMessage.From(entry, _time), Json)).ConfigureAwait(false);
+        await db.PublishAsync(RedisChannel.Literal(SessionRedisContract.InvalidationChannel), JsonSerializer.Serialize(InvalidationMessage.From(entry, _time), Json)).ConfigureAwait(false);
     });
 
     private async Task<bool> RunAsync(string operation, Func<IDatabase, Task> call)

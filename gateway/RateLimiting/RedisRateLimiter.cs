@@ -65,7 +65,7 @@ internal sealed partial class RedisRateLimiter : IDisposable
     {
         decision = default;
         if (result.IsNull) return false;
-        var values = (RedisResult[])result;
+        var values = (RedisResult[]?)result;
         if (values is not { Length: 4 }) return false;
         decision = new RateLimitDecision(
             (long)values[0] == 1,

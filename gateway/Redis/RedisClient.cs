@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Gateway.Redis;
 
 /// <summary>
-/// StackExchange.Redis 1.2.6 behind <see cref="IRedisClient"/>: time-box per call, a breaker that opens on the first
+/// StackExchange.Redis behind <see cref="IRedisClient"/>: time-box per call, a breaker that opens on the first
 /// failure (a stalled Redis costs one time-box, then nothing) and a background probe that closes it again.
 /// </summary>
 internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
@@ -39,9 +39,11 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         {
             try
             {
-                var mux = await ConnectionMultiplexer.ConnectAsync(_options.Configuration);
-                // Mandatory on 1.2.6: with the default, async calls inside ASP.NET Core can hang forever.
-                mux.PreserveAsyncOrder = false;
+                var config = ConfigurationOptions.Parse(_options.Configuration);
+                // Fail fast while disconnected, as our breaker expects: the library's default backlog would hold commands
+                // (rate-limit decisions, principal writes) and replay them after a reconnect, when their answer is stale.
+                config.BacklogPolicy = BacklogPolicy.FailFast;
+                var mux = await ConnectionMultiplexer.ConnectAsync(config);
                 _mux = mux;
                 if (mux.IsConnected) SetAvailable(true); else StartProbe();
                 return;
@@ -120,13 +122,13 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         });
 
     public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) =>
-        RunAsync("publish", async db => await db.Multiplexer.GetSubscriber().PublishAsync(channel, message).ConfigureAwait(false));
+        RunAsync("publish", async db => await db.Multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), message).ConfigureAwait(false));
 
     public async Task SubscribeAsync(string channel, Action<string> onMessage)
     {
         while (_mux is null && !_stopping.IsCancellationRequested)
             await Task.Delay(50, _stopping.Token).ConfigureAwait(false);
-        await _mux!.GetSubscriber().SubscribeAsync(channel, (_, value) => onMessage(value!)).ConfigureAwait(false);
+        await _mux!.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel), (_, value) => onMessage(value!)).ConfigureAwait(false);
     }
 
     private void Trip(Exception ex)

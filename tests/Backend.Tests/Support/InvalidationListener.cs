@@ -15,9 +15,8 @@ public sealed class InvalidationListener : IAsyncDisposable
     public static async Task<InvalidationListener> StartAsync(string redis)
     {
         var mux = await ConnectionMultiplexer.ConnectAsync(redis);
-        mux.PreserveAsyncOrder = false;
         var listener = new InvalidationListener(mux);
-        await mux.GetSubscriber().SubscribeAsync("gw:v1:invalidate", (_, value) =>
+        await mux.GetSubscriber().SubscribeAsync(RedisChannel.Literal("gw:v1:invalidate"), (_, value) =>
             listener._messages.Enqueue(JsonDocument.Parse((string)value!).RootElement.Clone()));
         return listener;
     }

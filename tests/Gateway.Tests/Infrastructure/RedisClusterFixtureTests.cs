@@ -11,17 +11,15 @@ public sealed class RedisClusterFixtureTests
     {
         await using var cluster = await RedisCluster.StartAsync();
         using var mux = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
-        mux.PreserveAsyncOrder = false;
         var db = mux.GetDatabase();
         for (int i = 0; i < 30; i++) await db.StringSetAsync($"k:{{{i}}}", i.ToString());
         for (int i = 0; i < 30; i++) Assert.Equal(i.ToString(), (string?)await db.StringGetAsync($"k:{{{i}}}"));
 
         // A subscriber connected to one node hears a publish made through the cluster connection.
         using var single = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{cluster.Nodes[2].Port}");
-        single.PreserveAsyncOrder = false;
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await single.GetSubscriber().SubscribeAsync("gw:v1:test", (_, v) => received.TrySetResult(v!));
-        await mux.GetSubscriber().PublishAsync("gw:v1:test", "hello");
+        await single.GetSubscriber().SubscribeAsync(RedisChannel.Literal("gw:v1:test"), (_, v) => received.TrySetResult(v!));
+        await mux.GetSubscriber().PublishAsync(RedisChannel.Literal("gw:v1:test"), "hello");
         Assert.Equal("hello", await received.Task.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 }
