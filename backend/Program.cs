@@ -58,6 +58,17 @@ app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("He
 app.MapOpenApi();
 app.MapPrometheusMetrics(app.Services.GetRequiredService<AdminAccess>().IsAdmin);
 app.MapAuthApi().MapUsersApi().MapSessionsApi().MapOrgsApi().MapAuthzApi().MapAuditApi().MapInternalApi();
-app.Run();
+// Taken before Run: by the time a start-up failure reaches the catch, the host and its services are disposed.
+var stopping = app.Lifetime.ApplicationStopping;
+try
+{
+    app.Run();
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    // Stopped during start-up, e.g. Ctrl-C while migrations wait for their lock: each migration file is its own
+    // transaction, so nothing is half-applied and this is a clean stop, not a crash.
+    Console.WriteLine("Stopped during start-up; no migration was left half-applied.");
+}
 
 public partial class Program;

@@ -22,7 +22,8 @@ ensure_packages() {
     cmd="${pair%%:*}"; pkg="${pair#*:}"
     case "$cmd" in
       initdb) [ -n "$(pg_bin_dir)" ] || missing+=("$pkg") ;;
-      *.so*) ldconfig -p 2>/dev/null | grep -q "$cmd" || missing+=("$pkg") ;;
+      # Not "ldconfig -p | grep -q": under pipefail grep's early exit SIGPIPEs ldconfig and a present library reads as missing.
+      *.so*) [[ "$(ldconfig -p 2>/dev/null)" == *"$cmd"* ]] || missing+=("$pkg") ;;
       *) command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || missing+=("$pkg") ;;
     esac
   done

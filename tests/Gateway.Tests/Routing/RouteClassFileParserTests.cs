@@ -106,7 +106,29 @@ public sealed class RouteClassFileParserTests
     {
         var errors = RouteClassFileParser.Parse("{\n  \"version\": \"x\",\n  \"classes\": { ,\n}", out var snapshot);
         Assert.Null(snapshot);
-        Assert.Contains("line 3", Assert.Single(errors));
+        string error = Assert.Single(errors);
+        Assert.Contains("line 3, position 16", error);
+        // One position, 1-based: not the parser's own 0-based "LineNumber: 2 | BytePositionInLine: 16" beside it.
+        Assert.DoesNotContain("LineNumber", error);
+        Assert.DoesNotContain("BytePositionInLine", error);
+    }
+
+    [Fact]
+    public void ParseFile_MissingFile_NamesThePathAndTheSettingInOneCleanSentence()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"no-such-{Guid.NewGuid():N}.json");
+        string error = Assert.Single(RouteClassFileParser.ParseFile(path, out var snapshot));
+        Assert.Null(snapshot);
+        Assert.Contains(path, error);
+        Assert.Contains("RouteClasses:Path", error);
+        Assert.DoesNotContain("..", error.Replace(path, ""));
+    }
+
+    [Fact]
+    public void ConfigException_CountsErrorsInGoodEnglish()
+    {
+        Assert.Contains("(1 error)", new RouteClassConfigException("f.json", ["a"]).Message);
+        Assert.Contains("(2 errors)", new RouteClassConfigException("f.json", ["a", "b"]).Message);
     }
 
     [Fact]

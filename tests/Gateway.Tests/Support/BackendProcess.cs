@@ -21,6 +21,28 @@ public sealed class BackendProcess : IAsyncDisposable
 
     public static async Task<BackendProcess> StartAsync(string postgres, string redis, params string[] extraArgs)
     {
+        var backend = Launch(postgres, redis, extraArgs);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (backend._process.HasExited)
+                throw new InvalidOperationException($"backend exited during start-up with code {backend._process.ExitCode}:\n{backend.Output}");
+            try
+            {
+                if ((await http.GetAsync(backend.BaseUrl + "/health")).IsSuccessStatusCode) return backend;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        await backend.DisposeAsync();
+        throw new TimeoutException("backend did not answer /health within 60 s");
+    }
+
+    /// <summary>Starts the process without waiting for it to be ready (for tests of start-up itself).</summary>
+    public static BackendProcess Launch(string postgres, string redis, params string[] extraArgs)
+    {
         int port = FreePort.Next();
         // Built by the same solution build as this test assembly, in the same configuration.
         string configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
@@ -34,29 +56,31 @@ public sealed class BackendProcess : IAsyncDisposable
             psi.ArgumentList.Add(a);
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         var process = Process.Start(psi)!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null && output.Count < 200) output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null && output.Count < 200) output.Enqueue(e.Data); };
+        var backend = new BackendProcess(process, $"http://127.0.0.1:{port}");
+        process.OutputDataReceived += (_, e) => backend.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => backend.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return backend;
+    }
 
-        var backend = new BackendProcess(process, $"http://127.0.0.1:{port}");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (process.HasExited)
-                throw new InvalidOperationException($"backend exited during start-up with code {process.ExitCode}:\n{string.Join('\n', output)}");
-            try
-            {
-                if ((await http.GetAsync(backend.BaseUrl + "/health")).IsSuccessStatusCode) return backend;
-            }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(100);
-        }
-        await backend.DisposeAsync();
-        throw new TimeoutException("backend did not answer /health within 60 s");
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    private void Keep(string? line)
+    {
+        if (line is not null && _output.Count < 500) _output.Enqueue(line);
+    }
+
+    /// <summary>What the process printed so far (first 500 lines).</summary>
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>SIGINT, as Ctrl-C in a terminal; returns the exit code.</summary>
+    public async Task<int> InterruptAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", $"-INT {_process.Id}")) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
     }
 
     public ValueTask DisposeAsync()

@@ -1,0 +1,83 @@
+using System.Text.Json;
+
+namespace Gateway.Routing.Validation;
+
+/// <summary>
+/// Reading helpers shared by the section validators. Each adds a complete message to <c>errors</c> (the entry, what is
+/// wrong, how to fix it) instead of throwing, so one pass reports every error of the file.
+/// </summary>
+internal static class ConfigJson
+{
+    public static bool Section(JsonElement root, string name, bool required, List<string> errors, out JsonElement section)
+    {
+        if (!root.TryGetProperty(name, out section))
+        {
+            if (required) errors.Add($"The section '{name}' is missing. Add \"{name}\": {{ ... }} at the top level.");
+            return false;
+        }
+        if (section.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"The section '{name}' must be a JSON object keyed by name, not {section.ValueKind.ToString().ToLowerInvariant()}.");
+            return false;
+        }
+        return true;
+    }
+
+    public static bool IsObject(JsonElement e, string who, List<string> errors)
+    {
+        if (e.ValueKind == JsonValueKind.Object) return true;
+        errors.Add($"{who} must be a JSON object, not {e.ValueKind.ToString().ToLowerInvariant()}.");
+        return false;
+    }
+
+    public static void UnknownProperties(JsonElement e, string[] known, string who, List<string> errors)
+    {
+        foreach (var p in e.EnumerateObject())
+            if (Array.IndexOf(known, p.Name) < 0)
+                errors.Add($"{who} has unknown property '{p.Name}'. Remove it or fix the spelling; known properties: {string.Join(", ", known.Where(k => k != "//"))}.");
+    }
+
+    public static string? RequiredString(JsonElement e, string name, string who, List<string> errors, string fix)
+    {
+        if (!e.TryGetProperty(name, out var v))
+        {
+            errors.Add($"{who} is missing '{name}'. {fix}");
+            return null;
+        }
+        if (v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
+        {
+            errors.Add($"{who} has '{name}' {v.GetRawText()}, which is not a non-empty string. {fix}");
+            return null;
+        }
+        return v.GetString();
+    }
+
+    public static string? OptionalString(JsonElement e, string name, string who, List<string> errors)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        if (v.ValueKind == JsonValueKind.String) return v.GetString();
+        errors.Add($"{who} has '{name}' {v.GetRawText()}, which is not a string. Use a quoted name or remove it.");
+        return null;
+    }
+
+    public static double? PositiveNumber(JsonElement e, string name, string who, List<string> errors, bool required, bool integer = false)
+    {
+        if (!e.TryGetProperty(name, out var v))
+        {
+            if (required) errors.Add($"{who} is missing '{name}'. Set it to a positive number.");
+            return null;
+        }
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d) || d <= 0 || (integer && d != Math.Floor(d)))
+        {
+            errors.Add($"{who} has '{name}' {v.GetRawText()}, which is not a positive {(integer ? "integer" : "number")}. Set it to a value greater than 0.");
+            return null;
+        }
+        return d;
+    }
+
+    public static string Names(IEnumerable<string> names)
+    {
+        var list = names.Order(StringComparer.Ordinal).ToList();
+        return list.Count == 0 ? "(none defined)" : string.Join(", ", list);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Routing.Patterns;
+
+namespace Gateway.Routing.Validation;
+
+/// <summary>The 'routes' section: path patterns, methods, class and cluster references, and overlaps between routes.</summary>
+internal static class RoutesValidator
+{
+    private static readonly string[] RouteProps = ["path", "methods", "class", "cluster", "pathRemovePrefix", "//"];
+    private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+    public static Dictionary<string, RouteDefinition> ParseRoutes(JsonElement root, Dictionary<string, RouteClass> classes,
+        Dictionary<string, ClusterDefinition> clusters, List<string> errors)
+    {
+        var result = new Dictionary<string, RouteDefinition>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!ConfigJson.Section(root, "routes", required: true, errors, out var section)) return result;
+        foreach (var p in section.EnumerateObject())
+        {
+            string who = $"Route '{p.Name}'";
+            if (!ConfigJson.IsObject(p.Value, who, errors)) continue;
+            ConfigJson.UnknownProperties(p.Value, RouteProps, who, errors);
+
+            string? path = ConfigJson.RequiredString(p.Value, "path", who, errors, "Set 'path' to a pattern such as \"/users/{**rest}\".");
+            if (path is not null) ValidatePath(path, who, errors);
+
+            var methods = new List<string>();
+            if (p.Value.TryGetProperty("methods", out var m))
+            {
+                if (m.ValueKind != JsonValueKind.Array) errors.Add($"{who} has 'methods' that is not an array. Use e.g. [\"GET\", \"POST\"], or omit it to match every method.");
+                else
+                    foreach (var item in m.EnumerateArray())
+                    {
+                        string? method = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
+                        if (method is null || Array.IndexOf(HttpMethods, method) < 0)
+                            errors.Add($"{who} has unknown method {item.GetRawText()}. Use upper-case methods from: {string.Join(", ", HttpMethods)}.");
+                        else methods.Add(method);
+                    }
+            }
+
+            string? cls = ConfigJson.RequiredString(p.Value, "class", who, errors, $"Set 'class' to one of: {ConfigJson.Names(classes.Keys)}.");
+            if (cls is not null && !classes.ContainsKey(cls))
+                errors.Add($"{who} references class '{cls}', which is not defined. Define it under 'classes' or use one of: {ConfigJson.Names(classes.Keys)}.");
+            string? cluster = ConfigJson.RequiredString(p.Value, "cluster", who, errors, $"Set 'cluster' to one of: {ConfigJson.Names(clusters.Keys)}.");
+            if (cluster is not null && !clusters.ContainsKey(cluster))
+                errors.Add($"{who} references cluster '{cluster}', which is not defined. Define it under 'clusters' or use one of: {ConfigJson.Names(clusters.Keys)}.");
+
+            string? removePrefix = null;
+            if (p.Value.TryGetProperty("pathRemovePrefix", out var rp))
+            {
+                removePrefix = rp.ValueKind == JsonValueKind.String ? rp.GetString() : null;
+                if (removePrefix is null || !removePrefix.StartsWith('/') || removePrefix.EndsWith('/') || removePrefix.Contains('{'))
+                    errors.Add($"{who} has 'pathRemovePrefix' {rp.GetRawText()}, which is not a literal path prefix. Use e.g. \"/api\" (leading '/', no trailing '/', no parameters).");
+                else if (path is not null && !path.StartsWith(removePrefix + "/", StringComparison.OrdinalIgnoreCase))
+                    errors.Add($"{who} has 'pathRemovePrefix' '{removePrefix}', but its path '{path}' does not start with '{removePrefix}/'. Make the path start with the prefix.");
+            }
+
+            if (path is not null)
+            {
+                string[] keys = methods.Count == 0 ? ["*"] : [.. methods];
+                string shape = NormalisePath(path);
+                if (FindOverlap(seen, keys, shape) is { } other)
+                    errors.Add($"{who} duplicates the path '{path}' of route '{other}' for the same methods. Remove one of them or give them different 'methods'.");
+                foreach (var method in keys) seen.TryAdd(method + " " + shape, p.Name);
+            }
+            result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix);
+        }
+        return result;
+    }
+
+    /// <summary>The first earlier route with the same path shape for one of these methods, or null.</summary>
+    private static string? FindOverlap(Dictionary<string, string> seen, string[] methods, string shape)
+    {
+        foreach (var method in methods)
+            // A route without methods ("*") overlaps every method of the same path, and the reverse.
+            foreach (var probe in method == "*" ? [.. HttpMethods, "*"] : new[] { method, "*" })
+                if (seen.TryGetValue(probe + " " + shape, out var other)) return other;
+        return null;
+    }
+
+    private static void ValidatePath(string path, string who, List<string> errors)
+    {
+        if (!path.StartsWith('/'))
+        {
+            errors.Add($"{who} has path '{path}', which does not start with '/'. Write it as '/{path}'.");
+            return;
+        }
+        if (path.AsSpan().IndexOfAny("?# \t") >= 0)
+        {
+            errors.Add($"{who} has path '{path}' containing a query, fragment or whitespace. Use only the path part, e.g. \"/users/{{**rest}}\".");
+            return;
+        }
+        try { RoutePatternFactory.Parse(path); }
+        catch (RoutePatternException ex)
+        {
+            errors.Add($"{who} has malformed path '{path}': {ex.Message} Use literal segments, '{{name}}' parameters and a final '{{**rest}}' catch-all.");
+            return;
+        }
+        string lower = path.ToLowerInvariant();
+        if (lower == "/internal" || lower.StartsWith("/internal/", StringComparison.Ordinal) || lower.StartsWith("/{", StringComparison.Ordinal))
+            errors.Add($"{who} has path '{path}', which would expose /internal/** to clients. The gateway never proxies /internal; use a more specific path.");
+        if (lower is "/health" or "/ready")
+            errors.Add($"{who} has path '{path}', which the gateway answers itself. Remove the route.");
+    }
+
+    private static string NormalisePath(string path)
+    {
+        // Parameter names do not matter for overlap: "/orgs/{id}" and "/orgs/{orgId}" are the same route.
+        var sb = new System.Text.StringBuilder(path.Length);
+        int depth = 0;
+        foreach (char c in path.TrimEnd('/'))
+        {
+            if (c == '{') { depth++; if (depth == 1) sb.Append('{'); continue; }
+            if (c == '}') { depth--; if (depth == 0) sb.Append('}'); continue; }
+            if (depth == 0) sb.Append(char.ToLowerInvariant(c));
+            else if (c == '*' && sb[^1] == '{') sb.Append('*');
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,35 @@
+using Gateway.Tests.Support;
+using Npgsql;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>The backend process's own start-up and stop, as an operator running scripts/run.sh sees them.</summary>
+public sealed class BackendStartupTests(PostgresFixture postgres, RedisFixture redis)
+{
+    [Fact]
+    public async Task CtrlCWhileMigrationsWaitForTheirLock_StopsCleanly_WithExitCode0()
+    {
+        string database = await postgres.Server.CreateDatabaseAsync("mig");
+        // Hold the migrator's advisory lock (the key in backend/Data/Migrator.cs): start-up waits inside the migrations.
+        await using var holder = new NpgsqlConnection(database);
+        await holder.OpenAsync();
+        await using (var lk = new NpgsqlCommand("SELECT pg_advisory_lock(7311204287)", holder)) await lk.ExecuteNonQueryAsync();
+
+        await using var backend = BackendProcess.Launch(database, redis.ConnectionString);
+        await Poll.UntilAsync(async () => await WaitingForLockAsync(holder), "the backend waits for the migration lock", TimeSpan.FromSeconds(60));
+
+        int exitCode = await backend.InterruptAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{backend.Output}");
+        Assert.DoesNotContain("Unhandled exception", backend.Output);
+        Assert.DoesNotContain("TaskCanceledException", backend.Output);
+    }
+
+    private static async Task<bool> WaitingForLockAsync(NpgsqlConnection conn)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())", conn);
+        return (long)(await cmd.ExecuteScalarAsync())! > 0;
+    }
+}
