@@ -75,6 +75,7 @@ public static class GatewayApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<RedisOptions>().Bind(config.GetSection("Redis")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Gateway.Sessions.SessionOptions>().Bind(config.GetSection("Sessions")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InvalidTokenBudgetOptions>().Bind(config.GetSection(InvalidTokenBudgetOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayTrustOptions>().Bind(config.GetSection("Trust")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RouteClassOptions>().Bind(config.GetSection("RouteClasses"));
         services.AddOptions<IdentityHeaderOptions>().Bind(config.GetSection("IdentityHeaders"));
@@ -114,6 +115,7 @@ public static class GatewayApp
             });
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<IntrospectionClient>(sp,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(IntrospectionClient.HttpClientName)));
+        services.AddSingleton<InvalidTokenBudget>();   // its ClientIpResolver is registered with rate limiting below
         services.AddSingleton<SessionValidator>();
         services.AddSingleton<SessionActivityTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionActivityTracker>());
