@@ -141,13 +141,14 @@ for i in $(seq 0 $((GATEWAYS - 1))); do wait_ready "http://127.0.0.1:$((GATEWAY_
 
 G="http://127.0.0.1:$GATEWAY_PORT"
 A="http://127.0.0.1:$GATEWAY_ADMIN_PORT"
-ADMIN_PORTS="$GATEWAY_ADMIN_PORT"; [ "$GATEWAYS" -gt 1 ] && ADMIN_PORTS="$GATEWAY_ADMIN_PORT-$((GATEWAY_ADMIN_PORT + GATEWAYS - 1))"
+ADMIN_NOTE="loopback only; the public port answers 404 for these"
+[ "$GATEWAYS" -gt 1 ] && ADMIN_NOTE="one per gateway: ports $GATEWAY_ADMIN_PORT-$((GATEWAY_ADMIN_PORT + GATEWAYS - 1)), loopback only"
 cat <<MSG
 
   The stack is up.
     gateway    $G   (health: $G/health, ready: $G/ready)
-    operator   $A   (loopback only; dashboard: $A/gateway/dashboard, status: $A/gateway/status, metrics: $A/metrics;
-                                      one per gateway on ports $ADMIN_PORTS)
+    operator   $A   ($ADMIN_NOTE)
+               dashboard: $A/gateway/dashboard   status: $A/gateway/status   metrics: $A/metrics
     backend    http://127.0.0.1:$BACKEND_PORT   (OpenAPI: http://127.0.0.1:$BACKEND_PORT/openapi/v1.json)
     redis      127.0.0.1:$REDIS_PORT      postgres  127.0.0.1:$POSTGRES_PORT (user app, db auth)
     logs       .local/logs/
