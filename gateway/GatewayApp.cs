@@ -64,9 +64,18 @@ public static class GatewayApp
         });
 
         var config = builder.Configuration;
-        if (string.IsNullOrEmpty(config["urls"]) && config["Gateway:Urls"] is { Length: > 0 } urls) builder.WebHost.UseUrls(urls);
+        // The public listener(s), then the operator listener on a port of its own (AdminListenerMiddleware keeps them apart).
+        string publicUrls = config["urls"] is { Length: > 0 } urls ? urls : config["Gateway:Urls"] is { Length: > 0 } configured ? configured : "http://localhost:5000";
+        string tlsUrl = config["Tls:CertificatePath"] is { Length: > 0 } ? config["Tls:Url"] ?? new Tls.TlsOptions().Url : "";
+        var admin = AdminListener.FromConfiguration(config, AdminListener.Ports(publicUrls + ";" + tlsUrl));
+        string httpUrls = admin.Url is null ? publicUrls : publicUrls + ";" + admin.Url;
+        builder.WebHost.UseUrls(httpUrls);
+        builder.Services.AddSingleton(admin);
+        // Beyond loopback every operator request needs the key, loopback peers included: a local reverse proxy would
+        // otherwise make every client a loopback client.
+        if (admin.BeyondLoopback) builder.Services.PostConfigure<AdminAccessOptions>(o => o.AllowLoopback = false);
         builder.Logging.AddGatewayLogging(builder.Environment);
-        builder.AddGatewayTls();
+        builder.AddGatewayTls(httpUrls);
         builder.AddGatewayKestrelLimits();
 
 
@@ -75,6 +84,7 @@ public static class GatewayApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<RedisOptions>().Bind(config.GetSection("Redis")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Gateway.Sessions.SessionOptions>().Bind(config.GetSection("Sessions")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InvalidTokenBudgetOptions>().Bind(config.GetSection(InvalidTokenBudgetOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GatewayTrustOptions>().Bind(config.GetSection("Trust")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RouteClassOptions>().Bind(config.GetSection("RouteClasses"));
         services.AddOptions<IdentityHeaderOptions>().Bind(config.GetSection("IdentityHeaders"));
@@ -114,6 +124,7 @@ public static class GatewayApp
             });
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<IntrospectionClient>(sp,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(IntrospectionClient.HttpClientName)));
+        services.AddSingleton<InvalidTokenBudget>();   // its ClientIpResolver is registered with rate limiting below
         services.AddSingleton<SessionValidator>();
         services.AddSingleton<SessionActivityTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionActivityTracker>());
@@ -153,7 +164,7 @@ public static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// HSTS → health → hygiene → path normalisation → HTTP/2 connection-specific headers → telemetry → routing → classification → body limit → load shedding →
+    /// HSTS → health → hygiene → path normalisation → operator/public listener split → HTTP/2 connection-specific headers → telemetry → routing → classification → body limit → load shedding →
     /// request timeouts → sessions →
     /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
@@ -165,6 +176,7 @@ public static class GatewayApp
         app.UseMiddleware<HealthMiddleware>();     // sets its own X-Request-Id/X-Response-Time: see HealthMiddleware
         app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
         app.UseMiddleware<PathNormalisationMiddleware>();   // before routing: classes are decided on the path the backend gets
+        app.UseMiddleware<AdminListenerMiddleware>();   // /metrics, /gateway/*: operator port only, and nothing else there
         app.UseMiddleware<ConnectionSpecificHeadersMiddleware>();   // HTTP/2+ Transfer-Encoding & co.: 400 before routing
         app.UseGatewayRequestTelemetry();
         app.UseRouting();

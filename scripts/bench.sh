@@ -47,6 +47,7 @@ export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
 export LoadShedding__MaxConcurrency__standard=4096
 BARE_PORT=18070
 G="http://127.0.0.1:$GATEWAY_PORT"; B="http://127.0.0.1:$BACKEND_PORT"
+A="http://127.0.0.1:$((GATEWAY_PORT + 1000))"   # the gateway's operator listener (run.sh's default GATEWAY_ADMIN_PORT)
 SECRET="${Trust__SharedSecret:-$(sed -nE 's/.*"SharedSecret": *"([^"]+)".*/\1/p' appsettings.json | head -n 1)}"
 
 STACK_PID=""; BARE_PID=""
@@ -240,7 +241,7 @@ ENDPOINT_ROWS+=("POST /auth/logout|$LOGOUT_ROW|p95 < 100")
 log "POST /auth/logout: $LOGOUT_ROW"
 
 # --- session validation time by source, from the gateway's own histogram (bucket upper bounds) -----------
-VALIDATION="$(curl -fsS "$G/metrics" | awk '
+VALIDATION="$(curl -fsS "$A/metrics" | awk '
   /^gateway_session_validation_duration_seconds_bucket/ {
     match($0, /source="[^"]+"/); src = substr($0, RSTART + 8, RLENGTH - 9)
     match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5)
@@ -321,7 +322,7 @@ echo; cat "$OUT/results.md"
 if [ -n "$SOAK" ]; then
   log "soak: scenario (3) for $SOAK at $CONNS connections, sampling RSS and threads every 10 s"
   soak_log="$OUT/soak-$STAMP.csv"; echo "seconds,rss_mb,threads" >"$soak_log"
-  redis_failures() { curl -fsS "$G/metrics" | awk '/^gateway_redis_failures_total/ { n += $NF } END { print n + 0 }'; }
+  redis_failures() { curl -fsS "$A/metrics" | awk '/^gateway_redis_failures_total/ { n += $NF } END { print n + 0 }'; }
   failures_before="$(redis_failures)"
   ( start=$(date +%s); while kill -0 "$GW_PID" 2>/dev/null; do
       echo "$(( $(date +%s) - start )),$(rss_mb "$GW_PID"),$(awk '/^Threads/ { print $2 }' "/proc/$GW_PID/status")" >>"$soak_log"; sleep 10; done ) &

@@ -5,8 +5,10 @@
 #   scripts/run.sh                 one gateway
 #   scripts/run.sh --gateways 3    three gateways on 8080, 8081, 8082 sharing one Redis
 #
-# Ports are overridable: GATEWAY_PORT, BACKEND_PORT, REDIS_PORT, POSTGRES_PORT; the state folder with LOCAL_DIR
-# (default .local); the route-class file with ROUTE_CLASSES (default config/route-classes.json).
+# Each gateway's operator listener (/metrics, /gateway/*) is on 127.0.0.1 at GATEWAY_ADMIN_PORT + i (default
+# GATEWAY_PORT + 1000: 9080, 9081, ...); the public ports answer 404 there.
+# Ports are overridable: GATEWAY_PORT, GATEWAY_ADMIN_PORT, BACKEND_PORT, REDIS_PORT, POSTGRES_PORT; the state folder with
+# LOCAL_DIR (default .local); the route-class file with ROUTE_CLASSES (default config/route-classes.json).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -15,13 +17,14 @@ GATEWAYS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --gateways) GATEWAYS="${2:?--gateways needs a number}"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
 [[ "$GATEWAYS" =~ ^[1-9][0-9]?$ ]] || die "--gateways takes a number from 1 to 99"
 
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
+GATEWAY_ADMIN_PORT="${GATEWAY_ADMIN_PORT:-$((GATEWAY_PORT + 1000))}"
 BACKEND_PORT="${BACKEND_PORT:-8090}"
 REDIS_PORT="${REDIS_PORT:-6380}"
 POSTGRES_PORT="${POSTGRES_PORT:-5433}"
@@ -116,9 +119,10 @@ else
 fi
 for i in $(seq 0 $((GATEWAYS - 1))); do
   port=$((GATEWAY_PORT + i))
-  log "starting gateway $((i + 1))/$GATEWAYS on http://127.0.0.1:$port"
+  admin_port=$((GATEWAY_ADMIN_PORT + i))
+  log "starting gateway $((i + 1))/$GATEWAYS on http://127.0.0.1:$port (operator listener http://127.0.0.1:$admin_port)"
   "${GATEWAY_GC[@]}" dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
-    --RouteClasses:Path="$ROUTE_CLASSES" >"$STATE/logs/gateway-$port.log" 2>&1 &
+    --Admin:Url="http://127.0.0.1:$admin_port" --RouteClasses:Path="$ROUTE_CLASSES" >"$STATE/logs/gateway-$port.log" 2>&1 &
   echo $! >"$PIDS/gateway-$port.pid"
 done
 
@@ -136,10 +140,15 @@ wait_ready() {
 for i in $(seq 0 $((GATEWAYS - 1))); do wait_ready "http://127.0.0.1:$((GATEWAY_PORT + i))/ready" "gateway"; done
 
 G="http://127.0.0.1:$GATEWAY_PORT"
+A="http://127.0.0.1:$GATEWAY_ADMIN_PORT"
+ADMIN_NOTE="loopback only; the public port answers 404 for these"
+[ "$GATEWAYS" -gt 1 ] && ADMIN_NOTE="one per gateway: ports $GATEWAY_ADMIN_PORT-$((GATEWAY_ADMIN_PORT + GATEWAYS - 1)), loopback only"
 cat <<MSG
 
   The stack is up.
-    gateway    $G   (health: $G/health, ready: $G/ready, dashboard: $G/gateway/dashboard)
+    gateway    $G   (health: $G/health, ready: $G/ready)
+    operator   $A   ($ADMIN_NOTE)
+               dashboard: $A/gateway/dashboard   status: $A/gateway/status   metrics: $A/metrics
     backend    http://127.0.0.1:$BACKEND_PORT   (OpenAPI: http://127.0.0.1:$BACKEND_PORT/openapi/v1.json)
     redis      127.0.0.1:$REDIS_PORT      postgres  127.0.0.1:$POSTGRES_PORT (user app, db auth)
     logs       .local/logs/

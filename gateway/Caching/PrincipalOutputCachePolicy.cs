@@ -7,7 +7,11 @@ namespace Gateway.Caching;
 /// <summary>
 /// The only output cache policy of the gateway (it replaces the default one, which refuses requests carrying
 /// <c>Authorization</c>). Caches GET/HEAD of requests whose class has a cache policy and whose principal is validated;
-/// the key is method, path, full query, user and selected organisation, so an entry can never reach another user.
+/// the key is method, path, full query and every identity value the proxy signs for the backend (user, session,
+/// selected organisation and role), so an entry can never reach another user nor another session of the same user
+/// (a response may name its session: <c>GET /auth/me</c> returns <c>sessionId</c>).
+/// Entries are tagged by user (and organisation), not by session: a <c>session</c> invalidation (logout) carries the
+/// user id and evicts every entry of that user, the logged-out session's included; the other sessions refill theirs.
 /// Stores only 200 responses without <c>Set-Cookie</c> or <c>no-store</c>/<c>no-cache</c>; a backend <c>max-age</c> below the
 /// policy TTL prevents storage (the strictest form of capping the TTL).
 /// Concurrent misses for one key wait for one backend call (<see cref="OutputCacheContext.AllowLocking"/>).
@@ -36,8 +40,13 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         context.CacheVaryByRules.QueryKeys = "*";
         // Instances behind a load balancer may see different Host values; the entry must be shared between them.
         context.CacheVaryByRules.VaryByHost = false;
-        context.CacheVaryByRules.VaryByValues["gw-user"] = principal.UserId;
-        context.CacheVaryByRules.VaryByValues["gw-org"] = feature.OrgId ?? "";
+        // The key covers exactly what the backend sees of the caller: the signed identity headers
+        // (IdentityTransformProvider). Anything less lets one caller's response be served to another.
+        var vary = context.CacheVaryByRules.VaryByValues;
+        vary["gw-user"] = principal.UserId;
+        vary["gw-session"] = principal.SessionId;
+        vary["gw-org"] = feature.OrgId ?? "";
+        vary["gw-role"] = feature.OrgRole ?? "";
 
         context.Tags.Add(CacheTags.User(principal.UserId));
         if (state.Policy.VaryByOrg)

@@ -26,6 +26,10 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
     private readonly TimeSpan _l1MaxTtl;
     private readonly ILogger<TieredOutputCacheStore> _logger;
     private long _lastDegradedLog = long.MinValue;
+    // Evictions in progress and completed: a Redis read that overlapped an eviction may hold an entry the eviction has
+    // deleted from Redis since, so it must not refill L1 (where it would outlive the eviction by up to L1MaxTtl).
+    private int _evicting;
+    private long _evictions;
 
     private readonly GatewayMetrics? _metrics;
 
@@ -53,6 +57,8 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         _metrics?.RecordCacheLookup("response", "l1", hit: false);
         if (_redis is null) return null;
 
+        bool evicting = Volatile.Read(ref _evicting) != 0;
+        long evictions = Interlocked.Read(ref _evictions);
         var reply = await _redis.GetBytesAsync(EntryKey(key)).ConfigureAwait(false);
         if (!reply.Ok) { Degraded("get"); return null; }
         byte[] payload = [];
@@ -62,7 +68,8 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
             && expiresAt > _time.GetUtcNow();
         _metrics?.RecordCacheLookup("response", "l2", found);
         if (!found) return null;
-        _l1.Set(key, payload, tags, Min(expiresAt, _time.GetUtcNow() + _l1MaxTtl));
+        if (!evicting && Volatile.Read(ref _evicting) == 0 && Interlocked.Read(ref _evictions) == evictions)
+            _l1.Set(key, payload, tags, Min(expiresAt, _time.GetUtcNow() + _l1MaxTtl));
         return payload;
     }
 
@@ -87,17 +94,27 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 
     public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken)
     {
-        _l1.EvictTag(tag);
-        if (_redis is null) return;
-
-        var members = await _redis.SetMembersAsync(TagKey(tag)).ConfigureAwait(false);
-        if (!members.Ok) { Degraded("evict"); return; }
-        foreach (var key in members.Value!)
+        Interlocked.Increment(ref _evicting);
+        try
         {
-            _l1.Remove(key);
-            if (!(await _redis.DeleteAsync(EntryKey(key)).ConfigureAwait(false)).Ok) { Degraded("evict"); return; }
+            _l1.EvictTag(tag);
+            if (_redis is null) return;
+
+            var members = await _redis.SetMembersAsync(TagKey(tag)).ConfigureAwait(false);
+            if (!members.Ok) { Degraded("evict"); return; }
+            foreach (var key in members.Value!)
+            {
+                _l1.Remove(key);
+                if (!(await _redis.DeleteAsync(EntryKey(key)).ConfigureAwait(false)).Ok) { Degraded("evict"); return; }
+            }
+            await _redis.DeleteAsync(TagKey(tag)).ConfigureAwait(false);
         }
-        await _redis.DeleteAsync(TagKey(tag)).ConfigureAwait(false);
+        finally
+        {
+            // Completed before leaving: a reader that sees no eviction in progress then sees the count moved.
+            Interlocked.Increment(ref _evictions);
+            Interlocked.Decrement(ref _evicting);
+        }
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

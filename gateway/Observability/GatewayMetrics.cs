@@ -66,7 +66,7 @@ public sealed class GatewayMetrics
         _overBudget.Add(1, tags);
     }
 
-    /// <summary>Records one session validation; <paramref name="source"/> is l1, l2, backend, negative or rejected.</summary>
+    /// <summary>Records one session validation; <paramref name="source"/> is l1, l2, backend, negative, expired, rejected or throttled.</summary>
     public void RecordSessionValidation(string source, double seconds)
     {
         var tags = new TagList { { "source", source } };

@@ -40,7 +40,7 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         }
         var hash = TokenHash.Compute(authorization.Count == 1 ? token.AsSpan(7).Trim() : token.AsSpan());
         var stage = GatewayTracing.StartStage(context, GatewayStage.ValidateSession);
-        var pending = validator.ValidateAsync(hash, cls);
+        var pending = validator.ValidateAsync(hash, cls, context);
         return pending.IsCompletedSuccessfully ? Continue(context, cls, pending.Result, stage) : AwaitAsync(context, cls, pending, stage);
     }
 
@@ -56,6 +56,7 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         feature.ValidationSource = result.Source;
         if (result.Outcome == SessionOutcome.Invalid) return GatewayProblems.InvalidToken.WriteAsync(context);
         if (result.Outcome == SessionOutcome.Unavailable) return GatewayProblems.ValidationUnavailable.WriteAsync(context);
+        if (result.Outcome == SessionOutcome.Throttled) return Throttled(context, result.RetryAfter);
 
         var principal = result.Principal!;
         string? selected = SelectedOrg(context);
@@ -85,6 +86,14 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
     {
         metrics.RecordSessionValidation("rejected", 0);
         return GatewayProblems.InvalidToken.WriteAsync(context);
+    }
+
+    /// <summary>The client spent its unknown-token budget: 429 with <c>Retry-After</c> (whole seconds, at least 1).</summary>
+    private static Task Throttled(HttpContext context, TimeSpan retryAfter)
+    {
+        long seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return GatewayProblems.TooManyInvalidTokens.WriteAsync(context);
     }
 
     /// <summary>Session cache hit/miss per level, derived from where the validation was answered.</summary>

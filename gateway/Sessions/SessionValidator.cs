@@ -12,20 +12,27 @@ public enum SessionOutcome
     Invalid,
     /// <summary>Nobody trustworthy could vouch for the token right now: 503.</summary>
     Unavailable,
+    /// <summary>The backend would have to look the token up, but the client spent its unknown-token budget: 429.</summary>
+    Throttled,
 }
 
-/// <param name="Source">l1, l2, backend, negative or expired.</param>
-public readonly record struct SessionValidation(SessionOutcome Outcome, SessionPrincipal? Principal, string? HashHex, string Source);
+/// <param name="Source">l1, l2, backend, negative, expired or throttled.</param>
+/// <param name="RetryAfter">For <see cref="SessionOutcome.Throttled"/>: when the client's budget allows a lookup again.</param>
+public readonly record struct SessionValidation(SessionOutcome Outcome, SessionPrincipal? Principal, string? HashHex, string Source,
+    TimeSpan RetryAfter = default);
 
 /// <summary>
 /// L1 → L2 (Redis) → backend introspection, with single-flight per token and the fail modes of docs/gateway.md.
-/// Never accepts a token that neither L1 nor the backend vouches for.
+/// Never accepts a token that neither L1 nor the backend vouches for. Lookups that reach the backend for a token L1
+/// does not know as valid are charged to the client's <see cref="InvalidTokenBudget"/>.
 /// </summary>
-internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, IntrospectionClient introspection, TimeProvider time)
+internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, IntrospectionClient introspection, InvalidTokenBudget budget,
+    TimeProvider time)
 {
     private readonly ConcurrentDictionary<TokenHash, Task<IntrospectionResult>> _inflight = new();
 
-    public ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls)
+    /// <param name="request">The request, whose client pays for backend lookups; null charges nobody.</param>
+    public ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request = null)
     {
         var now = time.GetUtcNow();
         bool redisUp = redis.IsAvailable;
@@ -39,12 +46,13 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             }
             // With Redis down, revocations cannot reach L1: only resilient classes may still trust it.
             if (redisUp || cls.IsResilient) return new(new SessionValidation(SessionOutcome.Valid, entry.Principal, entry.HashHex, "l1"));
-            return FromBackendAsync(hash, entry.HashHex);
+            // Re-checking a session L1 knows as valid is not an unknown-token lookup: not charged.
+            return FromBackendAsync(hash, entry.HashHex, request: null);
         }
-        return redisUp ? FromL2Async(hash) : FromBackendAsync(hash, hash.ToHex());
+        return redisUp ? FromL2Async(hash, request) : FromBackendAsync(hash, hash.ToHex(), request);
     }
 
-    private async ValueTask<SessionValidation> FromL2Async(TokenHash hash)
+    private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request)
     {
         string hex = hash.ToHex();
         var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex)).ConfigureAwait(false);
@@ -55,21 +63,28 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             l1.SetPositive(hash, hex, principal, now);
             return new(SessionOutcome.Valid, principal, hex, "l2");
         }
-        return await FromBackendAsync(hash, hex).ConfigureAwait(false);
+        return await FromBackendAsync(hash, hex, request).ConfigureAwait(false);
     }
 
-    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex)
+    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex, HttpContext? request)
     {
+        // Charged before the call, so concurrent lookups of one client cannot overdraw its budget; refunded below
+        // unless the lookup found no valid session.
+        var client = request is null ? null : budget.ClientOf(request);
+        if (client is not null && !budget.TryAcquire(client, out var retryAfter))
+            return new(SessionOutcome.Throttled, null, hex, "throttled", retryAfter);
         var result = await IntrospectOnceAsync(hash, hex).ConfigureAwait(false);
         switch (result.Outcome)
         {
             case IntrospectionOutcome.Found when result.Principal!.ValidUntil > time.GetUtcNow():
+                budget.Refund(client);
                 return new(SessionOutcome.Valid, result.Principal, hex, "backend");
             case IntrospectionOutcome.Found:
                 return new(SessionOutcome.Invalid, null, hex, "expired");
             case IntrospectionOutcome.NotFound:
                 return new(SessionOutcome.Invalid, null, hex, "backend");
             default:
+                budget.Refund(client);   // the backend's trouble, not the client's
                 return new(SessionOutcome.Unavailable, null, hex, "backend");
         }
     }

@@ -10,7 +10,8 @@ internal static class TlsSetup
     /// When <c>Tls:CertificatePath</c> is set: an HTTPS listener (HTTP/1.1 and HTTP/2 via ALPN) whose certificate is
     /// chosen per handshake from the <see cref="CertificateReloader"/>, next to the plain-HTTP listener(s).
     /// </summary>
-    public static WebApplicationBuilder AddGatewayTls(this WebApplicationBuilder builder)
+    /// <param name="httpUrls">The plain-HTTP listeners (public and operator), bound explicitly next to the HTTPS one.</param>
+    public static WebApplicationBuilder AddGatewayTls(this WebApplicationBuilder builder, string httpUrls)
     {
         var options = builder.Configuration.GetSection("Tls").Get<TlsOptions>() ?? new TlsOptions();
         builder.Services.Configure<TlsOptions>(builder.Configuration.GetSection("Tls"));
@@ -21,7 +22,6 @@ internal static class TlsSetup
         if (uri.Scheme != Uri.UriSchemeHttps)
             throw new OptionsValidationException("Tls", typeof(TlsOptions), [$"Tls:Url must be an https:// URL, got '{options.Url}'."]);
         // Explicit Listen() calls make Kestrel ignore UseUrls/--urls, so the plain-HTTP listeners are bound here too.
-        string httpUrls = builder.Configuration["urls"] ?? builder.Configuration["Gateway:Urls"] ?? "";
         var httpEndpoints = new List<Uri>();
         foreach (var url in httpUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             httpEndpoints.Add(new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0")));

@@ -1,4 +1,6 @@
 using Gateway.Caching;
+using Gateway.Redis;
+using StackExchange.Redis;
 using Gateway.Tests.PolicyTesting;
 using Microsoft.Extensions.Logging.Abstractions;
 using TestInfrastructure;
@@ -56,6 +58,53 @@ public sealed class CacheFaultTests(RedisFixture redis)
             return await storeA.GetAsync(key, default) is null && await storeB.GetAsync(key, default) is null;
         },
             "both instances evicted the user's entry");
+    }
+
+    [Fact]
+    public async Task ReadDuringAnEviction_DoesNotPutTheEvictedEntryBackIntoL1()
+    {
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        var pausing = new PausingRedisClient(client);
+        var store = OutputCacheStoreContractTests.NewStore(TimeProvider.System, pausing);
+        string user = Guid.NewGuid().ToString(), key = "me-" + user;
+        await store.SetAsync(key, "stale"u8.ToArray(), [CacheTags.User(user)], TimeSpan.FromMinutes(5), default);
+
+        // The eviction has dropped the L1 entry and is about to delete the Redis one when a read comes in.
+        var eviction = store.EvictByTagAsync(CacheTags.User(user), default).AsTask();
+        await pausing.DeletePaused.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("stale"u8.ToArray(), await store.GetAsync(key, default));   // still in Redis for this instant
+        pausing.ReleaseDelete.SetResult();
+        await eviction;
+
+        Assert.Null(await store.GetAsync(key, default));
+    }
+
+    /// <summary>Holds the first <c>DeleteAsync</c> until the test releases it.</summary>
+    private sealed class PausingRedisClient(IRedisClient inner) : IRedisClient
+    {
+        public readonly TaskCompletionSource DeletePaused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource ReleaseDelete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool IsAvailable => inner.IsAvailable;
+        public event Action<bool>? AvailabilityChanged { add => inner.AvailabilityChanged += value; remove => inner.AvailabilityChanged -= value; }
+        public bool IsSubscriptionConnected => inner.IsSubscriptionConnected;
+        public ValueTask<RedisReply<string?>> GetStringAsync(string key) => inner.GetStringAsync(key);
+        public ValueTask<RedisReply<byte[]?>> GetBytesAsync(string key) => inner.GetBytesAsync(key);
+        public ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
+        public ValueTask<RedisReply<bool>> SetAsync(string key, byte[] value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
+
+        public async ValueTask<RedisReply<long>> DeleteAsync(string key)
+        {
+            if (DeletePaused.TrySetResult()) await ReleaseDelete.Task;
+            return await inner.DeleteAsync(key);
+        }
+
+        public ValueTask<RedisReply<RedisResult>> EvaluateAsync(Gateway.Redis.LuaScript script, string[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
+        public ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
+        public ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl) => inner.SetAddAsync(key, member, ttl);
+        public ValueTask<RedisReply<string[]>> SetMembersAsync(string key) => inner.SetMembersAsync(key);
+        public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) => inner.PublishAsync(channel, message);
+        public Task SubscribeAsync(string channel, Action<string> onMessage) => inner.SubscribeAsync(channel, onMessage);
     }
 
     [Fact]

@@ -32,10 +32,10 @@ public sealed class HealthTests
         await using var backend = await FakeSessionBackend.StartAsync();
         await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, "127.0.0.1:1,abortConnect=false", RouteFiles.CreateTemp());
         for (int i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await gateway.Client.GetAsync("/health")).StatusCode);
-        (await gateway.Client.GetAsync("/metrics")).EnsureSuccessStatusCode();   // recorded once it has completed
+        (await gateway.AdminClient.GetAsync("/metrics")).EnsureSuccessStatusCode();   // recorded once it has completed
 
         string text = "";
-        await Poll.UntilAsync(async () => (text = await gateway.Client.GetStringAsync("/metrics")).Contains("http_server_request_duration_seconds_count{"),
+        await Poll.UntilAsync(async () => (text = await gateway.AdminClient.GetStringAsync("/metrics")).Contains("http_server_request_duration_seconds_count{"),
             "the first scrape is recorded");
         var series = text.Split('\n').Where(l => l.StartsWith("http_server_request_duration_seconds_count{")).ToList();
         // A probe has no route; every recorded request here must be one that matched an endpoint (the scrape).

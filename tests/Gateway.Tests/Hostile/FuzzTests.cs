@@ -38,7 +38,7 @@ public sealed class FuzzTests
     }
 
     [Fact]
-    public async Task SessionStage_RandomCredentials_AnswerIs400Or401_NeverThrows_NeverPassesThrough()
+    public async Task SessionStage_RandomCredentials_AnswerIs400Or401Or429_NeverThrows_NeverPassesThrough()
     {
         await using var backend = await FakeSessionBackend.StartAsync();
         await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, "127.0.0.1:1,abortConnect=false", RouteFiles.CreateTemp());
@@ -70,10 +70,14 @@ public sealed class FuzzTests
             await middleware.Invoke(context);
 
             Assert.False(passed, $"case {i}: an unknown credential reached the next stage");
-            Assert.True(context.Response.StatusCode is 400 or 401, $"case {i}: status {context.Response.StatusCode}");
+            // 429: the unknown-token budget of this (address-less, so shared) client is spent.
+            Assert.True(context.Response.StatusCode is 400 or 401 or 429, $"case {i}: status {context.Response.StatusCode}");
         }
-        // Only tokens that pass the format check may cost an introspection call (this session backend knows none).
-        Assert.True(backend.IntrospectionCount <= wellFormed, $"{backend.IntrospectionCount} introspections for {wellFormed} well-formed tokens");
+        // Only tokens that pass the format check may cost an introspection call (this session backend knows none),
+        // and no more of them than the client's unknown-token budget.
+        int budget = gateway.Get<IOptions<InvalidTokenBudgetOptions>>().Value.Limit;
+        Assert.True(backend.IntrospectionCount <= Math.Min(wellFormed, budget),
+            $"{backend.IntrospectionCount} introspections for {wellFormed} well-formed tokens and a budget of {budget}");
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.GetAsync("/public/page")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.GetAsync("/public2/page")).StatusCode);
 
-        var config = await _gateway.Client.GetStringAsync("/gateway/config");
+        var config = await _gateway.AdminClient.GetStringAsync("/gateway/config");
         Assert.Contains("\"ok\":false", config);
         Assert.Contains("pubic", config);
     }

@@ -28,6 +28,9 @@ public sealed class FakeSessionBackend : IAsyncDisposable
     public volatile bool IntrospectionFails;
     public TimeSpan IntrospectionDelay { get; set; }
 
+    /// <summary>Answers proxied routes instead of the default <c>backend:{path}</c> echo when set.</summary>
+    public Func<HttpContext, Task>? Proxied { get; set; }
+
     public static async Task<FakeSessionBackend> StartAsync() => new(await RecordingBackend.StartAsync());
 
     public void Add(TestSession session) => Sessions[session.Hex] = session.Json;
@@ -59,7 +62,8 @@ public sealed class FakeSessionBackend : IAsyncDisposable
                 ctx.Response.StatusCode = 204;
                 return;
             default:
-                await ctx.Response.WriteAsync("backend:" + ctx.Request.Path.Value);
+                if (Proxied is { } proxied) await proxied(ctx);
+                else await ctx.Response.WriteAsync("backend:" + ctx.Request.Path.Value);
                 return;
         }
     }

@@ -12,24 +12,29 @@ public sealed class GatewayInstance : IAsyncDisposable
     public const string Secret = "gateway-tests-shared-secret-0123456789abcdef";
     private readonly WebApplication _app;
 
-    private GatewayInstance(WebApplication app, string baseUrl)
+    private GatewayInstance(WebApplication app, string baseUrl, string adminUrl)
     {
         _app = app;
         BaseUrl = baseUrl;
+        AdminUrl = adminUrl;
         Client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) };
+        AdminClient = new HttpClient { BaseAddress = new Uri(adminUrl) };
     }
 
     public string BaseUrl { get; }
     public HttpClient Client { get; }
+    /// <summary>The operator listener (<c>/metrics</c>, <c>/gateway/*</c>), on a free loopback port of its own.</summary>
+    public string AdminUrl { get; }
+    public HttpClient AdminClient { get; }
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GatewayInstance> StartAsync(string backendUrl, string redis, string routeFile,
         Action<WebApplicationBuilder>? configure = null, params string[] extraArgs)
     {
-        int port = FreePort.Next();
+        int port = FreePort.Next(), adminPort = FreePort.Next();
         string[] args =
         [
-            $"--urls=http://127.0.0.1:{port}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
+            $"--urls=http://127.0.0.1:{port}", $"--Admin:Url=http://127.0.0.1:{adminPort}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
             $"--RouteClasses:Path={routeFile}", $"--Trust:SharedSecret={Secret}", "--RouteClasses:ReloadDebounce=00:00:00.100",
             "--Health:ProbeInterval=00:00:00.200", .. extraArgs,
         ];
@@ -38,7 +43,7 @@ public sealed class GatewayInstance : IAsyncDisposable
         configure?.Invoke(builder);
         var app = GatewayApp.Configure(builder.Build());
         await app.StartAsync();
-        return new GatewayInstance(app, $"http://127.0.0.1:{port}");
+        return new GatewayInstance(app, $"http://127.0.0.1:{port}", $"http://127.0.0.1:{adminPort}");
     }
 
     public T Get<T>() where T : notnull => _app.Services.GetRequiredService<T>();
@@ -46,6 +51,7 @@ public sealed class GatewayInstance : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        AdminClient.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

@@ -22,11 +22,11 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public static async Task<GatewayProcess> StartAsync(string backendUrl, string redis, string routeFile, params string[] extraArgs)
     {
-        int port = FreePort.Next();
+        int port = FreePort.Next(), adminPort = FreePort.Next();
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gateway.dll"));
         foreach (var a in (string[])[
-            $"--urls=http://127.0.0.1:{port}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
+            $"--urls=http://127.0.0.1:{port}", $"--Admin:Url=http://127.0.0.1:{adminPort}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
             $"--RouteClasses:Path={routeFile}", $"--Trust:SharedSecret={GatewayInstance.Secret}", "--Health:ProbeInterval=00:00:00.200",
             .. extraArgs])
             psi.ArgumentList.Add(a);

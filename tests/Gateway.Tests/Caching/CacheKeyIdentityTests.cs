@@ -1,0 +1,125 @@
+using System.Net;
+using Gateway.Redis;
+using Gateway.Sessions;
+using Gateway.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Caching;
+
+/// <summary>
+/// The real gateway with the shipped route classes (<c>GET /auth/me</c> cached): a cached response is served only to the
+/// identity it was made for, down to the session, and evictions by user still reach every session's entries.
+/// </summary>
+public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
+{
+    private FakeSessionBackend _backend = null!;
+    private GatewayInstance _gateway = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await FakeSessionBackend.StartAsync();
+        // What the real /auth/me does: answer from the signed identity headers, session id included.
+        _backend.Proxied = ctx => ctx.Response.WriteAsync(
+            $"user={ctx.Request.Headers["X-User-Id"]};session={ctx.Request.Headers["X-Session-Id"]}");
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, RouteFiles.CreateTemp());
+        await Poll.UntilAsync(() => _gateway.Get<IRedisClient>().IsAvailable && _gateway.Get<InvalidationSubscriber>().IsSubscribed,
+            "the gateway reaches Redis and is subscribed");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _backend.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, string? XCache, string Body)> MeAsync(TestSession session)
+    {
+        using var response = await _gateway.Client.SendAsync(session.Get("/auth/me"));
+        return (response.StatusCode, response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null,
+            await response.Content.ReadAsStringAsync());
+    }
+
+    private static string Expected(TestSession s) => $"user={s.UserId};session={s.SessionId}";
+
+    [Fact]
+    public async Task TwoSessionsOfOneUser_EachGetsTheResponseOfItsOwnSession()
+    {
+        string userId = Guid.NewGuid().ToString();
+        var a = TestSession.Create(userId: userId);
+        var b = TestSession.Create(userId: userId);
+        _backend.Add(a);
+        _backend.Add(b);
+
+        Assert.Equal((HttpStatusCode.OK, "MISS", Expected(a)), await MeAsync(a));
+        Assert.Equal((HttpStatusCode.OK, "HIT", Expected(a)), await MeAsync(a));
+        Assert.Equal((HttpStatusCode.OK, "MISS", Expected(b)), await MeAsync(b));
+        Assert.Equal((HttpStatusCode.OK, "HIT", Expected(b)), await MeAsync(b));
+        Assert.Equal((HttpStatusCode.OK, "HIT", Expected(a)), await MeAsync(a));
+        Assert.Equal(2, _backend.ProxiedTo("/auth/me").Length);
+    }
+
+    [Fact]
+    public async Task TwoUsers_EachGetsTheirOwnResponse()
+    {
+        var alice = TestSession.Create();
+        var bob = TestSession.Create();
+        _backend.Add(alice);
+        _backend.Add(bob);
+
+        Assert.Equal((HttpStatusCode.OK, "MISS", Expected(alice)), await MeAsync(alice));
+        Assert.Equal((HttpStatusCode.OK, "HIT", Expected(alice)), await MeAsync(alice));
+        Assert.Equal((HttpStatusCode.OK, "MISS", Expected(bob)), await MeAsync(bob));
+        Assert.Equal((HttpStatusCode.OK, "HIT", Expected(bob)), await MeAsync(bob));
+    }
+
+    [Fact]
+    public async Task UserDataInvalidation_EvictsTheEntriesOfEverySessionOfTheUser()
+    {
+        string userId = Guid.NewGuid().ToString();
+        var a = TestSession.Create(userId: userId);
+        var b = TestSession.Create(userId: userId);
+        _backend.Add(a);
+        _backend.Add(b);
+        foreach (var s in new[] { a, b })
+        {
+            await MeAsync(s);
+            Assert.Equal("HIT", (await MeAsync(s)).XCache);
+        }
+
+        await _gateway.Get<IRedisClient>().PublishAsync(SessionKeys.InvalidationChannel,
+            $$"""{"v":1,"kind":"user-data","userId":"{{userId}}","reason":"profile-update","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
+
+        await Poll.UntilAsync(async () => (await MeAsync(a)).XCache == "MISS", "the first session's entry is evicted");
+        Assert.Equal((HttpStatusCode.OK, "MISS", Expected(b)), await MeAsync(b));
+    }
+
+    [Fact]
+    public async Task LogoutOfOneSession_EvictsItsEntries_AndTheOtherSessionRefillsItsOwn()
+    {
+        string userId = Guid.NewGuid().ToString();
+        var a = TestSession.Create(userId: userId);
+        var b = TestSession.Create(userId: userId);
+        _backend.Add(a);
+        _backend.Add(b);
+        foreach (var s in new[] { a, b })
+        {
+            await MeAsync(s);
+            Assert.Equal("HIT", (await MeAsync(s)).XCache);
+        }
+        var redisClient = _gateway.Get<IRedisClient>();
+        string userTag = "gw:v1:oc-tag:{user:" + userId + "}";
+        Assert.Equal(2, (await redisClient.SetMembersAsync(userTag)).Value!.Length);
+
+        // What the backend does on logout: forget the session, delete its L2 key, publish.
+        _backend.Sessions.TryRemove(a.Hex, out _);
+        await redisClient.DeleteAsync(SessionKeys.Session(a.Hex));
+        await redisClient.PublishAsync(SessionKeys.InvalidationChannel,
+            $$"""{"v":1,"kind":"session","sessionHash":"{{a.Hex}}","userId":"{{userId}}","reason":"logout","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
+
+        await Poll.UntilAsync(async () => (await MeAsync(a)).Status == HttpStatusCode.Unauthorized
+            && (await redisClient.SetMembersAsync(userTag)).Value!.Length == 0, "the logged-out session is rejected and the user's entries evicted");
+        Assert.Equal((HttpStatusCode.OK, "MISS", Expected(b)), await MeAsync(b));
+        Assert.Equal((HttpStatusCode.OK, "HIT", Expected(b)), await MeAsync(b));
+    }
+}
