@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Net;
 using Gateway.Redis;
 using Gateway.Sessions;
@@ -87,7 +88,7 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
             Assert.Equal("HIT", (await MeAsync(s)).XCache);
         }
 
-        await _gateway.Get<IRedisClient>().PublishAsync(SessionKeys.InvalidationChannel,
+        await _gateway.Get<IRedisClient>().PublishAsync(SessionRedisContract.InvalidationChannel,
             $$"""{"v":1,"kind":"user-data","userId":"{{userId}}","reason":"profile-update","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
 
         await Poll.UntilAsync(async () => (await MeAsync(a)).XCache == "MISS", "the first session's entry is evicted");
@@ -113,8 +114,8 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
 
         // What the backend does on logout: forget the session, delete its L2 key, publish.
         _backend.Sessions.TryRemove(a.Hex, out _);
-        await redisClient.DeleteAsync(SessionKeys.Session(a.Hex));
-        await redisClient.PublishAsync(SessionKeys.InvalidationChannel,
+        await redisClient.DeleteAsync(SessionRedisContract.SessionKey(a.Hex));
+        await redisClient.PublishAsync(SessionRedisContract.InvalidationChannel,
             $$"""{"v":1,"kind":"session","sessionHash":"{{a.Hex}}","userId":"{{userId}}","reason":"logout","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
 
         await Poll.UntilAsync(async () => (await MeAsync(a)).Status == HttpStatusCode.Unauthorized

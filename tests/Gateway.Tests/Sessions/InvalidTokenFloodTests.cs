@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
@@ -91,7 +92,7 @@ public sealed class InvalidTokenFloodTests(RedisFixture redis) : IAsyncLifetime
         foreach (var s in new[] { inL1, fromOtherClient, coldFromFlooder }) _backend.Add(s);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(inL1.Token, Flooder)).StatusCode);   // now in L1, and refunded
         // In Redis only (as another instance or the backend's login would have left it): this instance's L1 has never seen it.
-        await _gateway.Get<IRedisClient>().SetAsync(SessionKeys.Session(inL2.Hex), inL2.Json, TimeSpan.FromMinutes(5));
+        await _gateway.Get<IRedisClient>().SetAsync(SessionRedisContract.SessionKey(inL2.Hex), inL2.Json, TimeSpan.FromMinutes(5));
         string knownBad = Trust.SessionToken.Create();
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(knownBad, Flooder)).StatusCode);   // now negatively cached
 
