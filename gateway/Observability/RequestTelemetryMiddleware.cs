@@ -28,11 +28,13 @@ internal sealed partial class RequestTelemetryMiddleware
     private readonly ILogger _logger;
     private readonly OverBudgetLogLimiter _limiter;
     private readonly Dictionary<string, double> _budgets;
+    private readonly int _operatorPort;
     private static readonly Func<object, Task> SetResponseTime = OnStarting;
 
     public RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, RollingStats stats, TimeProvider time,
-        IOptions<ObservabilityOptions> options, ILogger<RequestTelemetryMiddleware> logger)
+        IOptions<ObservabilityOptions> options, ILogger<RequestTelemetryMiddleware> logger, AdminListener? operatorListener = null)
     {
+        _operatorPort = (operatorListener ?? AdminListener.Disabled).Port;
         _next = next;
         _metrics = metrics;
         _stats = stats;
@@ -45,6 +47,9 @@ internal sealed partial class RequestTelemetryMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
+        // Operator traffic (dashboard polling, Prometheus scrapes) is not client traffic of any tier: counted, it made the
+        // dashboard's own polling look like ultra-fast requests over budget.
+        if (context.Connection.LocalPort == _operatorPort) return _next(context);
         var feature = new RequestTelemetryFeature(context, _time);
         context.Features.Set(feature);
         string requestId = AssignRequestId(context);

@@ -13,7 +13,7 @@ internal static class GatewayConfigApi
         {
             var s = table.Current;
             return Results.Json(new ConfigView(s.Version, s.DefaultClass.Name, [.. s.Classes.Keys], [.. s.Routes.Keys], table.LastReload),
-                GatewayJsonContext.Default.ConfigView);
+                GatewayJsonContext.Readable.ConfigView);
         }).AddEndpointFilter<AdminAccessFilter>().WithMetadata(new RouteClassMetadata("health"));
 
     internal sealed record ConfigView(string Version, string DefaultClass, string[] Classes, string[] Routes, ConfigReloadStatus LastReload);

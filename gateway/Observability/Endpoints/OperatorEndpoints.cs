@@ -24,11 +24,14 @@ public static class OperatorEndpoints
         return group;
     }
 
+    // Operator JSON is read by people and served as application/json: no HTML-safe escaping (\u0027 for every apostrophe).
+    private static readonly System.Text.Encodings.Web.JavaScriptEncoder ReadableText = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
     private static async Task WriteStatusAsync(HttpContext context, IEnumerable<IStatusContributor> contributors, TimeProvider time)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true });
+        await using var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true, Encoder = ReadableText });
         writer.WriteStartObject();
         writer.WriteString("generatedAt", time.GetUtcNow());
         foreach (var contributor in contributors)
@@ -38,7 +41,7 @@ public static class OperatorEndpoints
             var section = new ArrayBufferWriter<byte>();
             try
             {
-                using (var sectionWriter = new Utf8JsonWriter(section))
+                using (var sectionWriter = new Utf8JsonWriter(section, new JsonWriterOptions { Encoder = ReadableText }))
                 {
                     contributor.WriteStatus(sectionWriter);
                 }

@@ -70,7 +70,13 @@ public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.GetAsync("/public2/page")).StatusCode);
 
         var config = await _gateway.AdminClient.GetStringAsync("/gateway/config");
-        Assert.Contains("\"ok\":false", config);
-        Assert.Contains("pubic", config);
+        using var doc = System.Text.Json.JsonDocument.Parse(config);
+        Assert.False(doc.RootElement.GetProperty("lastReload").GetProperty("ok").GetBoolean());
+        // Readable as served: the quotes of the messages as written, not HTML-safe \u0027 escapes.
+        Assert.Contains("'pubic'", config);
+        Assert.DoesNotContain("\\u0027", config);
+        var status = await _gateway.AdminClient.GetStringAsync("/gateway/status");
+        Assert.Contains("'pubic'", status);
+        Assert.DoesNotContain("\\u0027", status);
     }
 }
