@@ -14,7 +14,12 @@ internal static class InfrastructureExtensions
             if (pd.Type is null || pd.Type.StartsWith("https://tools.ietf.org", StringComparison.Ordinal))
                 pd.Type = Problems.TypeForStatus(pd.Status ?? ctx.HttpContext.Response.StatusCode) ?? pd.Type;
         });
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<OverloadedExceptionHandler>();
+        // Binding failures throw in every environment (the default throws only in Development, where the generic
+        // handler then made them 500s), so BadRequestExceptionHandler answers all of them the same way.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StorableStringConverter()));
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             // Only the gateway (loopback by default) may tell us the client address.

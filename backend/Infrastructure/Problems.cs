@@ -14,6 +14,8 @@ internal static class Problems
     public const string Forbidden = Base + "forbidden";
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
+    public const string PayloadTooLarge = Base + "payload-too-large";
+    public const string UnsupportedMediaType = Base + "unsupported-media-type";
     public const string Overloaded = Base + "overloaded";
     public const string Internal = Base + "internal";
 
@@ -40,6 +42,8 @@ internal static class Problems
         403 => Forbidden,
         404 => NotFound,
         409 => Conflict,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
         429 => TooManyAttempts,
         503 => Overloaded,
         >= 500 => Internal,
