@@ -19,7 +19,13 @@ internal static class InfrastructureExtensions
         // Binding failures throw in every environment (the default throws only in Development, where the generic
         // handler then made them 500s), so BadRequestExceptionHandler answers all of them the same way.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new StorableStringConverter()));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new StorableStringConverter());
+            // {"email":"a","Email":"b"} binds case-insensitively with the last one winning, while the gateway's
+            // per-account login limit counted the first: a property given twice, in any letter case, is a 400 instead.
+            o.SerializerOptions.AllowDuplicateProperties = false;
+        });
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             // Only the gateway (loopback by default) may tell us the client address.
