@@ -127,6 +127,16 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
     }
 
     [Fact]
+    public async Task Login_LookalikeEmailKey_IsNotTheEmail_AsTheGatewayReadsIt()
+    {
+        // "ema\u0131l" (dotless i) is not folded to "email" by the binder, nor by the gateway's OrdinalIgnoreCase match.
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var response = await PostJsonAsync("/auth/login", $$"""{"emaıl":"{{email}}","password":"{{Api.Password}}"}""");
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+    }
+
+    [Fact]
     public async Task Register_EmailKeyTwiceInAnyLetterCase_Returns400AndCreatesNoAccount()
     {
         string first = Api.NewEmail(), second = Api.NewEmail();
