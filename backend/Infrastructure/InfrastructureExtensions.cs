@@ -16,6 +16,7 @@ internal static class InfrastructureExtensions
         });
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<OverloadedExceptionHandler>();
+        services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
         // Binding failures throw in every environment (the default throws only in Development, where the generic
         // handler then made them 500s), so BadRequestExceptionHandler answers all of them the same way.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

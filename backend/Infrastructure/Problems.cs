@@ -17,6 +17,7 @@ internal static class Problems
     public const string PayloadTooLarge = Base + "payload-too-large";
     public const string UnsupportedMediaType = Base + "unsupported-media-type";
     public const string Overloaded = Base + "overloaded";
+    public const string Unavailable = Base + "unavailable";
     public const string Internal = Base + "internal";
 
     public static ValidationProblem ValidationFailed(Dictionary<string, string[]> errors) =>
