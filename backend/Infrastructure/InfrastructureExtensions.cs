@@ -14,7 +14,19 @@ internal static class InfrastructureExtensions
             if (pd.Type is null || pd.Type.StartsWith("https://tools.ietf.org", StringComparison.Ordinal))
                 pd.Type = Problems.TypeForStatus(pd.Status ?? ctx.HttpContext.Response.StatusCode) ?? pd.Type;
         });
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<OverloadedExceptionHandler>();
+        services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();
+        // Binding failures throw in every environment (the default throws only in Development, where the generic
+        // handler then made them 500s), so BadRequestExceptionHandler answers all of them the same way.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new StorableStringConverter());
+            // {"email":"a","Email":"b"} binds case-insensitively with the last one winning, while the gateway's
+            // per-account login limit counted the first: a property given twice, in any letter case, is a 400 instead.
+            o.SerializerOptions.AllowDuplicateProperties = false;
+        });
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             // Only the gateway (loopback by default) may tell us the client address.

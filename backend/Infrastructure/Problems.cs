@@ -14,7 +14,10 @@ internal static class Problems
     public const string Forbidden = Base + "forbidden";
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
+    public const string PayloadTooLarge = Base + "payload-too-large";
+    public const string UnsupportedMediaType = Base + "unsupported-media-type";
     public const string Overloaded = Base + "overloaded";
+    public const string Unavailable = Base + "unavailable";
     public const string Internal = Base + "internal";
     public const string RevocationPending = Base + "revocation-pending";
 
@@ -54,6 +57,8 @@ internal static class Problems
         403 => Forbidden,
         404 => NotFound,
         409 => Conflict,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
         429 => TooManyAttempts,
         503 => Overloaded,
         >= 500 => Internal,

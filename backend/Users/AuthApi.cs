@@ -52,7 +52,11 @@ internal static class AuthApi
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Email)) errors["email"] = ["Email is required."];
+        else if (request.Email.Trim().Length > UserValidation.MaxEmail) errors["email"] = ["Email is not a valid address."];
         if (string.IsNullOrEmpty(request.Password)) errors["password"] = ["Password is required."];
+        // No account can have a longer one (registration and password change cap it); refusing it here spares an
+        // Argon2id pass over a megabyte of input.
+        else if (request.Password.Length > 2 * UserValidation.MaxPassword) errors["password"] = [$"Password must be at most {UserValidation.MaxPassword} characters."];
         if (errors.Count > 0) return Problems.ValidationFailed(errors);
 
         string email = UserValidation.NormalizeEmail(request.Email!);

@@ -8,6 +8,7 @@ internal static class UserValidation
     public const int MinPassword = 12;
     public const int MaxPassword = 128;
     public const int MaxName = 200;
+    public const int MaxEmail = 254;
 
     /// <summary>Trimmed, lower-cased: the form uniqueness is checked on.</summary>
     public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
@@ -16,7 +17,7 @@ internal static class UserValidation
     {
         string e = email?.Trim() ?? "";
         if (e.Length == 0) { errors["email"] = ["Email is required."]; return; }
-        bool ok = e.Length <= 254 && MailAddress.TryCreate(e, out var parsed) && parsed.Address == e
+        bool ok = e.Length <= MaxEmail && MailAddress.TryCreate(e, out var parsed) && parsed.Address == e
             && e.IndexOf('@') > 0 && e.LastIndexOf('.') > e.IndexOf('@') + 1 && !e.EndsWith('.');
         if (!ok) errors["email"] = ["Email is not a valid address."];
     }

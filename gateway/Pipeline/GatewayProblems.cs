@@ -18,6 +18,7 @@ public static class GatewayProblems
     public static readonly Problem TooManyInvalidTokens = new(429, "too-many-invalid-tokens", "Too many invalid session tokens", "This client presented too many unknown, revoked or expired session tokens. Retry after the number of seconds in 'Retry-After'; valid sessions the gateway already knows are not affected.", null);
     public static readonly Problem ValidationUnavailable = new(503, "session-validation-unavailable", "Session validation unavailable", "The session could not be validated right now. Retry shortly.", null);
     public static readonly Problem AmbiguousPath = new(400, "ambiguous-path", "Ambiguous request path", "The path holds an encoded slash or backslash, a '%' left after decoding, a control character or a dot segment with ';' parameters. Send the plain path.", null);
+    public static readonly Problem AmbiguousLoginBody = new(400, "ambiguous-login-body", "Ambiguous login body", "A login or registration body must be one UTF-8 JSON object naming the 'email' property at most once, in any letter case.", null);
     public static readonly Problem ConnectionSpecificHeader = new(400, "connection-specific-header", "Malformed HTTP/2 request", "HTTP/2 and HTTP/3 requests must not carry Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding or Upgrade, nor a TE other than 'trailers' (RFC 9113 section 8.2.2).", null);
     public static readonly Problem InternalNotFound = new(404, "not-found", "Not found", "No route matches this path.", null);
 

@@ -1,11 +1,9 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace Gateway.RateLimiting;
 
@@ -51,11 +49,19 @@ internal sealed class GatewayRateLimitingMiddleware
             : "ip:" + (_clientIp.Resolve(context)?.ToString() ?? "unknown");
 
         var decision = await _limiter.AcquireAsync(rule, partition);
-        if (decision.Allowed && rule.Partition == RateLimitPartition.IpAndAccount
-            && await ReadAccountAsync(context) is { } account)
+        if (decision.Allowed && rule.Partition == RateLimitPartition.IpAndAccount)
         {
-            var byAccount = await _limiter.AcquireAsync(rule, "acct:" + account);
-            if (!byAccount.Allowed || byAccount.Remaining < decision.Remaining) decision = byAccount;
+            var (account, refusal) = await ReadAccountAsync(context);
+            if (refusal is not null)
+            {
+                await refusal.WriteAsync(context);
+                return;
+            }
+            if (account is not null)
+            {
+                var byAccount = await _limiter.AcquireAsync(rule, "acct:" + account);
+                if (!byAccount.Allowed || byAccount.Remaining < decision.Remaining) decision = byAccount;
+            }
         }
 
         WriteHeaders(context.Response, rule, decision);
@@ -83,13 +89,17 @@ internal sealed class GatewayRateLimitingMiddleware
         Math.Max(1, (long)Math.Ceiling(span.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// The login target as a hash of the trimmed, lower-cased <c>email</c> of a JSON body of at most
-    /// <c>MaxLoginBodyBytes</c>; null when absent or too large. The body is buffered so the proxy can still send it.
+    /// The login target: a hash of the trimmed, lower-cased <c>email</c> (null when the body names none, which the backend
+    /// refuses), or the refusal of a body the backend might read as another account than the gateway would count:
+    /// 413 over <c>MaxLoginBodyBytes</c> (it used to be forwarded uncounted), 400 <c>ambiguous-login-body</c> for a
+    /// charset other than UTF-8 (the backend transcodes it) or anything <see cref="LoginAccount"/> cannot read as one
+    /// account. The body is buffered so the proxy can still send it.
     /// </summary>
-    private async Task<string?> ReadAccountAsync(HttpContext context)
+    private async Task<(string? Account, GatewayProblems.Problem? Refusal)> ReadAccountAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.ContentLength > _maxLoginBodyBytes) return null;
+        if (request.ContentLength > _maxLoginBodyBytes) return (null, TooLarge(context));
+        if (!IsUtf8(request.ContentType)) return (null, GatewayProblems.AmbiguousLoginBody);
         request.EnableBuffering(_maxLoginBodyBytes, _maxLoginBodyBytes + 1);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_maxLoginBodyBytes + 1);
         try
@@ -101,12 +111,20 @@ internal sealed class GatewayRateLimitingMiddleware
                 if (n == 0) break;
                 read += n;
             }
+            if (read > _maxLoginBodyBytes) return (null, TooLarge(context));
             request.Body.Position = 0;
-            return read > _maxLoginBodyBytes ? null : HashEmail(buffer.AsSpan(0, read));
+            return LoginAccount.Read(buffer.AsSpan(0, read), out string? account) == LoginAccount.Outcome.Ambiguous
+                ? (null, GatewayProblems.AmbiguousLoginBody)
+                : (account, null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(context));   // the class's maxBodyBytes, if set below MaxLoginBodyBytes
         }
         catch (IOException)
         {
-            return null;
+            // The client's body could not be read (malformed chunk, too slow, reset): nothing can reach the backend whole.
+            return (null, GatewayProblems.AmbiguousLoginBody);
         }
         finally
         {
@@ -114,28 +132,19 @@ internal sealed class GatewayRateLimitingMiddleware
         }
     }
 
-    internal static string? HashEmail(ReadOnlySpan<byte> json)
+    private static GatewayProblems.Problem TooLarge(HttpContext context)
     {
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                bool isEmail = reader.ValueTextEquals("email"u8);
-                reader.Read();
-                if (isEmail && reader.TokenType == JsonTokenType.String)
-                {
-                    string email = reader.GetString()!.Trim().ToLowerInvariant();
-                    return email.Length == 0 ? null : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email)));
-                }
-                reader.Skip();
-            }
-            return null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        // The rest of the body stays unread: it must never be parsed as a next request (as RequestBodyLimitMiddleware).
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+            context.Response.Headers.Connection = "close";
+        return Limits.RequestBodyLimitMiddleware.TooLarge;
+    }
+
+    /// <summary>No charset, or UTF-8: what the gateway reads. The backend would transcode any other one first.</summary>
+    private static bool IsUtf8(string? contentType)
+    {
+        if (contentType is null || !MediaTypeHeaderValue.TryParse(contentType, out var media) || !media.Charset.HasValue) return true;
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset);
+        return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -17,7 +17,10 @@ public sealed class RateLimitingOptions
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
 
-    /// <summary>Largest login body read to find the target account (<c>ip+account</c>). <value>The default is 4096 bytes.</value></summary>
+    /// <summary>
+    /// Largest login body read to find the target account (<c>ip+account</c>); a larger one is refused 413, since the
+    /// backend would bind an account the gateway did not count. <value>The default is 4096 bytes.</value>
+    /// </summary>
     [Range(256, 65536)] public int MaxLoginBodyBytes { get; set; } = 4096;
 
     /// <summary>Policies by name, as route classes reference them. The lead maps the gateway config here.</summary>

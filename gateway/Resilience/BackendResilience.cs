@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -18,7 +19,8 @@ public interface IBreakerStates
 
 /// <summary>
 /// One Polly pipeline per backend cluster, created on first use: retry (idempotent methods, connection failures only,
-/// within a retry budget) → circuit breaker (connection failures, timeouts, 5xx) → per-attempt timeout.
+/// within a retry budget) → circuit breaker (connection failures, timeouts, 502/503/504: see
+/// <see cref="IsBackendFailure"/>) → per-attempt timeout.
 /// </summary>
 internal sealed class BackendResilience : IBreakerStates
 {
@@ -81,7 +83,8 @@ internal sealed class BackendResilience : IBreakerStates
             StateProvider = state,
             ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception switch
             {
-                HttpRequestException or TimeoutRejectedException => true,
+                TimeoutRejectedException => true,
+                HttpRequestException e => !IsClientSideFailure(e),
                 null => args.Outcome.Result is { } r && IsBackendFailure(r),
                 _ => false,
             }),
@@ -95,13 +98,38 @@ internal sealed class BackendResilience : IBreakerStates
     }
 
     /// <summary>
-    /// A 5xx counts against the breaker, except a 503 with <c>Retry-After</c>: that is a healthy backend shedding one
-    /// expensive endpoint on purpose (e.g. the Argon2id bulkhead on login). Counting it would let a login flood open the
-    /// breaker for every route of the cluster (seen in the benchmark), turning back-pressure into an outage.
+    /// Counts only answers that say the backend cannot serve anyone right now: 502, 504, and 503 without
+    /// <c>Retry-After</c>. Not counted:
+    /// <list type="bullet">
+    /// <item>4xx: the client's fault by definition.</item>
+    /// <item>503 with <c>Retry-After</c>: a healthy backend shedding one expensive endpoint on purpose (the Argon2id
+    /// bulkhead on login). Counting it let a login flood open the breaker for every route of the cluster (seen in the
+    /// benchmark), turning back-pressure into an outage.</item>
+    /// <item>500 and the other 5xx: one request failing on a backend that is up and answering. The breaker is shared by
+    /// every client of the cluster, so counting 500s lets one client who finds an input the backend mishandles (it
+    /// answered malformed JSON 500 until issue 14) open it for everyone with five requests. A backend that is really
+    /// down still opens it through connection failures, timeouts and 502/503/504 (docs/policies.md).</item>
+    /// </list>
     /// </summary>
-    internal static bool IsBackendFailure(HttpResponseMessage response) =>
-        (int)response.StatusCode >= 500
-        && !(response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null);
+    internal static bool IsBackendFailure(HttpResponseMessage response) => response.StatusCode switch
+    {
+        HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout => true,
+        HttpStatusCode.ServiceUnavailable => response.Headers.RetryAfter is null,
+        _ => false,
+    };
+
+    /// <summary>
+    /// True when the backend call failed because reading the client's request body failed: YARP streams the body into
+    /// the backend request, so a malformed chunk, a body below Kestrel's minimum data rate or a client resetting its
+    /// connection surface as the backend call throwing. Only Kestrel throws these types, and only for the inbound
+    /// connection (the backend side is SocketsHttpHandler), so they mark the client's fault exactly.
+    /// </summary>
+    internal static bool IsClientSideFailure(Exception exception)
+    {
+        for (var e = exception.InnerException; e is not null; e = e.InnerException)
+            if (e is BadHttpRequestException or ConnectionAbortedException or ConnectionResetException) return true;
+        return false;
+    }
 
     /// <summary>Only failures where the request certainly never reached the backend are safe to retry.</summary>
     internal static bool IsConnectionFailure(Exception? ex) =>

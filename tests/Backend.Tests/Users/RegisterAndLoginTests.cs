@@ -95,6 +95,61 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
         await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
     }
 
+    /// <summary>
+    /// The gateway limits login attempts per account by the body's <c>email</c> (issue 14). A body the two could read as
+    /// different accounts (the gateway counted the first <c>email</c>, the backend bound the last, in any letter case)
+    /// is refused by both, so no attempt reaches an account the gateway did not count.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"email":"{decoy}","email":"{victim}","password":"wrong password 123"}""")]
+    [InlineData("""{"email":"{decoy}","Email":"{victim}","password":"wrong password 123"}""")]
+    [InlineData("""{"EMAIL":"{decoy}","eMail":"{victim}","password":"wrong password 123"}""")]
+    [InlineData("""{"email":"{decoy}","\u0045mail":"{victim}","password":"wrong password 123"}""")]
+    [InlineData("""{"email":"{victim}","password":"wrong password 123","password":"wrong password 456"}""")]
+    public async Task Login_KeyTwiceInAnyLetterCase_Returns400AndCountsAgainstNoAccount(string template)
+    {
+        string victim = Api.NewEmail("victim");
+        await Client.RegisterAsync(victim);
+        string body = template.Replace("{decoy}", Api.NewEmail("decoy")).Replace("{victim}", victim);
+        // More than the per-account throttle allows (5): had any reached the account, the victim would now be locked out.
+        for (int i = 0; i < 6; i++)
+            await (await PostJsonAsync("/auth/login", body)).AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await Client.LoginAsync(victim);
+    }
+
+    [Fact]
+    public async Task Login_EmailKeyInAnotherLetterCase_BindsOnce_AsTheGatewayCountsIt()
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var response = await PostJsonAsync("/auth/login", $$"""{"EMAIL":"{{email}}","Password":"{{Api.Password}}"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_LookalikeEmailKey_IsNotTheEmail_AsTheGatewayReadsIt()
+    {
+        // "ema\u0131l" (dotless i) is not folded to "email" by the binder, nor by the gateway's OrdinalIgnoreCase match.
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var response = await PostJsonAsync("/auth/login", $$"""{"emaıl":"{{email}}","password":"{{Api.Password}}"}""");
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+    }
+
+    [Fact]
+    public async Task Register_EmailKeyTwiceInAnyLetterCase_Returns400AndCreatesNoAccount()
+    {
+        string first = Api.NewEmail(), second = Api.NewEmail();
+        var response = await PostJsonAsync("/auth/register",
+            $$"""{"email":"{{first}}","Email":"{{second}}","password":"{{Api.Password}}","name":"Twice"}""");
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await Client.RegisterAsync(first);
+        await Client.RegisterAsync(second);
+    }
+
+    private Task<HttpResponseMessage> PostJsonAsync(string path, string json) =>
+        Client.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
     [Fact]
     public async Task Login_RepeatedFailures_Returns429WithRetryAfterAndWindowExpiryLiftsIt()
     {

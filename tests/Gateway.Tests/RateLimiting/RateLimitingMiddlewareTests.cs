@@ -93,6 +93,102 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
     }
 
+    private static HttpRequestMessage LoginRequest(string policy, string client, string body, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+        request.Headers.Add(PolicyTestHost.RateLimitHeader, policy);
+        request.Headers.Add("X-Forwarded-For", client);
+        return request;
+    }
+
+    private static async Task<PolicyTestHost> StartLoginGatewayAsync(IRedisClient client, string policy, int limit) =>
+        await StartGatewayAsync(client, policy,
+            new RateLimitPolicyConfig { Algorithm = "sliding-window", Limit = limit, WindowSeconds = 3600, Partition = "ip+account" }, "127.0.0.1");
+
+    [Fact]
+    public async Task LoginPolicy_EmailKeyInAnyLetterCaseOrEscaped_CountsAgainstTheSameAccount()
+    {
+        // The backend binds every one of these spellings to the same Email (issue 14): so must the account limit count.
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartLoginGatewayAsync(client, policy, limit: 3);
+        string victim = $"victim-{Guid.NewGuid():N}@example.com";
+        string[] bodies =
+        [
+            $$"""{"Email":"{{victim}}","password":"x"}""",
+            $$"""{"EMAIL":" {{victim.ToUpperInvariant()}}","password":"x"}""",
+            $$"""{"\u0065mail":"{{victim}}","password":"x"}""",
+            $$"""{"password":"x","eMaIl":"{{victim}}"}""",
+        ];
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < bodies.Length; i++)
+        {
+            using var r = await host.Client.SendAsync(LoginRequest(policy, $"203.0.113.{i + 1}", bodies[i]));
+            statuses.Add(r.StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Theory]
+    [InlineData("""{"email":"{decoy}","email":"{victim}","password":"x"}""")]
+    [InlineData("""{"email":"{decoy}","Email":"{victim}","password":"x"}""")]
+    [InlineData("""{"Email":"{decoy}","EMAIL":"{victim}","password":"x"}""")]
+    [InlineData("""{"email":"{decoy}","\u0045mail":"{victim}","password":"x"}""")]
+    [InlineData("""{bad""")]
+    [InlineData("""[]""")]
+    [InlineData("""null""")]
+    [InlineData("")]
+    [InlineData("""{"email":"{victim}","password":"x"} trailing""")]
+    public async Task LoginPolicy_BodyTheBackendCouldReadAsAnotherAccount_Is400AndNeverForwarded(string template)
+    {
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartLoginGatewayAsync(client, policy, limit: 100);
+        string body = template.Replace("{decoy}", $"decoy-{Guid.NewGuid():N}@example.com").Replace("{victim}", $"victim-{Guid.NewGuid():N}@example.com");
+
+        using var r = await host.Client.SendAsync(LoginRequest(policy, "203.0.113.9", body));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        string text = await r.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("backend saw", text);
+        Assert.Equal("urn:gateway:problem:ambiguous-login-body", JsonDocument.Parse(text).RootElement.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task LoginPolicy_BodyInAnotherCharset_Is400AndNeverForwarded()
+    {
+        // The backend transcodes a declared charset before binding; the gateway reads UTF-8 only.
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartLoginGatewayAsync(client, policy, limit: 100);
+        using var r = await host.Client.SendAsync(LoginRequest(policy, "203.0.113.9", """{"email":"a@example.com"}""", "application/json; charset=iso-8859-1"));
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.DoesNotContain("backend saw", await r.Content.ReadAsStringAsync());
+        using var utf8 = await host.Client.SendAsync(LoginRequest(policy, "203.0.113.9", """{"email":"a@example.com"}""", "application/json; charset=\"UTF-8\""));
+        Assert.Equal(HttpStatusCode.OK, utf8.StatusCode);
+    }
+
+    [Fact]
+    public async Task LoginPolicy_BodyOverMaxLoginBodyBytes_Is413_InsteadOfForwardedUncounted()
+    {
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartLoginGatewayAsync(client, policy, limit: 100);
+        // Padding past the 4096 bytes the gateway reads used to skip the per-account limit.
+        string padded = $$"""{"email":"victim-{{Guid.NewGuid():N}}@example.com","password":"x"}""" + new string(' ', 5000);
+
+        using var declared = await host.Client.SendAsync(LoginRequest(policy, "203.0.113.9", padded));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+        Assert.DoesNotContain("backend saw", await declared.Content.ReadAsStringAsync());
+
+        var chunked = LoginRequest(policy, "203.0.113.9", "");
+        chunked.Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(padded)));   // no length: sent chunked
+        chunked.Content.Headers.ContentType = new("application/json");
+        using var r = await host.Client.SendAsync(chunked);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        Assert.DoesNotContain("backend saw", await r.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task RedisDown_FallsBackToLocalLimit_NeverA5xx()
     {

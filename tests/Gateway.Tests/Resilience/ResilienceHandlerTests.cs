@@ -47,16 +47,16 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Backend500s_OpenTheBreaker_ThenOpenBreakerAnswers503WithoutTouchingBackend_ThenHalfOpenProbeCloses()
+    public async Task Backend502s_OpenTheBreaker_ThenOpenBreakerAnswers503WithoutTouchingBackend_ThenHalfOpenProbeCloses()
     {
-        _backend.Handler = ctx => { ctx.Response.StatusCode = 500; return Task.CompletedTask; };
+        _backend.Handler = ctx => { ctx.Response.StatusCode = 502; return Task.CompletedTask; };
         for (int i = 0; i < 5; i++)
         {
             using var r = await _client.SendAsync(Request(HttpMethod.Get));
-            Assert.Equal(HttpStatusCode.InternalServerError, r.StatusCode);
+            Assert.Equal(HttpStatusCode.BadGateway, r.StatusCode);
         }
         Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
-        Assert.Equal(5, _backend.Requests.Count); // a 500 is never retried
+        Assert.Equal(5, _backend.Requests.Count); // a 5xx answer is never retried
 
         using (var open = await _client.SendAsync(Request(HttpMethod.Get)))
         {
@@ -72,6 +72,37 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
         Assert.Equal(6, _backend.Requests.Count);
         Assert.Equal(CircuitState.Closed, _resilience.Snapshot()["accounts"]);
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(501)]
+    [InlineData(505)]
+    [InlineData(400)]
+    [InlineData(413)]
+    [InlineData(429)]
+    public async Task AnswersThatBlameOneRequest_NeverOpenTheBreaker(int status)
+    {
+        // A 500 is one request failing on a backend that answers: shared by every client, the breaker must not let one
+        // client who found a bad input open it for all (issue 14, docs/policies.md).
+        _backend.Handler = ctx => { ctx.Response.StatusCode = status; return Task.CompletedTask; };
+        for (int i = 0; i < 50; i++)
+        {
+            using var r = await _client.SendAsync(Request(HttpMethod.Post));
+            Assert.Equal(status, (int)r.StatusCode);
+            Assert.False(r.Headers.Contains(ResilienceHandler.FaultHeader));
+        }
+        Assert.Equal(CircuitState.Closed, _resilience.Snapshot()["accounts"]);
+    }
+
+    [Theory]
+    [InlineData(502)]
+    [InlineData(504)]
+    public async Task BackendUnavailableAnswers_OpenTheBreaker(int status)
+    {
+        _backend.Handler = ctx => { ctx.Response.StatusCode = status; return Task.CompletedTask; };
+        for (int i = 0; i < 5; i++) using (await _client.SendAsync(Request(HttpMethod.Post))) { }
+        Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
     }
 
     [Fact]
