@@ -74,12 +74,13 @@ public sealed class BackendProcess : IAsyncDisposable
     /// <summary>What the process printed so far (first 500 lines).</summary>
     public string Output => string.Join('\n', _output);
 
-    /// <summary>SIGINT, as Ctrl-C in a terminal; returns the exit code.</summary>
-    public async Task<int> InterruptAsync(TimeSpan timeout)
+    /// <summary>SIGINT, as Ctrl-C in a terminal; returns the exit code, or null when the process did not exit in time.</summary>
+    public async Task<int?> InterruptAsync(TimeSpan timeout)
     {
-        using (var kill = Process.Start("kill", $"-INT {_process.Id}")) await kill.WaitForExitAsync();
+        using (var kill = Process.Start("kill", $"-INT {_process.Id}")!) await kill.WaitForExitAsync();
         using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { return null; }
         return _process.ExitCode;
     }
 
