@@ -32,7 +32,9 @@ internal sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migr
         int applied;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         // Session-level lock: held across the bookkeeping table and every file; released on unlock or disconnect.
-        await using (var lk = new NpgsqlCommand("SELECT pg_advisory_lock(@k)", conn))
+        // No command timeout: another instance may hold the lock for as long as its migrations take (the default 30 s
+        // crashed a second instance starting beside a long migration); stopping the process cancels the wait.
+        await using (var lk = new NpgsqlCommand("SELECT pg_advisory_lock(@k)", conn) { CommandTimeout = 0 })
         {
             lk.Parameters.AddWithValue("k", LockKey);
             await lk.ExecuteNonQueryAsync(ct);

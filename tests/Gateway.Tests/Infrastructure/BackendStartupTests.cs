@@ -8,7 +8,7 @@ namespace Gateway.Tests.Infrastructure;
 public sealed class BackendStartupTests(PostgresFixture postgres, RedisFixture redis)
 {
     [Fact]
-    public async Task CtrlCWhileMigrationsWaitForTheirLock_StopsCleanly_WithExitCode0()
+    public async Task StopWhileMigrationsWaitForTheirLock_StopsCleanly_WithExitCode0()
     {
         string database = await postgres.Server.CreateDatabaseAsync("mig");
         // Hold the migrator's advisory lock (the key in backend/Data/Migrator.cs): start-up waits inside the migrations.
@@ -19,7 +19,7 @@ public sealed class BackendStartupTests(PostgresFixture postgres, RedisFixture r
         await using var backend = BackendProcess.Launch(database, redis.ConnectionString);
         await Poll.UntilAsync(async () => await WaitingForLockAsync(holder), "the backend waits for the migration lock", TimeSpan.FromSeconds(60));
 
-        int? exitCode = await backend.InterruptAsync(TimeSpan.FromSeconds(90));
+        int? exitCode = await backend.StopAsync(TimeSpan.FromSeconds(90));
 
         Assert.True(exitCode == 0, $"exit code {exitCode?.ToString() ?? "(still running after 90 s)"}:\n{backend.Output}");
         Assert.DoesNotContain("Unhandled exception", backend.Output);
