@@ -119,19 +119,67 @@ public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
         }
         foreach (var l in limiters) l.Dispose();
 
-        const long window = 1000;
-        var perWindow = new Dictionary<long, int>();
-        foreach (long t in admittedMs)
-        {
-            long cur = t / window;
-            perWindow[cur] = perWindow.GetValueOrDefault(cur) + 1;
-            double estimate = perWindow.GetValueOrDefault(cur - 1) * (window - (t - cur * window)) / (double)window + perWindow[cur];
-            Assert.True(estimate <= 400, $"sliding estimate {estimate:F1} > 400 at {t}");
-        }
+        AssertSlidingEstimateHolds(admittedMs, limit: 400, window: 1000);
         Report($"sliding window, 4 instances: {admittedMs.Count} admitted, {counting.Evaluations} Redis calls, {requests} decisions");
         // Three windows at saturation: at least the first window's limit was used, and leases saved most calls.
         Assert.True(admittedMs.Count >= 400, $"{admittedMs.Count} admitted");
         Assert.True(counting.Evaluations <= requests / 10, $"{counting.Evaluations} Redis calls for {requests} decisions");
+    }
+
+    /// <summary>
+    /// Instance A grows its lease to the cap and goes quiet holding 24 tokens; a second later the bucket is full again and
+    /// instance B takes all of it at once. A's tokens stood for TATs a second in the past: spending them now would admit
+    /// 224 requests in one instant of a bucket of 200. They must be skipped, so A is refused instead.
+    /// </summary>
+    [Fact]
+    public async Task TokenBucket_InstanceThatWentQuiet_NeverSpendsItsStaleTokens()
+    {
+        var rule = new RateLimitRule(Unique("tb-stale"), RateLimitAlgorithm.TokenBucket, 1000, TimeSpan.FromSeconds(1), 200, RateLimitPartition.User);
+        using var a = Limiter(_client);
+        using var b = Limiter(_client);
+        var admitted = new List<long>();
+        // Leases of 1, 2, 4, 8, 16, then the 32nd request takes a lease of 25 (the cap) and keeps 24.
+        for (int i = 0; i < 32; i++) Assert.True((await a.AcquireAsync(rule, "user:u")).Allowed);
+        for (int i = 0; i < 32; i++) admitted.Add(NowUs);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        int atOnce = 0;
+        for (int i = 0; i < 250; i++)
+            if ((await b.AcquireAsync(rule, "user:u")).Allowed) { atOnce++; admitted.Add(NowUs); }
+        for (int i = 0; i < 24; i++)
+            if ((await a.AcquireAsync(rule, "user:u")).Allowed) { atOnce++; admitted.Add(NowUs); }
+
+        Assert.Equal(200, atOnce);
+        AssertGcraConforming(admitted, burst: 200, intervalUs: 1000);
+    }
+
+    /// <summary>
+    /// Sliding window 400/s: instance A takes a lease of 50 a millisecond before the window ends and keeps 49. In the next
+    /// window instance B takes everything the estimate allows; A's 49 were counted in the old window and must not be spent
+    /// in the new one (the estimate would exceed 400).
+    /// </summary>
+    [Fact]
+    public async Task SlidingWindow_InstanceHoldingTokensAtTheWindowEnd_NeverSpendsThemInTheNextWindow()
+    {
+        var rule = new RateLimitRule(Unique("sw-stale"), RateLimitAlgorithm.SlidingWindow, 400, TimeSpan.FromSeconds(1), null, RateLimitPartition.Ip);
+        using var a = Limiter(_client);
+        using var b = Limiter(_client);
+        // Start 1 ms before a window edge.
+        long ms = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        _clock.Advance(TimeSpan.FromMilliseconds(1000 - ms % 1000 - 1));
+        var admittedMs = new List<long>();
+        // Leases of 1, 2, 4, 8, 16, 32, then the 64th request takes a lease of 50 (the cap) and keeps 49.
+        for (int i = 0; i < 64; i++)
+            if ((await a.AcquireAsync(rule, "ip:x")).Allowed) admittedMs.Add(_clock.GetUtcNow().ToUnixTimeMilliseconds());
+        Assert.Equal(64, admittedMs.Count);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(998));
+        for (int i = 0; i < 450; i++)
+            if ((await b.AcquireAsync(rule, "ip:x")).Allowed) admittedMs.Add(_clock.GetUtcNow().ToUnixTimeMilliseconds());
+        for (int i = 0; i < 49; i++)
+            if ((await a.AcquireAsync(rule, "ip:x")).Allowed) admittedMs.Add(_clock.GetUtcNow().ToUnixTimeMilliseconds());
+
+        AssertSlidingEstimateHolds(admittedMs, limit: 400, window: 1000);
     }
 
     /// <summary>
@@ -254,6 +302,22 @@ public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
                 Assert.True(j - i + 1 <= allowed,
                     $"{j - i + 1} admitted between {admittedUs[i]} and {admittedUs[j]} µs; the bucket allows {allowed}");
             }
+    }
+
+    /// <summary>
+    /// At every admission (in time order), counting admissions only: previous window × unelapsed fraction + current
+    /// window including this one ≤ limit, the check the sliding-window script makes with its counters.
+    /// </summary>
+    private static void AssertSlidingEstimateHolds(List<long> admittedMs, int limit, long window)
+    {
+        var perWindow = new Dictionary<long, int>();
+        foreach (long t in admittedMs)
+        {
+            long cur = t / window;
+            perWindow[cur] = perWindow.GetValueOrDefault(cur) + 1;
+            double estimate = perWindow.GetValueOrDefault(cur - 1) * (window - (t - cur * window)) / (double)window + perWindow[cur];
+            Assert.True(estimate <= limit, $"sliding estimate {estimate:F1} > {limit} at {t}");
+        }
     }
 
     /// <summary>Sums <c>gateway.ratelimit.leases</c> for one policy (other tests' limiters publish on the same meter).</summary>
