@@ -44,7 +44,7 @@ internal sealed class LeaseTable(int maxEntries)
                 foreach (var entry in byPartition)
                 {
                     bool expired;
-                    lock (entry.Value) expired = entry.Value.Pending is null && entry.Value.ExpiresUs <= nowUs;
+                    lock (entry.Value) expired = !entry.Value.Leasing && entry.Value.ExpiresUs <= nowUs;
                     // Removing an entry a request still holds only loses its tokens (under-admission), never adds any.
                     if (expired && byPartition.TryRemove(entry)) Interlocked.Decrement(ref _count);
                 }

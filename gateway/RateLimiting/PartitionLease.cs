@@ -28,11 +28,14 @@ internal sealed class PartitionLease(bool tokenBucket)
     private int _seen;
     private bool _wasted;
 
+    /// <summary>True while a request of this instance is fetching the next lease for this partition.</summary>
+    public bool Leasing { get; set; }
+
     /// <summary>
-    /// The lease a request of this instance is fetching, if any: the others of this partition wait for it instead of
-    /// each asking Redis, then try again.
+    /// Created by the first request that has to wait for the lease being fetched (the others of this partition wait on it
+    /// instead of each asking Redis, then try again); an uncontended lease allocates nothing for it.
     /// </summary>
-    public TaskCompletionSource? Pending { get; set; }
+    public TaskCompletionSource? Waiters { get; set; }
 
     /// <summary>
     /// After this instant the entry holds nothing worth keeping: no live tokens, no rejection to repeat, and no lease in the
@@ -43,7 +46,7 @@ internal sealed class PartitionLease(bool tokenBucket)
         : (_left > 0 ? _windowEndUs : 0));
 
     /// <summary>Decides locally when possible: a token from the lease, or a rejection Redis already gave and that still holds.</summary>
-    /// <param name="waited">True for a request coming back from waiting on <see cref="Pending"/> (already counted in the pace).</param>
+    /// <param name="waited">True for a request coming back from waiting on <see cref="Waiters"/> (already counted in the pace).</param>
     public bool TryTake(long nowUs, bool waited, out RateLimitDecision decision)
     {
         if (!waited) _seen++;

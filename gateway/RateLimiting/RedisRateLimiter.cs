@@ -61,20 +61,20 @@ internal sealed partial class RedisRateLimiter : IDisposable
         var utcNow = _time.GetUtcNow();
         long nowUs = (utcNow - RateLimitScripts.GcraEpoch).Ticks / 10;
         var lease = _leases?.Get(rule, partition, nowUs);
-        if (lease is null) return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, null, null, 1, 0);
+        if (lease is null) return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, null, 1, 0);
 
-        TaskCompletionSource fetch;
         int want;
         long offsetUs;
         lock (lease)
         {
             if (lease.TryTake(nowUs, waited, out var local)) return ValueTask.FromResult(local);
             // One request per partition fetches the next lease; the ones arriving meanwhile wait for it and try again.
-            if (lease.Pending is { } pending) return WaitForLeaseAsync(pending.Task, rule, partition);
-            lease.Pending = fetch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (lease.Leasing)
+                return WaitForLeaseAsync((lease.Waiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task, rule, partition);
+            lease.Leasing = true;
             want = lease.PlanLease(nowUs, MaxLease(rule), LeaseLifetimeUs(rule, utcNow), IntervalUs(rule), out offsetUs);
         }
-        return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, lease, fetch, want, offsetUs);
+        return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, lease, want, offsetUs);
     }
 
     private async ValueTask<RateLimitDecision> WaitForLeaseAsync(Task pending, RateLimitRule rule, string partition)
@@ -84,7 +84,7 @@ internal sealed partial class RedisRateLimiter : IDisposable
     }
 
     private async ValueTask<RateLimitDecision> AcquireFromRedisAsync(RateLimitRule rule, string partition, DateTimeOffset utcNow,
-        long nowUs, PartitionLease? lease, TaskCompletionSource? fetch, int want, long offsetUs)
+        long nowUs, PartitionLease? lease, int want, long offsetUs)
     {
         try
         {
@@ -112,10 +112,16 @@ internal sealed partial class RedisRateLimiter : IDisposable
         }
         finally
         {
-            if (fetch is not null)
+            if (lease is not null)
             {
-                lock (lease!) lease.Pending = null;
-                fetch.TrySetResult();
+                TaskCompletionSource? waiters;
+                lock (lease)
+                {
+                    lease.Leasing = false;
+                    waiters = lease.Waiters;
+                    lease.Waiters = null;
+                }
+                waiters?.TrySetResult();
             }
         }
     }

@@ -262,6 +262,27 @@ public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DecisionsFromALease_CompleteSynchronously_WithoutAllocating()
+    {
+        var rule = new RateLimitRule(Unique("alloc"), RateLimitAlgorithm.TokenBucket, 1000, TimeSpan.FromSeconds(1), 1000, RateLimitPartition.User);
+        using var limiter = Limiter(_client);
+        const string partition = "user:alloc";
+        // Leases of 1, 2, 4, 8, 16, 32, 64, 125: the 128th request leaves 124 tokens in hand.
+        for (int i = 0; i < 128; i++) Assert.True((await limiter.AcquireAsync(rule, partition)).Allowed);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            var pending = limiter.AcquireAsync(rule, partition);
+            Assert.True(pending.IsCompletedSuccessfully);
+#pragma warning disable xUnit1031 // completed (asserted above): reading the result does not block, and awaiting is what we measure without
+            Assert.True(pending.Result.Allowed);
+#pragma warning restore xUnit1031
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public async Task LeaseTable_IsBounded_FullTablePaysOneCallPerRequest_ExpiredEntriesAreSwept()
     {
         var rule = new RateLimitRule(Unique("bounded"), RateLimitAlgorithm.TokenBucket, 100, TimeSpan.FromSeconds(1), 200, RateLimitPartition.User);
