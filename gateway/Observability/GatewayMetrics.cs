@@ -7,7 +7,7 @@ namespace Gateway.Observability;
 /// The gateway's instruments on meter <c>Gateway</c>, named and unit-ed after the OpenTelemetry semantic conventions.
 /// Recording methods take tags through <see cref="TagList"/> (a struct) and pre-computed strings: no allocation per call.
 /// Other components own the instruments of their own stage on the same meter (rate limiting:
-/// <c>gateway.ratelimit.rejections</c>/<c>.fallback</c>; sessions: <c>gateway.invalidation.delay</c>; load shedding:
+/// <c>gateway.ratelimit.rejections</c>/<c>.fallback</c>/<c>.leases</c>; sessions: <c>gateway.invalidation.delay</c>; load shedding:
 /// <c>gateway.loadshed.rejections</c>); one name has exactly one owner. The Prometheus exporter exports them all.
 /// </summary>
 public sealed class GatewayMetrics

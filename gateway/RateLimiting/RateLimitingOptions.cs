@@ -23,6 +23,26 @@ public sealed class RateLimitingOptions
     /// </summary>
     [Range(256, 65536)] public int MaxLoginBodyBytes { get; set; } = 4096;
 
+    /// <summary>
+    /// Whether each instance leases tokens from Redis in batches and admits from them locally (one Redis call per lease
+    /// instead of per request; see docs/policies.md). False makes every decision one Redis call, as before leases.
+    /// <value>The default is true.</value>
+    /// </summary>
+    public bool Leasing { get; set; } = true;
+
+    /// <summary>
+    /// The largest lease is <c>limit / LeaseDivisor</c> tokens (token bucket: <c>min(limit, burst) / LeaseDivisor</c>), at
+    /// least 1. Larger leases save more calls and can strand more tokens on an instance that stops using them.
+    /// <value>The default is 8.</value>
+    /// </summary>
+    [Range(1, 1_000_000)] public int LeaseDivisor { get; set; } = 8;
+
+    /// <summary>
+    /// Most partitions one instance keeps lease state for; expired entries are swept, and partitions beyond this pay one
+    /// Redis call per request. <value>The default is 100,000 (a few hundred bytes each).</value>
+    /// </summary>
+    [Range(1, 100_000_000)] public int MaxLeasedPartitions { get; set; } = 100_000;
+
     /// <summary>Policies by name, as route classes reference them. The lead maps the gateway config here.</summary>
     public Dictionary<string, RateLimitPolicyConfig> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

@@ -3,11 +3,13 @@ using StackExchange.Redis;
 
 namespace Gateway.Tests.Support;
 
-/// <summary>Counts session-key lookups, so a test can prove a request never reached Redis.</summary>
+/// <summary>Counts session-key lookups and script calls, so a test can prove a request never reached Redis.</summary>
 internal sealed class CountingRedisClient(IRedisClient inner) : IRedisClient
 {
     private int _sessionReads;
+    private int _evaluations;
     public int SessionReads => Volatile.Read(ref _sessionReads);
+    public int Evaluations => Volatile.Read(ref _evaluations);
 
     public bool IsAvailable => inner.IsAvailable;
     public event Action<bool>? AvailabilityChanged { add => inner.AvailabilityChanged += value; remove => inner.AvailabilityChanged -= value; }
@@ -23,8 +25,17 @@ internal sealed class CountingRedisClient(IRedisClient inner) : IRedisClient
     public ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
     public ValueTask<RedisReply<bool>> SetAsync(string key, byte[] value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
     public ValueTask<RedisReply<long>> DeleteAsync(string key) => inner.DeleteAsync(key);
-    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(Gateway.Redis.LuaScript script, string[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
-    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
+    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(Gateway.Redis.LuaScript script, string[] keys, RedisValue[] args)
+    {
+        Interlocked.Increment(ref _evaluations);
+        return inner.EvaluateAsync(script, keys, args);
+    }
+
+    public ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args)
+    {
+        Interlocked.Increment(ref _evaluations);
+        return inner.EvaluateAsync(script, keys, args);
+    }
     public ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl) => inner.SetAddAsync(key, member, ttl);
     public ValueTask<RedisReply<string[]>> SetMembersAsync(string key) => inner.SetMembersAsync(key);
     public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) => inner.PublishAsync(channel, message);
