@@ -15,10 +15,14 @@ using Gateway.Observability.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 // The repo-wide shared defaults are the base layer; appsettings.json, env vars and args override them.
-builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+var shared = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
 {
     Path = Path.Combine(AppContext.BaseDirectory, "appsettings.shared.json"), Optional = true, ReloadOnChange = false,
-});
+};
+// Its own file provider: otherwise the absolute path is looked up under the content root and, from any working
+// directory but the repository root, silently not found.
+shared.ResolveFileProvider();
+builder.Configuration.Sources.Insert(0, shared);
 if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls"] is { } urls) builder.WebHost.UseUrls(urls);
 
 builder.Logging.AddGatewayLogging(builder.Environment);
@@ -56,6 +60,29 @@ app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("He
 app.MapOpenApi();
 app.MapPrometheusMetrics(app.Services.GetRequiredService<AdminAccess>().IsAdmin);
 app.MapAuthApi().MapUsersApi().MapSessionsApi().MapOrgsApi().MapAuthzApi().MapAuditApi().MapInternalApi();
-app.Run();
+try
+{
+    await app.StartAsync();
+}
+catch (Exception ex) when (ConfigurationErrors(ex) is { Count: > 0 } errors
+    && System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly)
+{
+    // Invalid settings (a repository secret outside Development, a missing key) end the process with the list of
+    // fixes and exit code 1, instead of an unhandled-exception abort. (Under WebApplicationFactory the exception goes
+    // to the test, which expects it.)
+    Console.Error.WriteLine("The backend refuses to start; fix these settings:");
+    foreach (var error in errors) Console.Error.WriteLine("  - " + error);
+    return 1;
+}
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
+return 0;
+
+static List<string> ConfigurationErrors(Exception ex) => ex switch
+{
+    Microsoft.Extensions.Options.OptionsValidationException o => [.. o.Failures],
+    AggregateException a => [.. a.InnerExceptions.SelectMany(ConfigurationErrors)],
+    _ => [],
+};
 
 public partial class Program;
