@@ -12,6 +12,7 @@ using Gateway.Observability;
 using Gateway.Observability.Backend;
 using Gateway.Observability.Prometheus;
 using Gateway.Observability.Telemetry;
+using Gateway.Trust;
 
 var builder = WebApplication.CreateBuilder(args);
 // The repo-wide shared defaults are the base layer; appsettings.json, env vars and args override them.
@@ -44,7 +45,6 @@ builder.Services.AddInfrastructure()
 
 var app = builder.Build();
 app.UseMiddleware<BackendRequestMetricsMiddleware>();
-app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseInternalSecret();
@@ -52,6 +52,8 @@ app.UseInternalSecret();
 // pays for the identity check (signature, last-seen tracking). Without that, a gateway's validated requests to it cost
 // the backend more than anonymous ones, and the benchmark's (3)/(2) ratio measured the backend's identity check.
 app.UseRouting();
+// The client address is the one the gateway signed (X-Forwarded-For is not read); a forged signature is a 401 here.
+app.UseGatewayClientIp();
 app.UseAuthentication();
 app.UseLastSeenTracking();
 app.UseAuthorization();

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
 
 ensure_packages redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 \
-  chromium:chromium prometheus:prometheus node:nodejs wrk:wrk openssl:openssl curl:curl
+  chromium:chromium prometheus:prometheus node:nodejs wrk:wrk openssl:openssl curl:curl nginx:nginx-light
 
 results="$REPO_ROOT/TestResults"
 rm -rf "$results"; mkdir -p "$results"

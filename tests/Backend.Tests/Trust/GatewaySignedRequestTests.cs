@@ -112,4 +112,13 @@ public sealed class GatewaySignedRequestTests(PostgresFixture postgres, RedisFix
         request.Headers.Add(IdentityHeaders.InternalSecret, BackendApp.SigningSecret);
         await (await Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
     }
+
+    [Fact]
+    public async Task ForgedSignatureOnAnonymousLogin_Returns401()
+    {
+        var request = GatewaySigner.Anonymous(HttpMethod.Post, "/auth/login", Now, "203.0.113.9",
+            key: new GatewaySignature(BackendApp.SigningKeyId, GatewaySecrets.Generate()));
+        request.Content = System.Net.Http.Json.JsonContent.Create(new { email = Api.NewEmail(), password = "whatever 123456" });
+        await (await Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
 }
