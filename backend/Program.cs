@@ -83,7 +83,8 @@ return 0;
 static List<string> ConfigurationErrors(Exception ex) => ex switch
 {
     Microsoft.Extensions.Options.OptionsValidationException o => [.. o.Failures],
-    AggregateException a => [.. a.InnerExceptions.SelectMany(ConfigurationErrors)],
+    // Only when every inner exception is a settings error: anything else must surface as it is.
+    AggregateException a when a.InnerExceptions.All(e => ConfigurationErrors(e).Count > 0) => [.. a.InnerExceptions.SelectMany(ConfigurationErrors)],
     _ => [],
 };
 

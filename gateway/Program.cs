@@ -44,7 +44,8 @@ static int RefuseToStart(List<string> errors)
 static List<string> ConfigurationErrors(Exception ex) => ex switch
 {
     OptionsValidationException o => [.. o.Failures],
-    AggregateException a => [.. a.InnerExceptions.SelectMany(ConfigurationErrors)],
+    // Only when every inner exception is a settings error: anything else must surface as it is.
+    AggregateException a when a.InnerExceptions.All(e => ConfigurationErrors(e).Count > 0) => [.. a.InnerExceptions.SelectMany(ConfigurationErrors)],
     _ => [],
 };
 

@@ -27,10 +27,14 @@ internal sealed class GatewayIdentityOptionsValidator(IHostEnvironment? environm
             else if (!seen.Add(key.Id))
                 errors.Add($"{path}:{i}:Id '{key.Id}' is configured twice. Key ids must be unique.");
             if (GatewaySecrets.Weakness(key.Secret, development) is { } weakness)
-                errors.Add($"{path}:{i}:Secret (key '{key.Id}') {weakness}. Set {EnvironmentName(path)}__{i}__Secret from your secret store (make one with: {GatewaySecrets.HowToGenerate}).");
+            {
+                // Bound from configuration: name the environment variable; configured in code: the code has to change.
+                string fix = options.SettingsPath.Length > 0 ? $"Set {EnvironmentName(path)}__{i}__Secret from your secret store" : "Take it from your secret store";
+                errors.Add($"{path}:{i}:Secret (key '{key.Id}') {weakness}. {fix} (make one with: {GatewaySecrets.HowToGenerate}).");
+            }
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    private static string EnvironmentName(string path) => path.Replace(":", "__", StringComparison.Ordinal).Replace(".", "__", StringComparison.Ordinal);
+    private static string EnvironmentName(string path) => path.Replace(":", "__", StringComparison.Ordinal);
 }
