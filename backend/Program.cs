@@ -13,13 +13,18 @@ using Gateway.Observability;
 using Gateway.Observability.Backend;
 using Gateway.Observability.Prometheus;
 using Gateway.Observability.Telemetry;
+using Gateway.Trust;
 
 var builder = WebApplication.CreateBuilder(args);
 // The repo-wide shared defaults are the base layer; appsettings.json, env vars and args override them.
-builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+var shared = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
 {
     Path = Path.Combine(AppContext.BaseDirectory, "appsettings.shared.json"), Optional = true, ReloadOnChange = false,
-});
+};
+// Its own file provider: otherwise the absolute path is looked up under the content root and, from any working
+// directory but the repository root, silently not found.
+shared.ResolveFileProvider();
+builder.Configuration.Sources.Insert(0, shared);
 if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls"] is { } urls) builder.WebHost.UseUrls(urls);
 
 builder.Logging.AddGatewayLogging(builder.Environment);
@@ -42,7 +47,6 @@ builder.Services.AddInfrastructure()
 
 var app = builder.Build();
 app.UseMiddleware<BackendRequestMetricsMiddleware>();
-app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseInternalSecret();
@@ -50,6 +54,8 @@ app.UseInternalSecret();
 // pays for the identity check (signature, last-seen tracking). Without that, a gateway's validated requests to it cost
 // the backend more than anonymous ones, and the benchmark's (3)/(2) ratio measured the backend's identity check.
 app.UseRouting();
+// The client address is the one the gateway signed (X-Forwarded-For is not read); a forged signature is a 401 here.
+app.UseGatewayClientIp();
 app.UseAuthentication();
 app.UseLastSeenTracking();
 app.UseAuthorization();
@@ -58,17 +64,40 @@ app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("He
 app.MapOpenApi();
 app.MapPrometheusMetrics(app.Services.GetRequiredService<AdminAccess>().IsAdmin);
 app.MapAuthApi().MapUsersApi().MapSessionsApi().MapOrgsApi().MapAuthzApi().MapAuditApi().MapInternalApi();
-// Taken before Run: by the time a start-up failure reaches the catch, the host and its services are disposed.
+// Taken before start: the token outlives whatever a failed start-up disposes.
 var stopping = app.Lifetime.ApplicationStopping;
 try
 {
-    app.Run();
+    await app.StartAsync();
 }
 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
 {
     // Stopped during start-up, e.g. Ctrl-C while migrations wait for their lock: each migration file is its own
     // transaction, so nothing is half-applied and this is a clean stop, not a crash.
     Console.WriteLine("Stopped during start-up; no migration was left half-applied.");
+    await app.DisposeAsync();
+    return 0;
 }
+catch (Exception ex) when (ConfigurationErrors(ex) is { Count: > 0 } errors
+    && System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly)
+{
+    // Invalid settings (a repository secret outside Development, a missing key) end the process with the list of
+    // fixes and exit code 1, instead of an unhandled-exception abort. (Under WebApplicationFactory the exception goes
+    // to the test, which expects it.)
+    Console.Error.WriteLine("The backend refuses to start; fix these settings:");
+    foreach (var error in errors) Console.Error.WriteLine("  - " + error);
+    return 1;
+}
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
+return 0;
+
+static List<string> ConfigurationErrors(Exception ex) => ex switch
+{
+    Microsoft.Extensions.Options.OptionsValidationException o => [.. o.Failures],
+    // Only when every inner exception is a settings error: anything else must surface as it is.
+    AggregateException a when a.InnerExceptions.All(e => ConfigurationErrors(e).Count > 0) => [.. a.InnerExceptions.SelectMany(ConfigurationErrors)],
+    _ => [],
+};
 
 public partial class Program;

@@ -85,7 +85,9 @@ public static class GatewayApp
         services.AddOptions<RedisOptions>().Bind(config.GetSection("Redis")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Gateway.Sessions.SessionOptions>().Bind(config.GetSection("Sessions")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InvalidTokenBudgetOptions>().Bind(config.GetSection(InvalidTokenBudgetOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<GatewayTrustOptions>().Bind(config.GetSection("Trust")).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayTrustOptions>().Bind(config.GetSection("Trust")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayTrustOptions>, TrustOptionsValidator>();
+        services.AddOptions<SigningOptions>().Bind(config.GetSection(SigningOptions.SectionName)).ValidateOnStart();
         services.AddOptions<RouteClassOptions>().Bind(config.GetSection("RouteClasses"));
         services.AddOptions<IdentityHeaderOptions>().Bind(config.GetSection("IdentityHeaders"));
         services.AddOptions<HealthOptions>().Bind(config.GetSection("Health"));
@@ -100,6 +102,8 @@ public static class GatewayApp
         string routeFile = RouteClassOptions.Resolve(config["RouteClasses:Path"] ?? new RouteClassOptions().Path);
         var errors = RouteClassFileParser.ParseFile(routeFile, out var snapshot);
         if (snapshot is null) throw new RouteClassConfigException(routeFile, errors);
+        services.AddSingleton<IValidateOptions<SigningOptions>>(sp => new SigningOptionsValidator(
+            sp.GetRequiredService<IHostEnvironment>(), [.. snapshot.Clusters.Keys], sp.GetRequiredService<IConfiguration>()));
 
         var proxyConfig = new InMemoryConfigProvider(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, backendBase.AbsoluteUri));
         services.AddSingleton(proxyConfig);
@@ -115,7 +119,7 @@ public static class GatewayApp
         services.AddSingleton<ReadinessProbe>();
         services.AddHostedService(sp => sp.GetRequiredService<ReadinessProbe>());
 
-        services.AddSingleton(sp => new GatewaySignature(sp.GetRequiredService<IOptions<GatewayTrustOptions>>().Value.SharedSecret));
+        services.AddSingleton<ClusterSigners>();
         services.AddSingleton<L1SessionCache>();
         services.AddHttpClient(IntrospectionClient.HttpClientName, c => c.BaseAddress = backendBase)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
@@ -170,6 +174,9 @@ public static class GatewayApp
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {
+        // Every ValidateOnStart check now, all at once, before the proxy config loads and resolves the signing keys:
+        // one start-up error lists every bad setting (the host's own pass at start then finds them validated).
+        app.Services.GetService<IStartupValidator>()?.Validate();
         app.UseGatewayHsts();
         // Health first: it answers fixed bytes without reading headers or calling anything, so the request checks below
         // protect nothing for it, and skipping them keeps liveness probes at bare-Kestrel cost (docs/performance.md).

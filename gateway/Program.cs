@@ -4,23 +4,49 @@ using Microsoft.Extensions.Options;
 
 if (args.Length > 0 && args[0] == "validate") return ValidateCommand.Run(args, Console.Out, Console.Error);
 
-// Configuration errors end the process with their messages (every problem, each with its fix), not a stack trace.
+WebApplication app;
 try
 {
-    var app = GatewayApp.Configure(GatewayApp.CreateBuilder(args).Build());
-    await app.RunAsync();
-    return 0;
+    app = GatewayApp.Configure(GatewayApp.CreateBuilder(args).Build());
 }
 catch (RouteClassConfigException ex)
 {
     Console.Error.WriteLine(ex.Message);
     return 1;
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (ConfigurationErrors(ex) is { Count: > 0 } errors)
 {
-    Console.Error.WriteLine("The gateway cannot start, its configuration is invalid:");
-    foreach (var failure in ex.Failures) Console.Error.WriteLine("  - " + failure);
+    return RefuseToStart(errors);
+}
+try
+{
+    await app.StartAsync();
+}
+catch (Exception ex) when (ConfigurationErrors(ex) is { Count: > 0 } errors)
+{
+    await app.DisposeAsync();
+    return RefuseToStart(errors);
+}
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
+return 0;
+
+// Invalid settings (a repository secret outside Development, a cluster without a signing key) end the process with the
+// list of fixes and exit code 1, instead of an unhandled-exception abort. Options are validated when first resolved
+// (some while the proxy config loads in Configure) and the rest at start (ValidateOnStart).
+static int RefuseToStart(List<string> errors)
+{
+    Console.Error.WriteLine("The gateway refuses to start; fix these settings:");
+    foreach (var error in errors) Console.Error.WriteLine("  - " + error);
     return 1;
 }
+
+static List<string> ConfigurationErrors(Exception ex) => ex switch
+{
+    OptionsValidationException o => [.. o.Failures],
+    // Only when every inner exception is a settings error: anything else must surface as it is.
+    AggregateException a when a.InnerExceptions.All(e => ConfigurationErrors(e).Count > 0) => [.. a.InnerExceptions.SelectMany(ConfigurationErrors)],
+    _ => [],
+};
 
 public partial class Program;

@@ -48,7 +48,6 @@ export LoadShedding__MaxConcurrency__standard=4096
 BARE_PORT=18070
 G="http://127.0.0.1:$GATEWAY_PORT"; B="http://127.0.0.1:$BACKEND_PORT"
 A="http://127.0.0.1:$((GATEWAY_PORT + 1000))"   # the gateway's operator listener (run.sh's default GATEWAY_ADMIN_PORT)
-SECRET="${Trust__SharedSecret:-$(sed -nE 's/.*"SharedSecret": *"([^"]+)".*/\1/p' appsettings.json | head -n 1)}"
 
 STACK_PID=""; BARE_PID=""
 cleanup() {
@@ -73,6 +72,13 @@ for _ in $(seq 1 1800); do
 done
 curl -fsS "$G/ready" >/dev/null || die "the gateway did not become ready; see $OUT/run.log"
 GW_PID="$(cat "$LOCAL_DIR/pids/gateway-$GATEWAY_PORT.pid")"
+# The stack runs in Production, so run.sh generated its secrets (the repository's are refused there); a variable set by
+# the caller wins, as in run.sh.
+secret_of() { [ -n "${!1:-}" ] && printf '%s' "${!1}" || sed -n "s/^$1=//p" "$LOCAL_DIR/secrets.env"; }
+INTERNAL_SECRET="$(secret_of Trust__InternalSecret)"
+KEY_ID="$(secret_of Signing__Clusters__backend__Keys__0__Id)"
+SIGNING_SECRET="$(secret_of Signing__Clusters__backend__Keys__0__Secret)"
+[ -n "$INTERNAL_SECRET" ] && [ -n "$KEY_ID" ] && [ -n "$SIGNING_SECRET" ] || die "no secrets in $LOCAL_DIR/secrets.env"
 HEALTH_BODY="$(curl -fsS "$G/health")"
 dotnet bench/BareKestrel/bin/Release/net10.0/bare-kestrel.dll --urls "http://127.0.0.1:$BARE_PORT" --body "$HEALTH_BODY" >"$OUT/bare.log" 2>&1 &
 BARE_PID=$!
@@ -86,7 +92,7 @@ curl -fsS -X POST "$G/auth/register" -H 'content-type: application/json' \
 LOGIN="$(curl -fsS -X POST "$G/auth/login" -H 'content-type: application/json' -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}")" || die "login failed"
 TOKEN="$(sed -E 's/.*"token":"([^"]+)".*/\1/' <<<"$LOGIN")"
 HASH="$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)"
-PRINCIPAL="$(curl -fsS -X POST "$B/internal/sessions/introspect" -H "X-Gateway-Secret: $SECRET" -H 'content-type: application/json' -d "{\"tokenHash\":\"$HASH\"}")" \
+PRINCIPAL="$(curl -fsS -X POST "$B/internal/sessions/introspect" -H "X-Gateway-Secret: $INTERNAL_SECRET" -H 'content-type: application/json' -d "{\"tokenHash\":\"$HASH\"}")" \
   || die "introspection failed"
 USER_ID="$(sed -E 's/.*"userId":"([^"]+)".*/\1/' <<<"$PRINCIPAL")"
 SESSION_ID="$(sed -E 's/.*"sessionId":"([^"]+)".*/\1/' <<<"$PRINCIPAL")"
@@ -94,13 +100,15 @@ FLOOD_EMAIL="flood-$(date +%s)-$RANDOM@bench.example.com"
 curl -fsS -X POST "$G/auth/register" -H 'content-type: application/json' \
   -d "{\"email\":\"$FLOOD_EMAIL\",\"password\":\"$PASSWORD\",\"name\":\"Flood\"}" >/dev/null || die "register (flood user) failed"
 
-# Signed identity headers for the direct-backend scenario, made fresh before each run (30 s skew window).
+# Signed identity headers for the direct-backend scenario, made fresh before each run (30 s skew window). Canonical
+# string v2 (docs/contracts.md): method, path, query (none), timestamp, key id, client address, user, session, org, role.
 signed_headers() {
-  local ts sig
+  local ts sig ip=127.0.0.1
   ts="$(date +%s)"
-  sig="$(printf 'v1\nGET\n/auth/me\n%s\n%s\n%s\n\n' "$ts" "$USER_ID" "$SESSION_ID" \
-    | openssl dgst -sha256 -hmac "$SECRET" -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
-  printf '%s\n' "-H" "X-User-Id: $USER_ID" "-H" "X-Session-Id: $SESSION_ID" "-H" "X-Gateway-Timestamp: $ts" "-H" "X-Gateway-Signature: $sig"
+  sig="$(printf 'v2\nGET\n/auth/me\n\n%s\n%s\n%s\n%s\n%s\n\n' "$ts" "$KEY_ID" "$ip" "$USER_ID" "$SESSION_ID" \
+    | openssl dgst -sha256 -hmac "$SIGNING_SECRET" -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+  printf '%s\n' "-H" "X-User-Id: $USER_ID" "-H" "X-Session-Id: $SESSION_ID" "-H" "X-Gateway-Timestamp: $ts" \
+    "-H" "X-Gateway-Key-Id: $KEY_ID" "-H" "X-Gateway-Client-Ip: $ip" "-H" "X-Gateway-Signature: $sig"
 }
 
 # --- measuring -------------------------------------------------------------------------------------------

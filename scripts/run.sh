@@ -100,6 +100,31 @@ dotnet build "$REPO_ROOT/gateway/Gateway.csproj" -c Release -nologo -clp:ErrorsO
 dotnet build "$REPO_ROOT/backend/Backend.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
 
 export DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}" ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+
+# Outside Development both services refuse the repository's secrets (appsettings.json, all 'local-dev-only-...'). The
+# stack then gets its own: generated once into $STATE/secrets.env (mode 600, kept across runs so sessions and the
+# benchmark's signed requests stay valid) and passed as environment variables. A variable already set wins. Clusters
+# other than 'backend' in a custom ROUTE_CLASSES file need Signing__Clusters__<id>__Keys__0__Id/__Secret set by hand
+# (the gateway names them if missing).
+if [ "$ASPNETCORE_ENVIRONMENT" != "Development" ]; then
+  SECRETS="$STATE/secrets.env"
+  if [ ! -s "$SECRETS" ]; then
+    log "$ASPNETCORE_ENVIRONMENT environment: generating the internal secret and the signing key into $SECRETS"
+    random_hex() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+    signing="$(random_hex)"
+    ( umask 077; cat >"$SECRETS" <<SECRETS_ENV
+Trust__InternalSecret=$(random_hex)
+Signing__Clusters__backend__Keys__0__Id=local-1
+Signing__Clusters__backend__Keys__0__Secret=$signing
+Trust__SigningKeys__0__Id=local-1
+Trust__SigningKeys__0__Secret=$signing
+SECRETS_ENV
+    )
+  fi
+  while IFS='=' read -r name value; do
+    [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=$value"
+  done <"$SECRETS"
+fi
 export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTimeout=2000,syncTimeout=1000"
 export Postgres__ConnectionString="Host=127.0.0.1;Port=$POSTGRES_PORT;Username=app;Database=auth;Maximum Pool Size=64;Max Auto Prepare=64;Auto Prepare Min Usages=2;No Reset On Close=true"
 export Backend__BaseUrl="http://127.0.0.1:$BACKEND_PORT"

@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.HttpOverrides;
-
 namespace Backend.Infrastructure;
 
 internal static class InfrastructureExtensions
@@ -27,17 +24,14 @@ internal static class InfrastructureExtensions
             // per-account login limit counted the first: a property given twice, in any letter case, is a 400 instead.
             o.SerializerOptions.AllowDuplicateProperties = false;
         });
-        services.Configure<ForwardedHeadersOptions>(o =>
-        {
-            // Only the gateway (loopback by default) may tell us the client address.
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            o.KnownProxies.Clear();
-            o.KnownProxies.Add(IPAddress.Loopback);
-            o.KnownProxies.Add(IPAddress.IPv6Loopback);
-        });
         return services;
     }
 
+    /// <summary>
+    /// The client address: the one the gateway signed (<c>UseGatewayClientIp</c> made it the peer address), or the peer
+    /// of a direct caller. Never <c>X-Forwarded-For</c>: behind a balancer its last hop is the balancer, which made the
+    /// per-IP login throttle one global counter.
+    /// </summary>
     public static string? ClientIp(this HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 
     public static string? UserAgent(this HttpContext context)

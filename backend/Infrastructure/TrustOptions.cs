@@ -1,21 +1,28 @@
 using System.ComponentModel.DataAnnotations;
-using System.Text;
+using Gateway.Trust;
 
 namespace Backend.Infrastructure;
 
-/// <summary>The secret shared with the gateway. Section <c>Trust</c>.</summary>
-public sealed class TrustOptions : IValidatableObject
+/// <summary>What the backend trusts the gateway with. Section <c>Trust</c>; validated at start-up by <see cref="TrustOptionsValidator"/>.</summary>
+public sealed class TrustOptions
 {
-    /// <summary>Signs identity headers and guards <c>/internal/**</c>. Required, at least 32 bytes; set it from a secret store.</summary>
-    [Required] public string SharedSecret { get; set; } = "";
+    /// <summary>
+    /// The internal-API credential: the gateway sends it as <c>X-Gateway-Secret</c> on <c>/internal/**</c>. Required, at
+    /// least 32 bytes, different from every signing key; outside Development not a repository secret.
+    /// </summary>
+    public string InternalSecret { get; set; } = "";
 
-    /// <summary>Allowed clock skew of signed identity headers. <value>The default is 30 seconds.</value></summary>
+    /// <summary>
+    /// The keys this backend accepts signatures by (the gateway's <c>Signing:Clusters:backend:Keys</c>), as
+    /// <c>{ "id": "k1", "secret": "..." }</c>. Bound and validated by Gateway.Trust (<c>AddGatewayIdentity</c>); read
+    /// here only to keep the internal secret apart from them.
+    /// </summary>
+    public List<GatewaySigningKey> SigningKeys { get; set; } = [];
+
+    /// <summary>Allowed clock skew of signed requests. <value>The default is 30 seconds.</value></summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan AllowedClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (Encoding.UTF8.GetByteCount(SharedSecret) < 32)
-            yield return new ValidationResult("Trust:SharedSecret must be at least 32 bytes. Set Trust__SharedSecret from your secret store.", [nameof(SharedSecret)]);
-    }
+    /// <summary>Removed: split into <see cref="InternalSecret"/> and <see cref="SigningKeys"/>. Setting it fails the start.</summary>
+    public string? SharedSecret { get; set; }
 }

@@ -8,7 +8,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Backend.Internal;
 
-/// <summary>Gateway-only endpoints (docs/contracts.md), guarded by <c>X-Gateway-Secret</c> compared in constant time.</summary>
+/// <summary>
+/// Gateway-only endpoints (docs/contracts.md), guarded by <c>X-Gateway-Secret</c> = <c>Trust:InternalSecret</c> compared in
+/// constant time. A signing key is not accepted here: teams behind the gateway hold those.
+/// </summary>
 internal static class InternalApi
 {
     public sealed record IntrospectRequest(string? TokenHash);
@@ -31,7 +34,7 @@ internal static class InternalApi
     public static IApplicationBuilder UseInternalSecret(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
         if (!http.Request.Path.StartsWithSegments("/internal")) { await next(http); return; }
-        string expected = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrustOptions>>().Value.SharedSecret;
+        string expected = http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrustOptions>>().Value.InternalSecret;
         string given = http.Request.Headers[IdentityHeaders.InternalSecret].ToString();
         if (expected.Length > 0 && SecretEquals(expected, given)) { await next(http); return; }
         http.Response.StatusCode = StatusCodes.Status401Unauthorized;

@@ -24,22 +24,18 @@ internal static class SessionsExtensions
                 // Any identity header means the gateway path: a bad signature is then a 401, never a fall-through.
                 o.ForwardDefaultSelector = ctx => HasIdentityHeaders(ctx.Request.Headers)
                     ? GatewayIdentityHandler.SchemeName : BearerSessionHandler.SchemeName)
-            .AddGatewayIdentity(_ => { })
+            .AddGatewayIdentity(config.GetSection("Trust"))
             .AddScheme<AuthenticationSchemeOptions, BearerSessionHandler>(BearerSessionHandler.SchemeName, null);
         services.AddOptions<TrustOptions>().Bind(config.GetSection("Trust")).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<GatewayIdentityOptions>(GatewayIdentityHandler.SchemeName)
-            .Configure<IOptions<TrustOptions>>((o, trust) =>
-            {
-                o.SharedSecret = trust.Value.SharedSecret;
-                o.AllowedClockSkew = trust.Value.AllowedClockSkew;
-            });
+        services.AddSingleton<IValidateOptions<TrustOptions>, TrustOptionsValidator>();
         services.AddAuthorization();
         return services;
     }
 
     private static bool HasIdentityHeaders(IHeaderDictionary h) =>
         h.ContainsKey(IdentityHeaders.UserId) || h.ContainsKey(IdentityHeaders.SessionId) || h.ContainsKey(IdentityHeaders.OrgId)
-        || h.ContainsKey(IdentityHeaders.OrgRole) || h.ContainsKey(IdentityHeaders.Signature) || h.ContainsKey(IdentityHeaders.Timestamp);
+        || h.ContainsKey(IdentityHeaders.OrgRole) || h.ContainsKey(IdentityHeaders.Signature) || h.ContainsKey(IdentityHeaders.Timestamp)
+        || h.ContainsKey(IdentityHeaders.KeyId) || h.ContainsKey(IdentityHeaders.ClientIp);
 
     /// <summary>Buffers "seen now" for every authenticated request the backend serves itself.</summary>
     public static IApplicationBuilder UseLastSeenTracking(this IApplicationBuilder app) => app.Use((ctx, next) =>

@@ -1,10 +1,14 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Gateway.Identity;
 
-/// <summary>Trust between gateway and backend. Section <c>Trust</c>.</summary>
+/// <summary>The gateway's credential towards the backend's internal API. Section <c>Trust</c>; validated at start-up by <see cref="TrustOptionsValidator"/>.</summary>
 public sealed class GatewayTrustOptions
 {
-    /// <summary>Shared secret for signed identity headers and <c>X-Gateway-Secret</c>. Required, at least 32 bytes.</summary>
-    [Required, MinLength(32)] public string SharedSecret { get; set; } = "";
+    /// <summary>
+    /// Sent as <c>X-Gateway-Secret</c> on <c>/internal/**</c> calls (introspection, touch). Required, at least 32 bytes,
+    /// different from every signing key (teams behind the gateway hold those); outside Development not a repository secret.
+    /// </summary>
+    public string InternalSecret { get; set; } = "";
+
+    /// <summary>Removed: split into <see cref="InternalSecret"/> and <c>Signing:Clusters</c>. Setting it fails the start.</summary>
+    public string? SharedSecret { get; set; }
 }

@@ -10,7 +10,8 @@ public sealed class IdentityHeaderMatcher
 {
     /// <summary>Names every gateway strips, whatever the configuration says.</summary>
     public static readonly string[] BuiltIn =
-        [IdentityHeaders.UserId, IdentityHeaders.SessionId, IdentityHeaders.OrgId, IdentityHeaders.OrgRole, IdentityHeaders.Signature, IdentityHeaders.Timestamp];
+        [IdentityHeaders.UserId, IdentityHeaders.SessionId, IdentityHeaders.OrgId, IdentityHeaders.OrgRole, IdentityHeaders.Signature,
+         IdentityHeaders.Timestamp, IdentityHeaders.KeyId, IdentityHeaders.ClientIp];
 
     private readonly string[] _names;
 

@@ -1,41 +1,78 @@
 using Gateway.Pipeline;
+using Gateway.RateLimiting;
 using Gateway.Trust;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Gateway.Identity;
 
 /// <summary>
-/// Adds the signed identity headers to every proxied request of a validated session. Anonymous requests carry none
-/// (the hygiene stage removed any a client sent, and nothing is signed).
+/// Signs every proxied request with its cluster's active key (docs/contracts.md, "Signed gateway headers"): the client
+/// address the gateway determined always, the identity headers when a session was validated. Anonymous requests are
+/// signed too, so a backend can trust the client address on routes like <c>/auth/login</c>.
 /// </summary>
-internal sealed class IdentityTransformProvider(GatewaySignature signature, TimeProvider time) : ITransformProvider
+internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIpResolver clientIp, TimeProvider time) : ITransformProvider
 {
-    public void ValidateRoute(TransformRouteValidationContext context) { }
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+        // Route-class reloads are validated here too: a route to a cluster without a key is refused, never sent unsigned.
+        if (context.Route.ClusterId is { } cluster && signers.For(cluster) is null)
+            context.Errors.Add(new ArgumentException(
+                $"Route '{context.Route.RouteId}' goes to cluster '{cluster}', which has no signing key. Set Signing:Clusters:{cluster}:Keys (restart needed)."));
+    }
 
-    public void ValidateCluster(TransformClusterValidationContext context) { }
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+        if (signers.For(context.Cluster.ClusterId) is null)
+            context.Errors.Add(new ArgumentException(
+                $"Cluster '{context.Cluster.ClusterId}' has no signing key. Set Signing:Clusters:{context.Cluster.ClusterId}:Keys (restart needed)."));
+    }
 
-    public void Apply(TransformBuilderContext context) => context.AddRequestTransform(Transform);
+    public void Apply(TransformBuilderContext context)
+    {
+        // Bound per route: no per-request lookup of the cluster's key. Validation refused routes without one.
+        var signer = signers.For(context.Route.ClusterId)
+            ?? throw new InvalidOperationException($"Cluster '{context.Route.ClusterId}' has no signing key.");
+        context.AddRequestTransform(transform => Transform(transform, signer));
+    }
 
-    private ValueTask Transform(RequestTransformContext context)
+    private ValueTask Transform(RequestTransformContext context, GatewaySignature signer)
     {
         var headers = context.ProxyRequest.Headers;
         foreach (var name in IdentityHeaderMatcher.BuiltIn) headers.Remove(name);
-        var feature = context.HttpContext.Features.Get<GatewayRequestFeature>();
+        var http = context.HttpContext;
+        var feature = http.Features.Get<GatewayRequestFeature>();
         var principal = feature?.Principal;
-        if (principal is null) return ValueTask.CompletedTask;
 
         long timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        var identity = new SignedIdentity(principal.UserId, principal.SessionId, feature!.OrgId ?? "", feature.OrgRole ?? "");
+        var identity = principal is null
+            ? new SignedIdentity("", "", "", "")
+            : new SignedIdentity(principal.UserId, principal.SessionId, feature!.OrgId ?? "", feature.OrgRole ?? "");
+        string client = clientIp.Resolve(http)?.ToString() ?? "";
         string path = context.Path.HasValue ? context.Path.Value! : "/";
-        string sig = signature.Sign(context.HttpContext.Request.Method, path, timestamp, identity);
-        headers.TryAddWithoutValidation(IdentityHeaders.UserId, identity.UserId);
-        headers.TryAddWithoutValidation(IdentityHeaders.SessionId, identity.SessionId);
+        string query = "";
+        if (http.Request.QueryString.HasValue)
+        {
+            // Signed as the backend will receive it: System.Uri escapes some characters Kestrel accepted raw (a quote,
+            // a space, non-ASCII), so the URI is built here, the way the forwarder would, and its query is what is signed.
+            var uri = RequestUtilities.MakeDestinationAddress(context.DestinationPrefix, context.Path, context.Query.QueryString);
+            context.ProxyRequest.RequestUri = uri;
+            query = uri.Query;
+        }
+        string sig = signer.Sign(http.Request.Method, path, query, timestamp, client, identity);
+        if (identity.UserId.Length > 0)
+        {
+            headers.TryAddWithoutValidation(IdentityHeaders.UserId, identity.UserId);
+            headers.TryAddWithoutValidation(IdentityHeaders.SessionId, identity.SessionId);
+        }
         if (identity.OrgId.Length > 0)
         {
             headers.TryAddWithoutValidation(IdentityHeaders.OrgId, identity.OrgId);
             headers.TryAddWithoutValidation(IdentityHeaders.OrgRole, identity.OrgRole);
         }
+        headers.TryAddWithoutValidation(IdentityHeaders.ClientIp, client);
+        headers.TryAddWithoutValidation(IdentityHeaders.KeyId, signer.KeyId);
         headers.TryAddWithoutValidation(IdentityHeaders.Timestamp, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         headers.TryAddWithoutValidation(IdentityHeaders.Signature, sig);
         return ValueTask.CompletedTask;

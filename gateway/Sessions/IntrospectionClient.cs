@@ -18,7 +18,7 @@ public enum IntrospectionOutcome
 public readonly record struct IntrospectionResult(IntrospectionOutcome Outcome, SessionPrincipal? Principal, string? Json);
 
 /// <summary>
-/// Calls the backend's internal session endpoints with <c>X-Gateway-Secret</c>. A small consecutive-failure breaker
+/// Calls the backend's internal session endpoints with <c>X-Gateway-Secret</c> = <c>Trust:InternalSecret</c> (never a signing key). A small consecutive-failure breaker
 /// keeps a dead backend from costing a time-box on every request.
 /// </summary>
 internal sealed partial class IntrospectionClient(HttpClient http, IOptions<SessionOptions> options, IOptions<Gateway.Identity.GatewayTrustOptions> trust,
@@ -42,7 +42,7 @@ internal sealed partial class IntrospectionClient(HttpClient http, IOptions<Sess
             {
                 Content = new StringContent("{\"tokenHash\":\"" + tokenHashHex + "\"}", Encoding.UTF8, "application/json"),
             };
-            request.Headers.TryAddWithoutValidation(IdentityHeaders.InternalSecret, trust.Value.SharedSecret);
+            request.Headers.TryAddWithoutValidation(IdentityHeaders.InternalSecret, trust.Value.InternalSecret);
             using var response = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotFound) { Succeeded(); return new(IntrospectionOutcome.NotFound, null, null); }
             if (response.StatusCode != HttpStatusCode.OK)
@@ -77,7 +77,7 @@ internal sealed partial class IntrospectionClient(HttpClient http, IOptions<Sess
             {
                 Content = new StringContent(sb.ToString(), Encoding.UTF8, "application/json"),
             };
-            request.Headers.TryAddWithoutValidation(IdentityHeaders.InternalSecret, trust.Value.SharedSecret);
+            request.Headers.TryAddWithoutValidation(IdentityHeaders.InternalSecret, trust.Value.InternalSecret);
             using var response = await http.SendAsync(request, cts.Token).ConfigureAwait(false);
             return response.IsSuccessStatusCode;
         }

@@ -7,7 +7,9 @@ namespace Backend.Tests.Internal;
 
 public sealed class InternalApiTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
 {
-    private Task<HttpResponseMessage> PostInternal(string path, object body, string? secret = BackendApp.Secret)
+    private Task<HttpResponseMessage> PostInternal(string path, object body) => PostInternal(path, body, BackendApp.InternalSecret);
+
+    private Task<HttpResponseMessage> PostInternal(string path, object body, string? secret)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         if (secret is not null) request.Headers.Add("X-Gateway-Secret", secret);
@@ -104,12 +106,12 @@ public sealed class InternalApiTests(PostgresFixture postgres, RedisFixture redi
 public sealed class StartupValidationTests(PostgresFixture postgres, RedisFixture redis)
 {
     [Fact]
-    public async Task ShortSharedSecret_FailsAtStartNamingTheSetting()
+    public async Task ShortInternalSecret_FailsAtStartNamingTheSetting()
     {
         await using var app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString,
-            new Dictionary<string, string?> { ["Trust:SharedSecret"] = "too-short" });
+            new Dictionary<string, string?> { ["Trust:InternalSecret"] = "too-short" });
         var ex = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-        Assert.Contains("Trust:SharedSecret", ex.ToString());
+        Assert.Contains("Trust:InternalSecret is shorter than 32 bytes", ex.ToString());
     }
 
     [Fact]
@@ -119,7 +121,7 @@ public sealed class StartupValidationTests(PostgresFixture postgres, RedisFixtur
         using var client = app.CreateClient();
         var login = await client.NewUserAsync();
         var request = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/introspect") { Content = JsonContent.Create(new { tokenHash = login.Hash }) };
-        request.Headers.Add("X-Gateway-Secret", BackendApp.Secret);
+        request.Headers.Add("X-Gateway-Secret", BackendApp.InternalSecret);
         var json = await (await client.SendAsync(request)).ReadJsonAsync();
         Assert.Equal(["email", "expiresAt", "idleExpiresAt", "orgs", "sessionId", "userId", "version"], json.EnumerateObject().Select(p => p.Name).Order());
     }

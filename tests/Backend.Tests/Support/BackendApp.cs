@@ -1,3 +1,4 @@
+using Gateway.Trust;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,10 @@ public sealed class BackendApp(string connectionString, string redis, IReadOnlyD
     Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
-    public const string Secret = "test-shared-secret-0123456789-abcdefghijklmnop";
+    /// <summary>Made per test run, never committed: the backend refuses repository secrets outside Development.</summary>
+    public static readonly string InternalSecret = GatewaySecrets.Generate();
+    public const string SigningKeyId = "test-k1";
+    public static readonly string SigningSecret = GatewaySecrets.Generate();
     public FakeTime Time { get; } = new();
     public string ConnectionString => connectionString;
 
@@ -20,7 +24,9 @@ public sealed class BackendApp(string connectionString, string redis, IReadOnlyD
         builder.UseSetting("Postgres:ConnectionString", connectionString);
         builder.UseSetting("Redis:Configuration", redis);
         builder.UseSetting("Redis:OperationTimeout", "00:00:03");
-        builder.UseSetting("Trust:SharedSecret", Secret);
+        builder.UseSetting("Trust:InternalSecret", InternalSecret);
+        builder.UseSetting("Trust:SigningKeys:0:Id", SigningKeyId);
+        builder.UseSetting("Trust:SigningKeys:0:Secret", SigningSecret);
         // The jobs are driven by hand in tests (FlushAsync / RunOnceAsync) rather than by timers.
         builder.UseSetting("Sessions:LastSeenFlushInterval", "00:10:00");
         builder.UseSetting("Sessions:CleanupInterval", "01:00:00");

@@ -39,7 +39,8 @@ public sealed class GatewaySignedRequestTests(PostgresFixture postgres, RedisFix
     public async Task WrongSecret_Returns401()
     {
         var (user, session) = await SessionAsync();
-        var request = GatewaySigner.Signed(HttpMethod.Get, "/auth/me", user, session, Now, secret: "another-secret-that-is-long-enough-0123456789");
+        var request = GatewaySigner.Signed(HttpMethod.Get, "/auth/me", user, session, Now,
+            key: new GatewaySignature(BackendApp.SigningKeyId, GatewaySecrets.Generate()));
         await (await Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
     }
 
@@ -69,6 +70,55 @@ public sealed class GatewaySignedRequestTests(PostgresFixture postgres, RedisFix
         var signed = GatewaySigner.Signed(HttpMethod.Get, "/users/me/sessions", user, session, Now);
         var request = new HttpRequestMessage(HttpMethod.Get, "/auth/me");
         foreach (var h in signed.Headers) request.Headers.TryAddWithoutValidation(h.Key, h.Value);
+        await (await Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task ChangedQueryString_Returns401()
+    {
+        var (user, session) = await SessionAsync();
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(GatewaySigner.Signed(HttpMethod.Get, "/auth/me?view=short", user, session, Now))).StatusCode);
+        var request = GatewaySigner.Signed(HttpMethod.Get, "/auth/me?view=short", user, session, Now);
+        request.RequestUri = new Uri("/auth/me?view=full", UriKind.Relative);
+        await (await Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task SignatureByAnotherClustersKey_Returns401()
+    {
+        var (user, session) = await SessionAsync();
+        var otherCluster = new GatewaySignature("orders-k1", GatewaySecrets.Generate());
+        await (await Client.SendAsync(GatewaySigner.Signed(HttpMethod.Get, "/auth/me", user, session, Now, key: otherCluster)))
+            .AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task InternalSecretAsSigningKey_Returns401()
+    {
+        var (user, session) = await SessionAsync();
+        var internalAsKey = new GatewaySignature(BackendApp.SigningKeyId, BackendApp.InternalSecret);
+        await (await Client.SendAsync(GatewaySigner.Signed(HttpMethod.Get, "/auth/me", user, session, Now, key: internalAsKey)))
+            .AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task SigningSecretAsInternalSecret_Returns401()
+    {
+        var login = await Client.NewUserAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/introspect")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { tokenHash = login.Hash }),
+        };
+        request.Headers.Add(IdentityHeaders.InternalSecret, BackendApp.SigningSecret);
+        await (await Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task ForgedSignatureOnAnonymousLogin_Returns401()
+    {
+        var request = GatewaySigner.Anonymous(HttpMethod.Post, "/auth/login", Now, "203.0.113.9",
+            key: new GatewaySignature(BackendApp.SigningKeyId, GatewaySecrets.Generate()));
+        request.Content = System.Net.Http.Json.JsonContent.Create(new { email = Api.NewEmail(), password = "whatever 123456" });
         await (await Client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
     }
 }

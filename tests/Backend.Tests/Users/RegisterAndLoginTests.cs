@@ -165,18 +165,37 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
     }
 
     [Fact]
-    public async Task Login_RepeatedFailuresFromOneForwardedClientIp_AreThrottledForThatIpOnly()
+    public async Task Login_RepeatedFailuresFromOneSignedClientIp_AreThrottledForThatIpOnly()
     {
         Task<HttpResponseMessage> Attempt(string email, string ip, string password)
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login") { Content = JsonContent.Create(new { email, password }) };
-            request.Headers.Add("X-Forwarded-For", ip);
+            var request = GatewaySigner.Anonymous(HttpMethod.Post, "/auth/login", App.Time.GetUtcNow().ToUnixTimeSeconds(), ip);
+            request.Content = JsonContent.Create(new { email, password });
             return Client.SendAsync(request);
         }
         for (int i = 0; i < 20; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await Attempt(Api.NewEmail(), "203.0.113.5", "wrong password 123")).StatusCode);
         await (await Attempt(Api.NewEmail(), "203.0.113.5", "wrong password 123")).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
         Assert.Equal(HttpStatusCode.Unauthorized, (await Attempt(Api.NewEmail(), "198.51.100.7", "wrong password 123")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_XForwardedForIsIgnored_SoFailuresBehindOneBalancerHopDoNotLockOutOtherClients()
+    {
+        // Before: the backend took X-Forwarded-For's last hop (the balancer the gateway appended) as the client, and 20
+        // failures from anyone locked every login out for 15 minutes. Now only the gateway-signed address counts.
+        var user = await Client.NewUserAsync();
+        for (int i = 0; i < 21; i++)
+        {
+            var attacker = GatewaySigner.Anonymous(HttpMethod.Post, "/auth/login", App.Time.GetUtcNow().ToUnixTimeSeconds(), "203.0.113.66");
+            attacker.Headers.Add("X-Forwarded-For", "203.0.113.66, 10.0.0.2");
+            attacker.Content = JsonContent.Create(new { email = Api.NewEmail(), password = "wrong password 123" });
+            await Client.SendAsync(attacker);
+        }
+        var victim = GatewaySigner.Anonymous(HttpMethod.Post, "/auth/login", App.Time.GetUtcNow().ToUnixTimeSeconds(), "198.51.100.20");
+        victim.Headers.Add("X-Forwarded-For", "198.51.100.20, 10.0.0.2");
+        victim.Content = JsonContent.Create(new { email = user.Email, password = Api.Password });
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(victim)).StatusCode);
     }
 
     [Fact]

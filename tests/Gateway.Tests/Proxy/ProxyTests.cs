@@ -32,7 +32,11 @@ public sealed class ProxyTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal("POST", received.Method);
         Assert.Equal("?next=%2Fhome", received.Query);
         Assert.Equal("{\"email\":\"a@example.com\"}", received.Body);
-        Assert.False(received.Headers.ContainsKey(IdentityHeaders.Signature));
+        // Anonymous, but signed: the backend trusts the client address on /auth/login only because of this signature.
+        Assert.False(received.Headers.ContainsKey(IdentityHeaders.UserId));
+        Assert.Equal("127.0.0.1", received.Headers[IdentityHeaders.ClientIp]);
+        Assert.True(GatewayInstance.Verifier.Verify("POST", "/auth/login", received.Query, long.Parse(received.Headers[IdentityHeaders.Timestamp]),
+            "127.0.0.1", new SignedIdentity("", "", "", ""), received.Headers[IdentityHeaders.Signature]));
         Assert.Equal("auth-anonymous", response.Headers.GetValues("X-Route-Class").Single());
     }
 
@@ -63,7 +67,8 @@ public sealed class ProxyTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal("admin", received.Headers[IdentityHeaders.OrgRole]);
         var id = new SignedIdentity(session.UserId, session.SessionId, orgId, "admin");
         long ts = long.Parse(received.Headers[IdentityHeaders.Timestamp]);
-        Assert.True(new GatewaySignature(GatewayInstance.Secret).Verify("GET", "/users/me/profile", ts, id, received.Headers[IdentityHeaders.Signature]));
+        Assert.Equal(GatewayInstance.SigningKeyId, received.Headers[IdentityHeaders.KeyId]);
+        Assert.True(GatewayInstance.Verifier.Verify("GET", "/users/me/profile", "", ts, "127.0.0.1", id, received.Headers[IdentityHeaders.Signature]));
     }
 
     [Fact]

@@ -52,7 +52,10 @@ public sealed class BackendProcess : IAsyncDisposable
         psi.ArgumentList.Add(dll);
         foreach (var a in (string[])[
             $"--urls=http://127.0.0.1:{port}", $"--Postgres:ConnectionString={postgres}", $"--Redis:Configuration={redis}",
-            $"--Trust:SharedSecret={GatewayInstance.Secret}", .. extraArgs])
+            // The keys GatewayInstance signs with and its internal-API secret, so test gateways and this backend trust each other.
+            $"--Trust:InternalSecret={GatewayInstance.InternalSecret}",
+            $"--Trust:SigningKeys:0:Id={GatewayInstance.SigningKeyId}", $"--Trust:SigningKeys:0:Secret={GatewayInstance.SigningSecret}",
+            .. extraArgs])
             psi.ArgumentList.Add(a);
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         var process = Process.Start(psi)!;

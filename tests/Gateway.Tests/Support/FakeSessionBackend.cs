@@ -47,7 +47,7 @@ public sealed class FakeSessionBackend : IAsyncDisposable
                 return;
             case "/internal/sessions/introspect":
                 Interlocked.Increment(ref _introspections);
-                if (ctx.Request.Headers["X-Gateway-Secret"] != GatewayInstance.Secret) { ctx.Response.StatusCode = 401; return; }
+                if (ctx.Request.Headers["X-Gateway-Secret"] != GatewayInstance.InternalSecret) { ctx.Response.StatusCode = 401; return; }
                 if (IntrospectionDelay > TimeSpan.Zero) await Task.Delay(IntrospectionDelay);
                 if (IntrospectionFails) { ctx.Response.StatusCode = 500; return; }
                 var body = Recording.Requests.Last(r => r.Path == "/internal/sessions/introspect" && r.Body.Length > 0).Body;

@@ -1,4 +1,5 @@
 using Gateway;
+using Gateway.Trust;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -9,7 +10,21 @@ namespace Gateway.Tests.Support;
 /// <summary>The real gateway (GatewayApp) on a real Kestrel port, configured by the test.</summary>
 public sealed class GatewayInstance : IAsyncDisposable
 {
-    public const string Secret = "gateway-tests-shared-secret-0123456789abcdef";
+    /// <summary>Made per test run, never committed: the gateway refuses repository secrets outside Development.</summary>
+    public static readonly string InternalSecret = GatewaySecrets.Generate();
+    public const string SigningKeyId = "test-k1";
+    public static readonly string SigningSecret = GatewaySecrets.Generate();
+
+    /// <summary>The trust settings every test gateway starts with (the tests' route files have the one cluster 'backend').</summary>
+    public static string[] TrustArgs =>
+    [
+        $"--Trust:InternalSecret={InternalSecret}",
+        $"--Signing:Clusters:backend:Keys:0:Id={SigningKeyId}", $"--Signing:Clusters:backend:Keys:0:Secret={SigningSecret}",
+    ];
+
+    /// <summary>Verifies a request the backend received as a backend team would: the cluster's key, v2 canonical string.</summary>
+    public static GatewaySignature Verifier => new(SigningKeyId, SigningSecret);
+
     private readonly WebApplication _app;
 
     private GatewayInstance(WebApplication app, string baseUrl, string adminUrl)
@@ -35,8 +50,8 @@ public sealed class GatewayInstance : IAsyncDisposable
         string[] args =
         [
             $"--urls=http://127.0.0.1:{port}", $"--Admin:Url=http://127.0.0.1:{adminPort}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
-            $"--RouteClasses:Path={routeFile}", $"--Trust:SharedSecret={Secret}", "--RouteClasses:ReloadDebounce=00:00:00.100",
-            "--Health:ProbeInterval=00:00:00.200", .. extraArgs,
+            $"--RouteClasses:Path={routeFile}", "--RouteClasses:ReloadDebounce=00:00:00.100",
+            "--Health:ProbeInterval=00:00:00.200", .. TrustArgs, .. extraArgs,
         ];
         var builder = GatewayApp.CreateBuilder(args);
         builder.Logging.ClearProviders();

@@ -27,8 +27,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gateway.dll"));
         foreach (var a in (string[])[
             $"--urls=http://127.0.0.1:{port}", $"--Admin:Url=http://127.0.0.1:{adminPort}", $"--Backend:BaseUrl={backendUrl}", $"--Redis:Configuration={redis}",
-            $"--RouteClasses:Path={routeFile}", $"--Trust:SharedSecret={GatewayInstance.Secret}", "--Health:ProbeInterval=00:00:00.200",
-            .. extraArgs])
+            $"--RouteClasses:Path={routeFile}", "--Health:ProbeInterval=00:00:00.200",
+            .. GatewayInstance.TrustArgs, .. extraArgs])
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         var process = Process.Start(psi)!;

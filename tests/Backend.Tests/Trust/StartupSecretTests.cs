@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Backend.Tests.Support;
+using Gateway.Trust;
+using TestInfrastructure;
+
+namespace Backend.Tests.Trust;
+
+/// <summary>Issue 14, part 6: the backend refuses to run outside Development on a secret from the repository.</summary>
+public sealed class StartupSecretTests(PostgresFixture postgres, RedisFixture redis)
+{
+    private static string Shipped(string pattern) =>
+        Regex.Match(File.ReadAllText(RepoPaths.Combine("appsettings.json")), pattern).Groups[1].Value;
+
+    private static readonly string RepositoryInternalSecret = Shipped("\"InternalSecret\":\\s*\"([^\"]+)\"");
+    private static readonly string RepositorySigningSecret = Shipped("\"SigningKeys\":\\s*\\[\\s*\\{[^}]*\"secret\":\\s*\"([^\"]+)\"");
+
+    private async Task<string> StartupErrorAsync(Dictionary<string, string?> settings)
+    {
+        await using var app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString, settings);
+        return Assert.ThrowsAny<Exception>(() => app.CreateClient()).ToString();
+    }
+
+    [Fact]
+    public async Task RepositorySecretsOutsideDevelopment_FailTheStartNamingEachSettingAndHowToSetIt()
+    {
+        Assert.StartsWith(GatewaySecrets.DevelopmentMarker, RepositoryInternalSecret);
+        Assert.StartsWith(GatewaySecrets.DevelopmentMarker, RepositorySigningSecret);
+        string error = await StartupErrorAsync(new()
+        {
+            ["environment"] = "Production",
+            ["Trust:InternalSecret"] = RepositoryInternalSecret,
+            ["Trust:SigningKeys:0:Id"] = "dev-1",
+            ["Trust:SigningKeys:0:Secret"] = RepositorySigningSecret,
+        });
+        Assert.Contains("Trust:InternalSecret is a development secret from the repository", error);
+        Assert.Contains("Set Trust__InternalSecret from your secret store", error);
+        Assert.Contains("Trust:SigningKeys:0:Secret (key 'dev-1') is a development secret from the repository", error);
+        Assert.Contains("Trust__SigningKeys__0__Secret", error);
+    }
+
+    [Fact]
+    public async Task BackendProcess_InProductionWithTheShippedSettings_ExitsNonZeroWithTheFixes()
+    {
+        // The real binary with the repository's appsettings (copied next to it) and nothing else: what a deployment that
+        // forgot its secrets would run.
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = Directory.CreateTempSubdirectory("backend-start-").FullName,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backend.dll"));
+        psi.ArgumentList.Add($"--urls=http://127.0.0.1:{FreePort.Next()}");
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
+        string output = await stderr + await stdout;
+
+        Assert.NotEqual(0, process.ExitCode);
+        Assert.Contains("The backend refuses to start", output);
+        Assert.Contains("Trust:InternalSecret is a development secret from the repository", output);
+        Assert.Contains("Trust:SigningKeys:0:Secret (key 'dev-1') is a development secret from the repository", output);
+    }
+
+    [Fact]
+    public async Task InternalSecretEqualToASigningKey_FailsTheStart()
+    {
+        string error = await StartupErrorAsync(new() { ["Trust:InternalSecret"] = BackendApp.SigningSecret });
+        Assert.Contains("Trust:InternalSecret equals the secret of Trust:SigningKeys:0", error);
+    }
+
+    [Fact]
+    public async Task LegacySharedSecret_FailsTheStartPointingToTheSettingsThatReplaceIt()
+    {
+        string error = await StartupErrorAsync(new() { ["Trust:SharedSecret"] = GatewaySecrets.Generate() });
+        Assert.Contains("Trust:SharedSecret is no longer read", error);
+        Assert.Contains("Trust:InternalSecret", error);
+    }
+
+    [Fact]
+    public async Task NoSigningKey_FailsTheStart()
+    {
+        string error = await StartupErrorAsync(new() { ["Trust:SigningKeys:0:Id"] = null, ["Trust:SigningKeys:0:Secret"] = null });
+        Assert.Contains("Trust:SigningKeys", error);
+    }
+}

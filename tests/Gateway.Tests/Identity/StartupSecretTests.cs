@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Gateway.Tests.Support;
+using Gateway.Trust;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Identity;
+
+/// <summary>Issue 14, part 6: the gateway refuses to run outside Development on a secret from the repository.</summary>
+public sealed class StartupSecretTests
+{
+    private static string Shipped(string pattern) =>
+        Regex.Match(File.ReadAllText(RepoPaths.Combine("appsettings.json")), pattern).Groups[1].Value;
+
+    private static async Task<string?> StartupErrorAsync(string environment, params string[] extraArgs)
+    {
+        string[] args = [$"--environment={environment}", $"--urls=http://127.0.0.1:{FreePort.Next()}", "--Backend:BaseUrl=http://127.0.0.1:1",
+            "--Redis:Configuration=127.0.0.1:1,abortConnect=false", $"--RouteClasses:Path={RouteFiles.CreateTemp()}", .. extraArgs];
+        WebApplication? app = null;
+        try
+        {
+            var builder = GatewayApp.CreateBuilder(args);
+            builder.Logging.ClearProviders();
+            app = GatewayApp.Configure(builder.Build());
+            await app.StartAsync();
+            await app.StopAsync();
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex.ToString();
+        }
+        finally
+        {
+            if (app is not null) await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task RepositorySecretsOutsideDevelopment_FailTheStartNamingEverySettingAndHowToSetIt()
+    {
+        // No trust arguments: the shipped appsettings.json (copied next to the binary) supplies the repository's values.
+        string? error = await StartupErrorAsync("Production");
+        Assert.NotNull(error);
+        Assert.Contains("Trust:InternalSecret is a development secret from the repository", error);
+        Assert.Contains("Set Trust__InternalSecret from your secret store", error);
+        Assert.Contains("Signing:Clusters:backend:Keys:0:Secret (key 'dev-1') is a development secret from the repository", error);
+        Assert.Contains("Set Signing__Clusters__backend__Keys__0__Secret", error);
+    }
+
+    [Fact]
+    public async Task RepositorySecretsInDevelopment_Start() =>
+        Assert.Null(await StartupErrorAsync("Development"));
+
+    [Fact]
+    public async Task GatewayProcess_InProductionWithTheShippedSettings_ExitsNonZeroWithTheFixes()
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = Directory.CreateTempSubdirectory("gateway-start-").FullName,
+        };
+        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "gateway.dll"), $"--urls=http://127.0.0.1:{FreePort.Next()}",
+                     $"--RouteClasses:Path={RouteFiles.CreateTemp()}"])
+            psi.ArgumentList.Add(a);
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
+        string output = await stderr + await stdout;
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("The gateway refuses to start", output);
+        Assert.Contains("Trust:InternalSecret is a development secret from the repository", output);
+        Assert.Contains("Signing:Clusters:backend:Keys:0:Secret (key 'dev-1') is a development secret from the repository", output);
+    }
+
+    [Fact]
+    public async Task SigningSecretEqualToTheInternalSecret_FailsTheStart()
+    {
+        string secret = GatewaySecrets.Generate();
+        string? error = await StartupErrorAsync("Production", $"--Trust:InternalSecret={secret}",
+            "--Signing:Clusters:backend:Keys:0:Id=k1", $"--Signing:Clusters:backend:Keys:0:Secret={secret}");
+        Assert.Contains("Signing:Clusters:backend:Keys:0:Secret equals Trust:InternalSecret", error);
+    }
+
+    [Fact]
+    public async Task ClusterOfTheRouteFileWithoutAKey_FailsTheStartNamingTheCluster()
+    {
+        string routes = RouteFiles.CreateTemp(j =>
+        {
+            j["clusters"]!["orders"] = new System.Text.Json.Nodes.JsonObject { ["address"] = "" };
+            RouteFiles.AddRoute(j, "orders", "/orders/{**rest}", "standard");
+            j["routes"]!["orders"]!["cluster"] = "orders";
+        });
+        string? error = await StartupErrorAsync("Production", [.. GatewayInstance.TrustArgs, $"--RouteClasses:Path={routes}"]);
+        Assert.Contains("Signing:Clusters:orders:Keys is empty, but the route-class file has cluster 'orders'", error);
+    }
+
+    [Fact]
+    public async Task OneSecretForTwoClusters_FailsTheStart()
+    {
+        string routes = RouteFiles.CreateTemp(j => j["clusters"]!["orders"] = new System.Text.Json.Nodes.JsonObject { ["address"] = "" });
+        string? error = await StartupErrorAsync("Production", [.. GatewayInstance.TrustArgs, $"--RouteClasses:Path={routes}",
+            "--Signing:Clusters:orders:Keys:0:Id=o1", $"--Signing:Clusters:orders:Keys:0:Secret={GatewayInstance.SigningSecret}"]);
+        Assert.Contains("is also a key of cluster", error);
+    }
+
+    [Fact]
+    public async Task LegacySharedSecret_FailsTheStartPointingToTheSettingsThatReplaceIt()
+    {
+        string? error = await StartupErrorAsync("Production", [.. GatewayInstance.TrustArgs, $"--Trust:SharedSecret={GatewaySecrets.Generate()}"]);
+        Assert.Contains("Trust:SharedSecret is no longer read", error);
+    }
+}
