@@ -75,7 +75,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         {
             var request = new HttpRequestMessage(new HttpMethod(method), path);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", owner.Token);
-            request.Headers.Add("X-Gateway-Secret", BackendApp.Secret);
+            request.Headers.Add("X-Gateway-Secret", BackendApp.InternalSecret);
             if (body.Body is not null)
             {
                 request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body.Body));

@@ -131,7 +131,7 @@ public sealed class StaleWriterTests(PostgresFixture postgres, RedisFixture redi
     private static HttpRequestMessage Internal(string path, object body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        request.Headers.Add(IdentityHeaders.InternalSecret, BackendApp.Secret);
+        request.Headers.Add(IdentityHeaders.InternalSecret, BackendApp.InternalSecret);
         return request;
     }
 }
