@@ -51,16 +51,21 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
     /// another deliverer holds, and hands them to <paramref name="deliver"/>; deletes the ones it delivered and counts an
     /// attempt on the others, in the same transaction. Returns how many were delivered.
     /// </summary>
-    public async Task<int> DeliverAsync(long[]? ids, int limit, Func<OutboxEntry, Task<bool>> deliver, CancellationToken ct)
+    /// <param name="olderThan">
+    /// Background passes take only entries at least this old (by the database clock), so they never race the request
+    /// that is delivering its own entry inline: a row locked by the other side would cost that request a retry pause.
+    /// </param>
+    public async Task<int> DeliverAsync(long[]? ids, int limit, Func<OutboxEntry, Task<bool>> deliver, CancellationToken ct, TimeSpan? olderThan = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var entries = new List<OutboxEntry>();
         await using (var select = new NpgsqlCommand($"""
             SELECT {Columns} FROM invalidation_outbox
-            WHERE (@all OR id = ANY(@ids)) ORDER BY id LIMIT @n FOR UPDATE SKIP LOCKED
+            WHERE (@all OR id = ANY(@ids)) AND created_at <= now() - @age ORDER BY id LIMIT @n FOR UPDATE SKIP LOCKED
             """, conn, tx))
         {
+            select.Parameters.AddWithValue("age", olderThan ?? TimeSpan.Zero);
             select.Parameters.AddWithValue("all", ids is null);
             select.Parameters.AddWithValue("ids", ids ?? []);
             select.Parameters.AddWithValue("n", limit);

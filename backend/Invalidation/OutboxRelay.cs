@@ -29,7 +29,7 @@ internal sealed partial class OutboxRelay(
         long deadline = time.GetTimestamp() + (long)(_options.ConfirmTimeout.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
-            await outbox.DeliverAsync(ids, ids.Length, DeliverAsync, ct);
+            if (await outbox.DeliverAsync(ids, ids.Length, DeliverAsync, ct) == ids.Length) return true;
             ids = await outbox.StillPendingAsync(ids);
             if (ids.Length == 0) return true;
             if (time.GetTimestamp() >= deadline) return false;
@@ -43,7 +43,8 @@ internal sealed partial class OutboxRelay(
         int total = 0;
         while (!ct.IsCancellationRequested)
         {
-            int n = await outbox.DeliverAsync(null, _options.BatchSize, DeliverAsync, ct);
+            // Entries younger than ConfirmTimeout belong to the request that wrote them, which is delivering them now.
+            int n = await outbox.DeliverAsync(null, _options.BatchSize, DeliverAsync, ct, olderThan: _options.ConfirmTimeout);
             total += n;
             if (n < _options.BatchSize) break;
         }

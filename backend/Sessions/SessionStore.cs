@@ -116,8 +116,8 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
               WHERE id = @id AND user_id = @u AND revoked_at IS NULL
               RETURNING token_hash, expires_at),
             o AS (
-              INSERT INTO invalidation_outbox (created_at, kind, reason, user_id, token_hashes, fence, fence_until)
-              SELECT @now, 'session', @reason, @u, ARRAY[token_hash], -1, expires_at FROM r
+              INSERT INTO invalidation_outbox (kind, reason, user_id, token_hashes, fence, fence_until)
+              SELECT 'session', @reason, @u, ARRAY[token_hash], -1, expires_at FROM r
               RETURNING id)
             SELECT r.token_hash, o.id FROM r, o
             """);
@@ -142,8 +142,8 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
               WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
               RETURNING token_hash, expires_at),
             o AS (
-              INSERT INTO invalidation_outbox (created_at, kind, reason, user_id, token_hashes, fence, fence_until)
-              SELECT @now, 'user', @reason, @u, COALESCE(array_agg(token_hash), '{}'), -1, max(expires_at) FROM r
+              INSERT INTO invalidation_outbox (kind, reason, user_id, token_hashes, fence, fence_until)
+              SELECT 'user', @reason, @u, COALESCE(array_agg(token_hash), '{}'), -1, max(expires_at) FROM r
               RETURNING id)
             SELECT (SELECT COALESCE(array_agg(token_hash), '{}') FROM r), (SELECT id FROM o)
             """;
