@@ -83,7 +83,7 @@ internal sealed partial class Migrator(NpgsqlDataSource dataSource, ILogger<Migr
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Applied migration {Version}", EventName = "MigrationApplied")]
+        [LoggerMessage(1001, LogLevel.Information, "Applied migration {Version}", EventName = "MigrationApplied")]
         public static partial void Applied(ILogger logger, string version);
     }
 }

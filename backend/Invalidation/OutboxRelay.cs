@@ -85,10 +85,10 @@ internal sealed partial class OutboxRelay(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Redis has not acknowledged invalidation {Id} ({Kind}, {Reason}) yet; retrying until it does. Until then the Redis principal TTL bounds staleness.", EventName = "InvalidationPending")]
+        [LoggerMessage(2101, LogLevel.Warning, "Redis has not acknowledged invalidation {Id} ({Kind}, {Reason}) yet; retrying until it does. Until then the Redis principal TTL bounds staleness.", EventName = "InvalidationPending")]
         public static partial void RedisPending(ILogger logger, long id, string kind, string reason);
 
-        [LoggerMessage(2, LogLevel.Warning, "Could not read the invalidation outbox: {Error}", EventName = "InvalidationOutboxFailed")]
+        [LoggerMessage(2102, LogLevel.Warning, "Could not read the invalidation outbox: {Error}", EventName = "InvalidationOutboxFailed")]
         public static partial void DatabaseFailed(ILogger logger, string error);
     }
 }

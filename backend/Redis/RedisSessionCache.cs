@@ -120,10 +120,10 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Redis {Operation} failed: {Error}", EventName = "RedisFailed")]
+        [LoggerMessage(2001, LogLevel.Warning, "Redis {Operation} failed: {Error}", EventName = "RedisFailed")]
         public static partial void Failed(ILogger logger, string operation, string error);
 
-        [LoggerMessage(2, LogLevel.Warning, "Redis unavailable; skipped {Operation}", EventName = "RedisUnavailable")]
+        [LoggerMessage(2002, LogLevel.Warning, "Redis unavailable; skipped {Operation}", EventName = "RedisUnavailable")]
         public static partial void Unavailable(ILogger logger, string operation);
     }
 }

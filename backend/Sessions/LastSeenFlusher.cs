@@ -38,7 +38,7 @@ internal sealed partial class LastSeenFlusher(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Could not write last-seen times of {Count} sessions: {Error}", EventName = "LastSeenFlushFailed")]
+        [LoggerMessage(3001, LogLevel.Warning, "Could not write last-seen times of {Count} sessions: {Error}", EventName = "LastSeenFlushFailed")]
         public static partial void FlushFailed(ILogger logger, int count, string error);
     }
 }

@@ -39,7 +39,7 @@ internal sealed partial class SessionCleanup(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Session clean-up failed: {Error}", EventName = "SessionCleanupFailed")]
+        [LoggerMessage(3101, LogLevel.Warning, "Session clean-up failed: {Error}", EventName = "SessionCleanupFailed")]
         public static partial void Failed(ILogger logger, string error);
     }
 }

@@ -65,7 +65,7 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Login throttle is tracking {Max} keys; new keys are not counted until windows expire", EventName = "LoginThrottleFull")]
+        [LoggerMessage(4001, LogLevel.Warning, "Login throttle is tracking {Max} keys; new keys are not counted until windows expire", EventName = "LoginThrottleFull")]
         public static partial void Full(ILogger logger, int max);
     }
 }

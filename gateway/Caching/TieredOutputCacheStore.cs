@@ -130,7 +130,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 
     private static partial class Log
     {
-        [LoggerMessage(2001, LogLevel.Warning, "Output cache L2 (Redis) unavailable during {Operation}: serving from the in-process L1 only.", EventName = "OutputCacheL2Unavailable")]
+        [LoggerMessage(2201, LogLevel.Warning, "Output cache L2 (Redis) unavailable during {Operation}: serving from the in-process L1 only.", EventName = "OutputCacheL2Unavailable")]
         public static partial void L2Unavailable(ILogger logger, string operation);
     }
 }

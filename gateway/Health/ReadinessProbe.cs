@@ -49,7 +49,7 @@ public sealed partial class ReadinessProbe(IRedisClient redis, IHttpClientFactor
 
     private static partial class Log
     {
-        [LoggerMessage(3001, LogLevel.Information, "Readiness changed: ready={Ready} (redis={Redis}, backend={Backend}).", EventName = "ReadinessChanged")]
+        [LoggerMessage(1601, LogLevel.Information, "Readiness changed: ready={Ready} (redis={Redis}, backend={Backend}).", EventName = "ReadinessChanged")]
         public static partial void ReadinessChanged(ILogger logger, bool ready, bool redis, bool backend);
     }
 }
