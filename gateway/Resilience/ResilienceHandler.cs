@@ -79,9 +79,9 @@ public sealed class ResilienceHandler : DelegatingHandler
                 case null:
                     return outcome.Result!;
                 case BrokenCircuitException broken:
-                    return Synthesize(request, HttpStatusCode.ServiceUnavailable, "circuit-open", broken.RetryAfter ?? _resilience.Options.BreakDuration);
+                    return Synthesize(request, cluster, HttpStatusCode.ServiceUnavailable, "circuit-open", broken.RetryAfter ?? _resilience.Options.BreakDuration);
                 case TimeoutRejectedException when !cancellationToken.IsCancellationRequested:
-                    return Synthesize(request, HttpStatusCode.GatewayTimeout, "timeout", retryAfter: null);
+                    return Synthesize(request, cluster, HttpStatusCode.GatewayTimeout, "timeout", retryAfter: null);
                 default:
                     ExceptionDispatchInfo.Throw(outcome.Exception);
                     return null!;
@@ -95,16 +95,27 @@ public sealed class ResilienceHandler : DelegatingHandler
 
     private Task<HttpResponseMessage> SendInnerAsync(HttpRequestMessage request, CancellationToken ct) => base.SendAsync(request, ct);
 
-    private static HttpResponseMessage Synthesize(HttpRequestMessage request, HttpStatusCode status, string fault, TimeSpan? retryAfter)
+    /// <summary>The problem the client gets instead of a backend answer; it names the cluster, since every cluster is some team's backend.</summary>
+    private static HttpResponseMessage Synthesize(HttpRequestMessage request, string cluster, HttpStatusCode status, string fault, TimeSpan? retryAfter)
     {
         var response = new HttpResponseMessage(status) { RequestMessage = request };
         response.Headers.TryAddWithoutValidation(FaultHeader, fault);
         if (retryAfter is { } ra)
             response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(ra.TotalSeconds))));
-        string title = fault == "timeout" ? "The backend did not answer in time." : "The backend is unavailable.";
-        response.Content = new StringContent(
-            $$"""{"type":"https://gateway.dev/problems/{{fault}}","title":"{{title}}","status":{{(int)status}}}""",
+        string title = fault == "timeout" ? "The upstream service did not answer in time." : "The upstream service is unavailable.";
+        string detail = fault == "timeout"
+            ? $"Cluster '{cluster}' did not answer within the route's timeout."
+            : $"Cluster '{cluster}' is failing; the gateway stopped sending it requests for a while (circuit open).";
+        response.Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new ClusterProblem(
+            "https://gateway.dev/problems/" + fault, title, (int)status, detail, cluster), ResilienceJson.Default.ClusterProblem),
             MediaTypeHeaderValue.Parse("application/problem+json"));
         return response;
     }
 }
+
+/// <summary>RFC 9457 body of a synthesized upstream failure, with the cluster as an extension member.</summary>
+internal sealed record ClusterProblem(string Type, string Title, int Status, string Detail, string Cluster);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ClusterProblem))]
+internal sealed partial class ResilienceJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -62,6 +62,11 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, open.StatusCode);
             Assert.Equal("circuit-open", open.Headers.GetValues(ResilienceHandler.FaultHeader).Single());
+            // The problem names the cluster: with several teams behind the edge, "the backend" says nothing.
+            using var problem = System.Text.Json.JsonDocument.Parse(await open.Content.ReadAsStringAsync());
+            Assert.Equal("https://gateway.dev/problems/circuit-open", problem.RootElement.GetProperty("type").GetString());
+            Assert.Contains("'", problem.RootElement.GetProperty("detail").GetString());
+            Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("cluster").GetString()));
             Assert.InRange(open.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 15);
         }
         Assert.Equal(5, _backend.Requests.Count);
