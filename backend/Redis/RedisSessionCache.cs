@@ -66,6 +66,7 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 
     public Task<bool> ApplyAsync(OutboxEntry entry) => RunAsync("invalidate", async db =>
     {
+        // Every entry that names sessions carries a fence (revocations, membership changes); the others only publish.
         if (entry.Fence is { } fence && entry.TokenHashes.Length > 0)
         {
             // Fences outlive every principal of these sessions: none can be valid after its absolute expiry.
@@ -78,12 +79,6 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
                 tasks[i] = db.ScriptEvaluateAsync(SessionRedisContract.FenceScript,
                     [SessionRedisContract.SessionKey(entry.TokenHashes[i]), SessionRedisContract.FenceKey(entry.TokenHashes[i])],
                     [value, Math.Max(1, ttlMs)]);
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        else if (entry.TokenHashes.Length > 0)
-        {
-            var tasks = new Task[entry.TokenHashes.Length];
-            for (int i = 0; i < tasks.Length; i++) tasks[i] = db.KeyDeleteAsync(SessionRedisContract.SessionKey(entry.TokenHashes[i]));
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         // Published only after the deletes: a gateway that reacts by reading Redis finds the principal gone.

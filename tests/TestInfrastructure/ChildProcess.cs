@@ -55,6 +55,20 @@ public sealed class ChildProcess : IAsyncDisposable
         throw new TimeoutException($"{url} did not answer within {timeout}: {Output}");
     }
 
+    /// <summary>
+    /// SIGTERM, as run.sh's clean-up, systemd or a container runtime stop a process (.NET hosts treat it as Ctrl-C);
+    /// returns the exit code, or null when the process did not exit in time. Not SIGINT: a process started in the
+    /// background of a non-interactive parent inherits SIGINT as ignored (seen in a full-suite run).
+    /// </summary>
+    public async Task<int?> StopAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", $"-TERM {_process.Id}")!) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { return null; }
+        return _process.ExitCode;
+    }
+
     private void Append(string? line)
     {
         if (line is null) return;
