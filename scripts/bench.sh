@@ -15,6 +15,9 @@
 # validated GET /auth/me with the response cache off; (4) gateway GET /auth/me from the response cache;
 # (5) gateway /health; (B) bare Kestrel returning the same bytes as /health; (6) login flood against the
 # Argon2id bulkhead.
+# Peers, fronting the same backend endpoint and interleaved with (1)-(4): (P1) nginx auth_request + proxy_cache (the
+# validated job, bench/nginx), (P2) nginx plain proxy_pass, (P3) plain untuned YARP (bench/PlainYarp), (P4) the tuned
+# direct-forwarder floor (bench/ForwarderFloor). CPU per request is the measured process's own (nginx: master + workers).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -34,7 +37,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ensure_packages wrk:wrk openssl:openssl curl:curl redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23
+ensure_packages wrk:wrk openssl:openssl curl:curl redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 nginx:nginx-light
 ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 
 OUT="$REPO_ROOT/.local/bench"
@@ -45,13 +48,13 @@ export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
 # The sweep measures the proxy path up to 1,024 connections; the default load-shedding limit (256 in flight per tier)
 # would shed most of it by design, so the benchmark raises it. Shedding itself is tested, not benchmarked.
 export LoadShedding__MaxConcurrency__standard=4096
-BARE_PORT=18070
+BARE_PORT=18070 YARP_PORT=18071 FLOOR_PORT=18072 NGINX_PORT=18073
 G="http://127.0.0.1:$GATEWAY_PORT"; B="http://127.0.0.1:$BACKEND_PORT"
 A="http://127.0.0.1:$((GATEWAY_PORT + 1000))"   # the gateway's operator listener (run.sh's default GATEWAY_ADMIN_PORT)
 
-STACK_PID=""; BARE_PID=""
+STACK_PID=""; BARE_PID=""; YARP_PID=""; FLOOR_PID=""; NGINX_PID=""
 cleanup() {
-  [ -n "$BARE_PID" ] && kill "$BARE_PID" 2>/dev/null || true
+  local p; for p in "$BARE_PID" "$YARP_PID" "$FLOOR_PID" "$NGINX_PID"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
   if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
     kill -TERM "$STACK_PID" 2>/dev/null || true
     wait "$STACK_PID" 2>/dev/null || true
@@ -61,7 +64,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "building (Release)"
-dotnet build bench/BareKestrel/BareKestrel.csproj -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
+for p in BareKestrel PlainYarp ForwarderFloor; do
+  dotnet build "bench/$p/$p.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null || die "building bench/$p failed"
+done
 log "starting the benchmark stack (logs: $LOCAL_DIR/logs)"
 scripts/run.sh >"$OUT/run.log" 2>&1 &
 STACK_PID=$!
@@ -83,6 +88,27 @@ HEALTH_BODY="$(curl -fsS "$G/health")"
 dotnet bench/BareKestrel/bin/Release/net10.0/bare-kestrel.dll --urls "http://127.0.0.1:$BARE_PORT" --body "$HEALTH_BODY" >"$OUT/bare.log" 2>&1 &
 BARE_PID=$!
 for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$BARE_PORT/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# --- peers: what a user would pick instead, fronting the same backend endpoint -----------------------------
+log "starting the peers: nginx auth_request and plain, plain YARP, direct-forwarder floor"
+dotnet bench/PlainYarp/bin/Release/net10.0/plain-yarp.dll --urls "http://127.0.0.1:$YARP_PORT" --backend "$B" >"$OUT/plain-yarp.log" 2>&1 &
+YARP_PID=$!
+dotnet bench/ForwarderFloor/bin/Release/net10.0/forwarder-floor.dll --urls "http://127.0.0.1:$FLOOR_PORT" --backend "$B" >"$OUT/forwarder-floor.log" 2>&1 &
+FLOOR_PID=$!
+NGINX_DIR="$OUT/nginx"; rm -rf "$NGINX_DIR"; mkdir -p "$NGINX_DIR"
+sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@BACKEND@|$BACKEND_PORT|g" bench/nginx/nginx.conf.template >"$NGINX_DIR/nginx.conf"
+# As root nginx's workers would drop to 'nobody', which may not enter the checkout: keep them root (loopback only, bench only).
+[ "$(id -u)" -eq 0 ] && sed -i "1i user root;" "$NGINX_DIR/nginx.conf"
+"$(command -v nginx || echo /usr/sbin/nginx)" -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" >"$NGINX_DIR/stdout.log" 2>&1 &
+NGINX_PID=$!
+wait_peer() {   # NAME URL PID
+  for _ in $(seq 1 300); do curl -fsS "$2" >/dev/null 2>&1 && return 0; kill -0 "$3" 2>/dev/null || break; sleep 0.1; done
+  die "peer $1 did not answer $2; see $OUT"
+}
+wait_peer "plain YARP" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health" "$YARP_PID"
+wait_peer "forwarder floor" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health" "$FLOOR_PID"
+wait_peer "nginx" "http://127.0.0.1:$NGINX_PORT/bench/anonymous/health" "$NGINX_PID"
+nginx_pids() { printf '%s %s' "$NGINX_PID" "$(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; }
 
 # --- users and sessions ----------------------------------------------------------------------------------
 PASSWORD="bench-password-0123456789"
@@ -112,14 +138,14 @@ signed_headers() {
 }
 
 # --- measuring -------------------------------------------------------------------------------------------
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_ticks() { local p t=0; for p in $1; do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done; echo "$t"; }   # PIDs, space-separated
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 ROWS=()   # name|rps|p50|p99|errors|cpu_us_per_req
 TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
-declare -A RPS
+declare -A RPS CPU
 # run NAME CONNECTIONS PID-TO-MEASURE URL [wrk args...]
 run() {
   local name="$1" conns="$2" pid="$3" url="$4"; shift 4
@@ -138,7 +164,7 @@ run() {
   errors=$(( ${non2xx:-0} + ${sockerr:-0} ))
   cpu="$(awk -v d="$((after - before))" -v t="$TICK_US" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
   [ -n "$rps" ] || die "wrk produced no numbers for '$name':\n$out"
-  RPS["$name"]="$rps"
+  RPS["$name"]="$rps"; CPU["$name"]="$cpu"
   ROWS+=("$name|$rps|$p50|$p99|$errors|$cpu")
   LAST_OUT="$out"
   log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "$errors" "$cpu")"
@@ -153,6 +179,10 @@ s3b() { wrk "$@" "${AUTH[@]}" "$G/bench/nocache/auth/me"; }
 s4() { wrk "$@" "${AUTH[@]}" "$G/auth/me"; }
 s5() { wrk "$@" "$G/health"; }
 sB() { wrk "$@" "http://127.0.0.1:$BARE_PORT/"; }
+sP1() { wrk "$@" "${AUTH[@]}" "http://127.0.0.1:$NGINX_PORT/bench/session/health"; }
+sP2() { wrk "$@" "http://127.0.0.1:$NGINX_PORT/bench/anonymous/health"; }
+sP3() { wrk "$@" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health"; }
+sP4() { wrk "$@" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health"; }
 
 # interleave "NAME|PID|FUNCTION" ...: a warm-up of each, then ROUNDS rounds running each scenario for SLICE in turn.
 # The machine's speed drifts (other tenants of the host, CPU frequency), and by more than the differences the ratios
@@ -189,7 +219,7 @@ interleave() {
     p50="$(tr ' ' '\n' <<<"${p50s["$name"]}" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
     p99="$(tr ' ' '\n' <<<"${p99s["$name"]}" | sed '/^$/d' | sort -g | tail -n 1)"
     cpu="$(awk -v d="${ticks["$name"]}" -v t="$TICK_US" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
-    RPS["$name"]="$rps"
+    RPS["$name"]="$rps"; CPU["$name"]="$cpu"
     ROWS+=("$name|$rps|$p50|$p99|${errs["$name"]}|$cpu")
     log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "${errs["$name"]}" "$cpu")"
   done
@@ -200,7 +230,11 @@ interleave "(1) backend direct GET /auth/me|$BACKEND_PID|s1" \
   "(2) gateway anonymous proxied GET|$GW_PID|s2" \
   "(3) gateway validated proxied GET (L1)|$GW_PID|s3" \
   "(3b) gateway validated GET /auth/me, no cache|$GW_PID|s3b" \
-  "(4) gateway GET /auth/me from response cache|$GW_PID|s4"
+  "(4) gateway GET /auth/me from response cache|$GW_PID|s4" \
+  "(P1) nginx auth_request + proxy_cache|$(nginx_pids)|sP1" \
+  "(P2) nginx plain proxy_pass|$(nginx_pids)|sP2" \
+  "(P3) plain YARP 2.3.0, untuned|$YARP_PID|sP3" \
+  "(P4) direct-forwarder floor (tuned .NET)|$FLOOR_PID|sP4"
 interleave "(5) gateway /health|$GW_PID|s5" "(B) bare Kestrel, same bytes|$BARE_PID|sB"
 TRAIL=(-- POST /auth/login - "{\"email\":\"$FLOOD_EMAIL\",\"password\":\"$PASSWORD\"}")
 run "(6) login flood (Argon2id bulkhead)" "$CONNS" "$(cat "$LOCAL_DIR/pids/backend.pid")" "$G/auth/login" -s bench/wrk/endpoint.lua
@@ -212,6 +246,13 @@ R32="$(ratio "(3) gateway validated proxied GET (L1)" "(2) gateway anonymous pro
 R41="$(ratio "(4) gateway GET /auth/me from response cache" "(1) backend direct GET /auth/me")"
 R43="$(ratio "(4) gateway GET /auth/me from response cache" "(3b) gateway validated GET /auth/me, no cache")"
 R5B="$(ratio "(5) gateway /health" "(B) bare Kestrel, same bytes")"
+cpu_ratio() { awk -v a="${CPU[$1]}" -v b="${CPU[$2]}" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "null" }'; }
+GV="(3) gateway validated proxied GET (L1)"; GA="(2) gateway anonymous proxied GET"
+P_AUTH="(P1) nginx auth_request + proxy_cache"; P_NGINX="(P2) nginx plain proxy_pass"
+P_YARP="(P3) plain YARP 2.3.0, untuned"; P_FLOOR="(P4) direct-forwarder floor (tuned .NET)"
+RV_AUTH="$(ratio "$GV" "$P_AUTH")"; CV_AUTH="$(cpu_ratio "$GV" "$P_AUTH")"
+RA_YARP="$(ratio "$GA" "$P_YARP")"; CA_YARP="$(cpu_ratio "$GA" "$P_YARP")"
+RA_NGINX="$(ratio "$GA" "$P_NGINX")"; RA_FLOOR="$(ratio "$GA" "$P_FLOOR")"
 
 SWEEP_ROWS=()
 for c in $SWEEP; do
@@ -269,7 +310,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "# Benchmark $STAMP"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS; load generator, gateway, backend, Redis and Postgres share the cores."
-  echo "Scenarios (1)-(4) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
+  echo "Scenarios (1)-(4) and the peers (P1)-(P4) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
   echo
   echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) |"
   echo "|---|---:|---:|---:|---:|---:|"
@@ -283,6 +324,15 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "| (4)/(3b) cached vs validated proxied /auth/me | $R43 | ≥ 2.0 |"
   echo "| (4)/(1) cached vs backend direct | $R41 | (reported) |"
   echo "| (5)/(B) /health vs bare Kestrel | $R5B | ≥ 0.90 |"
+  echo
+  echo "Against the peers (same backend endpoint, same token, same rounds):"
+  echo
+  echo "| ratio | req/s | CPU per request | target |"
+  echo "|---|---:|---:|---|"
+  echo "| (3)/(P1) validated gateway vs nginx auth_request + proxy_cache | $RV_AUTH | $CV_AUTH | req/s ≥ 1.0, CPU ≤ 1.3 |"
+  echo "| (2)/(P3) anonymous gateway vs plain YARP | $RA_YARP | $CA_YARP | req/s ≥ 1.0, CPU ≤ 1.0 |"
+  echo "| (2)/(P2) anonymous gateway vs nginx plain proxy_pass | $RA_NGINX | $(cpu_ratio "$GA" "$P_NGINX") | (reported) |"
+  echo "| (2)/(P4) anonymous gateway vs the direct-forwarder floor | $RA_FLOOR | $(cpu_ratio "$GA" "$P_FLOOR") | (reported) |"
   echo
   echo "Endpoint latencies at 50 concurrent clients through the gateway (wrk -c50; logout: ${#LOGOUT_TOKENS[@]} sessions revoked by 50 parallel curl):"
   echo
@@ -314,7 +364,9 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   done
   echo; echo "  ],"
   echo "  \"loginStatuses\": \"$LOGIN_STATUSES\","
-  echo "  \"ratios\": {\"validatedOverAnonymous\": $R32, \"cachedOverValidated\": $R43, \"cachedOverBackend\": $R41, \"healthOverBareKestrel\": $R5B},"
+  echo "  \"ratios\": {\"validatedOverAnonymous\": $R32, \"cachedOverValidated\": $R43, \"cachedOverBackend\": $R41, \"healthOverBareKestrel\": $R5B,"
+  echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR},"
+  echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
     IFS='|' read -r c rps p99 errors rss <<<"$r"

@@ -32,7 +32,7 @@ public sealed class BenchScriptTests
 
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.json")));
         var scenarios = json.RootElement.GetProperty("scenarios").EnumerateArray().ToList();
-        foreach (var prefix in new[] { "(1)", "(2)", "(3)", "(3b)", "(4)", "(5)", "(B)", "(6)" })
+        foreach (var prefix in new[] { "(1)", "(2)", "(3)", "(3b)", "(4)", "(5)", "(B)", "(6)", "(P1)", "(P2)", "(P3)", "(P4)" })
         {
             var s = scenarios.SingleOrDefault(x => x.GetProperty("name").GetString()!.StartsWith(prefix + " ", StringComparison.Ordinal));
             Assert.True(s.ValueKind == JsonValueKind.Object, $"scenario {prefix} missing from results.json");
@@ -41,6 +41,9 @@ public sealed class BenchScriptTests
         Assert.Equal(4, json.RootElement.GetProperty("sweep").GetArrayLength());
         foreach (var ratio in json.RootElement.GetProperty("ratios").EnumerateObject())
             Assert.True(ratio.Value.GetDouble() > 0, $"ratio {ratio.Name} is not a number");
+        Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("validatedOverNginxAuthRequest", out _), "no ratio against nginx auth_request");
+        foreach (var ratio in json.RootElement.GetProperty("cpuRatios").EnumerateObject())
+            Assert.True(ratio.Value.GetDouble() > 0, $"CPU ratio {ratio.Name} is not a number");
         Assert.Contains("POST /auth/logout", await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.md")));
     }
 }
