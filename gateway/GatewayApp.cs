@@ -177,6 +177,11 @@ public static class GatewayApp
         // Every ValidateOnStart check now, all at once, before the proxy config loads and resolves the signing keys:
         // one start-up error lists every bad setting (the host's own pass at start then finds them validated).
         app.Services.GetService<IStartupValidator>()?.Validate();
+        // YARP registers the authorization services, so WebApplication would put UseAuthorization() in front of every
+        // request (an async state machine each, /health included) although no route carries an authorization policy:
+        // sessions and roles are the gateway's own (SessionValidationMiddleware). This property is how WebApplication
+        // learns that the app placed the middleware itself; a route given a policy would fail loudly, not open.
+        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
         app.UseGatewayHsts();
         // Health first: it answers fixed bytes without reading headers or calling anything, so the request checks below
         // protect nothing for it, and skipping them keeps liveness probes at bare-Kestrel cost (docs/performance.md).

@@ -1,11 +1,14 @@
 using Gateway.Observability;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Gateway.Resilience;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Proxy;
 
 /// <summary>
-/// The YARP proxy pipeline: YARP's standard steps plus the mapping of a class timeout to 504. YARP 2.1 reports a
+/// The YARP proxy pipeline: YARP's standard steps plus the mapping of a class timeout to 504 (counted on the cluster's breaker). YARP 2.1 reports a
 /// request cancelled by the request-timeouts middleware as a client cancellation (400); the client did nothing wrong.
 /// </summary>
 internal static class ProxyPipeline
@@ -28,6 +31,21 @@ internal static class ProxyPipeline
         var error = context.Features.Get<IForwarderErrorFeature>();
         if (error is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled }
             && context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true)
+        {
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            CountTimeoutOnBreaker(context, error.Error);
+        }
+    }
+
+    /// <summary>
+    /// A backend that did not answer within the class's timeout counts as a failure on its cluster's breaker, but only
+    /// for a request without a body: a client sending its body slowly also runs into the deadline, and one client's
+    /// slowness must never open a breaker that every client of the cluster depends on.
+    /// </summary>
+    private static void CountTimeoutOnBreaker(HttpContext context, ForwarderError error)
+    {
+        if (error != ForwarderError.RequestCanceled || context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true) return;
+        if (context.Features.Get<IReverseProxyFeature>()?.Cluster?.Config.ClusterId is not { Length: > 0 } cluster) return;
+        context.RequestServices.GetRequiredService<BackendResilience>().Get(cluster).Breaker.Record(failed: true);
     }
 }

@@ -37,18 +37,31 @@ internal sealed class GatewayRateLimitingMiddleware
     public Task Invoke(HttpContext context)
     {
         var rule = _resolver.Resolve(context);
-        return rule is null ? _next(context) : InvokeLimitedAsync(context, rule);
+        if (rule is null) return _next(context);
+        var pending = _limiter.AcquireAsync(rule, Partition(context, rule));
+        // The common case (a token from this instance's lease) is decided without Redis: no async state machine for it.
+        if (pending.IsCompletedSuccessfully && rule.Partition != RateLimitPartition.IpAndAccount)
+        {
+            var decision = pending.Result;
+            WriteHeaders(context.Response, rule, decision);
+            return decision.Allowed ? _next(context) : RejectAsync(context, rule, decision);
+        }
+        return InvokeLimitedAsync(context, rule, pending);
     }
 
-    private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule)
+    /// <summary>The counter key: the user for per-user rules with a principal, else the client address.</summary>
+    private string Partition(HttpContext context, RateLimitRule rule)
     {
+        if (rule.Partition == RateLimitPartition.User
+            && context.Features.Get<GatewayRequestFeature>()?.Principal is { UserId.Length: > 0 } principal)
+            return "user:" + principal.UserId;
         // The client address is formatted only for partitions that use it (a string per request otherwise).
-        string partition = rule.Partition == RateLimitPartition.User
-            && context.Features.Get<GatewayRequestFeature>()?.Principal?.UserId is { Length: > 0 } user
-            ? "user:" + user
-            : "ip:" + (_clientIp.Resolve(context)?.ToString() ?? "unknown");
+        return "ip:" + (_clientIp.Resolve(context)?.ToString() ?? "unknown");
+    }
 
-        var decision = await _limiter.AcquireAsync(rule, partition);
+    private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule, ValueTask<RateLimitDecision> pending)
+    {
+        var decision = await pending;
         if (decision.Allowed && rule.Partition == RateLimitPartition.IpAndAccount)
         {
             var (account, refusal) = await ReadAccountAsync(context);
@@ -71,17 +84,22 @@ internal sealed class GatewayRateLimitingMiddleware
             return;
         }
 
+        await RejectAsync(context, rule, decision);
+    }
+
+    private Task RejectAsync(HttpContext context, RateLimitRule rule, RateLimitDecision decision)
+    {
         _rejections.Add(1, new KeyValuePair<string, object?>("policy", rule.Name));
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = Seconds(decision.RetryAfter);
         context.Response.ContentType = "application/problem+json";
-        await context.Response.WriteAsync(
+        return context.Response.WriteAsync(
             $$"""{"type":"{{ProblemType}}","title":"Too many requests.","status":429,"detail":"Rate limit policy '{{rule.Name}}' exceeded."}""");
     }
 
     private static void WriteHeaders(HttpResponse response, RateLimitRule rule, RateLimitDecision decision)
     {
-        response.Headers["RateLimit-Policy"] = $"\"{rule.Name}\";q={rule.Limit};w={rule.WindowSeconds}";
+        response.Headers["RateLimit-Policy"] = rule.PolicyHeader;
         response.Headers["RateLimit"] = $"\"{rule.Name}\";r={decision.Remaining};t={Seconds(decision.ResetAfter)}";
     }
 

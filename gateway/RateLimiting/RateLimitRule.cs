@@ -26,6 +26,9 @@ public sealed record RateLimitRule(string Name, RateLimitAlgorithm Algorithm, in
 {
     internal int WindowSeconds => (int)Math.Ceiling(Window.TotalSeconds);
 
+    /// <summary>The <c>RateLimit-Policy</c> header value, formatted once per rule rather than per request.</summary>
+    internal string PolicyHeader => field ??= $"\"{Name}\";q={Limit};w={WindowSeconds}";
+
     /// <summary>Parses the config spellings <c>sliding-window</c>/<c>token-bucket</c> and <c>ip</c>/<c>user</c>/<c>ip+account</c>.</summary>
     public static RateLimitRule FromConfig(string name, string algorithm, int limit, int windowSeconds, int? burst, string partition) => new(
         name,

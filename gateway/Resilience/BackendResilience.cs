@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
-using Polly;
 using Polly.CircuitBreaker;
-using Polly.Retry;
-using Polly.Timeout;
 
 namespace Gateway.Resilience;
 
@@ -18,14 +14,12 @@ public interface IBreakerStates
 }
 
 /// <summary>
-/// One Polly pipeline per backend cluster, created on first use: retry (idempotent methods, connection failures only,
-/// within a retry budget) → circuit breaker (connection failures, timeouts, 502/503/504: see
-/// <see cref="IsBackendFailure"/>) → per-attempt timeout.
+/// The resilience state of every backend cluster, created on first use: a circuit breaker (<see cref="ClusterBreaker"/>:
+/// connection failures, timeouts, 502/503/504, see <see cref="IsBackendFailure"/>) and a retry budget (retries of
+/// idempotent requests after connection failures). <see cref="ResilienceHandler"/> applies them to each call.
 /// </summary>
 internal sealed class BackendResilience : IBreakerStates
 {
-    internal static readonly ResiliencePropertyKey<TimeSpan> TimeoutKey = new("gateway.timeout");
-
     private readonly BackendResilienceOptions _options;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ClusterPipeline> _clusters = new(StringComparer.OrdinalIgnoreCase);
@@ -39,62 +33,16 @@ internal sealed class BackendResilience : IBreakerStates
 
     public BackendResilienceOptions Options => _options;
 
-    internal ClusterPipeline Get(string cluster) => _clusters.GetOrAdd(cluster, static (name, self) => self.Build(name), this);
+    internal TimeProvider Time => _time;
+
+    internal ClusterPipeline Get(string cluster) => _clusters.GetOrAdd(cluster, static (_, self) =>
+        new ClusterPipeline(new ClusterBreaker(self._options, self._time), new RetryBudget(self._options.RetryBudgetRatio, self._options.RetryBudgetBurst)), this);
 
     public IReadOnlyDictionary<string, CircuitState> Snapshot()
     {
         var result = new Dictionary<string, CircuitState>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, cluster) in _clusters) result[name] = cluster.State.CircuitState;
+        foreach (var (name, cluster) in _clusters) result[name] = cluster.Breaker.State;
         return result;
-    }
-
-    internal static int ToGauge(CircuitState state) => state switch
-    {
-        CircuitState.Closed => 0,
-        CircuitState.HalfOpen => 1,
-        _ => 2,
-    };
-
-    private ClusterPipeline Build(string name)
-    {
-        var state = new CircuitBreakerStateProvider();
-        var budget = new RetryBudget(_options.RetryBudgetRatio, _options.RetryBudgetBurst);
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time, Name = name };
-        if (_options.MaxRetryAttempts > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = _options.MaxRetryAttempts,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _options.RetryBaseDelay,
-                ShouldHandle = args => new ValueTask<bool>(
-                    IsConnectionFailure(args.Outcome.Exception)
-                    && IsIdempotent(args.Context.OperationKey)   // the HTTP method (ResilienceHandler)
-                    && budget.TryWithdraw()),
-            });
-        }
-        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
-        {
-            FailureRatio = _options.FailureRatio,
-            MinimumThroughput = _options.MinimumThroughput,
-            SamplingDuration = _options.SamplingDuration,
-            BreakDuration = _options.BreakDuration,
-            StateProvider = state,
-            ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception switch
-            {
-                TimeoutRejectedException => true,
-                HttpRequestException e => !IsClientSideFailure(e),
-                null => args.Outcome.Result is { } r && IsBackendFailure(r),
-                _ => false,
-            }),
-        });
-        builder.AddTimeout(new TimeoutStrategyOptions
-        {
-            TimeoutGenerator = args => new ValueTask<TimeSpan>(
-                args.Context.Properties.TryGetValue(TimeoutKey, out var t) && t > TimeSpan.Zero ? t : _options.DefaultTimeout),
-        });
-        return new ClusterPipeline(builder.Build(), state, budget);
     }
 
     /// <summary>
@@ -138,5 +86,8 @@ internal sealed class BackendResilience : IBreakerStates
     internal static bool IsIdempotent(string? method) =>
         method is "GET" or "HEAD" or "OPTIONS";
 
-    internal sealed record ClusterPipeline(ResiliencePipeline<HttpResponseMessage> Pipeline, CircuitBreakerStateProvider State, RetryBudget Budget);
+    /// <summary>Is this exception the backend's failure (counted by the breaker), rather than the client's?</summary>
+    internal static bool IsBackendFailure(Exception exception) => exception is HttpRequestException && !IsClientSideFailure(exception);
+
+    internal sealed record ClusterPipeline(ClusterBreaker Breaker, RetryBudget Budget);
 }

@@ -1,20 +1,19 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Runtime.ExceptionServices;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace Gateway.Resilience;
 
 /// <summary>
-/// Wraps the handler YARP's forwarder sends through with the cluster's resilience pipeline. An open breaker becomes a
-/// 503 with <c>Retry-After</c> (the backend is not touched); a timeout becomes a 504. Both carry
-/// <see cref="FaultHeader"/> so the gateway's error mapping can tell them from backend answers.
+/// Wraps the handler YARP's forwarder sends through with the cluster's breaker and retry budget. An open breaker becomes
+/// a 503 with <c>Retry-After</c> (the backend is not touched); a timeout of this handler becomes a 504. Both carry
+/// <see cref="FaultHeader"/> so the gateway's error mapping can tell them from backend answers. Idempotent requests
+/// whose connection failed (they never reached the backend) are retried with a jittered backoff, within the budget.
 /// The breaker scope is the cluster the handler was created for (YARP builds one client per cluster, see
-/// <c>GatewayForwarderHttpClientFactory</c>), so proxied requests carry nothing extra. A handler created without a
-/// cluster reads <see cref="ClusterKey"/> and <see cref="TimeoutKey"/> from <see cref="HttpRequestMessage.Options"/>
+/// <c>GatewayForwarderHttpClientFactory</c>), so proxied requests carry nothing extra, and their deadline is the route
+/// class's timeout on the request's token (ProxyPipeline maps it to 504 and counts it on the breaker). A handler created
+/// without a cluster reads <see cref="ClusterKey"/> and <see cref="TimeoutKey"/> from <see cref="HttpRequestMessage.Options"/>
 /// (tests and other callers); without them the cluster is the destination authority and the timeout the configured default.
+/// One async method per call and no allocation of its own on success: every proxied request runs through here.
 /// </summary>
 public sealed class ResilienceHandler : DelegatingHandler
 {
@@ -27,6 +26,7 @@ public sealed class ResilienceHandler : DelegatingHandler
 
     private readonly BackendResilience _resilience;
     private readonly string? _cluster;
+    private BackendResilience.ClusterPipeline? _bound;
 
     internal ResilienceHandler(BackendResilience resilience, HttpMessageHandler inner, string? cluster = null) : base(inner)
     {
@@ -38,69 +38,70 @@ public sealed class ResilienceHandler : DelegatingHandler
     public static ResilienceHandler Create(IServiceProvider services, HttpMessageHandler inner, string? cluster = null) =>
         new(services.GetRequiredService<BackendResilience>(), inner, cluster);
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        // A bound handler (every proxied request) never touches request.Options: its getter allocates a dictionary.
-        TimeSpan? timeout = null;
-        string cluster;
-        if (_cluster is not null) cluster = _cluster;
-        else
+        if (_cluster is not null)
         {
-            cluster = request.Options.TryGetValue(ClusterKey, out var c) && !string.IsNullOrEmpty(c) ? c : request.RequestUri?.Authority ?? "default";
-            if (request.Options.TryGetValue(TimeoutKey, out var t)) timeout = t;
+            // A bound handler (every proxied request) never touches request.Options: its getter allocates a dictionary.
+            var bound = _bound ??= _resilience.Get(_cluster);
+            bound.Budget.OnAttempt();
+            return SendAsync(request, _cluster, bound, timeout: null, cancellationToken);
         }
+        string cluster = request.Options.TryGetValue(ClusterKey, out var c) && !string.IsNullOrEmpty(c) ? c : request.RequestUri?.Authority ?? "default";
+        TimeSpan timeout = request.Options.TryGetValue(TimeoutKey, out var t) && t > TimeSpan.Zero ? t : _resilience.Options.DefaultTimeout;
         var pipeline = _resilience.Get(cluster);
         pipeline.Budget.OnAttempt();
+        return SendAsync(request, cluster, pipeline, timeout, cancellationToken);
+    }
 
-        // The operation key is the HTTP method: the retry strategy reads it to retry idempotent requests only, without
-        // a per-request property bag.
-        var context = ResilienceContextPool.Shared.Get(request.Method.Method, cancellationToken);
-        try
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string cluster, BackendResilience.ClusterPipeline pipeline,
+        TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
         {
-            if (timeout is { } perAttempt) context.Properties.Set(BackendResilience.TimeoutKey, perAttempt);
-
-            var outcome = await pipeline.Pipeline.ExecuteOutcomeAsync(
-                static async (ctx, state) =>
-                {
-                    try
-                    {
-                        return Outcome.FromResult(await state.Self.SendInnerAsync(state.Request, ctx.CancellationToken).ConfigureAwait(false));
-                    }
-                    catch (Exception ex)
-                    {
-                        return Outcome.FromException<HttpResponseMessage>(ex);
-                    }
-                },
-                context,
-                (Self: this, Request: request)).ConfigureAwait(false);
-
-            switch (outcome.Exception)
+            if (!pipeline.Breaker.TryEnter(out var retryAfter))
+                return Synthesize(request, cluster, HttpStatusCode.ServiceUnavailable, "circuit-open", retryAfter);
+            using var deadline = timeout is { } perAttempt ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : null;
+            deadline?.CancelAfter(timeout!.Value);
+            HttpResponseMessage response;
+            try
             {
-                case null:
-                    return outcome.Result!;
-                case BrokenCircuitException broken:
-                    return Synthesize(request, cluster, HttpStatusCode.ServiceUnavailable, "circuit-open", broken.RetryAfter ?? _resilience.Options.BreakDuration);
-                case TimeoutRejectedException when !cancellationToken.IsCancellationRequested:
-                    return Synthesize(request, cluster, HttpStatusCode.GatewayTimeout, "timeout", retryAfter: null);
-                default:
-                    ExceptionDispatchInfo.Throw(outcome.Exception);
-                    return null!;
+                response = await base.SendAsync(request, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
             }
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
+            catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+            {
+                pipeline.Breaker.Record(failed: true);
+                return Synthesize(request, cluster, HttpStatusCode.GatewayTimeout, "timeout", retryAfter: null);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller gave up (client gone, or the route class's deadline: ProxyPipeline counts that one).
+                pipeline.Breaker.Release();
+                throw;
+            }
+            catch (Exception e)
+            {
+                pipeline.Breaker.Record(BackendResilience.IsBackendFailure(e));
+                if (attempt >= _resilience.Options.MaxRetryAttempts || !BackendResilience.IsConnectionFailure(e)
+                    || !BackendResilience.IsIdempotent(request.Method.Method) || !pipeline.Budget.TryWithdraw()) throw;
+                await Task.Delay(Backoff(attempt), _resilience.Time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            pipeline.Breaker.Record(BackendResilience.IsBackendFailure(response));
+            return response;
         }
     }
 
-    private Task<HttpResponseMessage> SendInnerAsync(HttpRequestMessage request, CancellationToken ct) => base.SendAsync(request, ct);
+    /// <summary>Exponential backoff from the base delay, jittered by ±50 % so retries of many clients do not align.</summary>
+    private TimeSpan Backoff(int attempt) =>
+        _resilience.Options.RetryBaseDelay * (Math.Pow(2, attempt) * (0.5 + Random.Shared.NextDouble()));
 
     /// <summary>The problem the client gets instead of a backend answer; it names the cluster, since every cluster is some team's backend.</summary>
     private static HttpResponseMessage Synthesize(HttpRequestMessage request, string cluster, HttpStatusCode status, string fault, TimeSpan? retryAfter)
     {
         var response = new HttpResponseMessage(status) { RequestMessage = request };
         response.Headers.TryAddWithoutValidation(FaultHeader, fault);
-        if (retryAfter is { } ra)
+        if (retryAfter is { } ra)   // an open breaker's remaining break (at least 1 s)
             response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(ra.TotalSeconds))));
         string title = fault == "timeout" ? "The upstream service did not answer in time." : "The upstream service is unavailable.";
         string detail = fault == "timeout"

@@ -31,4 +31,49 @@ public sealed class TimeoutTests(RedisFixture redis)
         }
         finally { release.TrySetResult(); }
     }
+
+    [Fact]
+    public async Task ClassTimeoutsOfBodilessRequests_OpenTheClusterBreaker_ThenTheBackendIsSpared()
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        var release = new TaskCompletionSource();
+        backend.Recording.Handler = async ctx => await release.Task.WaitAsync(TimeSpan.FromSeconds(30), ctx.RequestAborted);
+        string routes = ImpatientRoutes();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes);
+        try
+        {
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(HttpStatusCode.GatewayTimeout, (await gateway.Client.GetAsync("/slow/thing")).StatusCode);
+            Assert.Equal(Polly.CircuitBreaker.CircuitState.Open, gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot()["backend"]);
+            int seen = backend.Recording.Requests.Count;
+            var open = await gateway.Client.GetAsync("/slow/thing");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, open.StatusCode);
+            Assert.Equal("circuit-open", open.Headers.GetValues("X-Gateway-Fault").Single());
+            Assert.Equal(seen, backend.Recording.Requests.Count);
+        }
+        finally { release.TrySetResult(); }
+    }
+
+    [Fact]
+    public async Task ClassTimeoutsOfRequestsWithABody_NeverOpenTheBreaker()
+    {
+        // A client trickling its body runs into the same deadline: one client's slowness must not cut off the others.
+        await using var backend = await FakeSessionBackend.StartAsync();
+        var release = new TaskCompletionSource();
+        backend.Recording.Handler = async ctx => await release.Task.WaitAsync(TimeSpan.FromSeconds(30), ctx.RequestAborted);
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, ImpatientRoutes());
+        try
+        {
+            for (int i = 0; i < 8; i++)
+                Assert.Equal(HttpStatusCode.GatewayTimeout, (await gateway.Client.PostAsync("/slow/thing", new StringContent("{}"))).StatusCode);
+            Assert.Equal(Polly.CircuitBreaker.CircuitState.Closed, gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot()["backend"]);
+        }
+        finally { release.TrySetResult(); }
+    }
+
+    private static string ImpatientRoutes() => RouteFiles.CreateTemp(j =>
+    {
+        j["classes"]!["impatient"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "anonymous", ["timeoutMs"] = 300 };
+        RouteFiles.AddRoute(j, "slow", "/slow/{**rest}", "impatient");
+    });
 }
