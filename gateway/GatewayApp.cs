@@ -138,7 +138,6 @@ public static class GatewayApp
 
         AddPoliciesAndObservability(services, config);
 
-        services.AddRequestTimeouts();
         services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         return builder;
@@ -195,7 +194,7 @@ public static class GatewayApp
         app.UseMiddleware<RouteClassificationMiddleware>();
         app.UseMiddleware<RequestBodyLimitMiddleware>();   // before anything reads the body or calls the backend
         app.UseTierLoadShedding();
-        app.UseRequestTimeouts();
+        app.UseMiddleware<RequestDeadlineMiddleware>();   // the class's timeoutMs (RequestDeadlineMiddleware)
         app.UseMiddleware<SessionValidationMiddleware>();
         app.UseGatewayRateLimiting();      // after sessions: per-user partitions need the principal
         app.UseGatewayResponseCaching();   // keyed by the validated principal
