@@ -26,6 +26,6 @@ public sealed class ObservabilityOptions
     [Range(1, 3600)]
     public int OverBudgetLogWindowSeconds { get; set; } = 10;
 
-    /// <summary>Meters exported on <c>/metrics</c>. The default value is Gateway, Backend, ASP.NET Core hosting, Kestrel, System.Net.Http, Npgsql.</summary>
+    /// <summary>Meters exported on <c>/metrics</c>. The default value is Gateway, Backend, ASP.NET Core hosting, Kestrel, System.Net.Http, Npgsql, System.Runtime.</summary>
     public List<string>? Meters { get; set; }
 }

@@ -3,9 +3,12 @@ namespace Gateway.Observability.Prometheus;
 /// <summary>Which meters <see cref="PrometheusExporter"/> exports and how it buckets histograms.</summary>
 public sealed class PrometheusExporterOptions
 {
-    /// <summary>The default meters: the gateway's, the backend's, ASP.NET Core hosting, Kestrel, HttpClient and Npgsql.</summary>
+    /// <summary>
+    /// The default meters: the gateway's, the backend's, ASP.NET Core hosting, Kestrel, HttpClient, Npgsql and the runtime's
+    /// own (GC, memory, thread pool: observable instruments read at scrape time, nothing per request).
+    /// </summary>
     public static readonly string[] DefaultMeters =
-        ["Gateway", "Backend", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "Npgsql"];
+        ["Gateway", "Backend", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "Npgsql", "System.Runtime"];
 
     /// <summary>Meter names whose every instrument is exported. The default value is <see cref="DefaultMeters"/>.</summary>
     public IList<string> Meters { get; set; } = [.. DefaultMeters];

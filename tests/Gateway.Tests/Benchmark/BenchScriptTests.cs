@@ -38,6 +38,9 @@ public sealed class BenchScriptTests
             Assert.True(s.ValueKind == JsonValueKind.Object, $"scenario {prefix} missing from results.json");
             Assert.True(s.GetProperty("rps").GetDouble() > 0, $"scenario {prefix} produced no throughput");
         }
+        // The gateway's own rows carry its allocation per request (read from its /metrics), the most repeatable cost figure.
+        var validated = scenarios.Single(x => x.GetProperty("name").GetString()!.StartsWith("(3) ", StringComparison.Ordinal));
+        Assert.True(validated.GetProperty("bytesAllocatedPerRequest").GetDouble() > 0, "no allocation figure for scenario (3)");
         Assert.Equal(4, json.RootElement.GetProperty("sweep").GetArrayLength());
         foreach (var ratio in json.RootElement.GetProperty("ratios").EnumerateObject())
             Assert.True(ratio.Value.GetDouble() > 0, $"ratio {ratio.Name} is not a number");
