@@ -29,7 +29,9 @@ if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls
 
 builder.Logging.AddGatewayLogging(builder.Environment);
 builder.Services.AddOtlpTracing(builder.Configuration, "backend", ["Backend", "Npgsql", "Microsoft.AspNetCore"]);
-builder.Services.AddOptions<AdminAccessOptions>().Bind(builder.Configuration.GetSection(AdminAccessOptions.SectionName));
+builder.Services.AddOptions<AdminAccessOptions>().Bind(builder.Configuration.GetSection(AdminAccessOptions.SectionName))
+    .Validate(o => o.Key is null || o.Key.Length >= 16, "Admin:Key must be at least 16 characters (or unset to allow loopback only).")
+    .ValidateOnStart();
 builder.Services.AddSingleton<AdminAccess>();
 builder.Services.AddSingleton<BackendMetrics>();
 builder.Services.AddPrometheusMetrics("Backend", "Npgsql", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http");

@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -23,7 +24,7 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [Field(bad)] = [Detail(bad)] }) { Title = "The request is invalid." }
             : new Microsoft.AspNetCore.Mvc.ProblemDetails { Title = status == StatusCodes.Status415UnsupportedMediaType ? "Unsupported media type." : "The request is invalid." };
         problem.Status = status;
-        problem.Type = Problems.TypeForStatus(status) ?? Problems.Validation;
+        problem.Type = Problems.TypeForStatus(status) ?? ProblemTypes.Validation;
         problem.Detail = Detail(bad);
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }

@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 
@@ -22,7 +23,7 @@ internal sealed class DependencyUnavailableExceptionHandler(IProblemDetailsServi
             ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
             {
                 Status = 503,
-                Type = Problems.Unavailable,
+                Type = ProblemTypes.Unavailable,
                 Title = "The service is unavailable.",
                 Detail = "The database cannot be reached. Retry later.",
             },

@@ -23,6 +23,8 @@ internal static class InfrastructureExtensions
             // {"email":"a","Email":"b"} binds case-insensitively with the last one winning, while the gateway's
             // per-account login limit counted the first: a property given twice, in any letter case, is a 400 instead.
             o.SerializerOptions.AllowDuplicateProperties = false;
+            // The introspection answer is the contract's principal, written by the contract's one serializer.
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Gateway.Contracts.SessionPrincipalJson.Default);
         });
         return services;
     }

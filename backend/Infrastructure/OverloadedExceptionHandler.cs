@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using Backend.Passwords;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -18,7 +19,7 @@ internal sealed class OverloadedExceptionHandler(IProblemDetailsService problems
             ProblemDetails = new ProblemDetails
             {
                 Status = 503,
-                Type = Problems.Overloaded,
+                Type = ProblemTypes.Overloaded,
                 Title = "The service is busy.",
                 Detail = "Too many password operations are in progress. Retry shortly.",
             },

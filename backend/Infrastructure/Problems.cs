@@ -1,40 +1,28 @@
+using Gateway.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Backend.Infrastructure;
 
-/// <summary>The stable ProblemDetails <c>type</c> URIs of this service (RFC 9457). Clients may switch on them.</summary>
+/// <summary>
+/// The backend's problem responses (RFC 9457), written by ASP.NET Core's problem details service with the types of the
+/// shared vocabulary, <see cref="ProblemTypes"/> (contracts/), which clients may switch on.
+/// </summary>
 internal static class Problems
 {
-    public const string Base = "https://gateway.dev/problems/";
-    public const string Validation = Base + "validation";
-    public const string DuplicateEmail = Base + "duplicate-email";
-    public const string InvalidCredentials = Base + "invalid-credentials";
-    public const string TooManyAttempts = Base + "too-many-attempts";
-    public const string Unauthorized = Base + "unauthorized";
-    public const string Forbidden = Base + "forbidden";
-    public const string NotFound = Base + "not-found";
-    public const string Conflict = Base + "conflict";
-    public const string PayloadTooLarge = Base + "payload-too-large";
-    public const string UnsupportedMediaType = Base + "unsupported-media-type";
-    public const string Overloaded = Base + "overloaded";
-    public const string Unavailable = Base + "unavailable";
-    public const string Internal = Base + "internal";
-    public const string RevocationPending = Base + "revocation-pending";
-
     public static ValidationProblem ValidationFailed(Dictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "The request is invalid.", type: Validation);
+        TypedResults.ValidationProblem(errors, title: "The request is invalid.", type: ProblemTypes.Validation);
 
     public static ProblemHttpResult NotFoundProblem(string detail) =>
-        TypedResults.Problem(detail, statusCode: 404, title: "Not found.", type: NotFound);
+        TypedResults.Problem(detail, statusCode: 404, title: "Not found.", type: ProblemTypes.NotFound);
 
     public static ProblemHttpResult ForbiddenProblem(string detail) =>
-        TypedResults.Problem(detail, statusCode: 403, title: "Forbidden.", type: Forbidden);
+        TypedResults.Problem(detail, statusCode: 403, title: "Forbidden.", type: ProblemTypes.Forbidden);
 
     public static ProblemHttpResult ConflictProblem(string detail) =>
-        TypedResults.Problem(detail, statusCode: 409, title: "Conflict.", type: Conflict);
+        TypedResults.Problem(detail, statusCode: 409, title: "Conflict.", type: ProblemTypes.Conflict);
 
     public static ProblemHttpResult UnauthorizedProblem(string detail) =>
-        TypedResults.Problem(detail, statusCode: 401, title: "Unauthorized.", type: Unauthorized);
+        TypedResults.Problem(detail, statusCode: 401, title: "Unauthorized.", type: ProblemTypes.Unauthorized);
 
     /// <summary>
     /// The change is committed, but Redis has not acknowledged it within <c>Invalidation:ConfirmTimeout</c>, so the edge may
@@ -46,22 +34,22 @@ internal static class Problems
         return TypedResults.Problem(
             "The change is saved, but the edge has not confirmed it yet: until it does, the affected sessions may still be accepted. " +
             "It is retried until Redis acknowledges it; repeat the request to wait for it.",
-            statusCode: 503, title: "Revocation pending.", type: RevocationPending);
+            statusCode: 503, title: "Revocation pending.", type: ProblemTypes.RevocationPending);
     }
 
     /// <summary>Type for a bare status code (status-code pages, authentication challenges).</summary>
     public static string? TypeForStatus(int status) => status switch
     {
-        400 => Validation,
-        401 => Unauthorized,
-        403 => Forbidden,
-        404 => NotFound,
-        409 => Conflict,
-        413 => PayloadTooLarge,
-        415 => UnsupportedMediaType,
-        429 => TooManyAttempts,
-        503 => Overloaded,
-        >= 500 => Internal,
+        400 => ProblemTypes.Validation,
+        401 => ProblemTypes.Unauthorized,
+        403 => ProblemTypes.Forbidden,
+        404 => ProblemTypes.NotFound,
+        409 => ProblemTypes.Conflict,
+        413 => ProblemTypes.PayloadTooLarge,
+        415 => ProblemTypes.UnsupportedMediaType,
+        429 => ProblemTypes.TooManyAttempts,
+        503 => ProblemTypes.Overloaded,
+        >= 500 => ProblemTypes.Internal,
         _ => null,
     };
 }

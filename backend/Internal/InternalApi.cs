@@ -5,6 +5,7 @@ using Backend.Redis;
 using Backend.Sessions;
 using Gateway.Trust;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Gateway.Contracts;
 
 namespace Backend.Internal;
 
@@ -45,7 +46,7 @@ internal static class InternalApi
             HttpContext = http,
             ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
             {
-                Status = 401, Type = Problems.Unauthorized, Title = "Unauthorized.", Detail = "The gateway secret is missing or wrong.",
+                Status = 401, Type = ProblemTypes.Unauthorized, Title = "Unauthorized.", Detail = "The gateway secret is missing or wrong.",
             },
         });
     });

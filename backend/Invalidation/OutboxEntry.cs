@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 namespace Backend.Invalidation;
 
 /// <summary>
@@ -8,4 +9,11 @@ internal sealed record OutboxEntry(
     long Id, string Kind, string Reason, Guid? UserId, Guid? OrgId, string[] TokenHashes, long? Fence, DateTime? FenceUntil)
 {
     public const long Revoked = -1;
+
+    /// <summary>The channel message of this entry; <c>at</c> is the time of publishing, which gateways report as propagation delay.</summary>
+    public InvalidationMessage ToMessage(DateTimeOffset publishedAt) => new(
+        Kind, Reason, publishedAt.ToUnixTimeMilliseconds(),
+        SessionHash: Kind == InvalidationMessage.KindSession && TokenHashes.Length > 0 ? TokenHashes[0] : null,
+        UserId: Kind == InvalidationMessage.KindOrg ? null : UserId?.ToString(),
+        OrgId: Kind == InvalidationMessage.KindOrg ? OrgId?.ToString() : null);
 }

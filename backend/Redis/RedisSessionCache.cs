@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Backend.Invalidation;
 using Backend.Sessions;
 using Gateway.Contracts;
@@ -10,7 +9,6 @@ namespace Backend.Redis;
 /// <summary>StackExchange.Redis behind <see cref="ISessionCache"/>. Connects in the background; never blocks start-up.</summary>
 internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     // A fence outlives the sessions it guards by this much, so a backend whose clock runs behind cannot write past it.
     private static readonly TimeSpan FenceMargin = TimeSpan.FromMinutes(5);
     private readonly RedisOptions _options;
@@ -56,12 +54,12 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 
     public Task SetAsync(HashedPrincipal principal) => RunAsync("set", async db =>
     {
-        var ttl = SessionRedisContract.PrincipalTtl(principal.Principal.DiesAt, _time.GetUtcNow().UtcDateTime);
+        var ttl = SessionRedisContract.PrincipalTtl(principal.Principal.ValidUntil, _time.GetUtcNow());
         string hash = principal.TokenHash;
         if (ttl <= TimeSpan.Zero) { await db.KeyDeleteAsync(SessionRedisContract.SessionKey(hash)).ConfigureAwait(false); return; }
         await db.ScriptEvaluateAsync(SessionRedisContract.SetUnlessFencedScript,
             [SessionRedisContract.SessionKey(hash), SessionRedisContract.FenceKey(hash)],
-            [JsonSerializer.Serialize(principal.Principal, Json), (long)Math.Ceiling(ttl.TotalMilliseconds), principal.Principal.Version]).ConfigureAwait(false);
+            [SessionPrincipalJson.Serialize(principal.Principal), (long)Math.Ceiling(ttl.TotalMilliseconds), principal.Principal.Version]).ConfigureAwait(false);
     });
 
     public Task<bool> ApplyAsync(OutboxEntry entry) => RunAsync("invalidate", async db =>
@@ -82,7 +80,7 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         // Published only after the deletes: a gateway that reacts by reading Redis finds the principal gone.
-        await db.PublishAsync(RedisChannel.Literal(SessionRedisContract.InvalidationChannel), JsonSerializer.Serialize(InvalidationMessage.From(entry, _time), Json)).ConfigureAwait(false);
+        await db.PublishAsync(RedisChannel.Literal(SessionRedisContract.InvalidationChannel), entry.ToMessage(_time.GetUtcNow()).Serialize()).ConfigureAwait(false);
     });
 
     private async Task<bool> RunAsync(string operation, Func<IDatabase, Task> call)

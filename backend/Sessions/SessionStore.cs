@@ -3,6 +3,7 @@ using Backend.Data;
 using Backend.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Gateway.Contracts;
 
 namespace Backend.Sessions;
 
@@ -213,9 +214,10 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            var orgs = JsonSerializer.Deserialize<List<OrgRoleRef>>(reader.GetString(6), Json) ?? [];
+            var orgs = JsonSerializer.Deserialize<OrgMembership[]>(reader.GetString(6), Json) ?? [];
             list.Add(new HashedPrincipal(reader.GetString(0), new SessionPrincipal(
-                reader.GetGuid(2), reader.GetGuid(1), reader.GetString(3), orgs, reader.GetDateTime(4), reader.GetDateTime(5), reader.GetInt64(7))));
+                reader.GetGuid(2).ToString(), reader.GetGuid(1).ToString(), reader.GetString(3), orgs,
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetInt64(7))));
         }
         return list;
     }

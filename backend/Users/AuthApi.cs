@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Globalization;
 using Backend.Audit;
 using Backend.Infrastructure;
@@ -44,7 +45,7 @@ internal static class AuthApi
     }
 
     private static ProblemHttpResult DuplicateEmail() =>
-        TypedResults.Problem("An account with this email already exists.", statusCode: 409, title: "Duplicate email.", type: Problems.DuplicateEmail);
+        TypedResults.Problem("An account with this email already exists.", statusCode: 409, title: "Duplicate email.", type: ProblemTypes.DuplicateEmail);
 
     internal static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
         LoginRequest request, UserStore users, SessionStore sessions, PasswordHasher hasher, LoginThrottle throttle,
@@ -65,7 +66,7 @@ internal static class AuthApi
         {
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem("Too many failed sign-in attempts. Retry later.", statusCode: 429,
-                title: "Too many attempts.", type: Problems.TooManyAttempts);
+                title: "Too many attempts.", type: ProblemTypes.TooManyAttempts);
         }
 
         var found = await users.FindForLoginAsync(email);
@@ -76,7 +77,7 @@ internal static class AuthApi
             throttle.RecordFailure(email, ip);
             await audit.RecordAsync(AuditEvents.LoginFailed, found?.User.Id, null, ip, new { email });
             return TypedResults.Problem("The email or password is incorrect.", statusCode: 401,
-                title: "Invalid credentials.", type: Problems.InvalidCredentials);
+                title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         }
 
         var user = found!.Value.User;
@@ -90,7 +91,7 @@ internal static class AuthApi
         var principal = await sessions.CreateAsync(user.Id, SessionToken.Hash(token), ip, http.UserAgent(), time.GetUtcNow().UtcDateTime);
         await cache.SetAsync(principal);
         await audit.RecordAsync(AuditEvents.LoginSucceeded, user.Id, null, ip, new { sessionId = principal.Principal.SessionId });
-        return TypedResults.Ok(new LoginResponse(token, principal.Principal.ExpiresAt, user));
+        return TypedResults.Ok(new LoginResponse(token, principal.Principal.ExpiresAt.UtcDateTime, user));
     }
 
     internal static async Task<Results<Ok<MeDto>, ProblemHttpResult>> MeAsync(ClaimsPrincipal caller, UserStore users)

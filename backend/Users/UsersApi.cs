@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Security.Claims;
 using Backend.Audit;
 using Backend.Infrastructure;
@@ -57,12 +58,12 @@ internal static class UsersApi
         if (throttle.RetryAfter(throttleKey, http.ClientIp()) is { } wait)
         {
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem("Too many failed attempts. Retry later.", statusCode: 429, title: "Too many attempts.", type: Problems.TooManyAttempts);
+            return TypedResults.Problem("Too many failed attempts. Retry later.", statusCode: 429, title: "Too many attempts.", type: ProblemTypes.TooManyAttempts);
         }
         if (!(await hasher.VerifyAsync(stored, request.CurrentPassword!)).Valid)
         {
             throttle.RecordFailure(throttleKey, http.ClientIp());
-            return TypedResults.Problem("The current password is incorrect.", statusCode: 403, title: "Invalid credentials.", type: Problems.InvalidCredentials);
+            return TypedResults.Problem("The current password is incorrect.", statusCode: 403, title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         }
 
         string newHash = await hasher.HashAsync(request.NewPassword!);

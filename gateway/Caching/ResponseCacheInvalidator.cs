@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Gateway.Contracts;
 using Gateway.Redis;
 using Microsoft.AspNetCore.OutputCaching;
 
@@ -12,7 +12,8 @@ namespace Gateway.Caching;
 /// </summary>
 public sealed partial class ResponseCacheInvalidator
 {
-    public const string Channel = "gw:v1:invalidate";
+    /// <summary>The channel the backend publishes on (<see cref="SessionRedisContract.InvalidationChannel"/>).</summary>
+    public const string Channel = SessionRedisContract.InvalidationChannel;
     private readonly IOutputCacheStore _store;
     private readonly ILogger<ResponseCacheInvalidator> _logger;
 
@@ -25,29 +26,21 @@ public sealed partial class ResponseCacheInvalidator
     /// <summary>Evicts the cached responses one invalidation message makes stale.</summary>
     public ValueTask OnInvalidationAsync(string kind, string? userId, string? orgId) => kind switch
     {
-        "session" or "user" or "user-data" when !string.IsNullOrEmpty(userId) => _store.EvictByTagAsync(CacheTags.User(userId), CancellationToken.None),
-        "org" when !string.IsNullOrEmpty(orgId) => _store.EvictByTagAsync(CacheTags.Org(orgId), CancellationToken.None),
+        InvalidationMessage.KindSession or InvalidationMessage.KindUser or InvalidationMessage.KindUserData when !string.IsNullOrEmpty(userId)
+            => _store.EvictByTagAsync(CacheTags.User(userId), CancellationToken.None),
+        InvalidationMessage.KindOrg when !string.IsNullOrEmpty(orgId) => _store.EvictByTagAsync(CacheTags.Org(orgId), CancellationToken.None),
         _ => ValueTask.CompletedTask,
     };
 
-    /// <summary>Parses one channel message and evicts; malformed messages are logged and ignored.</summary>
+    /// <summary>Parses one channel message (<see cref="InvalidationMessage.TryParse"/>) and evicts; malformed messages are logged and ignored.</summary>
     public async Task HandleMessageAsync(string json)
     {
-        string? kind = null, userId = null, orgId = null;
-        try
+        if (InvalidationMessage.TryParse(json) is not { } message)
         {
-            using var doc = JsonDocument.Parse(json);
-            var root = doc.RootElement;
-            if (root.TryGetProperty("kind", out var k)) kind = k.GetString();
-            if (root.TryGetProperty("userId", out var u)) userId = u.GetString();
-            if (root.TryGetProperty("orgId", out var o)) orgId = o.GetString();
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            Log.Malformed(_logger, ex.Message);
+            Log.Malformed(_logger);
             return;
         }
-        if (kind is not null) await OnInvalidationAsync(kind, userId, orgId).ConfigureAwait(false);
+        await OnInvalidationAsync(message.Kind, message.UserId, message.OrgId).ConfigureAwait(false);
     }
 
     /// <summary>Subscribes to <see cref="Channel"/> and evicts on every message.</summary>
@@ -55,7 +48,7 @@ public sealed partial class ResponseCacheInvalidator
 
     private static partial class Log
     {
-        [LoggerMessage(2101, LogLevel.Warning, "Ignoring a malformed invalidation message: {Reason}", EventName = "InvalidationMalformed")]
-        public static partial void Malformed(ILogger logger, string reason);
+        [LoggerMessage(2101, LogLevel.Warning, "Ignoring a malformed invalidation message.", EventName = "InvalidationMalformed")]
+        public static partial void Malformed(ILogger logger);
     }
 }

@@ -42,6 +42,18 @@ public static class ResponseCachingServiceCollectionExtensions
     }
 
     /// <summary>
+    /// The gateway's cache policies: those of the live route-class file instead of
+    /// <see cref="ResponseCachingOptions.Policies"/>, and eviction of a principal's responses when the backend
+    /// announces an invalidation.
+    /// </summary>
+    internal static IServiceCollection AddRouteClassResponseCaching(this IServiceCollection services)
+    {
+        services.Replace(ServiceDescriptor.Singleton<IResponseCachePolicyResolver, RouteTableCachePolicyResolver>());
+        services.AddHostedService<InvalidationCacheEvictor>();
+        return services;
+    }
+
+    /// <summary>
     /// The response cache: X-Cache/Cache-Control headers, then ASP.NET Core's output cache. Place after session
     /// validation and rate limiting, immediately before the proxy. Only requests the headers stage marked cacheable
     /// (a <see cref="ResponseCacheState"/> is set) enter the output cache: for every other request its policy would only

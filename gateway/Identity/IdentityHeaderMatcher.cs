@@ -24,6 +24,18 @@ public sealed class IdentityHeaderMatcher
 
     public IReadOnlyList<string> Names => _names;
 
+    /// <summary>
+    /// A name this matcher can be configured with: non-empty ASCII letters, digits, '-', '_' or '.' (the header-name
+    /// characters that name real headers; the route-class file and <c>IdentityHeaders:Additional</c> both check it).
+    /// </summary>
+    public static bool IsHeaderName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return false;
+        foreach (char c in name)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')) return false;
+        return true;
+    }
+
     public bool IsIdentityHeader(ReadOnlySpan<char> name)
     {
         if (name.Length >= IdentityHeaders.GatewayPrefix.Length && EqualsLoose(name[..IdentityHeaders.GatewayPrefix.Length], IdentityHeaders.GatewayPrefix))

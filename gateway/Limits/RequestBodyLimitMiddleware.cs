@@ -15,9 +15,6 @@ namespace Gateway.Limits;
 /// </remarks>
 internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
 {
-    public static readonly GatewayProblems.Problem TooLarge = new(413, "body-too-large", "Request body too large",
-        "The request body is larger than this route accepts.", null);
-
     public Task Invoke(HttpContext context)
     {
         var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
@@ -30,7 +27,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
             // (HTTP/2 needs nothing: the rest of the stream is discarded.)
             if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
                 context.Response.Headers.Connection = "close";
-            return TooLarge.WriteAsync(context);
+            return GatewayProblems.BodyTooLarge.WriteAsync(context);
         }
         return next(context);
     }

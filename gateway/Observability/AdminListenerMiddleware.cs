@@ -16,5 +16,5 @@ internal sealed class AdminListenerMiddleware(RequestDelegate next, AdminListene
     public Task Invoke(HttpContext context) =>
         AdminListener.IsOperatorPath(context.Request.Path) == (context.Connection.LocalPort == _port)
             ? next(context)
-            : GatewayProblems.InternalNotFound.WriteAsync(context);
+            : GatewayProblems.NotFound.WriteAsync(context);
 }

@@ -1,36 +1,71 @@
-using System.Text;
+using System.Buffers;
+using System.Text.Json;
+using Gateway.Contracts;
 
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// RFC 9457 problem responses with stable <c>type</c> values. Bodies are pre-encoded: writing one allocates nothing.
+/// The gateway's one writer of RFC 9457 problem responses, with the shared <see cref="ProblemTypes"/>. Fixed problems
+/// are pre-encoded, so writing one allocates nothing; the few with a per-request detail are encoded when written.
 /// </summary>
 public static class GatewayProblems
 {
-    public const string TypePrefix = "urn:gateway:problem:";
+    public static readonly Problem MissingToken = new(401, ProblemTypes.Unauthenticated, "Authentication required", "Send a session token as 'Authorization: Bearer <token>' or in the 'session' cookie.", "Bearer");
+    public static readonly Problem InvalidToken = new(401, ProblemTypes.InvalidToken, "Invalid session", "The session token is malformed, unknown, revoked or expired.", "Bearer error=\"invalid_token\"");
+    public static readonly Problem MultipleAuthorization = new(400, ProblemTypes.MultipleAuthorization, "Several Authorization headers", "Send exactly one Authorization header.", null);
+    public static readonly Problem OrgNotMember = new(403, ProblemTypes.NotAMember, "Not a member of the organisation", "The selected organisation is not one of the caller's organisations.", null);
+    public static readonly Problem OrgRequired = new(403, ProblemTypes.OrganisationRequired, "Organisation required", "This route needs an organisation: select one with the 'X-Select-Org' header.", null);
+    public static readonly Problem RoleTooLow = new(403, ProblemTypes.InsufficientRole, "Insufficient role", "The caller's role in the selected organisation is below the role this route requires.", null);
+    public static readonly Problem TooManyInvalidTokens = new(429, ProblemTypes.TooManyInvalidTokens, "Too many invalid session tokens", "This client presented too many unknown, revoked or expired session tokens. Retry after the number of seconds in 'Retry-After'; valid sessions the gateway already knows are not affected.", null);
+    public static readonly Problem ValidationUnavailable = new(503, ProblemTypes.SessionValidationUnavailable, "Session validation unavailable", "The session could not be validated right now. Retry shortly.", null);
+    public static readonly Problem AmbiguousPath = new(400, ProblemTypes.AmbiguousPath, "Ambiguous request path", "The path holds an encoded slash or backslash, a '%' left after decoding, a control character or a dot segment with ';' parameters. Send the plain path.", null);
+    public static readonly Problem AmbiguousLoginBody = new(400, ProblemTypes.AmbiguousLoginBody, "Ambiguous login body", "A login or registration body must be one UTF-8 JSON object naming the 'email' property at most once, in any letter case.", null);
+    public static readonly Problem ConnectionSpecificHeader = new(400, ProblemTypes.ConnectionSpecificHeader, "Malformed HTTP/2 request", "HTTP/2 and HTTP/3 requests must not carry Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding or Upgrade, nor a TE other than 'trailers' (RFC 9113 section 8.2.2).", null);
+    public static readonly Problem BodyTooLarge = new(413, ProblemTypes.BodyTooLarge, "Request body too large", "The request body is larger than this route accepts.", null);
+    /// <summary>The operator paths on the public listener, and anything else than them on the operator listener.</summary>
+    public static readonly Problem NotFound = new(404, ProblemTypes.NotFound, "Not found", "No route matches this path.", null);
+    /// <summary>Tier load shedding.</summary>
+    public static readonly Problem Overloaded = new(503, ProblemTypes.Overloaded, "The gateway is overloaded.", "Too many requests of this tier are in flight. Retry after the number of seconds in 'Retry-After'.", null);
 
-    public static readonly Problem MissingToken = new(401, "unauthenticated", "Authentication required", "Send a session token as 'Authorization: Bearer <token>' or in the 'session' cookie.", "Bearer");
-    public static readonly Problem InvalidToken = new(401, "invalid-token", "Invalid session", "The session token is malformed, unknown, revoked or expired.", "Bearer error=\"invalid_token\"");
-    public static readonly Problem MultipleAuthorization = new(400, "multiple-authorization", "Several Authorization headers", "Send exactly one Authorization header.", null);
-    public static readonly Problem OrgNotMember = new(403, "not-a-member", "Not a member of the organisation", "The selected organisation is not one of the caller's organisations.", null);
-    public static readonly Problem OrgRequired = new(403, "organisation-required", "Organisation required", "This route needs an organisation: select one with the 'X-Select-Org' header.", null);
-    public static readonly Problem RoleTooLow = new(403, "insufficient-role", "Insufficient role", "The caller's role in the selected organisation is below the role this route requires.", null);
-    public static readonly Problem TooManyInvalidTokens = new(429, "too-many-invalid-tokens", "Too many invalid session tokens", "This client presented too many unknown, revoked or expired session tokens. Retry after the number of seconds in 'Retry-After'; valid sessions the gateway already knows are not affected.", null);
-    public static readonly Problem ValidationUnavailable = new(503, "session-validation-unavailable", "Session validation unavailable", "The session could not be validated right now. Retry shortly.", null);
-    public static readonly Problem AmbiguousPath = new(400, "ambiguous-path", "Ambiguous request path", "The path holds an encoded slash or backslash, a '%' left after decoding, a control character or a dot segment with ';' parameters. Send the plain path.", null);
-    public static readonly Problem AmbiguousLoginBody = new(400, "ambiguous-login-body", "Ambiguous login body", "A login or registration body must be one UTF-8 JSON object naming the 'email' property at most once, in any letter case.", null);
-    public static readonly Problem ConnectionSpecificHeader = new(400, "connection-specific-header", "Malformed HTTP/2 request", "HTTP/2 and HTTP/3 requests must not carry Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding or Upgrade, nor a TE other than 'trailers' (RFC 9113 section 8.2.2).", null);
-    public static readonly Problem InternalNotFound = new(404, "not-found", "Not found", "No route matches this path.", null);
+    /// <summary>The problem JSON: <c>type</c>, <c>title</c>, <c>status</c>, <c>detail</c> and optionally one extension member.</summary>
+    public static byte[] Encode(string type, string title, int status, string detail, string? extensionName = null, string? extensionValue = null)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", type);
+            json.WriteString("title", title);
+            json.WriteNumber("status", status);
+            json.WriteString("detail", detail);
+            if (extensionName is not null) json.WriteString(extensionName, extensionValue);
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes a problem whose detail depends on the request (not pre-encoded: off the hot path only).</summary>
+    public static Task WriteAsync(HttpContext context, string type, string title, int status, string detail) =>
+        Write(context, status, Encode(type, title, status, detail), wwwAuthenticate: null);
+
+    private static Task Write(HttpContext context, int status, byte[] body, string? wwwAuthenticate)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/problem+json";
+        response.ContentLength = body.Length;
+        if (wwwAuthenticate is not null) response.Headers.WWWAuthenticate = wwwAuthenticate;
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
 
     public sealed class Problem
     {
         public Problem(int status, string type, string title, string detail, string? wwwAuthenticate)
         {
             Status = status;
-            Type = TypePrefix + type;
+            Type = type;
             WwwAuthenticate = wwwAuthenticate;
-            Body = Encoding.UTF8.GetBytes(
-                $"{{\"type\":\"{Type}\",\"title\":\"{title}\",\"status\":{status},\"detail\":\"{detail.Replace("\"", "\\\"")}\"}}");
+            Body = Encode(type, title, status, detail);
         }
 
         public int Status { get; }
@@ -38,14 +73,6 @@ public static class GatewayProblems
         public string? WwwAuthenticate { get; }
         public byte[] Body { get; }
 
-        public Task WriteAsync(HttpContext context)
-        {
-            var response = context.Response;
-            response.StatusCode = Status;
-            response.ContentType = "application/problem+json";
-            response.ContentLength = Body.Length;
-            if (WwwAuthenticate is not null) response.Headers.WWWAuthenticate = WwwAuthenticate;
-            return response.Body.WriteAsync(Body, context.RequestAborted).AsTask();
-        }
+        public Task WriteAsync(HttpContext context) => Write(context, Status, Body, WwwAuthenticate);
     }
 }

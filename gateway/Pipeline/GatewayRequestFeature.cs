@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using Gateway.Sessions;
 
 namespace Gateway.Pipeline;

@@ -1,8 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Gateway.Proxy;
 
 /// <summary>Forwarding to backends. Section <c>Forwarding</c>.</summary>
 public sealed class ForwardingOptions
 {
+    public const string SectionName = "Forwarding";
+
     /// <summary>
     /// Propagate W3C trace context (<c>traceparent</c>) to backends. Off by default: the observability stage turns it on
     /// together with tracing. <value>The default is false.</value>
@@ -10,6 +14,7 @@ public sealed class ForwardingOptions
     public bool PropagateActivityHeaders { get; set; }
 
     /// <summary>How long a pooled backend connection is reused. <value>The default is 5 minutes.</value></summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Forwarding:PooledConnectionLifetime must be between {1} and {2}, e.g. 00:05:00.")]
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -18,6 +23,6 @@ public sealed class ForwardingOptions
     /// backend that cannot run more than a few requests at once anyway (docs/performance.md). 0 means unbounded.
     /// <value>The default is 256.</value>
     /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(0, int.MaxValue)]
+    [Range(0, int.MaxValue, ErrorMessage = "Forwarding:MaxConnectionsPerServer must be 0 (unbounded) or a positive number of connections, e.g. 256.")]
     public int MaxConnectionsPerServer { get; set; } = 256;
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Gateway.Contracts;
 
 namespace Gateway.RateLimiting;
 
@@ -14,7 +15,6 @@ namespace Gateway.RateLimiting;
 /// </summary>
 internal sealed class GatewayRateLimitingMiddleware
 {
-    private const string ProblemType = "https://gateway.dev/problems/rate-limited";
     private readonly RequestDelegate _next;
     private readonly IRateLimitRuleResolver _resolver;
     private readonly RedisRateLimiter _limiter;
@@ -92,9 +92,8 @@ internal sealed class GatewayRateLimitingMiddleware
         _rejections.Add(1, new KeyValuePair<string, object?>("policy", rule.Name));
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = Seconds(decision.RetryAfter);
-        context.Response.ContentType = "application/problem+json";
-        return context.Response.WriteAsync(
-            $$"""{"type":"{{ProblemType}}","title":"Too many requests.","status":429,"detail":"Rate limit policy '{{rule.Name}}' exceeded."}""");
+        return GatewayProblems.WriteAsync(context, ProblemTypes.RateLimited, "Too many requests.", StatusCodes.Status429TooManyRequests,
+            $"Rate limit policy '{rule.Name}' exceeded.");
     }
 
     private static void WriteHeaders(HttpResponse response, RateLimitRule rule, RateLimitDecision decision)
@@ -155,7 +154,7 @@ internal sealed class GatewayRateLimitingMiddleware
         // The rest of the body stays unread: it must never be parsed as a next request (as RequestBodyLimitMiddleware).
         if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
             context.Response.Headers.Connection = "close";
-        return Limits.RequestBodyLimitMiddleware.TooLarge;
+        return GatewayProblems.BodyTooLarge;
     }
 
     /// <summary>No charset, or UTF-8: what the gateway reads. The backend would transcode any other one first.</summary>

@@ -25,6 +25,13 @@ public static class RateLimitingServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// The gateway's rule resolver: the policies of the live route-class file (hot reload included) instead of
+    /// <see cref="RateLimitingOptions.Policies"/>.
+    /// </summary>
+    internal static IServiceCollection AddRouteClassRateLimits(this IServiceCollection services) =>
+        services.Replace(ServiceDescriptor.Singleton<IRateLimitRuleResolver, RouteTableRateLimitRuleResolver>());
+
     /// <summary>Applies rate limits. Place after session validation and load shedding, before the output cache.</summary>
     public static IApplicationBuilder UseGatewayRateLimiting(this IApplicationBuilder app) => app.UseMiddleware<GatewayRateLimitingMiddleware>();
 

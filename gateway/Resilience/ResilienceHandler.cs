@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Gateway.Contracts;
+using Gateway.Pipeline;
 
 namespace Gateway.Resilience;
 
@@ -107,16 +109,10 @@ public sealed class ResilienceHandler : DelegatingHandler
         string detail = fault == "timeout"
             ? $"Cluster '{cluster}' did not answer within the route's timeout."
             : $"Cluster '{cluster}' is failing; the gateway stopped sending it requests for a while (circuit open).";
-        response.Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new ClusterProblem(
-            "https://gateway.dev/problems/" + fault, title, (int)status, detail, cluster), ResilienceJson.Default.ClusterProblem),
-            MediaTypeHeaderValue.Parse("application/problem+json"));
+        // The cluster as an extension member, since every cluster is some team's backend.
+        response.Content = new ByteArrayContent(GatewayProblems.Encode(fault == "timeout" ? ProblemTypes.Timeout : ProblemTypes.CircuitOpen,
+            title, (int)status, detail, "cluster", cluster));
+        response.Content.Headers.ContentType = new MediaTypeHeaderValue("application/problem+json");
         return response;
     }
 }
-
-/// <summary>RFC 9457 body of a synthesized upstream failure, with the cluster as an extension member.</summary>
-internal sealed record ClusterProblem(string Type, string Title, int Status, string Detail, string Cluster);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(ClusterProblem))]
-internal sealed partial class ResilienceJson : System.Text.Json.Serialization.JsonSerializerContext;

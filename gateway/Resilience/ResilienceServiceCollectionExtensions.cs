@@ -6,7 +6,8 @@ namespace Gateway.Resilience;
 public static class ResilienceServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers per-cluster breaker/retry/timeout pipelines (<see cref="IBreakerStates"/> exposes their state) and the
+    /// Registers per-cluster breaker/retry/timeout pipelines (<see cref="IBreakerStates"/> exposes their state, also to
+    /// the breaker gauge and <c>/gateway/status</c>) and the
     /// tier load-shedding options. Binds <c>Resilience</c> and <c>LoadShedding</c> sections when a configuration is given.
     /// Wrap YARP's handler with <see cref="ResilienceHandler.Create"/> in an <c>IForwarderHttpClientFactory</c>.
     /// </summary>
@@ -29,6 +30,7 @@ public static class ResilienceServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<BackendResilience>();
         services.AddSingleton<IBreakerStates>(sp => sp.GetRequiredService<BackendResilience>());
+        services.AddSingleton<Observability.IBreakerStateSource, ResilienceBreakerStateSource>();   // gauge and /gateway/status
         return services;
     }
 

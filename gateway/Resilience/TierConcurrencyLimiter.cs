@@ -51,11 +51,8 @@ internal sealed class TierConcurrencyLimiter
 
     private Task ShedAsync(HttpContext context)
     {
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = _retryAfter;
-        context.Response.ContentType = "application/problem+json";
-        return context.Response.WriteAsync(
-            """{"type":"https://gateway.dev/problems/overloaded","title":"The gateway is overloaded.","status":503}""");
+        return GatewayProblems.Overloaded.WriteAsync(context);
     }
 
     /// <summary>Current in-flight count of a tier (tests, status endpoint).</summary>

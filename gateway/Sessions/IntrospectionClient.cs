@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Gateway.Trust;
 using Microsoft.Extensions.Options;
+using Gateway.Contracts;
 
 namespace Gateway.Sessions;
 
@@ -51,7 +52,7 @@ internal sealed partial class IntrospectionClient(HttpClient http, IOptions<Sess
                 return new(IntrospectionOutcome.Failed, null, null);
             }
             string json = await response.Content.ReadAsStringAsync(cts.Token).ConfigureAwait(false);
-            var principal = SessionJsonContext.TryParse(json);
+            var principal = SessionPrincipalJson.TryParse(json);
             if (principal is null) { Failed("malformed principal JSON"); return new(IntrospectionOutcome.Failed, null, null); }
             Succeeded();
             return new(IntrospectionOutcome.Found, principal, json);

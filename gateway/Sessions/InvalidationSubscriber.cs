@@ -1,6 +1,5 @@
 using Gateway.Contracts;
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using Gateway.Redis;
 
 namespace Gateway.Sessions;
@@ -55,7 +54,7 @@ internal sealed partial class InvalidationSubscriber : BackgroundService, IInval
 
     internal void Handle(string payload)
     {
-        var message = Parse(payload);
+        var message = InvalidationMessage.TryParse(payload);
         if (message is null) { Log.Malformed(_logger); return; }
         switch (message.Kind)
         {
@@ -77,22 +76,6 @@ internal sealed partial class InvalidationSubscriber : BackgroundService, IInval
         try { Invalidated?.Invoke(message); }
         catch (Exception ex) { Log.HandlerFailed(_logger, ex); }
     }
-
-    internal static InvalidationMessage? Parse(string payload)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(payload);
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("kind", out var kind) || kind.ValueKind != JsonValueKind.String) return null;
-            long at = root.TryGetProperty("at", out var a) && a.TryGetInt64(out long v) ? v : 0;
-            return new InvalidationMessage(kind.GetString()!, Str(root, "sessionHash"), Str(root, "userId"), Str(root, "orgId"), Str(root, "reason"), at);
-        }
-        catch (JsonException) { return null; }
-    }
-
-    private static string? Str(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     private static partial class Log
     {

@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 

@@ -56,7 +56,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     {
         string hex = hash.ToHex();
         var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex)).ConfigureAwait(false);
-        if (reply.Ok && reply.Value is not null && SessionJsonContext.TryParse(reply.Value) is { } principal)
+        if (reply.Ok && reply.Value is not null && SessionPrincipalJson.TryParse(reply.Value) is { } principal)
         {
             var now = time.GetUtcNow();
             if (principal.ValidUntil <= now) return new(SessionOutcome.Invalid, null, hex, "expired");

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Gateway.Tls;
 
 /// <summary>TLS termination. Section <c>Tls</c>. Off unless <see cref="CertificatePath"/> is set.</summary>
@@ -19,6 +21,7 @@ public sealed class TlsOptions
     public bool Hsts { get; set; } = true;
 
     /// <summary>HSTS max-age. <value>The default is 365 days.</value></summary>
+    [Range(typeof(TimeSpan), "00:00:00", "730.00:00:00", ErrorMessage = "Tls:HstsMaxAge must be between {1} and {2} (0 tells browsers to forget the policy), e.g. 365.00:00:00.")]
     public TimeSpan HstsMaxAge { get; set; } = TimeSpan.FromDays(365);
 
     /// <summary>Add <c>includeSubDomains</c> to HSTS. <value>The default is true.</value></summary>

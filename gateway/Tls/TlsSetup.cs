@@ -14,7 +14,7 @@ internal static class TlsSetup
     public static WebApplicationBuilder AddGatewayTls(this WebApplicationBuilder builder, string httpUrls)
     {
         var options = builder.Configuration.GetSection("Tls").Get<TlsOptions>() ?? new TlsOptions();
-        builder.Services.Configure<TlsOptions>(builder.Configuration.GetSection("Tls"));
+        builder.Services.AddOptions<TlsOptions>().Bind(builder.Configuration.GetSection("Tls")).ValidateDataAnnotations().ValidateOnStart();
         if (!options.Enabled) return builder;
 
         builder.Services.AddSingleton<CertificateReloader>();

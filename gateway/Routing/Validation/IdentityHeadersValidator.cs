@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Identity;
 
 namespace Gateway.Routing.Validation;
 
@@ -25,18 +26,11 @@ internal static class IdentityHeadersValidator
             foreach (var item in p.Value.EnumerateArray())
             {
                 string? name = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
-                if (string.IsNullOrWhiteSpace(name) || !IsHeaderToken(name))
+                if (!IdentityHeaderMatcher.IsHeaderName(name))
                     errors.Add($"'identityHeaders.additional' contains {item.GetRawText()}, which is not a header name. Use names such as \"X-Tenant-Id\".");
                 else result.Add(name);
             }
         }
         return [.. result];
-    }
-
-    private static bool IsHeaderToken(string name)
-    {
-        foreach (char c in name)
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')) return false;
-        return true;
     }
 }

@@ -88,4 +88,12 @@ public sealed class StartupSecretTests(PostgresFixture postgres, RedisFixture re
         string error = await StartupErrorAsync(new() { ["Trust:SigningKeys:0:Id"] = null, ["Trust:SigningKeys:0:Secret"] = null });
         Assert.Contains("Trust:SigningKeys", error);
     }
+
+    [Fact]
+    public async Task ShortAdminKey_FailsTheStartNamingTheSetting()
+    {
+        // The backend's /metrics key was bound without validation: a short key started and guarded the endpoint weakly.
+        string error = await StartupErrorAsync(new() { ["Admin:Key"] = "short" });
+        Assert.Contains("Admin:Key must be at least 16 characters", error);
+    }
 }

@@ -46,7 +46,7 @@ public sealed class BodyLimitTests : IAsyncLifetime
         var response = await RawHttp.SendAsync(_port, "POST /small/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
 
         Assert.Equal(413, response.Status);
-        Assert.Contains("urn:gateway:problem:body-too-large", response.Text);
+        Assert.Contains("https://gateway.dev/problems/body-too-large", response.Text);
         Assert.True(response.ConnectionClosed, "the unread body must not be parsed as a next request");
         Assert.Empty(Proxied());
     }

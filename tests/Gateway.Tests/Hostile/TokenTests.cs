@@ -79,7 +79,7 @@ public sealed class TokenTests : IAsyncLifetime
             $"GET /users/me?access_token={_session.Token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
         Assert.Equal(401, response.Status);
-        Assert.Contains("urn:gateway:problem:unauthenticated", response.Text);
+        Assert.Contains("https://gateway.dev/problems/unauthenticated", response.Text);
         Assert.Equal(0, _backend.IntrospectionCount);
         Assert.Empty(_backend.ProxiedTo("/users/me"));
     }

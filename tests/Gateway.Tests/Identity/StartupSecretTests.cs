@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Gateway.Tests.Support;
 using Gateway.Trust;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 using TestInfrastructure;
 
 namespace Gateway.Tests.Identity;
@@ -14,29 +12,8 @@ public sealed class StartupSecretTests
     private static string Shipped(string pattern) =>
         Regex.Match(File.ReadAllText(RepoPaths.Combine("appsettings.json")), pattern).Groups[1].Value;
 
-    private static async Task<string?> StartupErrorAsync(string environment, params string[] extraArgs)
-    {
-        string[] args = [$"--environment={environment}", $"--urls=http://127.0.0.1:{FreePort.Next()}", "--Backend:BaseUrl=http://127.0.0.1:1",
-            "--Redis:Configuration=127.0.0.1:1,abortConnect=false", $"--RouteClasses:Path={RouteFiles.CreateTemp()}", .. extraArgs];
-        WebApplication? app = null;
-        try
-        {
-            var builder = GatewayApp.CreateBuilder(args);
-            builder.Logging.ClearProviders();
-            app = GatewayApp.Configure(builder.Build());
-            await app.StartAsync();
-            await app.StopAsync();
-            return null;
-        }
-        catch (Exception ex)
-        {
-            return ex.ToString();
-        }
-        finally
-        {
-            if (app is not null) await app.DisposeAsync();
-        }
-    }
+    private static async Task<string?> StartupErrorAsync(string environment, params string[] extraArgs) =>
+        (await GatewayStartup.FailureAsync(environment, extraArgs))?.ToString();
 
     [Fact]
     public async Task RepositorySecretsOutsideDevelopment_FailTheStartNamingEverySettingAndHowToSetIt()

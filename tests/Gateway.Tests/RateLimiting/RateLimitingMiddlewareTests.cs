@@ -151,7 +151,7 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         string text = await r.Content.ReadAsStringAsync();
         Assert.DoesNotContain("backend saw", text);
-        Assert.Equal("urn:gateway:problem:ambiguous-login-body", JsonDocument.Parse(text).RootElement.GetProperty("type").GetString());
+        Assert.Equal("https://gateway.dev/problems/ambiguous-login-body", JsonDocument.Parse(text).RootElement.GetProperty("type").GetString());
     }
 
     [Fact]

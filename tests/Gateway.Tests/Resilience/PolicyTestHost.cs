@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using Gateway.Pipeline;
 using Gateway.Sessions;
 using Microsoft.AspNetCore.Builder;

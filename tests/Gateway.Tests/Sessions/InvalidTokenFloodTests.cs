@@ -79,7 +79,7 @@ public sealed class InvalidTokenFloodTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal("application/problem+json", throttled.Content.Headers.ContentType?.MediaType);
         Assert.True(throttled.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, "Retry-After in whole seconds");
         using var problem = JsonDocument.Parse(await throttled.Content.ReadAsStringAsync());
-        Assert.Equal("urn:gateway:problem:too-many-invalid-tokens", problem.RootElement.GetProperty("type").GetString());
+        Assert.Equal("https://gateway.dev/problems/too-many-invalid-tokens", problem.RootElement.GetProperty("type").GetString());
         Assert.Equal(429, problem.RootElement.GetProperty("status").GetInt32());
     }
 

@@ -1,3 +1,4 @@
+using Gateway.Contracts;
 using Gateway.Sessions;
 using Gateway.Trust;
 using Microsoft.Extensions.Options;

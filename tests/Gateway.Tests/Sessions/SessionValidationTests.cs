@@ -59,7 +59,7 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
         var response = await Send("/users/me", authorization);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString());
-        Assert.Contains("urn:gateway:problem:invalid-token", await response.Content.ReadAsStringAsync());
+        Assert.Contains("https://gateway.dev/problems/invalid-token", await response.Content.ReadAsStringAsync());
         Assert.Equal(reads, _counting.SessionReads);
         Assert.Equal(0, _backend.IntrospectionCount);
     }
@@ -208,7 +208,7 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
 
         var member = await _gateway.Client.SendAsync(session.Get($"/orgs/{memberOrg}/settings"));
         Assert.Equal(HttpStatusCode.Forbidden, member.StatusCode);
-        Assert.Contains("urn:gateway:problem:insufficient-role", await member.Content.ReadAsStringAsync());
+        Assert.Contains("https://gateway.dev/problems/insufficient-role", await member.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, (await _gateway.Client.SendAsync(session.Get($"/orgs/{otherOrg}/settings"))).StatusCode);
 
         var admin = await _gateway.Client.SendAsync(session.Get($"/orgs/{adminOrg}/settings"));

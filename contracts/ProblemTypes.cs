@@ -1,0 +1,52 @@
+namespace Gateway.Contracts;
+
+/// <summary>
+/// The one vocabulary of RFC 9457 problem <c>type</c> URIs for the gateway and the backend (docs/contracts.md, "Problem
+/// types"): a client behind the gateway gets answers from both and switches on these values, so each is defined once
+/// here and never changes meaning. Each service writes them through its one writer (gateway: <c>GatewayProblems</c>;
+/// backend: <c>Problems</c> over ASP.NET Core's <c>IProblemDetailsService</c>).
+/// </summary>
+public static class ProblemTypes
+{
+    /// <summary>Every type is this base plus a kebab-case name (docs/decisions.md says why an https base).</summary>
+    public const string Base = "https://gateway.dev/problems/";
+
+    // Both services.
+    public const string NotFound = Base + "not-found";
+    public const string Overloaded = Base + "overloaded";
+
+    // The gateway: sessions and identity.
+    public const string Unauthenticated = Base + "unauthenticated";
+    public const string InvalidToken = Base + "invalid-token";
+    public const string MultipleAuthorization = Base + "multiple-authorization";
+    public const string NotAMember = Base + "not-a-member";
+    public const string OrganisationRequired = Base + "organisation-required";
+    public const string InsufficientRole = Base + "insufficient-role";
+    public const string TooManyInvalidTokens = Base + "too-many-invalid-tokens";
+    public const string SessionValidationUnavailable = Base + "session-validation-unavailable";
+
+    // The gateway: request hygiene and limits.
+    public const string AmbiguousPath = Base + "ambiguous-path";
+    public const string AmbiguousLoginBody = Base + "ambiguous-login-body";
+    public const string ConnectionSpecificHeader = Base + "connection-specific-header";
+    public const string BodyTooLarge = Base + "body-too-large";
+    public const string RateLimited = Base + "rate-limited";
+
+    // The gateway: upstream failures (the name is also the X-Gateway-Fault header value).
+    public const string CircuitOpen = Base + "circuit-open";
+    public const string Timeout = Base + "timeout";
+
+    // The backend.
+    public const string Validation = Base + "validation";
+    public const string DuplicateEmail = Base + "duplicate-email";
+    public const string InvalidCredentials = Base + "invalid-credentials";
+    public const string TooManyAttempts = Base + "too-many-attempts";
+    public const string Unauthorized = Base + "unauthorized";
+    public const string Forbidden = Base + "forbidden";
+    public const string Conflict = Base + "conflict";
+    public const string PayloadTooLarge = Base + "payload-too-large";
+    public const string UnsupportedMediaType = Base + "unsupported-media-type";
+    public const string Unavailable = Base + "unavailable";
+    public const string Internal = Base + "internal";
+    public const string RevocationPending = Base + "revocation-pending";
+}

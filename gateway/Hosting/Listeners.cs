@@ -1,0 +1,30 @@
+using Gateway.Limits;
+using Gateway.Observability;
+using Gateway.Tls;
+
+namespace Gateway.Hosting;
+
+internal static class Listeners
+{
+    /// <summary>
+    /// The public listener(s) (<c>urls</c>, else <c>Gateway:Urls</c>), the operator listener on a port of its own
+    /// (<c>Admin:Url</c>; <see cref="AdminListenerMiddleware"/> keeps the two apart), TLS when configured, and the
+    /// Kestrel limits. Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> for a bad address.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayListeners(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        string publicUrls = config["urls"] is { Length: > 0 } urls ? urls : config["Gateway:Urls"] is { Length: > 0 } configured ? configured : "http://localhost:5000";
+        string tlsUrl = config["Tls:CertificatePath"] is { Length: > 0 } ? config["Tls:Url"] ?? new TlsOptions().Url : "";
+        var admin = AdminListener.FromConfiguration(config, AdminListener.Ports(publicUrls + ";" + tlsUrl));
+        string httpUrls = admin.Url is null ? publicUrls : publicUrls + ";" + admin.Url;
+        builder.WebHost.UseUrls(httpUrls);
+        builder.Services.AddSingleton(admin);
+        // Beyond loopback every operator request needs the key, loopback peers included: a local reverse proxy would
+        // otherwise make every client a loopback client.
+        if (admin.BeyondLoopback) builder.Services.PostConfigure<AdminAccessOptions>(o => o.AllowLoopback = false);
+        builder.AddGatewayTls(httpUrls);
+        builder.AddGatewayKestrelLimits();
+        return builder;
+    }
+}
