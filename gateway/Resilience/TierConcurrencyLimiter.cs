@@ -51,6 +51,7 @@ internal sealed class TierConcurrencyLimiter
 
     private Task ShedAsync(HttpContext context)
     {
+        context.Features.Get<GatewayRequestFeature>()!.Shed = true;
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = _retryAfter;
         context.Response.ContentType = "application/problem+json";
