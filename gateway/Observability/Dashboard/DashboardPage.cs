@@ -58,7 +58,7 @@ internal static class DashboardPage
   <table id="validate-table"><thead><tr><th>tier / route class</th><th>budget</th><th>1 min p95</th><th>1 min p99</th><th>1 min compliance</th><th>1 min</th><th>15 min p99</th><th>15 min compliance</th><th>15 min</th></tr></thead><tbody></tbody></table>
 </div>
 <div class="card wide"><h2>Tiers (this instance, last minute)</h2><table id="tier-table"><thead><tr><th>tier</th><th>budget</th><th>p50</th><th>p95</th><th>p99</th><th>req/s</th><th>errors</th><th>401</th><th>429</th><th>shed</th><th>compliance</th></tr></thead><tbody></tbody></table></div>
-<div class="grid">
+<div class="grid" style="grid-template-columns: 3fr 2fr">
   <div class="card"><h2>Route classes (last minute)</h2><table id="class-table"><thead><tr><th>class</th><th>tier</th><th>budget</th><th>p95</th><th>p99</th><th>req/s</th><th>errors</th><th>401</th><th>429</th></tr></thead><tbody></tbody></table></div>
   <div class="card"><h2>Clusters (last minute)</h2><table id="cluster-table"><thead><tr><th>cluster</th><th>p50</th><th>p95</th><th>p99</th><th>req/s</th><th>errors</th><th>shed</th></tr></thead><tbody></tbody></table></div>
 </div>

@@ -98,7 +98,8 @@ function tierRows(tbody, tiers, budgetOf, attr) {
     const m = tiers[name].windows ? tiers[name].windows["1m"] : tiers[name], budget = budgetOf(name);
     const over = overBudget(m, budget);
     const a = {}; a[attr] = name; a["data-over-budget"] = String(over);
-    row(tbody, [name, budget ? ms(budget) : "–", ms(m.p50), ms(m.p95), ms(m.p99), num(m.rps), pct(m.errorRate), m.unauthorized, m.rateLimited, m.shed, m.budgetCompliance.toFixed(1) + "%"], a, over ? "over" : "");
+    const q = v => m.count ? ms(v) : "–";
+    row(tbody, [name, budget ? ms(budget) : "–", q(m.p50), q(m.p95), q(m.p99), num(m.rps), pct(m.errorRate), m.unauthorized, m.rateLimited, m.shed, m.budgetCompliance.toFixed(1) + "%"], a, over ? "over" : "");
   }
 }
 function renderStatus(st) {

@@ -34,7 +34,9 @@ internal sealed class FleetReader(RollingStats stats, IRedisClient? redis, Fleet
         var now = time.GetUtcNow();
         var self = new FleetInstance(identity.InstanceId, true, FleetInstanceState.Live, now, FleetSummaryBuilder.Build(stats, identity.InstanceId, now));
         var instances = new List<FleetInstance> { self };
-        if (redis is null || !options.Value.Enabled) return new FleetView(identity.InstanceId, false, "fleet publishing is off", instances);
+        if (redis is null) return new FleetView(identity.InstanceId, false, "no Redis configured: showing this instance only", instances);
+        if (!options.Value.Enabled)
+            return new FleetView(identity.InstanceId, false, "fleet view off (Observability:Fleet:Enabled): showing this instance only", instances);
         var reply = await redis.EvaluateAsync(Script, [FleetKeys.Index], [FleetKeys.MaxInstances, FleetKeys.Summary("")]).ConfigureAwait(false);
         if (!reply.Ok || reply.Value is null || reply.Value.Resp3Type != ResultType.Array)
             return new FleetView(identity.InstanceId, false, "Redis unavailable: showing this instance only", instances);

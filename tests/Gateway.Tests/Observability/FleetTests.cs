@@ -17,9 +17,11 @@ public sealed class FleetTests(RedisFixture redis)
         string routes = FleetTestRoutes.Create();
         var clockA = new ShiftedTimeProvider();
         string idA = "fleet-a-" + Guid.NewGuid().ToString("N")[..8], idB = "fleet-b-" + Guid.NewGuid().ToString("N")[..8];
+        // The test publishes itself and moves A's clock; a long interval keeps a slow machine from making B stale early.
+        const string Interval = "--Observability:Fleet:PublishInterval=00:01:00";
         await using var a = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes,
-            builder => builder.Services.AddSingleton<TimeProvider>(clockA), $"--Observability:Fleet:InstanceId={idA}");
-        GatewayInstance? b = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes, null, $"--Observability:Fleet:InstanceId={idB}");
+            builder => builder.Services.AddSingleton<TimeProvider>(clockA), $"--Observability:Fleet:InstanceId={idA}", Interval);
+        GatewayInstance? b = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes, null, $"--Observability:Fleet:InstanceId={idB}", Interval);
         try
         {
             for (int i = 0; i < 7; i++) (await b.Client.GetAsync("/open/b", ct)).Dispose();
@@ -47,18 +49,19 @@ public sealed class FleetTests(RedisFixture redis)
 
             await b.DisposeAsync();
             b = null;
-            // A's clock passes two publish intervals (B's summary is still in Redis, its TTL is three).
-            clockA.Advance(TimeSpan.FromSeconds(11));
+            // A's clock passes two publish intervals (B's summary is still in Redis: its TTL is three, in real time).
+            clockA.Advance(TimeSpan.FromSeconds(121));
 
             using (var doc = JsonDocument.Parse(await a.AdminClient.GetStringAsync("/gateway/stats?scope=fleet", ct)))
             {
                 var fleet = doc.RootElement.GetProperty("fleet");
                 var other = Instance(fleet, idB);
                 Assert.Equal("stale", other.GetProperty("state").GetString());
-                Assert.True(other.GetProperty("ageSeconds").GetDouble() >= 10);
-                // A stale instance is listed apart but no longer counted in the whole.
-                var together = fleet.GetProperty("aggregate").GetProperty("windows").GetProperty("1m").GetProperty("routeClasses").GetProperty("open").GetProperty("count").GetInt64();
-                Assert.Equal(SumOfLive(fleet, "open"), together);
+                Assert.True(other.GetProperty("ageSeconds").GetDouble() >= 120);
+                // A stale instance is listed apart but no longer counted in the whole (15 minutes: A's clock moved past 1).
+                var together = fleet.GetProperty("aggregate").GetProperty("windows").GetProperty("15m").GetProperty("routeClasses").GetProperty("open").GetProperty("count").GetInt64();
+                Assert.Equal(SumOfLive(fleet, "open", "15m"), together);
+                Assert.True(together >= 2);
             }
         }
         finally
@@ -98,13 +101,13 @@ public sealed class FleetTests(RedisFixture redis)
     private static long OpenCount(JsonElement instance) =>
         instance.GetProperty("windows").GetProperty("1m").GetProperty("routeClasses").GetProperty("open").GetProperty("count").GetInt64();
 
-    private static long SumOfLive(JsonElement fleet, string routeClass)
+    private static long SumOfLive(JsonElement fleet, string routeClass, string window = "1m")
     {
         long sum = 0;
         foreach (var i in fleet.GetProperty("instances").EnumerateArray())
         {
             if (i.GetProperty("state").GetString() != "live") continue;
-            if (i.GetProperty("windows").GetProperty("1m").GetProperty("routeClasses").TryGetProperty(routeClass, out var c)) sum += c.GetProperty("count").GetInt64();
+            if (i.GetProperty("windows").GetProperty(window).GetProperty("routeClasses").TryGetProperty(routeClass, out var c)) sum += c.GetProperty("count").GetInt64();
         }
         return sum;
     }
