@@ -17,7 +17,8 @@ public static class ObservabilityServiceCollectionExtensions
     /// <see cref="AdminAccess"/> and the built-in status contributors. Redis status and the Redis breaker are added
     /// when an <see cref="IRedisClient"/> is registered; config and backend sections when
     /// <see cref="IConfigStatusSource"/> / <see cref="IBackendHealthSource"/> are. Register those sources before or after
-    /// this call: they are resolved lazily.
+    /// this call: they are resolved lazily. Also the route-class catalog of the operator views (from the route table when
+    /// there is one) and the fleet publisher and reader.
     /// </summary>
     public static IServiceCollection AddGatewayObservability(this IServiceCollection services, IConfiguration configuration)
     {
