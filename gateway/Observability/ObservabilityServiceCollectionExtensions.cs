@@ -1,3 +1,4 @@
+using Gateway.Observability.Fleet;
 using Gateway.Observability.Prometheus;
 using Gateway.Redis;
 using Microsoft.AspNetCore.Builder;
@@ -16,7 +17,8 @@ public static class ObservabilityServiceCollectionExtensions
     /// <see cref="AdminAccess"/> and the built-in status contributors. Redis status and the Redis breaker are added
     /// when an <see cref="IRedisClient"/> is registered; config and backend sections when
     /// <see cref="IConfigStatusSource"/> / <see cref="IBackendHealthSource"/> are. Register those sources before or after
-    /// this call: they are resolved lazily.
+    /// this call: they are resolved lazily. Also the route-class catalog of the operator views (from the route table when
+    /// there is one) and the fleet publisher and reader.
     /// </summary>
     public static IServiceCollection AddGatewayObservability(this IServiceCollection services, IConfiguration configuration)
     {
@@ -49,7 +51,26 @@ public static class ObservabilityServiceCollectionExtensions
         services.AddSingleton<IStatusContributor>(sp => new LazyStatusContributor("redis",
             () => sp.GetService<IRedisClient>() is { } r ? new RedisStatusContributor(r) : null));
         services.AddSingleton<IStatusContributor>(sp => new BreakerStatusContributor(sp.GetServices<IBreakerStateSource>()));
+        services.TryAddSingleton<IRouteClassCatalog>(sp => sp.GetService<Gateway.Routing.IRouteTable>() is { } table
+            ? new Gateway.Routing.RouteTableClassCatalog(table) : EmptyRouteClassCatalog.Instance);
+        services.AddGatewayFleet(configuration);
         return services;
+    }
+
+    /// <summary>
+    /// The fleet view: <see cref="FleetPublisher"/> writes this instance's summary to Redis every interval (when an
+    /// <see cref="IRedisClient"/> is registered and <c>Observability:Fleet:Enabled</c>); <see cref="FleetReader"/> reads all.
+    /// </summary>
+    private static void AddGatewayFleet(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<FleetOptions>().Bind(configuration.GetSection(FleetOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(sp => new FleetIdentity(sp.GetRequiredService<IOptions<FleetOptions>>(), sp.GetService<AdminListener>()));
+        services.TryAddSingleton(sp => new FleetReader(sp.GetRequiredService<RollingStats>(), sp.GetService<IRedisClient>(),
+            sp.GetRequiredService<FleetIdentity>(), sp.GetRequiredService<IOptions<FleetOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new FleetPublisher(sp.GetRequiredService<RollingStats>(), sp.GetService<IRedisClient>(),
+            sp.GetRequiredService<FleetIdentity>(), sp.GetRequiredService<IOptions<FleetOptions>>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<FleetPublisher>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<FleetPublisher>());
     }
 
     /// <summary>
@@ -74,6 +95,12 @@ public static class ObservabilityServiceCollectionExtensions
     {
         public IEnumerator<T> GetEnumerator() => services.GetServices<T>().GetEnumerator();
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    private sealed class EmptyRouteClassCatalog : IRouteClassCatalog
+    {
+        public static readonly EmptyRouteClassCatalog Instance = new();
+        public IReadOnlyList<RouteClassBudget> GetRouteClasses() => [];
     }
 
     private sealed class EmptyBreakerStateSource : IBreakerStateSource

@@ -135,7 +135,8 @@ internal sealed partial class RequestTelemetryMiddleware
 
         // Requests the core never classified (operator endpoints, health probes) stay out of the tier statistics.
         if (gateway is null) return;
-        _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context.Response.Headers[CacheHeader]), gateway.ValidationSource));
+        _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context.Response.Headers[CacheHeader]), gateway.ValidationSource,
+            routeClass, gateway.Cluster, gateway.Shed));
     }
 
     /// <summary>The response cache marks responses with X-Cache: HIT or MISS; absent means the cache did not apply.</summary>

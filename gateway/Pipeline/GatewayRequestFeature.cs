@@ -17,6 +17,10 @@ public sealed class GatewayRequestFeature
     public string? RateLimitPolicy { get; set; }
     public string? CachePolicy { get; set; }
     public string? FailMode { get; set; }
+    /// <summary>The YARP cluster of the matched proxy route; null for requests the gateway answers itself.</summary>
+    public string? Cluster { get; set; }
+    /// <summary>True when load shedding refused the request (503), so statistics tell it from a backend's 503.</summary>
+    public bool Shed { get; set; }
 
     /// <summary>The validated principal; null on anonymous routes or before validation.</summary>
     public SessionPrincipal? Principal { get; set; }

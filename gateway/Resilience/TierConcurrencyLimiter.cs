@@ -51,6 +51,7 @@ internal sealed class TierConcurrencyLimiter
 
     private Task ShedAsync(HttpContext context)
     {
+        context.Features.Get<GatewayRequestFeature>()!.Shed = true;
         context.Response.Headers.RetryAfter = _retryAfter;
         return GatewayProblems.Overloaded.WriteAsync(context);
     }

@@ -1,4 +1,5 @@
 using Gateway.Observability;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Routing;
 
@@ -9,12 +10,17 @@ namespace Gateway.Routing;
 internal static class GatewayConfigApi
 {
     public static void MapGatewayConfig(this IEndpointRouteBuilder app) =>
-        app.MapGet("/gateway/config", (IRouteTable table) =>
+        app.MapGet("/gateway/config", (IRouteTable table, IOptions<RouteClassOptions> options) =>
         {
             var s = table.Current;
-            return Results.Json(new ConfigView(s.Version, s.DefaultClass.Name, [.. s.Classes.Keys], [.. s.Routes.Keys], table.LastReload),
+            return Results.Json(new ConfigView(RouteClassOptions.Resolve(options.Value.Path), s.Version, table.LastReload.AttemptedVersion,
+                    s.DefaultClass.Name, [.. s.Classes.Keys], [.. s.Routes.Keys], table.LastReload, table.LastRejected),
                 GatewayJsonContext.Readable.ConfigView);
         }).AddEndpointFilter<AdminAccessFilter>().WithMetadata(new RouteClassMetadata("health"));
 
-    internal sealed record ConfigView(string Version, string DefaultClass, string[] Classes, string[] Routes, ConfigReloadStatus LastReload);
+    /// <param name="Path">The route-class file in use (absolute).</param>
+    /// <param name="AttemptedVersion">The version the last load found in the file; null when it could not be read.</param>
+    /// <param name="LastRejected">The last rejected load with its errors, kept after later successes; null when none.</param>
+    internal sealed record ConfigView(string Path, string Version, string? AttemptedVersion, string DefaultClass, string[] Classes, string[] Routes,
+        ConfigReloadStatus LastReload, ConfigReloadStatus? LastRejected);
 }

@@ -12,6 +12,9 @@ public interface IRouteTable
     /// <summary>The result of the last (re)load attempt, for status output.</summary>
     ConfigReloadStatus LastReload { get; }
 
+    /// <summary>The last rejected load (its attempted version and errors), kept after later successes; null when none since start.</summary>
+    ConfigReloadStatus? LastRejected => null;
+
     /// <summary>Raised after a new snapshot became active.</summary>
     event Action<RouteClassSnapshot>? Changed;
 }

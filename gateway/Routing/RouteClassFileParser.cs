@@ -33,6 +33,24 @@ public static class RouteClassFileParser
         return Parse(text, out snapshot);
     }
 
+    /// <summary>
+    /// The <c>version</c> a rejected file declares, so the operator sees which edit was refused; null when the file cannot
+    /// be read or parsed far enough to tell.
+    /// </summary>
+    public static string? TryReadVersion(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path), DocumentOptions);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("version", out var v)
+                && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Validates file content. Returns the errors (empty when valid) and the snapshot when valid.</summary>
     public static IReadOnlyList<string> Parse(string json, out RouteClassSnapshot? snapshot)
     {

@@ -15,11 +15,16 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
     {
         var snapshot = table.Current;
         string? name = null;
+        string? cluster = null;
         var endpoint = context.GetEndpoint();
         if (endpoint is not null)
         {
             var route = endpoint.Metadata.GetMetadata<RouteModel>();
-            if (route is not null) route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.RouteClassKey, out name);
+            if (route is not null)
+            {
+                route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.RouteClassKey, out name);
+                cluster = route.Config.ClusterId;
+            }
             else name = endpoint.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
         }
         var cls = snapshot.ClassOrDefault(name);
@@ -36,6 +41,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.RateLimitPolicy = cls.RateLimit;
         feature.CachePolicy = cls.Cache;
         feature.FailMode = cls.FailMode;
+        feature.Cluster = cluster;
         context.Features.Set(cls);
         context.Response.Headers[HeaderName] = cls.HeaderValue;
 

@@ -14,6 +14,7 @@ internal sealed partial class RouteTable : IRouteTable
     private readonly SemaphoreSlim _reloading = new(1, 1);
     private volatile RouteClassSnapshot _current;
     private volatile ConfigReloadStatus _lastReload;
+    private volatile ConfigReloadStatus? _lastRejected;
 
     public RouteTable(RouteClassSnapshot initial, InMemoryConfigProvider proxy, IConfigValidator proxyValidator, string backendBaseUrl,
         TimeProvider time, ILogger<RouteTable> logger)
@@ -29,6 +30,7 @@ internal sealed partial class RouteTable : IRouteTable
 
     public RouteClassSnapshot Current => _current;
     public ConfigReloadStatus LastReload => _lastReload;
+    public ConfigReloadStatus? LastRejected => _lastRejected;
     public event Action<RouteClassSnapshot>? Changed;
 
     /// <summary>Re-reads the file: a valid one replaces classes and routes; an invalid one is rejected as a whole.</summary>
@@ -65,7 +67,8 @@ internal sealed partial class RouteTable : IRouteTable
             {
                 foreach (var error in errors) Log.ReloadError(_logger, path, error);
                 Log.ReloadRejected(_logger, path, errors.Count, _current.Version);
-                _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), false, _current.Version, null, errors);
+                _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), false, _current.Version, RouteClassFileParser.TryReadVersion(path), errors);
+                _lastRejected = _lastReload;
                 return _lastReload;
             }
             _current = snapshot;

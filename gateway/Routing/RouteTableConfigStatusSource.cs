@@ -1,13 +1,18 @@
 using Gateway.Observability;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Routing;
 
-/// <summary>The route-class reload outcome, as <c>/gateway/status</c> shows it.</summary>
-internal sealed class RouteTableConfigStatusSource(IRouteTable routes) : IConfigStatusSource
+/// <summary>The route-class reload outcome, as <c>/gateway/status</c> and the dashboard show it.</summary>
+internal sealed class RouteTableConfigStatusSource(IRouteTable routes, IOptions<RouteClassOptions> options) : IConfigStatusSource
 {
+    // Resolved once, by the same rule the start-up load and the file watcher use.
+    private readonly string _path = RouteClassOptions.Resolve(options.Value.Path);
+
     public ConfigStatusSnapshot GetConfigStatus()
     {
         var last = routes.LastReload;
-        return new ConfigStatusSnapshot(routes.Current.Version, last.At, last.Ok, last.Errors);
+        var rejected = routes.LastRejected is { } r ? new RejectedConfigSnapshot(r.AttemptedVersion, r.At, r.Errors) : null;
+        return new ConfigStatusSnapshot(routes.Current.Version, last.At, last.Ok, last.Errors, _path, last.AttemptedVersion, rejected);
     }
 }

@@ -5,39 +5,44 @@ namespace Gateway.Observability;
 /// <summary>Writes the <c>/gateway/stats</c> document from <see cref="RollingStats"/>.</summary>
 internal static class StatsJsonWriter
 {
-    private static readonly (string Name, int Seconds)[] Windows = [("1m", 60), ("15m", 900)];
+    public static readonly (string Name, int Seconds)[] Windows = [("1m", 60), ("15m", 900)];
     private const int HistoryStepSeconds = 10;
     private const int HistorySteps = RollingStats.Slots / HistoryStepSeconds;
 
-    public static void Write(Utf8JsonWriter w, RollingStats stats, IReadOnlyDictionary<string, double> budgets, DateTimeOffset now)
+    /// <summary>Writes the members of the stats document (the caller opens and closes the object).</summary>
+    public static void WriteMembers(Utf8JsonWriter w, RollingStats stats, IReadOnlyDictionary<string, double> budgets,
+        IReadOnlyList<RouteClassBudget> classes, DateTimeOffset now)
     {
-        w.WriteStartObject();
         w.WriteString("generatedAt", now);
+        var tiers = TierNames(stats, budgets, classes);
         w.WriteStartObject("tiers");
-        var names = new SortedSet<string>(budgets.Keys, StringComparer.Ordinal);
-        foreach (var t in stats.Tiers) names.Add(t);
-        foreach (var tier in names)
+        foreach (var tier in tiers)
         {
             w.WriteStartObject(tier);
             double budget = budgets.TryGetValue(tier, out var b) ? b : 0;
             w.WriteNumber("budgetMs", budget);
-            w.WriteStartObject("windows");
-            foreach (var (name, seconds) in Windows)
-            {
-                var s = stats.Snapshot(tier, seconds);
-                w.WriteStartObject(name);
-                w.WriteNumber("p50", Round(s.P50Ms));
-                w.WriteNumber("p95", Round(s.P95Ms));
-                w.WriteNumber("p99", Round(s.P99Ms));
-                w.WriteNumber("count", s.Count);
-                w.WriteNumber("rps", Round(s.RequestsPerSecond));
-                w.WriteNumber("errorRate", Round(s.ErrorRate));
-                w.WriteNumber("overBudget", s.OverBudget);
-                w.WriteNumber("budgetCompliance", Round(s.BudgetCompliancePercent));
-                w.WriteBoolean("overBudgetAtP99", budget > 0 && s.Count > 0 && s.P99Ms > budget);
-                w.WriteEndObject();
-            }
+            WriteWindows(w, stats, StatsDimension.Tier, tier, budget);
             w.WriteEndObject();
+        }
+        w.WriteEndObject();
+
+        w.WriteStartObject("routeClasses");
+        foreach (var (name, tier, budget) in ClassList(stats, classes))
+        {
+            w.WriteStartObject(name);
+            w.WriteString("tier", tier);
+            w.WriteNumber("budgetMs", budget);
+            WriteWindows(w, stats, StatsDimension.RouteClass, name, budget);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+
+        w.WriteStartObject("clusters");
+        var clusters = new SortedSet<string>(stats.Keys(StatsDimension.Cluster), StringComparer.Ordinal);
+        foreach (var cluster in clusters)
+        {
+            w.WriteStartObject(cluster);
+            WriteWindows(w, stats, StatsDimension.Cluster, cluster, 0);
             w.WriteEndObject();
         }
         w.WriteEndObject();
@@ -64,7 +69,7 @@ internal static class StatsJsonWriter
         }
         w.WriteEndObject();
 
-        WriteHistory(w, stats, names);
+        WriteHistory(w, stats, tiers);
 
         var all = stats.Snapshot(null, 60);
         w.WriteStartObject("total");
@@ -72,74 +77,126 @@ internal static class StatsJsonWriter
         w.WriteNumber("errorRate", Round(all.ErrorRate));
         w.WriteNumber("count", all.Count);
         w.WriteEndObject();
+    }
+
+    /// <summary>The figures of one series in one window: what the tier, class, cluster and fleet tables all show.</summary>
+    public static void WriteWindow(Utf8JsonWriter w, string name, WindowSnapshot s, double budget)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("p50", Round(s.P50Ms));
+        w.WriteNumber("p95", Round(s.P95Ms));
+        w.WriteNumber("p99", Round(s.P99Ms));
+        w.WriteNumber("count", s.Count);
+        w.WriteNumber("rps", Round(s.RequestsPerSecond));
+        w.WriteNumber("errorRate", Round(s.ErrorRate));
+        w.WriteNumber("errors", s.Errors);
+        w.WriteNumber("unauthorized", s.Unauthorized);
+        w.WriteNumber("rateLimited", s.RateLimited);
+        w.WriteNumber("shed", s.Shed);
+        w.WriteNumber("overBudget", s.OverBudget);
+        w.WriteNumber("budgetCompliance", Round(s.BudgetCompliancePercent));
+        w.WriteBoolean("overBudgetAtP99", budget > 0 && s.Count > 0 && s.P99Ms > budget);
         w.WriteEndObject();
     }
 
+    private static void WriteWindows(Utf8JsonWriter w, RollingStats stats, StatsDimension dimension, string key, double budget)
+    {
+        w.WriteStartObject("windows");
+        foreach (var (name, seconds) in Windows) WriteWindow(w, name, stats.Snapshot(dimension, key, seconds), budget);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Configured tiers (budgets, route classes) and any tier seen in traffic, sorted.</summary>
+    public static SortedSet<string> TierNames(RollingStats stats, IReadOnlyDictionary<string, double> budgets, IReadOnlyList<RouteClassBudget> classes)
+    {
+        var names = new SortedSet<string>(budgets.Keys, StringComparer.Ordinal);
+        foreach (var c in classes) names.Add(c.Tier);
+        foreach (var t in stats.Tiers) names.Add(t);
+        return names;
+    }
+
+    /// <summary>Configured classes, plus classes seen in traffic that a reload has since removed (tier unknown, no budget).</summary>
+    public static List<RouteClassBudget> ClassList(RollingStats stats, IReadOnlyList<RouteClassBudget> classes)
+    {
+        var list = new List<RouteClassBudget>(classes);
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in classes) known.Add(c.Name);
+        foreach (var seen in stats.Keys(StatsDimension.RouteClass))
+            if (!known.Contains(seen)) list.Add(new RouteClassBudget(seen, "", 0));
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return list;
+    }
+
     /// <summary>
-    /// The last 15 minutes in 10-second steps, oldest first, so a freshly opened dashboard shows history at once.
-    /// Latency of an empty step is null (no data), not 0.
+    /// The last 15 minutes in 10-second steps. Each series lists only its filled steps as <c>[step, value]</c> pairs,
+    /// step 0 the oldest and 89 the current one: a quiet gateway's document is short, and charts show gaps, not false zeros.
     /// </summary>
     private static void WriteHistory(Utf8JsonWriter w, RollingStats stats, IEnumerable<string> tiers)
     {
         w.WriteStartObject("history");
         w.WriteNumber("stepSeconds", HistoryStepSeconds);
+        w.WriteNumber("steps", HistorySteps);
         w.WriteStartObject("tiers");
+        var p50 = new List<(int, double)>();
+        var p95 = new List<(int, double)>();
+        var p99 = new List<(int, double)>();
         foreach (var tier in tiers)
         {
-            var p50 = new double?[HistorySteps];
-            var p95 = new double?[HistorySteps];
-            var p99 = new double?[HistorySteps];
+            p50.Clear(); p95.Clear(); p99.Clear();
             for (int i = 0; i < HistorySteps; i++)
             {
                 var s = stats.Snapshot(tier, HistoryStepSeconds, (HistorySteps - 1 - i) * HistoryStepSeconds);
                 if (s.Count == 0) continue;
-                p50[i] = Round(s.P50Ms);
-                p95[i] = Round(s.P95Ms);
-                p99[i] = Round(s.P99Ms);
+                p50.Add((i, Round(s.P50Ms)));
+                p95.Add((i, Round(s.P95Ms)));
+                p99.Add((i, Round(s.P99Ms)));
             }
             w.WriteStartObject(tier);
-            WriteArray(w, "p50", p50);
-            WriteArray(w, "p95", p95);
-            WriteArray(w, "p99", p99);
+            WritePairs(w, "p50", p50);
+            WritePairs(w, "p95", p95);
+            WritePairs(w, "p99", p99);
             w.WriteEndObject();
         }
         w.WriteEndObject();
 
-        var rps = new double?[HistorySteps];
-        var errorRate = new double?[HistorySteps];
-        var response = new double?[HistorySteps];
-        var l1 = new double?[HistorySteps];
-        var l2 = new double?[HistorySteps];
-        var backend = new double?[HistorySteps];
+        var rps = new List<(int, double)>();
+        var errorRate = new List<(int, double)>();
+        var response = new List<(int, double)>();
+        var l1 = new List<(int, double)>();
+        var l2 = new List<(int, double)>();
+        var backend = new List<(int, double)>();
         for (int i = 0; i < HistorySteps; i++)
         {
             var s = stats.Snapshot(null, HistoryStepSeconds, (HistorySteps - 1 - i) * HistoryStepSeconds);
-            rps[i] = Round(s.RequestsPerSecond);
-            errorRate[i] = Round(s.ErrorRate);
-            if (s.ResponseCacheLookups > 0) response[i] = Round(s.ResponseCacheHitRatio);
+            if (s.Count == 0) continue;
+            rps.Add((i, Round(s.RequestsPerSecond)));
+            errorRate.Add((i, Round(s.ErrorRate)));
+            if (s.ResponseCacheLookups > 0) response.Add((i, Round(s.ResponseCacheHitRatio)));
             if (s.SessionValidations > 0)
             {
-                l1[i] = Round(s.SessionRatio(s.SessionL1));
-                l2[i] = Round(s.SessionRatio(s.SessionL2));
-                backend[i] = Round(s.SessionRatio(s.SessionBackend));
+                l1.Add((i, Round(s.SessionRatio(s.SessionL1))));
+                l2.Add((i, Round(s.SessionRatio(s.SessionL2))));
+                backend.Add((i, Round(s.SessionRatio(s.SessionBackend))));
             }
         }
-        WriteArray(w, "rps", rps);
-        WriteArray(w, "errorRate", errorRate);
-        WriteArray(w, "responseHitRatio", response);
-        WriteArray(w, "sessionL1Ratio", l1);
-        WriteArray(w, "sessionL2Ratio", l2);
-        WriteArray(w, "sessionBackendRatio", backend);
+        WritePairs(w, "rps", rps);
+        WritePairs(w, "errorRate", errorRate);
+        WritePairs(w, "responseHitRatio", response);
+        WritePairs(w, "sessionL1Ratio", l1);
+        WritePairs(w, "sessionL2Ratio", l2);
+        WritePairs(w, "sessionBackendRatio", backend);
         w.WriteEndObject();
     }
 
-    private static void WriteArray(Utf8JsonWriter w, string name, double?[] values)
+    private static void WritePairs(Utf8JsonWriter w, string name, List<(int Step, double Value)> values)
     {
         w.WriteStartArray(name);
-        foreach (var v in values)
+        foreach (var (step, value) in values)
         {
-            if (v is { } x) w.WriteNumberValue(x);
-            else w.WriteNullValue();
+            w.WriteStartArray();
+            w.WriteNumberValue(step);
+            w.WriteNumberValue(value);
+            w.WriteEndArray();
         }
         w.WriteEndArray();
     }
@@ -152,5 +209,5 @@ internal static class StatsJsonWriter
         w.WriteEndObject();
     }
 
-    private static double Round(double v) => Math.Round(v, 4);
+    public static double Round(double v) => Math.Round(v, 4);
 }

@@ -1,6 +1,6 @@
 namespace Gateway.Observability;
 
-/// <summary>One second of one tier in <see cref="RollingStats"/>. Counters are updated with Interlocked.</summary>
+/// <summary>One second of one tier, route class or cluster in <see cref="RollingStats"/>. Counters are updated with Interlocked.</summary>
 internal sealed class StatsSlot
 {
     public long Second = long.MinValue;
@@ -8,6 +8,9 @@ internal sealed class StatsSlot
     public long Requests;
     public long Errors;
     public long OverBudget;
+    public long Unauthorized;
+    public long RateLimited;
+    public long Shed;
     public long ResponseCacheLookups;
     public long ResponseCacheHits;
     public long SessionL1;
@@ -19,7 +22,7 @@ internal sealed class StatsSlot
     public void Reset(long second)
     {
         Array.Clear(Latency);
-        Requests = Errors = OverBudget = ResponseCacheLookups = ResponseCacheHits = 0;
+        Requests = Errors = OverBudget = Unauthorized = RateLimited = Shed = ResponseCacheLookups = ResponseCacheHits = 0;
         SessionL1 = SessionL2 = SessionBackend = SessionNegative = SessionRejected = 0;
         Volatile.Write(ref Second, second);
     }

@@ -1,6 +1,7 @@
 namespace Gateway.Observability;
 
 /// <summary>Merged statistics of a window. Percentiles are in milliseconds; NaN-free (0 when no requests).</summary>
+/// <param name="Histogram">Merged counts per <see cref="LatencyBuckets"/> index (the fleet view merges these across instances).</param>
 public sealed record WindowSnapshot(
     int WindowSeconds,
     long Count,
@@ -15,7 +16,11 @@ public sealed record WindowSnapshot(
     long SessionL2,
     long SessionBackend,
     long SessionNegative,
-    long SessionRejected)
+    long SessionRejected,
+    long Unauthorized = 0,
+    long RateLimited = 0,
+    long Shed = 0,
+    long[]? Histogram = null)
 {
     public double RequestsPerSecond => (double)Count / WindowSeconds;
     public double ErrorRate => Count == 0 ? 0 : (double)Errors / Count;
@@ -30,7 +35,7 @@ public sealed record WindowSnapshot(
 internal sealed class WindowAccumulator(int seconds)
 {
     private readonly long[] _latency = new long[LatencyBuckets.Count];
-    private long _requests, _errors, _over, _rcLookups, _rcHits, _l1, _l2, _backend, _negative, _rejected;
+    private long _requests, _errors, _over, _unauthorized, _rateLimited, _shed, _rcLookups, _rcHits, _l1, _l2, _backend, _negative, _rejected;
 
     public void Add(StatsSlot slot)
     {
@@ -38,6 +43,9 @@ internal sealed class WindowAccumulator(int seconds)
         _requests += Volatile.Read(ref slot.Requests);
         _errors += Volatile.Read(ref slot.Errors);
         _over += Volatile.Read(ref slot.OverBudget);
+        _unauthorized += Volatile.Read(ref slot.Unauthorized);
+        _rateLimited += Volatile.Read(ref slot.RateLimited);
+        _shed += Volatile.Read(ref slot.Shed);
         _rcLookups += Volatile.Read(ref slot.ResponseCacheLookups);
         _rcHits += Volatile.Read(ref slot.ResponseCacheHits);
         _l1 += Volatile.Read(ref slot.SessionL1);
@@ -48,21 +56,22 @@ internal sealed class WindowAccumulator(int seconds)
     }
 
     public WindowSnapshot ToSnapshot() => new(seconds, _requests, _errors, _over,
-        Percentile(0.50), Percentile(0.95), Percentile(0.99), _rcLookups, _rcHits, _l1, _l2, _backend, _negative, _rejected);
+        Percentile(_latency, 0.50), Percentile(_latency, 0.95), Percentile(_latency, 0.99), _rcLookups, _rcHits, _l1, _l2, _backend, _negative, _rejected,
+        _unauthorized, _rateLimited, _shed, _latency);
 
-    private double Percentile(double q)
+    /// <summary>Nearest-rank percentile of a <see cref="LatencyBuckets"/> histogram: the smallest bucket whose cumulative count reaches ceil(q * total).</summary>
+    public static double Percentile(long[] histogram, double q)
     {
         long total = 0;
-        foreach (long c in _latency) total += c;
+        foreach (long c in histogram) total += c;
         if (total == 0) return 0;
-        // Nearest-rank: the smallest bucket whose cumulative count reaches ceil(q * total).
         long rank = Math.Max(1, (long)Math.Ceiling(q * total));
         long cumulative = 0;
-        for (int i = 0; i < _latency.Length; i++)
+        for (int i = 0; i < histogram.Length; i++)
         {
-            cumulative += _latency[i];
+            cumulative += histogram[i];
             if (cumulative >= rank) return LatencyBuckets.Representative(i);
         }
-        return LatencyBuckets.Representative(_latency.Length - 1);
+        return LatencyBuckets.Representative(histogram.Length - 1);
     }
 }

@@ -61,13 +61,26 @@ internal sealed class ConfigStatusContributor(IConfigStatusSource source) : ISta
         var status = source.GetConfigStatus();
         writer.WriteStartObject();
         writer.WriteBoolean("healthy", status.LastReloadSucceeded);
+        writer.WriteString("path", status.Path);
         writer.WriteString("version", status.Version);
+        writer.WriteString("attemptedVersion", status.AttemptedVersion);
         if (status.LastReloadAt is { } at) writer.WriteString("lastReloadAt", at);
         else writer.WriteNull("lastReloadAt");
         writer.WriteString("lastReloadResult", status.LastReloadSucceeded ? "succeeded" : "failed");
         writer.WriteStartArray("errors");
         foreach (var error in status.Errors) writer.WriteStringValue(error);
         writer.WriteEndArray();
+        if (status.LastRejected is { } rejected)
+        {
+            writer.WriteStartObject("lastRejected");
+            writer.WriteString("version", rejected.Version);
+            writer.WriteString("at", rejected.At);
+            writer.WriteStartArray("errors");
+            foreach (var error in rejected.Errors) writer.WriteStringValue(error);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        else writer.WriteNull("lastRejected");
         writer.WriteEndObject();
     }
 }

@@ -24,7 +24,16 @@ public interface IConfigStatusSource
 /// <param name="LastReloadAt">When the last reload was attempted; null when none since start.</param>
 /// <param name="LastReloadSucceeded">Outcome of the last reload attempt.</param>
 /// <param name="Errors">Validation errors of the last failed reload; empty otherwise.</param>
-public sealed record ConfigStatusSnapshot(string Version, DateTimeOffset? LastReloadAt, bool LastReloadSucceeded, IReadOnlyList<string> Errors);
+/// <param name="Path">The absolute path of the configuration file in use; null when not file-based.</param>
+/// <param name="AttemptedVersion">The version the last load attempt found in the file (null when unreadable).</param>
+/// <param name="LastRejected">The last rejected load, kept after later successes; null when none since start.</param>
+public sealed record ConfigStatusSnapshot(string Version, DateTimeOffset? LastReloadAt, bool LastReloadSucceeded, IReadOnlyList<string> Errors,
+    string? Path = null, string? AttemptedVersion = null, RejectedConfigSnapshot? LastRejected = null);
+
+/// <param name="Version">The version the rejected file declared; null when it could not be read.</param>
+/// <param name="At">When it was rejected.</param>
+/// <param name="Errors">Every validation error of that attempt.</param>
+public sealed record RejectedConfigSnapshot(string? Version, DateTimeOffset At, IReadOnlyList<string> Errors);
 
 /// <summary>The backend's health as the core's readiness probe last saw it.</summary>
 public interface IBackendHealthSource

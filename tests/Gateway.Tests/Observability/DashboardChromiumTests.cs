@@ -82,7 +82,7 @@ public sealed partial class DashboardChromiumTests
         }
     }
 
-    private static async Task<string> RunChromiumAsync(string profile, string[] extra)
+    internal static async Task<string> RunChromiumAsync(string profile, string[] extra)
     {
         string[] args =
         [
@@ -95,7 +95,7 @@ public sealed partial class DashboardChromiumTests
         return chromium.Output;
     }
 
-    private static int PointsOf(string dom, string id)
+    internal static int PointsOf(string dom, string id)
     {
         var match = Regex.Match(dom, "<svg[^>]*id=\"" + Regex.Escape(id) + "\"[^>]*>");
         Assert.True(match.Success, $"chart {id} missing from the DOM");

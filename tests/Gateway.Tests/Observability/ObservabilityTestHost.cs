@@ -62,6 +62,8 @@ internal sealed class ObservabilityTestHost : IAsyncDisposable
             Tier = q["tier"].ToString() is { Length: > 0 } t ? t : "standard",
             RouteClass = q["route"].ToString() is { Length: > 0 } r ? r : "default",
             ValidationSource = q["session"].ToString() is { Length: > 0 } s ? s : null,
+            Cluster = q["cluster"].ToString() is { Length: > 0 } c ? c : null,
+            Shed = q["shed"] == "1",
         };
         context.Features.Set(feature);
         context.Response.Headers["X-Route-Class"] = feature.RouteClass;

@@ -78,5 +78,23 @@ public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
         var status = await _gateway.AdminClient.GetStringAsync("/gateway/status");
         Assert.Contains("'pubic'", status);
         Assert.DoesNotContain("\\u0027", status);
+
+        // Both documents name the file in use, the active version and the version the rejected file declared.
+        Assert.Equal(Path.GetFullPath(_file), doc.RootElement.GetProperty("path").GetString());
+        Assert.Equal("reload-good", doc.RootElement.GetProperty("version").GetString());
+        Assert.Equal("reload-bad", doc.RootElement.GetProperty("attemptedVersion").GetString());
+        Assert.Equal("reload-bad", doc.RootElement.GetProperty("lastRejected").GetProperty("attemptedVersion").GetString());
+        using var statusDoc = System.Text.Json.JsonDocument.Parse(status);
+        var section = statusDoc.RootElement.GetProperty("config");
+        Assert.Equal(Path.GetFullPath(_file), section.GetProperty("path").GetString());
+        Assert.Equal("reload-good", section.GetProperty("version").GetString());
+        Assert.Equal("reload-bad", section.GetProperty("attemptedVersion").GetString());
+        Assert.Equal("reload-bad", section.GetProperty("lastRejected").GetProperty("version").GetString());
+        Assert.Contains(section.GetProperty("lastRejected").GetProperty("errors").EnumerateArray(), e => e.GetString()!.Contains("'pubic'"));
+
+        // A later good file keeps the rejected one on record: the operator still sees what was refused.
+        await File.WriteAllTextAsync(_file, WithPublicRoute("reload-fixed").ToJsonString());
+        await Poll.UntilAsync(() => table.Current.Version == "reload-fixed", "the fixed file is applied");
+        Assert.Equal("reload-bad", table.LastRejected?.AttemptedVersion);
     }
 }
