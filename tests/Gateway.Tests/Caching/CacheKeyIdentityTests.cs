@@ -1,5 +1,6 @@
 using Gateway.Contracts;
 using System.Net;
+using Gateway.Caching;
 using Gateway.Redis;
 using Gateway.Sessions;
 using Gateway.Tests.Support;
@@ -109,8 +110,11 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
             Assert.Equal("HIT", (await MeAsync(s)).XCache);
         }
         var redisClient = _gateway.Get<IRedisClient>();
-        string userTag = "gw:v1:oc-tag:{user:" + userId + "}";
-        Assert.Equal(2, (await redisClient.SetMembersAsync(userTag)).Value!.Length);
+        // The package's tag set (a sorted set of cache keys) under the gateway's prefix.
+        string userTag = ResponseCachingServiceCollectionExtensions.RedisInstanceName + "__MSOCT_user:" + userId;
+        async Task<long> TaggedAsync() =>
+            (long)(await redisClient.EvaluateAsync("return redis.call('ZCARD', KEYS[1])", [userTag], [])).Value!;
+        Assert.Equal(2, await TaggedAsync());
 
         // What the backend does on logout: forget the session, delete its L2 key, publish.
         _backend.Sessions.TryRemove(a.Hex, out _);
@@ -119,7 +123,7 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
             $$"""{"v":1,"kind":"session","sessionHash":"{{a.Hex}}","userId":"{{userId}}","reason":"logout","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
 
         await Poll.UntilAsync(async () => (await MeAsync(a)).Status == HttpStatusCode.Unauthorized
-            && (await redisClient.SetMembersAsync(userTag)).Value!.Length == 0, "the logged-out session is rejected and the user's entries evicted");
+            && await TaggedAsync() == 0, "the logged-out session is rejected and the user's entries evicted");
         Assert.Equal((HttpStatusCode.OK, "MISS", Expected(b)), await MeAsync(b));
         Assert.Equal((HttpStatusCode.OK, "HIT", Expected(b)), await MeAsync(b));
     }
