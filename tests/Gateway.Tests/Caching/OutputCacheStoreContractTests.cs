@@ -11,7 +11,7 @@ namespace Gateway.Tests.Caching;
 /// <summary>The behaviour every <see cref="IOutputCacheStore"/> of the gateway must have, run against each implementation.</summary>
 public abstract class OutputCacheStoreContractTests : IAsyncLifetime
 {
-    protected readonly ShiftableClock Clock = new();
+    protected readonly FakeTimeProvider Clock = new(DateTimeOffset.UtcNow);
     protected IOutputCacheStore Store { get; private set; } = null!;
     private readonly string _id = Guid.NewGuid().ToString("N");
 

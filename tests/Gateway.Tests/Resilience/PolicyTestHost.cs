@@ -99,14 +99,6 @@ internal sealed class PolicyTestHost : IAsyncDisposable
     }
 }
 
-/// <summary>Wall-clock time plus an offset the test moves forward; timers stay real.</summary>
-public sealed class ShiftableClock : TimeProvider
-{
-    private long _offsetTicks;
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
-}
-
 internal static class Eventually
 {
     /// <summary>Polls <paramref name="condition"/> until true or the deadline passes (then fails with <paramref name="what"/>).</summary>

@@ -11,7 +11,7 @@ namespace Gateway.Tests.Resilience;
 public sealed class ResilienceHandlerTests : IAsyncLifetime
 {
     private RecordingBackend _backend = null!;
-    private readonly ShiftableClock _clock = new();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private readonly CountingHandler _counting = new(new SocketsHttpHandler());
     private BackendResilience _resilience = null!;
     private HttpClient _client = null!;
@@ -25,7 +25,8 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
             FailureRatio = 0.5,
             SamplingDuration = TimeSpan.FromSeconds(30),
             BreakDuration = TimeSpan.FromSeconds(15),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            // Zero: Polly then waits on no timer, which the fake clock would only fire when advanced.
+            RetryBaseDelay = TimeSpan.Zero,
             DefaultTimeout = TimeSpan.FromSeconds(5),
         }), _clock);
         _client = new HttpClient(new ResilienceHandler(_resilience, _counting));
@@ -150,7 +151,12 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
         };
         for (int i = 0; i < 5; i++)
         {
-            using var r = await _client.SendAsync(Request(HttpMethod.Get, timeout: TimeSpan.FromMilliseconds(100)));
+            var pending = _client.SendAsync(Request(HttpMethod.Get, timeout: TimeSpan.FromMilliseconds(100)));
+            // The attempt's time-out timer is set before the request leaves; once the backend holds it, move the clock.
+            int reached = i + 1;
+            await Eventually.TrueAsync(() => _backend.Requests.Count >= reached, "the backend holds the request");
+            _clock.Advance(TimeSpan.FromMilliseconds(100));
+            using var r = await pending;
             Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
             Assert.Equal("timeout", r.Headers.GetValues(ResilienceHandler.FaultHeader).Single());
         }
