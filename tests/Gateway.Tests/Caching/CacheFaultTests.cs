@@ -91,7 +91,7 @@ public sealed class CacheFaultTests(RedisFixture redis)
 
         string message = $$"""{"v":1,"kind":"user-data","userId":"{{user}}","reason":"profile-update","at":1763800000000}""";
         // Re-published while polling: a subscription still being set up on the server must not make the test flaky.
-        await Eventually.TrueAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             await clientA.PublishAsync(ResponseCacheInvalidator.Channel, message);
             return await storeA.GetAsync(key, default) is null && await storeB.GetAsync(key, default) is null;

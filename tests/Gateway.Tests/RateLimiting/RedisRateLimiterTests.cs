@@ -149,7 +149,7 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
             Assert.True(limiter.InFallback);
 
             await server.StartAsync();
-            await Eventually.TrueAsync(() => client.IsAvailable, "the Redis client sees Redis again");
+            await Poll.UntilAsync(() => client.IsAvailable, "the Redis client sees Redis again");
             var back = await limiter.AcquireAsync(rule, "ip:b");
             Assert.False(back.Local);
             Assert.False(limiter.InFallback);

@@ -53,7 +53,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     /// <summary>Requests the backend answered. WireMock logs a request once it has answered, so wait for the count.</summary>
     private async Task<int> BackendRequestsAsync(int expected)
     {
-        await Eventually.TrueAsync(() => _backend.LogEntries.Count() >= expected, $"the backend logged {expected} requests");
+        await Poll.UntilAsync(() => _backend.LogEntries.Count() >= expected, $"the backend logged {expected} requests");
         return _backend.LogEntries.Count();
     }
 
@@ -170,7 +170,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
             var pending = _client.SendAsync(Request(HttpMethod.Get, timeout: TimeSpan.FromMilliseconds(100)));
             // The attempt's time-out timer is set before the attempt is sent; once it is on its way, move the clock.
             int sent = i + 1;
-            await Eventually.TrueAsync(() => _counting.Attempts >= sent, "the attempt is sent");
+            await Poll.UntilAsync(() => _counting.Attempts >= sent, "the attempt is sent");
             _clock.Advance(TimeSpan.FromMilliseconds(100));
             using var r = await pending;
             Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
@@ -191,7 +191,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
         await Assert.ThrowsAsync<HttpRequestException>(() => _client.SendAsync(Request(HttpMethod.Post)));
         Assert.Equal(1, _counting.Attempts);
 
-        await Eventually.TrueAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             try
             {
