@@ -75,10 +75,9 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal((HttpStatusCode.OK, "HIT", Expected(bob)), await MeAsync(bob));
     }
 
-    [Fact]
-    public async Task UserDataInvalidation_EvictsTheEntriesOfEverySessionOfTheUser()
+    /// <summary>Two sessions of <paramref name="userId"/>, each with its <c>/auth/me</c> cached (a second call is a hit).</summary>
+    private async Task<(TestSession A, TestSession B)> TwoCachedSessionsAsync(string userId)
     {
-        string userId = Guid.NewGuid().ToString();
         var a = TestSession.Create(userId: userId);
         var b = TestSession.Create(userId: userId);
         _backend.Add(a);
@@ -88,6 +87,14 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
             await MeAsync(s);
             Assert.Equal("HIT", (await MeAsync(s)).XCache);
         }
+        return (a, b);
+    }
+
+    [Fact]
+    public async Task UserDataInvalidation_EvictsTheEntriesOfEverySessionOfTheUser()
+    {
+        string userId = Guid.NewGuid().ToString();
+        var (a, b) = await TwoCachedSessionsAsync(userId);
 
         await _gateway.Get<IRedisClient>().PublishAsync(SessionRedisContract.InvalidationChannel,
             $$"""{"v":1,"kind":"user-data","userId":"{{userId}}","reason":"profile-update","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
@@ -100,15 +107,7 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
     public async Task LogoutOfOneSession_EvictsItsEntries_AndTheOtherSessionRefillsItsOwn()
     {
         string userId = Guid.NewGuid().ToString();
-        var a = TestSession.Create(userId: userId);
-        var b = TestSession.Create(userId: userId);
-        _backend.Add(a);
-        _backend.Add(b);
-        foreach (var s in new[] { a, b })
-        {
-            await MeAsync(s);
-            Assert.Equal("HIT", (await MeAsync(s)).XCache);
-        }
+        var (a, b) = await TwoCachedSessionsAsync(userId);
         var redisClient = _gateway.Get<IRedisClient>();
         // The package's tag set (a sorted set of cache keys) under the gateway's prefix.
         string userTag = ResponseCachingServiceCollectionExtensions.RedisInstanceName + "__MSOCT_user:" + userId;
