@@ -4,9 +4,10 @@ using System.Text;
 namespace Gateway.Caching;
 
 /// <summary>
-/// L2 wire format: <c>[version=1][int64 expiresAt unix ms][uint16 tag count]([uint16 length][utf-8 tag])*[payload]</c>.
-/// The tags travel with the entry so an instance that loads it from L2 can index it in its L1 for eviction.
-/// A reader seeing another version treats the entry as a miss.
+/// The envelope of an entry handed to the Redis tier:
+/// <c>[version=1][int64 expiresAt unix ms][uint16 tag count]([uint16 length][utf-8 tag])*[payload]</c>.
+/// The tags travel with the entry so an instance that loads it from L2 can index it in its L1 for eviction; the expiry
+/// is checked on the gateway's <see cref="TimeProvider"/>. A reader seeing another version treats the entry as a miss.
 /// </summary>
 internal static class CacheEntryFormat
 {

@@ -1,5 +1,6 @@
 using Gateway.Redis;
 using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ public static class ResponseCachingServiceCollectionExtensions
 {
     /// <summary>
     /// Registers ASP.NET Core output caching with <see cref="PrincipalOutputCachePolicy"/> as its only policy, the
-    /// L1+Redis <see cref="IOutputCacheStore"/> (L1-only when no <c>IRedisClient</c> is registered), the default policy
+    /// L1 + Redis <see cref="IOutputCacheStore"/> (the Redis tier is the <c>Microsoft.AspNetCore.OutputCaching.StackExchangeRedis</c> store; L1-only when no <c>IRedisClient</c> is registered), the default policy
     /// resolver over <see cref="ResponseCachingOptions.Policies"/> and <see cref="ResponseCacheInvalidator"/>.
     /// Binds section <c>ResponseCaching</c> when a configuration is given.
     /// </summary>
@@ -32,13 +33,49 @@ public static class ResponseCachingServiceCollectionExtensions
             o.AddBasePolicy(PrincipalOutputCachePolicy.Instance);
             o.MaximumBodySize = rc.Value.MaximumBodySize;
         });
-        services.AddSingleton(sp => new TieredOutputCacheStore(
-            sp.GetRequiredService<IOptions<ResponseCachingOptions>>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<TieredOutputCacheStore>>(), sp.GetService<IRedisClient>(),
-            sp.GetService<Gateway.Observability.GatewayMetrics>()));
+        AddRedisTier(services);
+        services.AddSingleton(sp =>
+        {
+            var redis = sp.GetService<IRedisClient>();
+            return new TieredOutputCacheStore(
+                sp.GetRequiredService<IOptions<ResponseCachingOptions>>(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<TieredOutputCacheStore>>(),
+                l2: redis is null ? null : sp.GetRequiredKeyedService<IOutputCacheStore>(RedisTierKey), breaker: redis,
+                l2Timeout: sp.GetService<IOptions<RedisOptions>>()?.Value.OperationTimeout,
+                metrics: sp.GetService<Gateway.Observability.GatewayMetrics>());
+        });
         services.Replace(ServiceDescriptor.Singleton<IOutputCacheStore>(sp => sp.GetRequiredService<TieredOutputCacheStore>()));
         services.AddSingleton<ResponseCacheInvalidator>();
         return services;
+    }
+
+    /// <summary>Key of the package's Redis store, which only <see cref="TieredOutputCacheStore"/> uses.</summary>
+    internal const string RedisTierKey = "gateway-output-cache-redis";
+
+    /// <summary>Prefix of the package's keys (<c>__MSOCV_{key}</c> entries, <c>__MSOCT_{tag}</c> tag sets, <c>__MSOCT</c> tag index).</summary>
+    internal const string RedisInstanceName = "gw:v1:oc:";
+
+    /// <summary>
+    /// Registers the package's Redis <see cref="IOutputCacheStore"/> (an internal type) under <see cref="RedisTierKey"/>
+    /// instead of as the store, and hands it the gateway's multiplexer: one connection pair per process, and the
+    /// package never connects on its own. The package disposes the multiplexer with itself, which happens only when
+    /// the container is disposed at shutdown, when the <see cref="IRedisClient"/> that owns it is disposed too.
+    /// </summary>
+    private static void AddRedisTier(IServiceCollection services)
+    {
+        services.AddStackExchangeRedisOutputCache(static o => o.InstanceName = RedisInstanceName);
+        for (int i = services.Count - 1; i >= 0; i--)
+        {
+            var d = services[i];
+            if (d.ServiceType != typeof(IOutputCacheStore) || d.IsKeyedService || d.ImplementationType is null) continue;
+            services.RemoveAt(i);
+            services.Add(new ServiceDescriptor(typeof(IOutputCacheStore), RedisTierKey, d.ImplementationType, ServiceLifetime.Singleton));
+            break;
+        }
+        services.AddOptions<RedisOutputCacheOptions>().Configure<IServiceProvider>(static (o, sp) =>
+        {
+            if (sp.GetService<IRedisClient>() is { } redis) o.ConnectionMultiplexerFactory = redis.GetMultiplexerAsync;
+        });
     }
 
     /// <summary>

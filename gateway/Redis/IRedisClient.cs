@@ -5,7 +5,7 @@ namespace Gateway.Redis;
 /// <summary>
 /// The gateway's only door to Redis. Every call is time-boxed; after a failure the client is "down" and answers
 /// <see cref="RedisReply{T}.Unavailable"/> at once (no I/O) until a background probe sees Redis again.
-/// Kept small so a newer client library can replace StackExchange.Redis 1.2.6 behind it.
+/// Kept small so the gateway's Redis users share one breaker and one multiplexer.
 /// </summary>
 public interface IRedisClient
 {
@@ -31,6 +31,19 @@ public interface IRedisClient
 
     /// <summary>True while the subscription connection is up.</summary>
     bool IsSubscriptionConnected { get; }
+
+    /// <summary>
+    /// The client's multiplexer once created, for libraries that take one (the output-cache package's Redis store), so
+    /// the process keeps one connection pair to Redis. Callers should go through this client's breaker
+    /// (<see cref="IsAvailable"/>, <see cref="ReportFailure"/>): the multiplexer itself has none.
+    /// </summary>
+    Task<IConnectionMultiplexer> GetMultiplexerAsync();
+
+    /// <summary>
+    /// A call made on <see cref="GetMultiplexerAsync"/>'s multiplexer failed or timed out: opens the breaker as this
+    /// client's own failures do, so every Redis user degrades at once and the probe closes it again.
+    /// </summary>
+    void ReportFailure(Exception exception);
 }
 
 /// <summary>A Lua script and its text; evaluated with EVAL (the script cache makes the text cost small).</summary>

@@ -15,6 +15,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _mux;
+    private readonly TaskCompletionSource<IConnectionMultiplexer> _created = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _available;
     private int _probing;
 
@@ -45,6 +46,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
                 config.BacklogPolicy = BacklogPolicy.FailFast;
                 var mux = await ConnectionMultiplexer.ConnectAsync(config);
                 _mux = mux;
+                _created.TrySetResult(mux);
                 if (mux.IsConnected) SetAvailable(true); else StartProbe();
                 return;
             }
@@ -131,6 +133,14 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         await _mux!.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel), (_, value) => onMessage(value!)).ConfigureAwait(false);
     }
 
+    public Task<IConnectionMultiplexer> GetMultiplexerAsync() => _created.Task;
+
+    public void ReportFailure(Exception exception)
+    {
+        _metrics?.RecordRedisFailure("shared", exception is TimeoutException or RedisTimeoutException ? "timeout" : "redis");
+        Trip(exception);
+    }
+
     private void Trip(Exception ex)
     {
         if (_available) Log.RedisDown(_logger, ex.GetType().Name, ex.Message);
@@ -175,6 +185,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stopping.Cancel();
+        _created.TrySetCanceled();
         if (_mux is not null) await _mux.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
         _mux?.Dispose();
     }

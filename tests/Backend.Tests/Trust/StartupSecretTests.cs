@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Backend.Tests.Support;
 using Gateway.Trust;
@@ -44,24 +43,9 @@ public sealed class StartupSecretTests(PostgresFixture postgres, RedisFixture re
     {
         // The real binary with the repository's appsettings (copied next to it) and nothing else: what a deployment that
         // forgot its secrets would run.
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = Directory.CreateTempSubdirectory("backend-start-").FullName,
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backend.dll"));
-        psi.ArgumentList.Add($"--urls=http://127.0.0.1:{FreePort.Next()}");
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try { await process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
-        string output = await stderr + await stdout;
+        var (exitCode, output) = await ProductionProcess.RunToExitAsync("backend.dll", $"--urls=http://127.0.0.1:{FreePort.Next()}");
 
-        Assert.NotEqual(0, process.ExitCode);
+        Assert.NotEqual(0, exitCode);
         Assert.Contains("The backend refuses to start", output);
         Assert.Contains("Trust:InternalSecret is a development secret from the repository", output);
         Assert.Contains("Trust:SigningKeys:0:Secret (key 'dev-1') is a development secret from the repository", output);

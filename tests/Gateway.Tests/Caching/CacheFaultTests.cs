@@ -1,8 +1,10 @@
+using System.Net;
 using Gateway.Caching;
-using Gateway.Redis;
-using StackExchange.Redis;
 using Gateway.Tests.PolicyTesting;
+using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using TestInfrastructure;
 
 namespace Gateway.Tests.Caching;
@@ -35,6 +37,43 @@ public sealed class CacheFaultTests(RedisFixture redis)
         }
     }
 
+    [Theory]
+    [InlineData("stopped")]
+    [InlineData("stalled")]
+    public async Task RedisStoppedOrStalled_ThroughTheGateway_IsACacheMiss_NeverA5xx(string fault)
+    {
+        var server = await RedisServer.StartAsync();
+        await using var backend = await RecordingBackend.StartAsync();
+        CachingGateway.EchoIdentity(backend);
+        try
+        {
+            await using var client = await TestRedis.ConnectAsync(server.ConnectionString);
+            await using var host = await CachingGateway.StartAsync(backend, client);
+            string alice = "alice-" + Guid.NewGuid().ToString("N"), bob = "bob-" + Guid.NewGuid().ToString("N");
+            Assert.Equal((HttpStatusCode.OK, "MISS"), await MeAsync(host, alice));
+
+            if (fault == "stopped") await server.StopAsync();
+            else server.Pause();   // SIGSTOP: the connection stays up and every command hangs
+
+            Assert.Equal((HttpStatusCode.OK, "HIT"), await MeAsync(host, alice));   // from L1, Redis not asked
+            Assert.Equal((HttpStatusCode.OK, "MISS"), await MeAsync(host, bob));    // the L2 lookup fails: a miss
+            Assert.False(client.IsAvailable);                                       // and it opened the breaker
+            Assert.Equal((HttpStatusCode.OK, "HIT"), await MeAsync(host, bob));     // stored in L1 all the same
+            Assert.Equal(2, backend.Requests.Count);
+        }
+        finally
+        {
+            if (fault == "stalled") server.Resume();
+            await server.DisposeAsync();
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, string? XCache)> MeAsync(PolicyTestHost host, string user)
+    {
+        using var response = await host.Client.SendAsync(PolicyTestHost.Get("/auth/me", user: user, cache: CachingGateway.Policy));
+        return (response.StatusCode, response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null);
+    }
+
     [Fact]
     public async Task UserDataMessage_OnTheInvalidationChannel_EvictsOnBothInstances()
     {
@@ -52,7 +91,7 @@ public sealed class CacheFaultTests(RedisFixture redis)
 
         string message = $$"""{"v":1,"kind":"user-data","userId":"{{user}}","reason":"profile-update","at":1763800000000}""";
         // Re-published while polling: a subscription still being set up on the server must not make the test flaky.
-        await Eventually.TrueAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             await clientA.PublishAsync(ResponseCacheInvalidator.Channel, message);
             return await storeA.GetAsync(key, default) is null && await storeB.GetAsync(key, default) is null;
@@ -64,47 +103,38 @@ public sealed class CacheFaultTests(RedisFixture redis)
     public async Task ReadDuringAnEviction_DoesNotPutTheEvictedEntryBackIntoL1()
     {
         await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
-        var pausing = new PausingRedisClient(client);
-        var store = OutputCacheStoreContractTests.NewStore(TimeProvider.System, pausing);
+        var services = OutputCacheStoreContractTests.Services(TimeProvider.System, client);
+        var pausing = new PausingStore(services.GetRequiredKeyedService<IOutputCacheStore>(ResponseCachingServiceCollectionExtensions.RedisTierKey));
+        var store = new TieredOutputCacheStore(Options.Create(new ResponseCachingOptions()), TimeProvider.System,
+            NullLogger<TieredOutputCacheStore>.Instance, pausing, client);
         string user = Guid.NewGuid().ToString(), key = "me-" + user;
         await store.SetAsync(key, "stale"u8.ToArray(), [CacheTags.User(user)], TimeSpan.FromMinutes(5), default);
 
         // The eviction has dropped the L1 entry and is about to delete the Redis one when a read comes in.
         var eviction = store.EvictByTagAsync(CacheTags.User(user), default).AsTask();
-        await pausing.DeletePaused.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await pausing.EvictionPaused.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("stale"u8.ToArray(), await store.GetAsync(key, default));   // still in Redis for this instant
-        pausing.ReleaseDelete.SetResult();
+        pausing.ReleaseEviction.SetResult();
         await eviction;
 
         Assert.Null(await store.GetAsync(key, default));
     }
 
-    /// <summary>Holds the first <c>DeleteAsync</c> until the test releases it.</summary>
-    private sealed class PausingRedisClient(IRedisClient inner) : IRedisClient
+    /// <summary>Holds the first tag eviction in the Redis tier until the test releases it.</summary>
+    private sealed class PausingStore(IOutputCacheStore inner) : IOutputCacheStore
     {
-        public readonly TaskCompletionSource DeletePaused = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public readonly TaskCompletionSource ReleaseDelete = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource EvictionPaused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource ReleaseEviction = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public bool IsAvailable => inner.IsAvailable;
-        public event Action<bool>? AvailabilityChanged { add => inner.AvailabilityChanged += value; remove => inner.AvailabilityChanged -= value; }
-        public bool IsSubscriptionConnected => inner.IsSubscriptionConnected;
-        public ValueTask<RedisReply<string?>> GetStringAsync(string key) => inner.GetStringAsync(key);
-        public ValueTask<RedisReply<byte[]?>> GetBytesAsync(string key) => inner.GetBytesAsync(key);
-        public ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
-        public ValueTask<RedisReply<bool>> SetAsync(string key, byte[] value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);
-
-        public async ValueTask<RedisReply<long>> DeleteAsync(string key)
+        public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken)
         {
-            if (DeletePaused.TrySetResult()) await ReleaseDelete.Task;
-            return await inner.DeleteAsync(key);
+            if (EvictionPaused.TrySetResult()) await ReleaseEviction.Task;
+            await inner.EvictByTagAsync(tag, cancellationToken);
         }
 
-        public ValueTask<RedisReply<RedisResult>> EvaluateAsync(Gateway.Redis.LuaScript script, string[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
-        public ValueTask<RedisReply<RedisResult>> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] args) => inner.EvaluateAsync(script, keys, args);
-        public ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl) => inner.SetAddAsync(key, member, ttl);
-        public ValueTask<RedisReply<string[]>> SetMembersAsync(string key) => inner.SetMembersAsync(key);
-        public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) => inner.PublishAsync(channel, message);
-        public Task SubscribeAsync(string channel, Action<string> onMessage) => inner.SubscribeAsync(channel, onMessage);
+        public ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
+        public ValueTask SetAsync(string key, byte[] value, string[]? tags, TimeSpan validFor, CancellationToken cancellationToken) =>
+            inner.SetAsync(key, value, tags, validFor, cancellationToken);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Gateway.Contracts;
 using System.Net;
+using Gateway.Caching;
 using Gateway.Redis;
 using Gateway.Sessions;
 using Gateway.Tests.Support;
@@ -74,10 +75,9 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal((HttpStatusCode.OK, "HIT", Expected(bob)), await MeAsync(bob));
     }
 
-    [Fact]
-    public async Task UserDataInvalidation_EvictsTheEntriesOfEverySessionOfTheUser()
+    /// <summary>Two sessions of <paramref name="userId"/>, each with its <c>/auth/me</c> cached (a second call is a hit).</summary>
+    private async Task<(TestSession A, TestSession B)> TwoCachedSessionsAsync(string userId)
     {
-        string userId = Guid.NewGuid().ToString();
         var a = TestSession.Create(userId: userId);
         var b = TestSession.Create(userId: userId);
         _backend.Add(a);
@@ -87,6 +87,14 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
             await MeAsync(s);
             Assert.Equal("HIT", (await MeAsync(s)).XCache);
         }
+        return (a, b);
+    }
+
+    [Fact]
+    public async Task UserDataInvalidation_EvictsTheEntriesOfEverySessionOfTheUser()
+    {
+        string userId = Guid.NewGuid().ToString();
+        var (a, b) = await TwoCachedSessionsAsync(userId);
 
         await _gateway.Get<IRedisClient>().PublishAsync(SessionRedisContract.InvalidationChannel,
             $$"""{"v":1,"kind":"user-data","userId":"{{userId}}","reason":"profile-update","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
@@ -99,18 +107,13 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
     public async Task LogoutOfOneSession_EvictsItsEntries_AndTheOtherSessionRefillsItsOwn()
     {
         string userId = Guid.NewGuid().ToString();
-        var a = TestSession.Create(userId: userId);
-        var b = TestSession.Create(userId: userId);
-        _backend.Add(a);
-        _backend.Add(b);
-        foreach (var s in new[] { a, b })
-        {
-            await MeAsync(s);
-            Assert.Equal("HIT", (await MeAsync(s)).XCache);
-        }
+        var (a, b) = await TwoCachedSessionsAsync(userId);
         var redisClient = _gateway.Get<IRedisClient>();
-        string userTag = "gw:v1:oc-tag:{user:" + userId + "}";
-        Assert.Equal(2, (await redisClient.SetMembersAsync(userTag)).Value!.Length);
+        // The package's tag set (a sorted set of cache keys) under the gateway's prefix.
+        string userTag = ResponseCachingServiceCollectionExtensions.RedisInstanceName + "__MSOCT_user:" + userId;
+        async Task<long> TaggedAsync() =>
+            (long)(await redisClient.EvaluateAsync("return redis.call('ZCARD', KEYS[1])", [userTag], [])).Value!;
+        Assert.Equal(2, await TaggedAsync());
 
         // What the backend does on logout: forget the session, delete its L2 key, publish.
         _backend.Sessions.TryRemove(a.Hex, out _);
@@ -119,7 +122,7 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
             $$"""{"v":1,"kind":"session","sessionHash":"{{a.Hex}}","userId":"{{userId}}","reason":"logout","at":{{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}""");
 
         await Poll.UntilAsync(async () => (await MeAsync(a)).Status == HttpStatusCode.Unauthorized
-            && (await redisClient.SetMembersAsync(userTag)).Value!.Length == 0, "the logged-out session is rejected and the user's entries evicted");
+            && await TaggedAsync() == 0, "the logged-out session is rejected and the user's entries evicted");
         Assert.Equal((HttpStatusCode.OK, "MISS", Expected(b)), await MeAsync(b));
         Assert.Equal((HttpStatusCode.OK, "HIT", Expected(b)), await MeAsync(b));
     }

@@ -3,8 +3,7 @@ using Gateway.Caching;
 using Gateway.Redis;
 using Gateway.Tests.PolicyTesting;
 using Microsoft.AspNetCore.OutputCaching;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
 using TestInfrastructure;
 
 namespace Gateway.Tests.Caching;
@@ -12,7 +11,7 @@ namespace Gateway.Tests.Caching;
 /// <summary>The behaviour every <see cref="IOutputCacheStore"/> of the gateway must have, run against each implementation.</summary>
 public abstract class OutputCacheStoreContractTests : IAsyncLifetime
 {
-    protected readonly ShiftableClock Clock = new();
+    protected readonly FakeTimeProvider Clock = new(DateTimeOffset.UtcNow);
     protected IOutputCacheStore Store { get; private set; } = null!;
     private readonly string _id = Guid.NewGuid().ToString("N");
 
@@ -24,8 +23,21 @@ public abstract class OutputCacheStoreContractTests : IAsyncLifetime
     protected string Tag(string name) => "user:" + name + "-" + _id;
     private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
-    internal static TieredOutputCacheStore NewStore(TimeProvider clock, IRedisClient? redis) => new(
-        Options.Create(new ResponseCachingOptions()), clock, NullLogger<TieredOutputCacheStore>.Instance, redis);
+    /// <summary>The store as the gateway registers it: with a Redis client, L1 in front of the package's Redis store.</summary>
+    internal static TieredOutputCacheStore NewStore(TimeProvider clock, IRedisClient? redis) =>
+        Services(clock, redis).GetRequiredService<TieredOutputCacheStore>();
+
+    /// <summary>
+    /// The response-caching services over <paramref name="redis"/>. Not disposed by the tests: the package's store
+    /// closes the multiplexer it was lent when disposed, and that multiplexer belongs to the test's client.
+    /// </summary>
+    internal static ServiceProvider Services(TimeProvider clock, IRedisClient? redis)
+    {
+        var services = new ServiceCollection().AddLogging().AddSingleton(clock);
+        if (redis is not null) services.AddSingleton(redis);
+        services.AddGatewayResponseCaching();
+        return services.BuildServiceProvider();
+    }
 
     [Fact]
     public async Task SetThenGet_ReturnsTheValue_UnknownKeyIsAMiss()

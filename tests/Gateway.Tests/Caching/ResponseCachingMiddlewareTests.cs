@@ -142,7 +142,7 @@ public sealed class ResponseCachingMiddlewareTests(RedisFixture redis) : IAsyncL
         await using var host = await CachingGateway.StartAsync(_backend, _redis);
         string user = User("gina");
         var requests = Enumerable.Range(0, 8).Select(_ => GetAsync(host, "/authz/check?perm=read", user)).ToArray();
-        await Eventually.TrueAsync(() => _backend.Requests.Count >= 1, "the first miss reaches the backend");
+        await Poll.UntilAsync(() => _backend.Requests.Count >= 1, "the first miss reaches the backend");
         gate.SetResult();
         var results = await Task.WhenAll(requests);
         Assert.All(results, r => Assert.Equal((HttpStatusCode.OK, "user=" + user), (r.Status, r.Body)));
@@ -168,7 +168,7 @@ public sealed class ResponseCachingMiddlewareTests(RedisFixture redis) : IAsyncL
 
         Interlocked.Exchange(ref version, 2);
         string message = $$"""{"v":1,"kind":"user-data","userId":"{{user}}","reason":"profile-update","at":1763800000000}""";
-        await Eventually.TrueAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             await _redis.PublishAsync(ResponseCacheInvalidator.Channel, message);
             return (await GetAsync(a, "/auth/me", user)).Body.EndsWith("v=2") && (await GetAsync(b, "/auth/me", user)).Body.EndsWith("v=2");

@@ -12,14 +12,11 @@ namespace Gateway.Tests.Hostile;
 /// </summary>
 public sealed class BodyLimitTests : IAsyncLifetime
 {
-    private RecordingBackend _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private int _port;
+    private HostileGateway _edge = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _backend = await RecordingBackend.StartAsync();
-        string routes = RouteFiles.WriteTemp("""
+        _edge = await HostileGateway.StartAsync("""
             { "version": "body-limits", "defaultClass": "open",
               "classes": {
                 "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 },
@@ -29,21 +26,15 @@ public sealed class BodyLimitTests : IAsyncLifetime
                 "small": { "path": "/small/{**rest}", "class": "small", "cluster": "backend" } },
               "clusters": { "backend": { "address": "" } } }
             """);
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, "127.0.0.1:1,abortConnect=false", routes);
-        _port = new Uri(_gateway.BaseUrl).Port;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _edge.DisposeAsync();
 
     [Fact]
     public async Task ContentLengthOverTheClassLimit_Is413_WithoutABackendCall()
     {
         // Only the head is sent: the gateway must answer from the declared length alone.
-        var response = await RawHttp.SendAsync(_port, "POST /small/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
+        var response = await RawHttp.SendAsync(_edge.Port, "POST /small/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
 
         Assert.Equal(413, response.Status);
         Assert.Contains("https://gateway.dev/problems/body-too-large", response.Text);
@@ -55,20 +46,20 @@ public sealed class BodyLimitTests : IAsyncLifetime
     public async Task BodyUnderTheClassLimit_IsForwardedWhole()
     {
         string body = new('s', 1000);
-        var response = await _gateway.Client.PostAsync("/small/ok", new StringContent(body));
+        var response = await _edge.Gateway.Client.PostAsync("/small/ok", new StringContent(body));
 
         Assert.Equal(200, (int)response.StatusCode);
-        Assert.Contains(_backend.Requests, r => r.Path == "/small/ok" && r.Body == body);
+        Assert.Contains(_edge.Backend.Requests, r => r.Path == "/small/ok" && r.Body == body);
     }
 
     [Fact]
     public async Task TheClassLimitAppliesOnlyToItsClass()
     {
         string body = new('o', 4096);
-        var response = await _gateway.Client.PostAsync("/a/bigger", new StringContent(body));
+        var response = await _edge.Gateway.Client.PostAsync("/a/bigger", new StringContent(body));
 
         Assert.Equal(200, (int)response.StatusCode);
-        Assert.Contains(_backend.Requests, r => r.Path == "/a/bigger" && r.Body == body);
+        Assert.Contains(_edge.Backend.Requests, r => r.Path == "/a/bigger" && r.Body == body);
     }
 
     [Fact]
@@ -78,10 +69,10 @@ public sealed class BodyLimitTests : IAsyncLifetime
         for (int i = 0; i < 8; i++) raw.Append("200\r\n").Append('c', 512).Append("\r\n");   // 8 × 512 = 4 KiB
         raw.Append("0\r\n\r\n");
 
-        var response = await RawHttp.SendAsync(_port, raw.ToString(), TimeSpan.FromSeconds(10));
+        var response = await RawHttp.SendAsync(_edge.Port, raw.ToString(), TimeSpan.FromSeconds(10));
 
         Assert.True(response.Status == 413 || (response.Status == 0 && response.ConnectionClosed), $"expected 413 or a cut connection, got: {response.Text}");
-        Assert.DoesNotContain(_backend.Requests, r => r.Path == "/small/chunked" && r.Body.Length >= 1024);
+        Assert.DoesNotContain(_edge.Backend.Requests, r => r.Path == "/small/chunked" && r.Body.Length >= 1024);
     }
 
     [Theory]
@@ -113,5 +104,5 @@ public sealed class BodyLimitTests : IAsyncLifetime
     }
 
     /// <summary>Requests the gateway forwarded (the readiness probe's GET /health is the gateway's own).</summary>
-    private List<RecordedRequest> Proxied() => _backend.Requests.Where(r => r.Path != "/health").ToList();
+    private List<RecordedRequest> Proxied() => _edge.Backend.Requests.Where(r => r.Path != "/health").ToList();
 }

@@ -29,10 +29,9 @@ public sealed class ForwardedHeaderTests : IAsyncLifetime
               "routes": { "public": { "path": "/public/{**rest}", "class": "open", "cluster": "backend" } },
               "clusters": { "backend": { "address": "" } } }
             """);
-        const string noRedis = "127.0.0.1:1,abortConnect=false";
         // A trusted-proxy list that does not contain the test's address: the list is consulted, the peer is not on it.
-        _untrusted = await GatewayInstance.StartAsync(_backend.BaseUrl, noRedis, routes, null, "--RateLimiting:TrustedProxies:0=10.0.0.0/8");
-        _trusted = await GatewayInstance.StartAsync(_backend.BaseUrl, noRedis, routes, null, "--RateLimiting:TrustedProxies:0=127.0.0.1");
+        _untrusted = await GatewayInstance.StartAsync(_backend.BaseUrl, HostileGateway.NoRedis, routes, null, "--RateLimiting:TrustedProxies:0=10.0.0.0/8");
+        _trusted = await GatewayInstance.StartAsync(_backend.BaseUrl, HostileGateway.NoRedis, routes, null, "--RateLimiting:TrustedProxies:0=127.0.0.1");
     }
 
     public async ValueTask DisposeAsync()

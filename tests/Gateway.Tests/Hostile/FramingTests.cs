@@ -11,29 +11,15 @@ namespace Gateway.Tests.Hostile;
 /// </summary>
 public sealed class FramingTests : IAsyncLifetime
 {
-    private RecordingBackend _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private int _port;
+    private HostileGateway _edge = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _backend = await RecordingBackend.StartAsync();
         // An anonymous catch-all route to the recording backend, so a smuggled request would be forwarded if parsed.
-        string routes = RouteFiles.WriteTemp("""
-            { "version": "hostile", "defaultClass": "open",
-              "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 } },
-              "routes": { "all": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" } },
-              "clusters": { "backend": { "address": "" } } }
-            """);
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, "127.0.0.1:1,abortConnect=false", routes);
-        _port = new Uri(_gateway.BaseUrl).Port;
+        _edge = await HostileGateway.StartAsync(HostileGateway.OpenRoutes("hostile"));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _edge.DisposeAsync();
 
     public static TheoryData<string, string> Smuggling() => new()
     {
@@ -47,12 +33,12 @@ public sealed class FramingTests : IAsyncLifetime
     [MemberData(nameof(Smuggling))]
     public async Task AmbiguousFraming_IsRefused_AndNothingSmuggledReachesTheBackend(string name, string raw)
     {
-        var response = await RawHttp.SendAsync(_port, raw);
+        var response = await RawHttp.SendAsync(_edge.Port, raw);
 
         Assert.True(response.Status == 400, $"{name}: expected 400, got {response.Status}: {Head(response.Text)}");
         Assert.True(response.ConnectionClosed, $"{name}: the connection must be closed after a framing error");
         Assert.Equal(1, response.ResponseCount);
-        Assert.DoesNotContain(_backend.Requests, r => r.Path == "/a/smuggled");
+        Assert.DoesNotContain(_edge.Backend.Requests, r => r.Path == "/a/smuggled");
         Assert.True(Proxied().Count <= 1, $"{name}: the backend saw {Proxied().Count} requests");
     }
 
@@ -65,12 +51,12 @@ public sealed class FramingTests : IAsyncLifetime
     [Fact]
     public async Task ContentLengthWithTransferEncoding_IsFramedByTransferEncoding_ConnectionClosed_NothingSmuggled()
     {
-        var response = await RawHttp.SendAsync(_port,
+        var response = await RawHttp.SendAsync(_edge.Port,
             "POST /a/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /a/smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
 
         Assert.True(response.ConnectionClosed);
         Assert.Equal(1, response.ResponseCount);
-        Assert.DoesNotContain(_backend.Requests, r => r.Path == "/a/smuggled");
+        Assert.DoesNotContain(_edge.Backend.Requests, r => r.Path == "/a/smuggled");
         var forwarded = Assert.Single(Proxied());
         Assert.Equal("", forwarded.Body);
         Assert.False(forwarded.Headers.ContainsKey("Content-Length") && forwarded.Headers.ContainsKey("Transfer-Encoding"));
@@ -80,7 +66,7 @@ public sealed class FramingTests : IAsyncLifetime
     public async Task OversizedHeaders_Are431_WithoutABackendCall()
     {
         string big = new('a', 40_000);
-        var response = await RawHttp.SendAsync(_port, $"GET /a HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n");
+        var response = await RawHttp.SendAsync(_edge.Port, $"GET /a HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n");
         Assert.Equal(431, response.Status);
         Assert.Empty(Proxied());
     }
@@ -89,7 +75,7 @@ public sealed class FramingTests : IAsyncLifetime
     public async Task LongRequestLine_Is414_WithoutABackendCall()
     {
         string path = "/a/" + new string('p', 20_000);
-        var response = await RawHttp.SendAsync(_port, $"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        var response = await RawHttp.SendAsync(_edge.Port, $"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal(414, response.Status);
         Assert.Empty(Proxied());
     }
@@ -97,7 +83,7 @@ public sealed class FramingTests : IAsyncLifetime
     [Fact]
     public async Task DeclaredBodyOverTheLimit_Is413_WithoutABackendCall()
     {
-        var response = await RawHttp.SendAsync(_port, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 900000000\r\n\r\n");
+        var response = await RawHttp.SendAsync(_edge.Port, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 900000000\r\n\r\n");
         Assert.Equal(413, response.Status);
         Assert.Empty(Proxied());
     }
@@ -105,13 +91,13 @@ public sealed class FramingTests : IAsyncLifetime
     [Fact]
     public async Task ALegitimateRequestOnTheSameGateway_StillReachesTheBackend()
     {
-        var response = await RawHttp.SendAsync(_port, "GET /a/fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var response = await RawHttp.SendAsync(_edge.Port, "GET /a/fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Assert.Equal(200, response.Status);
-        Assert.Contains(_backend.Requests, r => r.Path == "/a/fine");
+        Assert.Contains(_edge.Backend.Requests, r => r.Path == "/a/fine");
     }
 
     /// <summary>Requests the gateway forwarded (the readiness probe's GET /health is the gateway's own).</summary>
-    private List<RecordedRequest> Proxied() => _backend.Requests.Where(r => r.Path != "/health").ToList();
+    private List<RecordedRequest> Proxied() => _edge.Backend.Requests.Where(r => r.Path != "/health").ToList();
 
     private static string Head(string text) => text.Length > 200 ? text[..200] : text;
 }

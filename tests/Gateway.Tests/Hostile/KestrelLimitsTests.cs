@@ -14,12 +14,11 @@ public sealed class KestrelLimitsTests
     [Fact]
     public async Task ShippedLimits_AreTheRunningKestrelLimits_AndOneCanBeOverridden()
     {
-        await using var backend = await RecordingBackend.StartAsync();
-        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, "127.0.0.1:1,abortConnect=false", RouteFiles.ShippedPath,
-            null, "--Kestrel:Limits:RequestHeadersTimeout=00:00:03", "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:02",
+        await using var edge = await HostileGateway.StartWithRouteFileAsync(RouteFiles.ShippedPath,
+            "--Kestrel:Limits:RequestHeadersTimeout=00:00:03", "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:02",
             "--Kestrel:Limits:Http2:MaxStreamsPerConnection=50");
 
-        var limits = gateway.Get<IOptions<KestrelServerOptions>>().Value.Limits;
+        var limits = edge.Gateway.Get<IOptions<KestrelServerOptions>>().Value.Limits;
         Assert.Equal(64, limits.MaxRequestHeaderCount);
         Assert.Equal(16384, limits.MaxRequestHeadersTotalSize);
         Assert.Equal(8192, limits.MaxRequestLineSize);
@@ -41,14 +40,13 @@ public sealed class KestrelLimitsTests
     [Fact]
     public async Task TooManyHeaders_Are431_WithoutABackendCall()
     {
-        await using var backend = await RecordingBackend.StartAsync();
-        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, "127.0.0.1:1,abortConnect=false", RouteFiles.ShippedPath);
+        await using var edge = await HostileGateway.StartWithRouteFileAsync(RouteFiles.ShippedPath);
         var headers = new System.Text.StringBuilder("GET /auth/login HTTP/1.1\r\nHost: x\r\n");
         for (int i = 0; i < 80; i++) headers.Append($"X-H{i}: v\r\n");
 
-        var response = await RawHttp.SendAsync(new Uri(gateway.BaseUrl).Port, headers.Append("\r\n").ToString());
+        var response = await RawHttp.SendAsync(edge.Port, headers.Append("\r\n").ToString());
 
         Assert.Equal(431, response.Status);
-        Assert.DoesNotContain(backend.Requests, r => r.Path != "/health");
+        Assert.DoesNotContain(edge.Backend.Requests, r => r.Path != "/health");
     }
 }

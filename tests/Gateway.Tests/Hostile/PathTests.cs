@@ -12,14 +12,11 @@ namespace Gateway.Tests.Hostile;
 /// </summary>
 public sealed class PathTests : IAsyncLifetime
 {
-    private RecordingBackend _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private int _port;
+    private HostileGateway _edge = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _backend = await RecordingBackend.StartAsync();
-        string routes = RouteFiles.WriteTemp("""
+        _edge = await HostileGateway.StartAsync("""
             { "version": "paths", "defaultClass": "private",
               "classes": {
                 "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 },
@@ -29,15 +26,9 @@ public sealed class PathTests : IAsyncLifetime
                 "auth": { "path": "/auth/{**rest}", "class": "private", "cluster": "backend" } },
               "clusters": { "backend": { "address": "" } } }
             """);
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, "127.0.0.1:1,abortConnect=false", routes);
-        _port = new Uri(_gateway.BaseUrl).Port;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _edge.DisposeAsync();
 
     public static TheoryData<string> Tricks() =>
     [
@@ -54,8 +45,8 @@ public sealed class PathTests : IAsyncLifetime
     [MemberData(nameof(Tricks))]
     public async Task EncodedPathTrick_WithoutAToken_NeverReachesAProtectedPathAnonymously(string target)
     {
-        _backend.Clear();
-        var response = await RawHttp.SendAsync(_port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        _edge.Backend.Clear();
+        var response = await RawHttp.SendAsync(_edge.Port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
         Assert.True(response.Status is 200 or 400 or 401 or 404, $"{target}: unexpected {response.Status}: {Head(response.Text)}");
         foreach (var received in Proxied())
@@ -80,8 +71,8 @@ public sealed class PathTests : IAsyncLifetime
     [InlineData("/public/%c0%ae%c0%ae/auth/me")]
     public async Task AmbiguousEncoding_Is400_WithoutABackendCall(string target)
     {
-        _backend.Clear();
-        var response = await RawHttp.SendAsync(_port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        _edge.Backend.Clear();
+        var response = await RawHttp.SendAsync(_edge.Port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Assert.True(response.Status == 400, $"{target}: expected 400, got {response.Status}: {Head(response.Text)}");
         Assert.Empty(Proxied());
     }
@@ -93,8 +84,8 @@ public sealed class PathTests : IAsyncLifetime
     [InlineData("/public/a.b;v=1", "/public/a.b;v=1")]
     public async Task LegitimatePaths_AreForwarded_Normalised(string target, string expected)
     {
-        _backend.Clear();
-        var response = await RawHttp.SendAsync(_port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        _edge.Backend.Clear();
+        var response = await RawHttp.SendAsync(_edge.Port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Assert.True(response.Status == 200, $"{target}: expected 200, got {response.Status}: {Head(response.Text)}");
         Assert.Equal(expected, Assert.Single(Proxied()).RawTarget);
     }
@@ -105,8 +96,8 @@ public sealed class PathTests : IAsyncLifetime
     [InlineData("/AUTH/me")]
     public async Task ProtectedPathSpelledDifferently_IsClassifiedAsProtected_401(string target)
     {
-        _backend.Clear();
-        var response = await RawHttp.SendAsync(_port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        _edge.Backend.Clear();
+        var response = await RawHttp.SendAsync(_edge.Port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Assert.True(response.Status == 401, $"{target}: expected 401, got {response.Status}: {Head(response.Text)}");
         Assert.Empty(Proxied());
     }
@@ -154,7 +145,7 @@ public sealed class PathTests : IAsyncLifetime
     }
 
     /// <summary>Requests the gateway forwarded (the readiness probe's GET /health is the gateway's own).</summary>
-    private List<RecordedRequest> Proxied() => _backend.Requests.Where(r => r.Path != "/health").ToList();
+    private List<RecordedRequest> Proxied() => _edge.Backend.Requests.Where(r => r.Path != "/health").ToList();
 
     private static string Head(string text) => text.Length > 300 ? text[..300] : text;
 }

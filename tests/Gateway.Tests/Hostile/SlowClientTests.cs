@@ -18,31 +18,17 @@ public sealed class SlowClientTests : IAsyncLifetime
     // Well inside the 5 s header timeout and 4 s grace period configured below, so the normal request runs mid-attack.
     private static readonly TimeSpan AttackUnderWay = TimeSpan.FromSeconds(1);
 
-    private RecordingBackend _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private int _port;
+    private HostileGateway _edge = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _backend = await RecordingBackend.StartAsync();
-        string routes = RouteFiles.WriteTemp("""
-            { "version": "slow", "defaultClass": "open",
-              "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 30000 } },
-              "routes": { "all": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" } },
-              "clusters": { "backend": { "address": "" } } }
-            """);
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, "127.0.0.1:1,abortConnect=false", routes, null,
+        _edge = await HostileGateway.StartAsync(HostileGateway.OpenRoutes("slow", timeoutMs: 30000),
             "--Kestrel:Limits:RequestHeadersTimeout=00:00:05", "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:04");
-        _port = new Uri(_gateway.BaseUrl).Port;
         // Warm up, so the first proxied request's JIT cost does not fall inside an attack window.
-        Assert.Equal(200, (int)(await _gateway.Client.GetAsync("/a/warm-up")).StatusCode);
+        Assert.Equal(200, (int)(await _edge.Gateway.Client.GetAsync("/a/warm-up")).StatusCode);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _edge.DisposeAsync();
 
     [Fact]
     public async Task Slowloris_HeadersOneByteAtATime_ConnectionClosedAtTheHeaderTimeout_OthersServed()
@@ -53,7 +39,7 @@ public sealed class SlowClientTests : IAsyncLifetime
         await Task.Delay(AttackUnderWay);
 
         // A normal client on its own connection is served while the slow one is still open.
-        var normal = await _gateway.Client.GetAsync("/a/normal");
+        var normal = await _edge.Gateway.Client.GetAsync("/a/normal");
         bool attackStillOpen = !attack.IsCompleted;
         var (slow, elapsed) = await attack;
 
@@ -62,7 +48,7 @@ public sealed class SlowClientTests : IAsyncLifetime
         Assert.True(slow.ConnectionClosed, $"the slow client was not disconnected within {ReadWindow.TotalSeconds} s");
         Assert.True(slow.Status is 408 or 0, $"expected 408 or a bare close, got: {slow.Text}");
         Assert.True(elapsed >= TimeSpan.FromSeconds(1), $"closed after {elapsed}, before the header timeout could apply");
-        Assert.DoesNotContain(_backend.Requests, r => r.Path == "/a/slowloris");
+        Assert.DoesNotContain(_edge.Backend.Requests, r => r.Path == "/a/slowloris");
     }
 
     [Fact]
@@ -74,7 +60,7 @@ public sealed class SlowClientTests : IAsyncLifetime
         var attack = StartTrickling(request, skip: head.Length);
         await Task.Delay(AttackUnderWay);
 
-        var normal = await _gateway.Client.PostAsync("/a/normal", new StringContent("fine"));
+        var normal = await _edge.Gateway.Client.PostAsync("/a/normal", new StringContent("fine"));
         bool attackStillOpen = !attack.IsCompleted;
         var (slow, _) = await attack;
 
@@ -83,8 +69,8 @@ public sealed class SlowClientTests : IAsyncLifetime
         Assert.True(slow.ConnectionClosed, $"the trickling client was not disconnected within {ReadWindow.TotalSeconds} s");
         Assert.True(slow.Status is 408 or 0, $"expected 408 or a bare close, got: {slow.Text}");
         // The backend may have seen the headers (the proxy streams the body), but never the complete body.
-        Assert.DoesNotContain(_backend.Requests, r => r.Path == "/a/trickle" && r.Body.Length == 10_000);
-        Assert.Contains(_backend.Requests, r => r.Path == "/a/normal" && r.Body == "fine");
+        Assert.DoesNotContain(_edge.Backend.Requests, r => r.Path == "/a/trickle" && r.Body.Length == 10_000);
+        Assert.Contains(_edge.Backend.Requests, r => r.Path == "/a/normal" && r.Body == "fine");
     }
 
     /// <summary>
@@ -94,7 +80,7 @@ public sealed class SlowClientTests : IAsyncLifetime
     private Task<(RawResponse Response, TimeSpan Elapsed)> StartTrickling(byte[] request, int skip) => Task.Run(async () =>
     {
         using var client = new TcpClient { NoDelay = true };
-        await client.ConnectAsync("127.0.0.1", _port);
+        await client.ConnectAsync("127.0.0.1", _edge.Port);
         var stream = client.GetStream();
         var clock = Stopwatch.StartNew();
         var read = RawHttp.ReadAsync(stream, ReadWindow);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Gateway.Tests.Support;
 using Gateway.Trust;
@@ -34,25 +33,10 @@ public sealed class StartupSecretTests
     [Fact]
     public async Task GatewayProcess_InProductionWithTheShippedSettings_ExitsNonZeroWithTheFixes()
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = Directory.CreateTempSubdirectory("gateway-start-").FullName,
-        };
-        foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "gateway.dll"), $"--urls=http://127.0.0.1:{FreePort.Next()}",
-                     $"--RouteClasses:Path={RouteFiles.CreateTemp()}"])
-            psi.ArgumentList.Add(a);
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try { await process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw; }
-        string output = await stderr + await stdout;
+        var (exitCode, output) = await ProductionProcess.RunToExitAsync("gateway.dll",
+            $"--urls=http://127.0.0.1:{FreePort.Next()}", $"--RouteClasses:Path={RouteFiles.CreateTemp()}");
 
-        Assert.Equal(1, process.ExitCode);
+        Assert.Equal(1, exitCode);
         Assert.Contains("The gateway refuses to start", output);
         Assert.Contains("Trust:InternalSecret is a development secret from the repository", output);
         Assert.Contains("Signing:Clusters:backend:Keys:0:Secret (key 'dev-1') is a development secret from the repository", output);

@@ -12,7 +12,7 @@ public sealed partial class DashboardChromiumTests
     public async Task Dashboard_RendersChartsWithData_AndSavesAScreenshot()
     {
         ExternalProcess.RequireBinary(Chromium, "chromium");
-        var clock = new ShiftedTimeProvider();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var host = await ObservabilityTestHost.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
         await SendTrafficAsync(host, clock);
         string url = host.BaseUrl + "/gateway/dashboard";
@@ -56,7 +56,7 @@ public sealed partial class DashboardChromiumTests
     /// Five minutes of history in 10-second steps (the clock is moved, not waited for): ultra-fast degrades past its
     /// budget in the last minute, standard has a few 502s, cache hit ratios drift.
     /// </summary>
-    private static async Task SendTrafficAsync(ObservabilityTestHost host, ShiftedTimeProvider clock)
+    private static async Task SendTrafficAsync(ObservabilityTestHost host, FakeTimeProvider clock)
     {
         const int rounds = 30;
         for (int r = 0; r < rounds; r++)

@@ -7,7 +7,7 @@ namespace Gateway.Tests.Observability;
 /// <summary>The published summary and the fleet aggregate, without Redis: what survives the wire, and how it merges.</summary>
 public sealed class FleetSummaryTests
 {
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public void Aggregate_ReadsPercentilesFromMergedHistograms_NotFromAveragedPercentiles()

@@ -45,7 +45,7 @@ public sealed class GatewayMetricsTests
     [Fact]
     public void OverBudgetLogLimiter_AllowsNPerWindowAndReportsSuppressed()
     {
-        var time = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
         var limiter = new OverBudgetLogLimiter(time, perWindow: 2, TimeSpan.FromSeconds(10));
 
         Assert.True(limiter.TryAcquire("standard", out long s1));

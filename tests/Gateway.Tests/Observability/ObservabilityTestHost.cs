@@ -73,7 +73,9 @@ internal sealed class ObservabilityTestHost : IAsyncDisposable
         if (int.TryParse(q["delay"], out int delay) && delay > 0)
         {
             using var stage = GatewayTracing.StartStage(context, GatewayStage.Proxy);
-            await Task.Delay(delay);
+            // Under a fake clock the delay is a clock move (what the telemetry measures), not a wait.
+            if (context.RequestServices.GetService<TimeProvider>() is FakeTimeProvider fake) fake.Advance(TimeSpan.FromMilliseconds(delay));
+            else await Task.Delay(delay);
         }
         if (q["forward"].ToString() is { Length: > 0 } forward)
         {

@@ -4,7 +4,7 @@ namespace Gateway.Tests.Observability;
 
 public sealed class RollingStatsTests
 {
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public void Percentiles_AreWithinBucketPrecisionOfNearestRank()

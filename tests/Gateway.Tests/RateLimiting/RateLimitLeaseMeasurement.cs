@@ -29,7 +29,7 @@ public sealed class RateLimitLeaseMeasurement(RedisFixture redis)
             foreach (bool leasing in new[] { false, true, false, true })
             {
                 var rule = new RateLimitRule("m-" + Guid.NewGuid().ToString("N"), RateLimitAlgorithm.TokenBucket, 100, TimeSpan.FromSeconds(1), 200, RateLimitPartition.User);
-                var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+                var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
                 var counting = new CountingRedisClient(client);
                 using var limiter = new RedisRateLimiter(counting, Options.Create(new RateLimitingOptions { Leasing = leasing }), clock, NullLogger<RedisRateLimiter>.Instance);
                 var partitions = Enumerable.Range(0, users).Select(u => "user:" + u).ToArray();

@@ -12,12 +12,12 @@ namespace Gateway.Tests.RateLimiting;
 
 /// <summary>
 /// Leases: instances take tokens from the shared counter in batches and admit from them locally. Time is a
-/// <see cref="ManualTimeProvider"/> that moves only when the test says so, so nothing depends on how fast the machine is.
+/// <see cref="FakeTimeProvider"/> that moves only when the test says so, so nothing depends on how fast the machine is.
 /// </summary>
 public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
 {
     private RedisClient _client = null!;
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
 
     // A generous time-box: a fallback decision (Redis slow on a loaded machine) is not what these tests are about.
     public async ValueTask InitializeAsync() => _client = await TestRedis.ConnectAsync(redis.ConnectionString, timeoutMs: 5000);

@@ -10,7 +10,7 @@ namespace Gateway.Tests.RateLimiting;
 public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
 {
     private RedisClient _client = null!;
-    private readonly ShiftableClock _clock = new();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
     public async ValueTask InitializeAsync() => _client = await TestRedis.ConnectAsync(redis.ConnectionString, timeoutMs: 1000);
     public ValueTask DisposeAsync() => _client.DisposeAsync();
@@ -64,7 +64,7 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
     {
         var rule = new RateLimitRule(Unique("tb-fast"), RateLimitAlgorithm.TokenBucket, 100_000, TimeSpan.FromSeconds(1), 50, RateLimitPartition.User);
         // Frozen time: at 10 µs per token, real time passing between calls would refill the bucket by itself.
-        var clock = new Gateway.Tests.Observability.ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var limiter = new RedisRateLimiter(_client, Options.Create(new RateLimitingOptions()), clock, NullLogger<RedisRateLimiter>.Instance);
         // On a loaded machine a Redis call can miss its time-box and the local fallback answers: ask again once Redis is
         // back, so the assertions are about the Redis script.
@@ -149,7 +149,7 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
             Assert.True(limiter.InFallback);
 
             await server.StartAsync();
-            await Eventually.TrueAsync(() => client.IsAvailable, "the Redis client sees Redis again");
+            await Poll.UntilAsync(() => client.IsAvailable, "the Redis client sees Redis again");
             var back = await limiter.AcquireAsync(rule, "ip:b");
             Assert.False(back.Local);
             Assert.False(limiter.InFallback);

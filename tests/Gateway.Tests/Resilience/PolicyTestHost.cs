@@ -100,31 +100,6 @@ internal sealed class PolicyTestHost : IAsyncDisposable
     }
 }
 
-/// <summary>Wall-clock time plus an offset the test moves forward; timers stay real.</summary>
-public sealed class ShiftableClock : TimeProvider
-{
-    private long _offsetTicks;
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
-}
-
-internal static class Eventually
-{
-    /// <summary>Polls <paramref name="condition"/> until true or the deadline passes (then fails with <paramref name="what"/>).</summary>
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, int seconds = 10)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting until " + what);
-            await Task.Delay(25);
-        }
-    }
-
-    public static Task TrueAsync(Func<bool> condition, string what, int seconds = 10) =>
-        TrueAsync(() => Task.FromResult(condition()), what, seconds);
-}
-
 internal static class TestRedis
 {
     /// <summary>A real <see cref="Gateway.Redis.RedisClient"/> with short time-box and probe, once it is connected.</summary>
@@ -139,7 +114,7 @@ internal static class TestRedis
             }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Redis.RedisClient>.Instance,
             TimeProvider.System);
-        await Eventually.TrueAsync(() => client.IsAvailable, "the Redis client connects");
+        await Poll.UntilAsync(() => client.IsAvailable, "the Redis client connects");
         return client;
     }
 }

@@ -43,7 +43,7 @@ public sealed class RedisStallTests
             Assert.True(host.Services.GetRequiredService<RedisRateLimiter>().InFallback);
 
             server.Resume();
-            await Eventually.TrueAsync(() => redis.IsAvailable, "the Redis client closes its breaker after SIGCONT");
+            await Poll.UntilAsync(() => redis.IsAvailable, "the Redis client closes its breaker after SIGCONT");
             using var after = await host.Client.SendAsync(Me());
             Assert.Equal(HttpStatusCode.OK, after.StatusCode);
             Assert.False(host.Services.GetRequiredService<RedisRateLimiter>().InFallback);
@@ -70,7 +70,7 @@ public sealed class RedisStallTests
                 }),
                 Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Redis.RedisClient>.Instance, TimeProvider.System,
                 new GatewayMetrics(factory, []));
-            await Eventually.TrueAsync(() => redis.IsAvailable, "the Redis client connects");
+            await Poll.UntilAsync(() => redis.IsAvailable, "the Redis client connects");
             Assert.True((await redis.GetStringAsync("k")).Ok);
 
             server.Pause();

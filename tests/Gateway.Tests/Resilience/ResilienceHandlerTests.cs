@@ -4,42 +4,62 @@ using Gateway.Tests.PolicyTesting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
-using TestInfrastructure;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using Stub = WireMock.RequestBuilders.Request;
 
 namespace Gateway.Tests.Resilience;
 
 public sealed class ResilienceHandlerTests : IAsyncLifetime
 {
-    private RecordingBackend _backend = null!;
-    private readonly ShiftableClock _clock = new();
+    // A programmable fake: each test states the answer (status, headers, delay) in one line.
+    private WireMockServer _backend = null!;
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private readonly CountingHandler _counting = new(new SocketsHttpHandler());
     private BackendResilience _resilience = null!;
     private HttpClient _client = null!;
 
-    public async ValueTask InitializeAsync()
+    public ValueTask InitializeAsync()
     {
-        _backend = await RecordingBackend.StartAsync();
+        _backend = WireMockServer.Start();
         _resilience = new BackendResilience(Options.Create(new BackendResilienceOptions
         {
             MinimumThroughput = 5,
             FailureRatio = 0.5,
             SamplingDuration = TimeSpan.FromSeconds(30),
             BreakDuration = TimeSpan.FromSeconds(15),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            // Zero: Polly then waits on no timer, which the fake clock would only fire when advanced.
+            RetryBaseDelay = TimeSpan.Zero,
             DefaultTimeout = TimeSpan.FromSeconds(5),
         }), _clock);
         _client = new HttpClient(new ResilienceHandler(_resilience, _counting));
+        return ValueTask.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         _client.Dispose();
-        await _backend.DisposeAsync();
+        _backend.Stop();
+        _backend.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Answer(Func<IResponseBuilder, IResponseBuilder> response)
+    {
+        _backend.ResetMappings();
+        _backend.Given(Stub.Create().UsingAnyMethod()).RespondWith(response(Response.Create()));
+    }
+
+    /// <summary>Requests the backend answered. WireMock logs a request once it has answered, so wait for the count.</summary>
+    private async Task<int> BackendRequestsAsync(int expected)
+    {
+        await Poll.UntilAsync(() => _backend.LogEntries.Count() >= expected, $"the backend logged {expected} requests");
+        return _backend.LogEntries.Count();
     }
 
     private HttpRequestMessage Request(HttpMethod method, string path = "/x", TimeSpan? timeout = null)
     {
-        var request = new HttpRequestMessage(method, _backend.BaseUrl + path);
+        var request = new HttpRequestMessage(method, _backend.Url + path);
         request.Options.Set(ResilienceHandler.ClusterKey, "accounts");
         if (timeout is { } t) request.Options.Set(ResilienceHandler.TimeoutKey, t);
         if (method == HttpMethod.Post) request.Content = new StringContent("{}");
@@ -49,14 +69,14 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     [Fact]
     public async Task Backend502s_OpenTheBreaker_ThenOpenBreakerAnswers503WithoutTouchingBackend_ThenHalfOpenProbeCloses()
     {
-        _backend.Handler = ctx => { ctx.Response.StatusCode = 502; return Task.CompletedTask; };
+        Answer(r => r.WithStatusCode(502));
         for (int i = 0; i < 5; i++)
         {
             using var r = await _client.SendAsync(Request(HttpMethod.Get));
             Assert.Equal(HttpStatusCode.BadGateway, r.StatusCode);
         }
         Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
-        Assert.Equal(5, _backend.Requests.Count); // a 5xx answer is never retried
+        Assert.Equal(5, await BackendRequestsAsync(5)); // a 5xx answer is never retried
 
         using (var open = await _client.SendAsync(Request(HttpMethod.Get)))
         {
@@ -69,13 +89,13 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
             Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("cluster").GetString()));
             Assert.InRange(open.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 1, 15);
         }
-        Assert.Equal(5, _backend.Requests.Count);
+        Assert.Equal(5, await BackendRequestsAsync(5));
 
-        _backend.Handler = ctx => ctx.Response.WriteAsync("recovered");
+        Answer(r => r.WithBody("recovered"));
         _clock.Advance(TimeSpan.FromSeconds(16));
         using (var probe = await _client.SendAsync(Request(HttpMethod.Get)))
             Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
-        Assert.Equal(6, _backend.Requests.Count);
+        Assert.Equal(6, await BackendRequestsAsync(6));
         Assert.Equal(CircuitState.Closed, _resilience.Snapshot()["accounts"]);
     }
 
@@ -90,7 +110,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     {
         // A 500 is one request failing on a backend that answers: shared by every client, the breaker must not let one
         // client who found a bad input open it for all (issue 14, docs/policies.md).
-        _backend.Handler = ctx => { ctx.Response.StatusCode = status; return Task.CompletedTask; };
+        Answer(r => r.WithStatusCode(status));
         for (int i = 0; i < 50; i++)
         {
             using var r = await _client.SendAsync(Request(HttpMethod.Post));
@@ -105,7 +125,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     [InlineData(504)]
     public async Task BackendUnavailableAnswers_OpenTheBreaker(int status)
     {
-        _backend.Handler = ctx => { ctx.Response.StatusCode = status; return Task.CompletedTask; };
+        Answer(r => r.WithStatusCode(status));
         for (int i = 0; i < 5; i++) using (await _client.SendAsync(Request(HttpMethod.Post))) { }
         Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
     }
@@ -113,9 +133,9 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     [Fact]
     public async Task HandlerBoundToACluster_CountsEveryRequestOnItsBreaker()
     {
-        _backend.Handler = ctx => ctx.Response.WriteAsync("ok");
+        Answer(r => r.WithBody("ok"));
         using var bound = new HttpClient(new ResilienceHandler(_resilience, new SocketsHttpHandler(), cluster: "orders"));
-        using (var r = await bound.GetAsync(_backend.BaseUrl + "/x")) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using (var r = await bound.GetAsync(_backend.Url + "/x")) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         using (var r = await bound.SendAsync(Request(HttpMethod.Get))) Assert.Equal(HttpStatusCode.OK, r.StatusCode);   // names "accounts"
         Assert.Equal(["orders"], _resilience.Snapshot().Keys);
     }
@@ -124,7 +144,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     public async Task Backend503WithRetryAfter_IsBackPressure_AndNeverOpensTheBreaker()
     {
         // A healthy backend shedding an expensive endpoint (the login bulkhead) must not take the whole cluster down.
-        _backend.Handler = ctx => { ctx.Response.StatusCode = 503; ctx.Response.Headers.RetryAfter = "1"; return Task.CompletedTask; };
+        Answer(r => r.WithStatusCode(503).WithHeader("Retry-After", "1"));
         for (int i = 0; i < 20; i++)
         {
             using var r = await _client.SendAsync(Request(HttpMethod.Post));
@@ -132,10 +152,10 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
             Assert.False(r.Headers.Contains(ResilienceHandler.FaultHeader));
         }
         Assert.Equal(CircuitState.Closed, _resilience.Snapshot()["accounts"]);
-        Assert.Equal(20, _backend.Requests.Count);
+        Assert.Equal(20, await BackendRequestsAsync(20));
 
         // The same status without Retry-After is a failing backend and does count.
-        _backend.Handler = ctx => { ctx.Response.StatusCode = 503; return Task.CompletedTask; };
+        Answer(r => r.WithStatusCode(503));
         // 25 failures after 20 successes in the sampling window: ratio above 0.5.
         for (int i = 0; i < 25; i++) using (await _client.SendAsync(Request(HttpMethod.Post))) { }
         Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
@@ -144,13 +164,15 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     [Fact]
     public async Task SlowBackend_Answers504_AndTimeoutsCountAsBreakerFailures()
     {
-        _backend.Handler = async ctx =>
-        {
-            try { await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted); } catch (OperationCanceledException) { }
-        };
+        Answer(r => r.WithDelay(TimeSpan.FromSeconds(10)));
         for (int i = 0; i < 5; i++)
         {
-            using var r = await _client.SendAsync(Request(HttpMethod.Get, timeout: TimeSpan.FromMilliseconds(100)));
+            var pending = _client.SendAsync(Request(HttpMethod.Get, timeout: TimeSpan.FromMilliseconds(100)));
+            // The attempt's time-out timer is set before the attempt is sent; once it is on its way, move the clock.
+            int sent = i + 1;
+            await Poll.UntilAsync(() => _counting.Attempts >= sent, "the attempt is sent");
+            _clock.Advance(TimeSpan.FromMilliseconds(100));
+            using var r = await pending;
             Assert.Equal(HttpStatusCode.GatewayTimeout, r.StatusCode);
             Assert.Equal("timeout", r.Headers.GetValues(ResilienceHandler.FaultHeader).Single());
         }
@@ -160,7 +182,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
     [Fact]
     public async Task KilledBackend_GetIsRetriedOnConnectionRefused_PostIsNot_ThenBreakerOpens()
     {
-        await _backend.DisposeAsync();
+        _backend.Stop();
 
         await Assert.ThrowsAsync<HttpRequestException>(() => _client.SendAsync(Request(HttpMethod.Get)));
         Assert.Equal(3, _counting.Attempts); // first attempt + 2 retries
@@ -169,7 +191,7 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
         await Assert.ThrowsAsync<HttpRequestException>(() => _client.SendAsync(Request(HttpMethod.Post)));
         Assert.Equal(1, _counting.Attempts);
 
-        await Eventually.TrueAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             try
             {

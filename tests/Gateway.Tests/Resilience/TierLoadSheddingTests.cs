@@ -34,7 +34,7 @@ public sealed class TierLoadSheddingTests
             host.Client.SendAsync(PolicyTestHost.Get("/slow", tier: "standard")),
             host.Client.SendAsync(PolicyTestHost.Get("/slow", tier: "standard")),
         };
-        await Eventually.TrueAsync(() => Volatile.Read(ref entered) == 2, "both slow standard requests are in flight");
+        await Poll.UntilAsync(() => Volatile.Read(ref entered) == 2, "both slow standard requests are in flight");
 
         using (var shed = await host.Client.SendAsync(PolicyTestHost.Get("/fast", tier: "standard")))
         {

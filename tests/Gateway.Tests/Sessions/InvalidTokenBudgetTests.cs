@@ -9,7 +9,7 @@ namespace Gateway.Tests.Sessions;
 
 public sealed class InvalidTokenBudgetTests
 {
-    private readonly TestClock _clock = new();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
     private InvalidTokenBudget Create(int limit = 3, int maxClients = 100, int ipv6Prefix = 64, bool enabled = true) =>
         new(Options.Create(new InvalidTokenBudgetOptions

@@ -13,7 +13,7 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
     private FakeSessionBackend _backend = null!;
     private GatewayInstance _gateway = null!;
     private CountingRedisClient _counting = null!;
-    private readonly TestClock _clock = new();
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
     public async ValueTask InitializeAsync()
     {

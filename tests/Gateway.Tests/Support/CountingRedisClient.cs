@@ -38,6 +38,8 @@ internal sealed class CountingRedisClient(IRedisClient inner) : IRedisClient
     }
     public ValueTask<RedisReply<bool>> SetAddAsync(string key, string member, TimeSpan ttl) => inner.SetAddAsync(key, member, ttl);
     public ValueTask<RedisReply<string[]>> SetMembersAsync(string key) => inner.SetMembersAsync(key);
+    public Task<IConnectionMultiplexer> GetMultiplexerAsync() => inner.GetMultiplexerAsync();
+    public void ReportFailure(Exception exception) => inner.ReportFailure(exception);
     public ValueTask<RedisReply<long>> PublishAsync(string channel, string message) => inner.PublishAsync(channel, message);
     public Task SubscribeAsync(string channel, Action<string> onMessage) => inner.SubscribeAsync(channel, onMessage);
 }
