@@ -12,7 +12,6 @@ using Backend.Users;
 using Gateway.Observability;
 using Gateway.Observability.Backend;
 using Gateway.Observability.Prometheus;
-using Gateway.Observability.Telemetry;
 using Gateway.Trust;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -28,7 +27,7 @@ builder.Configuration.Sources.Insert(0, shared);
 if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls"] is { } urls) builder.WebHost.UseUrls(urls);
 
 builder.Logging.AddGatewayLogging(builder.Environment);
-builder.Services.AddOtlpTracing(builder.Configuration, "backend", ["Backend", "Npgsql", "Microsoft.AspNetCore"]);
+builder.Services.AddBackendTelemetry(builder.Configuration);
 builder.Services.AddOptions<AdminAccessOptions>().Bind(builder.Configuration.GetSection(AdminAccessOptions.SectionName));
 builder.Services.AddSingleton<AdminAccess>();
 builder.Services.AddSingleton<BackendMetrics>();

@@ -152,7 +152,7 @@ public static class GatewayApp
     {
         services.AddGatewayObservability(config);
         // Trace headers to the backend cost a little per request: on only when traces are exported.
-        if (services.AddOtlpTracing(config, "gateway", [GatewayTracing.SourceName, "Yarp.ReverseProxy", "System.Net.Http", "Microsoft.AspNetCore"]))
+        if (services.AddGatewayTelemetry(config))
             services.PostConfigure<ForwardingOptions>(o => o.PropagateActivityHeaders = true);
         services.AddSingleton<IConfigStatusSource, RouteTableConfigStatusSource>();
         services.AddSingleton<IBackendHealthSource, ReadinessBackendHealthSource>();

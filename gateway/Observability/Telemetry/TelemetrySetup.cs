@@ -1,72 +1,80 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Gateway.Observability.Telemetry;
 
 /// <summary>
-/// OpenTelemetry tracing for either service, without the hosting package: builds a <see cref="TracerProvider"/> only
-/// when <c>Telemetry:Otlp:Endpoint</c> is set (off by default), registers it as a singleton and disposes it at
-/// shutdown (flushing spans). Framework and OpenTelemetry only, so the backend can link this file.
-/// Configuration: <c>Telemetry:Otlp:Endpoint</c> (e.g. http://127.0.0.1:4317), <c>Telemetry:Otlp:Protocol</c>
-/// (grpc, default, or http/protobuf), <c>Telemetry:PropagateTraceContext</c> (default true).
+/// OpenTelemetry for either service through the hosting package (<c>AddOpenTelemetry().WithTracing().WithMetrics()</c>),
+/// on only when something exports: with no <c>Telemetry:Otlp:Endpoint</c> (the default) nothing is registered, so no
+/// <see cref="ActivityListener"/> exists and ASP.NET Core creates no Activity per request. The hosting package builds the
+/// providers at start and flushes and disposes them at shutdown.
+/// Configuration: <c>Telemetry:Otlp:Endpoint</c> (the collector's base address, e.g. http://127.0.0.1:4317),
+/// <c>Telemetry:Otlp:Protocol</c> (grpc, default, or http/protobuf), <c>Telemetry:PropagateTraceContext</c> (default true).
 /// </summary>
 public static class TelemetrySetup
 {
     /// <summary>
-    /// Adds tracing for <paramref name="sources"/> (the gateway: "Gateway", "Yarp.ReverseProxy", "System.Net.Http",
-    /// "Microsoft.AspNetCore"; the backend: "Backend", "Npgsql", "Microsoft.AspNetCore").
-    /// <paramref name="configure"/> lets callers (and tests) add processors or exporters.
-    /// Returns true when a tracer provider was built.
+    /// Adds OpenTelemetry tracing (and, when <paramref name="metrics"/> is given, OTLP metrics) exported to
+    /// <c>Telemetry:Otlp:Endpoint</c>. <paramref name="tracing"/> names the service's sources and instrumentations;
+    /// <paramref name="configure"/> lets tests add processors, and turns tracing on without an endpoint.
+    /// Returns true when tracing is on (the caller then turns on whatever propagation costs per request).
     /// </summary>
-    public static bool AddOtlpTracing(this IServiceCollection services, IConfiguration configuration, string serviceName,
-        IEnumerable<string> sources, Action<TracerProviderBuilder>? configure = null)
+    public static bool AddServiceTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName,
+        Action<TracerProviderBuilder> tracing, Action<MeterProviderBuilder>? metrics = null, Action<TracerProviderBuilder>? configure = null)
     {
         string? endpoint = configuration["Telemetry:Otlp:Endpoint"];
-        bool propagate = configuration.GetValue("Telemetry:PropagateTraceContext", true);
-        if (string.IsNullOrWhiteSpace(endpoint) && configure is null)
+        bool export = !string.IsNullOrWhiteSpace(endpoint);
+        if (!export && configure is null)
         {
-            // No tracer listens, so no activities exist and nothing is propagated anyway; with propagation explicitly
+            // Nothing listens, so no activities exist and nothing is propagated anyway; with propagation explicitly
             // off, also stop HttpClient from emitting headers should some other listener create activities.
-            if (!propagate) DistributedContextPropagator.Current = DistributedContextPropagator.CreateNoOutputPropagator();
+            if (!configuration.GetValue("Telemetry:PropagateTraceContext", true))
+                DistributedContextPropagator.Current = DistributedContextPropagator.CreateNoOutputPropagator();
             return false;
         }
 
-        var builder = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(serviceName))
-            .AddSource([.. sources]);
-        if (!string.IsNullOrWhiteSpace(endpoint))
+        var protocol = string.Equals(configuration["Telemetry:Otlp:Protocol"], "http/protobuf", StringComparison.OrdinalIgnoreCase)
+            ? OtlpExportProtocol.HttpProtobuf
+            : OtlpExportProtocol.Grpc;
+        var otel = services.AddOpenTelemetry().ConfigureResource(r => r.AddService(serviceName));
+        otel.WithTracing(t =>
         {
-            var protocol = string.Equals(configuration["Telemetry:Otlp:Protocol"], "http/protobuf", StringComparison.OrdinalIgnoreCase)
-                ? OtlpExportProtocol.HttpProtobuf
-                : OtlpExportProtocol.Grpc;
-            builder.AddOtlpExporter(o =>
+            tracing(t);
+            if (export) t.AddOtlpExporter(o => Point(o, endpoint!, protocol, "v1/traces"));
+            configure?.Invoke(t);
+        });
+        // Metrics go over OTLP only when a collector is configured; /metrics (Prometheus) does not need a MeterProvider.
+        if (export && metrics is not null)
+        {
+            otel.WithMetrics(m =>
             {
-                o.Endpoint = new Uri(endpoint);
-                o.Protocol = protocol;
+                metrics(m);
+                m.AddOtlpExporter(o => Point(o, endpoint!, protocol, "v1/metrics"));
             });
         }
-        configure?.Invoke(builder);
-        var provider = builder.Build();
-        services.AddSingleton(provider);
-        services.AddHostedService(sp => new TracerProviderLifetime(sp.GetRequiredService<TracerProvider>()));
         return true;
     }
 
-    /// <summary>Flushes and disposes the provider when the host stops (the provider was built before the container).</summary>
-    private sealed class TracerProviderLifetime(TracerProvider provider) : IHostedService
+    /// <summary>
+    /// gRPC takes the collector address as is; over http/protobuf each signal has its own path, appended here to the
+    /// base address as <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> does (an endpoint already naming <c>/v1/traces</c> is accepted).
+    /// </summary>
+    internal static void Point(OtlpExporterOptions options, string endpoint, OtlpExportProtocol protocol, string signalPath)
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken)
+        options.Protocol = protocol;
+        if (protocol == OtlpExportProtocol.Grpc)
         {
-            provider.Dispose();
-            return Task.CompletedTask;
+            options.Endpoint = new Uri(endpoint);
+            return;
         }
+        string baseUrl = endpoint.TrimEnd('/');
+        if (baseUrl.EndsWith("/v1/traces", StringComparison.Ordinal)) baseUrl = baseUrl[..^"/v1/traces".Length];
+        options.Endpoint = new Uri(baseUrl + "/" + signalPath);
     }
 }
