@@ -4,13 +4,13 @@ using Backend.Data;
 using Backend.Infrastructure;
 using Backend.Internal;
 using Backend.Invalidation;
+using Backend.Observability;
 using Backend.Organizations;
 using Backend.Passwords;
 using Backend.Redis;
 using Backend.Sessions;
 using Backend.Users;
 using Gateway.Observability;
-using Gateway.Observability.Backend;
 using Gateway.Observability.Prometheus;
 using Gateway.Trust;
 

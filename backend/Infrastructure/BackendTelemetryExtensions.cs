@@ -1,3 +1,4 @@
+using Backend.Observability;
 using Gateway.Observability.Telemetry;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -20,7 +21,7 @@ internal static class BackendTelemetryExtensions
                 .AddHttpClientInstrumentation()
                 .AddNpgsql(),
             metrics => metrics
-                .AddMeter(Gateway.Observability.Backend.BackendMetrics.MeterName)
+                .AddMeter(BackendMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddNpgsqlInstrumentation());

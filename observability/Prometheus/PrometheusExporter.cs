@@ -6,7 +6,7 @@ namespace Gateway.Observability.Prometheus;
 /// <summary>
 /// Aggregates every instrument of the configured meters through a <see cref="MeterListener"/> and renders them in the
 /// Prometheus text exposition format 0.0.4. Observable instruments are collected at scrape time.
-/// Framework-only on purpose: the backend links this folder's sources.
+/// Lives in the shared Gateway.Observability assembly: both services export their meters through it.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
