@@ -4,15 +4,14 @@ using Backend.Data;
 using Backend.Infrastructure;
 using Backend.Internal;
 using Backend.Invalidation;
+using Backend.Observability;
 using Backend.Organizations;
 using Backend.Passwords;
 using Backend.Redis;
 using Backend.Sessions;
 using Backend.Users;
 using Gateway.Observability;
-using Gateway.Observability.Backend;
 using Gateway.Observability.Prometheus;
-using Gateway.Observability.Telemetry;
 using Gateway.Trust;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -28,7 +27,7 @@ builder.Configuration.Sources.Insert(0, shared);
 if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls"] is { } urls) builder.WebHost.UseUrls(urls);
 
 builder.Logging.AddGatewayLogging(builder.Environment);
-builder.Services.AddOtlpTracing(builder.Configuration, "backend", ["Backend", "Npgsql", "Microsoft.AspNetCore"]);
+builder.Services.AddBackendTelemetry(builder.Configuration);
 builder.Services.AddOptions<AdminAccessOptions>().Bind(builder.Configuration.GetSection(AdminAccessOptions.SectionName))
     .Validate(o => o.Key is null || o.Key.Length >= 16, "Admin:Key must be at least 16 characters (or unset to allow loopback only).")
     .ValidateOnStart();

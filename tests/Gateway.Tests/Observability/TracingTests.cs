@@ -3,7 +3,10 @@ using System.Diagnostics;
 using Gateway.Observability;
 using Gateway.Observability.Telemetry;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using TestInfrastructure;
 
@@ -18,7 +21,7 @@ public sealed class TracingTests
         await using var backend = await RecordingBackend.StartAsync();
         var configuration = new ConfigurationBuilder().Build();
         await using var host = await ObservabilityTestHost.StartAsync(services: s =>
-            Assert.True(s.AddOtlpTracing(configuration, "gateway-test", [GatewayTracing.SourceName, "System.Net.Http", "Microsoft.AspNetCore"],
+            Assert.True(s.AddGatewayTelemetry(configuration,
                 builder => builder.AddProcessor(new SimpleActivityExportProcessor(new CollectingExporter(exported))))));
 
         using var response = await host.GetAsync("/t?forward=" + Uri.EscapeDataString(backend.BaseUrl + "/users"));
@@ -38,11 +41,50 @@ public sealed class TracingTests
     }
 
     [Fact]
-    public void Tracing_IsOffWithoutAnOtlpEndpoint()
+    public void Telemetry_WithoutAnOtlpEndpoint_RegistersNothing()
     {
-        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        Assert.False(services.AddOtlpTracing(new ConfigurationBuilder().Build(), "gateway-test", [GatewayTracing.SourceName]));
+        // Nothing registered means no ActivityListener, so ASP.NET Core creates no Activity per request.
+        var services = new ServiceCollection();
+        Assert.False(services.AddGatewayTelemetry(new ConfigurationBuilder().Build()));
         Assert.Empty(services);
+    }
+
+    [Fact]
+    public void Telemetry_WithAnOtlpEndpoint_BuildsTracerAndMeterProviders()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Telemetry:Otlp:Endpoint"] = "http://127.0.0.1:4318",
+            ["Telemetry:Otlp:Protocol"] = "http/protobuf",
+        }).Build();
+        var services = new ServiceCollection();
+        Assert.True(services.AddGatewayTelemetry(configuration));
+        using var provider = services.BuildServiceProvider();
+        Assert.NotNull(provider.GetService<TracerProvider>());
+        Assert.NotNull(provider.GetService<MeterProvider>());
+    }
+
+    [Theory]
+    [InlineData("http://collector:4318", "http://collector:4318/v1/traces", "http://collector:4318/v1/metrics")]
+    [InlineData("http://collector:4318/", "http://collector:4318/v1/traces", "http://collector:4318/v1/metrics")]
+    [InlineData("http://collector:4318/v1/traces", "http://collector:4318/v1/traces", "http://collector:4318/v1/metrics")]
+    public void HttpProtobuf_AppendsEachSignalsPath(string configured, string traces, string metrics)
+    {
+        var t = new OtlpExporterOptions();
+        var m = new OtlpExporterOptions();
+        TelemetrySetup.Point(t, configured, OtlpExportProtocol.HttpProtobuf, "v1/traces");
+        TelemetrySetup.Point(m, configured, OtlpExportProtocol.HttpProtobuf, "v1/metrics");
+        Assert.Equal(new Uri(traces), t.Endpoint);
+        Assert.Equal(new Uri(metrics), m.Endpoint);
+    }
+
+    [Fact]
+    public void Grpc_UsesTheCollectorAddressAsGiven()
+    {
+        var o = new OtlpExporterOptions();
+        TelemetrySetup.Point(o, "http://collector:4317", OtlpExportProtocol.Grpc, "v1/traces");
+        Assert.Equal(new Uri("http://collector:4317"), o.Endpoint);
+        Assert.Equal(OtlpExportProtocol.Grpc, o.Protocol);
     }
 
     private static bool HasSpan(IEnumerable<Activity> spans, string name, string traceId) =>

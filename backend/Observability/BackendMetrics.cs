@@ -1,17 +1,16 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
-namespace Gateway.Observability.Backend;
+namespace Backend.Observability;
 
 /// <summary>
-/// The backend's own instruments on meter <c>Backend</c>. Framework-only so the backend links this file
-/// (<c>&lt;Compile Include="../gateway/Observability/Backend/*.cs" LinkBase="Observability" /&gt;</c>).
+/// The backend's own instruments on meter <c>Backend</c>, exported by the shared Prometheus exporter.
 /// Database command duration/count and pool usage come from Npgsql's own meter (<c>Npgsql</c>):
 /// <c>db.client.operation.duration</c>, <c>db.client.operation.failed</c>, <c>db.client.connection.count</c>
 /// (tag <c>db.client.connection.state</c> idle/used), <c>db.client.connection.max</c>; export that meter too.
 /// Password hashing is measured where it happens: <c>auth.password_hash.duration</c> in backend/Passwords.
 /// </summary>
-public sealed class BackendMetrics
+internal sealed class BackendMetrics
 {
     /// <summary>The meter name.</summary>
     public const string MeterName = "Backend";

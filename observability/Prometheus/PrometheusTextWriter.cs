@@ -10,9 +10,16 @@ internal static class PrometheusTextWriter
 
     public static string Render(IEnumerable<InstrumentAggregator> aggregators)
     {
+        var sb = new StringBuilder(16 * 1024);
+        Render(sb, aggregators);
+        return sb.ToString();
+    }
+
+    /// <summary>Appends the exposition to <paramref name="sb"/> (the exporter reuses one builder across scrapes).</summary>
+    public static void Render(StringBuilder sb, IEnumerable<InstrumentAggregator> aggregators)
+    {
         var ordered = new List<InstrumentAggregator>(aggregators);
         ordered.Sort(static (a, b) => string.CompareOrdinal(a.PrometheusName, b.PrometheusName));
-        var sb = new StringBuilder(16 * 1024);
         var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var aggregator in ordered)
         {
@@ -22,7 +29,6 @@ internal static class PrometheusTextWriter
             if (series.Length == 0) continue;
             WriteFamily(sb, aggregator, series);
         }
-        return sb.ToString();
     }
 
     private static void WriteFamily(StringBuilder sb, InstrumentAggregator aggregator, MetricSeries[] series)
@@ -40,53 +46,64 @@ internal static class PrometheusTextWriter
             if (aggregator.Kind != AggregationKind.Histogram)
             {
                 sb.Append(name);
-                AppendLabels(sb, s.Tags, null, null);
+                AppendLabels(sb, s.LabelText, null);
                 sb.Append(' ');
                 AppendValue(sb, s.Value);
                 sb.Append('\n');
                 continue;
             }
 
-            var bounds = aggregator.Bounds;
+            var bounds = aggregator.BoundLabels;
             long cumulative = 0;
             for (int i = 0; i <= bounds.Length; i++)
             {
                 cumulative += s.BucketCount(i);
                 sb.Append(name).Append("_bucket");
-                AppendLabels(sb, s.Tags, "le", i < bounds.Length ? FormatValue(bounds[i]) : "+Inf");
-                sb.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                AppendLabels(sb, s.LabelText, i < bounds.Length ? bounds[i] : "+Inf");
+                sb.Append(' ').Append(cumulative).Append('\n');
             }
             sb.Append(name).Append("_sum");
-            AppendLabels(sb, s.Tags, null, null);
+            AppendLabels(sb, s.LabelText, null);
             sb.Append(' ');
             AppendValue(sb, s.Sum);
             sb.Append('\n');
             sb.Append(name).Append("_count");
-            AppendLabels(sb, s.Tags, null, null);
+            AppendLabels(sb, s.LabelText, null);
             // _count is the +Inf bucket: use the same cumulative value so the two can never disagree mid-scrape.
-            sb.Append(' ').Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append(' ').Append(cumulative).Append('\n');
         }
     }
 
-    private static void AppendLabels(StringBuilder sb, KeyValuePair<string, object?>[] tags, string? extraName, string? extraValue)
+    /// <summary><c>{labels}</c>, <c>{labels,le="bound"}</c>, <c>{le="bound"}</c> or nothing.</summary>
+    private static void AppendLabels(StringBuilder sb, string labelText, string? le)
     {
-        if (tags.Length == 0 && extraName is null) return;
-        sb.Append('{');
-        bool first = true;
-        foreach (var tag in tags)
+        if (labelText.Length == 0 && le is null) return;
+        sb.Append('{').Append(labelText);
+        if (le is not null)
         {
-            if (!first) sb.Append(',');
-            first = false;
-            sb.Append(PrometheusNaming.LabelName(tag.Key)).Append("=\"");
-            AppendEscaped(sb, FormatTag(tag.Value), escapeQuotes: true);
-            sb.Append('"');
-        }
-        if (extraName is not null)
-        {
-            if (!first) sb.Append(',');
-            sb.Append(extraName).Append("=\"").Append(extraValue).Append('"');
+            if (labelText.Length > 0) sb.Append(',');
+            sb.Append("le=\"").Append(le).Append('"');
         }
         sb.Append('}');
+    }
+
+    /// <summary>
+    /// A series' labels as exposition text (<c>tier="standard",route_class="login"</c>), formatted once when the series
+    /// is created: a series' tags never change, and formatting them on every line of every scrape was most of a
+    /// scrape's allocations.
+    /// </summary>
+    internal static string FormatLabels(KeyValuePair<string, object?>[] tags)
+    {
+        if (tags.Length == 0) return "";
+        var sb = new StringBuilder(tags.Length * 24);
+        for (int i = 0; i < tags.Length; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append(PrometheusNaming.LabelName(tags[i].Key)).Append("=\"");
+            AppendEscaped(sb, FormatTag(tags[i].Value), escapeQuotes: true);
+            sb.Append('"');
+        }
+        return sb.ToString();
     }
 
     private static string FormatTag(object? value) => value switch
@@ -113,7 +130,11 @@ internal static class PrometheusTextWriter
         }
     }
 
-    private static void AppendValue(StringBuilder sb, double value) => sb.Append(FormatValue(value));
+    private static void AppendValue(StringBuilder sb, double value)
+    {
+        if (double.IsFinite(value)) sb.Append(CultureInfo.InvariantCulture, $"{value:R}");   // formats in place
+        else sb.Append(FormatValue(value));
+    }
 
     internal static string FormatValue(double value)
     {

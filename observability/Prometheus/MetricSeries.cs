@@ -14,11 +14,15 @@ internal sealed class MetricSeries
     public MetricSeries(KeyValuePair<string, object?>[] tags, int bucketCount)
     {
         Tags = tags;
+        LabelText = PrometheusTextWriter.FormatLabels(tags);
         _buckets = bucketCount > 0 ? new long[bucketCount + 1] : null;
     }
 
     /// <summary>The label set, as recorded (original values, so lookups compare without formatting).</summary>
     public KeyValuePair<string, object?>[] Tags { get; }
+
+    /// <summary>The label set as exposition text, without braces; empty for no labels.</summary>
+    public string LabelText { get; }
 
     public double Value => Volatile.Read(ref _value);
     public double Sum => Volatile.Read(ref _sum);

@@ -40,10 +40,9 @@ public static class PrometheusEndpointExtensions
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 return;
             }
-            string text = await exporter.ScrapeAsync(context.RequestAborted).ConfigureAwait(false);
             context.Response.ContentType = PrometheusTextWriter.ContentType;
             context.Response.Headers.CacheControl = "no-store";
-            await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+            await exporter.WriteScrapeAsync(context.Response.BodyWriter, context.RequestAborted).ConfigureAwait(false);
         });
     }
 }

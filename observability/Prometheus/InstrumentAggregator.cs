@@ -29,6 +29,8 @@ internal sealed class InstrumentAggregator
         PrometheusType = prometheusType;
         Kind = kind;
         Bounds = bounds;
+        BoundLabels = new string[bounds.Length];
+        for (int i = 0; i < bounds.Length; i++) BoundLabels[i] = PrometheusTextWriter.FormatValue(bounds[i]);
         MaxSeries = maxSeries;
     }
 
@@ -38,6 +40,8 @@ internal sealed class InstrumentAggregator
     public string PrometheusType { get; }
     public AggregationKind Kind { get; }
     public double[] Bounds { get; }
+    /// <summary><see cref="Bounds"/> as <c>le</c> label values, formatted once.</summary>
+    public string[] BoundLabels { get; }
     public int MaxSeries { get; }
 
     /// <summary>True once a label set was dropped because the instrument reached <see cref="MaxSeries"/>.</summary>

@@ -2,14 +2,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Gateway.Observability.Backend;
+namespace Backend.Observability;
 
 /// <summary>
 /// Records <c>backend.request.duration</c> by endpoint route template. Add with
 /// <c>app.UseMiddleware&lt;BackendRequestMetricsMiddleware&gt;()</c>; in minimal-API apps routing has already
 /// selected the endpoint by then. Uses the registered <see cref="TimeProvider"/>, or the system clock.
 /// </summary>
-public sealed class BackendRequestMetricsMiddleware(RequestDelegate next, BackendMetrics metrics, IServiceProvider services)
+internal sealed class BackendRequestMetricsMiddleware(RequestDelegate next, BackendMetrics metrics, IServiceProvider services)
 {
     private readonly TimeProvider _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
 

@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.IO.Pipelines;
+using System.Text;
 
 namespace Gateway.Observability.Prometheus;
 
 /// <summary>
 /// Aggregates every instrument of the configured meters through a <see cref="MeterListener"/> and renders them in the
 /// Prometheus text exposition format 0.0.4. Observable instruments are collected at scrape time.
-/// Framework-only on purpose: the backend links this folder's sources.
+/// Lives in the shared Gateway.Observability assembly: both services export their meters through it.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
@@ -16,6 +18,8 @@ public sealed class PrometheusExporter : IDisposable
     private readonly PrometheusExporterOptions _options;
     private readonly ConcurrentDictionary<Instrument, InstrumentAggregator> _aggregators = new();
     private readonly SemaphoreSlim _scrapeGate = new(1, 1);
+    // Reused by every scrape (they are serialised by _scrapeGate): after the first, a scrape renders without growing it.
+    private readonly StringBuilder _text = new(16 * 1024);
 
     /// <param name="options">Meters and buckets.</param>
     /// <param name="meterScope">
@@ -46,17 +50,42 @@ public sealed class PrometheusExporter : IDisposable
     /// <summary>Collects observable instruments, then renders every series.</summary>
     public async Task<string> ScrapeAsync(CancellationToken cancellationToken = default)
     {
-        // One scrape at a time: observable callbacks write last values, and two scrapes interleaving would race.
         await _scrapeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            _listener.RecordObservableInstruments();
-            return PrometheusTextWriter.Render(_aggregators.Values);
+            return Render().ToString();
         }
         finally
         {
             _scrapeGate.Release();
         }
+    }
+
+    /// <summary>
+    /// Collects and renders as <see cref="ScrapeAsync"/> does, and writes the text to <paramref name="writer"/> as UTF-8
+    /// straight from the reused builder, so a scrape allocates no string of the whole exposition.
+    /// </summary>
+    public async Task WriteScrapeAsync(PipeWriter writer, CancellationToken cancellationToken = default)
+    {
+        await _scrapeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var chunk in Render().GetChunks()) Encoding.UTF8.GetBytes(chunk.Span, writer);
+            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _scrapeGate.Release();
+        }
+    }
+
+    /// <summary>Call holding <see cref="_scrapeGate"/>: observable callbacks write last values, two scrapes would race.</summary>
+    private StringBuilder Render()
+    {
+        _listener.RecordObservableInstruments();
+        _text.Clear();
+        PrometheusTextWriter.Render(_text, _aggregators.Values);
+        return _text;
     }
 
     /// <inheritdoc />
