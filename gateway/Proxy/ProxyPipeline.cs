@@ -26,6 +26,11 @@ internal static class ProxyPipeline
             await next(context).ConfigureAwait(false);
         if (context.Response.HasStarted) return;
         var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is { Error: ForwarderError.NoAvailableDestinations })
+        {
+            await NoHealthyDestination.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
         if (error is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled }
             && context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true)
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;

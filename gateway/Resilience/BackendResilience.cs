@@ -31,13 +31,17 @@ internal sealed class BackendResilience : IBreakerStates
     private readonly ConcurrentDictionary<string, ClusterPipeline> _clusters = new(StringComparer.OrdinalIgnoreCase);
 
     // The gateway.breaker.state gauge is owned by Observability.GatewayMetrics, fed through ResilienceBreakerStateSource.
-    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time)
+    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time, IClusterDestinations? destinations = null)
     {
         _options = options.Value;
         _time = time;
+        Destinations = destinations;
     }
 
     public BackendResilienceOptions Options => _options;
+
+    /// <summary>The clusters' destinations and their health; null when the pipelines are used without YARP (tests).</summary>
+    internal IClusterDestinations? Destinations { get; }
 
     internal ClusterPipeline Get(string cluster) => _clusters.GetOrAdd(cluster, static (name, self) => self.Build(name), this);
 
@@ -87,7 +91,7 @@ internal sealed class BackendResilience : IBreakerStates
                 HttpRequestException e => !IsClientSideFailure(e),
                 null => args.Outcome.Result is { } r && IsBackendFailure(r),
                 _ => false,
-            }),
+            } && !AnotherDestinationAvailable(name)),
         });
         builder.AddTimeout(new TimeoutStrategyOptions
         {
@@ -96,6 +100,14 @@ internal sealed class BackendResilience : IBreakerStates
         });
         return new ClusterPipeline(builder.Build(), state, budget);
     }
+
+    /// <summary>
+    /// The breaker is the cluster's: it opens when the service is down, not when one of its instances is. While health
+    /// checks still keep two or more destinations in rotation, a failure is one destination's, and active and passive
+    /// health (which take that destination out) handle it; only when at most one is left does it count here. Evaluated
+    /// only for failures.
+    /// </summary>
+    private bool AnotherDestinationAvailable(string cluster) => Destinations is { } d && d.AvailableCount(cluster) > 1;
 
     /// <summary>
     /// Counts only answers that say the backend cannot serve anyone right now: 502, 504, and 503 without

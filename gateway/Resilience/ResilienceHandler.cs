@@ -40,6 +40,8 @@ public sealed class ResilienceHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // Health probes are health's business: a destination failing its probes must not open the cluster's breaker.
+        if (request is Proxy.HealthProbeRequest) return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         // A bound handler (every proxied request) never touches request.Options: its getter allocates a dictionary.
         TimeSpan? timeout = null;
         string cluster;
@@ -68,11 +70,11 @@ public sealed class ResilienceHandler : DelegatingHandler
                     }
                     catch (Exception ex)
                     {
-                        return Outcome.FromException<HttpResponseMessage>(ex);
+                        return await state.Self.FailOverAsync(state.Request, state.Cluster, ex, ctx.CancellationToken).ConfigureAwait(false);
                     }
                 },
                 context,
-                (Self: this, Request: request)).ConfigureAwait(false);
+                (Self: this, Request: request, Cluster: cluster)).ConfigureAwait(false);
 
             switch (outcome.Exception)
             {
@@ -91,6 +93,33 @@ public sealed class ResilienceHandler : DelegatingHandler
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    /// <summary>
+    /// A destination that refused the connection never saw the request, so it goes to another available destination of
+    /// the cluster at once (until health checks take the dead one out, within one probe interval), instead of failing the
+    /// client. Only requests without a body: a body streamed from the client cannot be sent twice. The refused attempt
+    /// reaches neither the breaker nor the retry budget when another destination answers.
+    /// </summary>
+    private async Task<Outcome<HttpResponseMessage>> FailOverAsync(HttpRequestMessage request, string cluster, Exception error, CancellationToken ct)
+    {
+        List<Uri>? tried = null;
+        while (_resilience.Destinations is { } destinations && request.Content is null && !ct.IsCancellationRequested
+               && BackendResilience.IsConnectionFailure(error) && request.RequestUri is { } failed
+               && destinations.FailoverTarget(cluster, failed, tried ??= []) is { } next)
+        {
+            tried.Add(failed);
+            request.RequestUri = next;
+            try
+            {
+                return Outcome.FromResult(await SendInnerAsync(request, ct).ConfigureAwait(false));
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+        }
+        return Outcome.FromException<HttpResponseMessage>(error);
     }
 
     private Task<HttpResponseMessage> SendInnerAsync(HttpRequestMessage request, CancellationToken ct) => base.SendAsync(request, ct);
