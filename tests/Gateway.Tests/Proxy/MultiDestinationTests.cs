@@ -10,7 +10,8 @@ namespace Gateway.Tests.Proxy;
 
 /// <summary>
 /// A cluster of two real upstream instances behind the real gateway: YARP's round robin spreads the traffic, its active
-/// health checks (1 s interval here) take a killed instance out and bring it back, and the cluster breaker stays closed
+/// health checks (2 s interval here; a generous probe timeout, since one slow probe on a loaded machine would take a
+/// live instance out) take a killed instance out and bring it back, and the cluster breaker stays closed
 /// while one instance serves.
 /// </summary>
 public sealed class MultiDestinationTests(RedisFixture redis) : IAsyncLifetime
@@ -52,7 +53,7 @@ public sealed class MultiDestinationTests(RedisFixture redis) : IAsyncLifetime
             ["loadBalancing"] = "RoundRobin",
             ["healthCheck"] = new JsonObject
             {
-                ["active"] = new JsonObject { ["path"] = "/health", ["intervalSeconds"] = 1, ["timeoutSeconds"] = 0.5 },
+                ["active"] = new JsonObject { ["path"] = "/health", ["intervalSeconds"] = 2, ["timeoutSeconds"] = 1.5 },
                 ["passive"] = true,
             },
         };
