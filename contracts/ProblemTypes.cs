@@ -35,6 +35,7 @@ public static class ProblemTypes
     // The gateway: upstream failures (the name is also the X-Gateway-Fault header value).
     public const string CircuitOpen = Base + "circuit-open";
     public const string Timeout = Base + "timeout";
+    public const string NoHealthyDestination = Base + "no-healthy-destination";
 
     // The backend.
     public const string Validation = Base + "validation";

@@ -29,6 +29,11 @@ internal static class ProxyPipeline
             await next(context).ConfigureAwait(false);
         if (context.Response.HasStarted) return;
         var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is { Error: ForwarderError.NoAvailableDestinations })
+        {
+            await NoHealthyDestination.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
         if (error is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled }
             && context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true)
         {
@@ -46,6 +51,7 @@ internal static class ProxyPipeline
     {
         if (error != ForwarderError.RequestCanceled || context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true) return;
         if (context.Features.Get<IReverseProxyFeature>()?.Cluster?.Config.ClusterId is not { Length: > 0 } cluster) return;
-        context.RequestServices.GetRequiredService<BackendResilience>().Get(cluster).Breaker.Record(failed: true);
+        var resilience = context.RequestServices.GetRequiredService<BackendResilience>();
+        resilience.Get(cluster).Breaker.Record(resilience.CountsOnBreaker(cluster, failed: true));
     }
 }

@@ -25,10 +25,11 @@ internal sealed class BackendResilience : IBreakerStates
     private readonly ConcurrentDictionary<string, ClusterPipeline> _clusters = new(StringComparer.OrdinalIgnoreCase);
 
     // The gateway.breaker.state gauge is owned by Observability.GatewayMetrics, fed through ResilienceBreakerStateSource.
-    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time)
+    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time, IClusterDestinations? destinations = null)
     {
         _options = options.Value;
         _time = time;
+        Destinations = destinations;
     }
 
     public BackendResilienceOptions Options => _options;
@@ -38,12 +39,26 @@ internal sealed class BackendResilience : IBreakerStates
     internal ClusterPipeline Get(string cluster) => _clusters.GetOrAdd(cluster, static (_, self) =>
         new ClusterPipeline(new ClusterBreaker(self._options, self._time), new RetryBudget(self._options.RetryBudgetRatio, self._options.RetryBudgetBurst)), this);
 
+    /// <summary>The clusters' destinations and their health; null when the pipelines are used without YARP (tests).</summary>
+    internal IClusterDestinations? Destinations { get; }
+
     public IReadOnlyDictionary<string, CircuitState> Snapshot()
     {
         var result = new Dictionary<string, CircuitState>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, cluster) in _clusters) result[name] = cluster.Breaker.State;
         return result;
     }
+
+    /// <summary>
+    /// The breaker is the cluster's: it opens when the service is down, not when one of its instances is. While health
+    /// checks still keep two or more destinations in rotation, a failure is one destination's, and active and passive
+    /// health (which take that destination out) handle it; only when at most one is left does it count here. Evaluated
+    /// only for failures.
+    /// </summary>
+    private bool AnotherDestinationAvailable(string cluster) => Destinations is { } d && d.AvailableCount(cluster) > 1;
+
+    /// <summary>Does this outcome count as a failure on the cluster's breaker? See <see cref="AnotherDestinationAvailable"/>.</summary>
+    internal bool CountsOnBreaker(string cluster, bool failed) => failed && !AnotherDestinationAvailable(cluster);
 
     /// <summary>
     /// Counts only answers that say the backend cannot serve anyone right now: 502, 504, and 503 without

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Net;
 using System.Net.Http.Headers;
 using Gateway.Contracts;
@@ -42,6 +43,8 @@ public sealed class ResilienceHandler : DelegatingHandler
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // Health probes are health's business: a destination failing its probes must not open the cluster's breaker.
+        if (request is Proxy.HealthProbeRequest) return base.SendAsync(request, cancellationToken);
         if (_cluster is not null)
         {
             // A bound handler (every proxied request) never touches request.Options: its getter allocates a dictionary.
@@ -65,14 +68,15 @@ public sealed class ResilienceHandler : DelegatingHandler
                 return Synthesize(request, cluster, HttpStatusCode.ServiceUnavailable, "circuit-open", retryAfter);
             using var deadline = timeout is { } perAttempt ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : null;
             deadline?.CancelAfter(timeout!.Value);
+            var token = deadline?.Token ?? cancellationToken;
             HttpResponseMessage response;
             try
             {
-                response = await base.SendAsync(request, deadline?.Token ?? cancellationToken).ConfigureAwait(false);
+                response = await base.SendAsync(request, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
             {
-                pipeline.Breaker.Record(failed: true);
+                pipeline.Breaker.Record(_resilience.CountsOnBreaker(cluster, failed: true));
                 return Synthesize(request, cluster, HttpStatusCode.GatewayTimeout, "timeout", retryAfter: null);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -81,15 +85,21 @@ public sealed class ResilienceHandler : DelegatingHandler
                 pipeline.Breaker.Release();
                 throw;
             }
-            catch (Exception e)
+            catch (Exception first)
             {
-                pipeline.Breaker.Record(BackendResilience.IsBackendFailure(e));
-                if (attempt >= _resilience.Options.MaxRetryAttempts || !BackendResilience.IsConnectionFailure(e)
-                    || !BackendResilience.IsIdempotent(request.Method.Method) || !pipeline.Budget.TryWithdraw()) throw;
-                await Task.Delay(Backoff(attempt), _resilience.Time, cancellationToken).ConfigureAwait(false);
-                continue;
+                var (failedOver, error) = await FailOverAsync(request, cluster, first, token).ConfigureAwait(false);
+                if (failedOver is null)
+                {
+                    pipeline.Breaker.Record(_resilience.CountsOnBreaker(cluster, BackendResilience.IsBackendFailure(error)));
+                    if (attempt >= _resilience.Options.MaxRetryAttempts || !BackendResilience.IsConnectionFailure(error)
+                        || !BackendResilience.IsIdempotent(request.Method.Method) || !pipeline.Budget.TryWithdraw())
+                        ExceptionDispatchInfo.Throw(error);
+                    await Task.Delay(Backoff(attempt), _resilience.Time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                response = failedOver;
             }
-            pipeline.Breaker.Record(BackendResilience.IsBackendFailure(response));
+            pipeline.Breaker.Record(_resilience.CountsOnBreaker(cluster, BackendResilience.IsBackendFailure(response)));
             return response;
         }
     }
@@ -97,6 +107,35 @@ public sealed class ResilienceHandler : DelegatingHandler
     /// <summary>Exponential backoff from the base delay, jittered by ±50 % so retries of many clients do not align.</summary>
     private TimeSpan Backoff(int attempt) =>
         _resilience.Options.RetryBaseDelay * (Math.Pow(2, attempt) * (0.5 + Random.Shared.NextDouble()));
+
+    /// <summary>
+    /// A destination that refused the connection never saw the request, so it goes to another available destination of
+    /// the cluster at once (until health checks take the dead one out, within one probe interval), instead of failing the
+    /// client. Only requests without a body: a body streamed from the client cannot be sent twice. The refused attempt
+    /// reaches neither the breaker nor the retry budget when another destination answers. Returns the answer, or null
+    /// and the last error.
+    /// </summary>
+    private async Task<(HttpResponseMessage? Response, Exception Error)> FailOverAsync(HttpRequestMessage request, string cluster,
+        Exception error, CancellationToken ct)
+    {
+        List<Uri>? tried = null;
+        while (_resilience.Destinations is { } destinations && request.Content is null && !ct.IsCancellationRequested
+               && BackendResilience.IsConnectionFailure(error) && request.RequestUri is { } failed
+               && destinations.FailoverTarget(cluster, failed, tried ??= []) is { } next)
+        {
+            tried.Add(failed);
+            request.RequestUri = next;
+            try
+            {
+                return (await base.SendAsync(request, ct).ConfigureAwait(false), error);
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+        }
+        return (null, error);
+    }
 
     /// <summary>The problem the client gets instead of a backend answer; it names the cluster, since every cluster is some team's backend.</summary>
     private static HttpResponseMessage Synthesize(HttpRequestMessage request, string cluster, HttpStatusCode status, string fault, TimeSpan? retryAfter)

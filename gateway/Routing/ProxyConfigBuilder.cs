@@ -1,4 +1,6 @@
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Routing;
 
@@ -14,18 +16,54 @@ internal static class ProxyConfigBuilder
         foreach (var (name, route) in snapshot.Routes)
         {
             var cls = snapshot.Classes[route.Class];
-            routes.Add(new RouteConfig
+            var config = new RouteConfig
             {
                 RouteId = name,
                 ClusterId = route.Cluster,
-                Match = new RouteMatch { Path = route.Path, Methods = route.Methods.Count == 0 ? null : route.Methods },
+                Match = new RouteMatch
+                {
+                    Path = route.Path,
+                    Methods = route.Methods.Count == 0 ? null : route.Methods,
+                    Hosts = route.Hosts,
+                    Headers = Headers(route.Headers),
+                },
                 Metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class },
                 Timeout = TimeSpan.FromMilliseconds(cls.TimeoutMs),
-                // Runs before the identity transform, so the signature covers the path the backend receives.
-                Transforms = route.PathRemovePrefix is { } prefix ? [new Dictionary<string, string> { ["PathRemovePrefix"] = prefix }] : null,
-            });
+            };
+            // Route transforms run before the identity transform (providers apply after a route's own transforms), so the
+            // signature covers the path the backend receives and no operator transform can touch a signed header.
+            if (route.PathRemovePrefix is { } prefix) config = config.WithTransformPathRemovePrefix(prefix);
+            if (route.RequestHeaders is { } request)
+            {
+                foreach (var (header, value) in request.Set) config = config.WithTransformRequestHeader(header, value, append: false);
+                foreach (var (header, value) in request.Append) config = config.WithTransformRequestHeader(header, value, append: true);
+                foreach (var header in request.Remove) config = config.WithTransformRequestHeaderRemove(header);
+            }
+            if (route.ResponseHeaders is { } response)
+            {
+                // Always, not YARP's default Success: an operator removing a header means on error answers too.
+                foreach (var (header, value) in response.Set) config = config.WithTransformResponseHeader(header, value, append: false, ResponseCondition.Always);
+                foreach (var (header, value) in response.Append) config = config.WithTransformResponseHeader(header, value, append: true, ResponseCondition.Always);
+                foreach (var header in response.Remove) config = config.WithTransformResponseHeaderRemove(header, ResponseCondition.Always);
+            }
+            routes.Add(config);
         }
         return routes;
+    }
+
+    private static IReadOnlyList<RouteHeader>? Headers(IReadOnlyList<RouteHeaderMatch>? headers)
+    {
+        if (headers is null) return null;
+        var result = new List<RouteHeader>(headers.Count);
+        foreach (var h in headers)
+            result.Add(new RouteHeader
+            {
+                Name = h.Name,
+                Values = h.Values.Count == 0 ? null : h.Values,
+                Mode = Enum.Parse<HeaderMatchMode>(h.Mode),
+                IsCaseSensitive = h.IsCaseSensitive,
+            });
+        return result;
     }
 
     public static IReadOnlyList<ClusterConfig> Clusters(RouteClassSnapshot snapshot, string backendBaseUrl)
@@ -33,13 +71,45 @@ internal static class ProxyConfigBuilder
         var clusters = new List<ClusterConfig>(snapshot.Clusters.Count);
         foreach (var (name, cluster) in snapshot.Clusters)
         {
-            string address = cluster.Address.Length > 0 ? cluster.Address : backendBaseUrl;
+            var destinations = new Dictionary<string, DestinationConfig>(cluster.Destinations.Count, StringComparer.Ordinal);
+            foreach (var (id, address) in cluster.Destinations)
+                destinations[id] = new DestinationConfig { Address = address.Length > 0 ? address : backendBaseUrl };
             clusters.Add(new ClusterConfig
             {
                 ClusterId = name,
-                Destinations = new Dictionary<string, DestinationConfig> { ["primary"] = new() { Address = address } },
+                Destinations = destinations,
+                LoadBalancingPolicy = cluster.LoadBalancing,
+                HealthCheck = HealthCheck(cluster),
+                // One failed probe is enough: the file promises a failing destination stops receiving traffic within one
+                // interval (YARP's default of two consecutive failures would take two).
+                Metadata = cluster.ActiveHealthCheck is null ? null
+                    : new Dictionary<string, string> { [ConsecutiveFailuresHealthPolicyOptions.ThresholdMetadataName] = "1" },
             });
         }
         return clusters;
+    }
+
+    private static HealthCheckConfig? HealthCheck(ClusterDefinition cluster)
+    {
+        if (!cluster.HasHealthChecks) return null;
+        return new HealthCheckConfig
+        {
+            // HealthyAndUnknown, not HealthyOrPanic: with every destination down the client gets a clear 503 naming the
+            // cluster (ProxyPipeline) instead of the gateway sending traffic to destinations known to be failing.
+            AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
+            Active = cluster.ActiveHealthCheck is { } a
+                ? new ActiveHealthCheckConfig
+                {
+                    Enabled = true,
+                    Path = a.Path,
+                    Interval = TimeSpan.FromSeconds(a.IntervalSeconds),
+                    Timeout = TimeSpan.FromSeconds(a.TimeoutSeconds),
+                    Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
+                }
+                : null,
+            Passive = cluster.PassiveHealthCheck
+                ? new PassiveHealthCheckConfig { Enabled = true, Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate }
+                : null,
+        };
     }
 }

@@ -59,12 +59,6 @@ public sealed record RouteClass(
     public bool IsResilient => FailMode == FailResilient;
 }
 
-/// <summary>A proxied route (section <c>routes</c>): a path pattern, optional methods, its class and cluster.</summary>
-/// <param name="PathRemovePrefix">Literal prefix removed before forwarding (e.g. <c>/api</c>: <c>/api/x</c> → <c>/x</c>); null keeps the path.</param>
-public sealed record RouteDefinition(string Name, string Path, IReadOnlyList<string> Methods, string Class, string Cluster, string? PathRemovePrefix = null);
-
-/// <summary>A cluster (section <c>clusters</c>). An empty <paramref name="Address"/> means <c>Backend:BaseUrl</c>.</summary>
-public sealed record ClusterDefinition(string Name, string Address);
 
 /// <summary>A rate-limit policy (section <c>rateLimitPolicies</c>, keyed by name); the rate-limiting engine interprets it.</summary>
 /// <param name="Algorithm"><c>fixed-window</c>, <c>sliding-window</c> or <c>token-bucket</c>.</param>

@@ -87,8 +87,8 @@ public static class RouteClassFileParser
             var caches = PoliciesValidator.ParseCachePolicies(root, errors);
             var classes = ClassesValidator.ParseClasses(root, rateLimits, caches, errors);
             var clusters = ClustersValidator.ParseClusters(root, errors);
-            var routes = RoutesValidator.ParseRoutes(root, classes, clusters, errors);
             var additional = IdentityHeadersValidator.ParseIdentityHeaders(root, errors);
+            var routes = RoutesValidator.ParseRoutes(root, classes, clusters, new Identity.IdentityHeaderMatcher(additional), errors);
 
             if (defaultClass is not null && classes.Count > 0 && !classes.ContainsKey(defaultClass))
                 errors.Add($"'defaultClass' is '{defaultClass}', which is not defined. Define it under 'classes' or use one of: {ConfigJson.Names(classes.Keys)}.");

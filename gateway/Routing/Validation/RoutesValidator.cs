@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Identity;
 using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Gateway.Routing.Validation;
@@ -6,11 +7,12 @@ namespace Gateway.Routing.Validation;
 /// <summary>The 'routes' section: path patterns, methods, class and cluster references, and overlaps between routes.</summary>
 internal static class RoutesValidator
 {
-    private static readonly string[] RouteProps = ["path", "methods", "class", "cluster", "pathRemovePrefix", "//"];
+    private static readonly string[] RouteProps =
+        ["path", "methods", "hosts", "headers", "class", "cluster", "pathRemovePrefix", "requestHeaders", "responseHeaders", "//"];
     private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
     public static Dictionary<string, RouteDefinition> ParseRoutes(JsonElement root, Dictionary<string, RouteClass> classes,
-        Dictionary<string, ClusterDefinition> clusters, List<string> errors)
+        Dictionary<string, ClusterDefinition> clusters, IdentityHeaderMatcher identity, List<string> errors)
     {
         var result = new Dictionary<string, RouteDefinition>(StringComparer.Ordinal);
         var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -38,6 +40,9 @@ internal static class RoutesValidator
                     }
             }
 
+            var hosts = RouteMatchValidator.Hosts(p.Value, who, errors);
+            var headers = RouteMatchValidator.Headers(p.Value, who, identity, errors);
+
             string? cls = ConfigJson.RequiredString(p.Value, "class", who, errors, $"Set 'class' to one of: {ConfigJson.Names(classes.Keys)}.");
             if (cls is not null && !classes.ContainsKey(cls))
                 errors.Add($"{who} references class '{cls}', which is not defined. Define it under 'classes' or use one of: {ConfigJson.Names(classes.Keys)}.");
@@ -55,15 +60,20 @@ internal static class RoutesValidator
                     errors.Add($"{who} has 'pathRemovePrefix' '{removePrefix}', but its path '{path}' does not start with '{removePrefix}/'. Make the path start with the prefix.");
             }
 
+            var requestHeaders = HeaderTransformsValidator.Parse(p.Value, "requestHeaders", who, identity, errors);
+            var responseHeaders = HeaderTransformsValidator.Parse(p.Value, "responseHeaders", who, identity, errors);
+
             if (path is not null)
             {
                 string[] keys = methods.Count == 0 ? ["*"] : [.. methods];
-                string shape = NormalisePath(path);
+                // Same path on other hosts or for other header values is another team's route, not a duplicate.
+                string shape = NormalisePath(path) + MatchShape(hosts, headers);
                 if (FindOverlap(seen, keys, shape) is { } other)
                     errors.Add($"{who} duplicates the path '{path}' of route '{other}' for the same methods. Remove one of them or give them different 'methods'.");
                 foreach (var method in keys) seen.TryAdd(method + " " + shape, p.Name);
             }
-            result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix);
+            result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix,
+                hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders);
         }
         return result;
     }
@@ -76,6 +86,16 @@ internal static class RoutesValidator
             foreach (var probe in method == "*" ? [.. HttpMethods, "*"] : new[] { method, "*" })
                 if (seen.TryGetValue(probe + " " + shape, out var other)) return other;
         return null;
+    }
+
+    /// <summary>Hosts and header conditions in a canonical form (sorted, case-folded) for the duplicate check.</summary>
+    private static string MatchShape(List<string> hosts, List<RouteHeaderMatch> headers)
+    {
+        if (hosts.Count == 0 && headers.Count == 0) return "";
+        var sortedHosts = hosts.Select(h => h.ToLowerInvariant()).Order(StringComparer.Ordinal);
+        var sortedHeaders = headers.Select(h => $"{h.Name.ToLowerInvariant()}:{h.Mode}:{h.IsCaseSensitive}:{string.Join(",", h.Values.Order(StringComparer.Ordinal))}")
+            .Order(StringComparer.Ordinal);
+        return " hosts=" + string.Join(",", sortedHosts) + " headers=" + string.Join(";", sortedHeaders);
     }
 
     private static void ValidatePath(string path, string who, List<string> errors)

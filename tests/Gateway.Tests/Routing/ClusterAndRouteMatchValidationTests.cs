@@ -1,0 +1,156 @@
+using System.Text.Json.Nodes;
+using Gateway.Routing;
+using Gateway.Tests.Support;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway.Tests.Routing;
+
+/// <summary>The route-class file's multi-destination clusters, host/header matches and header transforms: validation and the YARP config built from them.</summary>
+public sealed class ClusterAndRouteMatchValidationTests
+{
+    private static IReadOnlyList<string> Errors(Action<JsonObject> modify) => Parse(modify, out _);
+
+    private static IReadOnlyList<string> Parse(Action<JsonObject> modify, out RouteClassSnapshot? snapshot)
+    {
+        var json = RouteFiles.Shipped();
+        modify(json);
+        return RouteClassFileParser.Parse(json.ToJsonString(), out snapshot);
+    }
+
+    private static JsonObject Orders(Action<JsonObject>? modify = null)
+    {
+        var cluster = (JsonObject)JsonNode.Parse("""
+            { "destinations": { "a": "http://10.0.0.5:8080", "b": "http://10.0.0.6:8080" },
+              "loadBalancing": "RoundRobin",
+              "healthCheck": { "active": { "path": "/health", "intervalSeconds": 5, "timeoutSeconds": 2 }, "passive": true } }
+            """)!;
+        modify?.Invoke(cluster);
+        return cluster;
+    }
+
+    [Fact]
+    public void Cluster_InTheIssueFormat_BuildsYarpLoadBalancingAndHealthChecks()
+    {
+        var errors = Parse(j => j["clusters"]!["orders"] = Orders(), out var snapshot);
+        Assert.Empty(errors);
+        var orders = Assert.Single(ProxyConfigBuilder.Clusters(snapshot!, "http://127.0.0.1:8090/"), c => c.ClusterId == "orders");
+        Assert.Equal(["a", "b"], orders.Destinations!.Keys.Order());
+        Assert.Equal("http://10.0.0.6:8080", orders.Destinations!["b"].Address);
+        Assert.Equal("RoundRobin", orders.LoadBalancingPolicy);
+        Assert.True(orders.HealthCheck!.Active!.Enabled);
+        Assert.Equal("/health", orders.HealthCheck.Active.Path);
+        Assert.Equal(TimeSpan.FromSeconds(5), orders.HealthCheck.Active.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(2), orders.HealthCheck.Active.Timeout);
+        Assert.True(orders.HealthCheck.Passive!.Enabled);
+        Assert.Equal("HealthyAndUnknown", orders.HealthCheck.AvailableDestinationsPolicy);
+        Assert.Equal("1", orders.Metadata!["ConsecutiveFailuresHealthPolicy.Threshold"]);
+
+        // The shorthand keeps working: one destination, Backend:BaseUrl for "", YARP's default policy, no health checks.
+        var backend = Assert.Single(ProxyConfigBuilder.Clusters(snapshot!, "http://127.0.0.1:8090/"), c => c.ClusterId == "backend");
+        Assert.Equal("http://127.0.0.1:8090/", Assert.Single(backend.Destinations!).Value.Address);
+        Assert.Equal("PowerOfTwoChoices", backend.LoadBalancingPolicy);
+        Assert.Null(backend.HealthCheck);
+    }
+
+    [Fact]
+    public void Cluster_EveryMistakeIsReportedAtOnce_NamingTheClusterAndTheFix()
+    {
+        var errors = Errors(j =>
+        {
+            j["clusters"]!["bad-url"] = Orders(c => c["destinations"]!["b"] = "10.0.0.6:8080");
+            j["clusters"]!["bad-policy"] = Orders(c => c["loadBalancing"] = "Fastest");
+            j["clusters"]!["both"] = Orders(c => c["address"] = "http://10.0.0.7:8080");
+            j["clusters"]!["empty"] = Orders(c => c["destinations"] = new JsonObject());
+            j["clusters"]!["zero-interval"] = Orders(c => c["healthCheck"]!["active"]!["intervalSeconds"] = 0);
+            j["clusters"]!["slow-probe"] = Orders(c => c["healthCheck"]!["active"]!["timeoutSeconds"] = 5);
+            j["clusters"]!["no-path"] = Orders(c => ((JsonObject)c["healthCheck"]!["active"]!).Remove("path"));
+            j["clusters"]!["passive-typo"] = Orders(c => c["healthCheck"]!["passive"] = "yes");
+        });
+        Assert.Equal(8, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'bad-url' has destination 'b'") && e.Contains("not an absolute http(s) URL"));
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'bad-policy' has unknown 'loadBalancing' 'Fastest'") && e.Contains("RoundRobin, LeastRequests"));
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'both' has both 'address' and 'destinations'"));
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'empty' has no destinations"));
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'zero-interval' 'healthCheck.active' has 'intervalSeconds' 0") && e.Contains("greater than 0"));
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'slow-probe' 'healthCheck.active' has 'timeoutSeconds' 5 not below 'intervalSeconds' 5"));
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'no-path' 'healthCheck.active' is missing 'path'"));
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'passive-typo' has 'healthCheck.passive' \"yes\""));
+    }
+
+    [Fact]
+    public void Route_HostsHeadersAndTransforms_BecomeTheYarpRoute()
+    {
+        var errors = Parse(j => j["routes"]!["shop"] = JsonNode.Parse("""
+            { "path": "/shop/{**rest}", "hosts": ["api.example.com", "*.example.com"], "class": "standard", "cluster": "backend",
+              "headers": [{ "name": "X-Tenant", "values": ["a"], "mode": "ExactHeader" }],
+              "requestHeaders": { "set": { "X-Team": "shop" }, "append": { "X-Via": "edge" }, "remove": ["X-Debug"] },
+              "responseHeaders": { "remove": ["Server"] } }
+            """), out var snapshot);
+        Assert.Empty(errors);
+        var route = Assert.Single(ProxyConfigBuilder.Routes(snapshot!), r => r.RouteId == "shop");
+        Assert.Equal(["api.example.com", "*.example.com"], route.Match.Hosts!);
+        var header = Assert.Single(route.Match.Headers!);
+        Assert.Equal(("X-Tenant", "a", HeaderMatchMode.ExactHeader), (header.Name, Assert.Single(header.Values!), header.Mode));
+        Assert.Contains(route.Transforms!, t => t.TryGetValue("RequestHeader", out var n) && n == "X-Team" && t["Set"] == "shop");
+        Assert.Contains(route.Transforms!, t => t.TryGetValue("RequestHeader", out var n) && n == "X-Via" && t["Append"] == "edge");
+        Assert.Contains(route.Transforms!, t => t.TryGetValue("RequestHeaderRemove", out var n) && n == "X-Debug");
+        Assert.Contains(route.Transforms!, t => t.TryGetValue("ResponseHeaderRemove", out var n) && n == "Server" && t["When"] == "Always");
+        // A route without these features stays as before: nothing for YARP to evaluate per request.
+        var plain = Assert.Single(ProxyConfigBuilder.Routes(snapshot!), r => r.RouteId == "users");
+        Assert.Null(plain.Match.Hosts);
+        Assert.Null(plain.Match.Headers);
+        Assert.Null(plain.Transforms);
+    }
+
+    [Fact]
+    public void Route_SamePathOnOtherHosts_IsNotADuplicate_ButTheSameHostIs()
+    {
+        Assert.Empty(Errors(j =>
+        {
+            j["routes"]!["a"] = new JsonObject { ["path"] = "/shop/{**rest}", ["hosts"] = new JsonArray("a.example.com"), ["class"] = "standard", ["cluster"] = "backend" };
+            j["routes"]!["b"] = new JsonObject { ["path"] = "/shop/{**rest}", ["hosts"] = new JsonArray("b.example.com"), ["class"] = "standard", ["cluster"] = "backend" };
+        }));
+        var errors = Errors(j =>
+        {
+            j["routes"]!["a"] = new JsonObject { ["path"] = "/shop/{**rest}", ["hosts"] = new JsonArray("A.example.com"), ["class"] = "standard", ["cluster"] = "backend" };
+            j["routes"]!["b"] = new JsonObject { ["path"] = "/shop/{**rest}", ["hosts"] = new JsonArray("a.example.com"), ["class"] = "standard", ["cluster"] = "backend" };
+        });
+        Assert.Contains("Route 'b' duplicates the path '/shop/{**rest}' of route 'a'", Assert.Single(errors));
+    }
+
+    [Theory]
+    [InlineData("requestHeaders", "set", "X-User-Id")]
+    [InlineData("requestHeaders", "append", "x_org_role")]
+    [InlineData("requestHeaders", "remove", "X-Gateway-Signature")]
+    [InlineData("responseHeaders", "set", "X-Gateway-Anything")]
+    [InlineData("requestHeaders", "set", "X-Tenant-Id")]   // identityHeaders.additional below
+    public void Transform_NamingAnIdentityHeader_IsRefused(string side, string op, string header)
+    {
+        var errors = Errors(j =>
+        {
+            j["identityHeaders"] = new JsonObject { ["additional"] = new JsonArray("X-Tenant-Id") };
+            JsonNode ops = op == "remove" ? new JsonArray(header) : new JsonObject { [header] = "forged" };
+            j["routes"]!["users"]![side] = new JsonObject { [op] = ops };
+        });
+        var error = Assert.Single(errors);
+        Assert.StartsWith($"Route 'users' '{side}' '{op}' names '{header}', an identity header", error);
+        Assert.Contains("remove it from the transform", error);
+    }
+
+    [Fact]
+    public void Route_BadHostsHeadersAndForwardingTransforms_AreEachReported()
+    {
+        var errors = Errors(j => j["routes"]!["users"] = JsonNode.Parse("""
+            { "path": "/users/{**rest}", "class": "critical-auth", "cluster": "backend",
+              "hosts": ["https://api.example.com/x"],
+              "headers": [{ "name": "X-User-Id", "mode": "Exists" }, { "name": "X-Tenant", "mode": "Equals", "values": ["a"] }, { "name": "X-Plan" }],
+              "requestHeaders": { "set": { "X-Forwarded-For": "1.2.3.4" } } }
+            """));
+        Assert.Equal(5, errors.Count);
+        Assert.Contains(errors, e => e.Contains("has host \"https://api.example.com/x\", which is not a host name"));
+        Assert.Contains(errors, e => e.Contains("matches on header 'X-User-Id', an identity header"));
+        Assert.Contains(errors, e => e.Contains("has header mode 'Equals'") && e.Contains("ExactHeader, HeaderPrefix"));
+        Assert.Contains(errors, e => e.Contains("matches header 'X-Plan' with mode ExactHeader but no 'values'"));
+        Assert.Contains(errors, e => e.Contains("names 'X-Forwarded-For', which the gateway sets itself"));
+    }
+}
