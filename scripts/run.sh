@@ -35,6 +35,8 @@ mkdir -p "$STATE" "$PIDS" "$STATE/logs" "$STATE/redis"
 
 ensure_packages redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 curl:curl
 PG_BIN="$(pg_bin_dir)"
+# .local/pg, or (as root, when the postgres user cannot enter this checkout) a directory under /var/tmp it points to.
+PG_DIR="$(pg_cluster_dir "$STATE" "$PG_BIN")"
 
 # --- recovery: stop whatever a previous run (crashed or kill -9'd) left behind --------------------------
 stop_pidfile() {
@@ -49,10 +51,10 @@ stop_pidfile() {
   rm -f "$f"
 }
 stop_postgres() {
-  [ -f "$STATE/pg/data/postmaster.pid" ] || return 0
-  as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   # A postmaster.pid whose process is gone is stale: pg_ctl start copes, but say what happened.
-  [ -f "$STATE/pg/data/postmaster.pid" ] && log "removing stale postmaster.pid" && rm -f "$STATE/pg/data/postmaster.pid"
+  [ -f "$PG_DIR/data/postmaster.pid" ] && log "removing stale postmaster.pid" && rm -f "$PG_DIR/data/postmaster.pid"
   return 0
 }
 stop_all() {
@@ -73,16 +75,17 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- PostgreSQL ------------------------------------------------------------------------------------------
-if [ ! -f "$STATE/pg/data/PG_VERSION" ]; then
-  log "creating the PostgreSQL cluster in .local/pg"
-  rm -rf "$STATE/pg"; mkdir -p "$STATE/pg"
-  [ "$(id -u)" -eq 0 ] && chown -R postgres "$STATE/pg"
-  as_pg "$PG_BIN/initdb" -D "$STATE/pg/data" -A trust -U app -E UTF8 >"$STATE/logs/initdb.log"
-  echo "include_if_exists = '$REPO_ROOT/config/postgres.conf'" | as_pg tee -a "$STATE/pg/data/postgresql.conf" >/dev/null
+if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+  log "creating the PostgreSQL cluster in $PG_DIR"
+  rm -rf "$PG_DIR/data"
+  as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U app -E UTF8 >"$STATE/logs/initdb.log"
+  echo "include_if_exists = '$PG_DIR/postgres.conf'" | as_pg tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
 fi
+# A copy beside the cluster, refreshed each start: the server's user may not be able to read the checkout.
+install -m 644 "$REPO_ROOT/config/postgres.conf" "$PG_DIR/postgres.conf"
 log "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT"
-as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -o "-p $POSTGRES_PORT -k $STATE/pg" -l "$STATE/pg/postgres.log" -w -t 60 start >/dev/null \
-  || die "PostgreSQL did not start; see .local/pg/postgres.log"
+as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "-p $POSTGRES_PORT -k $PG_DIR" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null \
+  || die "PostgreSQL did not start; see $STATE/pg/postgres.log"
 if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='auth'" | grep -q 1; then
   "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -qc "CREATE DATABASE auth" >/dev/null
 fi
