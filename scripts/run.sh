@@ -154,12 +154,23 @@ for i in $(seq 0 $((GATEWAYS - 1))); do
   echo $! >"$PIDS/gateway-$port.pid"
 done
 
+# A process that stops during start-up says why on its last lines (the gateway lists every route-class error, both
+# services every invalid setting): show them here rather than send the operator to the log.
+exited_during_start_up() {
+  local name="$1" logfile="$STATE/logs/$1.log"
+  if [ -s "$logfile" ]; then
+    printf '\n--- last lines of %s ---\n' "$logfile" >&2
+    tail -n 40 "$logfile" >&2
+    printf -- '---\n' >&2
+  fi
+  die "$name exited during start-up (its output is above; the full log: $logfile)"
+}
 wait_ready() {
   local url="$1" name="$2"
   for _ in $(seq 1 600); do
     curl -fsS "$url" >/dev/null 2>&1 && return 0
     for f in "$PIDS"/*.pid; do
-      kill -0 "$(cat "$f")" 2>/dev/null || die "$(basename "$f" .pid) exited during start-up; see .local/logs"
+      kill -0 "$(cat "$f")" 2>/dev/null || exited_during_start_up "$(basename "$f" .pid)"
     done
     sleep 0.1
   done
@@ -168,15 +179,18 @@ wait_ready() {
 for i in $(seq 0 $((GATEWAYS - 1))); do wait_ready "http://127.0.0.1:$((GATEWAY_PORT + i))/ready" "gateway"; done
 
 G="http://127.0.0.1:$GATEWAY_PORT"
-A="http://127.0.0.1:$GATEWAY_ADMIN_PORT"
-ADMIN_NOTE="loopback only; the public port answers 404 for these"
-[ "$GATEWAYS" -gt 1 ] && ADMIN_NOTE="one per gateway: ports $GATEWAY_ADMIN_PORT-$((GATEWAY_ADMIN_PORT + GATEWAYS - 1)), loopback only"
+# One line per gateway: with --gateways 3 an operator needs each public and operator address, not just the first.
+GATEWAY_LINES=""
+for i in $(seq 0 $((GATEWAYS - 1))); do
+  g="http://127.0.0.1:$((GATEWAY_PORT + i))" a="http://127.0.0.1:$((GATEWAY_ADMIN_PORT + i))"
+  label="gateway"; [ "$GATEWAYS" -gt 1 ] && label="gateway $((i + 1))"
+  GATEWAY_LINES+="$(printf '    %-10s %s   (health: %s/health, ready: %s/ready)' "$label" "$g" "$g" "$g")"$'\n'
+  GATEWAY_LINES+="$(printf '    %-10s %s   (loopback only; dashboard: %s/gateway/dashboard, status: %s/gateway/status, metrics: %s/metrics)' "operator" "$a" "$a" "$a" "$a")"$'\n'
+done
 cat <<MSG
 
   The stack is up.
-    gateway    $G   (health: $G/health, ready: $G/ready)
-    operator   $A   ($ADMIN_NOTE)
-               dashboard: $A/gateway/dashboard   status: $A/gateway/status   metrics: $A/metrics
+${GATEWAY_LINES}               (the public ports answer 404 for /metrics and /gateway/*)
     backend    http://127.0.0.1:$BACKEND_PORT   (OpenAPI: http://127.0.0.1:$BACKEND_PORT/openapi/v1.json)
     redis      127.0.0.1:$REDIS_PORT      postgres  127.0.0.1:$POSTGRES_PORT (user app, db auth)
     logs       .local/logs/
@@ -184,10 +198,12 @@ cat <<MSG
   Walkthrough (copy-paste into another shell):
 
     G=$G
-    curl -s -X POST \$G/auth/register -H 'content-type: application/json' \\
-      -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'; echo
-    TOKEN=\$(curl -s -X POST \$G/auth/login -H 'content-type: application/json' \\
-      -d '{"email":"ada@example.com","password":"correct horse battery"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
+    curl -sS -X POST \$G/auth/register -H 'content-type: application/json' -w ' (register: HTTP %{http_code})\n' \\
+      -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'
+    LOGIN=\$(curl -sS -X POST \$G/auth/login -H 'content-type: application/json' \\
+      -d '{"email":"ada@example.com","password":"correct horse battery"}')
+    TOKEN=\$(printf '%s' "\$LOGIN" | sed -nE 's/.*"token":"([^"]+)".*/\1/p')
+    if [ -z "\$TOKEN" ]; then echo "login failed, so the walkthrough stops here. The gateway answered: \$LOGIN"; else
     curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -i | grep -iE '^(HTTP|x-cache|x-route-class)'
     ORG=\$(curl -s -X POST \$G/orgs -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
       -d '{"name":"Acme"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
@@ -195,6 +211,7 @@ cat <<MSG
     curl -s \$G/users/me/sessions -H "authorization: Bearer \$TOKEN"; echo
     curl -s -X POST \$G/auth/logout -H "authorization: Bearer \$TOKEN" -o /dev/null -w 'logout: %{http_code}\n'
     curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -o /dev/null -w 'me after logout: %{http_code}\n'
+    fi
 
   Press Ctrl-C to stop everything.
 MSG
