@@ -204,7 +204,7 @@ ${GATEWAY_LINES}               (the public ports answer 404 for /metrics and /ga
       -d '{"email":"ada@example.com","password":"correct horse battery"}')
     TOKEN=\$(printf '%s' "\$LOGIN" | sed -nE 's/.*"token":"([^"]+)".*/\1/p')
     if [ -z "\$TOKEN" ]; then echo "login failed, so the walkthrough stops here. The gateway answered: \$LOGIN"; else
-    curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -i | grep -iE '^(HTTP|x-cache|x-route-class)'
+    curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -i | grep -iE '^(HTTP|x-cache|x-route-class|x-db-queries)'
     ORG=\$(curl -s -X POST \$G/orgs -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
       -d '{"name":"Acme"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
     curl -s "\$G/authz/check?org=\$ORG&permission=members:write" -H "authorization: Bearer \$TOKEN"; echo
