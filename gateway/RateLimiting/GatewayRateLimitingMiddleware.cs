@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Gateway.Observability;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -42,6 +43,7 @@ internal sealed class GatewayRateLimitingMiddleware
 
     private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule)
     {
+        long start = ServerTiming.Start();
         // The client address is formatted only for partitions that use it (a string per request otherwise).
         string partition = rule.Partition == RateLimitPartition.User
             && context.Features.Get<GatewayRequestFeature>()?.Principal?.UserId is { Length: > 0 } user
@@ -65,6 +67,7 @@ internal sealed class GatewayRateLimitingMiddleware
         }
 
         WriteHeaders(context.Response, rule, decision);
+        ServerTiming.AddStage(context, GatewayStage.RateLimit, start);
         if (decision.Allowed)
         {
             await _next(context);
