@@ -203,7 +203,7 @@ ${GATEWAY_LINES}               (the public ports answer 404 for /metrics and /ga
     LOGIN=\$(curl -sS -X POST \$G/auth/login -H 'content-type: application/json' \\
       -d '{"email":"ada@example.com","password":"correct horse battery"}')
     TOKEN=\$(printf '%s' "\$LOGIN" | sed -nE 's/.*"token":"([^"]+)".*/\1/p')
-    if [ -z "\$TOKEN" ]; then echo "login failed, so the walkthrough stops here. The gateway answered: \$LOGIN"; else
+    if [ -z "\$TOKEN" ]; then echo "login failed, so the walkthrough stops here. The gateway answered: \${LOGIN:-nothing}"; else
     curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -i | grep -iE '^(HTTP|x-cache|x-route-class|x-db-queries)'
     ORG=\$(curl -s -X POST \$G/orgs -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
       -d '{"name":"Acme"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')

@@ -39,7 +39,9 @@ ensure_packages() {
 
 # Run a command as the postgres system user when root (initdb/postgres refuse root), else as ourselves.
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the current directory (a checkout under /root), and pg_ctl and
+  # initdb would warn "could not change directory" on every call.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # pg_cluster_dir STATE PG_BIN  prints the directory that holds the stack's PostgreSQL cluster (data/, its log and
