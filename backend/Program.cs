@@ -47,6 +47,7 @@ builder.Services.AddInfrastructure()
     .AddOpenApi();
 
 var app = builder.Build();
+app.UseMiddleware<DbQueriesHeaderMiddleware>();   // X-DB-Queries: outermost, so the session lookup counts
 app.UseMiddleware<BackendRequestMetricsMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -35,6 +35,8 @@ mkdir -p "$STATE" "$PIDS" "$STATE/logs" "$STATE/redis"
 
 ensure_packages redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 curl:curl
 PG_BIN="$(pg_bin_dir)"
+# .local/pg, or (as root, when the postgres user cannot enter this checkout) a directory under /var/tmp it points to.
+PG_DIR="$(pg_cluster_dir "$STATE" "$PG_BIN")"
 
 # --- recovery: stop whatever a previous run (crashed or kill -9'd) left behind --------------------------
 stop_pidfile() {
@@ -49,10 +51,10 @@ stop_pidfile() {
   rm -f "$f"
 }
 stop_postgres() {
-  [ -f "$STATE/pg/data/postmaster.pid" ] || return 0
-  as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
   # A postmaster.pid whose process is gone is stale: pg_ctl start copes, but say what happened.
-  [ -f "$STATE/pg/data/postmaster.pid" ] && log "removing stale postmaster.pid" && rm -f "$STATE/pg/data/postmaster.pid"
+  [ -f "$PG_DIR/data/postmaster.pid" ] && log "removing stale postmaster.pid" && rm -f "$PG_DIR/data/postmaster.pid"
   return 0
 }
 stop_all() {
@@ -73,16 +75,17 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- PostgreSQL ------------------------------------------------------------------------------------------
-if [ ! -f "$STATE/pg/data/PG_VERSION" ]; then
-  log "creating the PostgreSQL cluster in .local/pg"
-  rm -rf "$STATE/pg"; mkdir -p "$STATE/pg"
-  [ "$(id -u)" -eq 0 ] && chown -R postgres "$STATE/pg"
-  as_pg "$PG_BIN/initdb" -D "$STATE/pg/data" -A trust -U app -E UTF8 >"$STATE/logs/initdb.log"
-  echo "include_if_exists = '$REPO_ROOT/config/postgres.conf'" | as_pg tee -a "$STATE/pg/data/postgresql.conf" >/dev/null
+if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+  log "creating the PostgreSQL cluster in $PG_DIR"
+  rm -rf "$PG_DIR/data"
+  as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U app -E UTF8 >"$STATE/logs/initdb.log"
+  echo "include_if_exists = '$PG_DIR/postgres.conf'" | as_pg tee -a "$PG_DIR/data/postgresql.conf" >/dev/null
 fi
+# A copy beside the cluster, refreshed each start: the server's user may not be able to read the checkout.
+install -m 644 "$REPO_ROOT/config/postgres.conf" "$PG_DIR/postgres.conf"
 log "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT"
-as_pg "$PG_BIN/pg_ctl" -D "$STATE/pg/data" -o "-p $POSTGRES_PORT -k $STATE/pg" -l "$STATE/pg/postgres.log" -w -t 60 start >/dev/null \
-  || die "PostgreSQL did not start; see .local/pg/postgres.log"
+as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "-p $POSTGRES_PORT -k $PG_DIR" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null \
+  || die "PostgreSQL did not start; see $STATE/pg/postgres.log"
 if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='auth'" | grep -q 1; then
   "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -qc "CREATE DATABASE auth" >/dev/null
 fi
@@ -151,12 +154,23 @@ for i in $(seq 0 $((GATEWAYS - 1))); do
   echo $! >"$PIDS/gateway-$port.pid"
 done
 
+# A process that stops during start-up says why on its last lines (the gateway lists every route-class error, both
+# services every invalid setting): show them here rather than send the operator to the log.
+exited_during_start_up() {
+  local name="$1" logfile="$STATE/logs/$1.log"
+  if [ -s "$logfile" ]; then
+    printf '\n--- last lines of %s ---\n' "$logfile" >&2
+    tail -n 40 "$logfile" >&2
+    printf -- '---\n' >&2
+  fi
+  die "$name exited during start-up (its output is above; the full log: $logfile)"
+}
 wait_ready() {
   local url="$1" name="$2"
   for _ in $(seq 1 600); do
     curl -fsS "$url" >/dev/null 2>&1 && return 0
     for f in "$PIDS"/*.pid; do
-      kill -0 "$(cat "$f")" 2>/dev/null || die "$(basename "$f" .pid) exited during start-up; see .local/logs"
+      kill -0 "$(cat "$f")" 2>/dev/null || exited_during_start_up "$(basename "$f" .pid)"
     done
     sleep 0.1
   done
@@ -165,15 +179,18 @@ wait_ready() {
 for i in $(seq 0 $((GATEWAYS - 1))); do wait_ready "http://127.0.0.1:$((GATEWAY_PORT + i))/ready" "gateway"; done
 
 G="http://127.0.0.1:$GATEWAY_PORT"
-A="http://127.0.0.1:$GATEWAY_ADMIN_PORT"
-ADMIN_NOTE="loopback only; the public port answers 404 for these"
-[ "$GATEWAYS" -gt 1 ] && ADMIN_NOTE="one per gateway: ports $GATEWAY_ADMIN_PORT-$((GATEWAY_ADMIN_PORT + GATEWAYS - 1)), loopback only"
+# One line per gateway: with --gateways 3 an operator needs each public and operator address, not just the first.
+GATEWAY_LINES=""
+for i in $(seq 0 $((GATEWAYS - 1))); do
+  g="http://127.0.0.1:$((GATEWAY_PORT + i))" a="http://127.0.0.1:$((GATEWAY_ADMIN_PORT + i))"
+  label="gateway"; [ "$GATEWAYS" -gt 1 ] && label="gateway $((i + 1))"
+  GATEWAY_LINES+="$(printf '    %-10s %s   (health: %s/health, ready: %s/ready)' "$label" "$g" "$g" "$g")"$'\n'
+  GATEWAY_LINES+="$(printf '    %-10s %s   (loopback only; dashboard: %s/gateway/dashboard, status: %s/gateway/status, metrics: %s/metrics)' "operator" "$a" "$a" "$a" "$a")"$'\n'
+done
 cat <<MSG
 
   The stack is up.
-    gateway    $G   (health: $G/health, ready: $G/ready)
-    operator   $A   ($ADMIN_NOTE)
-               dashboard: $A/gateway/dashboard   status: $A/gateway/status   metrics: $A/metrics
+${GATEWAY_LINES}               (the public ports answer 404 for /metrics and /gateway/*)
     backend    http://127.0.0.1:$BACKEND_PORT   (OpenAPI: http://127.0.0.1:$BACKEND_PORT/openapi/v1.json)
     redis      127.0.0.1:$REDIS_PORT      postgres  127.0.0.1:$POSTGRES_PORT (user app, db auth)
     logs       .local/logs/
@@ -181,17 +198,20 @@ cat <<MSG
   Walkthrough (copy-paste into another shell):
 
     G=$G
-    curl -s -X POST \$G/auth/register -H 'content-type: application/json' \\
-      -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'; echo
-    TOKEN=\$(curl -s -X POST \$G/auth/login -H 'content-type: application/json' \\
-      -d '{"email":"ada@example.com","password":"correct horse battery"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
-    curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -i | grep -iE '^(HTTP|x-cache|x-route-class)'
+    curl -sS -X POST \$G/auth/register -H 'content-type: application/json' -w ' (register: HTTP %{http_code})\n' \\
+      -d '{"email":"ada@example.com","password":"correct horse battery","name":"Ada"}'
+    LOGIN=\$(curl -sS -X POST \$G/auth/login -H 'content-type: application/json' \\
+      -d '{"email":"ada@example.com","password":"correct horse battery"}')
+    TOKEN=\$(printf '%s' "\$LOGIN" | sed -nE 's/.*"token":"([^"]+)".*/\1/p')
+    if [ -z "\$TOKEN" ]; then echo "login failed, so the walkthrough stops here. The gateway answered: \${LOGIN:-nothing}"; else
+    curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -i | grep -iE '^(HTTP|x-cache|x-route-class|x-db-queries)'
     ORG=\$(curl -s -X POST \$G/orgs -H "authorization: Bearer \$TOKEN" -H 'content-type: application/json' \\
       -d '{"name":"Acme"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
     curl -s "\$G/authz/check?org=\$ORG&permission=members:write" -H "authorization: Bearer \$TOKEN"; echo
     curl -s \$G/users/me/sessions -H "authorization: Bearer \$TOKEN"; echo
     curl -s -X POST \$G/auth/logout -H "authorization: Bearer \$TOKEN" -o /dev/null -w 'logout: %{http_code}\n'
     curl -s \$G/auth/me -H "authorization: Bearer \$TOKEN" -o /dev/null -w 'me after logout: %{http_code}\n'
+    fi
 
   Press Ctrl-C to stop everything.
 MSG

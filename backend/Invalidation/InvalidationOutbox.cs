@@ -47,6 +47,17 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
     }
 
     /// <summary>
+    /// Age in seconds of the oldest undelivered entry by the database clock (which stamped it), or 0 when none is pending.
+    /// The primary-key index finds it: ids rise with <c>created_at</c>.
+    /// </summary>
+    public async Task<double> OldestPendingAgeSecondsAsync()
+    {
+        await using var cmd = db.CreateCommand(
+            "SELECT EXTRACT(EPOCH FROM now() - created_at)::float8 FROM invalidation_outbox ORDER BY id LIMIT 1");
+        return await cmd.ExecuteScalarAsync() is double age ? Math.Max(0, age) : 0;
+    }
+
+    /// <summary>
     /// Locks up to <paramref name="limit"/> undelivered entries (only <paramref name="ids"/> when given), skipping those
     /// another deliverer holds, and hands them to <paramref name="deliver"/>; deletes the ones it delivered and counts an
     /// attempt on the others, in the same transaction. Returns how many were delivered.

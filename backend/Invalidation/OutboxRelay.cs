@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Backend.Redis;
+using Backend.Observability;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -11,10 +13,16 @@ namespace Backend.Invalidation;
 /// idempotent (fences only rise), so entries may be delivered twice or out of order, by any backend instance.
 /// </summary>
 internal sealed partial class OutboxRelay(
-    InvalidationOutbox outbox, ISessionCache cache, IOptions<OutboxOptions> options, TimeProvider time, ILogger<OutboxRelay> logger)
+    InvalidationOutbox outbox, ISessionCache cache, IOptions<OutboxOptions> options, TimeProvider time, ILogger<OutboxRelay> logger,
+    IMeterFactory? meters = null)
     : BackgroundService
 {
+    /// <summary>How often the background loop measures the oldest pending entry (a query; scrapes read the last value).</summary>
+    internal static readonly TimeSpan AgeMeasureInterval = TimeSpan.FromSeconds(5);
+
     private readonly OutboxOptions _options = options.Value;
+    private double _lastOldestPendingAge;
+    private long _lastAgeMeasured;
     // One warning per interval while Redis stays unreachable: enough to see it, not a log line per retry.
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
     private DateTimeOffset _lastWarning = DateTimeOffset.MinValue;
@@ -53,17 +61,38 @@ internal sealed partial class OutboxRelay(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Measured by this loop, which runs on every instance: the gauge shows how far revocation lags behind Postgres
+        // even when no request is waiting for a delivery. The meter factory disposes the instrument with the host.
+        meters?.Create(BackendMetrics.MeterName).CreateObservableGauge("backend.outbox.oldest_pending_age",
+            () => LastOldestPendingAge, "s",
+            "Age of the oldest invalidation Redis has not acknowledged yet (0 when none): how far revocation lags behind the database.");
         using var timer = new PeriodicTimer(_options.RetryInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                try { await DrainAsync(stoppingToken); }
+                try
+                {
+                    await DrainAsync(stoppingToken);
+                    await MeasureOldestPendingAsync();
+                }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException) { Warn(() => Log.DatabaseFailed(logger, ex.Message)); }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
+
+    /// <summary>Updates <c>backend.outbox.oldest_pending_age</c>, at most every <see cref="AgeMeasureInterval"/>.</summary>
+    internal async Task MeasureOldestPendingAsync(bool force = false)
+    {
+        long now = time.GetTimestamp();
+        if (!force && _lastAgeMeasured != 0 && time.GetElapsedTime(_lastAgeMeasured, now) < AgeMeasureInterval) return;
+        _lastAgeMeasured = now;
+        Volatile.Write(ref _lastOldestPendingAge, await outbox.OldestPendingAgeSecondsAsync());
+    }
+
+    /// <summary>The last measured age of the oldest pending entry, in seconds.</summary>
+    internal double LastOldestPendingAge => Volatile.Read(ref _lastOldestPendingAge);
 
     private async Task<bool> DeliverAsync(OutboxEntry entry)
     {

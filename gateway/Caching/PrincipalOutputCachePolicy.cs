@@ -1,3 +1,4 @@
+using Gateway.Observability;
 using Gateway.Pipeline;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Net.Http.Headers;
@@ -32,6 +33,8 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         }
 
         var feature = http.Features.Get<GatewayRequestFeature>()!;
+        // The lookup runs between this hook and ServeFromCacheAsync (hit) or the proxy stage (miss).
+        if (ServerTiming.Measuring) http.Features.Get<RequestTelemetryFeature>()?.CacheLookupStarted(System.Diagnostics.Stopwatch.GetTimestamp());
         context.EnableOutputCaching = true;
         context.AllowCacheLookup = true;
         context.AllowCacheStorage = true;
@@ -60,6 +63,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         if (context.HttpContext.Features.Get<ResponseCacheState>() is { } state) state.Hit = true;
+        if (ServerTiming.Measuring) context.HttpContext.Features.Get<RequestTelemetryFeature>()?.CacheLookupEnded(System.Diagnostics.Stopwatch.GetTimestamp());
         return ValueTask.CompletedTask;
     }
 

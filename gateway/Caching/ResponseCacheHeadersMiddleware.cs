@@ -17,6 +17,8 @@ internal sealed class ResponseCacheHeadersMiddleware
         var state = context.Features.Get<ResponseCacheState>()!;
         var headers = context.Response.Headers;
         headers["X-Cache"] = state.Hit ? "HIT" : "MISS";
+        // The count stored with the entry is what filling it cost; a hit ran no database command.
+        if (state.Hit) headers.Remove(Gateway.Contracts.DiagnosticHeaders.DbQueries);
         if (!state.Hit) state.BackendCacheControl = headers.CacheControl.ToString();
         if (state.Hit || !headers.CacheControl.ToString().Contains("no-store", StringComparison.OrdinalIgnoreCase))
             headers[HeaderNames.CacheControl] = "private";

@@ -25,7 +25,10 @@ public sealed class GatewayMetrics
     private readonly Histogram<double> _redisDuration;
     private readonly Counter<long> _redisFailures;
 
-    public GatewayMetrics(IMeterFactory meterFactory, IEnumerable<IBreakerStateSource> breakerSources)
+    /// <param name="meterFactory">Creates the <c>Gateway</c> meter.</param>
+    /// <param name="breakerSources">Enumerated at each scrape for <c>gateway.breaker.state</c>.</param>
+    /// <param name="configStatus">Read at each scrape for <c>gateway.config.last_reload_success</c>; none, no series.</param>
+    public GatewayMetrics(IMeterFactory meterFactory, IEnumerable<IBreakerStateSource> breakerSources, Func<IConfigStatusSource?>? configStatus = null)
     {
         var meter = meterFactory.Create(MeterName);
         _requestDuration = meter.CreateHistogram<double>("gateway.request.duration", "s",
@@ -44,7 +47,15 @@ public sealed class GatewayMetrics
         // Enumerated at scrape time, not here: sources (e.g. Redis's) may depend on services that depend on these metrics.
         meter.CreateObservableGauge("gateway.breaker.state", () => ObserveBreakers(breakerSources), "{state}",
             "Circuit breaker state by name: 0 closed, 1 half-open, 2 open.");
+        // Named after Prometheus's own prometheus_config_last_reload_successful, which operators already alert on. A
+        // rejected reload leaves the previous config serving, so nothing else on /metrics would show it.
+        if (configStatus is not null)
+            meter.CreateObservableGauge("gateway.config.last_reload_success", () => ObserveConfig(configStatus), "{bool}",
+                "1 when the last load of the route-class file (start-up or hot reload) was applied, 0 when it was rejected.");
     }
+
+    private static IEnumerable<Measurement<int>> ObserveConfig(Func<IConfigStatusSource?> configStatus) =>
+        configStatus() is { } source ? [new Measurement<int>(source.GetConfigStatus().LastReloadSucceeded ? 1 : 0)] : [];
 
     /// <summary>"2xx" style class of a status code, without allocation.</summary>
     public static string StatusClass(int statusCode)

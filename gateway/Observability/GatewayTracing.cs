@@ -40,6 +40,7 @@ public readonly struct StageScope : IDisposable
         _stage = stage;
         Activity = activity;
         _start = Stopwatch.GetTimestamp();
+        if (stage == GatewayStage.Proxy && ServerTiming.Measuring) feature?.ProxyStarted(_start);
     }
 
     /// <summary>The span, when tracing listens; add tags to it if useful.</summary>

@@ -26,6 +26,9 @@ public sealed class ObservabilityOptions
     [Range(1, 3600)]
     public int OverBudgetLogWindowSeconds { get; set; } = 10;
 
+    /// <summary>The <c>Server-Timing</c> header; off by default (<see cref="ServerTimingOptions.Enabled"/>).</summary>
+    public ServerTimingOptions ServerTiming { get; set; } = new();
+
     /// <summary>Meters exported on <c>/metrics</c>. The default value is Gateway, Backend, ASP.NET Core hosting, Kestrel, System.Net.Http, Npgsql, System.Runtime.</summary>
     public List<string>? Meters { get; set; }
 }

@@ -34,7 +34,7 @@ public static class ObservabilityServiceCollectionExtensions
         services.TryAddSingleton<AdminAccessFilter>();
         services.TryAddSingleton<RollingStats>();
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            new LazyServices<IBreakerStateSource>(sp)));
+            new LazyServices<IBreakerStateSource>(sp), () => sp.GetService<IConfigStatusSource>()));
         services.TryAddSingleton(sp =>
         {
             var options = new PrometheusExporterOptions();

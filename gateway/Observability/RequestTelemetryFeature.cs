@@ -14,6 +14,10 @@ public sealed class RequestTelemetryFeature
     private static readonly string[] StageNames = ["classify", "session.validate", "cache.lookup", "ratelimit", "proxy"];
 
     private long _classify, _validate, _cache, _rateLimit, _proxy;
+    // Stopwatch timestamps of stages still running, kept only while Server-Timing measures (ServerTiming.Measuring): the
+    // output cache's lookup has no scope of its own (policy hooks mark its start and end), and the proxy stage is still
+    // running when the response starts and the header is written.
+    private long _cacheStart, _proxyStart;
 
     internal RequestTelemetryFeature(HttpContext context, TimeProvider time)
     {
@@ -37,9 +41,30 @@ public sealed class RequestTelemetryFeature
             case GatewayStage.ValidateSession: _validate += ticks; break;
             case GatewayStage.CacheLookup: _cache += ticks; break;
             case GatewayStage.RateLimit: _rateLimit += ticks; break;
-            default: _proxy += ticks; break;
+            default: _proxy += ticks; _proxyStart = 0; break;
         }
     }
+
+    /// <summary>The output cache began its lookup (Server-Timing only).</summary>
+    internal void CacheLookupStarted(long timestamp) => _cacheStart = timestamp;
+
+    /// <summary>The output cache answered from an entry, or passed the request on (a miss). Ends a pending lookup.</summary>
+    internal void CacheLookupEnded(long timestamp)
+    {
+        if (_cacheStart == 0) return;
+        _cache += timestamp - _cacheStart;
+        _cacheStart = 0;
+    }
+
+    /// <summary>The proxy stage began; a cache lookup still pending was a miss and ends here (Server-Timing only).</summary>
+    internal void ProxyStarted(long timestamp)
+    {
+        CacheLookupEnded(timestamp);
+        _proxyStart = timestamp;
+    }
+
+    /// <summary>Ticks of a proxy stage still running at <paramref name="now"/>, else 0.</summary>
+    internal long ProxyInFlightTicks(long now) => _proxyStart == 0 ? 0 : now - _proxyStart;
 
     public long GetStageTicks(GatewayStage stage) => stage switch
     {

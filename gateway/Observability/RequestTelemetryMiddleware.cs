@@ -9,7 +9,8 @@ namespace Gateway.Observability;
 
 /// <summary>
 /// First gateway middleware (after header hygiene): assigns <c>X-Request-Id</c> (kept when well-formed, else generated;
-/// written to the request so the proxy forwards it), sets <c>X-Response-Time</c> when the response starts, and at the
+/// written to the request so the proxy forwards it), sets <c>X-Response-Time</c> (and, when an operator switched it on,
+/// <c>Server-Timing</c>) when the response starts, and at the
 /// end records <c>gateway.request.duration</c>, over-budget counts and logs, and <see cref="RollingStats"/>.
 /// Route class, tier and budget are read from <see cref="GatewayRequestFeature"/> set by the core.
 /// </summary>
@@ -30,6 +31,8 @@ internal sealed partial class RequestTelemetryMiddleware
     private readonly Dictionary<string, double> _budgets;
     private readonly int _operatorPort;
     private static readonly Func<object, Task> SetResponseTime = OnStarting;
+    private static readonly Func<object, Task> SetResponseAndServerTiming = OnStartingWithServerTiming;
+    private readonly bool _serverTiming;
 
     public RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, RollingStats stats, TimeProvider time,
         IOptions<ObservabilityOptions> options, ILogger<RequestTelemetryMiddleware> logger, AdminListener? operatorListener = null)
@@ -43,6 +46,8 @@ internal sealed partial class RequestTelemetryMiddleware
         var o = options.Value;
         _budgets = new Dictionary<string, double>(o.TierBudgetsMs, StringComparer.Ordinal);
         _limiter = new OverBudgetLogLimiter(time, o.OverBudgetLogsPerWindow, TimeSpan.FromSeconds(o.OverBudgetLogWindowSeconds));
+        _serverTiming = o.ServerTiming.Enabled;
+        if (_serverTiming) ServerTiming.EnableMeasuring();
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -53,7 +58,7 @@ internal sealed partial class RequestTelemetryMiddleware
         var feature = new RequestTelemetryFeature(context, _time);
         context.Features.Set(feature);
         string requestId = AssignRequestId(context);
-        context.Response.OnStarting(SetResponseTime, feature);
+        context.Response.OnStarting(_serverTiming ? SetResponseAndServerTiming : SetResponseTime, feature);
         Task pending;
         try
         {
@@ -108,6 +113,16 @@ internal sealed partial class RequestTelemetryMiddleware
         var feature = (RequestTelemetryFeature)state;
         var elapsed = feature.Time.GetElapsedTime(feature.StartTimestamp);
         feature.Context.Response.Headers[ResponseTimeHeader] = ResponseTime.Milliseconds(elapsed);
+        return Task.CompletedTask;
+    }
+
+    private static Task OnStartingWithServerTiming(object state)
+    {
+        var feature = (RequestTelemetryFeature)state;
+        var elapsed = feature.Time.GetElapsedTime(feature.StartTimestamp);
+        var headers = feature.Context.Response.Headers;
+        headers[ResponseTimeHeader] = ResponseTime.Milliseconds(elapsed);
+        headers[ServerTiming.HeaderName] = ServerTiming.Format(feature, elapsed);
         return Task.CompletedTask;
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Gateway.Observability;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -38,15 +39,17 @@ internal sealed class GatewayRateLimitingMiddleware
     {
         var rule = _resolver.Resolve(context);
         if (rule is null) return _next(context);
+        long start = ServerTiming.Start();
         var pending = _limiter.AcquireAsync(rule, Partition(context, rule));
         // The common case (a token from this instance's lease) is decided without Redis: no async state machine for it.
         if (pending.IsCompletedSuccessfully && rule.Partition != RateLimitPartition.IpAndAccount)
         {
             var decision = pending.Result;
             WriteHeaders(context.Response, rule, decision);
+            ServerTiming.AddStage(context, GatewayStage.RateLimit, start);
             return decision.Allowed ? _next(context) : RejectAsync(context, rule, decision);
         }
-        return InvokeLimitedAsync(context, rule, pending);
+        return InvokeLimitedAsync(context, rule, pending, start);
     }
 
     /// <summary>The counter key: the user for per-user rules with a principal, else the client address.</summary>
@@ -59,7 +62,7 @@ internal sealed class GatewayRateLimitingMiddleware
         return "ip:" + (_clientIp.Resolve(context)?.ToString() ?? "unknown");
     }
 
-    private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule, ValueTask<RateLimitDecision> pending)
+    private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule, ValueTask<RateLimitDecision> pending, long start)
     {
         var decision = await pending;
         if (decision.Allowed && rule.Partition == RateLimitPartition.IpAndAccount)
@@ -78,6 +81,7 @@ internal sealed class GatewayRateLimitingMiddleware
         }
 
         WriteHeaders(context.Response, rule, decision);
+        ServerTiming.AddStage(context, GatewayStage.RateLimit, start);
         if (decision.Allowed)
         {
             await _next(context);

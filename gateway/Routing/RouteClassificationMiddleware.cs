@@ -1,3 +1,4 @@
+using Gateway.Observability;
 using Gateway.Pipeline;
 using Yarp.ReverseProxy.Model;
 
@@ -13,6 +14,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
 
     public Task Invoke(HttpContext context)
     {
+        long start = ServerTiming.Start();
         var snapshot = table.Current;
         string? name = null;
         string? cluster = null;
@@ -44,6 +46,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.Cluster = cluster;
         context.Features.Set(cls);
         context.Response.Headers[HeaderName] = cls.HeaderValue;
+        ServerTiming.AddStage(context, GatewayStage.Classify, start);
 
         if (IsInternal(context.Request.Path))
         {

@@ -39,5 +39,36 @@ ensure_packages() {
 
 # Run a command as the postgres system user when root (initdb/postgres refuse root), else as ourselves.
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the current directory (a checkout under /root), and pg_ctl and
+  # initdb would warn "could not change directory" on every call.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# pg_cluster_dir STATE PG_BIN  prints the directory that holds the stack's PostgreSQL cluster (data/, its log and
+# socket), created and usable by the server's user. Normally STATE/pg. As root the server runs as the 'postgres' user
+# (initdb refuses root), which cannot enter a checkout under a directory closed to others (/root is mode 700, and so is
+# a mktemp -d folder): then the cluster lives in /var/tmp/gateway-pg-<hash of STATE's path>, owned by postgres, and
+# STATE/pg is a symlink to it. The hash keeps two checkouts (and two LOCAL_DIRs of one) apart; not the port, so a stack
+# restarted on another port keeps its data, as it does inside STATE. The symlink is the pointer: deleting STATE still
+# means a fresh cluster next time.
+pg_cluster_dir() {
+  local state="$1" pg_bin="$2" key dir
+  if [ "$(id -u)" -ne 0 ] || { [ ! -L "$state/pg" ] && runuser -u postgres -- test -x "$state" 2>/dev/null; }; then
+    mkdir -p "$state/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$state/pg"
+    echo "$state/pg"; return 0
+  fi
+  key="$(cd "$state" && pwd -P | sha256sum | cut -c1-16)"
+  dir="/var/tmp/gateway-pg-$key"
+  if [ "$(readlink "$state/pg" 2>/dev/null)" != "$dir" ]; then
+    # No pointer to this directory: whatever it holds is left from a STATE that was deleted. Stop a server still running
+    # there (a kill -9'd run), then start clean.
+    [ -f "$dir/data/postmaster.pid" ] && runuser -u postgres -- "$pg_bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$dir" "$state/pg"
+    ln -s "$dir" "$state/pg"
+  fi
+  [ -d "$dir" ] || install -d -o postgres -g postgres -m 700 "$dir"
+  # /var/tmp is writable by everyone: use the directory only if it is the one made here.
+  [ ! -L "$dir" ] && [ "$(stat -c %U "$dir")" = postgres ] || die "$dir is not a directory owned by postgres; remove it and retry"
+  echo "$dir"
 }

@@ -30,4 +30,59 @@ public sealed class ScriptLibraryTests
         Assert.StartsWith("checked ", stdout);
         Assert.DoesNotContain("should-never-be-installed", stderr);
     }
+
+    [Fact]
+    public async Task PgClusterDir_StateTheServerUserCannotEnter_MovesToVarTmpBehindAPointer()
+    {
+        // As root the cluster runs as 'postgres', which cannot enter a checkout under /root (mode 700); initdb then
+        // failed with "Permission denied". The same check with a folder postgres can enter keeps the data in STATE/pg.
+        if (Environment.UserName != "root") Assert.Skip("only root hands the cluster to the postgres user");
+        string closed = Directory.CreateTempSubdirectory("gwtest-closed-").FullName;
+        string open = Directory.CreateTempSubdirectory("gwtest-open-").FullName;
+        string state = Path.Combine(closed, "checkout", ".local");
+        string otherState = Path.Combine(closed, "checkout", ".local", "bench");
+        Directory.CreateDirectory(otherState);
+        string script = $$"""
+            set -euo pipefail
+            source '{{RepoPaths.Combine("scripts", "lib", "common.sh")}}'
+            chmod 755 '{{open}}'
+            first=$(pg_cluster_dir '{{state}}' /nonexistent)
+            again=$(pg_cluster_dir '{{state}}' /nonexistent)
+            other=$(pg_cluster_dir '{{otherState}}' /nonexistent)
+            echo "first=$first"; echo "again=$again"; echo "other=$other"
+            echo "pointer=$(readlink '{{state}}/pg')"
+            runuser -u postgres -- touch "$first/written-by-postgres" && echo "postgres_writes=yes"
+            echo "open=$(pg_cluster_dir '{{open}}' /nonexistent)"
+            rm -rf "$first" "$other"
+            """;
+        try
+        {
+            var (exitCode, stdout, stderr) = await RunBashAsync(script);
+            Assert.True(exitCode == 0, stderr);
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..]);
+            Assert.StartsWith("/var/tmp/gateway-pg-", lines["first"]);
+            Assert.Equal(lines["first"], lines["again"]);
+            Assert.NotEqual(lines["first"], lines["other"]);
+            Assert.Equal(lines["first"], lines["pointer"]);
+            Assert.Equal("yes", lines["postgres_writes"]);
+            Assert.Equal(Path.Combine(open, "pg"), lines["open"]);
+        }
+        finally
+        {
+            Directory.Delete(closed, recursive: true);
+            Directory.Delete(open, recursive: true);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunBashAsync(string script)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        using var bash = Process.Start(psi)!;
+        var stdout = bash.StandardOutput.ReadToEndAsync();
+        var stderr = bash.StandardError.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+        return (bash.ExitCode, await stdout, await stderr);
+    }
 }

@@ -54,6 +54,7 @@ public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
         await File.WriteAllTextAsync(_file, WithPublicRoute("reload-good").ToJsonString());
         var table = _gateway.Get<IRouteTable>();
         await Poll.UntilAsync(() => table.Current.Version == "reload-good", "the valid file is applied");
+        Assert.Contains("\ngateway_config_last_reload_success 1\n", await _gateway.AdminClient.GetStringAsync("/metrics"));
 
         var broken = WithPublicRoute("reload-bad");
         broken["routes"]!["public"]!["class"] = "pubic";
@@ -68,6 +69,8 @@ public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
         Assert.Contains(table.LastReload.Errors, e => e.Contains("'slow'"));
         Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.GetAsync("/public/page")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.GetAsync("/public2/page")).StatusCode);
+        // What the GatewayConfigReloadRejected alert (config/prometheus/alerts.yml) fires on.
+        Assert.Contains("\ngateway_config_last_reload_success 0\n", await _gateway.AdminClient.GetStringAsync("/metrics"));
 
         var config = await _gateway.AdminClient.GetStringAsync("/gateway/config");
         using var doc = System.Text.Json.JsonDocument.Parse(config);
