@@ -11,7 +11,7 @@ using Polly.Timeout;
 namespace Gateway.Resilience;
 
 /// <summary>Breaker state of every backend cluster, for the status endpoint and metrics.</summary>
-public interface IBreakerStates
+internal interface IBreakerStates
 {
     /// <summary>Cluster name → state, at the moment of the call.</summary>
     IReadOnlyDictionary<string, CircuitState> Snapshot();
@@ -47,13 +47,6 @@ internal sealed class BackendResilience : IBreakerStates
         foreach (var (name, cluster) in _clusters) result[name] = cluster.State.CircuitState;
         return result;
     }
-
-    internal static int ToGauge(CircuitState state) => state switch
-    {
-        CircuitState.Closed => 0,
-        CircuitState.HalfOpen => 1,
-        _ => 2,
-    };
 
     private ClusterPipeline Build(string name)
     {

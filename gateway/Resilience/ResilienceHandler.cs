@@ -18,7 +18,7 @@ namespace Gateway.Resilience;
 /// cluster reads <see cref="ClusterKey"/> and <see cref="TimeoutKey"/> from <see cref="HttpRequestMessage.Options"/>
 /// (tests and other callers); without them the cluster is the destination authority and the timeout the configured default.
 /// </summary>
-public sealed class ResilienceHandler : DelegatingHandler
+internal sealed class ResilienceHandler : DelegatingHandler
 {
     /// <summary>The backend cluster the request goes to (breaker scope).</summary>
     public static readonly HttpRequestOptionsKey<string> ClusterKey = new("Gateway.Cluster");

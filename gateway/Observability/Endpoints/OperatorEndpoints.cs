@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Observability;
 
 /// <summary>The operator endpoints: <c>/metrics</c>, <c>/gateway/status</c>, <c>/gateway/stats</c>, <c>/gateway/dashboard</c>; admin only.</summary>
-public static class OperatorEndpoints
+internal static class OperatorEndpoints
 {
     /// <summary>Maps the operator endpoints behind <see cref="AdminAccess"/>. Call after <c>AddGatewayObservability</c>.</summary>
     public static RouteGroupBuilder MapGatewayOperatorEndpoints(this IEndpointRouteBuilder endpoints)

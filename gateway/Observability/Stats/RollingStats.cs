@@ -5,14 +5,14 @@ namespace Gateway.Observability;
 /// <summary>What a request contributes to <see cref="RollingStats"/>.</summary>
 /// <param name="ResponseCache">null when the response cache did not apply; otherwise whether it was a hit.</param>
 /// <param name="SessionSource">l1, l2, backend, negative, rejected, or null when no session was validated.</param>
-public readonly record struct RequestSample(string Tier, double DurationMs, int StatusCode, bool OverBudget, bool? ResponseCache, string? SessionSource);
+internal readonly record struct RequestSample(string Tier, double DurationMs, int StatusCode, bool OverBudget, bool? ResponseCache, string? SessionSource);
 
 /// <summary>
 /// In-process rolling statistics for <c>/gateway/stats</c> and the dashboard: per tier, a ring of 900 one-second slots
 /// (15 minutes), each with a log-bucketed latency histogram and counters. Recording is Interlocked increments into the
 /// current slot; windows are merged on demand. Driven by <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class RollingStats
+internal sealed class RollingStats
 {
     /// <summary>Slots kept: 15 minutes of seconds.</summary>
     public const int Slots = 900;

@@ -1,7 +1,7 @@
 namespace Gateway.Observability;
 
 /// <summary>Merged statistics of a window. Percentiles are in milliseconds; NaN-free (0 when no requests).</summary>
-public sealed record WindowSnapshot(
+internal sealed record WindowSnapshot(
     int WindowSeconds,
     long Count,
     long Errors,

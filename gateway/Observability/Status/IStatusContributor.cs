@@ -6,7 +6,7 @@ namespace Gateway.Observability;
 /// One section of <c>/gateway/status</c>. <see cref="WriteStatus"/> writes exactly one JSON value (normally an object,
 /// with a boolean <c>healthy</c> member when that applies). Called on operator requests only, never on the hot path.
 /// </summary>
-public interface IStatusContributor
+internal interface IStatusContributor
 {
     /// <summary>The property name of the section, e.g. <c>redis</c>.</summary>
     string Name { get; }
@@ -14,8 +14,8 @@ public interface IStatusContributor
     void WriteStatus(Utf8JsonWriter writer);
 }
 
-/// <summary>The configuration reload outcome, for the lead to adapt from the core's reload status.</summary>
-public interface IConfigStatusSource
+/// <summary>The route-class configuration's reload outcome for <c>/gateway/status</c> (the gateway adapts its route table).</summary>
+internal interface IConfigStatusSource
 {
     ConfigStatusSnapshot GetConfigStatus();
 }
@@ -24,10 +24,10 @@ public interface IConfigStatusSource
 /// <param name="LastReloadAt">When the last reload was attempted; null when none since start.</param>
 /// <param name="LastReloadSucceeded">Outcome of the last reload attempt.</param>
 /// <param name="Errors">Validation errors of the last failed reload; empty otherwise.</param>
-public sealed record ConfigStatusSnapshot(string Version, DateTimeOffset? LastReloadAt, bool LastReloadSucceeded, IReadOnlyList<string> Errors);
+internal sealed record ConfigStatusSnapshot(string Version, DateTimeOffset? LastReloadAt, bool LastReloadSucceeded, IReadOnlyList<string> Errors);
 
 /// <summary>The backend's health as the core's readiness probe last saw it.</summary>
-public interface IBackendHealthSource
+internal interface IBackendHealthSource
 {
     BackendHealthSnapshot GetBackendHealth();
 }
@@ -35,4 +35,4 @@ public interface IBackendHealthSource
 /// <param name="Healthy">Whether the backend answered its last probe.</param>
 /// <param name="CheckedAt">When it was last probed; null when never.</param>
 /// <param name="Detail">Short human-readable detail (status code, error kind); never a secret.</param>
-public sealed record BackendHealthSnapshot(bool Healthy, DateTimeOffset? CheckedAt, string? Detail);
+internal sealed record BackendHealthSnapshot(bool Healthy, DateTimeOffset? CheckedAt, string? Detail);
