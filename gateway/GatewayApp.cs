@@ -21,7 +21,7 @@ namespace Gateway;
 /// Builds and wires the gateway. Program.cs and the tests use the same two calls, so tests run the real gateway on a
 /// real Kestrel port with their own settings (<c>--Backend:BaseUrl=...</c>, <c>--RouteClasses:Path=...</c>, <c>--urls=...</c>).
 /// </summary>
-public static class GatewayApp
+internal static class GatewayApp
 {
     /// <summary>
     /// Creates the builder: configuration layers, listeners, then one registration per feature folder. Throws

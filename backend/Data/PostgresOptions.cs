@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Backend.Data;
 
 /// <summary>PostgreSQL connection. Section <c>Postgres</c>.</summary>
-public sealed class PostgresOptions
+internal sealed class PostgresOptions
 {
     /// <summary>Npgsql connection string. Required. Pooling and <c>Max Auto Prepare</c>/<c>Auto Prepare Min Usages</c> are read from it.</summary>
     [Required] public string ConnectionString { get; set; } = "";

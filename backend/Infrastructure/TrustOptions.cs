@@ -4,7 +4,7 @@ using Gateway.Trust;
 namespace Backend.Infrastructure;
 
 /// <summary>What the backend trusts the gateway with. Section <c>Trust</c>; validated at start-up by <see cref="TrustOptionsValidator"/>.</summary>
-public sealed class TrustOptions
+internal sealed class TrustOptions
 {
     /// <summary>
     /// The internal-API credential: the gateway sends it as <c>X-Gateway-Secret</c> on <c>/internal/**</c>. Required, at

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Backend.Invalidation;
 
 /// <summary>Delivery of the invalidation outbox to Redis. Section <c>Invalidation</c>.</summary>
-public sealed class OutboxOptions
+internal sealed class OutboxOptions
 {
     /// <summary>
     /// How long a request that revokes sessions or changes memberships waits for Redis to acknowledge the change before

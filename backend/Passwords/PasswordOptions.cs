@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Backend.Passwords;
 
 /// <summary>Argon2id parameters and the hashing bulkhead. Section <c>Passwords</c>.</summary>
-public sealed class PasswordOptions
+internal sealed class PasswordOptions
 {
     /// <summary>Argon2id iterations (t). <value>The default is 2 (OWASP).</value></summary>
     [Range(1, 10)] public int Iterations { get; set; } = 2;

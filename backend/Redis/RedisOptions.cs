@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Backend.Redis;
 
 /// <summary>Redis connection. Section <c>Redis</c>.</summary>
-public sealed class RedisOptions
+internal sealed class RedisOptions
 {
     /// <summary>StackExchange.Redis configuration string. Keep <c>abortConnect=false</c> so the backend starts without Redis.</summary>
     [Required] public string Configuration { get; set; } = "";

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Backend.Sessions;
 
 /// <summary>Session lifetimes and background jobs. Section <c>Sessions</c>.</summary>
-public sealed class SessionOptions
+internal sealed class SessionOptions
 {
     /// <summary>Absolute lifetime of a session from login. <value>The default is 7 days.</value></summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Backend.Users;
 
 /// <summary>Per-account and per-IP failed-login limits (in-process). Section <c>LoginThrottle</c>.</summary>
-public sealed class LoginThrottleOptions
+internal sealed class LoginThrottleOptions
 {
     /// <summary>Failed logins per normalised email per window. <value>The default is 5.</value></summary>
     [Range(1, 10000)] public int MaxFailuresPerAccount { get; set; } = 5;

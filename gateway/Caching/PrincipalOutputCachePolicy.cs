@@ -94,7 +94,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
 }
 
 /// <summary>Tag names shared by the policy and the invalidator.</summary>
-public static class CacheTags
+internal static class CacheTags
 {
     public static string User(string userId) => "user:" + userId;
     public static string Org(string orgId) => "org:" + orgId;

@@ -10,7 +10,7 @@ namespace Gateway.Caching;
 /// Hook <see cref="OnInvalidationAsync"/> into the gateway's invalidation bus, or call <see cref="SubscribeAsync"/> to
 /// listen on the channel directly.
 /// </summary>
-public sealed partial class ResponseCacheInvalidator
+internal sealed partial class ResponseCacheInvalidator
 {
     /// <summary>The channel the backend publishes on (<see cref="SessionRedisContract.InvalidationChannel"/>).</summary>
     public const string Channel = SessionRedisContract.InvalidationChannel;

@@ -10,16 +10,16 @@ namespace Gateway.Caching;
 /// organisation, so entries are tagged with it (the selected one, else every organisation of the principal) and an
 /// <c>org</c> invalidation evicts them. The selected organisation is part of the key either way.
 /// </summary>
-public sealed record ResponseCachePolicy(string Name, TimeSpan Ttl, bool VaryByOrg);
+internal sealed record ResponseCachePolicy(string Name, TimeSpan Ttl, bool VaryByOrg);
 
 /// <summary>Finds the cache policy of a request; null means the response is never cached.</summary>
-public interface IResponseCachePolicyResolver
+internal interface IResponseCachePolicyResolver
 {
     ResponseCachePolicy? Resolve(HttpContext context);
 }
 
 /// <summary>Output cache settings. Section <c>ResponseCaching</c>.</summary>
-public sealed class ResponseCachingOptions
+internal sealed class ResponseCachingOptions
 {
     /// <summary>Policies by name, as route classes reference them: <c>{ttlSeconds, varyByOrg}</c>.</summary>
     public Dictionary<string, ResponseCachePolicyConfig> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -42,7 +42,7 @@ public sealed class ResponseCachingOptions
 }
 
 /// <summary>One cache policy in config.</summary>
-public sealed class ResponseCachePolicyConfig
+internal sealed class ResponseCachePolicyConfig
 {
     /// <summary>Time to live of an entry (a backend <c>max-age</c> caps it). Required, 1..86400.</summary>
     [Range(1, 86_400)] public int TtlSeconds { get; set; }

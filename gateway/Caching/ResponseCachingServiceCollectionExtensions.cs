@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Caching;
 
 /// <summary>Registration of the per-principal response cache.</summary>
-public static class ResponseCachingServiceCollectionExtensions
+internal static class ResponseCachingServiceCollectionExtensions
 {
     /// <summary>
     /// Registers ASP.NET Core output caching with <see cref="PrincipalOutputCachePolicy"/> as its only policy, the

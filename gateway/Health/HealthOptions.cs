@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Health;
 
 /// <summary>Readiness probing. Section <c>Health</c>.</summary>
-public sealed class HealthOptions
+internal sealed class HealthOptions
 {
     public const string SectionName = "Health";
 

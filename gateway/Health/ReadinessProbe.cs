@@ -7,7 +7,7 @@ namespace Gateway.Health;
 /// Refreshes <see cref="Current"/> in the background (Redis answers, backend <c>GET /health</c> is 2xx) so that
 /// /ready never does I/O per request.
 /// </summary>
-public sealed partial class ReadinessProbe(IRedisClient redis, IHttpClientFactory httpClients, IOptions<HealthOptions> options,
+internal sealed partial class ReadinessProbe(IRedisClient redis, IHttpClientFactory httpClients, IOptions<HealthOptions> options,
     TimeProvider time, ILogger<ReadinessProbe> logger) : BackgroundService
 {
     internal const string HttpClientName = "gateway-readiness";

@@ -3,7 +3,7 @@ using System.Text;
 namespace Gateway.Health;
 
 /// <summary>The latest readiness verdict, with its response body pre-encoded so /ready does no work per request.</summary>
-public sealed class ReadinessState
+internal sealed class ReadinessState
 {
     public static readonly ReadinessState Starting = new(redisReady: false, backendReady: false, DateTimeOffset.MinValue);
 

@@ -1,7 +1,7 @@
 namespace Gateway.Identity;
 
 /// <summary>The gateway's credential towards the backend's internal API. Section <c>Trust</c>; validated at start-up by <see cref="TrustOptionsValidator"/>.</summary>
-public sealed class GatewayTrustOptions
+internal sealed class GatewayTrustOptions
 {
     /// <summary>
     /// Sent as <c>X-Gateway-Secret</c> on <c>/internal/**</c> calls (introspection, touch). Required, at least 32 bytes,

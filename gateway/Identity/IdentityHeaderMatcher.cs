@@ -6,7 +6,7 @@ namespace Gateway.Identity;
 /// Decides whether a client header name could carry identity: the built-in names, any <c>X-Gateway-*</c> and the
 /// configured extras, compared case-insensitively with '_' treated as '-'. The built-in names are always included.
 /// </summary>
-public sealed class IdentityHeaderMatcher
+internal sealed class IdentityHeaderMatcher
 {
     /// <summary>Names every gateway strips, whatever the configuration says.</summary>
     public static readonly string[] BuiltIn =

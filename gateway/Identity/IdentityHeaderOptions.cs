@@ -4,7 +4,7 @@ namespace Gateway.Identity;
 /// Extra identity headers to strip from clients, besides the built-in ones. Section <c>IdentityHeaders</c>; validated
 /// at start-up by <see cref="IdentityHeaderOptionsValidator"/>.
 /// </summary>
-public sealed class IdentityHeaderOptions
+internal sealed class IdentityHeaderOptions
 {
     public const string SectionName = "IdentityHeaders";
 

@@ -6,7 +6,7 @@ namespace Gateway.Identity;
 /// The keys the gateway signs proxied requests with, one set per route-file cluster, so that a team's key only mints
 /// requests its own service accepts. Section <c>Signing</c>; validated at start-up by <see cref="SigningOptionsValidator"/>.
 /// </summary>
-public sealed class SigningOptions
+internal sealed class SigningOptions
 {
     public const string SectionName = "Signing";
 
@@ -15,7 +15,7 @@ public sealed class SigningOptions
 }
 
 /// <summary>The keys of one cluster: <c>Signing:Clusters:&lt;clusterId&gt;:Keys</c>.</summary>
-public sealed class SigningClusterOptions
+internal sealed class SigningClusterOptions
 {
     /// <summary>
     /// <c>{ "id": "k2", "secret": "..." }</c> entries. The first one signs (its id goes out in <c>X-Gateway-Key-Id</c>);

@@ -5,7 +5,7 @@ namespace Gateway.Observability;
 /// says who may call it). <c>/metrics</c> and <c>/gateway/*</c> answer only on this listener, and it answers nothing else
 /// (besides <c>/health</c> and <c>/ready</c>), like Envoy's admin port or Kong's admin API.
 /// </summary>
-public sealed class AdminListenerOptions
+internal sealed class AdminListenerOptions
 {
     /// <summary>
     /// Where the operator listener binds: <c>http://host:port</c> with a port of its own (not one of the public

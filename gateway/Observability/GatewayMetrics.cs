@@ -10,7 +10,7 @@ namespace Gateway.Observability;
 /// <c>gateway.ratelimit.rejections</c>/<c>.fallback</c>/<c>.leases</c>; sessions: <c>gateway.invalidation.delay</c>; load shedding:
 /// <c>gateway.loadshed.rejections</c>); one name has exactly one owner. The Prometheus exporter exports them all.
 /// </summary>
-public sealed class GatewayMetrics
+internal sealed class GatewayMetrics
 {
     /// <summary>The meter name.</summary>
     public const string MeterName = "Gateway";

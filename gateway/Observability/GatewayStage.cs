@@ -1,7 +1,7 @@
 namespace Gateway.Observability;
 
 /// <summary>The gateway's timed stages; each is a span and a slot in <see cref="RequestTelemetryFeature"/>.</summary>
-public enum GatewayStage
+internal enum GatewayStage
 {
     Classify = 0,
     ValidateSession = 1,

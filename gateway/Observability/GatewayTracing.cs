@@ -9,7 +9,7 @@ namespace Gateway.Observability;
 /// The scope times the stage into <see cref="RequestTelemetryFeature"/> and, only when a tracer listens, opens a span
 /// named <c>gateway.cache.lookup</c> etc. With no listener the span is null and costs nothing.
 /// </summary>
-public static class GatewayTracing
+internal static class GatewayTracing
 {
     /// <summary>The ActivitySource name to add to a tracer provider.</summary>
     public const string SourceName = "Gateway";
@@ -28,7 +28,7 @@ public static class GatewayTracing
 }
 
 /// <summary>A running stage: records its elapsed time and ends its span on dispose. A struct: no allocation.</summary>
-public readonly struct StageScope : IDisposable
+internal readonly struct StageScope : IDisposable
 {
     private readonly RequestTelemetryFeature? _feature;
     private readonly GatewayStage _stage;

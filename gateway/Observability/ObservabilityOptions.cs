@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Observability;
 
 /// <summary>Configuration section <c>Observability</c>.</summary>
-public sealed class ObservabilityOptions
+internal sealed class ObservabilityOptions
 {
     public const string SectionName = "Observability";
 

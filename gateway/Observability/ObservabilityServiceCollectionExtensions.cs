@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Observability;
 
 /// <summary>Entry points for Program.cs.</summary>
-public static class ObservabilityServiceCollectionExtensions
+internal static class ObservabilityServiceCollectionExtensions
 {
     /// <summary>
     /// Registers metrics (<see cref="GatewayMetrics"/>), the Prometheus exporter, <see cref="RollingStats"/>,

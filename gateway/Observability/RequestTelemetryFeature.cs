@@ -8,7 +8,7 @@ namespace Gateway.Observability;
 /// <see cref="GatewayStage"/> took. One small object per request; stages add elapsed ticks through
 /// <see cref="GatewayTracing.StartStage(HttpContext, GatewayStage)"/>.
 /// </summary>
-public sealed class RequestTelemetryFeature
+internal sealed class RequestTelemetryFeature
 {
     internal const int StageCount = 5;
     private static readonly string[] StageNames = ["classify", "session.validate", "cache.lookup", "ratelimit", "proxy"];

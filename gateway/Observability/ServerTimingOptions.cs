@@ -1,7 +1,7 @@
 namespace Gateway.Observability;
 
 /// <summary>Configuration section <c>Observability:ServerTiming</c>: the standard <c>Server-Timing</c> response header.</summary>
-public sealed class ServerTimingOptions
+internal sealed class ServerTimingOptions
 {
     /// <summary>
     /// Adds <c>Server-Timing</c> (classify, validate, limit, cache, upstream, total; milliseconds) to every client response,

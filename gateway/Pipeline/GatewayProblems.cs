@@ -8,7 +8,7 @@ namespace Gateway.Pipeline;
 /// The gateway's one writer of RFC 9457 problem responses, with the shared <see cref="ProblemTypes"/>. Fixed problems
 /// are pre-encoded, so writing one allocates nothing; the few with a per-request detail are encoded when written.
 /// </summary>
-public static class GatewayProblems
+internal static class GatewayProblems
 {
     public static readonly Problem MissingToken = new(401, ProblemTypes.Unauthenticated, "Authentication required", "Send a session token as 'Authorization: Bearer <token>' or in the 'session' cookie.", "Bearer");
     public static readonly Problem InvalidToken = new(401, ProblemTypes.InvalidToken, "Invalid session", "The session token is malformed, unknown, revoked or expired.", "Bearer error=\"invalid_token\"");

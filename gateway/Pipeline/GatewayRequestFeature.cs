@@ -7,7 +7,7 @@ namespace Gateway.Pipeline;
 /// Per-request state the gateway's stages share (classification, principal, timings). One instance per request,
 /// set by the first gateway middleware in <c>HttpContext.Features</c>.
 /// </summary>
-public sealed class GatewayRequestFeature
+internal sealed class GatewayRequestFeature
 {
     /// <summary>Name of the route class the request was classified into.</summary>
     public string RouteClass { get; set; } = "";

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Proxy;
 
 /// <summary>Forwarding to backends. Section <c>Forwarding</c>.</summary>
-public sealed class ForwardingOptions
+internal sealed class ForwardingOptions
 {
     public const string SectionName = "Forwarding";
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.RateLimiting;
 
 /// <summary>Finds the rate-limit rule that applies to a request; null means not limited.</summary>
-public interface IRateLimitRuleResolver
+internal interface IRateLimitRuleResolver
 {
     RateLimitRule? Resolve(HttpContext context);
 }

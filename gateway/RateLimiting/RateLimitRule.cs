@@ -1,7 +1,7 @@
 namespace Gateway.RateLimiting;
 
 /// <summary>Counting algorithm of a rate-limit policy.</summary>
-public enum RateLimitAlgorithm
+internal enum RateLimitAlgorithm
 {
     /// <summary>Two fixed windows weighted by overlap (O(1) per request, close to a true sliding window).</summary>
     SlidingWindow,
@@ -10,7 +10,7 @@ public enum RateLimitAlgorithm
 }
 
 /// <summary>What a policy counts per.</summary>
-public enum RateLimitPartition
+internal enum RateLimitPartition
 {
     /// <summary>Client IP (anonymous routes).</summary>
     Ip,
@@ -22,7 +22,7 @@ public enum RateLimitPartition
 
 /// <summary>One rate-limit policy: <paramref name="Limit"/> requests per <paramref name="Window"/> per partition.</summary>
 /// <param name="Burst">Token bucket size; defaults to <paramref name="Limit"/>. Ignored by the sliding window.</param>
-public sealed record RateLimitRule(string Name, RateLimitAlgorithm Algorithm, int Limit, TimeSpan Window, int? Burst, RateLimitPartition Partition)
+internal sealed record RateLimitRule(string Name, RateLimitAlgorithm Algorithm, int Limit, TimeSpan Window, int? Burst, RateLimitPartition Partition)
 {
     internal int WindowSeconds => (int)Math.Ceiling(Window.TotalSeconds);
 
@@ -54,4 +54,4 @@ public sealed record RateLimitRule(string Name, RateLimitAlgorithm Algorithm, in
 /// <param name="ResetAfter">Time until the quota is fully (sliding window: the current window) reset.</param>
 /// <param name="RetryAfter">When rejected, the time until a request would be allowed.</param>
 /// <param name="Local">True when decided by the local fallback because Redis was unavailable.</param>
-public readonly record struct RateLimitDecision(bool Allowed, int Remaining, TimeSpan ResetAfter, TimeSpan RetryAfter, bool Local);
+internal readonly record struct RateLimitDecision(bool Allowed, int Remaining, TimeSpan ResetAfter, TimeSpan RetryAfter, bool Local);

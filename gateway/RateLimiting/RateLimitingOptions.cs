@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.RateLimiting;
 
 /// <summary>Distributed rate limiting. Section <c>RateLimiting</c>.</summary>
-public sealed class RateLimitingOptions
+internal sealed class RateLimitingOptions
 {
     /// <summary>
     /// Number of gateway instances sharing the limits. While Redis is unavailable each instance enforces
@@ -43,12 +43,15 @@ public sealed class RateLimitingOptions
     /// </summary>
     [Range(1, 100_000_000)] public int MaxLeasedPartitions { get; set; } = 100_000;
 
-    /// <summary>Policies by name, as route classes reference them. The lead maps the gateway config here.</summary>
+    /// <summary>
+    /// Policies by name. Used when no route table is registered (tests, embedding); the gateway itself resolves the
+    /// policies of the route-class file instead (<c>RouteTableRateLimitRuleResolver</c>).
+    /// </summary>
     public Dictionary<string, RateLimitPolicyConfig> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>One policy in config: <c>{algorithm, limit, windowSeconds, burst?, partition}</c>.</summary>
-public sealed class RateLimitPolicyConfig
+internal sealed class RateLimitPolicyConfig
 {
     /// <summary><c>sliding-window</c> or <c>token-bucket</c>. <value>The default is <c>sliding-window</c>.</value></summary>
     public string Algorithm { get; set; } = "sliding-window";

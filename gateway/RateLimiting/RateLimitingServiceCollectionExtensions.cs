@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Gateway.RateLimiting;
 
 /// <summary>Registration of the distributed rate limiter.</summary>
-public static class RateLimitingServiceCollectionExtensions
+internal static class RateLimitingServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the Redis-backed limiter (needs an <c>IRedisClient</c>), the client IP resolver and the default rule

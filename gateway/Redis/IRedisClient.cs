@@ -7,7 +7,7 @@ namespace Gateway.Redis;
 /// <see cref="RedisReply{T}.Unavailable"/> at once (no I/O) until a background probe sees Redis again.
 /// Kept small so the gateway's Redis users share one breaker and one multiplexer.
 /// </summary>
-public interface IRedisClient
+internal interface IRedisClient
 {
     /// <summary>False while Redis is known to be down (the breaker is open).</summary>
     bool IsAvailable { get; }
@@ -47,4 +47,4 @@ public interface IRedisClient
 }
 
 /// <summary>A Lua script and its text; evaluated with EVAL (the script cache makes the text cost small).</summary>
-public sealed record LuaScript(string Text);
+internal sealed record LuaScript(string Text);

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Redis;
 
 /// <summary>Redis connection and fault handling. Section <c>Redis</c>.</summary>
-public sealed class RedisOptions
+internal sealed class RedisOptions
 {
     /// <summary>StackExchange.Redis configuration string. Required. Keep <c>abortConnect=false</c> so the gateway starts without Redis.</summary>
     [Required] public string Configuration { get; set; } = "";

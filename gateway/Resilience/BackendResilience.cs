@@ -7,7 +7,7 @@ using Polly.CircuitBreaker;
 namespace Gateway.Resilience;
 
 /// <summary>Breaker state of every backend cluster, for the status endpoint and metrics.</summary>
-public interface IBreakerStates
+internal interface IBreakerStates
 {
     /// <summary>Cluster name → state, at the moment of the call.</summary>
     IReadOnlyDictionary<string, CircuitState> Snapshot();

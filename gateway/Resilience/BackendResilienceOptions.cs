@@ -6,7 +6,7 @@ namespace Gateway.Resilience;
 /// Circuit breaker, retry and timeout settings applied to every backend cluster. Section <c>Resilience</c>.
 /// The defaults trip at low traffic: five calls in ten seconds of which half fail open the breaker.
 /// </summary>
-public sealed class BackendResilienceOptions
+internal sealed class BackendResilienceOptions
 {
     /// <summary>Failure ratio (0..1) in the sampling window that opens the breaker. <value>The default is 0.5.</value></summary>
     [Range(0.01, 1.0)] public double FailureRatio { get; set; } = 0.5;

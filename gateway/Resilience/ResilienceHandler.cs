@@ -18,7 +18,7 @@ namespace Gateway.Resilience;
 /// (tests and other callers); without them the cluster is the destination authority and the timeout the configured default.
 /// One async method per call and no allocation of its own on success: every proxied request runs through here.
 /// </summary>
-public sealed class ResilienceHandler : DelegatingHandler
+internal sealed class ResilienceHandler : DelegatingHandler
 {
     /// <summary>The backend cluster the request goes to (breaker scope).</summary>
     public static readonly HttpRequestOptionsKey<string> ClusterKey = new("Gateway.Cluster");

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace Gateway.Resilience;
 
 /// <summary>Registration of the backend resilience pipelines and tier load shedding.</summary>
-public static class ResilienceServiceCollectionExtensions
+internal static class ResilienceServiceCollectionExtensions
 {
     /// <summary>
     /// Registers per-cluster breaker/retry/timeout pipelines (<see cref="IBreakerStates"/> exposes their state, also to

@@ -5,7 +5,7 @@ namespace Gateway.Resilience;
 /// limit of 0, is never shed.
 /// <value>The default is <c>standard</c> 256, <c>critical-auth</c> 256; <c>ultra-fast</c> (health) is never shed.</value>
 /// </summary>
-public sealed class TierLoadSheddingOptions
+internal sealed class TierLoadSheddingOptions
 {
     /// <summary>Tier name → maximum requests in flight in that tier.</summary>
     public Dictionary<string, int> MaxConcurrency { get; set; } = new(StringComparer.OrdinalIgnoreCase)

@@ -9,7 +9,7 @@ namespace Gateway.Routing;
 /// <param name="LoadBalancing">A YARP load-balancing policy name. The default is <c>PowerOfTwoChoices</c>.</param>
 /// <param name="ActiveHealthCheck">Periodic probes of every destination; null when not configured.</param>
 /// <param name="PassiveHealthCheck">Whether YARP's passive (transport failure rate) health check watches proxied requests.</param>
-public sealed record ClusterDefinition(
+internal sealed record ClusterDefinition(
     string Name, IReadOnlyDictionary<string, string> Destinations, string LoadBalancing = ClusterDefinition.DefaultLoadBalancing,
     ActiveHealthCheck? ActiveHealthCheck = null, bool PassiveHealthCheck = false)
 {
@@ -27,4 +27,4 @@ public sealed record ClusterDefinition(
 /// <param name="Path">Probe path, e.g. <c>/health</c>; a 2xx answer is healthy.</param>
 /// <param name="IntervalSeconds">Time between probes; a failed probe removes the destination until one succeeds.</param>
 /// <param name="TimeoutSeconds">Probe timeout, below the interval.</param>
-public sealed record ActiveHealthCheck(string Path, double IntervalSeconds, double TimeoutSeconds);
+internal sealed record ActiveHealthCheck(string Path, double IntervalSeconds, double TimeoutSeconds);

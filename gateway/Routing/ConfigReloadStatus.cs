@@ -6,5 +6,5 @@ namespace Gateway.Routing;
 /// <param name="ActiveVersion">The version serving now (the previous one when the load was rejected).</param>
 /// <param name="AttemptedVersion">The version found in the file, when it could be read.</param>
 /// <param name="Errors">Every validation error; empty when <paramref name="Ok"/>.</param>
-public sealed record ConfigReloadStatus(
+internal sealed record ConfigReloadStatus(
     DateTimeOffset At, bool Ok, string ActiveVersion, string? AttemptedVersion, IReadOnlyList<string> Errors);

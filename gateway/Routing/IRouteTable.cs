@@ -4,7 +4,7 @@ namespace Gateway.Routing;
 /// The current route-class configuration. Extension point for the rate-limit, cache and observability stages:
 /// look up the policy named on <c>GatewayRequestFeature</c> in <see cref="Current"/>.
 /// </summary>
-public interface IRouteTable
+internal interface IRouteTable
 {
     /// <summary>The active snapshot; replaced atomically by a valid hot reload.</summary>
     RouteClassSnapshot Current { get; }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Primitives;
 namespace Gateway.Routing;
 
 /// <summary>Who may call a route class.</summary>
-public enum AuthKind
+internal enum AuthKind
 {
     /// <summary>No session needed; identity headers are stripped and nothing is signed.</summary>
     Anonymous,
@@ -14,7 +14,7 @@ public enum AuthKind
 }
 
 /// <summary>Organisation roles in increasing order of power: owner &gt; admin &gt; member.</summary>
-public enum OrgRole
+internal enum OrgRole
 {
     None = 0,
     Member = 1,
@@ -23,7 +23,7 @@ public enum OrgRole
 }
 
 /// <summary>Parsing and ranking of organisation role names.</summary>
-public static class OrgRoles
+internal static class OrgRoles
 {
     public static OrgRole Parse(string? role) => role switch
     {
@@ -46,7 +46,7 @@ public static class OrgRoles
 /// <param name="FailMode"><c>closed</c> (default) or <c>resilient</c>: how sessions validate while Redis is down.</param>
 /// <param name="MaxBodyBytes">Request body limit of this class in bytes; null (the default) keeps
 /// <c>Kestrel:Limits:MaxRequestBodySize</c>. Replaces that limit for the class, so it may be lower or higher.</param>
-public sealed record RouteClass(
+internal sealed record RouteClass(
     string Name, string Tier, double BudgetMs, AuthKind Auth, OrgRole MinimumRole, int TimeoutMs,
     string? RateLimit, string? Cache, string FailMode, long? MaxBodyBytes = null)
 {
@@ -66,9 +66,9 @@ public sealed record RouteClass(
 /// <param name="WindowSeconds">Window length in seconds.</param>
 /// <param name="Burst">Token bucket capacity; null means <paramref name="Limit"/>.</param>
 /// <param name="Partition"><c>ip</c>, <c>user</c>, <c>account</c>, <c>ip+account</c>, <c>org</c> or <c>global</c>.</param>
-public sealed record RateLimitPolicyConfig(string Algorithm, int Limit, double WindowSeconds, int? Burst, string Partition);
+internal sealed record RateLimitPolicyConfig(string Algorithm, int Limit, double WindowSeconds, int? Burst, string Partition);
 
 /// <summary>A response-cache policy (section <c>cachePolicies</c>, keyed by name).</summary>
 /// <param name="TtlSeconds">How long a response stays cached.</param>
 /// <param name="VaryByOrg">When true the selected organisation is part of the cache key.</param>
-public sealed record CachePolicyConfig(double TtlSeconds, bool VaryByOrg);
+internal sealed record CachePolicyConfig(double TtlSeconds, bool VaryByOrg);

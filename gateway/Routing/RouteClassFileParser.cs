@@ -8,7 +8,7 @@ namespace Gateway.Routing;
 /// Parses and validates <c>config/route-classes.json</c>. Collects every error before failing; each message names
 /// the entry, what is wrong and how to fix it. A snapshot is returned only when there are no errors at all.
 /// </summary>
-public static class RouteClassFileParser
+internal static class RouteClassFileParser
 {
     public static readonly string[] Tiers = ["ultra-fast", "critical-auth", "standard"];
     public static readonly string[] FailModes = [RouteClass.FailClosed, RouteClass.FailResilient];

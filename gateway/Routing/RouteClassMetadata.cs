@@ -4,4 +4,4 @@ namespace Gateway.Routing;
 /// Endpoint metadata naming the route class of an endpoint the gateway serves itself (not proxied),
 /// e.g. <c>app.MapGet("/gateway/status", ...).WithMetadata(new RouteClassMetadata("health"))</c>.
 /// </summary>
-public sealed record RouteClassMetadata(string ClassName);
+internal sealed record RouteClassMetadata(string ClassName);

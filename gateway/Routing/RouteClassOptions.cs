@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Routing;
 
 /// <summary>Where the route-class file lives and how it is watched. Section <c>RouteClasses</c>.</summary>
-public sealed class RouteClassOptions
+internal sealed class RouteClassOptions
 {
     public const string SectionName = "RouteClasses";
 

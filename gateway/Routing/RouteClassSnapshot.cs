@@ -6,7 +6,7 @@ namespace Gateway.Routing;
 /// One validated, immutable version of <c>config/route-classes.json</c>. Swapped atomically on hot reload:
 /// hold the reference for the duration of a request and every lookup stays consistent.
 /// </summary>
-public sealed class RouteClassSnapshot
+internal sealed class RouteClassSnapshot
 {
     public required string Version { get; init; }
     public required RouteClass DefaultClass { get; init; }

@@ -9,7 +9,7 @@ namespace Gateway.Routing;
 /// <param name="Headers">Request headers that must match too (all of them); empty matches every request.</param>
 /// <param name="RequestHeaders">Header changes made to the request sent to the cluster; null changes nothing.</param>
 /// <param name="ResponseHeaders">Header changes made to the cluster's response (on every status); null changes nothing.</param>
-public sealed record RouteDefinition(string Name, string Path, IReadOnlyList<string> Methods, string Class, string Cluster, string? PathRemovePrefix = null,
+internal sealed record RouteDefinition(string Name, string Path, IReadOnlyList<string> Methods, string Class, string Cluster, string? PathRemovePrefix = null,
     IReadOnlyList<string>? Hosts = null, IReadOnlyList<RouteHeaderMatch>? Headers = null,
     HeaderTransforms? RequestHeaders = null, HeaderTransforms? ResponseHeaders = null);
 
@@ -18,8 +18,8 @@ public sealed record RouteDefinition(string Name, string Path, IReadOnlyList<str
 /// <c>NotContains</c>, <c>Exists</c> or <c>NotExists</c>.</param>
 /// <param name="Values">Values to match, any of them; empty for <c>Exists</c>/<c>NotExists</c>.</param>
 /// <param name="IsCaseSensitive">Whether values compare case-sensitively. The default is false.</param>
-public sealed record RouteHeaderMatch(string Name, IReadOnlyList<string> Values, string Mode, bool IsCaseSensitive);
+internal sealed record RouteHeaderMatch(string Name, IReadOnlyList<string> Values, string Mode, bool IsCaseSensitive);
 
 /// <summary>Operator header transforms of a route, applied in the order set, append, remove.</summary>
-public sealed record HeaderTransforms(
+internal sealed record HeaderTransforms(
     IReadOnlyList<KeyValuePair<string, string>> Set, IReadOnlyList<KeyValuePair<string, string>> Append, IReadOnlyList<string> Remove);

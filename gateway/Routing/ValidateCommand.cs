@@ -1,7 +1,7 @@
 namespace Gateway.Routing;
 
 /// <summary><c>gateway validate &lt;file&gt;</c>: checks a route-class file without starting the gateway. Exit 0 when valid, 1 otherwise.</summary>
-public static class ValidateCommand
+internal static class ValidateCommand
 {
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {

@@ -6,7 +6,7 @@ namespace Gateway.Sessions;
 /// Invalidations received from the backend, after the gateway evicted its L1 sessions. The response cache hooks
 /// <see cref="Invalidated"/> to evict user- and org-tagged responses.
 /// </summary>
-public interface IInvalidationBus
+internal interface IInvalidationBus
 {
     event Action<InvalidationMessage>? Invalidated;
 }

@@ -6,7 +6,7 @@ using Gateway.Contracts;
 
 namespace Gateway.Sessions;
 
-public enum IntrospectionOutcome
+internal enum IntrospectionOutcome
 {
     /// <summary>200: the backend vouches for the session.</summary>
     Found,
@@ -16,7 +16,7 @@ public enum IntrospectionOutcome
     Failed,
 }
 
-public readonly record struct IntrospectionResult(IntrospectionOutcome Outcome, SessionPrincipal? Principal, string? Json);
+internal readonly record struct IntrospectionResult(IntrospectionOutcome Outcome, SessionPrincipal? Principal, string? Json);
 
 /// <summary>
 /// Calls the backend's internal session endpoints with <c>X-Gateway-Secret</c> = <c>Trust:InternalSecret</c> (never a signing key). A small consecutive-failure breaker

@@ -7,7 +7,7 @@ namespace Gateway.Sessions;
 /// The budget is a token bucket per client IP (<c>RateLimiting:TrustedProxies</c> decide which IP), local to each
 /// gateway instance: N instances behind a balancer allow a client up to N times <see cref="Limit"/> per window.
 /// </summary>
-public sealed class InvalidTokenBudgetOptions
+internal sealed class InvalidTokenBudgetOptions
 {
     public const string SectionName = "Sessions:InvalidTokenBudget";
 

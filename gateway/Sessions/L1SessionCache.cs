@@ -8,7 +8,7 @@ namespace Gateway.Sessions;
 /// The in-process session cache: bounded in entries and approximate bytes, TTL never beyond the session's expiry,
 /// negative entries for unknown tokens, and a user index so "all sessions of a user" can be evicted.
 /// </summary>
-public sealed class L1SessionCache(IOptions<SessionOptions> options)
+internal sealed class L1SessionCache(IOptions<SessionOptions> options)
 {
     private readonly SessionOptions _options = options.Value;
     private readonly ConcurrentDictionary<TokenHash, Entry> _entries = new();

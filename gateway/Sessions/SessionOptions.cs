@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Sessions;
 
 /// <summary>Session validation caches, introspection and activity flushing. Section <c>Sessions</c>.</summary>
-public sealed class SessionOptions
+internal sealed class SessionOptions
 {
     /// <summary>Longest time a session stays in the in-process L1 cache (never beyond its expiry). <value>The default is 30 seconds.</value></summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]

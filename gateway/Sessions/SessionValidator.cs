@@ -5,7 +5,7 @@ using Gateway.Routing;
 
 namespace Gateway.Sessions;
 
-public enum SessionOutcome
+internal enum SessionOutcome
 {
     Valid,
     /// <summary>Unknown, revoked or expired: 401.</summary>
@@ -18,7 +18,7 @@ public enum SessionOutcome
 
 /// <param name="Source">l1, l2, backend, negative, expired or throttled.</param>
 /// <param name="RetryAfter">For <see cref="SessionOutcome.Throttled"/>: when the client's budget allows a lookup again.</param>
-public readonly record struct SessionValidation(SessionOutcome Outcome, SessionPrincipal? Principal, string? HashHex, string Source,
+internal readonly record struct SessionValidation(SessionOutcome Outcome, SessionPrincipal? Principal, string? HashHex, string Source,
     TimeSpan RetryAfter = default);
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Gateway.Sessions;
 /// SHA-256 of a session token as a 32-byte value: the L1 key. Hex (the Redis and backend form) is computed
 /// only when a call leaves the process.
 /// </summary>
-public readonly struct TokenHash : IEquatable<TokenHash>
+internal readonly struct TokenHash : IEquatable<TokenHash>
 {
     private readonly ulong _a, _b, _c, _d;
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Tls;
 
 /// <summary>TLS termination. Section <c>Tls</c>. Off unless <see cref="CertificatePath"/> is set.</summary>
-public sealed class TlsOptions
+internal sealed class TlsOptions
 {
     /// <summary>Where the HTTPS listener binds, e.g. <c>https://0.0.0.0:8443</c>. <value>The default is https://127.0.0.1:8443.</value></summary>
     public string Url { get; set; } = "https://127.0.0.1:8443";

@@ -13,7 +13,7 @@ namespace Gateway.Observability;
 /// The operator endpoints: <c>/metrics</c>, <c>/gateway/status</c>, <c>/gateway/stats</c> (<c>?scope=fleet</c> adds every
 /// instance), <c>/gateway/validate</c>, <c>/gateway/dashboard</c>; admin only.
 /// </summary>
-public static class OperatorEndpoints
+internal static class OperatorEndpoints
 {
     /// <summary>Maps the operator endpoints behind <see cref="AdminAccess"/>. Call after <c>AddGatewayObservability</c>.</summary>
     public static RouteGroupBuilder MapGatewayOperatorEndpoints(this IEndpointRouteBuilder endpoints)

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Gateway.Observability.Fleet;
 
 /// <summary>Configuration section <c>Observability:Fleet</c>: how this instance shares its statistics with the others.</summary>
-public sealed class FleetOptions
+internal sealed class FleetOptions
 {
     public const string SectionName = "Observability:Fleet";
 

@@ -8,7 +8,7 @@ namespace Gateway.Observability;
 /// <param name="RouteClass">The route class, or null to count the request under its tier only.</param>
 /// <param name="Cluster">The cluster it was proxied to; null when the gateway answered itself.</param>
 /// <param name="Shed">True when load shedding refused it (503), so a shed is told apart from a backend's 503.</param>
-public readonly record struct RequestSample(string Tier, double DurationMs, int StatusCode, bool OverBudget, bool? ResponseCache, string? SessionSource,
+internal readonly record struct RequestSample(string Tier, double DurationMs, int StatusCode, bool OverBudget, bool? ResponseCache, string? SessionSource,
     string? RouteClass = null, string? Cluster = null, bool Shed = false);
 
 /// <summary>
@@ -17,7 +17,7 @@ public readonly record struct RequestSample(string Tier, double DurationMs, int 
 /// log-bucketed latency histogram and counters. Recording is Interlocked increments into the current slot of three
 /// rings at most; windows are merged on demand. Driven by <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class RollingStats
+internal sealed class RollingStats
 {
     /// <summary>Slots kept: 15 minutes of seconds.</summary>
     public const int Slots = 900;

@@ -1,7 +1,7 @@
 namespace Gateway.Observability;
 
 /// <summary>What a series of <see cref="RollingStats"/> is keyed by.</summary>
-public enum StatsDimension
+internal enum StatsDimension
 {
     /// <summary>The route class's tier (<c>ultra-fast</c>, <c>critical-auth</c>, <c>standard</c>).</summary>
     Tier,

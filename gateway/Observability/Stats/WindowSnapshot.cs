@@ -2,7 +2,7 @@ namespace Gateway.Observability;
 
 /// <summary>Merged statistics of a window. Percentiles are in milliseconds; NaN-free (0 when no requests).</summary>
 /// <param name="Histogram">Merged counts per <see cref="LatencyBuckets"/> index (the fleet view merges these across instances).</param>
-public sealed record WindowSnapshot(
+internal sealed record WindowSnapshot(
     int WindowSeconds,
     long Count,
     long Errors,

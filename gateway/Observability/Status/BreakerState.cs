@@ -1,7 +1,7 @@
 namespace Gateway.Observability;
 
 /// <summary>Circuit breaker state, with the numeric values exported by <c>gateway.breaker.state</c>.</summary>
-public enum BreakerState
+internal enum BreakerState
 {
     Closed = 0,
     HalfOpen = 1,
@@ -9,13 +9,13 @@ public enum BreakerState
 }
 
 /// <summary>One breaker's state: <paramref name="Name"/> is a cluster id, or <c>redis</c>.</summary>
-public readonly record struct BreakerStateInfo(string Name, BreakerState State);
+internal readonly record struct BreakerStateInfo(string Name, BreakerState State);
 
 /// <summary>
 /// Reports breaker states for the <c>gateway.breaker.state</c> gauge and <c>/gateway/status</c>. Register as many as
 /// needed (<c>services.AddSingleton&lt;IBreakerStateSource, X&gt;()</c>); the Redis one is built in.
 /// </summary>
-public interface IBreakerStateSource
+internal interface IBreakerStateSource
 {
     IReadOnlyList<BreakerStateInfo> GetBreakerStates();
 }

@@ -6,7 +6,7 @@ namespace Gateway.Observability;
 /// One section of <c>/gateway/status</c>. <see cref="WriteStatus"/> writes exactly one JSON value (normally an object,
 /// with a boolean <c>healthy</c> member when that applies). Called on operator requests only, never on the hot path.
 /// </summary>
-public interface IStatusContributor
+internal interface IStatusContributor
 {
     /// <summary>The property name of the section, e.g. <c>redis</c>.</summary>
     string Name { get; }
@@ -14,8 +14,8 @@ public interface IStatusContributor
     void WriteStatus(Utf8JsonWriter writer);
 }
 
-/// <summary>The configuration reload outcome, for the lead to adapt from the core's reload status.</summary>
-public interface IConfigStatusSource
+/// <summary>The route-class configuration's reload outcome for <c>/gateway/status</c> (the gateway adapts its route table).</summary>
+internal interface IConfigStatusSource
 {
     ConfigStatusSnapshot GetConfigStatus();
 }
@@ -27,16 +27,16 @@ public interface IConfigStatusSource
 /// <param name="Path">The absolute path of the configuration file in use; null when not file-based.</param>
 /// <param name="AttemptedVersion">The version the last load attempt found in the file (null when unreadable).</param>
 /// <param name="LastRejected">The last rejected load, kept after later successes; null when none since start.</param>
-public sealed record ConfigStatusSnapshot(string Version, DateTimeOffset? LastReloadAt, bool LastReloadSucceeded, IReadOnlyList<string> Errors,
+internal sealed record ConfigStatusSnapshot(string Version, DateTimeOffset? LastReloadAt, bool LastReloadSucceeded, IReadOnlyList<string> Errors,
     string? Path = null, string? AttemptedVersion = null, RejectedConfigSnapshot? LastRejected = null);
 
 /// <param name="Version">The version the rejected file declared; null when it could not be read.</param>
 /// <param name="At">When it was rejected.</param>
 /// <param name="Errors">Every validation error of that attempt.</param>
-public sealed record RejectedConfigSnapshot(string? Version, DateTimeOffset At, IReadOnlyList<string> Errors);
+internal sealed record RejectedConfigSnapshot(string? Version, DateTimeOffset At, IReadOnlyList<string> Errors);
 
 /// <summary>The backend's health as the core's readiness probe last saw it.</summary>
-public interface IBackendHealthSource
+internal interface IBackendHealthSource
 {
     BackendHealthSnapshot GetBackendHealth();
 }
@@ -44,4 +44,4 @@ public interface IBackendHealthSource
 /// <param name="Healthy">Whether the backend answered its last probe.</param>
 /// <param name="CheckedAt">When it was last probed; null when never.</param>
 /// <param name="Detail">Short human-readable detail (status code, error kind); never a secret.</param>
-public sealed record BackendHealthSnapshot(bool Healthy, DateTimeOffset? CheckedAt, string? Detail);
+internal sealed record BackendHealthSnapshot(bool Healthy, DateTimeOffset? CheckedAt, string? Detail);

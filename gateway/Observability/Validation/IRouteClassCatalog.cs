@@ -1,7 +1,7 @@
 namespace Gateway.Observability;
 
 /// <summary>The route classes in force with their tier and budget, so operator views list classes without traffic too.</summary>
-public interface IRouteClassCatalog
+internal interface IRouteClassCatalog
 {
     IReadOnlyList<RouteClassBudget> GetRouteClasses();
 }
@@ -9,4 +9,4 @@ public interface IRouteClassCatalog
 /// <param name="Name">The route class.</param>
 /// <param name="Tier">Its tier.</param>
 /// <param name="BudgetMs">Its latency budget in milliseconds (the p99 target).</param>
-public sealed record RouteClassBudget(string Name, string Tier, double BudgetMs);
+internal sealed record RouteClassBudget(string Name, string Tier, double BudgetMs);

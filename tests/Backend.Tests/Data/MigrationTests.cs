@@ -10,7 +10,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
 {
     internal static async Task<string> MigratedDatabaseAsync(PostgresFixture postgres)
     {
-        string cs = await postgres.CreateAsync();
+        string cs = await postgres.CreateDatabaseAsync("b");
         await using var ds = NpgsqlDataSource.Create(cs);
         await new Migrator(ds, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
         return cs;
@@ -35,7 +35,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
     [Fact]
     public async Task Migrate_Twice_IsIdempotent()
     {
-        string cs = await postgres.CreateAsync();
+        string cs = await postgres.CreateDatabaseAsync("b");
         await using var ds = NpgsqlDataSource.Create(cs);
         var migrator = new Migrator(ds, NullLogger<Migrator>.Instance);
         Assert.Equal(Migrator.LoadMigrations().Count, await migrator.MigrateAsync(CancellationToken.None));
@@ -48,7 +48,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
     public async Task Migrate_ConcurrentInstances_ApplyEachMigrationOnceAndYieldTheSameSchema()
     {
         string reference = await SchemaAsync(await MigratedDatabaseAsync(postgres));
-        string cs = await postgres.CreateAsync();
+        string cs = await postgres.CreateDatabaseAsync("b");
         var sources = Enumerable.Range(0, 4).Select(_ => NpgsqlDataSource.Create(cs)).ToArray();
         try
         {

@@ -108,7 +108,7 @@ public sealed class StartupValidationTests(PostgresFixture postgres, RedisFixtur
     [Fact]
     public async Task ShortInternalSecret_FailsAtStartNamingTheSetting()
     {
-        await using var app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString,
+        await using var app = new BackendApp(await postgres.CreateDatabaseAsync("b"), redis.ConnectionString,
             new Dictionary<string, string?> { ["Trust:InternalSecret"] = "too-short" });
         var ex = Assert.ThrowsAny<Exception>(() => app.CreateClient());
         Assert.Contains("Trust:InternalSecret is shorter than 32 bytes", ex.ToString());
@@ -117,7 +117,7 @@ public sealed class StartupValidationTests(PostgresFixture postgres, RedisFixtur
     [Fact]
     public async Task IntrospectionPrincipal_HasExactlyTheContractFields()
     {
-        await using var app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString);
+        await using var app = new BackendApp(await postgres.CreateDatabaseAsync("b"), redis.ConnectionString);
         using var client = app.CreateClient();
         var login = await client.NewUserAsync();
         var request = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/introspect") { Content = JsonContent.Create(new { tokenHash = login.Hash }) };

@@ -18,7 +18,7 @@ public sealed class LogoutUnderRedisFaultTests(PostgresFixture postgres) : IAsyn
     public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
 
     private async Task<BackendApp> StartBackendAsync(string confirmTimeout) =>
-        new(await postgres.CreateAsync(), _redis.ConnectionString, new Dictionary<string, string?>
+        new(await postgres.CreateDatabaseAsync("b"), _redis.ConnectionString, new Dictionary<string, string?>
         {
             ["Redis:OperationTimeout"] = "00:00:00.300",
             ["Invalidation:ConfirmTimeout"] = confirmTimeout,

@@ -23,7 +23,7 @@ public sealed class StaleWriterTests(PostgresFixture postgres, RedisFixture redi
 
     public async ValueTask InitializeAsync()
     {
-        _app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString, services: GatedSessionCache.Install);
+        _app = new BackendApp(await postgres.CreateDatabaseAsync("b"), redis.ConnectionString, services: GatedSessionCache.Install);
         _client = _app.CreateClient();
         _gate = _app.Service<GatedSessionCache>();
         _redis = await InvalidationListener.StartAsync(redis.ConnectionString);

@@ -22,7 +22,7 @@ public sealed class RedisOutageTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task RedisDown_LoginAndMeSucceed_RevocationsAre503UntilRedisIsBack_ThenDelivered()
     {
         await _redis.StopAsync();
-        await using var app = new BackendApp(await postgres.CreateAsync(), _redis.ConnectionString, new Dictionary<string, string?>
+        await using var app = new BackendApp(await postgres.CreateDatabaseAsync("b"), _redis.ConnectionString, new Dictionary<string, string?>
         {
             ["Redis:OperationTimeout"] = "00:00:00.200",
             ["Invalidation:ConfirmTimeout"] = "00:00:00.500",

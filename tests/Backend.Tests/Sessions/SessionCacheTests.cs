@@ -32,7 +32,7 @@ public abstract class SessionCacheTests(PostgresFixture postgres) : IAsyncLifeti
 
     public async ValueTask InitializeAsync()
     {
-        _app = new BackendApp(await postgres.CreateAsync(), Redis);
+        _app = new BackendApp(await postgres.CreateDatabaseAsync("b"), Redis);
         _client = _app.CreateClient();
     }
 

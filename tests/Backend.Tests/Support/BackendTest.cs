@@ -15,7 +15,7 @@ public abstract class BackendTest(PostgresFixture postgres, RedisFixture redis) 
 
     public async ValueTask InitializeAsync()
     {
-        string cs = await postgres.CreateAsync();
+        string cs = await postgres.CreateDatabaseAsync("b");
         App = new BackendApp(cs, redis.ConnectionString, Settings);
         Client = App.CreateClient();
     }

@@ -16,7 +16,7 @@ public sealed class StartupSecretTests(PostgresFixture postgres, RedisFixture re
 
     private async Task<string> StartupErrorAsync(Dictionary<string, string?> settings)
     {
-        await using var app = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString, settings);
+        await using var app = new BackendApp(await postgres.CreateDatabaseAsync("b"), redis.ConnectionString, settings);
         return Assert.ThrowsAny<Exception>(() => app.CreateClient()).ToString();
     }
 

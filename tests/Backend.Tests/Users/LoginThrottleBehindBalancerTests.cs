@@ -23,7 +23,7 @@ public sealed class LoginThrottleBehindBalancerTests(PostgresFixture postgres, R
 
     public async ValueTask InitializeAsync()
     {
-        _backend = new BackendApp(await postgres.CreateAsync(), redis.ConnectionString);
+        _backend = new BackendApp(await postgres.CreateDatabaseAsync("b"), redis.ConnectionString);
         int backendPort = FreePort.Next();
         _backend.UseKestrel(backendPort);
         _backend.StartServer();
