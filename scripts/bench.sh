@@ -138,7 +138,8 @@ signed_headers() {
 }
 
 # --- measuring -------------------------------------------------------------------------------------------
-cpu_ticks() { local p t=0; for p in $1; do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done; echo "$t"; }   # PIDs, space-separated
+# PIDs, space-separated; one that has exited is skipped (nginx's cache loader leaves after its first minute)
+cpu_ticks() { local p t=0; for p in $1; do [ -r "/proc/$p/stat" ] && t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done; echo "$t"; }
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
@@ -146,7 +147,8 @@ TICK_US=$((1000000 / $(getconf CLK_TCK)))
 ROWS=()   # name|rps|p50|p99|errors|cpu_us_per_req|bytes_allocated_per_req (gateway rows)
 # Bytes the gateway's runtime has allocated so far (System.Runtime meter on /metrics): per request, the most repeatable
 # cost figure on a shared machine, where CPU time and req/s drift with the neighbours.
-gw_allocated() { curl -fsS "$A/metrics" 2>/dev/null | awk '/^dotnet_gc_heap_total_allocated_bytes/ { print $NF; exit }'; }
+# (awk reads to the end: an early exit would SIGPIPE curl and, under pipefail, end the script)
+gw_allocated() { curl -fsS "$A/metrics" 2>/dev/null | awk '/^dotnet_gc_heap_total_allocated_bytes/ { v = $NF } END { print v }'; }
 TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
 declare -A RPS CPU
 # run NAME CONNECTIONS PID-TO-MEASURE URL [wrk args...]

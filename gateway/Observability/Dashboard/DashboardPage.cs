@@ -61,6 +61,7 @@ internal static class DashboardPage
 <div class="grid" style="grid-template-columns: 3fr 2fr">
   <div class="card"><h2>Route classes (last minute)</h2><table id="class-table"><thead><tr><th>class</th><th>tier</th><th>budget</th><th>p95</th><th>p99</th><th>req/s</th><th>errors</th><th>401</th><th>429</th></tr></thead><tbody></tbody></table></div>
   <div class="card"><h2>Clusters (last minute)</h2><table id="cluster-table"><thead><tr><th>cluster</th><th>p50</th><th>p95</th><th>p99</th><th>req/s</th><th>errors</th><th>shed</th></tr></thead><tbody></tbody></table></div>
+  <div class="card"><h2>Destinations (health checks)</h2><table id="destination-table"><thead><tr><th>cluster</th><th>destination</th><th>address</th><th>active</th><th>passive</th><th>in rotation</th><th>in flight</th></tr></thead><tbody></tbody></table></div>
 </div>
 <div class="grid" id="latency-grid"></div>
 <div class="grid">

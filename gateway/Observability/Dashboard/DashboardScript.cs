@@ -119,6 +119,13 @@ function renderStatus(st) {
   let brs = "";
   for (const s of br.states || []) brs += "<span data-breaker='" + esc(s.name) + "' class='" + (s.state === "closed" ? "ok" : s.state === "open" ? "bad" : "warn") + "'>" + esc(s.name) + ": " + s.state + "</span><br>";
   document.querySelector("#status-breakers .kv").innerHTML = brs || "none";
+  // Each cluster destination as YARP's health checks see it (the status section 'clusters').
+  const dt = body("destination-table"), cl = (st.clusters || {}).clusters || {};
+  for (const c in cl) for (const d in cl[c].destinations) {
+    const x = cl[c].destinations[d], cls = v => ({ html: "<span class='" + (v === "unhealthy" ? "bad" : v === "healthy" ? "ok" : "sub") + "'>" + esc(v) + "</span>" });
+    row(dt, [c, d, x.address, cls(x.active), cls(x.passive), { html: x.available ? "<span class='ok'>yes</span>" : "<span class='bad'>no</span>" }, x.concurrentRequests],
+      { "data-destination": c + "/" + d, "data-available": String(x.available) }, x.available ? "" : "over");
+  }
 }
 function renderFleet(f, budgets) {
   const flag = document.getElementById("fleet-flag");

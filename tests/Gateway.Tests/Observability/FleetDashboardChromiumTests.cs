@@ -71,6 +71,8 @@ public sealed class FleetDashboardChromiumTests(RedisFixture redis)
             Assert.Contains("data-degraded=\"false\"", dom);
             Assert.Contains("data-class=\"open\"", dom);
             Assert.Contains("data-cluster=\"backend\"", dom);
+            // Each destination's health from the status section 'clusters' (issue 17): the one-destination shorthand too.
+            Assert.Matches("data-destination=\"backend/[^\"]+\" data-available=\"true\"", dom);
             Assert.Contains("data-validate=\"class:tight\" data-result-1m=\"fail\"", dom);
             Assert.Contains("data-validate=\"class:roomy\" data-result-1m=\"pass\"", dom);
             Assert.True(DashboardChromiumTests.PointsOf(dom, "chart-latency-standard") > 0, "the standard latency chart has no points");
