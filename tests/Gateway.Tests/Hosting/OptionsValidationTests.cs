@@ -17,32 +17,17 @@ public sealed class OptionsValidationTests
         return errors;
     }
 
-    [Fact]
-    public async Task ForwardingMaxConnectionsPerServer_Negative_IsRefusedAtStartNamingTheSetting()
+    [Theory]
+    [InlineData("--Forwarding:MaxConnectionsPerServer=-1", "Forwarding:MaxConnectionsPerServer must be 0 (unbounded) or a positive number")]
+    [InlineData("--Forwarding:PooledConnectionLifetime=-00:00:01", "Forwarding:PooledConnectionLifetime must be between")]
+    [InlineData("--Health:ProbeInterval=00:00:00", "Health:ProbeInterval must be between")]
+    [InlineData("--Health:ProbeTimeout=00:00:00", "Health:ProbeTimeout must be between")]
+    [InlineData("--RouteClasses:ReloadDebounce=-00:00:01", "RouteClasses:ReloadDebounce must be between")]
+    [InlineData("--RouteClasses:Path=", "RouteClasses:Path is empty")]
+    public async Task ABadValue_IsRefusedAtStart_WithAMessageNamingTheSetting(string setting, string message)
     {
-        var errors = await ErrorsAsync("--Forwarding:MaxConnectionsPerServer=-1");
-        Assert.Contains(errors, e => e.Contains("Forwarding:MaxConnectionsPerServer must be 0 (unbounded) or a positive number"));
-    }
-
-    [Fact]
-    public async Task ForwardingPooledConnectionLifetime_Negative_IsRefusedAtStartNamingTheSetting()
-    {
-        var errors = await ErrorsAsync("--Forwarding:PooledConnectionLifetime=-00:00:01");
-        Assert.Contains(errors, e => e.Contains("Forwarding:PooledConnectionLifetime must be between"));
-    }
-
-    [Fact]
-    public async Task HealthProbeInterval_Zero_IsRefusedAtStartNamingTheSetting()
-    {
-        var errors = await ErrorsAsync("--Health:ProbeInterval=00:00:00");
-        Assert.Contains(errors, e => e.Contains("Health:ProbeInterval must be between"));
-    }
-
-    [Fact]
-    public async Task HealthProbeTimeout_Zero_IsRefusedAtStartNamingTheSetting()
-    {
-        var errors = await ErrorsAsync("--Health:ProbeTimeout=00:00:00");
-        Assert.Contains(errors, e => e.Contains("Health:ProbeTimeout must be between"));
+        var errors = await ErrorsAsync(setting);
+        Assert.Contains(errors, e => e.Contains(message));
     }
 
     [Fact]
@@ -51,20 +36,6 @@ public sealed class OptionsValidationTests
         var errors = await ErrorsAsync("--IdentityHeaders:Additional:0=X-Tenant-Id", "--IdentityHeaders:Additional:1=X Tenant: 1");
         var error = Assert.Single(errors);
         Assert.Contains("IdentityHeaders:Additional:1 'X Tenant: 1' is not a header name", error);
-    }
-
-    [Fact]
-    public async Task RouteClassesReloadDebounce_Negative_IsRefusedBeforeTheFileIsReadNamingTheSetting()
-    {
-        var errors = await ErrorsAsync("--RouteClasses:ReloadDebounce=-00:00:01");
-        Assert.Contains(errors, e => e.Contains("RouteClasses:ReloadDebounce must be between"));
-    }
-
-    [Fact]
-    public async Task RouteClassesPath_Empty_IsRefusedNamingTheSetting()
-    {
-        var errors = await ErrorsAsync("--RouteClasses:Path=");
-        Assert.Contains(errors, e => e.Contains("RouteClasses:Path is empty"));
     }
 
     [Fact]
