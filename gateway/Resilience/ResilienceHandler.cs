@@ -37,10 +37,6 @@ internal sealed class ResilienceHandler : DelegatingHandler
         _cluster = string.IsNullOrEmpty(cluster) ? null : cluster;
     }
 
-    /// <summary>Creates the handler around <paramref name="inner"/> (usually YARP's <c>SocketsHttpHandler</c>) for one cluster.</summary>
-    public static ResilienceHandler Create(IServiceProvider services, HttpMessageHandler inner, string? cluster = null) =>
-        new(services.GetRequiredService<BackendResilience>(), inner, cluster);
-
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         // Health probes are health's business: a destination failing its probes must not open the cluster's breaker.

@@ -6,10 +6,10 @@ namespace Gateway.Resilience;
 internal static class ResilienceServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers per-cluster breaker/retry/timeout pipelines (<see cref="IBreakerStates"/> exposes their state, also to
+    /// Registers the per-cluster breakers and retry budgets (<see cref="IBreakerStates"/> exposes their state, also to
     /// the breaker gauge and <c>/gateway/status</c>) and the
     /// tier load-shedding options. Binds <c>Resilience</c> and <c>LoadShedding</c> sections when a configuration is given.
-    /// Wrap YARP's handler with <see cref="ResilienceHandler.Create"/> in an <c>IForwarderHttpClientFactory</c>.
+    /// Wrap YARP's handler with <see cref="ResilienceHandler"/> (as <c>GatewayForwarderHttpClientFactory</c> does) in an <c>IForwarderHttpClientFactory</c>.
     /// </summary>
     public static IServiceCollection AddGatewayResilience(this IServiceCollection services, IConfiguration? configuration = null,
         Action<BackendResilienceOptions>? configureBackend = null, Action<TierLoadSheddingOptions>? configureShedding = null)
