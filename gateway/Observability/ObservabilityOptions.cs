@@ -29,6 +29,14 @@ internal sealed class ObservabilityOptions
     /// <summary>The <c>Server-Timing</c> header; off by default (<see cref="ServerTimingOptions.Enabled"/>).</summary>
     public ServerTimingOptions ServerTiming { get; set; } = new();
 
-    /// <summary>Meters exported on <c>/metrics</c>. The default value is Gateway, Backend, ASP.NET Core hosting, Kestrel, System.Net.Http, Npgsql, System.Runtime.</summary>
+    /// <summary>Meters exported on <c>/metrics</c>. The default value is <see cref="DefaultMeters"/>.</summary>
     public List<string>? Meters { get; set; }
+
+    /// <summary>
+    /// The gateway's own instruments, Kestrel's connection counts and the runtime's (read at scrape time). Not by default:
+    /// <c>Microsoft.AspNetCore.Hosting</c> (<c>http.server.*</c>) and <c>System.Net.Http</c> (<c>http.client.*</c>), which
+    /// repeat <c>gateway.request.duration</c> per request with six to eight tags each: listening to them cost every proxied
+    /// request about 280 bytes and two more recordings (docs/performance.md). An operator who wants them lists them here.
+    /// </summary>
+    public static readonly string[] DefaultMeters = ["Gateway", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
 }

@@ -37,8 +37,8 @@ internal static class ObservabilityServiceCollectionExtensions
             new LazyServices<IBreakerStateSource>(sp), () => sp.GetService<IConfigStatusSource>()));
         services.TryAddSingleton(sp =>
         {
-            var options = new PrometheusExporterOptions();
-            if (sp.GetRequiredService<IOptions<ObservabilityOptions>>().Value.Meters is { Count: > 0 } meters) options.Meters = meters;
+            var configured = sp.GetRequiredService<IOptions<ObservabilityOptions>>().Value.Meters;
+            var options = new PrometheusExporterOptions { Meters = configured is { Count: > 0 } ? configured : [.. ObservabilityOptions.DefaultMeters] };
             return new PrometheusExporter(options, sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         });
 

@@ -123,9 +123,27 @@ public sealed class RequestTelemetryTests
         Assert.Contains("gateway_request_duration_seconds_count{tier=\"ultra-fast\",route_class=\"ping\",status_class=\"2xx\"} 1", text);
         Assert.Contains("gateway_request_over_budget_total{tier=\"ultra-fast\",route_class=\"ping\"} 1", text);
         Assert.Contains("gateway_breaker_state{name=\"backend-cluster\"} 2", text);
-        // ASP.NET Core's own instruments of this host are exported too.
-        Assert.Contains("http_server_request_duration_seconds_bucket{", text);
+        // ASP.NET Core's and HttpClient's per-request instruments repeat gateway_request_duration: not exported unless listed.
+        Assert.DoesNotContain("http_server_request_duration_seconds", text);
+        Assert.Contains("kestrel_active_connections", text);
         PrometheusExporterTests.AssertValidExposition(text);
+    }
+
+    [Fact]
+    public async Task Metrics_ExportTheFrameworkMetersAnOperatorLists()
+    {
+        await using var host = await ObservabilityTestHost.StartAsync(settings: new()
+        {
+            ["Observability:Meters:0"] = "Gateway",
+            ["Observability:Meters:1"] = "Microsoft.AspNetCore.Hosting",
+        });
+        (await host.GetAsync("/t?tier=ultra-fast&route=ping")).Dispose();
+
+        string text = "";
+        await Poll.UntilAsync(async () => (text = await host.Client.GetStringAsync("/metrics")).Contains("http_server_request_duration_seconds_bucket{"),
+            "the hosting meter is exported once listed");
+        Assert.Contains("gateway_request_duration_seconds_count{", text);
+        Assert.DoesNotContain("kestrel_active_connections", text);
     }
 
     [Fact]
