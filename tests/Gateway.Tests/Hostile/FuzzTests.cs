@@ -113,7 +113,8 @@ public sealed class FuzzTests
         var errors = RouteClassFileParser.Parse(File.ReadAllText(RouteFiles.ShippedPath).Replace("\"additional\": []", "\"additional\": [\"X-Tenant-Id\"]"), out var snapshot);
         Assert.Empty(errors);
         var middleware = new IdentityHeaderHygieneMiddleware(_ => Task.CompletedTask, new FixedRouteTable(snapshot!),
-            Options.Create(new IdentityHeaderOptions { Additional = ["X-Api-Principal"] }));
+            Options.Create(new IdentityHeaderOptions { Additional = ["X-Api-Principal"] }),
+            new Gateway.RateLimiting.TrustedProxies(Options.Create(new Gateway.RateLimiting.RateLimitingOptions())));
         string[] identity = [.. IdentityHeaderMatcher.BuiltIn, "X-Gateway-Secret", "X-Gateway-", "X-Tenant-Id", "X-Api-Principal"];
         var random = new Random(1234);
 

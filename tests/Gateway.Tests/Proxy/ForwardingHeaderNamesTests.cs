@@ -1,0 +1,24 @@
+using Gateway.Proxy;
+
+namespace Gateway.Tests.Proxy;
+
+public class ForwardingHeaderNamesTests
+{
+    [Theory]
+    [InlineData("X-Forwarded-For", "TrustedProxy")]
+    [InlineData("x-forwarded-host", "TrustedProxy")]
+    [InlineData("FORWARDED", "TrustedProxy")]
+    [InlineData("X-Real-IP", "TrustedProxy")]
+    [InlineData("X-Original-Method", "TrustedProxy")]
+    [InlineData("X_Forwarded_For", "Nobody")]
+    [InlineData("x_real_ip", "Nobody")]
+    [InlineData("X-Original-URL", "Nobody")]
+    [InlineData("X_Rewrite_Url", "Nobody")]
+    [InlineData("X-Forwarded-Fort", "Anyone")]
+    [InlineData("Host", "Anyone")]
+    [InlineData("Authorization", "Anyone")]
+    [InlineData("X-Request-Id", "Anyone")]
+    [InlineData("", "Anyone")]
+    public void AllowedSender_NamesWhoMaySendAHeader(string name, string expected) =>
+        Assert.Equal(expected, ForwardingHeaderNames.AllowedSender(name).ToString());
+}
