@@ -38,12 +38,14 @@ internal sealed class ResponseCacheHeadersMiddleware
     {
         var method = context.Request.Method;
         if (!(HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
-            || context.Features.Get<GatewayRequestFeature>()?.Principal is null
+            || GatewayRequestFeature.Of(context) is not { Principal: not null } gateway
             || _resolver.Resolve(context) is not { } policy)
         {
             return _next(context);
         }
-        context.Features.Set(new ResponseCacheState(policy));
+        var state = new ResponseCacheState(policy);
+        gateway.CacheState = state;
+        context.Features.Set(state);
         context.Response.OnStarting(SetHeaders, context);
         return _next(context);
     }

@@ -64,5 +64,5 @@ internal sealed class FeatureResponseCachePolicyResolver : IResponseCachePolicyR
     }
 
     public ResponseCachePolicy? Resolve(HttpContext context) =>
-        context.Features.Get<GatewayRequestFeature>()?.CachePolicy is { } name && _policies.TryGetValue(name, out var p) ? p : null;
+        GatewayRequestFeature.Of(context)?.CachePolicy is { } name && _policies.TryGetValue(name, out var p) ? p : null;
 }

@@ -1,3 +1,4 @@
+using Gateway.Pipeline;
 using Gateway.Redis;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
@@ -100,6 +101,6 @@ internal static class ResponseCachingServiceCollectionExtensions
     public static IApplicationBuilder UseGatewayResponseCaching(this IApplicationBuilder app)
     {
         app.UseMiddleware<ResponseCacheHeadersMiddleware>();
-        return app.UseWhen(static context => context.Features.Get<ResponseCacheState>() is not null, static branch => branch.UseOutputCache());
+        return app.UseWhen(static context => GatewayRequestFeature.Of(context)?.CacheState is not null, static branch => branch.UseOutputCache());
     }
 }

@@ -14,7 +14,7 @@ internal sealed class RouteTableCachePolicyResolver(IRouteTable routes) : IRespo
 
     public ResponseCachePolicy? Resolve(HttpContext context)
     {
-        if (context.Features.Get<GatewayRequestFeature>()?.CachePolicy is not { } name) return null;
+        if (GatewayRequestFeature.Of(context)?.CachePolicy is not { } name) return null;
         return PoliciesFor(routes.Current).TryGetValue(name, out var policy) ? policy : null;
     }
 

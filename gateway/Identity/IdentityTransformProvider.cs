@@ -42,7 +42,7 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
         var headers = context.ProxyRequest.Headers;
         foreach (var name in IdentityHeaderMatcher.BuiltIn) headers.Remove(name);
         var http = context.HttpContext;
-        var feature = http.Features.Get<GatewayRequestFeature>();
+        var feature = GatewayRequestFeature.Of(http);
         var principal = feature?.Principal;
 
         long timestamp = time.GetUtcNow().ToUnixTimeSeconds();

@@ -20,7 +20,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
         var feature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (feature is null) return next(context);
         // IsReadOnly once something started reading the body or for upgraded requests: then Kestrel's value stands.
-        if (context.Features.Get<RouteClass>()?.MaxBodyBytes is long max && !feature.IsReadOnly) feature.MaxRequestBodySize = max;
+        if (GatewayRequestFeature.Of(context)?.Class?.MaxBodyBytes is long max && !feature.IsReadOnly) feature.MaxRequestBodySize = max;
         if (context.Request.ContentLength > feature.MaxRequestBodySize)
         {
             // Kestrel closes the connection after its own 413 too: the unread body must never be parsed as a request.

@@ -1,3 +1,4 @@
+using Gateway.Pipeline;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 
@@ -24,7 +25,16 @@ internal static class GatewayTracing
 
     /// <summary>Starts a timed stage scope; dispose it when the stage ends.</summary>
     public static StageScope StartStage(HttpContext context, GatewayStage stage) =>
-        new(context.Features.Get<RequestTelemetryFeature>(), stage, StartStage(stage));
+        new(TelemetryOf(GatewayRequestFeature.Of(context), context), stage, StartStage(stage));
+
+    /// <summary>As <see cref="StartStage(HttpContext, GatewayStage)"/>, for a stage that holds the request's feature already.</summary>
+    public static StageScope StartStage(GatewayRequestFeature feature, HttpContext context, GatewayStage stage) =>
+        new(TelemetryOf(feature, context), stage, StartStage(stage));
+
+    // The request feature carries the telemetry it was created with; one set later by other code (a test host standing
+    // in for the core) does not, and the feature of its own is still there.
+    private static RequestTelemetryFeature? TelemetryOf(GatewayRequestFeature? feature, HttpContext context) =>
+        feature?.Telemetry ?? context.Features.Get<RequestTelemetryFeature>();
 }
 
 /// <summary>A running stage: records its elapsed time and ends its span on dispose. A struct: no allocation.</summary>

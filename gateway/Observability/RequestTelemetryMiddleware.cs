@@ -57,6 +57,10 @@ internal sealed partial class RequestTelemetryMiddleware
         if (context.Connection.LocalPort == _operatorPort) return _next(context);
         var feature = new RequestTelemetryFeature(context, _time);
         context.Features.Set(feature);
+        // Created here rather than by classification, so every later stage's lookup finds it (a miss also searches the
+        // connection's features). RouteClass stays "" until classification: Complete reads that as unclassified.
+        var gateway = new GatewayRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(), Telemetry = feature };
+        context.Features.Set(gateway);
         string requestId = AssignRequestId(context);
         context.Response.OnStarting(_serverTiming ? SetResponseAndServerTiming : SetResponseTime, feature);
         Task pending;
@@ -129,9 +133,10 @@ internal sealed partial class RequestTelemetryMiddleware
     private void Complete(HttpContext context, RequestTelemetryFeature feature, string requestId)
     {
         double ms = _time.GetElapsedTime(feature.StartTimestamp).TotalMilliseconds;
-        var gateway = context.Features.Get<GatewayRequestFeature>();
+        var gateway = GatewayRequestFeature.Of(context);
+        bool classified = gateway is { RouteClass.Length: > 0 };
         string tier = gateway is { Tier.Length: > 0 } ? gateway.Tier : UnclassifiedTier;
-        string routeClass = gateway is { RouteClass.Length: > 0 } ? gateway.RouteClass : UnmatchedRoute;
+        string routeClass = classified ? gateway!.RouteClass : UnmatchedRoute;
         double budget = gateway is { BudgetMs: > 0 } ? gateway.BudgetMs : _budgets.GetValueOrDefault(tier);
         // A client that went away is not a server error: count what the server meant to send.
         int status = context.Response.StatusCode;
@@ -148,15 +153,16 @@ internal sealed partial class RequestTelemetryMiddleware
             }
         }
 
-        // Requests the core never classified (operator endpoints, health probes) stay out of the tier statistics.
-        if (gateway is null) return;
-        _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context.Response.Headers[CacheHeader]), gateway.ValidationSource,
+        // Requests the core never classified stay out of the tier statistics.
+        if (!classified) return;
+        _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context), gateway!.ValidationSource,
             routeClass, gateway.Cluster, gateway.Shed));
     }
 
     /// <summary>The response cache marks responses with X-Cache: HIT or MISS; absent means the cache did not apply.</summary>
-    private static bool? CacheResult(StringValues value)
+    private static bool? CacheResult(HttpContext context)
     {
+        var value = context.Response.Headers[CacheHeader];
         if (value.Count == 0) return null;
         return string.Equals(value[0], "HIT", StringComparison.OrdinalIgnoreCase);
     }

@@ -1,14 +1,32 @@
+using Gateway.Caching;
 using Gateway.Contracts;
+using Gateway.Observability;
+using Gateway.Routing;
 using Gateway.Sessions;
 
 namespace Gateway.Pipeline;
 
 /// <summary>
 /// Per-request state the gateway's stages share (classification, principal, timings). One instance per request,
-/// set by the first gateway middleware in <c>HttpContext.Features</c>.
+/// set by the first gateway middleware in <c>HttpContext.Features</c>; stages reach it with <see cref="Of"/>.
 /// </summary>
 internal sealed class GatewayRequestFeature
 {
+    /// <summary>
+    /// This request's feature, or null before the first gateway stage (operator requests, probes). Through the
+    /// collection's indexer with a constant type: Kestrel's generic <c>Features.Get&lt;T&gt;()</c> is a generic virtual
+    /// call with a cast, and the twenty such lookups of a proxied request were its largest single gateway-owned cost
+    /// (docs/performance.md). Stages also find the class, telemetry and cache state here instead of as features of their own.
+    /// </summary>
+    public static GatewayRequestFeature? Of(HttpContext context) => context.Features[typeof(GatewayRequestFeature)] as GatewayRequestFeature;
+
+    /// <summary>The route class (also set as a feature of its own, for code outside the hot path).</summary>
+    public RouteClass? Class { get; set; }
+    /// <summary>The request's stage timings; null for requests the telemetry stage does not time.</summary>
+    public RequestTelemetryFeature? Telemetry { get; set; }
+    /// <summary>Set when the response cache applies to this request (also a feature of its own, for the cache policy).</summary>
+    public ResponseCacheState? CacheState { get; set; }
+
     /// <summary>Name of the route class the request was classified into.</summary>
     public string RouteClass { get; set; } = "";
     /// <summary><c>ultra-fast</c>, <c>critical-auth</c> or <c>standard</c>.</summary>

@@ -56,7 +56,7 @@ internal sealed class GatewayRateLimitingMiddleware
     private string Partition(HttpContext context, RateLimitRule rule)
     {
         if (rule.Partition == RateLimitPartition.User
-            && context.Features.Get<GatewayRequestFeature>()?.Principal is { UserId.Length: > 0 } principal)
+            && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal)
             return "user:" + principal.UserId;
         // The client address is formatted only for partitions that use it (a string per request otherwise).
         return "ip:" + (_clientIp.Resolve(context)?.ToString() ?? "unknown");

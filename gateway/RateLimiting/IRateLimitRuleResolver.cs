@@ -27,5 +27,5 @@ internal sealed class FeatureRateLimitRuleResolver : IRateLimitRuleResolver
     }
 
     public RateLimitRule? Resolve(HttpContext context) =>
-        context.Features.Get<GatewayRequestFeature>()?.RateLimitPolicy is { } name && _rules.TryGetValue(name, out var rule) ? rule : null;
+        GatewayRequestFeature.Of(context)?.RateLimitPolicy is { } name && _rules.TryGetValue(name, out var rule) ? rule : null;
 }

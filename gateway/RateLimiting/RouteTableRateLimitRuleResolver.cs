@@ -15,7 +15,7 @@ internal sealed class RouteTableRateLimitRuleResolver(IRouteTable routes) : IRat
 
     public RateLimitRule? Resolve(HttpContext context)
     {
-        if (context.Features.Get<GatewayRequestFeature>()?.RateLimitPolicy is not { } name) return null;
+        if (GatewayRequestFeature.Of(context)?.RateLimitPolicy is not { } name) return null;
         return RulesFor(routes.Current).TryGetValue(name, out var rule) ? rule : null;
     }
 

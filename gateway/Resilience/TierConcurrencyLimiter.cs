@@ -31,7 +31,7 @@ internal sealed class TierConcurrencyLimiter
 
     public Task Invoke(HttpContext context)
     {
-        var tier = context.Features.Get<GatewayRequestFeature>()?.Tier;
+        var tier = GatewayRequestFeature.Of(context)?.Tier;
         if (tier is null || !_tiers.TryGetValue(tier, out var slot)) return _next(context);
 
         if (Interlocked.Increment(ref slot.InFlight) > slot.Limit)
@@ -51,7 +51,7 @@ internal sealed class TierConcurrencyLimiter
 
     private Task ShedAsync(HttpContext context)
     {
-        context.Features.Get<GatewayRequestFeature>()!.Shed = true;
+        GatewayRequestFeature.Of(context)!.Shed = true;
         context.Response.Headers.RetryAfter = _retryAfter;
         return GatewayProblems.Overloaded.WriteAsync(context);
     }

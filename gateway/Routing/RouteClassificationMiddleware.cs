@@ -31,7 +31,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         }
         var cls = snapshot.ClassOrDefault(name);
 
-        var feature = context.Features.Get<GatewayRequestFeature>();
+        var feature = GatewayRequestFeature.Of(context);
         if (feature is null)
         {
             feature = new GatewayRequestFeature { StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp() };
@@ -44,6 +44,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.CachePolicy = cls.Cache;
         feature.FailMode = cls.FailMode;
         feature.Cluster = cluster;
+        feature.Class = cls;
         context.Features.Set(cls);
         context.Response.Headers[HeaderName] = cls.HeaderValue;
         ServerTiming.AddStage(context, GatewayStage.Classify, start);

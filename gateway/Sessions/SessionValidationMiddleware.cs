@@ -19,7 +19,8 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
 
     public Task Invoke(HttpContext context)
     {
-        var cls = context.Features.Get<RouteClass>();
+        var feature = GatewayRequestFeature.Of(context);
+        var cls = feature?.Class;
         if (cls is null || cls.Auth == AuthKind.Anonymous) return next(context);
 
         var authorization = context.Request.Headers.Authorization;
@@ -39,20 +40,19 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
             if (!SessionToken.IsWellFormed(token)) return Rejected(context);
         }
         var hash = TokenHash.Compute(authorization.Count == 1 ? token.AsSpan(7).Trim() : token.AsSpan());
-        var stage = GatewayTracing.StartStage(context, GatewayStage.ValidateSession);
+        var stage = GatewayTracing.StartStage(feature!, context, GatewayStage.ValidateSession);
         var pending = validator.ValidateAsync(hash, cls, context);
-        return pending.IsCompletedSuccessfully ? Continue(context, cls, pending.Result, stage) : AwaitAsync(context, cls, pending, stage);
+        return pending.IsCompletedSuccessfully ? Continue(context, feature!, cls, pending.Result, stage) : AwaitAsync(context, feature!, cls, pending, stage);
     }
 
-    private async Task AwaitAsync(HttpContext context, RouteClass cls, ValueTask<SessionValidation> pending, StageScope stage) =>
-        await Continue(context, cls, await pending.ConfigureAwait(false), stage).ConfigureAwait(false);
+    private async Task AwaitAsync(HttpContext context, GatewayRequestFeature feature, RouteClass cls, ValueTask<SessionValidation> pending, StageScope stage) =>
+        await Continue(context, feature, cls, await pending.ConfigureAwait(false), stage).ConfigureAwait(false);
 
-    private Task Continue(HttpContext context, RouteClass cls, SessionValidation result, StageScope stage)
+    private Task Continue(HttpContext context, GatewayRequestFeature feature, RouteClass cls, SessionValidation result, StageScope stage)
     {
         stage.Dispose();
         metrics.RecordSessionValidation(result.Source, stage.ElapsedSeconds);
         RecordSessionCacheLookups(result.Source);
-        var feature = context.Features.Get<GatewayRequestFeature>()!;
         feature.ValidationSource = result.Source;
         if (result.Outcome == SessionOutcome.Invalid) return GatewayProblems.InvalidToken.WriteAsync(context);
         if (result.Outcome == SessionOutcome.Unavailable) return GatewayProblems.ValidationUnavailable.WriteAsync(context);

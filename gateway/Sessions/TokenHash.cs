@@ -26,9 +26,16 @@ internal readonly struct TokenHash : IEquatable<TokenHash>
         Span<byte> ascii = stackalloc byte[64];
         int n = Encoding.ASCII.GetBytes(token, ascii);
         Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(ascii[..n], digest);
+        var sha = t_sha256 ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(ascii[..n]);
+        sha.GetHashAndReset(digest);
         return new TokenHash(digest);
     }
+
+    // One SHA-256 context per thread, reset after each use: the one-shot SHA256.HashData creates and frees an OpenSSL
+    // digest context per call, on every request that carries a token (GatewaySignature keeps its HMAC the same way).
+    // Nothing awaits between AppendData and GetHashAndReset, so a thread's context is never shared.
+    [ThreadStatic] private static IncrementalHash? t_sha256;
 
     public static bool TryParseHex(string? hex, out TokenHash hash)
     {

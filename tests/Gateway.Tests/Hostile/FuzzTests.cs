@@ -54,7 +54,7 @@ public sealed class FuzzTests
             var context = new DefaultHttpContext { RequestServices = gateway.Services };
             context.Response.Body = new MemoryStream();
             context.Features.Set(cls);
-            context.Features.Set(new GatewayRequestFeature());
+            context.Features.Set(new GatewayRequestFeature { Class = cls });
             context.Request.Path = "/users/me";
             string token = RandomToken(random);
             if (SessionToken.IsWellFormed(token)) wellFormed++;
