@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Gateway.Observability;
 
@@ -9,8 +10,12 @@ namespace Gateway.Routing.Diff;
 /// the reload is applied either way (docs/gateway.md, "Safe config changes"). The comparison runs on a background loop,
 /// in reload order, so a reload is never slowed by it and requests never see it.
 /// </summary>
-internal sealed partial class ConfigChangeAudit(IRouteTable table, TimeProvider time, ILogger<ConfigChangeAudit> logger) : IHostedService, IDisposable
+internal sealed partial class ConfigChangeAudit(IRouteTable table, TimeProvider time, ILogger<ConfigChangeAudit> logger, IMeterFactory meters)
+    : IHostedService, IDisposable
 {
+    // A counter, not a gauge: a later harmless reload must not hide that access was weakened (alert on increase()).
+    private readonly Counter<long> _weakeningReloads = meters.Create(GatewayMetrics.MeterName).CreateCounter<long>(
+        "gateway.config.weakening_reloads", "{reload}", "Applied route-class reloads that weakened access for at least one request.");
     private readonly Channel<RouteClassSnapshot> _applied = Channel.CreateUnbounded<RouteClassSnapshot>(new() { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private RouteClassSnapshot? _previous;
@@ -67,6 +72,7 @@ internal sealed partial class ConfigChangeAudit(IRouteTable table, TimeProvider 
         _lastChange = change;
         if (weakened.Count == 0) return;
         _lastWeakening = change;
+        _weakeningReloads.Add(1);
         Log.Weakened(logger, report.OldVersion, report.NewVersion, weakened.Count, [.. weakened.Select(w => w.Summary)]);
     }
 

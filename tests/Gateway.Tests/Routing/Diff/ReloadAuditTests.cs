@@ -64,6 +64,7 @@ public sealed class ReloadAuditTests(RedisFixture redis) : IAsyncLifetime
         Assert.Contains(orgs.GetProperty("requests").EnumerateArray(), r => r.GetString() == "DELETE /orgs/probe");
         Assert.Equal("weaker-1", config.GetProperty("lastWeakening").GetProperty("toVersion").GetString());
 
+        Assert.Contains("\ngateway_config_weakening_reloads_total 1\n", await _gateway.AdminClient.GetStringAsync("/metrics"));
         var warning = Assert.Single(_logs.Entries, e => e.EventId.Id == 2005);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("route 'orgs'", warning.Message);
@@ -83,5 +84,6 @@ public sealed class ReloadAuditTests(RedisFixture redis) : IAsyncLifetime
         Assert.True(config.GetProperty("lastChange").GetProperty("changes").GetInt32() > 0);
         Assert.Equal("weaker-1", config.GetProperty("lastWeakening").GetProperty("toVersion").GetString());
         Assert.Single(_logs.Entries, e => e.EventId.Id == 2005);
+        Assert.Contains("\ngateway_config_weakening_reloads_total 1\n", await _gateway.AdminClient.GetStringAsync("/metrics"));
     }
 }
