@@ -10,7 +10,8 @@ namespace Gateway.Routing;
 /// <c>GET /gateway/explain?method=&amp;path=&amp;host=&amp;headers=</c> on the operator listener (admin callers only):
 /// what the live gateway does with such a request on its public port. Matching runs the application's own endpoint
 /// routing over its live endpoints (YARP's routes as loaded now; <see cref="EndpointMatcher"/>), so the answer follows
-/// every reload and cannot drift from the pipeline (<see cref="RouteExplainer"/> for the steps around routing). <c>headers</c> may repeat, each <c>Name: value</c>. Costs nothing until called.
+/// every reload and cannot drift from the pipeline; <see cref="RouteExplainer"/> applies the steps around routing.
+/// <c>headers</c> may repeat, each <c>Name: value</c>. Costs nothing until called (docs/gateway.md, "Safe config changes").
 /// </summary>
 internal static class GatewayExplainApi
 {
