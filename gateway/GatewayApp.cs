@@ -88,6 +88,7 @@ internal static class GatewayApp
         app.UseGatewayRateLimiting();      // after sessions: per-user partitions need the principal
         app.UseGatewayResponseCaching();   // keyed by the validated principal
         app.MapGatewayConfig();
+        app.MapGatewayExplain();   // operator-only; matches against the live routes, nothing per request
         app.MapGatewayOperatorEndpoints().WithMetadata(new RouteClassMetadata("health"));
         app.MapReverseProxy(ProxyPipeline.Configure);
         return app;

@@ -1,4 +1,5 @@
 using Gateway.Observability;
+using Gateway.Routing.Diff;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 
@@ -31,6 +32,9 @@ internal static class RoutingServiceCollectionExtensions
         services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
         services.AddSingleton<IRouteTable>(sp => sp.GetRequiredService<RouteTable>());
+        // The reload audit before the watcher: hosted services start in order, so it sees every reload (docs/gateway.md).
+        services.AddSingleton<ConfigChangeAudit>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigChangeAudit>());
         services.AddHostedService<RouteClassFileWatcher>();
         services.AddSingleton<IConfigStatusSource, RouteTableConfigStatusSource>();
         return snapshot;

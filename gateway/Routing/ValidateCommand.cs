@@ -1,23 +1,64 @@
+using Gateway.Routing.Diff;
+
 namespace Gateway.Routing;
 
-/// <summary><c>gateway validate &lt;file&gt;</c>: checks a route-class file without starting the gateway. Exit 0 when valid, 1 otherwise.</summary>
+/// <summary>
+/// <c>gateway validate &lt;file&gt;</c>: checks a route-class file without starting the gateway. Exit 0 when valid, 1 otherwise.
+/// <c>gateway validate --diff &lt;old&gt; &lt;new&gt; [--json]</c>: checks both, then lists every change in access between
+/// them (<see cref="ConfigDiff"/>). Exit 0 when no access got weaker, 2 when some did, 1 when a file is invalid.
+/// </summary>
 internal static class ValidateCommand
 {
+    public const int Ok = 0;
+    public const int Invalid = 1;
+    public const int Weaker = 2;
+
+    private const string Usage = "Usage: gateway validate <route-classes.json>\n       gateway validate --diff <old.json> <new.json> [--json]";
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        if (args.Length >= 2 && args[1] == "--diff") return RunDiff(args, stdout, stderr);
         if (args.Length != 2)
         {
-            stderr.WriteLine("Usage: gateway validate <route-classes.json>");
-            return 1;
+            stderr.WriteLine(Usage);
+            return Invalid;
         }
-        var errors = RouteClassFileParser.ParseFile(args[1], out var snapshot);
-        if (snapshot is null)
-        {
-            stderr.WriteLine($"INVALID: {args[1]} has {errors.Count} error(s):");
-            foreach (var e in errors) stderr.WriteLine("  - " + e);
-            return 1;
-        }
+        var snapshot = Load(args[1], stderr);
+        if (snapshot is null) return Invalid;
         stdout.WriteLine($"OK: {snapshot.Classes.Count} classes, {snapshot.Routes.Count} routes (version {snapshot.Version})");
-        return 0;
+        return Ok;
+    }
+
+    private static int RunDiff(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        bool json = args.Length == 5 && args[4] == "--json";
+        if (args.Length != 4 && !json)
+        {
+            stderr.WriteLine(Usage);
+            return Invalid;
+        }
+        // Both files are checked before either result is used, so one run reports every error of both.
+        var oldSnapshot = Load(args[2], stderr);
+        var newSnapshot = Load(args[3], stderr);
+        if (oldSnapshot is null || newSnapshot is null) return Invalid;
+
+        // A console tool with no synchronisation context: blocking on the comparison is safe here.
+        var report = ConfigDiff.CompareAsync(oldSnapshot, newSnapshot).GetAwaiter().GetResult();
+        if (json) stdout.WriteLine(ConfigDiffJson.ToJson(report));
+        else
+        {
+            stdout.WriteLine($"OK: {args[2]} (version {oldSnapshot.Version}) and {args[3]} (version {newSnapshot.Version}) are valid.");
+            ConfigDiffText.Write(report, stdout);
+        }
+        return report.HasWeakening ? Weaker : Ok;
+    }
+
+    private static RouteClassSnapshot? Load(string path, TextWriter stderr)
+    {
+        var errors = RouteClassFileParser.ParseFile(path, out var snapshot);
+        if (snapshot is not null) return snapshot;
+        stderr.WriteLine($"INVALID: {path} has {errors.Count} error(s):");
+        foreach (var e in errors) stderr.WriteLine("  - " + e);
+        return null;
     }
 }

@@ -81,6 +81,36 @@ internal sealed class ConfigStatusContributor(IConfigStatusSource source) : ISta
             writer.WriteEndObject();
         }
         else writer.WriteNull("lastRejected");
+        WriteChange(writer, "lastChange", status.LastChange);
+        WriteChange(writer, "lastWeakening", status.LastWeakening);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteChange(Utf8JsonWriter writer, string name, ConfigChangeSnapshot? change)
+    {
+        if (change is null) { writer.WriteNull(name); return; }
+        writer.WriteStartObject(name);
+        writer.WriteString("at", change.At);
+        writer.WriteString("fromVersion", change.FromVersion);
+        writer.WriteString("toVersion", change.ToVersion);
+        writer.WriteNumber("changes", change.Changes);
+        writer.WriteBoolean("weaker", change.Weakened.Count > 0);
+        writer.WriteString("note", change.Note);
+        writer.WriteStartArray("weakened");
+        foreach (var w in change.Weakened)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("summary", w.Summary);
+            writer.WriteString("oldRoute", w.OldRoute);
+            writer.WriteString("newRoute", w.NewRoute);
+            writer.WriteString("oldAuth", w.OldAuth);
+            writer.WriteString("newAuth", w.NewAuth);
+            writer.WriteStartArray("requests");
+            foreach (var r in w.Requests) writer.WriteStringValue(r);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
         writer.WriteEndObject();
     }
 }

@@ -38,6 +38,15 @@ public sealed class ValidateProcessTests
     }
 
     [Fact]
+    public async Task ValidateDiff_WeakerFile_ExitsTwoThroughTheRealExecutable()
+    {
+        string weaker = RouteFiles.CreateTemp(j => j["classes"]!["standard"]!["auth"] = "anonymous");
+        var (code, output) = await RunGateway("validate", "--diff", RouteFiles.ShippedPath, weaker);
+        Assert.Equal(2, code);
+        Assert.Contains("WEAKER  session (route 'orgs', class 'standard') → anonymous", output);
+    }
+
+    [Fact]
     public async Task Startup_InvalidFile_ExitsNonZeroWithTheErrors()
     {
         string path = RouteFiles.CreateTemp(j => j["routes"]!["audit"]!["class"] = "standrad");
