@@ -1,5 +1,6 @@
 using Gateway.Health;
 using Gateway.Identity;
+using Gateway.Proxy;
 using Gateway.Observability;
 using Yarp.ReverseProxy.Model;
 
@@ -28,8 +29,11 @@ internal static class RouteExplainer
         var identity = new IdentityHeaderMatcher(snapshot.AdditionalIdentityHeaders);
         var removed = new List<string>();
         var kept = new List<KeyValuePair<string, string>>(probe.Headers.Count);
+        // As the hygiene stage does before routing, for a client that is not a trusted proxy (the usual caller):
+        // identity headers, and the forwarding headers only a trusted proxy may send (Proxy/ForwardingHeaderNames).
         foreach (var header in probe.Headers)
-            if (identity.IsIdentityHeader(header.Key)) removed.Add(header.Key);
+            if (identity.IsIdentityHeader(header.Key) || ForwardingHeaderNames.AllowedSender(header.Key) != ForwardingHeaderNames.Sender.Anyone)
+                removed.Add(header.Key);
             else kept.Add(header);
         var routed = removed.Count == 0 ? probe : probe with { Headers = kept };
 
