@@ -26,11 +26,14 @@ internal sealed partial class LoginCookie(SessionCookie cookie, CsrfOriginCheck 
     {
         var http = context.HttpContext;
         var header = http.Request.Headers[RequestHeader];
-        bool wanted;
-        if (header.Count == 0) wanted = cookie.IssueMode == CookieIssueMode.Always;
-        else if (header.Count == 1 && header[0] is "1" or "true" or "TRUE" or "True") wanted = true;
-        else if (header.Count == 1 && header[0] is "0" or "false" or "FALSE" or "False") wanted = cookie.IssueMode == CookieIssueMode.Always;
-        else return new(GatewayProblems.InvalidSessionCookieRequest.WriteAsync(http));   // a written answer stops the proxying
+        bool wanted = cookie.IssueMode == CookieIssueMode.Always;
+        if (header.Count > 0)
+        {
+            string? value = header.Count == 1 ? header[0] : null;
+            if (value == "1" || string.Equals(value, "true", StringComparison.OrdinalIgnoreCase)) wanted = true;
+            else if (value != "0" && !string.Equals(value, "false", StringComparison.OrdinalIgnoreCase))
+                return new(GatewayProblems.InvalidSessionCookieRequest.WriteAsync(http));   // a written answer stops the proxying
+        }
         context.ProxyRequest.Headers.Remove(RequestHeader);
         if (!wanted) return default;
 
