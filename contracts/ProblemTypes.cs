@@ -25,6 +25,11 @@ public static class ProblemTypes
     public const string TooManyInvalidTokens = Base + "too-many-invalid-tokens";
     public const string SessionValidationUnavailable = Base + "session-validation-unavailable";
 
+    // The gateway: browsers (session cookie, CSRF, CORS).
+    public const string CsrfOriginMismatch = Base + "csrf-origin-mismatch";
+    public const string CorsPreflightRefused = Base + "cors-preflight-refused";
+    public const string InvalidSessionCookieRequest = Base + "invalid-session-cookie-request";
+
     // The gateway: request hygiene and limits.
     public const string AmbiguousPath = Base + "ambiguous-path";
     public const string AmbiguousLoginBody = Base + "ambiguous-login-body";

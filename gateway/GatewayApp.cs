@@ -1,3 +1,4 @@
+using Gateway.Browsers;
 using Gateway.Caching;
 using Gateway.Health;
 using Gateway.Hosting;
@@ -46,6 +47,7 @@ internal static class GatewayApp
         services.AddGatewayRedis(config);
         services.AddGatewayHealth(config, backend);
         services.AddGatewaySessions(config, backend);
+        services.AddGatewayBrowsers(config);
         services.AddGatewayObservability(config).AddGatewayTracing(config);
         services.AddGatewayRateLimiting(config).AddRouteClassRateLimits();
         services.AddGatewayResponseCaching(config).AddRouteClassResponseCaching();
@@ -81,6 +83,7 @@ internal static class GatewayApp
         app.UseGatewayRequestTelemetry();
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();
+        app.UseMiddleware<CorsMiddleware>();   // preflights answered here: before limits, sessions and any backend call
         app.UseMiddleware<RequestBodyLimitMiddleware>();   // before anything reads the body or calls the backend
         app.UseTierLoadShedding();
         app.UseMiddleware<RequestDeadlineMiddleware>();   // the class's timeoutMs (RequestDeadlineMiddleware)

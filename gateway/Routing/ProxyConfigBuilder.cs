@@ -9,6 +9,8 @@ internal static class ProxyConfigBuilder
 {
     /// <summary>Route metadata key naming the route class.</summary>
     public const string RouteClassKey = "RouteClass";
+    /// <summary>Route metadata key of the route's <c>sessionCookie</c> (<c>issue</c>/<c>clear</c>), read by the cookie transforms.</summary>
+    public const string SessionCookieKey = "SessionCookie";
 
     public static IReadOnlyList<RouteConfig> Routes(RouteClassSnapshot snapshot)
     {
@@ -27,8 +29,14 @@ internal static class ProxyConfigBuilder
                     Hosts = route.Hosts,
                     Headers = Headers(route.Headers),
                 },
-                Metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class },
+                Metadata = route.SessionCookie is { } cookie
+                    ? new Dictionary<string, string> { [RouteClassKey] = route.Class, [SessionCookieKey] = cookie }
+                    : new Dictionary<string, string> { [RouteClassKey] = route.Class },
                 Timeout = TimeSpan.FromMilliseconds(cls.TimeoutMs),
+                // YARP's "default" marks the endpoint as CORS-enabled, which is what makes a preflight (OPTIONS asking
+                // for POST) match a POST-only route, so it is classified and answered by the class's policy
+                // (Gateway.Browsers.CorsMiddleware), not sent to the default class. No route without a policy gets it.
+                CorsPolicy = cls.Cors is null ? null : "default",
             };
             // Route transforms run before the identity transform (providers apply after a route's own transforms), so the
             // signature covers the path the backend receives and no operator transform can touch a signed header.

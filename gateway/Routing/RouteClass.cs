@@ -46,9 +46,10 @@ internal static class OrgRoles
 /// <param name="FailMode"><c>closed</c> (default) or <c>resilient</c>: how sessions validate while Redis is down.</param>
 /// <param name="MaxBodyBytes">Request body limit of this class in bytes; null (the default) keeps
 /// <c>Kestrel:Limits:MaxRequestBodySize</c>. Replaces that limit for the class, so it may be lower or higher.</param>
+/// <param name="Cors">The class's CORS policy (its <c>cors</c> field resolved at load), or null: no CORS answers at the edge.</param>
 internal sealed record RouteClass(
     string Name, string Tier, double BudgetMs, AuthKind Auth, OrgRole MinimumRole, int TimeoutMs,
-    string? RateLimit, string? Cache, string FailMode, long? MaxBodyBytes = null)
+    string? RateLimit, string? Cache, string FailMode, long? MaxBodyBytes = null, CorsPolicyConfig? Cors = null)
 {
     public const string FailClosed = "closed";
     public const string FailResilient = "resilient";

@@ -16,7 +16,7 @@ internal static class RouteClassFileParser
     public static readonly string[] Algorithms = ["sliding-window", "token-bucket"];
     public static readonly string[] Partitions = ["ip", "user", "ip+account"];
 
-    private static readonly string[] TopLevel = ["version", "defaultClass", "classes", "routes", "clusters", "rateLimitPolicies", "cachePolicies", "identityHeaders", "$schema", "//"];
+    private static readonly string[] TopLevel = ["version", "defaultClass", "classes", "routes", "clusters", "rateLimitPolicies", "cachePolicies", "corsPolicies", "identityHeaders", "$schema", "//"];
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
@@ -85,7 +85,8 @@ internal static class RouteClassFileParser
             // One validator per section; each is given the sections it references, so a dangling name is reported there.
             var rateLimits = PoliciesValidator.ParseRateLimitPolicies(root, errors);
             var caches = PoliciesValidator.ParseCachePolicies(root, errors);
-            var classes = ClassesValidator.ParseClasses(root, rateLimits, caches, errors);
+            var cors = CorsPoliciesValidator.Parse(root, errors);
+            var classes = ClassesValidator.ParseClasses(root, rateLimits, caches, cors, errors);
             var clusters = ClustersValidator.ParseClusters(root, errors);
             var additional = IdentityHeadersValidator.ParseIdentityHeaders(root, errors);
             var routes = RoutesValidator.ParseRoutes(root, classes, clusters, new Identity.IdentityHeaderMatcher(additional), errors);
@@ -104,6 +105,7 @@ internal static class RouteClassFileParser
                 Clusters = clusters.ToFrozenDictionary(StringComparer.Ordinal),
                 RateLimitPolicies = rateLimits.ToFrozenDictionary(StringComparer.Ordinal),
                 CachePolicies = caches.ToFrozenDictionary(StringComparer.Ordinal),
+                CorsPolicies = cors.ToFrozenDictionary(StringComparer.Ordinal),
                 AdditionalIdentityHeaders = additional,
             };
             return errors;

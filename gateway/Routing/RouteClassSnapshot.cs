@@ -15,6 +15,8 @@ internal sealed class RouteClassSnapshot
     public required FrozenDictionary<string, ClusterDefinition> Clusters { get; init; }
     public required FrozenDictionary<string, RateLimitPolicyConfig> RateLimitPolicies { get; init; }
     public required FrozenDictionary<string, CachePolicyConfig> CachePolicies { get; init; }
+    /// <summary>Section <c>corsPolicies</c>; each class holds its own resolved policy in <see cref="RouteClass.Cors"/>.</summary>
+    public FrozenDictionary<string, CorsPolicyConfig> CorsPolicies { get; init; } = FrozenDictionary<string, CorsPolicyConfig>.Empty;
     /// <summary>Extra identity header names to strip, besides the built-in ones (section <c>identityHeaders.additional</c>).</summary>
     public required string[] AdditionalIdentityHeaders { get; init; }
 

@@ -9,9 +9,15 @@ namespace Gateway.Routing;
 /// <param name="Headers">Request headers that must match too (all of them); empty matches every request.</param>
 /// <param name="RequestHeaders">Header changes made to the request sent to the cluster; null changes nothing.</param>
 /// <param name="ResponseHeaders">Header changes made to the cluster's response (on every status); null changes nothing.</param>
+/// <param name="SessionCookie"><c>issue</c> (a login route: the gateway sets the session cookie from the answer's token),
+/// <c>clear</c> (a logout route: the gateway clears it), or null.</param>
 internal sealed record RouteDefinition(string Name, string Path, IReadOnlyList<string> Methods, string Class, string Cluster, string? PathRemovePrefix = null,
     IReadOnlyList<string>? Hosts = null, IReadOnlyList<RouteHeaderMatch>? Headers = null,
-    HeaderTransforms? RequestHeaders = null, HeaderTransforms? ResponseHeaders = null);
+    HeaderTransforms? RequestHeaders = null, HeaderTransforms? ResponseHeaders = null, string? SessionCookie = null)
+{
+    public const string CookieIssue = "issue";
+    public const string CookieClear = "clear";
+}
 
 /// <summary>One header condition of a route (YARP <c>RouteHeader</c>).</summary>
 /// <param name="Mode">A YARP <c>HeaderMatchMode</c> name: <c>ExactHeader</c> (default), <c>HeaderPrefix</c>, <c>Contains</c>,

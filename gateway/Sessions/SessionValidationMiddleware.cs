@@ -1,3 +1,4 @@
+using Gateway.Browsers;
 using Gateway.Observability;
 using Gateway.Pipeline;
 using Gateway.Routing;
@@ -9,10 +10,12 @@ namespace Gateway.Sessions;
 /// <summary>
 /// For classes that need a session: reads the token (one Bearer header or the session cookie, never the query),
 /// checks its format, validates it, resolves the selected organisation and enforces the class's role.
-/// Anonymous classes pass straight through.
+/// Anonymous classes pass straight through. A cookie-authenticated state-changing request must pass the CSRF origin
+/// check first (Bearer requests cannot be forged by another page and skip it); a cookie whose token is refused 401 is
+/// cleared in that answer, so a browser stops sending a dead session (a logout after expiry included).
 /// </summary>
 internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionValidator validator, SessionActivityTracker activity,
-    IOptions<SessionOptions> options, GatewayMetrics metrics)
+    IOptions<SessionOptions> options, GatewayMetrics metrics, CsrfOriginCheck csrf, SessionCookie sessionCookie)
 {
     public const string SelectOrgHeader = "X-Select-Org";
     private readonly string _cookieName = options.Value.CookieName;
@@ -37,24 +40,38 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         {
             token = context.Request.Cookies[_cookieName];
             if (token is null) return GatewayProblems.MissingToken.WriteAsync(context);
-            if (!SessionToken.IsWellFormed(token)) return Rejected(context);
+            // Before anything else: a forged request costs no lookup and clears nothing.
+            if (!csrf.Allows(context, cls)) return GatewayProblems.CsrfOriginMismatch.WriteAsync(context);
+            if (!SessionToken.IsWellFormed(token))
+            {
+                sessionCookie.AppendClear(context.Response);
+                return Rejected(context);
+            }
         }
-        var hash = TokenHash.Compute(authorization.Count == 1 ? token.AsSpan(7).Trim() : token.AsSpan());
+        bool fromCookie = authorization.Count == 0;
+        var hash = TokenHash.Compute(fromCookie ? token.AsSpan() : token.AsSpan(7).Trim());
         var stage = GatewayTracing.StartStage(feature!, context, GatewayStage.ValidateSession);
         var pending = validator.ValidateAsync(hash, cls, context);
-        return pending.IsCompletedSuccessfully ? Continue(context, feature!, cls, pending.Result, stage) : AwaitAsync(context, feature!, cls, pending, stage);
+        return pending.IsCompletedSuccessfully
+            ? Continue(context, feature!, cls, pending.Result, stage, fromCookie)
+            : AwaitAsync(context, feature!, cls, pending, stage, fromCookie);
     }
 
-    private async Task AwaitAsync(HttpContext context, GatewayRequestFeature feature, RouteClass cls, ValueTask<SessionValidation> pending, StageScope stage) =>
-        await Continue(context, feature, cls, await pending.ConfigureAwait(false), stage).ConfigureAwait(false);
+    private async Task AwaitAsync(HttpContext context, GatewayRequestFeature feature, RouteClass cls, ValueTask<SessionValidation> pending,
+        StageScope stage, bool fromCookie) =>
+        await Continue(context, feature, cls, await pending.ConfigureAwait(false), stage, fromCookie).ConfigureAwait(false);
 
-    private Task Continue(HttpContext context, GatewayRequestFeature feature, RouteClass cls, SessionValidation result, StageScope stage)
+    private Task Continue(HttpContext context, GatewayRequestFeature feature, RouteClass cls, SessionValidation result, StageScope stage, bool fromCookie)
     {
         stage.Dispose();
         metrics.RecordSessionValidation(result.Source, stage.ElapsedSeconds);
         RecordSessionCacheLookups(result.Source);
         feature.ValidationSource = result.Source;
-        if (result.Outcome == SessionOutcome.Invalid) return GatewayProblems.InvalidToken.WriteAsync(context);
+        if (result.Outcome == SessionOutcome.Invalid)
+        {
+            if (fromCookie) sessionCookie.AppendClear(context.Response);
+            return GatewayProblems.InvalidToken.WriteAsync(context);
+        }
         if (result.Outcome == SessionOutcome.Unavailable) return GatewayProblems.ValidationUnavailable.WriteAsync(context);
         if (result.Outcome == SessionOutcome.Throttled) return Throttled(context, result.RetryAfter);
 

@@ -5,11 +5,11 @@ namespace Gateway.Routing.Validation;
 /// <summary>The 'classes' section: tier, budget, auth, timeout, and the policies each class references.</summary>
 internal static class ClassesValidator
 {
-    private static readonly string[] ClassProps = ["tier", "budgetMs", "auth", "timeoutMs", "rateLimit", "cache", "failMode", "maxBodyBytes", "//"];
+    private static readonly string[] ClassProps = ["tier", "budgetMs", "auth", "timeoutMs", "rateLimit", "cache", "failMode", "maxBodyBytes", "cors", "//"];
     private const string AuthValues = "'anonymous', 'session', 'role:member', 'role:admin' or 'role:owner'";
 
     public static Dictionary<string, RouteClass> ParseClasses(JsonElement root, Dictionary<string, RateLimitPolicyConfig> rateLimits,
-        Dictionary<string, CachePolicyConfig> caches, List<string> errors)
+        Dictionary<string, CachePolicyConfig> caches, Dictionary<string, CorsPolicyConfig> corsPolicies, List<string> errors)
     {
         var result = new Dictionary<string, RouteClass>(StringComparer.Ordinal);
         if (!ConfigJson.Section(root, "classes", required: true, errors, out var section)) return result;
@@ -45,9 +45,14 @@ internal static class ClassesValidator
                 errors.Add($"{who} has unknown failMode '{failMode}'. Use 'closed' (validate through the backend while Redis is down) or 'resilient' (also accept sessions already in the in-process cache).");
 
             long? maxBody = MaxBodyBytes(p.Value, who, errors);
+            // Resolved here, once per load: the request path reads the policy from the class, never by name.
+            string? corsName = ConfigJson.OptionalString(p.Value, "cors", who, errors);
+            CorsPolicyConfig? cors = null;
+            if (corsName is not null && !corsPolicies.TryGetValue(corsName, out cors))
+                errors.Add($"{who} references CORS policy '{corsName}', which is not defined. Define it under 'corsPolicies' or use one of: {ConfigJson.Names(corsPolicies.Keys)}.");
 
             if (errors.Count == before)
-                result[p.Name] = new RouteClass(p.Name, tier!, budget, auth, minRole, (int)timeout, rateLimit, cache, failMode, maxBody);
+                result[p.Name] = new RouteClass(p.Name, tier!, budget, auth, minRole, (int)timeout, rateLimit, cache, failMode, maxBody, cors);
             else
                 result[p.Name] = new RouteClass(p.Name, tier ?? "", budget, auth, minRole, 1, rateLimit, cache, failMode);
         }

@@ -8,7 +8,7 @@ namespace Gateway.Routing.Validation;
 internal static class RoutesValidator
 {
     private static readonly string[] RouteProps =
-        ["path", "methods", "hosts", "headers", "class", "cluster", "pathRemovePrefix", "requestHeaders", "responseHeaders", "//"];
+        ["path", "methods", "hosts", "headers", "class", "cluster", "pathRemovePrefix", "requestHeaders", "responseHeaders", "sessionCookie", "//"];
     private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
     public static Dictionary<string, RouteDefinition> ParseRoutes(JsonElement root, Dictionary<string, RouteClass> classes,
@@ -63,6 +63,8 @@ internal static class RoutesValidator
             var requestHeaders = HeaderTransformsValidator.Parse(p.Value, "requestHeaders", who, identity, errors);
             var responseHeaders = HeaderTransformsValidator.Parse(p.Value, "responseHeaders", who, identity, errors);
 
+            string? sessionCookie = SessionCookie(p.Value, methods, who, errors);
+
             if (path is not null)
             {
                 string[] keys = methods.Count == 0 ? ["*"] : [.. methods];
@@ -73,9 +75,28 @@ internal static class RoutesValidator
                 foreach (var method in keys) seen.TryAdd(method + " " + shape, p.Name);
             }
             result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix,
-                hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders);
+                hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders, sessionCookie);
         }
         return result;
+    }
+
+    /// <summary>
+    /// 'sessionCookie': 'issue' or 'clear', only on routes limited to unsafe methods. A GET can be triggered by any page
+    /// (a link, an image), so a route that sets or clears the session cookie on GET would hand other sites a login or
+    /// logout button; unsafe methods pass the gateway's CSRF origin check first.
+    /// </summary>
+    private static string? SessionCookie(JsonElement route, List<string> methods, string who, List<string> errors)
+    {
+        string? value = ConfigJson.OptionalString(route, "sessionCookie", who, errors);
+        if (value is null) return null;
+        if (value is not (RouteDefinition.CookieIssue or RouteDefinition.CookieClear))
+        {
+            errors.Add($"{who} has unknown sessionCookie '{value}'. Use 'issue' (a login route) or 'clear' (a logout route), or remove it.");
+            return null;
+        }
+        if (methods.Count == 0 || methods.Exists(m => m is "GET" or "HEAD" or "OPTIONS"))
+            errors.Add($"{who} has sessionCookie '{value}' but {(methods.Count == 0 ? "matches every method" : "matches a safe method")}. Limit it to unsafe methods, e.g. \"methods\": [\"POST\"]: other sites can trigger a GET.");
+        return value;
     }
 
     /// <summary>The first earlier route with the same path shape for one of these methods, or null.</summary>
