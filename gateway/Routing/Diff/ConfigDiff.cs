@@ -31,7 +31,8 @@ internal static class ConfigDiff
             if (before.Served && !after.Served) kind = AccessChangeKind.Removed;
             else if (!before.Served) kind = AccessChangeKind.Exposed;
             else if (changes.Count == 0) continue;
-            else kind = after.Access.Rank < before.Access.Rank ? AccessChangeKind.Weaker : AccessChangeKind.Changed;
+            else kind = after.Access.Rank < before.Access.Rank || WidensCredentialedOrigins(before, after)
+                ? AccessChangeKind.Weaker : AccessChangeKind.Changed;
 
             string key = $"{kind}|{before.RouteId}|{after.RouteId}|{before.Outcome}|{after.Outcome}|"
                 + string.Join("|", changes.Select(c => $"{c.Name}:{c.Old}>{c.New}"));
@@ -111,5 +112,16 @@ internal static class ConfigDiff
         string hosts = r.Hosts is { Count: > 0 } h ? $" on {string.Join(",", h)}" : "";
         string headers = r.Headers is { Count: > 0 } hd ? $" with {string.Join(",", hd.Select(m => m.Name))}" : "";
         return $"{methods} {r.Path}{hosts}{headers}";
+    }
+
+    /// <summary>
+    /// A credentialed CORS origin that was not there before lets another site read answers (and pass the CSRF check) with
+    /// the user's session cookie: weaker, like a lowered auth requirement, although the requirement itself is unchanged.
+    /// </summary>
+    private static bool WidensCredentialedOrigins(RouteDecision before, RouteDecision after)
+    {
+        if (after.Access.Rank == 0) return false;   // anonymous: no session for another site to borrow
+        var old = DecisionAspects.CredentialedOrigins(before);
+        return DecisionAspects.CredentialedOrigins(after).Any(o => !old.Contains(o));
     }
 }

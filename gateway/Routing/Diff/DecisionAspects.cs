@@ -28,7 +28,17 @@ internal static class DecisionAspects
         new("cache", d => d.Class.Cache is null ? null : $"{d.Class.Cache} {Describe(d.Cache)}"),
         new("cluster", d => d.Cluster is null ? d.ProxyRoute?.ClusterId : $"{d.Cluster.Name} [{Destinations(d.Cluster)}]"),
         new("transforms", d => Transforms(d)),
+        new("cors", d => d.Class.Cors is { } p ? Describe(p) : null),
+        new("sessionCookie", d => d.Route?.SessionCookie),
     ];
+
+    /// <summary>Origins another site may act from with the user's cookie: a credentialed CORS policy's origins.</summary>
+    public static IReadOnlySet<string> CredentialedOrigins(RouteDecision d) =>
+        d.Class.Cors is { Credentials: true } p ? (p.AnyOrigin ? new HashSet<string> { CorsPolicyConfig.Wildcard } : p.Origins) : new HashSet<string>();
+
+    public static string Describe(CorsPolicyConfig p) =>
+        $"{p.Name} (origins {(p.AnyOrigin ? "*" : string.Join(" ", p.Origins.Order(StringComparer.Ordinal)))}; methods {string.Join(" ", p.Methods)}"
+        + $"{(p.Credentials ? "; credentials" : "")}{(p.MaxAgeSeconds is { } m ? $"; max age {m} s" : "")})";
 
     public static string Describe(RateLimitPolicyConfig? p) => p is null ? "(undefined)"
         : $"({p.Algorithm}, {p.Limit} per {Number(p.WindowSeconds)} s{(p.Burst is { } b ? $", burst {b}" : "")}, per {p.Partition})";

@@ -105,7 +105,13 @@ public sealed class ConfigDiffTests
     public async Task RouteOpenedToAllMethods_IsWeakerWhereACatchAllProtectedTheOtherMethods()
     {
         // POST /auth/login is anonymous; GET /auth/login belonged to the session-only 'auth' catch-all.
-        var report = await DiffAsync(RouteFiles.Shipped(), j => j["routes"]!["auth-login"]!.AsObject().Remove("methods"));
+        // (sessionCookie goes too: a cookie-issuing route must name its methods.)
+        var report = await DiffAsync(RouteFiles.Shipped(), j =>
+        {
+            var login = j["routes"]!["auth-login"]!.AsObject();
+            login.Remove("methods");
+            login.Remove("sessionCookie");
+        });
 
         var login = SingleWeakened(report, "/auth/login");
         Assert.Equal("auth", login.Old.RouteId);
@@ -164,5 +170,31 @@ public sealed class ConfigDiffTests
         Assert.False(report.HasWeakening);
         Assert.Contains(report.Changes, c => c.Kind == AccessChangeKind.Removed && c.Old.RouteId == "admin");
         Assert.Contains(report.Routes, r => r is { Route: "admin", Change: "removed" });
+    }
+
+    private static JsonObject WithWebCors(params string[] origins)
+    {
+        var json = RouteFiles.Shipped();
+        json["corsPolicies"] = new JsonObject
+        {
+            ["web"] = new JsonObject { ["origins"] = new JsonArray([.. origins.Select(o => (JsonNode)o)]), ["methods"] = new JsonArray("GET", "POST"), ["credentials"] = true },
+        };
+        json["classes"]!["standard"]!["cors"] = "web";
+        return json;
+    }
+
+    [Fact]
+    public async Task CredentialedCorsOriginAdded_IsWeakerOnSessionRoutes_RemovedIsOnlyAChange()
+    {
+        var widened = await DiffAsync(WithWebCors("https://app.example.com"),
+            j => j["corsPolicies"]!["web"]!["origins"]!.AsArray().Add("https://partner.example.net"));
+        var orgs = SingleWeakened(widened, "/orgs/probe");
+        Assert.Equal("session", orgs.New.Access.ToString());
+        Assert.Contains(orgs.Changes, c => c.Name == "cors" && c.New!.Contains("https://partner.example.net"));
+
+        var narrowed = await DiffAsync(WithWebCors("https://app.example.com", "https://partner.example.net"),
+            j => j["corsPolicies"]!["web"]!["origins"] = new JsonArray("https://app.example.com"));
+        Assert.False(narrowed.HasWeakening);
+        Assert.Contains(narrowed.Changes, c => c.Changes.Any(a => a.Name == "cors"));
     }
 }
