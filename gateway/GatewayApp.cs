@@ -11,6 +11,7 @@ using Gateway.Redis;
 using Gateway.Resilience;
 using Gateway.Routing;
 using Gateway.Sessions;
+using Gateway.Streams;
 using Gateway.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -51,6 +52,7 @@ internal static class GatewayApp
         services.AddGatewayResponseCaching(config).AddRouteClassResponseCaching();
         services.AddGatewayResilience(config);
         services.AddGatewayProxy(config);
+        services.AddGatewayStreams(config);
         return builder;
     }
 
@@ -86,6 +88,7 @@ internal static class GatewayApp
         app.UseMiddleware<RequestDeadlineMiddleware>();   // the class's timeoutMs (RequestDeadlineMiddleware)
         app.UseMiddleware<SessionValidationMiddleware>();
         app.UseGatewayRateLimiting();      // after sessions: per-user partitions need the principal
+        app.UseGatewayStreams();           // WebSockets, gRPC, SSE: off the class timeout, registered for revocation
         app.UseGatewayResponseCaching();   // keyed by the validated principal
         app.MapGatewayConfig();
         app.MapGatewayOperatorEndpoints().WithMetadata(new RouteClassMetadata("health"));
