@@ -36,8 +36,15 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         if (routeClass is null) { await next(context).ConfigureAwait(false); return; }   // not a proxied route
 
         // A stream lives as long as both ends want it: the class's timeoutMs would cut it mid-way, the cluster's idle
-        // timeout (YARP's activity timeout) applies instead.
-        context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+        // timeout (YARP's activity timeout) applies instead. The feature is replaced by one without a deadline: the
+        // deadline's token also fires when the client leaves, and the proxy stage would take a stream that ended before
+        // its response began (a client cancelling, a revocation) for a backend timeout, answer 504 and count it on the
+        // cluster's breaker. (Replaced, not removed: YARP refuses a route with a timeout but no timeout feature.)
+        if (context.Features.Get<IHttpRequestTimeoutFeature>() is { } deadline)
+        {
+            deadline.DisableTimeout();
+            context.Features.Set<IHttpRequestTimeoutFeature>(NoDeadline.Instance);
+        }
         // Events and messages must reach the client as the upstream flushes them, and a stream is never a cacheable
         // answer (the response cache stage, next, resolves its policy from this feature).
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -51,5 +58,13 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         {
             registry.Unregister(stream);
         }
+    }
+
+    /// <summary>The timeout feature of a stream: there is no deadline, so it never fires.</summary>
+    private sealed class NoDeadline : IHttpRequestTimeoutFeature
+    {
+        public static readonly NoDeadline Instance = new();
+        public CancellationToken RequestTimeoutToken => CancellationToken.None;
+        public void DisableTimeout() { }
     }
 }

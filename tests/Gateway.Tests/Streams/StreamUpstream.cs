@@ -63,6 +63,13 @@ internal sealed class StreamUpstream : IAsyncDisposable
         });
         app.Map("/ws/echo", self.EchoAsync);
         app.MapGet("/events/stream", self.EventsAsync);
+        // An event stream whose upstream has not answered yet: it holds until the client goes away.
+        app.MapGet("/events/held", async ctx =>
+        {
+            try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+            catch (OperationCanceledException) { }
+            finally { self.Ended.Enqueue("held:" + Tag(ctx)); }
+        });
         app.MapGrpcService<StreamEchoService>();
         await app.StartAsync();
         return self;

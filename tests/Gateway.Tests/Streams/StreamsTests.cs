@@ -187,6 +187,35 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     }
 
     [Fact]
+    public async Task EventStreamsTheClientAbandonsBeforeTheUpstreamAnswers_AreNotTimeouts_AndNeverOpenTheBreaker()
+    {
+        // With the class deadline still in place these would be "timeouts" of a bodiless request: 504s counted on the
+        // cluster's breaker, so a few impatient EventSource clients could cut the service off for everyone.
+        await using var gw = await stack.StartGatewayAsync(NoRevalidation);
+        string token = await StreamsStack.LoginAsync(gw.Gateway);
+        for (int i = 0; i < 8; i++)
+        {
+            string tag = $"abandoned-{i}";
+            using var cancel = new CancellationTokenSource();
+            var request = new HttpRequestMessage(HttpMethod.Get, "/events/held");
+            request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+            request.Headers.TryAddWithoutValidation("X-Test-Stream", tag);
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            var pending = gw.Gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
+            await Poll.UntilAsync(() => stack.Upstream.Received.Any(r => r.Headers.GetValueOrDefault("X-Test-Stream") == tag), "the upstream holds the stream");
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+            await Poll.UntilAsync(() => stack.Upstream.Ended.Contains("held:" + tag), "the upstream saw the client leave");
+        }
+        var breakers = gw.Gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot();
+        Assert.NotEqual(Polly.CircuitBreaker.CircuitState.Open, breakers.GetValueOrDefault("streams"));
+        var (response, events) = await StreamsStack.OpenEventsAsync(gw.Gateway, token, "after-abandoned");
+        using (response)
+        using (events)
+            Assert.Equal("event 0", await StreamsStack.ReadEventAsync(events));
+    }
+
+    [Fact]
     public async Task Draining_RefusesNewStreamsWith503ShuttingDown_WhileOrdinaryRequestsPass()
     {
         await using var gw = await stack.StartGatewayAsync(NoRevalidation);
