@@ -37,4 +37,10 @@ internal sealed class StreamEchoService(StreamUpstream upstream) : StreamEcho.St
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException) { }
         finally { upstream.Ended.Enqueue("grpc:" + context.RequestHeaders.GetValue("x-test-stream")); }
     }
+
+    public override async Task Echo(IAsyncStreamReader<Chunk> requestStream, IServerStreamWriter<Chunk> responseStream, ServerCallContext context)
+    {
+        await foreach (var chunk in requestStream.ReadAllAsync(context.CancellationToken))
+            await responseStream.WriteAsync(new Chunk { N = chunk.N, Size = chunk.Payload.Length }, context.CancellationToken);
+    }
 }

@@ -162,6 +162,34 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     }
 
     [Fact]
+    public async Task GrpcBidiStream_MayBeQuietLongerThanKestrelsBodyDataRateAllows_AndCarryMoreThanTheDefaultBodyLimit()
+    {
+        // Kestrel's minimum body data rate (240 B/s after a 5 s grace) and its 1 MiB default body limit are made for
+        // requests; a client stream that pauses 7 s and sends 1.25 MiB in all is ordinary gRPC.
+        await using var gw = await stack.StartGatewayAsync(NoRevalidation);
+        string token = await StreamsStack.LoginAsync(gw.Gateway);
+        using var channel = GrpcChannel.ForAddress(gw.H2cUrl);
+        using var call = new StreamEcho.StreamEchoClient(channel).Echo(new Metadata { { "Authorization", "Bearer " + token } });
+        var payload = Google.Protobuf.ByteString.CopyFrom(new byte[64 * 1024]);
+        var ct = TestContext.Current.CancellationToken;
+
+        await call.RequestStream.WriteAsync(new Chunk { N = 0, Payload = payload }, ct);
+        Assert.True(await call.ResponseStream.MoveNext(ct));
+        Assert.Equal(0, call.ResponseStream.Current.N);
+        await Task.Delay(TimeSpan.FromSeconds(7), ct);
+        for (int n = 1; n <= 20; n++)
+        {
+            await call.RequestStream.WriteAsync(new Chunk { N = n, Payload = payload }, ct);
+            Assert.True(await call.ResponseStream.MoveNext(ct));
+            Assert.Equal(n, call.ResponseStream.Current.N);
+            Assert.Equal(payload.Length, call.ResponseStream.Current.Size);
+        }
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(ct));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
     public async Task GrpcServerStream_OutlivesTheClassTimeout_AndIsClosedWhenTheSessionLogsOut()
     {
         await using var gw = await stack.StartGatewayAsync(NoRevalidation);
