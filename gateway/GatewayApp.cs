@@ -60,7 +60,7 @@ internal static class GatewayApp
     /// The pipeline. Order matters:
     /// HSTS → health → hygiene → path normalisation → operator/public listener split → HTTP/2 connection-specific headers → telemetry → routing → classification → body limit → load shedding →
     /// request timeouts → sessions →
-    /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
+    /// rate limiting → streams → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {

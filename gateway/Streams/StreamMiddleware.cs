@@ -3,7 +3,6 @@ using Gateway.Pipeline;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
-using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace Gateway.Streams;
 
@@ -50,7 +49,6 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         // answer (the response cache stage, next, resolves its policy from this feature).
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         if (context.Features.Get<GatewayRequestFeature>() is { } feature) feature.CachePolicy = null;
-        if (kind == StreamKind.Grpc) LiftBodyLimits(context, routeClass);
         var stream = registry.Register(context, kind, routeClass);
         try
         {
@@ -60,19 +58,6 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         {
             registry.Unregister(stream);
         }
-    }
-
-    /// <summary>
-    /// A gRPC client stream may be quiet between messages for longer than Kestrel's minimum body data rate allows, and may
-    /// carry more than the default body limit over its life; gRPC servers lift both for the same reasons, and bound each
-    /// message instead. The cluster's idle timeout still bounds the quiet; a class's own <c>maxBodyBytes</c> still bounds
-    /// the whole call (the operator chose it for these routes).
-    /// </summary>
-    private static void LiftBodyLimits(HttpContext context, RouteClass routeClass)
-    {
-        if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
-        if (routeClass.MaxBodyBytes is null && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            size.MaxRequestBodySize = null;
     }
 
     /// <summary>The timeout feature of a stream: there is no deadline, so it never fires.</summary>

@@ -13,7 +13,7 @@ internal sealed class StreamOptions
     /// <c>Sessions:L1Ttl</c> + this interval) and those of sessions that expired while open.
     /// <value>The default value is 10 seconds.</value>
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Streams:RevalidateInterval must be between {1} and {2}, e.g. 00:00:10.")]
     public TimeSpan RevalidateInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -21,6 +21,6 @@ internal sealed class StreamOptions
     /// the start of shutdown. Must stay below the host's <c>HostOptions:ShutdownTimeout</c> (30 seconds by default).
     /// <value>The default value is 10 seconds.</value>
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Streams:DrainTimeout must be between {1} and {2}, e.g. 00:00:10.")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

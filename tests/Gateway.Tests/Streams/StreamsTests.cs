@@ -165,7 +165,7 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     public async Task GrpcBidiStream_MayBeQuietLongerThanKestrelsBodyDataRateAllows_AndCarryMoreThanTheDefaultBodyLimit()
     {
         // Kestrel's minimum body data rate (240 B/s after a 5 s grace) and its 1 MiB default body limit are made for
-        // requests; a client stream that pauses 7 s and sends 1.25 MiB in all is ordinary gRPC.
+        // requests; a client stream that sends a few bytes, pauses 7 s and then sends 1.25 MiB is ordinary gRPC.
         await using var gw = await stack.StartGatewayAsync(NoRevalidation);
         string token = await StreamsStack.LoginAsync(gw.Gateway);
         using var channel = GrpcChannel.ForAddress(gw.H2cUrl);
@@ -173,9 +173,10 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
         var payload = Google.Protobuf.ByteString.CopyFrom(new byte[64 * 1024]);
         var ct = TestContext.Current.CancellationToken;
 
-        await call.RequestStream.WriteAsync(new Chunk { N = 0, Payload = payload }, ct);
+        await call.RequestStream.WriteAsync(new Chunk { N = 0 }, ct);   // a few bytes: far below 240 B/s over the pause
         Assert.True(await call.ResponseStream.MoveNext(ct));
         Assert.Equal(0, call.ResponseStream.Current.N);
+        Assert.Equal(0, call.ResponseStream.Current.Size);
         await Task.Delay(TimeSpan.FromSeconds(7), ct);
         for (int n = 1; n <= 20; n++)
         {
