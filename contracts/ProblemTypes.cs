@@ -41,6 +41,8 @@ public static class ProblemTypes
     public const string CircuitOpen = Base + "circuit-open";
     public const string Timeout = Base + "timeout";
     public const string NoHealthyDestination = Base + "no-healthy-destination";
+    /// <summary>A new WebSocket, gRPC call or event stream while the instance drains for shutdown: retry on another instance.</summary>
+    public const string ShuttingDown = Base + "shutting-down";
 
     // The backend.
     public const string Validation = Base + "validation";

@@ -12,6 +12,7 @@ using Gateway.Redis;
 using Gateway.Resilience;
 using Gateway.Routing;
 using Gateway.Sessions;
+using Gateway.Streams;
 using Gateway.Tls;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -53,6 +54,7 @@ internal static class GatewayApp
         services.AddGatewayResponseCaching(config).AddRouteClassResponseCaching();
         services.AddGatewayResilience(config);
         services.AddGatewayProxy(config);
+        services.AddGatewayStreams(config);
         return builder;
     }
 
@@ -60,7 +62,7 @@ internal static class GatewayApp
     /// The pipeline. Order matters:
     /// HSTS → health → hygiene → path normalisation → operator/public listener split → HTTP/2 connection-specific headers → telemetry → routing → classification → body limit → load shedding →
     /// request timeouts → sessions →
-    /// rate limiting → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
+    /// rate limiting → streams → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {
@@ -89,6 +91,7 @@ internal static class GatewayApp
         app.UseMiddleware<RequestDeadlineMiddleware>();   // the class's timeoutMs (RequestDeadlineMiddleware)
         app.UseMiddleware<SessionValidationMiddleware>();
         app.UseGatewayRateLimiting();      // after sessions: per-user partitions need the principal
+        app.UseGatewayStreams();           // WebSockets, gRPC, SSE: off the class timeout, registered for revocation
         app.UseGatewayResponseCaching();   // keyed by the validated principal
         app.MapGatewayConfig();
         app.MapGatewayExplain();   // operator-only; matches against the live routes, nothing per request

@@ -16,6 +16,8 @@ internal static class Listeners
         var config = builder.Configuration;
         string publicUrls = config["urls"] is { Length: > 0 } urls ? urls : config["Gateway:Urls"] is { Length: > 0 } configured ? configured : "http://localhost:5000";
         string tlsUrl = config["Tls:CertificatePath"] is { Length: > 0 } ? config["Tls:Url"] ?? new TlsOptions().Url : "";
+        var h2c = H2cListener.FromConfiguration(config);
+        if (h2c.Urls.Length > 0) publicUrls += ";" + h2c.Urls;
         var admin = AdminListener.FromConfiguration(config, AdminListener.Ports(publicUrls + ";" + tlsUrl));
         string httpUrls = admin.Url is null ? publicUrls : publicUrls + ";" + admin.Url;
         builder.WebHost.UseUrls(httpUrls);
@@ -23,6 +25,7 @@ internal static class Listeners
         // Beyond loopback every operator request needs the key, loopback peers included: a local reverse proxy would
         // otherwise make every client a loopback client.
         if (admin.BeyondLoopback) builder.Services.PostConfigure<AdminAccessOptions>(o => o.AllowLoopback = false);
+        h2c.Apply(builder.WebHost);
         builder.AddGatewayTls(httpUrls);
         builder.AddGatewayKestrelLimits();
         return builder;

@@ -9,10 +9,21 @@ namespace Gateway.Routing;
 /// <param name="LoadBalancing">A YARP load-balancing policy name. The default is <c>PowerOfTwoChoices</c>.</param>
 /// <param name="ActiveHealthCheck">Periodic probes of every destination; null when not configured.</param>
 /// <param name="PassiveHealthCheck">Whether YARP's passive (transport failure rate) health check watches proxied requests.</param>
+/// <param name="Protocol"><c>auto</c> (the default: HTTP/1.1 to <c>http://</c>, HTTP/2 by ALPN to <c>https://</c>) or
+/// <c>h2c</c> (HTTP/2 with prior knowledge to <c>http://</c> destinations, what a cleartext gRPC service needs).</param>
+/// <param name="IdleTimeoutSeconds">How long a proxied exchange may see no bytes in either direction before it is cut (YARP's
+/// <c>ActivityTimeout</c>); the only time limit of a long-lived stream. Null keeps YARP's default of 100 seconds.</param>
 internal sealed record ClusterDefinition(
     string Name, IReadOnlyDictionary<string, string> Destinations, string LoadBalancing = ClusterDefinition.DefaultLoadBalancing,
-    ActiveHealthCheck? ActiveHealthCheck = null, bool PassiveHealthCheck = false)
+    ActiveHealthCheck? ActiveHealthCheck = null, bool PassiveHealthCheck = false, string Protocol = ClusterDefinition.ProtocolAuto,
+    double? IdleTimeoutSeconds = null)
 {
+    public const string ProtocolAuto = "auto";
+    public const string ProtocolH2c = "h2c";
+    public static readonly string[] Protocols = [ProtocolAuto, ProtocolH2c];
+    /// <summary>Upper bound of <c>idleTimeoutSeconds</c>: a day; an idle stream held longer is a leak, not a feature.</summary>
+    public const double MaxIdleTimeoutSeconds = 86400;
+
     public const string DefaultLoadBalancing = "PowerOfTwoChoices";
     /// <summary>The destination id the <c>address</c> shorthand produces.</summary>
     public const string ShorthandDestination = "primary";

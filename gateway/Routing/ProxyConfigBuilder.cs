@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Transforms;
 
@@ -88,6 +89,7 @@ internal static class ProxyConfigBuilder
                 Destinations = destinations,
                 LoadBalancingPolicy = cluster.LoadBalancing,
                 HealthCheck = HealthCheck(cluster),
+                HttpRequest = HttpRequest(cluster),
                 // One failed probe is enough: the file promises a failing destination stops receiving traffic within one
                 // interval (YARP's default of two consecutive failures would take two).
                 Metadata = cluster.ActiveHealthCheck is null ? null
@@ -95,6 +97,22 @@ internal static class ProxyConfigBuilder
             });
         }
         return clusters;
+    }
+
+    /// <summary>
+    /// The cluster's protocol and idle timeout. h2c: HTTP/2 exactly (RequestVersionExact), because the default policy
+    /// (2.0 or lower) falls back to HTTP/1.1 without TLS, and a gRPC service cannot answer over HTTP/1.1.
+    /// </summary>
+    private static ForwarderRequestConfig? HttpRequest(ClusterDefinition cluster)
+    {
+        bool h2c = cluster.Protocol == ClusterDefinition.ProtocolH2c;
+        if (!h2c && cluster.IdleTimeoutSeconds is null) return null;
+        return new ForwarderRequestConfig
+        {
+            Version = h2c ? System.Net.HttpVersion.Version20 : null,
+            VersionPolicy = h2c ? System.Net.Http.HttpVersionPolicy.RequestVersionExact : null,
+            ActivityTimeout = cluster.IdleTimeoutSeconds is { } idle ? TimeSpan.FromSeconds(idle) : null,
+        };
     }
 
     private static HealthCheckConfig? HealthCheck(ClusterDefinition cluster)

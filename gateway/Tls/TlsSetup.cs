@@ -29,7 +29,7 @@ internal static class TlsSetup
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var http in httpEndpoints)
-                kestrel.Listen(ToAddress(http.Host), http.Port, l => l.Protocols = HttpProtocols.Http1AndHttp2);
+                kestrel.Listen(ToAddress(http.Host), http.Port);   // Kestrel's endpoint defaults: HTTP/1.1 and HTTP/2, or HTTP/2 only on an h2c port (H2cListener)
             var reloader = kestrel.ApplicationServices.GetRequiredService<CertificateReloader>();
             kestrel.Listen(ToAddress(uri.Host), uri.Port, listen =>
             {

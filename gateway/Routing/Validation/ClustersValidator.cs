@@ -8,7 +8,7 @@ namespace Gateway.Routing.Validation;
 /// </summary>
 internal static class ClustersValidator
 {
-    private static readonly string[] ClusterProps = ["address", "destinations", "loadBalancing", "healthCheck", "//"];
+    private static readonly string[] ClusterProps = ["address", "destinations", "loadBalancing", "healthCheck", "protocol", "idleTimeoutSeconds", "//"];
     private static readonly string[] HealthProps = ["active", "passive", "//"];
     private static readonly string[] ActiveProps = ["path", "intervalSeconds", "timeoutSeconds", "//"];
 
@@ -28,7 +28,11 @@ internal static class ClustersValidator
             if (Array.IndexOf(ClusterDefinition.LoadBalancingPolicies, loadBalancing) < 0)
                 errors.Add($"{who} has unknown 'loadBalancing' '{loadBalancing}'. Use one of YARP's policies: {string.Join(", ", ClusterDefinition.LoadBalancingPolicies)} (default PowerOfTwoChoices).");
             var (active, passive) = HealthCheck(p.Value, who, errors);
-            result[p.Name] = new ClusterDefinition(p.Name, destinations, loadBalancing, active, passive);
+            string protocol = Protocol(p.Value, destinations, who, errors);
+            double? idle = ConfigJson.PositiveNumber(p.Value, "idleTimeoutSeconds", who, errors, required: false);
+            if (idle > ClusterDefinition.MaxIdleTimeoutSeconds)
+                errors.Add($"{who} has 'idleTimeoutSeconds' {idle} above {ClusterDefinition.MaxIdleTimeoutSeconds} (a day). Streams should send heartbeats well within the idle timeout; use e.g. 300.");
+            result[p.Name] = new ClusterDefinition(p.Name, destinations, loadBalancing, active, passive, protocol, idle);
         }
         return result;
     }
@@ -66,6 +70,25 @@ internal static class ClustersValidator
         if (result.Count == 0 && !d.EnumerateObject().Any(x => !x.NameEquals("//")))
             errors.Add($"{who} has no destinations. Add at least one under 'destinations', e.g. \"a\": \"http://10.0.0.5:8080\", or use 'address'.");
         return result;
+    }
+
+    /// <summary>
+    /// <c>protocol</c>: <c>h2c</c> speaks HTTP/2 without TLS, so it only makes sense for <c>http://</c> destinations (an
+    /// <c>https://</c> one negotiates HTTP/2 by ALPN under <c>auto</c>).
+    /// </summary>
+    private static string Protocol(JsonElement cluster, Dictionary<string, string> destinations, string who, List<string> errors)
+    {
+        string protocol = ConfigJson.OptionalString(cluster, "protocol", who, errors) ?? ClusterDefinition.ProtocolAuto;
+        if (Array.IndexOf(ClusterDefinition.Protocols, protocol) < 0)
+        {
+            errors.Add($"{who} has unknown 'protocol' '{protocol}'. Use \"auto\" (default: HTTP/1.1, or HTTP/2 by ALPN over https) or \"h2c\" (HTTP/2 without TLS, e.g. for a cleartext gRPC service).");
+            return ClusterDefinition.ProtocolAuto;
+        }
+        if (protocol == ClusterDefinition.ProtocolH2c)
+            foreach (var (id, url) in destinations)
+                if (url.StartsWith("https:", StringComparison.OrdinalIgnoreCase))
+                    errors.Add($"{who} has 'protocol' \"h2c\" but destination '{id}' is https ({url}). h2c is HTTP/2 without TLS: use an http:// address, or \"auto\" to negotiate HTTP/2 over TLS.");
+        return protocol;
     }
 
     private static (ActiveHealthCheck? Active, bool Passive) HealthCheck(JsonElement cluster, string who, List<string> errors)

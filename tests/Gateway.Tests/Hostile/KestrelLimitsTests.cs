@@ -31,7 +31,7 @@ public sealed class KestrelLimitsTests
         Assert.Equal(240, limits.MinRequestBodyDataRate.BytesPerSecond);   // from the file, beside the overridden grace period
         Assert.Equal(240, limits.MinResponseDataRate!.BytesPerSecond);
         Assert.Equal(10000, limits.MaxConcurrentConnections);
-        Assert.Equal(100, limits.MaxConcurrentUpgradedConnections);
+        Assert.Equal(5000, limits.MaxConcurrentUpgradedConnections);
         Assert.Equal(16384, limits.Http2.MaxRequestHeaderFieldSize);
         Assert.Equal(4096, limits.Http2.HeaderTableSize);
         Assert.Equal(16384, limits.Http2.MaxFrameSize);

@@ -1,0 +1,70 @@
+using Gateway.Contracts;
+using Gateway.Pipeline;
+using Gateway.Routing;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
+
+namespace Gateway.Streams;
+
+/// <summary>
+/// After session validation: a WebSocket, gRPC call or event stream is taken off the class's request timeout (the
+/// cluster's idle timeout bounds it instead), kept out of response buffering, and registered under its session so a
+/// revocation or shutdown can close it. Ordinary requests pass with one <see cref="StreamDetector"/> check.
+/// </summary>
+internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry registry)
+{
+    private static readonly GatewayProblems.Problem ShuttingDown = new(503, ProblemTypes.ShuttingDown, "Shutting down",
+        "This gateway instance is shutting down and opens no new streams. Reconnect; another instance will answer.", null);
+
+    public Task Invoke(HttpContext context)
+    {
+        var kind = StreamDetector.Detect(context);
+        if (kind == StreamKind.None) return next(context);
+        return InvokeStreamAsync(context, kind);
+    }
+
+    private async Task InvokeStreamAsync(HttpContext context, StreamKind kind)
+    {
+        if (registry.Draining)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            if (context.Request.Protocol == "HTTP/1.1") context.Response.Headers.Connection = "close";
+            await ShuttingDown.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+        var routeClass = context.Features.Get<RouteClass>();
+        if (routeClass is null) { await next(context).ConfigureAwait(false); return; }   // not a proxied route
+
+        // A stream lives as long as both ends want it: the class's timeoutMs would cut it mid-way, the cluster's idle
+        // timeout (YARP's activity timeout) applies instead. The feature is replaced by one without a deadline: the
+        // deadline's token also fires when the client leaves, and the proxy stage would take a stream that ended before
+        // its response began (a client cancelling, a revocation) for a backend timeout, answer 504 and count it on the
+        // cluster's breaker. (Replaced, not removed: YARP refuses a route with a timeout but no timeout feature.)
+        if (context.Features.Get<IHttpRequestTimeoutFeature>() is { } deadline)
+        {
+            deadline.DisableTimeout();
+            context.Features.Set<IHttpRequestTimeoutFeature>(NoDeadline.Instance);
+        }
+        // Events and messages must reach the client as the upstream flushes them, and a stream is never a cacheable
+        // answer (the response cache stage, next, resolves its policy from this feature).
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        if (context.Features.Get<GatewayRequestFeature>() is { } feature) feature.CachePolicy = null;
+        var stream = registry.Register(context, kind, routeClass);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            registry.Unregister(stream);
+        }
+    }
+
+    /// <summary>The timeout feature of a stream: there is no deadline, so it never fires.</summary>
+    private sealed class NoDeadline : IHttpRequestTimeoutFeature
+    {
+        public static readonly NoDeadline Instance = new();
+        public CancellationToken RequestTimeoutToken => CancellationToken.None;
+        public void DisableTimeout() { }
+    }
+}

@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Streams;
+
+/// <summary>Section <c>Streams</c>: how open WebSockets, gRPC calls and server-sent event streams are watched and drained.</summary>
+internal sealed class StreamOptions
+{
+    public const string SectionName = "Streams";
+
+    /// <summary>
+    /// How often the sessions of open streams are validated again (L1, Redis, backend, as any request), closing those no
+    /// longer valid. This is what closes a revoked session's streams when the pub/sub message was lost (then within
+    /// <c>Sessions:L1Ttl</c> + this interval) and those of sessions that expired while open.
+    /// <value>The default value is 10 seconds.</value>
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "Streams:RevalidateInterval must be between {1} and {2}, e.g. 00:00:10.")]
+    public TimeSpan RevalidateInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// On shutdown, how long open streams may go on before the gateway closes them; new streams are refused (503) from
+    /// the start of shutdown. Must stay below the host's <c>HostOptions:ShutdownTimeout</c> (30 seconds by default).
+    /// <value>The default value is 10 seconds.</value>
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Streams:DrainTimeout must be between {1} and {2}, e.g. 00:00:10.")]
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
