@@ -21,8 +21,15 @@ internal sealed class CorsMiddleware(RequestDelegate next)
 
     public Task Invoke(HttpContext context)
     {
-        var policy = GatewayRequestFeature.Of(context)?.Class?.Cors;
-        if (policy is null) return next(context);
+        var feature = GatewayRequestFeature.Of(context);
+        var policy = feature?.Class?.Cors;
+        if (policy is null)
+        {
+            // The route was built while its class had a policy and a reload has since removed it: no CORS answers, but
+            // the mark ASP.NET's endpoint middleware asks for, or it would throw (a 500) for this request.
+            if (feature is { RouteHasCors: true }) context.Items[CorsHandledKey] = CorsHandledValue;
+            return next(context);
+        }
 
         context.Items[CorsHandledKey] = CorsHandledValue;
         var request = context.Request;

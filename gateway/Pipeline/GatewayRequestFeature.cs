@@ -20,6 +20,11 @@ internal sealed class GatewayRequestFeature
     /// </summary>
     public static GatewayRequestFeature? Of(HttpContext context) => context.Features[typeof(GatewayRequestFeature)] as GatewayRequestFeature;
 
+    /// <summary>
+    /// The matched YARP route carries CORS metadata (its class had a CORS policy when that route table was built). Read
+    /// by <c>CorsMiddleware</c>: a hot reload that removed the policy may leave a request matched by the previous table.
+    /// </summary>
+    public bool RouteHasCors { get; set; }
     /// <summary>The route class (also set as a feature of its own, for code outside the hot path).</summary>
     public RouteClass? Class { get; set; }
     /// <summary>The request's stage timings; null for requests the telemetry stage does not time.</summary>

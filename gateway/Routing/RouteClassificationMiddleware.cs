@@ -18,6 +18,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         var snapshot = table.Current;
         string? name = null;
         string? cluster = null;
+        bool routeHasCors = false;
         var endpoint = context.GetEndpoint();
         if (endpoint is not null)
         {
@@ -26,6 +27,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
             {
                 route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.RouteClassKey, out name);
                 cluster = route.Config.ClusterId;
+                routeHasCors = route.Config.CorsPolicy is not null;
             }
             else name = endpoint.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
         }
@@ -45,6 +47,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.FailMode = cls.FailMode;
         feature.Cluster = cluster;
         feature.Class = cls;
+        feature.RouteHasCors = routeHasCors;
         context.Features.Set(cls);
         context.Response.Headers[HeaderName] = cls.HeaderValue;
         ServerTiming.AddStage(context, GatewayStage.Classify, start);
