@@ -32,8 +32,8 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
             await ShuttingDown.WriteAsync(context).ConfigureAwait(false);
             return;
         }
-        var routeClass = context.Features.Get<RouteClass>();
-        if (routeClass is null) { await next(context).ConfigureAwait(false); return; }   // not a proxied route
+        var feature = GatewayRequestFeature.Of(context);
+        if (feature?.Class is not { } routeClass) { await next(context).ConfigureAwait(false); return; }   // not a proxied route
 
         // A stream lives as long as both ends want it: the class's timeoutMs would cut it mid-way, the cluster's idle
         // timeout (YARP's activity timeout) applies instead. The feature is replaced by one without a deadline: the
@@ -48,8 +48,8 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         // Events and messages must reach the client as the upstream flushes them, and a stream is never a cacheable
         // answer (the response cache stage, next, resolves its policy from this feature).
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        if (context.Features.Get<GatewayRequestFeature>() is { } feature) feature.CachePolicy = null;
-        var stream = registry.Register(context, kind, routeClass);
+        feature.CachePolicy = null;
+        var stream = registry.Register(context, feature, kind, routeClass);
         try
         {
             await next(context).ConfigureAwait(false);

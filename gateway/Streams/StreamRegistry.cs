@@ -36,10 +36,9 @@ internal sealed class StreamRegistry
         get { lock (_lock) return _all.Count; }
     }
 
-    public OpenStream Register(HttpContext context, StreamKind kind, RouteClass routeClass)
+    public OpenStream Register(HttpContext context, GatewayRequestFeature feature, StreamKind kind, RouteClass routeClass)
     {
-        var feature = context.Features.Get<GatewayRequestFeature>();
-        var stream = new OpenStream(context, kind, routeClass, feature?.TokenHash, feature?.Principal?.UserId, feature?.OrgId, _time.GetUtcNow());
+        var stream = new OpenStream(context, kind, routeClass, feature.TokenHash, feature.Principal?.UserId, feature.OrgId, _time.GetUtcNow());
         lock (_lock)
         {
             _all.Add(stream);
