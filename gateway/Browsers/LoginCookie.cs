@@ -37,7 +37,7 @@ internal sealed partial class LoginCookie(SessionCookie cookie, CsrfOriginCheck 
         context.ProxyRequest.Headers.Remove(RequestHeader);
         if (!wanted) return default;
 
-        var cls = http.Features.Get<RouteClass>();
+        var cls = GatewayRequestFeature.Of(http)?.Class;
         if (cls is not null && !csrf.Allows(http, cls)) return new(GatewayProblems.CsrfOriginMismatch.WriteAsync(http));
         http.Items[RequestedKey] = RequestedKey;
         return default;

@@ -25,7 +25,7 @@ internal sealed class GatewayRequestFeature
     /// by <c>CorsMiddleware</c>: a hot reload that removed the policy may leave a request matched by the previous table.
     /// </summary>
     public bool RouteHasCors { get; set; }
-    /// <summary>The route class (also set as a feature of its own, for code outside the hot path).</summary>
+    /// <summary>The route class (set by classification; the one place stages read it from).</summary>
     public RouteClass? Class { get; set; }
     /// <summary>The request's stage timings; null for requests the telemetry stage does not time.</summary>
     public RequestTelemetryFeature? Telemetry { get; set; }

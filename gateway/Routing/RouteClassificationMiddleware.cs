@@ -48,7 +48,6 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.Cluster = cluster;
         feature.Class = cls;
         feature.RouteHasCors = routeHasCors;
-        context.Features.Set(cls);
         context.Response.Headers[HeaderName] = cls.HeaderValue;
         ServerTiming.AddStage(context, GatewayStage.Classify, start);
 

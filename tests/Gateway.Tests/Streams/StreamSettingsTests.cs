@@ -7,15 +7,6 @@ namespace Gateway.Tests.Streams;
 /// <summary>The Streams settings are refused at start with a message naming them, and stream detection on plain requests.</summary>
 public sealed class StreamSettingsTests
 {
-    private static async Task<List<string>> ErrorsAsync(params string[] args)
-    {
-        var failure = await GatewayStartup.FailureAsync("Development", args);
-        Assert.NotNull(failure);
-        var errors = GatewayStartup.SettingErrors(failure);
-        Assert.True(errors.Count > 0, "Expected a settings error, got: " + failure);
-        return errors;
-    }
-
     [Theory]
     [InlineData("--Streams:RevalidateInterval=00:00:00", "Streams:RevalidateInterval must be between")]
     [InlineData("--Streams:DrainTimeout=-00:00:01", "Streams:DrainTimeout must be between")]
@@ -24,7 +15,7 @@ public sealed class StreamSettingsTests
     [InlineData("--Gateway:H2cUrls=http://127.0.0.1", "Gateway:H2cUrls holds 'http://127.0.0.1', which is not an http:// URL with an explicit port")]
     public async Task ABadStreamsSetting_IsRefusedAtStart_NamingIt(string setting, string message)
     {
-        var errors = await ErrorsAsync(setting);
+        var errors = await GatewayStartup.SettingErrorsAtStartAsync(setting);
         Assert.Contains(errors, e => e.Contains(message, StringComparison.Ordinal));
     }
 

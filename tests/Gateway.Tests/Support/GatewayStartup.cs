@@ -36,6 +36,16 @@ internal static class GatewayStartup
         }
     }
 
+    /// <summary>Starts a Development gateway with <paramref name="args"/>, which must fail on settings: the errors it names.</summary>
+    public static async Task<List<string>> SettingErrorsAtStartAsync(params string[] args)
+    {
+        var failure = await FailureAsync("Development", args);
+        Assert.NotNull(failure);
+        var errors = SettingErrors(failure);
+        Assert.True(errors.Count > 0, "Expected a settings error, got: " + failure);
+        return errors;
+    }
+
     /// <summary>
     /// The settings errors an exception carries, as Program.cs prints them under "The gateway refuses to start"; empty
     /// when it is anything else (which Program.cs would let crash the process instead).
