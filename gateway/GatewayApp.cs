@@ -60,9 +60,10 @@ internal static class GatewayApp
 
     /// <summary>
     /// The pipeline. Order matters:
-    /// HSTS → health → hygiene → path normalisation → operator/public listener split → HTTP/2 connection-specific headers → telemetry → routing → classification → body limit → load shedding →
-    /// request timeouts → sessions →
-    /// rate limiting → streams → response cache → proxy (breaker, retry, timeout in the forwarder's handler).
+    /// HSTS → health → hygiene → path normalisation → operator/public listener split → HTTP/2 connection-specific headers → telemetry → routing → classification → body limit → admission (load
+    /// shedding, the class's deadline) → sessions →
+    /// rate limiting → streams → response cache → proxy (ProxyStage: load balancing, passive health, timeout mapping;
+    /// then YARP's forwarder with breaker and retry in its handler).
     /// </summary>
     public static WebApplication Configure(WebApplication app)
     {
@@ -87,8 +88,7 @@ internal static class GatewayApp
         app.UseMiddleware<RouteClassificationMiddleware>();
         app.UseMiddleware<CorsMiddleware>();   // preflights answered here: before limits, sessions and any backend call
         app.UseMiddleware<RequestBodyLimitMiddleware>();   // before anything reads the body or calls the backend
-        app.UseTierLoadShedding();
-        app.UseMiddleware<RequestDeadlineMiddleware>();   // the class's timeoutMs (RequestDeadlineMiddleware)
+        app.UseRequestAdmission();   // the tier's load-shedding slot and the class's timeoutMs (AdmissionMiddleware)
         app.UseMiddleware<SessionValidationMiddleware>();
         app.UseGatewayRateLimiting();      // after sessions: per-user partitions need the principal
         app.UseGatewayStreams();           // WebSockets, gRPC, SSE: off the class timeout, registered for revocation

@@ -7,7 +7,7 @@ internal static class ProxyServiceCollectionExtensions
 {
     /// <summary>
     /// YARP with the gateway's transforms (forwarded headers, signed identity), its backend connection pool behind the
-    /// resilience handler (per-class timeouts: RequestDeadlineMiddleware). Section <c>Forwarding</c>.
+    /// resilience handler (per-class timeouts: RequestDeadline). Section <c>Forwarding</c>.
     /// </summary>
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration config)
     {

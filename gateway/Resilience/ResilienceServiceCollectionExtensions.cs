@@ -29,11 +29,15 @@ internal static class ResilienceServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<BackendResilience>();
+        services.AddSingleton<TierLoadShedder>();
         services.AddSingleton<IBreakerStates>(sp => sp.GetRequiredService<BackendResilience>());
         services.AddSingleton<Observability.IBreakerStateSource, ResilienceBreakerStateSource>();   // gauge and /gateway/status
         return services;
     }
 
-    /// <summary>Per-tier concurrency limits. Place after classification and before rate limiting; health goes before it.</summary>
-    public static IApplicationBuilder UseTierLoadShedding(this IApplicationBuilder app) => app.UseMiddleware<TierConcurrencyLimiter>();
+    /// <summary>
+    /// Per-tier concurrency limits and the class's deadline (<see cref="AdmissionMiddleware"/>). Place after classification
+    /// and before sessions and rate limiting; health goes before it.
+    /// </summary>
+    public static IApplicationBuilder UseRequestAdmission(this IApplicationBuilder app) => app.UseMiddleware<AdmissionMiddleware>();
 }

@@ -18,7 +18,7 @@ public sealed class TierLoadSheddingTests
                 o.MaxConcurrency["standard"] = 2;
                 o.MaxConcurrency["critical-auth"] = 2;
             }),
-            app => app.UseTierLoadShedding(),
+            app => app.UseRequestAdmission(),
             async ctx =>
             {
                 if (ctx.Request.Path == "/slow")

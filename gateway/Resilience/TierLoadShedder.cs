@@ -8,18 +8,17 @@ namespace Gateway.Resilience;
 /// <summary>
 /// Load shedding per tier: each tier has its own in-flight counter, so a flood in <c>standard</c> cannot take the
 /// slots of <c>critical-auth</c>. No queue: over the limit the request gets 503 with <c>Retry-After</c> at once.
-/// Runs after classification (it reads <see cref="GatewayRequestFeature.Tier"/>); health is answered before it.
+/// <see cref="AdmissionMiddleware"/> takes and returns the slots, after classification (it reads
+/// <see cref="GatewayRequestFeature.Tier"/>); health is answered before it.
 /// </summary>
-internal sealed class TierConcurrencyLimiter
+internal sealed class TierLoadShedder
 {
-    private readonly RequestDelegate _next;
     private readonly FrozenDictionary<string, TierSlot> _tiers;
     private readonly string _retryAfter;
     private readonly Counter<long> _shed;
 
-    public TierConcurrencyLimiter(RequestDelegate next, IOptions<TierLoadSheddingOptions> options, IMeterFactory? meterFactory = null)
+    public TierLoadShedder(IOptions<TierLoadSheddingOptions> options, IMeterFactory? meterFactory = null)
     {
-        _next = next;
         var slots = new Dictionary<string, TierSlot>(StringComparer.OrdinalIgnoreCase);
         foreach (var (tier, limit) in options.Value.MaxConcurrency)
             if (limit > 0) slots[tier] = new TierSlot(tier, limit);
@@ -29,28 +28,13 @@ internal sealed class TierConcurrencyLimiter
         _shed = meter.CreateCounter<long>("gateway.loadshed.rejections", description: "Requests shed because their tier was at its concurrency limit.");
     }
 
-    public Task Invoke(HttpContext context)
-    {
-        var tier = GatewayRequestFeature.Of(context)?.Tier;
-        if (tier is null || !_tiers.TryGetValue(tier, out var slot)) return _next(context);
+    /// <summary>The tier's slot counter; null for a tier without a limit (or a request never classified).</summary>
+    public TierSlot? SlotOf(string? tier) => tier is not null && _tiers.TryGetValue(tier, out var slot) ? slot : null;
 
-        if (Interlocked.Increment(ref slot.InFlight) > slot.Limit)
-        {
-            Interlocked.Decrement(ref slot.InFlight);
-            _shed.Add(1, new KeyValuePair<string, object?>("tier", slot.Name));
-            return ShedAsync(context);
-        }
-        return InvokeWithSlotAsync(context, slot);
-    }
-
-    private async Task InvokeWithSlotAsync(HttpContext context, TierSlot slot)
+    /// <summary>The 503 for a request its tier had no slot for.</summary>
+    public Task ShedAsync(HttpContext context, TierSlot slot)
     {
-        try { await _next(context); }
-        finally { Interlocked.Decrement(ref slot.InFlight); }
-    }
-
-    private Task ShedAsync(HttpContext context)
-    {
+        _shed.Add(1, new KeyValuePair<string, object?>("tier", slot.Name));
         GatewayRequestFeature.Of(context)!.Shed = true;
         context.Response.Headers.RetryAfter = _retryAfter;
         return GatewayProblems.Overloaded.WriteAsync(context);
@@ -58,11 +42,22 @@ internal sealed class TierConcurrencyLimiter
 
     /// <summary>Current in-flight count of a tier (tests, status endpoint).</summary>
     internal int InFlight(string tier) => _tiers.TryGetValue(tier, out var slot) ? Volatile.Read(ref slot.InFlight) : 0;
+}
 
-    private sealed class TierSlot(string name, int limit)
+/// <summary>One tier's in-flight count against its limit.</summary>
+internal sealed class TierSlot(string name, int limit)
+{
+    public readonly string Name = name;
+    public readonly int Limit = limit;
+    public int InFlight;
+
+    /// <summary>Takes a slot; false (and nothing taken) when the tier is full.</summary>
+    public bool TryEnter()
     {
-        public readonly string Name = name;
-        public readonly int Limit = limit;
-        public int InFlight;
+        if (Interlocked.Increment(ref InFlight) <= Limit) return true;
+        Interlocked.Decrement(ref InFlight);
+        return false;
     }
+
+    public void Exit() => Interlocked.Decrement(ref InFlight);
 }
