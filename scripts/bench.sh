@@ -144,11 +144,18 @@ rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-ROWS=()   # name|rps|p50|p99|errors|cpu_us_per_req|bytes_allocated_per_req (gateway rows)
+ROWS=()   # name|rps|p50|p99|errors|cpu_us_per_req|bytes_allocated_per_req|redis_calls_per_req (the last two: gateway rows)
 # Bytes the gateway's runtime has allocated so far (System.Runtime meter on /metrics): per request, the most repeatable
 # cost figure on a shared machine, where CPU time and req/s drift with the neighbours.
 # (awk reads to the end: an early exit would SIGPIPE curl and, under pipefail, end the script)
-gw_allocated() { curl -fsS "$A/metrics" 2>/dev/null | awk '/^dotnet_gc_heap_total_allocated_bytes/ { v = $NF } END { print v }'; }
+# With it, the gateway's Redis calls so far: every call through its Redis client (rate-limit leases, session L2, fleet
+# statistics; gateway_redis_duration_seconds) plus response-cache L2 lookups, which the output-cache store makes itself.
+# Printed as "BYTES CALLS".
+gw_counters() { curl -fsS "$A/metrics" 2>/dev/null | awk '
+  /^dotnet_gc_heap_total_allocated_bytes/ { v = $NF }
+  /^gateway_redis_duration_seconds_count/ { r += $NF }
+  /^gateway_cache_lookups_total/ && /cache="response"/ && /level="l2"/ { r += $NF }
+  END { print v, r + 0 }'; }
 TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
 declare -A RPS CPU
 # run NAME CONNECTIONS PID-TO-MEASURE URL [wrk args...]
@@ -170,7 +177,7 @@ run() {
   cpu="$(awk -v d="$((after - before))" -v t="$TICK_US" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
   [ -n "$rps" ] || die "wrk produced no numbers for '$name':\n$out"
   RPS["$name"]="$rps"; CPU["$name"]="$cpu"
-  ROWS+=("$name|$rps|$p50|$p99|$errors|$cpu|n/a")
+  ROWS+=("$name|$rps|$p50|$p99|$errors|$cpu|n/a|n/a")
   LAST_OUT="$out"
   log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "$errors" "$cpu")"
 }
@@ -195,17 +202,21 @@ sP4() { wrk "$@" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health"; }
 # req/s = all requests / all seconds; p50 = median of the rounds; p99 = the worst round; CPU = all ticks / all requests.
 interleave() {
   local spec name pid fn round out before after
-  declare -A n secs ticks errs p50s p99s allocs
+  declare -A n secs ticks errs p50s p99s allocs rcalls
   for spec in "$@"; do IFS='|' read -r name pid fn <<<"$spec"; "$fn" -t"$THREADS" -c"$CONNS" -d"$WARMUP" >/dev/null 2>&1 || true; done
   for round in $(seq 1 "$ROUNDS"); do
     for spec in "$@"; do
       IFS='|' read -r name pid fn <<<"$spec"
       local a0="" a1=""
-      [ "$pid" = "$GW_PID" ] && a0="$(gw_allocated)"
+      [ "$pid" = "$GW_PID" ] && a0="$(gw_counters)"
       before="$(cpu_ticks "$pid")"
       out="$("$fn" -t"$THREADS" -c"$CONNS" -d"$SLICE" --latency 2>&1)" || true
       after="$(cpu_ticks "$pid")"
-      [ -n "$a0" ] && a1="$(gw_allocated)" && allocs["$name"]=$(( ${allocs["$name"]:-0} + ${a1%.*} - ${a0%.*} ))
+      if [ -n "$a0" ]; then
+        a1="$(gw_counters)"
+        allocs["$name"]=$(( ${allocs["$name"]:-0} + ${a1%% *} - ${a0%% *} ))
+        rcalls["$name"]=$(( ${rcalls["$name"]:-0} + ${a1##* } - ${a0##* } ))
+      fi
       local requests seconds non2xx sockerr
       requests="$(awk '/requests in/ { print $1 }' <<<"$out")"
       seconds="$(awk '/requests in/ { v = $4; sub(/s,?$/, "", v); print v }' <<<"$out")"
@@ -227,10 +238,11 @@ interleave() {
     p50="$(tr ' ' '\n' <<<"${p50s["$name"]}" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
     p99="$(tr ' ' '\n' <<<"${p99s["$name"]}" | sed '/^$/d' | sort -g | tail -n 1)"
     cpu="$(awk -v d="${ticks["$name"]}" -v t="$TICK_US" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
-    local alloc="n/a"
+    local alloc="n/a" calls="n/a"
     [ -n "${allocs["$name"]:-}" ] && alloc="$(awk -v a="${allocs["$name"]}" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "n/a" }')"
+    [ -n "${rcalls["$name"]:-}" ] && calls="$(awk -v a="${rcalls["$name"]}" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.4f", a / n; else print "n/a" }')"
     RPS["$name"]="$rps"; CPU["$name"]="$cpu"
-    ROWS+=("$name|$rps|$p50|$p99|${errs["$name"]}|$cpu|$alloc")
+    ROWS+=("$name|$rps|$p50|$p99|${errs["$name"]}|$cpu|$alloc|$calls")
     log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "${errs["$name"]}" "$cpu")"
   done
 }
@@ -325,8 +337,8 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS; load generator, gateway, backend, Redis and Postgres share the cores."
   echo "Scenarios (1)-(4) and the peers (P1)-(P4) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
   echo
-  echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) | bytes allocated/req (gateway) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) | bytes allocated/req (gateway) | Redis calls/req (gateway) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${ROWS[@]}"; do [[ "$r" == sweep:* ]] || echo "| ${r//|/ | } |"; done
   echo
   echo "Login flood responses by status: ${LOGIN_STATUSES:-n/a} (200 = hashed, 503 = shed by the bulkhead, 429 = throttled)."
@@ -370,10 +382,11 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "  \"timestamp\": \"$STAMP\", \"duration\": \"$DURATION\", \"rounds\": $ROUNDS, \"slice\": \"$SLICE\", \"connections\": $CONNS, \"short\": $([ $SHORT -eq 1 ] && echo true || echo false),"
   echo "  \"scenarios\": ["
   n=0; for r in "${ROWS[@]}"; do
-    IFS='|' read -r name rps p50 p99 errors cpu alloc <<<"$r"
+    IFS='|' read -r name rps p50 p99 errors cpu alloc calls <<<"$r"
     [ $n -gt 0 ] && echo ","; n=$((n + 1))
-    printf '    {"name": "%s", "rps": %s, "p50Ms": %s, "p99Ms": %s, "errors": %s, "cpuUsPerRequest": %s, "bytesAllocatedPerRequest": %s}' \
-      "$name" "$rps" "${p50:-null}" "${p99:-null}" "$errors" "$([ "$cpu" = n/a ] && echo null || echo "$cpu")" "$([ "${alloc:-n/a}" = n/a ] && echo null || echo "$alloc")"
+    printf '    {"name": "%s", "rps": %s, "p50Ms": %s, "p99Ms": %s, "errors": %s, "cpuUsPerRequest": %s, "bytesAllocatedPerRequest": %s, "redisCallsPerRequest": %s}' \
+      "$name" "$rps" "${p50:-null}" "${p99:-null}" "$errors" "$([ "$cpu" = n/a ] && echo null || echo "$cpu")" "$([ "${alloc:-n/a}" = n/a ] && echo null || echo "$alloc")" \
+      "$([ "${calls:-n/a}" = n/a ] && echo null || echo "$calls")"
   done
   echo; echo "  ],"
   echo "  \"loginStatuses\": \"$LOGIN_STATUSES\","

@@ -31,6 +31,7 @@ public sealed class ChildProcess : IAsyncDisposable
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         process.Start();
+        ChildReaper.Track(process);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;

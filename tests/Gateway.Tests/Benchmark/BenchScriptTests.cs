@@ -41,6 +41,10 @@ public sealed class BenchScriptTests
         // The gateway's own rows carry its allocation per request (read from its /metrics), the most repeatable cost figure.
         var validated = scenarios.Single(x => x.GetProperty("name").GetString()!.StartsWith("(3) ", StringComparison.Ordinal));
         Assert.True(validated.GetProperty("bytesAllocatedPerRequest").GetDouble() > 0, "no allocation figure for scenario (3)");
+        // And its Redis calls per request. Leased rate limits and L1 sessions keep a validated request off Redis, so this
+        // is a behaviour check, not a speed one: one call per request (the old per-decision round trip) fails it.
+        double redisCalls = validated.GetProperty("redisCallsPerRequest").GetDouble();
+        Assert.True(redisCalls is >= 0 and < 0.5, $"scenario (3) made {redisCalls} Redis calls per request; leases and L1 should make it far below one");
         Assert.Equal(4, json.RootElement.GetProperty("sweep").GetArrayLength());
         foreach (var ratio in json.RootElement.GetProperty("ratios").EnumerateObject())
             Assert.True(ratio.Value.GetDouble() > 0, $"ratio {ratio.Name} is not a number");

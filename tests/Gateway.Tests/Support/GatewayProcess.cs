@@ -32,6 +32,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
         var process = Process.Start(psi)!;
+        ChildReaper.Track(process);
         // Drain the pipes so a chatty process never blocks on a full one.
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
