@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -31,6 +32,10 @@ public static class LoggingSetup
                 o.IncludeScopes = false;
             });
         }
+        // Scopes are never written (IncludeScopes is off above), yet with a scope provider in place Kestrel pushes one per
+        // connection onto an AsyncLocal, and every await of every request then runs under a non-default execution
+        // context (a context switch per continuation). No provider: BeginScope keeps nothing (docs/performance.md).
+        logging.Services.AddSingleton<IExternalScopeProvider>(NoLogScopes.Instance);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // None, not Warning: ASP.NET Core starts an Activity for every request whenever this category is enabled at any
         // level (for log scopes, which are off here), and it only ever logs per-request lines at Information/Debug.
@@ -39,5 +44,21 @@ public static class LoggingSetup
         logging.AddFilter("Yarp", LogLevel.Warning);
         logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         return logging;
+    }
+}
+
+/// <summary>A scope provider that keeps no scopes: nothing reads them (see <see cref="LoggingSetup"/>).</summary>
+internal sealed class NoLogScopes : IExternalScopeProvider
+{
+    public static readonly NoLogScopes Instance = new();
+
+    public void ForEachScope<TState>(Action<object?, TState> callback, TState state) { }
+
+    public IDisposable Push(object? state) => Nothing.Instance;
+
+    private sealed class Nothing : IDisposable
+    {
+        public static readonly Nothing Instance = new();
+        public void Dispose() { }
     }
 }
