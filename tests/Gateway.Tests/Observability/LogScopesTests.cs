@@ -18,7 +18,7 @@ public sealed class LogScopesTests
     [InlineData("Development")]
     public void GatewayLogging_BeginScope_LeavesTheExecutionContextAlone(string environment)
     {
-        using var services = new ServiceCollection().AddLogging(b => b.AddGatewayLogging(new Environment(environment))).BuildServiceProvider();
+        using var services = new ServiceCollection().AddLogging(b => b.AddGatewayLogging(new HostEnvironment(environment))).BuildServiceProvider();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Server.Kestrel");
 
         Assert.True(logger.IsEnabled(LogLevel.Warning), "the category still logs");
@@ -42,7 +42,7 @@ public sealed class LogScopesTests
             return !ReferenceEquals(before, ExecutionContext.Capture());
     }
 
-    private sealed class Environment(string name) : IHostEnvironment
+    private sealed class HostEnvironment(string name) : IHostEnvironment
     {
         public string EnvironmentName { get; set; } = name;
         public string ApplicationName { get; set; } = "gateway";
