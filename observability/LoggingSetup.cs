@@ -34,7 +34,7 @@ public static class LoggingSetup
         }
         // Scopes are never written (IncludeScopes is off above), yet with a scope provider in place Kestrel pushes one per
         // connection onto an AsyncLocal, and every await of every request then runs under a non-default execution
-        // context (a context switch per continuation). No provider: BeginScope keeps nothing (docs/performance.md).
+        // context (an execution-context switch on every continuation). No provider: BeginScope keeps nothing (docs/performance.md).
         logging.Services.AddSingleton<IExternalScopeProvider>(NoLogScopes.Instance);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // None, not Warning: ASP.NET Core starts an Activity for every request whenever this category is enabled at any

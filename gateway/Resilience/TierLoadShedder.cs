@@ -39,9 +39,6 @@ internal sealed class TierLoadShedder
         context.Response.Headers.RetryAfter = _retryAfter;
         return GatewayProblems.Overloaded.WriteAsync(context);
     }
-
-    /// <summary>Current in-flight count of a tier (tests, status endpoint).</summary>
-    internal int InFlight(string tier) => _tiers.TryGetValue(tier, out var slot) ? Volatile.Read(ref slot.InFlight) : 0;
 }
 
 /// <summary>One tier's in-flight count against its limit.</summary>
