@@ -20,7 +20,12 @@ public sealed class GatewayProcess : IAsyncDisposable
     public string BaseUrl { get; }
     public bool HasExited => _process.HasExited;
 
-    public static async Task<GatewayProcess> StartAsync(string backendUrl, string redis, string routeFile, params string[] extraArgs)
+    public static Task<GatewayProcess> StartAsync(string backendUrl, string redis, string routeFile, params string[] extraArgs) =>
+        StartAsync(new Dictionary<string, string>(), backendUrl, redis, routeFile, extraArgs);
+
+    /// <summary>As above, with environment variables set for the process (HOME, say).</summary>
+    public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string backendUrl, string redis,
+        string routeFile, params string[] extraArgs)
     {
         int port = FreePort.Next(), adminPort = FreePort.Next();
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -31,6 +36,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             .. GatewayInstance.TrustArgs, .. extraArgs])
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         var process = Process.Start(psi)!;
         ChildReaper.Track(process);
         // Drain the pipes so a chatty process never blocks on a full one.
