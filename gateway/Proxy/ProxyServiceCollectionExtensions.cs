@@ -23,7 +23,7 @@ internal static class ProxyServiceCollectionExtensions
     /// <summary>
     /// YARP registers ASP.NET Core data protection for its session-affinity cookies. By default that means a key ring on
     /// disk: at start, data protection's hosted service loads or creates an XML key file under the user's home
-    /// (<c>~/.aspnet/DataProtection-Keys</c>), which loads the XML stack (~5 MB of RSS) and fails on a read-only home.
+    /// (<c>~/.aspnet/DataProtection-Keys</c>), which loads the XML stack (~5 MB of RSS).
     /// The route file configures no session affinity, so nothing in the gateway ever protects data. Data protection
     /// gets in-memory keys instead (YARP's affinity policies still resolve), and its start-up step is removed.
     /// </summary>

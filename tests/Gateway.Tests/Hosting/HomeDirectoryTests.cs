@@ -7,7 +7,7 @@ namespace Gateway.Tests.Hosting;
 /// <summary>
 /// The gateway writes nothing under the user's home. YARP brings ASP.NET Core data protection (for session-affinity
 /// cookies the route file never configures), and by default that created a key file in <c>~/.aspnet</c> at every
-/// start: a stray write on operators' machines, and a failure on a read-only home. Now it keeps its keys in memory
+/// start, a stray write on operators' machines. Now it keeps its keys in memory
 /// and does not start at all (ProxyServiceCollectionExtensions).
 /// </summary>
 public sealed class HomeDirectoryTests(RedisFixture redis)
