@@ -8,21 +8,9 @@ namespace Gateway.Caching;
 /// logout, password, profile or membership change evicts that user's or organisation's cached responses here too.
 /// </summary>
 internal sealed partial class InvalidationCacheEvictor(IInvalidationBus bus, ResponseCacheInvalidator invalidator,
-    ILogger<InvalidationCacheEvictor> logger) : IHostedService
+    ILogger<InvalidationCacheEvictor> logger) : InvalidationHandler(bus)
 {
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        bus.Invalidated += OnInvalidated;
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        bus.Invalidated -= OnInvalidated;
-        return Task.CompletedTask;
-    }
-
-    private void OnInvalidated(InvalidationMessage message) => _ = EvictAsync(message);
+    internal override void OnInvalidated(InvalidationMessage message) => _ = EvictAsync(message);
 
     private async Task EvictAsync(InvalidationMessage message)
     {

@@ -9,23 +9,12 @@ namespace Gateway.Streams;
 /// everywhere, password change, membership change) every stream of the user. <c>org</c> and <c>user-data</c> concern
 /// cached responses only.
 /// </summary>
-internal sealed partial class StreamRevocation(IInvalidationBus bus, StreamRegistry registry, ILogger<StreamRevocation> logger) : IHostedService
+internal sealed partial class StreamRevocation(IInvalidationBus bus, StreamRegistry registry, ILogger<StreamRevocation> logger)
+    : InvalidationHandler(bus)
 {
     public const string Reason = "revoked";
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        bus.Invalidated += OnInvalidated;
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        bus.Invalidated -= OnInvalidated;
-        return Task.CompletedTask;
-    }
-
-    internal void OnInvalidated(InvalidationMessage message)
+    internal override void OnInvalidated(InvalidationMessage message)
     {
         int closed = message.Kind switch
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Redis;
+using Gateway.Pipeline;
 
 namespace Gateway.Observability;
 
@@ -67,17 +68,13 @@ internal sealed class ConfigStatusContributor(IConfigStatusSource source) : ISta
         if (status.LastReloadAt is { } at) writer.WriteString("lastReloadAt", at);
         else writer.WriteNull("lastReloadAt");
         writer.WriteString("lastReloadResult", status.LastReloadSucceeded ? "succeeded" : "failed");
-        writer.WriteStartArray("errors");
-        foreach (var error in status.Errors) writer.WriteStringValue(error);
-        writer.WriteEndArray();
+        writer.WriteStringArray("errors", status.Errors);
         if (status.LastRejected is { } rejected)
         {
             writer.WriteStartObject("lastRejected");
             writer.WriteString("version", rejected.Version);
             writer.WriteString("at", rejected.At);
-            writer.WriteStartArray("errors");
-            foreach (var error in rejected.Errors) writer.WriteStringValue(error);
-            writer.WriteEndArray();
+            writer.WriteStringArray("errors", rejected.Errors);
             writer.WriteEndObject();
         }
         else writer.WriteNull("lastRejected");
@@ -105,9 +102,7 @@ internal sealed class ConfigStatusContributor(IConfigStatusSource source) : ISta
             writer.WriteString("newRoute", w.NewRoute);
             writer.WriteString("oldAuth", w.OldAuth);
             writer.WriteString("newAuth", w.NewAuth);
-            writer.WriteStartArray("requests");
-            foreach (var r in w.Requests) writer.WriteStringValue(r);
-            writer.WriteEndArray();
+            writer.WriteStringArray("requests", w.Requests);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

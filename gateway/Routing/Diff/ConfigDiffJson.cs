@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gateway.Observability;
 using Gateway.Routing.Explain;
+using Gateway.Pipeline;
 
 namespace Gateway.Routing.Diff;
 
@@ -24,9 +25,7 @@ internal static class ConfigDiffJson
             writer.WriteStartObject();
             writer.WriteString("route", route.Route);
             writer.WriteString("change", route.Change);
-            writer.WriteStartArray("details");
-            foreach (var d in route.Details) writer.WriteStringValue(d);
-            writer.WriteEndArray();
+            writer.WriteStringArray("details", route.Details);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
+using Gateway.Pipeline;
 
 namespace Gateway.Routing.Explain;
 
@@ -46,9 +47,7 @@ internal static class ExplainJson
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
-        writer.WriteStartArray("removedHeaders");
-        foreach (var h in d.RemovedHeaders) writer.WriteStringValue(h);
-        writer.WriteEndArray();
+        writer.WriteStringArray("removedHeaders", d.RemovedHeaders);
         writer.WriteEndObject();
     }
 
@@ -82,15 +81,15 @@ internal static class ExplainJson
         writer.WriteStartObject("route");
         writer.WriteString("id", r.Name);
         writer.WriteString("path", r.Path);
-        WriteStrings(writer, "methods", r.Methods);
-        WriteStrings(writer, "hosts", r.Hosts ?? []);
+        writer.WriteStringArray("methods", r.Methods);
+        writer.WriteStringArray("hosts", r.Hosts ?? []);
         writer.WriteStartArray("headers");
         foreach (var h in r.Headers ?? [])
         {
             writer.WriteStartObject();
             writer.WriteString("name", h.Name);
             writer.WriteString("mode", h.Mode);
-            WriteStrings(writer, "values", h.Values);
+            writer.WriteStringArray("values", h.Values);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
@@ -166,12 +165,5 @@ internal static class ExplainJson
         }
         writer.WriteEndArray();
         writer.WriteEndObject();
-    }
-
-    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
-    {
-        writer.WriteStartArray(name);
-        foreach (var v in values) writer.WriteStringValue(v);
-        writer.WriteEndArray();
     }
 }
