@@ -31,5 +31,11 @@ passed=$(awk '/^ +Passed: +[0-9]+ *$/ { n += $2 } END { print n + 0 }' "$results
 failed=$(awk '/^ +Failed: +[0-9]+ *$/ { n += $2 } END { print n + 0 }' "$results/console.log")
 # A run that crashed before reporting must not look green.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+# CI keeps only the tail of the output: repeat each failure (name, message, top of the stack) just above the summary.
+if [ "$failed" -gt 0 ]; then
+  echo "---- failed tests ----"
+  awk '/^  Failed [^ ]/ { n = 14 } n > 0 { print; n-- }' "$results/console.log" | cut -c1-400
+  echo "----------------------"
+fi
 echo "$passed passed, $failed failed"
 exit "$status"
