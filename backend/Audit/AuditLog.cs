@@ -9,6 +9,26 @@ internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
 {
     private const string Insert = "INSERT INTO audit_events (user_id, org_id, event_type, at, ip, details) VALUES (@u, @o, @t, @at, @ip, @d)";
 
+    /// <summary>
+    /// Runs <paramref name="change"/> and records the event <paramref name="entry"/> makes of its result in one
+    /// transaction: no change without its record, and one commit (one WAL flush) for both. Nothing is recorded when the
+    /// change returns null (nothing changed).
+    /// </summary>
+    public async Task<T> ChangeAndRecordAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> change, Func<T, AuditEntry> entry)
+        where T : class?
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        var result = await change(conn, tx);
+        if (result is not null)
+        {
+            var e = entry(result);
+            await RecordAsync(e.EventType, e.UserId, e.OrgId, e.Ip, e.Details, conn, tx);
+        }
+        await tx.CommitAsync();
+        return result;
+    }
+
     public async Task RecordAsync(string eventType, Guid? userId, Guid? orgId, string? ip, object? details = null,
         NpgsqlConnection? conn = null, NpgsqlTransaction? tx = null)
     {
@@ -22,3 +42,6 @@ internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
         await cmd.ExecuteNonQueryAsync();
     }
 }
+
+/// <summary>One audit event, for <see cref="AuditLog.ChangeAndRecordAsync"/>.</summary>
+internal readonly record struct AuditEntry(string EventType, Guid? UserId, Guid? OrgId, string? Ip, object? Details = null);

@@ -11,17 +11,6 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
 {
     private const string Columns = "id, kind, reason, user_id, org_id, token_hashes, fence, fence_until";
 
-    /// <summary>Queues an entry without a fence (cache-only news such as a profile update); returns its id.</summary>
-    public async Task<long> EnqueueAsync(string kind, string reason, Guid? userId, Guid? orgId)
-    {
-        await using var cmd = db.CreateCommand("INSERT INTO invalidation_outbox (kind, reason, user_id, org_id) VALUES (@k, @r, @u, @o) RETURNING id");
-        cmd.Parameters.AddWithValue("k", kind);
-        cmd.Parameters.AddWithValue("r", reason);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("u", userId) { NpgsqlDbType = NpgsqlDbType.Uuid });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("o", orgId) { NpgsqlDbType = NpgsqlDbType.Uuid });
-        return (long)(await cmd.ExecuteScalarAsync())!;
-    }
-
     /// <summary>Ids of the undelivered entries about this user or organisation (either may be null).</summary>
     public async Task<long[]> PendingAsync(Guid? userId, Guid? orgId)
     {
@@ -92,7 +81,10 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
         var failed = new List<long>();
         foreach (var entry in entries) (await deliver(entry) ? delivered : failed).Add(entry.Id);
 
+        // Losing this commit in a crash only means delivering these entries again, which is idempotent: no need to wait
+        // for its WAL flush (one fsync less on every revoking or invalidating request).
         await using (var done = new NpgsqlCommand("""
+            SET LOCAL synchronous_commit = off;
             DELETE FROM invalidation_outbox WHERE id = ANY(@done);
             UPDATE invalidation_outbox SET attempts = attempts + 1 WHERE id = ANY(@failed);
             """, conn, tx))

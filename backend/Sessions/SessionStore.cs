@@ -107,11 +107,13 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
 
     /// <summary>
     /// Revokes one live session of the user and queues its fence and invalidation in the same statement (see
-    /// <see cref="Invalidation.InvalidationOutbox"/>). Null when there was no such live session.
+    /// <see cref="Invalidation.InvalidationOutbox"/>; inside the caller's transaction when given). Null when there was no
+    /// such live session.
     /// </summary>
-    public async Task<Revocation?> RevokeAsync(Guid userId, Guid sessionId, DateTime now, string reason)
+    public async Task<Revocation?> RevokeAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, Guid sessionId, DateTime now, string reason)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = conn is null ? db.CreateCommand() : new NpgsqlCommand { Connection = conn, Transaction = tx };
+        cmd.CommandText = """
             WITH r AS (
               UPDATE sessions SET revoked_at = @now
               WHERE id = @id AND user_id = @u AND revoked_at IS NULL
@@ -121,7 +123,7 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
               SELECT 'session', @reason, @u, ARRAY[token_hash], -1, expires_at FROM r
               RETURNING id)
             SELECT r.token_hash, o.id FROM r, o
-            """);
+            """;
         cmd.Parameters.AddWithValue("id", sessionId);
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("now", now);

@@ -25,9 +25,10 @@ internal static class SessionsApi
         Guid id, ClaimsPrincipal caller, SessionStore sessions, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
-        var revoked = await sessions.RevokeAsync(userId, id, time.GetUtcNow().UtcDateTime, "session-revoked");
+        var revoked = await audit.ChangeAndRecordAsync(
+            (conn, tx) => sessions.RevokeAsync(conn, tx, userId, id, time.GetUtcNow().UtcDateTime, "session-revoked"),
+            _ => new AuditEntry(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id }));
         if (revoked is null) return Problems.NotFoundProblem("No live session with this id belongs to you.");
-        await audit.RecordAsync(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id });
         return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

@@ -104,15 +104,12 @@ internal static class AuthApi
         ClaimsPrincipal caller, SessionStore sessions, InvalidationOutbox outbox, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
-        var revoked = await sessions.RevokeAsync(userId, caller.SessionId(), time.GetUtcNow().UtcDateTime, "logout");
-        long[] pending;
-        if (revoked is not null)
-        {
-            await audit.RecordAsync(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId = caller.SessionId() });
-            pending = [revoked.OutboxId];
-        }
+        Guid sessionId = caller.SessionId();
+        var revoked = await audit.ChangeAndRecordAsync(
+            (conn, tx) => sessions.RevokeAsync(conn, tx, userId, sessionId, time.GetUtcNow().UtcDateTime, "logout"),
+            _ => new AuditEntry(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId }));
         // Already revoked (a retry after 503, through an edge that still accepts it): wait for the first one's delivery.
-        else pending = await outbox.PendingAsync(userId, null);
+        long[] pending = revoked is not null ? [revoked.OutboxId] : await outbox.PendingAsync(userId, null);
         return await relay.ConfirmAsync(pending, http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 
@@ -120,8 +117,9 @@ internal static class AuthApi
         ClaimsPrincipal caller, SessionStore sessions, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
-        var revoked = await sessions.RevokeAllAsync(null, null, userId, time.GetUtcNow().UtcDateTime, "logout-all");
-        await audit.RecordAsync(AuditEvents.LogoutAll, userId, null, http.ClientIp(), new { revoked = revoked.TokenHashes.Length });
+        var revoked = await audit.ChangeAndRecordAsync(
+            (conn, tx) => sessions.RevokeAllAsync(conn, tx, userId, time.GetUtcNow().UtcDateTime, "logout-all"),
+            r => new AuditEntry(AuditEvents.LogoutAll, userId, null, http.ClientIp(), new { revoked = r.TokenHashes.Length }));
         return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

@@ -60,11 +60,21 @@ internal sealed class UserStore(NpgsqlDataSource db)
         return new MeDto(user.Id, user.Email, user.Name, user.DisplayName, user.Locale, user.Timezone, user.CreatedAt, sessionId, orgs);
     }
 
-    public async Task<UserDto?> UpdateProfileAsync(Guid userId, ProfileRequest request, DateTime now)
+    /// <summary>
+    /// Updates the profile and queues its cache invalidation in one statement, so one commit holds both: a crash
+    /// between them can no longer leave cached responses stale until their TTL. Null when the user no longer exists.
+    /// </summary>
+    public async Task<(UserDto User, long OutboxId)?> UpdateProfileAsync(Guid userId, ProfileRequest request, DateTime now)
     {
         await using var cmd = db.CreateCommand($"""
-            UPDATE users SET name = @name, display_name = @dn, locale = @loc, timezone = @tz, updated_at = @now
-            WHERE id = @u RETURNING {UserColumns}
+            WITH u AS (
+              UPDATE users SET name = @name, display_name = @dn, locale = @loc, timezone = @tz, updated_at = @now
+              WHERE id = @u RETURNING {UserColumns}),
+            o AS (
+              INSERT INTO invalidation_outbox (kind, reason, user_id)
+              SELECT 'user-data', 'profile-update', id FROM u
+              RETURNING id)
+            SELECT {UserColumns}, (SELECT id FROM o) FROM u
             """);
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("name", request.Name!.Trim());
@@ -73,7 +83,7 @@ internal sealed class UserStore(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue("tz", (object?)request.Timezone ?? DBNull.Value);
         cmd.Parameters.AddWithValue("now", now);
         await using var reader = await cmd.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? ReadUser(reader, 0) : null;
+        return await reader.ReadAsync() ? (ReadUser(reader, 0), reader.GetInt64(7)) : null;
     }
 
     public async Task<string?> GetPasswordHashAsync(Guid userId)

@@ -6,7 +6,6 @@ using Backend.Invalidation;
 using Backend.Passwords;
 using Backend.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace Backend.Users;
 
@@ -22,7 +21,7 @@ internal static class UsersApi
     }
 
     internal static async Task<Results<Ok<UserDto>, ValidationProblem, ProblemHttpResult>> UpdateProfileAsync(
-        ProfileRequest request, ClaimsPrincipal caller, UserStore users, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time)
+        ProfileRequest request, ClaimsPrincipal caller, UserStore users, OutboxRelay relay, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
         UserValidation.Name(request.Name, errors);
@@ -34,16 +33,17 @@ internal static class UsersApi
         if (errors.Count > 0) return Problems.ValidationFailed(errors);
 
         Guid userId = caller.UserId();
-        var user = await users.UpdateProfileAsync(userId, request, time.GetUtcNow().UtcDateTime);
-        if (user is null) return Problems.NotFoundProblem("The user no longer exists.");
+        if (await users.UpdateProfileAsync(userId, request, time.GetUtcNow().UtcDateTime) is not { } updated)
+            return Problems.NotFoundProblem("The user no longer exists.");
+        var (user, outboxId) = updated;
         // Only cached responses are stale (no session changed): delivered best effort, the outbox retries the rest.
-        await relay.ConfirmAsync([await outbox.EnqueueAsync("user-data", "profile-update", userId, null)]);
+        await relay.ConfirmAsync([outboxId]);
         return TypedResults.Ok(user);
     }
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangePasswordAsync(
         PasswordChangeRequest request, ClaimsPrincipal caller, UserStore users, SessionStore sessions, PasswordHasher hasher,
-        LoginThrottle throttle, OutboxRelay relay, AuditLog audit, NpgsqlDataSource db, TimeProvider time, HttpContext http)
+        LoginThrottle throttle, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrEmpty(request.CurrentPassword)) errors["currentPassword"] = ["The current password is required."];
@@ -68,15 +68,13 @@ internal static class UsersApi
 
         string newHash = await hasher.HashAsync(request.NewPassword!);
         var now = time.GetUtcNow().UtcDateTime;
-        Revocation revoked;
-        await using (var conn = await db.OpenConnectionAsync())
-        await using (var tx = await conn.BeginTransactionAsync())
-        {
-            await users.SetPasswordHashAsync(userId, newHash, now, conn, tx);
-            revoked = await sessions.RevokeAllAsync(conn, tx, userId, now, "password-change", keep: caller.SessionId());
-            await audit.RecordAsync(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = revoked.TokenHashes.Length }, conn, tx);
-            await tx.CommitAsync();
-        }
+        var revoked = await audit.ChangeAndRecordAsync(
+            async (conn, tx) =>
+            {
+                await users.SetPasswordHashAsync(userId, newHash, now, conn, tx);
+                return await sessions.RevokeAllAsync(conn, tx, userId, now, "password-change", keep: caller.SessionId());
+            },
+            r => new AuditEntry(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = r.TokenHashes.Length }));
         return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

@@ -1,0 +1,68 @@
+using System.Net;
+using Backend.Tests.Support;
+using Npgsql;
+using TestInfrastructure;
+
+namespace Backend.Tests.Invalidation;
+
+/// <summary>
+/// A change commits together with what must follow it: a profile update with its cache invalidation (else cached
+/// responses stay stale until their TTL), a revocation with its audit record (else the audit log misses a logout).
+/// The fault that would split them: the second write fails after the first. A trigger makes it fail here.
+/// </summary>
+public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
+{
+    [Fact]
+    public async Task ProfileUpdate_WhoseInvalidationCannotBeQueued_ChangesNothing()
+    {
+        var login = await Client.NewUserAsync();
+        await FailInsertsIntoAsync("invalidation_outbox");
+
+        var failed = await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token, new { name = "Never Stored" });
+        Assert.True((int)failed.StatusCode >= 500, $"expected a server error, got {(int)failed.StatusCode}");
+
+        await AllowInsertsIntoAsync("invalidation_outbox");
+        var me = await (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).ReadJsonAsync();
+        Assert.Equal("Test User", me.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Logout_WhoseAuditRecordCannotBeWritten_RevokesNothing_AndTheRetryRevokesAndRecordsOnce()
+    {
+        var login = await Client.NewUserAsync();
+        await FailInsertsIntoAsync("audit_events");
+
+        var failed = await Client.SendAsync(HttpMethod.Post, "/auth/logout", login.Token);
+        Assert.True((int)failed.StatusCode >= 500, $"expected a server error, got {(int)failed.StatusCode}");
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).StatusCode);
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM invalidation_outbox WHERE kind = 'session'"));
+
+        await AllowInsertsIntoAsync("audit_events");
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Post, "/auth/logout", login.Token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).StatusCode);
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM audit_events WHERE event_type = 'logout' AND user_id = '{login.UserId}'"));
+    }
+
+    private Task FailInsertsIntoAsync(string table) => ExecuteAsync($"""
+        CREATE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$;
+        CREATE TRIGGER fail_insert BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fail_insert();
+        """);
+
+    private Task AllowInsertsIntoAsync(string table) => ExecuteAsync($"DROP TRIGGER fail_insert ON {table}; DROP FUNCTION fail_insert();");
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+}
