@@ -14,7 +14,10 @@ using Gateway.Observability;
 using Gateway.Observability.Prometheus;
 using Gateway.Trust;
 
-var builder = WebApplication.CreateBuilder(args);
+// Content root next to the binary, not the working directory: started from the repository root (scripts/run.sh) the
+// backend read the repository's appsettings.json as its own and never its appsettings.json (log levels, session and
+// password settings), so Npgsql logged every command at Information. --contentRoot still overrides it.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 // The repo-wide shared defaults are the base layer; appsettings.json, env vars and args override them.
 var shared = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
 {

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using Gateway.Tests.Support;
 using Npgsql;
 using TestInfrastructure;
@@ -24,6 +26,24 @@ public sealed class BackendStartupTests(PostgresFixture postgres, RedisFixture r
         Assert.True(exitCode == 0, $"exit code {exitCode?.ToString() ?? "(still running after 90 s)"}:\n{backend.Output}");
         Assert.DoesNotContain("Unhandled exception", backend.Output);
         Assert.DoesNotContain("TaskCanceledException", backend.Output);
+    }
+
+    [Fact]
+    public async Task StartedFromTheRepositoryRoot_ReadsItsOwnSettings_SoNpgsqlLogsNoCommands()
+    {
+        // scripts/run.sh starts it there, where appsettings.json is the stack's shared file, not the backend's own.
+        string database = await postgres.Server.CreateDatabaseAsync("cwd");
+        await using var backend = BackendProcess.LaunchIn(RepoPaths.Root, database, redis.ConnectionString);
+        await backend.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        using var client = new HttpClient { BaseAddress = new Uri(backend.BaseUrl) };
+
+        var register = await client.PostAsJsonAsync("/auth/register",
+            new { email = $"cwd-{Guid.NewGuid():N}@example.com", password = "correct horse battery staple", name = "Cwd" },
+            TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Created, register.StatusCode);
+        // backend/appsettings.json sets Npgsql to Warning; without it every command was a line at Information.
+        Assert.DoesNotContain("Npgsql.Command", backend.Output);
     }
 
     private static async Task<bool> WaitingForLockAsync(NpgsqlConnection conn)

@@ -27,7 +27,7 @@ public sealed class BackendProcess : IAsyncDisposable
         var backend = Launch(postgres, redis, extraArgs);
         try
         {
-            await backend._process.WaitUntilReadyAsync(backend.BaseUrl + "/health", TimeSpan.FromSeconds(60));
+            await backend.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
             return backend;
         }
         catch
@@ -37,8 +37,14 @@ public sealed class BackendProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until <c>/health</c> answers; throws with the output when the process exits or time runs out.</summary>
+    public Task WaitUntilReadyAsync(TimeSpan timeout) => _process.WaitUntilReadyAsync(BaseUrl + "/health", timeout);
+
     /// <summary>Starts the process without waiting for it to be ready (for tests of start-up itself).</summary>
-    public static BackendProcess Launch(string postgres, string redis, params string[] extraArgs)
+    public static BackendProcess Launch(string postgres, string redis, params string[] extraArgs) => LaunchIn(null, postgres, redis, extraArgs);
+
+    /// <summary><see cref="Launch"/> with the given working directory (null: this process's).</summary>
+    public static BackendProcess LaunchIn(string? workingDirectory, string postgres, string redis, params string[] extraArgs)
     {
         int port = FreePort.Next();
         // Built by the same solution build as this test assembly, in the same configuration.
@@ -49,7 +55,7 @@ public sealed class BackendProcess : IAsyncDisposable
             dll, $"--urls=http://127.0.0.1:{port}", $"--Postgres:ConnectionString={postgres}", $"--Redis:Configuration={redis}",
             $"--Trust:InternalSecret={GatewayInstance.InternalSecret}",
             $"--Trust:SigningKeys:0:Id={GatewayInstance.SigningKeyId}", $"--Trust:SigningKeys:0:Secret={GatewayInstance.SigningSecret}",
-            .. extraArgs], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
+            .. extraArgs], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, workingDirectory);
         return new BackendProcess(process, $"http://127.0.0.1:{port}");
     }
 
