@@ -1,5 +1,6 @@
 -- One endpoint at fixed concurrency, reporting p50/p95/p99 and responses by status.
--- Args: METHOD PATH TOKEN BODY   (TOKEN "-" for none; BODY "-" for none; in BODY, EMAIL is replaced by a unique address)
+-- Args: METHOD PATH TOKEN BODY   (TOKEN "-" for none, "@FILE" for one token per line of FILE taken in turn, so each
+-- connection acts for many users; BODY "-" for none; in BODY, EMAIL is replaced by a unique address)
 local threads = {}
 local counter = 0
 
@@ -11,12 +12,24 @@ end
 function init(args)
   method, path, token, body = args[1], args[2], args[3], args[4]
   statuses = {}
+  tokens = nil
+  if string.sub(token, 1, 1) == "@" then
+    tokens = {}
+    for line in io.lines(string.sub(token, 2)) do
+      if line ~= "" then table.insert(tokens, line) end
+    end
+  end
 end
 
 function request()
   counter = counter + 1
   local headers = { ["Content-Type"] = "application/json" }
-  if token ~= "-" then headers["Authorization"] = "Bearer " .. token end
+  if tokens then
+    -- Threads start at different places in the list, so concurrent requests rarely act for the same user.
+    headers["Authorization"] = "Bearer " .. tokens[(counter + id * 7919) % #tokens + 1]
+  elseif token ~= "-" then
+    headers["Authorization"] = "Bearer " .. token
+  end
   local b = nil
   if body ~= "-" then
     b = string.gsub(body, "EMAIL", string.format("bench-%d-%d-%d@bench.example.com", os.time(), id, counter))
