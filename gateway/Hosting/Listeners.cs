@@ -9,7 +9,7 @@ internal static class Listeners
     /// <summary>
     /// The public listener(s) (<c>urls</c>, else <c>Gateway:Urls</c>), the operator listener on a port of its own
     /// (<c>Admin:Url</c>; <see cref="AdminListenerMiddleware"/> keeps the two apart), TLS when configured, and the
-    /// Kestrel limits. Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> for a bad address.
+    /// Kestrel limits, no <c>Server</c> header. Throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/> for a bad address.
     /// </summary>
     public static WebApplicationBuilder AddGatewayListeners(this WebApplicationBuilder builder)
     {
@@ -28,6 +28,8 @@ internal static class Listeners
         h2c.Apply(builder.WebHost);
         builder.AddGatewayTls(httpUrls);
         builder.AddGatewayKestrelLimits();
+        // No "Server: Kestrel" on the gateway's own answers; backends' are removed too (DisclosureHeadersTransformProvider).
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         return builder;
     }
 }

@@ -13,7 +13,8 @@ internal static class ProxyServiceCollectionExtensions
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration config)
     {
         services.AddOptions<ForwardingOptions>().Bind(config.GetSection(ForwardingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>();
+        services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>()
+            .AddTransforms<DisclosureHeadersTransformProvider>();
         services.AddGatewayClusterHealth();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         services.RemoveDataProtectionStartup();
