@@ -24,11 +24,10 @@ public sealed class ClientCausedErrorsTests(RedisFixture redis) : IAsyncLifetime
     {
         _backend = await RecordingBackend.StartAsync();
         _backend.Handler = OldBackendAsync;
-        // Clients are told apart by X-Forwarded-For from the trusted loopback peer; the login limit is raised so the
-        // malformed client's requests reach the backend instead of being answered 429 by the gateway.
+        // Clients are told apart by X-Forwarded-For from the trusted loopback peer; the login limit is raised (RouteFiles)
+        // so the malformed client's requests reach the backend instead of being answered 429 by the gateway.
         string routes = RouteFiles.CreateTemp(j =>
         {
-            j["rateLimitPolicies"]!["login"]!["limit"] = 1_000_000;
             j["classes"]!["open"] = JsonSerializer.SerializeToNode(new { tier = "standard", budgetMs = 200, auth = "anonymous", timeoutMs = 30000 });
             RouteFiles.AddRoute(j, "upload", "/upload/{**rest}", "open");
         });

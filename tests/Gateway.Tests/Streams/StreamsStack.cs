@@ -45,8 +45,6 @@ public sealed class StreamsStack : IAsyncDisposable
             Upstream.GrpcVerifier = new GatewaySignature("grpc-k1", GrpcSecret);
             Routes = RouteFiles.CreateTemp(j =>
             {
-                // Every test logs in fresh users from one address: the shipped 10 a minute would throttle the suite, not the streams.
-                j["rateLimitPolicies"]!["login"]!["limit"] = 1000;
                 j["classes"]!["streams"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "session", ["timeoutMs"] = ClassTimeoutMs };
                 j["routes"]!["ws"] = new JsonObject { ["path"] = "/ws/{**rest}", ["class"] = "streams", ["cluster"] = "streams" };
                 j["routes"]!["events"] = new JsonObject { ["path"] = "/events/{**rest}", ["class"] = "streams", ["cluster"] = "streams" };
