@@ -9,7 +9,30 @@ namespace Backend.Invalidation;
 /// </summary>
 internal sealed class InvalidationOutbox(NpgsqlDataSource db)
 {
-    private const string Columns = "id, kind, reason, user_id, org_id, token_hashes, fence, fence_until";
+    /// <summary>The entry's columns in <see cref="ReadEntry"/>'s order (for <c>RETURNING</c> clauses of the writers too).</summary>
+    internal const string Columns = "id, kind, reason, user_id, org_id, token_hashes, fence, fence_until";
+
+    /// <summary>Reads the <see cref="Columns"/> starting at ordinal <paramref name="at"/>.</summary>
+    internal static OutboxEntry ReadEntry(NpgsqlDataReader r, int at) => new(
+        r.GetInt64(at), r.GetString(at + 1), r.GetString(at + 2), r.IsDBNull(at + 3) ? null : r.GetGuid(at + 3),
+        r.IsDBNull(at + 4) ? null : r.GetGuid(at + 4), r.GetFieldValue<string[]>(at + 5),
+        r.IsDBNull(at + 6) ? null : r.GetInt64(at + 6), r.IsDBNull(at + 7) ? null : r.GetDateTime(at + 7));
+
+    /// <summary>
+    /// Deletes delivered entries. The commit does not wait for its WAL flush: losing it in a crash only means delivering
+    /// these entries again, which is idempotent.
+    /// </summary>
+    public async Task DeleteAsync(long[] ids)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var cmd = new NpgsqlCommand("SET LOCAL synchronous_commit = off; DELETE FROM invalidation_outbox WHERE id = ANY(@ids)", conn, tx))
+        {
+            cmd.Parameters.AddWithValue("ids", ids);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        await tx.CommitAsync();
+    }
 
     /// <summary>Ids of the undelivered entries about this user or organisation (either may be null).</summary>
     public async Task<long[]> PendingAsync(Guid? userId, Guid? orgId)
@@ -70,10 +93,7 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
             select.Parameters.AddWithValue("ids", ids ?? []);
             select.Parameters.AddWithValue("n", limit);
             await using var r = await select.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
-                entries.Add(new OutboxEntry(r.GetInt64(0), r.GetString(1), r.GetString(2),
-                    r.IsDBNull(3) ? null : r.GetGuid(3), r.IsDBNull(4) ? null : r.GetGuid(4), r.GetFieldValue<string[]>(5),
-                    r.IsDBNull(6) ? null : r.GetInt64(6), r.IsDBNull(7) ? null : r.GetDateTime(7)));
+            while (await r.ReadAsync(ct)) entries.Add(ReadEntry(r, 0));
         }
         if (entries.Count == 0) return 0;
 

@@ -45,6 +45,22 @@ internal sealed partial class OutboxRelay(
         }
     }
 
+    /// <summary>
+    /// Delivers entries this request just wrote, from its own copy: each goes to Redis straight away and its row is then
+    /// deleted by id, without the locking read of <see cref="ConfirmAsync(long[], CancellationToken)"/> (a transaction that
+    /// kept a connection idle across the Redis call). Entries Redis did not acknowledge take that path, retried until
+    /// <see cref="OutboxOptions.ConfirmTimeout"/>. The background pass leaves entries younger than that alone, and delivery
+    /// is idempotent, so a second deliverer costs nothing but the repeat.
+    /// </summary>
+    public async Task<bool> ConfirmAsync(OutboxEntry[] entries, CancellationToken ct = default)
+    {
+        var delivered = new List<long>(entries.Length);
+        var pending = new List<long>();
+        foreach (var entry in entries) (await DeliverAsync(entry) ? delivered : pending).Add(entry.Id);
+        if (delivered.Count > 0) await outbox.DeleteAsync([.. delivered]);
+        return pending.Count == 0 || await ConfirmAsync([.. pending], ct);
+    }
+
     /// <summary>One background pass: delivers batch after batch until one comes back short. Returns how many were delivered.</summary>
     public async Task<int> DrainAsync(CancellationToken ct)
     {

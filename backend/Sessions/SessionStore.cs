@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Backend.Data;
 using Backend.Infrastructure;
+using Backend.Invalidation;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Gateway.Contracts;
@@ -113,7 +114,7 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
     public async Task<Revocation?> RevokeAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, Guid sessionId, DateTime now, string reason)
     {
         await using var cmd = conn is null ? db.CreateCommand() : new NpgsqlCommand { Connection = conn, Transaction = tx };
-        cmd.CommandText = """
+        cmd.CommandText = $"""
             WITH r AS (
               UPDATE sessions SET revoked_at = @now
               WHERE id = @id AND user_id = @u AND revoked_at IS NULL
@@ -121,15 +122,15 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
             o AS (
               INSERT INTO invalidation_outbox (kind, reason, user_id, token_hashes, fence, fence_until)
               SELECT 'session', @reason, @u, ARRAY[token_hash], -1, expires_at FROM r
-              RETURNING id)
-            SELECT r.token_hash, o.id FROM r, o
+              RETURNING {InvalidationOutbox.Columns})
+            SELECT r.token_hash, o.* FROM r, o
             """;
         cmd.Parameters.AddWithValue("id", sessionId);
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("now", now);
         cmd.Parameters.AddWithValue("reason", reason);
         await using var reader = await cmd.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? new Revocation([reader.GetString(0)], reader.GetInt64(1)) : null;
+        return await reader.ReadAsync() ? new Revocation([reader.GetString(0)], InvalidationOutbox.ReadEntry(reader, 1)) : null;
     }
 
     /// <summary>
@@ -139,7 +140,7 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
     public async Task<Revocation> RevokeAllAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, DateTime now, string reason, Guid? keep = null)
     {
         await using var cmd = conn is null ? db.CreateCommand() : new NpgsqlCommand { Connection = conn, Transaction = tx };
-        cmd.CommandText = """
+        cmd.CommandText = $$"""
             WITH r AS (
               UPDATE sessions SET revoked_at = @now
               WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
@@ -147,8 +148,8 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
             o AS (
               INSERT INTO invalidation_outbox (kind, reason, user_id, token_hashes, fence, fence_until)
               SELECT 'user', @reason, @u, COALESCE(array_agg(token_hash), '{}'), -1, max(expires_at) FROM r
-              RETURNING id)
-            SELECT (SELECT COALESCE(array_agg(token_hash), '{}') FROM r), (SELECT id FROM o)
+              RETURNING {{InvalidationOutbox.Columns}})
+            SELECT (SELECT COALESCE(array_agg(token_hash), '{}') FROM r), o.* FROM o
             """;
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("now", now);
@@ -156,7 +157,7 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         cmd.Parameters.Add(new NpgsqlParameter<Guid?>("keep", keep) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         await using var reader = await cmd.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return new Revocation(reader.GetFieldValue<string[]>(0), reader.GetInt64(1));
+        return new Revocation(reader.GetFieldValue<string[]>(0), InvalidationOutbox.ReadEntry(reader, 1));
     }
 
     /// <summary>The profile page's list: from a standby when there is one; a session revoked a moment ago may linger there briefly.</summary>
@@ -226,7 +227,8 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
 }
 
 /// <summary>Token hashes of revoked sessions and the outbox entry that tells Redis.</summary>
-internal sealed record Revocation(string[] TokenHashes, long OutboxId);
+/// <summary>The revoked sessions' token hashes and the outbox entry that tells Redis (delivered from this copy first).</summary>
+internal sealed record Revocation(string[] TokenHashes, OutboxEntry Entry);
 
 /// <summary>A session as its owner sees it in <c>GET /users/me/sessions</c>.</summary>
 internal sealed record SessionInfo(

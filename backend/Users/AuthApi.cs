@@ -109,8 +109,10 @@ internal static class AuthApi
             (conn, tx) => sessions.RevokeAsync(conn, tx, userId, sessionId, time.GetUtcNow().UtcDateTime, "logout"),
             _ => new AuditEntry(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId }));
         // Already revoked (a retry after 503, through an edge that still accepts it): wait for the first one's delivery.
-        long[] pending = revoked is not null ? [revoked.OutboxId] : await outbox.PendingAsync(userId, null);
-        return await relay.ConfirmAsync(pending, http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
+        bool confirmed = revoked is not null
+            ? await relay.ConfirmAsync([revoked.Entry], http.RequestAborted)
+            : await relay.ConfirmAsync(await outbox.PendingAsync(userId, null), http.RequestAborted);
+        return confirmed ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> LogoutAllAsync(
@@ -120,6 +122,6 @@ internal static class AuthApi
         var revoked = await audit.ChangeAndRecordAsync(
             (conn, tx) => sessions.RevokeAllAsync(conn, tx, userId, time.GetUtcNow().UtcDateTime, "logout-all"),
             r => new AuditEntry(AuditEvents.LogoutAll, userId, null, http.ClientIp(), new { revoked = r.TokenHashes.Length }));
-        return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
+        return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

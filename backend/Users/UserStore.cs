@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Backend.Invalidation;
 using Npgsql;
 
 namespace Backend.Users;
@@ -64,7 +65,7 @@ internal sealed class UserStore(NpgsqlDataSource db)
     /// Updates the profile and queues its cache invalidation in one statement, so one commit holds both: a crash
     /// between them can no longer leave cached responses stale until their TTL. Null when the user no longer exists.
     /// </summary>
-    public async Task<(UserDto User, long OutboxId)?> UpdateProfileAsync(Guid userId, ProfileRequest request, DateTime now)
+    public async Task<(UserDto User, OutboxEntry Invalidation)?> UpdateProfileAsync(Guid userId, ProfileRequest request, DateTime now)
     {
         await using var cmd = db.CreateCommand($"""
             WITH u AS (
@@ -73,8 +74,8 @@ internal sealed class UserStore(NpgsqlDataSource db)
             o AS (
               INSERT INTO invalidation_outbox (kind, reason, user_id)
               SELECT 'user-data', 'profile-update', id FROM u
-              RETURNING id)
-            SELECT {UserColumns}, (SELECT id FROM o) FROM u
+              RETURNING {InvalidationOutbox.Columns})
+            SELECT u.*, o.* FROM u, o
             """);
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("name", request.Name!.Trim());
@@ -83,7 +84,7 @@ internal sealed class UserStore(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue("tz", (object?)request.Timezone ?? DBNull.Value);
         cmd.Parameters.AddWithValue("now", now);
         await using var reader = await cmd.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? (ReadUser(reader, 0), reader.GetInt64(7)) : null;
+        return await reader.ReadAsync() ? (ReadUser(reader, 0), InvalidationOutbox.ReadEntry(reader, 7)) : null;
     }
 
     public async Task<string?> GetPasswordHashAsync(Guid userId)

@@ -35,9 +35,9 @@ internal static class UsersApi
         Guid userId = caller.UserId();
         if (await users.UpdateProfileAsync(userId, request, time.GetUtcNow().UtcDateTime) is not { } updated)
             return Problems.NotFoundProblem("The user no longer exists.");
-        var (user, outboxId) = updated;
+        var (user, invalidation) = updated;
         // Only cached responses are stale (no session changed): delivered best effort, the outbox retries the rest.
-        await relay.ConfirmAsync([outboxId]);
+        await relay.ConfirmAsync([invalidation]);
         return TypedResults.Ok(user);
     }
 
@@ -75,6 +75,6 @@ internal static class UsersApi
                 return await sessions.RevokeAllAsync(conn, tx, userId, now, "password-change", keep: caller.SessionId());
             },
             r => new AuditEntry(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = r.TokenHashes.Length }));
-        return await relay.ConfirmAsync([revoked.OutboxId], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
+        return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

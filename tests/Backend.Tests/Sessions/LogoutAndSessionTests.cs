@@ -1,4 +1,5 @@
 using System.Net;
+using Backend.Invalidation;
 using Backend.Tests.Support;
 using TestInfrastructure;
 
@@ -44,6 +45,8 @@ public sealed class LogoutAndSessionTests(PostgresFixture postgres, RedisFixture
         Assert.True(message.GetProperty("at").GetInt64() > 0);
         Assert.False(await listener.Db.KeyExistsAsync(Key(login)));
         Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).StatusCode);
+        // The request delivered its own entry and deleted it (the background relay's timer runs on the fake clock).
+        Assert.Equal(0, await App.Service<InvalidationOutbox>().CountAsync());
     }
 
     [Fact]
