@@ -102,7 +102,7 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
         foreach (var entry in entries) (await deliver(entry) ? delivered : failed).Add(entry.Id);
 
         // Losing this commit in a crash only means delivering these entries again, which is idempotent: no need to wait
-        // for its WAL flush (one fsync less on every revoking or invalidating request).
+        // for its WAL flush.
         await using (var done = new NpgsqlCommand("""
             SET LOCAL synchronous_commit = off;
             DELETE FROM invalidation_outbox WHERE id = ANY(@done);
