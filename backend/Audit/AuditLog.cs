@@ -11,20 +11,15 @@ internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
 
     /// <summary>
     /// Runs <paramref name="change"/> and records the event <paramref name="entry"/> makes of its result in one
-    /// transaction: no change without its record, and one commit (one WAL flush) for both. Nothing is recorded when the
-    /// change returns null (nothing changed).
+    /// transaction: no change without its record, and one commit (one WAL flush) for both. <paramref name="entry"/>
+    /// returns null when the result says nothing changed (nothing is recorded then).
     /// </summary>
-    public async Task<T> ChangeAndRecordAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> change, Func<T, AuditEntry> entry)
-        where T : class?
+    public async Task<T> ChangeAndRecordAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> change, Func<T, AuditEntry?> entry)
     {
         await using var conn = await db.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         var result = await change(conn, tx);
-        if (result is not null)
-        {
-            var e = entry(result);
-            await RecordAsync(e.EventType, e.UserId, e.OrgId, e.Ip, e.Details, conn, tx);
-        }
+        if (entry(result) is { } e) await RecordAsync(e.EventType, e.UserId, e.OrgId, e.Ip, e.Details, conn, tx);
         await tx.CommitAsync();
         return result;
     }

@@ -11,13 +11,14 @@ namespace Backend.Organizations;
 /// </summary>
 internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
 {
-    public async Task<OrgDto> CreateAsync(string name, Guid creator, DateTime now)
+    /// <summary>Creates the organisation with its creator as owner, in the caller's transaction (the audit record joins it).</summary>
+    public async Task<OrgDto> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string name, Guid creator, DateTime now)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             WITH o AS (INSERT INTO organizations (name, created_by, created_at) VALUES (@n, @u, @now) RETURNING id, name, created_at),
                  m AS (INSERT INTO org_members (org_id, user_id, role, created_at) SELECT id, @u, 'owner', @now FROM o)
             SELECT id, name, created_at FROM o
-            """);
+            """, conn, tx);
         cmd.Parameters.AddWithValue("n", name);
         cmd.Parameters.AddWithValue("u", creator);
         cmd.Parameters.AddWithValue("now", now);
@@ -73,12 +74,13 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
     }
 
     /// <summary>Adds a member; false when the user already belongs to the organisation.</summary>
-    public async Task<bool> AddMemberAsync(Guid orgId, Guid userId, string role, DateTime now)
+    /// <summary>Adds the member in the caller's transaction; false when already a member.</summary>
+    public async Task<bool> AddMemberAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid userId, string role, DateTime now)
     {
-        await using var cmd = db.CreateCommand("""
+        await using var cmd = new NpgsqlCommand("""
             INSERT INTO org_members (org_id, user_id, role, created_at) VALUES (@o, @u, @r, @now)
             ON CONFLICT (org_id, user_id) DO NOTHING
-            """);
+            """, conn, tx);
         cmd.Parameters.AddWithValue("o", orgId);
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("r", role);
@@ -87,13 +89,12 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
     }
 
     /// <summary>
-    /// Changes a member's role (<paramref name="newRole"/>) or removes them (null), enforcing under row locks:
-    /// only owners touch owners or grant owner, and the last owner is never removed or demoted.
+    /// Changes a member's role (<paramref name="newRole"/>) or removes them (null), enforcing under row locks held until
+    /// the caller's transaction ends: only owners touch owners or grant owner, and the last owner is never removed or
+    /// demoted.
     /// </summary>
-    public async Task<MembershipChange> ChangeAsync(Guid orgId, Guid actorId, Guid targetId, string? newRole)
+    public async Task<MembershipChange> ChangeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId, Guid targetId, string? newRole)
     {
-        await using var conn = await db.OpenConnectionAsync();
-        await using var tx = await conn.BeginTransactionAsync();
         // Lock the organisation's members in a stable order so concurrent changes serialise (no deadlock, no lost last owner).
         var roles = new Dictionary<Guid, string>();
         await using (var cmd = new NpgsqlCommand("""
@@ -126,7 +127,6 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
             if (newRole is not null) cmd.Parameters.AddWithValue("r", newRole);
             await cmd.ExecuteNonQueryAsync();
         }
-        await tx.CommitAsync();
         return MembershipChange.Done;
     }
 }

@@ -31,8 +31,9 @@ internal static class OrgsApi
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Trim().Length > 200)
             return Problems.ValidationFailed(new() { ["name"] = ["Name is required (at most 200 characters)."] });
         Guid userId = caller.UserId();
-        var org = await orgs.CreateAsync(request.Name.Trim(), userId, time.GetUtcNow().UtcDateTime);
-        await audit.RecordAsync(AuditEvents.OrgCreated, userId, org.Id, http.ClientIp(), new { name = org.Name });
+        var org = await audit.ChangeAndRecordAsync(
+            (conn, tx) => orgs.CreateAsync(conn, tx, request.Name.Trim(), userId, time.GetUtcNow().UtcDateTime),
+            o => new AuditEntry(AuditEvents.OrgCreated, userId, o.Id, http.ClientIp(), new { name = o.Name }));
         // The creator's principal gained a membership (queued by the org_members trigger).
         if (!await ConfirmMembershipAsync(org.Id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.Created($"/orgs/{org.Id}", org);
@@ -73,11 +74,11 @@ internal static class OrgsApi
         var target = await users.FindForLoginAsync(email);
         if (target is null) return Problems.NotFoundProblem("No user has this email.");
         var now = time.GetUtcNow().UtcDateTime;
-        if (!await orgs.AddMemberAsync(id, target.Value.User.Id, request.Role!, now))
-            return Problems.ConflictProblem("The user is already a member.");
-
         var targetId = target.Value.User.Id;
-        await audit.RecordAsync(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role });
+        bool added = await audit.ChangeAndRecordAsync(
+            (conn, tx) => orgs.AddMemberAsync(conn, tx, id, targetId, request.Role!, now),
+            isNew => isNew ? new AuditEntry(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role }) : null);
+        if (!added) return Problems.ConflictProblem("The user is already a member.");
         if (!await ConfirmMembershipAsync(id, targetId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         var user = target.Value.User;
         return TypedResults.Created($"/orgs/{id}/members/{targetId}", new MemberDto(targetId, user.Email, user.Name, request.Role!, now));
@@ -89,9 +90,9 @@ internal static class OrgsApi
     {
         if (!Permissions.IsRole(request.Role))
             return Problems.ValidationFailed(new() { ["role"] = ["Role must be one of owner, admin, member."] });
-        var result = await ApplyAsync(id, userId, request.Role, caller, orgs);
+        var result = await ApplyAsync(id, userId, request.Role, caller, orgs, audit,
+            new AuditEntry(AuditEvents.MemberRoleChanged, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId, role = request.Role }));
         if (result is not null) return result;
-        await audit.RecordAsync(AuditEvents.MemberRoleChanged, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId, role = request.Role });
         if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.NoContent();
     }
@@ -100,18 +101,23 @@ internal static class OrgsApi
         Guid id, Guid userId, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit,
         InvalidationOutbox outbox, OutboxRelay relay, HttpContext http)
     {
-        var result = await ApplyAsync(id, userId, null, caller, orgs);
+        var result = await ApplyAsync(id, userId, null, caller, orgs, audit,
+            new AuditEntry(AuditEvents.MemberRemoved, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId }));
         if (result is not null) return result;
-        await audit.RecordAsync(AuditEvents.MemberRemoved, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId });
         if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.NoContent();
     }
 
-    private static async Task<ProblemHttpResult?> ApplyAsync(Guid orgId, Guid target, string? newRole, ClaimsPrincipal caller, OrgStore orgs)
+    /// <summary>The membership change and, when it is made, its audit record, in one transaction.</summary>
+    private static async Task<ProblemHttpResult?> ApplyAsync(Guid orgId, Guid target, string? newRole, ClaimsPrincipal caller, OrgStore orgs,
+        AuditLog audit, AuditEntry record)
     {
         Guid actor = caller.UserId();
         if (await orgs.RoleOfAsync(orgId, actor) is null) return Problems.NotFoundProblem("No such organisation.");
-        return await orgs.ChangeAsync(orgId, actor, target, newRole) switch
+        var change = await audit.ChangeAndRecordAsync(
+            (conn, tx) => orgs.ChangeAsync(conn, tx, orgId, actor, target, newRole),
+            change => change == MembershipChange.Done ? record : null);
+        return change switch
         {
             MembershipChange.Done => null,
             MembershipChange.NotMember => Problems.NotFoundProblem("The user is not a member of this organisation."),

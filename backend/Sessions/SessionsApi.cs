@@ -27,7 +27,7 @@ internal static class SessionsApi
         Guid userId = caller.UserId();
         var revoked = await audit.ChangeAndRecordAsync(
             (conn, tx) => sessions.RevokeAsync(conn, tx, userId, id, time.GetUtcNow().UtcDateTime, "session-revoked"),
-            _ => new AuditEntry(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id }));
+            r => r is null ? null : new AuditEntry(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id }));
         if (revoked is null) return Problems.NotFoundProblem("No live session with this id belongs to you.");
         return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }

@@ -107,7 +107,7 @@ internal static class AuthApi
         Guid sessionId = caller.SessionId();
         var revoked = await audit.ChangeAndRecordAsync(
             (conn, tx) => sessions.RevokeAsync(conn, tx, userId, sessionId, time.GetUtcNow().UtcDateTime, "logout"),
-            _ => new AuditEntry(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId }));
+            r => r is null ? null : new AuditEntry(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId }));
         // Already revoked (a retry after 503, through an edge that still accepts it): wait for the first one's delivery.
         bool confirmed = revoked is not null
             ? await relay.ConfirmAsync([revoked.Entry], http.RequestAborted)

@@ -7,7 +7,8 @@ namespace Backend.Tests.Invalidation;
 
 /// <summary>
 /// A change commits together with what must follow it: a profile update with its cache invalidation (else cached
-/// responses stay stale until their TTL), a revocation with its audit record (else the audit log misses a logout).
+/// responses stay stale until their TTL), a revocation or a membership change with its audit record (else the audit
+/// log misses a logout or a grant).
 /// The fault that would split them: the second write fails after the first. A trigger makes it fail here.
 /// </summary>
 public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
@@ -41,6 +42,35 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
         Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Post, "/auth/logout", login.Token)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).StatusCode);
         Assert.Equal(1, await CountAsync($"SELECT count(*) FROM audit_events WHERE event_type = 'logout' AND user_id = '{login.UserId}'"));
+    }
+
+    [Fact]
+    public async Task MembershipChanges_WhoseAuditRecordCannotBeWritten_ChangeNothing()
+    {
+        var owner = await Client.NewUserAsync();
+        var member = await Client.NewUserAsync();
+        var created = await Client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Atomic" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        string org = (await created.ReadJsonAsync()).GetProperty("id").GetString()!;
+        await FailInsertsIntoAsync("audit_events");
+
+        var add = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" });
+        var create = await Client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Never Created" });
+
+        Assert.True((int)add.StatusCode >= 500, $"adding a member: expected a server error, got {(int)add.StatusCode}");
+        Assert.True((int)create.StatusCode >= 500, $"creating an organisation: expected a server error, got {(int)create.StatusCode}");
+        Assert.Equal(0, await CountAsync($"SELECT count(*) FROM org_members WHERE user_id = '{member.UserId}'"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM organizations WHERE name = 'Never Created'"));
+
+        await AllowInsertsIntoAsync("audit_events");
+        Assert.Equal(HttpStatusCode.Created,
+            (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" })).StatusCode);
+        await FailInsertsIntoAsync("audit_events");
+        var promote = await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{member.UserId}", owner.Token, new { role = "admin" });
+        var remove = await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token);
+
+        Assert.True((int)promote.StatusCode >= 500 && (int)remove.StatusCode >= 500, $"got {(int)promote.StatusCode} and {(int)remove.StatusCode}");
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM org_members WHERE user_id = '{member.UserId}' AND role = 'member'"));
     }
 
     private Task FailInsertsIntoAsync(string table) => ExecuteAsync($"""
