@@ -18,20 +18,29 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
         r.IsDBNull(at + 4) ? null : r.GetGuid(at + 4), r.GetFieldValue<string[]>(at + 5),
         r.IsDBNull(at + 6) ? null : r.GetInt64(at + 6), r.IsDBNull(at + 7) ? null : r.GetDateTime(at + 7));
 
-    /// <summary>
-    /// Deletes delivered entries. The commit does not wait for its WAL flush: losing it in a crash only means delivering
-    /// these entries again, which is idempotent.
-    /// </summary>
+    /// <summary>Deletes delivered entries (see <see cref="RecordOutcomeAsync"/>).</summary>
     public async Task DeleteAsync(long[] ids)
     {
         await using var conn = await db.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await using (var cmd = new NpgsqlCommand("SET LOCAL synchronous_commit = off; DELETE FROM invalidation_outbox WHERE id = ANY(@ids)", conn, tx))
-        {
-            cmd.Parameters.AddWithValue("ids", ids);
-            await cmd.ExecuteNonQueryAsync();
-        }
+        await RecordOutcomeAsync(conn, tx, ids, [], CancellationToken.None);
         await tx.CommitAsync();
+    }
+
+    /// <summary>
+    /// Deletes the delivered entries and counts an attempt on the failed ones. The transaction's commit does not wait for
+    /// its WAL flush: losing it in a crash only means delivering these entries again, which is idempotent.
+    /// </summary>
+    private static async Task RecordOutcomeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long[] delivered, long[] failed, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SET LOCAL synchronous_commit = off;
+            DELETE FROM invalidation_outbox WHERE id = ANY(@done);
+            UPDATE invalidation_outbox SET attempts = attempts + 1 WHERE id = ANY(@failed);
+            """, conn, tx);
+        cmd.Parameters.AddWithValue("done", delivered);
+        cmd.Parameters.AddWithValue("failed", failed);
+        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Ids of the undelivered entries about this user or organisation (either may be null).</summary>
@@ -101,18 +110,7 @@ internal sealed class InvalidationOutbox(NpgsqlDataSource db)
         var failed = new List<long>();
         foreach (var entry in entries) (await deliver(entry) ? delivered : failed).Add(entry.Id);
 
-        // Losing this commit in a crash only means delivering these entries again, which is idempotent: no need to wait
-        // for its WAL flush.
-        await using (var done = new NpgsqlCommand("""
-            SET LOCAL synchronous_commit = off;
-            DELETE FROM invalidation_outbox WHERE id = ANY(@done);
-            UPDATE invalidation_outbox SET attempts = attempts + 1 WHERE id = ANY(@failed);
-            """, conn, tx))
-        {
-            done.Parameters.AddWithValue("done", delivered.ToArray());
-            done.Parameters.AddWithValue("failed", failed.ToArray());
-            await done.ExecuteNonQueryAsync(ct);
-        }
+        await RecordOutcomeAsync(conn, tx, [.. delivered], [.. failed], ct);
         await tx.CommitAsync(ct);
         return delivered.Count;
     }

@@ -80,19 +80,15 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
 
     private Task AllowInsertsIntoAsync(string table) => ExecuteAsync($"DROP TRIGGER fail_insert ON {table}; DROP FUNCTION fail_insert();");
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var conn = new NpgsqlConnection(App.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync();
-    }
+    private Task ExecuteAsync(string sql) => ScalarAsync(sql);
 
-    private async Task<long> CountAsync(string sql)
+    private async Task<long> CountAsync(string sql) => (long)(await ScalarAsync(sql))!;
+
+    private async Task<object?> ScalarAsync(string sql)
     {
         await using var conn = new NpgsqlConnection(App.ConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand(sql, conn);
-        return (long)(await cmd.ExecuteScalarAsync())!;
+        return await cmd.ExecuteScalarAsync();
     }
 }
