@@ -14,13 +14,16 @@ internal enum AggregationKind
 }
 
 /// <summary>
-/// The series of one instrument. Lookups read an immutable array snapshot without locking; a new label set takes a
-/// lock once and publishes a new snapshot (copy-on-write), so the hot path stays lock-free.
+/// The series of one instrument. Lookups read an immutable snapshot without locking; a new label set takes a lock once
+/// and publishes a new snapshot (copy-on-write), so the hot path stays lock-free. The snapshot is indexed by a hash of
+/// the label set, so finding a series costs the same with one series or two thousand: a linear scan cost 0.45 µs per
+/// measurement behind 30 other series and 1.25 µs behind 90 (docs/performance.md, "Fifth pass"), and a gateway records
+/// four measurements per request across every route class and status class it has served.
 /// </summary>
 internal sealed class InstrumentAggregator
 {
     private readonly object _gate = new();
-    private MetricSeries[] _series = [];
+    private SeriesIndex _index = SeriesIndex.Empty;
 
     public InstrumentAggregator(Instrument instrument, string prometheusName, string prometheusType, AggregationKind kind, double[] bounds, int maxSeries)
     {
@@ -47,11 +50,13 @@ internal sealed class InstrumentAggregator
     /// <summary>True once a label set was dropped because the instrument reached <see cref="MaxSeries"/>.</summary>
     public bool Overflowed { get; private set; }
 
-    public MetricSeries[] Series => Volatile.Read(ref _series);
+    /// <summary>Every series, in the order their label sets were first recorded.</summary>
+    public MetricSeries[] Series => Volatile.Read(ref _index).Series;
 
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var series = Find(tags) ?? Add(tags);
+        int hash = SeriesIndex.Hash(tags);
+        var series = Volatile.Read(ref _index).Find(tags, hash) ?? Add(tags, hash);
         if (series is null) return;
         switch (Kind)
         {
@@ -61,33 +66,20 @@ internal sealed class InstrumentAggregator
         }
     }
 
-    private MetricSeries? Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var snapshot = Volatile.Read(ref _series);
-        for (int i = 0; i < snapshot.Length; i++)
-        {
-            if (snapshot[i].Matches(tags)) return snapshot[i];
-        }
-        return null;
-    }
-
-    private MetricSeries? Add(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private MetricSeries? Add(ReadOnlySpan<KeyValuePair<string, object?>> tags, int hash)
     {
         lock (_gate)
         {
-            var existing = Find(tags);
+            var existing = _index.Find(tags, hash);
             if (existing is not null) return existing;
-            if (_series.Length >= MaxSeries)
+            if (_index.Series.Length >= MaxSeries)
             {
                 // A runaway label (an id used as a tag) must not grow memory without bound.
                 Overflowed = true;
                 return null;
             }
             var created = new MetricSeries(tags.ToArray(), Kind == AggregationKind.Histogram ? Bounds.Length : 0);
-            var next = new MetricSeries[_series.Length + 1];
-            Array.Copy(_series, next, _series.Length);
-            next[^1] = created;
-            Volatile.Write(ref _series, next);
+            Volatile.Write(ref _index, _index.With(created, hash));
             return created;
         }
     }
