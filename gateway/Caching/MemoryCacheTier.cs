@@ -5,7 +5,9 @@ namespace Gateway.Caching;
 /// <summary>
 /// The in-process L1: entries with an absolute expiry and their tags, bounded by entry count and bytes, plus a tag
 /// index so eviction by tag does not scan. When full (after dropping expired entries) new entries are simply not kept
-/// in L1 — they still live in L2.
+/// in L1 — they still live in L2. Dropping expired entries visits every entry, so a full tier does it at most once per
+/// <see cref="SweepInterval"/>, not on every store: at 10,000 live entries each store of a miss paid that scan.
+/// The count is kept beside the dictionary: <c>ConcurrentDictionary.Count</c> takes every one of its locks.
 /// </summary>
 internal sealed class MemoryCacheTier
 {
@@ -15,6 +17,12 @@ internal sealed class MemoryCacheTier
     private readonly int _maxEntries;
     private readonly long _maxBytes;
     private long _bytes;
+    private int _count;
+    private long _nextSweepTicks;
+    private int _sweeps;
+
+    /// <summary>How long a full tier waits after one sweep for expired entries before the next.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
     public MemoryCacheTier(TimeProvider time, int maxEntries, long maxBytes)
     {
@@ -23,7 +31,10 @@ internal sealed class MemoryCacheTier
         _maxBytes = maxBytes;
     }
 
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Sweeps for expired entries so far (tests: a full tier must not sweep on every store).</summary>
+    internal int Sweeps => Volatile.Read(ref _sweeps);
 
     public byte[]? Get(string key)
     {
@@ -35,14 +46,15 @@ internal sealed class MemoryCacheTier
 
     public void Set(string key, byte[] value, string[] tags, DateTimeOffset expiresAt)
     {
-        if (_entries.Count >= _maxEntries || Interlocked.Read(ref _bytes) + value.Length > _maxBytes)
+        if (Full(value.Length))
         {
             SweepExpired();
-            if (_entries.Count >= _maxEntries || Interlocked.Read(ref _bytes) + value.Length > _maxBytes) return;
+            if (Full(value.Length)) return;
         }
         Remove(key);
         var entry = new Entry(value, tags, expiresAt);
         if (!_entries.TryAdd(key, entry)) return;
+        Interlocked.Increment(ref _count);
         Interlocked.Add(ref _bytes, value.Length);
         foreach (var tag in tags) _tags.GetOrAdd(tag, static _ => new(StringComparer.Ordinal))[key] = 0;
     }
@@ -57,14 +69,21 @@ internal sealed class MemoryCacheTier
     public void Remove(string key)
     {
         if (!_entries.TryRemove(key, out var entry)) return;
+        Interlocked.Decrement(ref _count);
         Interlocked.Add(ref _bytes, -entry.Value.Length);
         foreach (var tag in entry.Tags)
             if (_tags.TryGetValue(tag, out var keys)) keys.TryRemove(key, out _);
     }
 
+    private bool Full(int adding) => Count >= _maxEntries || Interlocked.Read(ref _bytes) + adding > _maxBytes;
+
+    /// <summary>Drops expired entries, unless another store did within <see cref="SweepInterval"/> (or is doing it now).</summary>
     private void SweepExpired()
     {
         var now = _time.GetUtcNow();
+        long next = Interlocked.Read(ref _nextSweepTicks);
+        if (now.UtcTicks < next || Interlocked.CompareExchange(ref _nextSweepTicks, (now + SweepInterval).UtcTicks, next) != next) return;
+        Interlocked.Increment(ref _sweeps);
         foreach (var (key, entry) in _entries)
             if (entry.ExpiresAt <= now) Remove(key);
     }

@@ -6,7 +6,9 @@ namespace Gateway.Sessions;
 
 /// <summary>
 /// The in-process session cache: bounded in entries and approximate bytes, TTL never beyond the session's expiry,
-/// negative entries for unknown tokens, and a user index so "all sessions of a user" can be evicted.
+/// negative entries for unknown tokens, and a user index so "all sessions of a user" can be evicted. The entry count is
+/// kept beside the dictionary: <c>ConcurrentDictionary.Count</c> takes every one of its locks, and it was read on every
+/// store and on every step of a trim.
 /// </summary>
 internal sealed class L1SessionCache(IOptions<SessionOptions> options)
 {
@@ -14,12 +16,13 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
     private readonly ConcurrentDictionary<TokenHash, Entry> _entries = new();
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<TokenHash, byte>> _byUser = new(StringComparer.Ordinal);
     private long _bytes;
+    private int _count;
     private int _trimming;
 
     /// <summary>One cached verdict. <see cref="Principal"/> is null for a negative entry.</summary>
     public sealed record Entry(SessionPrincipal? Principal, string HashHex, DateTimeOffset Expiry, long Bytes);
 
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
     public long ApproximateBytes => Interlocked.Read(ref _bytes);
 
     public bool TryGet(TokenHash hash, DateTimeOffset now, out Entry entry)
@@ -52,6 +55,7 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
     public bool Remove(TokenHash hash)
     {
         if (!_entries.TryRemove(hash, out var old)) return false;
+        Interlocked.Decrement(ref _count);
         Interlocked.Add(ref _bytes, -old.Bytes);
         if (old.Principal is not null && _byUser.TryGetValue(old.Principal.UserId, out var set))
         {
@@ -70,19 +74,23 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         return removed;
     }
 
-    public void Clear()
-    {
-        _entries.Clear();
-        _byUser.Clear();
-        Interlocked.Exchange(ref _bytes, 0);
-    }
-
     private void Add(TokenHash hash, Entry entry, DateTimeOffset now)
     {
-        if (_entries.Count >= _options.L1MaxEntries || Interlocked.Read(ref _bytes) >= _options.L1MaxBytes) Trim(now);
-        long delta = entry.Bytes;
-        _entries.AddOrUpdate(hash, entry, (_, old) => { delta -= old.Bytes; return entry; });
-        Interlocked.Add(ref _bytes, delta);
+        if (Count >= _options.L1MaxEntries || Interlocked.Read(ref _bytes) >= _options.L1MaxBytes) Trim(now);
+        while (true)
+        {
+            if (_entries.TryAdd(hash, entry))
+            {
+                Interlocked.Increment(ref _count);
+                Interlocked.Add(ref _bytes, entry.Bytes);
+                return;
+            }
+            if (_entries.TryGetValue(hash, out var old) && _entries.TryUpdate(hash, entry, old))
+            {
+                Interlocked.Add(ref _bytes, entry.Bytes - old.Bytes);
+                return;
+            }
+        }
     }
 
     private void Trim(DateTimeOffset now)
@@ -97,7 +105,7 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
             long targetBytes = (long)(_options.L1MaxBytes * 0.9);
             foreach (var (hash, _) in _entries)
             {
-                if (_entries.Count <= target && Interlocked.Read(ref _bytes) <= targetBytes) break;
+                if (Count <= target && Interlocked.Read(ref _bytes) <= targetBytes) break;
                 Remove(hash);
             }
         }

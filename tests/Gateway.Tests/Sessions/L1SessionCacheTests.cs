@@ -78,4 +78,28 @@ public sealed class L1SessionCacheTests
         Assert.Null(entry.Principal);
         Assert.False(cache.TryGet(hash, Now.AddSeconds(6), out _));
     }
+
+    [Fact]
+    public void Count_StaysExact_ThroughReplacementsRemovalsAndRacingWriters()
+    {
+        var cache = Cache(maxEntries: 100_000);
+        var hashes = Enumerable.Range(0, 300).Select(_ => NewHash()).ToArray();
+        Parallel.For(0, 8, t =>
+        {
+            for (int i = 0; i < 3_000; i++)
+            {
+                var (hash, hex) = hashes[(i * (t + 1)) % hashes.Length];
+                if (i % 4 == 3) cache.Remove(hash);
+                else if (i % 4 == 2) cache.SetNegative(hash, hex, Now);   // replaces a positive entry of the same hash
+                else cache.SetPositive(hash, hex, Principal("u" + (i % 5)), Now);
+            }
+        });
+
+        int live = hashes.Count(h => cache.TryGet(h.Hash, Now, out _));
+        Assert.Equal(live, cache.Count);
+        for (int u = 0; u < 5; u++) cache.RemoveUser("u" + u);
+        foreach (var (hash, _) in hashes) cache.Remove(hash);
+        Assert.Equal(0, cache.Count);
+        Assert.Equal(0, cache.ApproximateBytes);
+    }
 }

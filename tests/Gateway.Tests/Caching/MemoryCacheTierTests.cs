@@ -1,0 +1,90 @@
+using Gateway.Caching;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Caching;
+
+/// <summary>
+/// The response cache's in-process tier at its bounds: a full tier refuses new entries cheaply (one sweep for expired
+/// entries per <see cref="MemoryCacheTier.SweepInterval"/>, not one per store), makes room once entries expire, and
+/// keeps its count exact through replacements, removals and tag evictions.
+/// </summary>
+public sealed class MemoryCacheTierTests
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-30T12:00:00Z"));
+
+    private static byte[] Body(int i) => BitConverter.GetBytes(i);
+
+    [Fact]
+    public void FullTier_RefusesNewEntries_WithOneSweepPerInterval_NotOnePerStore()
+    {
+        var tier = new MemoryCacheTier(_time, maxEntries: 100, maxBytes: long.MaxValue);
+        var expires = _time.GetUtcNow().AddSeconds(30);
+        for (int i = 0; i < 100; i++) tier.Set($"k{i}", Body(i), ["user:a"], expires);
+        int sweepsWhenFull = tier.Sweeps;
+
+        for (int i = 100; i < 1_100; i++) tier.Set($"k{i}", Body(i), ["user:a"], expires);
+
+        Assert.Equal(100, tier.Count);
+        Assert.Null(tier.Get("k100"));
+        Assert.NotNull(tier.Get("k0"));
+        // The old tier visited all 100 live entries on each of the 1,000 refused stores.
+        Assert.Equal(sweepsWhenFull + 1, tier.Sweeps);
+
+        _time.Advance(TimeSpan.FromSeconds(2));   // still nothing expired: one more (useless) sweep, then quiet again
+        for (int i = 1_100; i < 1_200; i++) tier.Set($"k{i}", Body(i), ["user:a"], expires);
+        Assert.Equal(sweepsWhenFull + 2, tier.Sweeps);
+    }
+
+    [Fact]
+    public void FullTier_MakesRoom_OnceItsEntriesHaveExpired()
+    {
+        var tier = new MemoryCacheTier(_time, maxEntries: 10, maxBytes: long.MaxValue);
+        for (int i = 0; i < 10; i++) tier.Set($"old{i}", Body(i), [], _time.GetUtcNow().AddSeconds(5));
+        tier.Set("refused", Body(0), [], _time.GetUtcNow().AddSeconds(60));
+        Assert.Null(tier.Get("refused"));
+
+        _time.Advance(TimeSpan.FromSeconds(6));
+        tier.Set("fresh", Body(1), [], _time.GetUtcNow().AddSeconds(60));
+
+        Assert.Equal(Body(1), tier.Get("fresh"));
+        Assert.Equal(1, tier.Count);
+    }
+
+    [Fact]
+    public void Count_StaysExact_ThroughReplacementsRemovalsAndTagEvictions()
+    {
+        var tier = new MemoryCacheTier(_time, maxEntries: 1_000, maxBytes: long.MaxValue);
+        var expires = _time.GetUtcNow().AddSeconds(30);
+        for (int i = 0; i < 50; i++) tier.Set($"a{i}", Body(i), ["user:a"], expires);
+        for (int i = 0; i < 30; i++) tier.Set($"b{i}", Body(i), ["user:b"], expires);
+        for (int i = 0; i < 50; i++) tier.Set($"a{i}", Body(i + 1), ["user:a"], expires);   // replaced, not added
+        tier.Remove("b0");
+        tier.Remove("b0");
+        Assert.Equal(79, tier.Count);
+
+        tier.EvictTag("user:a");
+
+        Assert.Equal(29, tier.Count);
+        Assert.Null(tier.Get("a1"));
+        Assert.NotNull(tier.Get("b1"));
+    }
+
+    [Fact]
+    public void ConcurrentStoresAndEvictions_LeaveTheCountEqualToTheEntries()
+    {
+        var tier = new MemoryCacheTier(_time, maxEntries: 100_000, maxBytes: long.MaxValue);
+        var expires = _time.GetUtcNow().AddSeconds(30);
+        Parallel.For(0, 8, t =>
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                tier.Set($"k{i % 500}", Body(i), [$"user:{i % 7}"], expires);
+                if (i % 3 == 0) tier.Remove($"k{(i * 7) % 500}");
+                if (i % 101 == 0) tier.EvictTag($"user:{t % 7}");
+            }
+        });
+
+        int live = Enumerable.Range(0, 500).Count(i => tier.Get($"k{i}") is not null);
+        Assert.Equal(live, tier.Count);
+    }
+}
