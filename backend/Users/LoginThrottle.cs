@@ -6,12 +6,28 @@ namespace Backend.Users;
 /// <summary>
 /// Fixed-window failure counters keyed by normalised email and by client IP. In-process only: the gateway's
 /// distributed rate limiter covers several backend instances. Memory is bounded by <see cref="LoginThrottleOptions.MaxTrackedKeys"/>.
+/// A full table (a credential-stuffing run over many accounts) is swept for expired windows at most once a second and
+/// says so in the log at most once a minute: both happened on every failed attempt with a new key. The count is kept
+/// beside the dictionary, whose own <c>Count</c> takes every one of its locks.
 /// </summary>
 internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> options, TimeProvider time, ILogger<LoginThrottle> logger)
 {
     private sealed class Counter { public long WindowStart; public int Failures; }
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
     private readonly LoginThrottleOptions _o = options.Value;
+    private int _count;
+    private long _nextSweepTicks;
+    private long _nextFullLogTicks;
+    private int _sweeps;
+
+    /// <summary>Keys (accounts and addresses) with a failure window (tests).</summary>
+    internal int TrackedKeys => Volatile.Read(ref _count);
+
+    /// <summary>The table's own count, which takes every lock (tests: <see cref="TrackedKeys"/> must equal it).</summary>
+    internal int EntriesInTable => _counters.Count;
+
+    /// <summary>Sweeps of a full table so far (tests: not one per attempt).</summary>
+    internal int Sweeps => Volatile.Read(ref _sweeps);
 
     /// <summary>How long the caller must wait, or null when the attempt may proceed.</summary>
     public TimeSpan? RetryAfter(string normalizedEmail, string? ip)
@@ -29,7 +45,10 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
         if (ip is not null) Increment("ip:" + ip, now);
     }
 
-    public void RecordSuccess(string normalizedEmail) => _counters.TryRemove("a:" + normalizedEmail, out _);
+    public void RecordSuccess(string normalizedEmail)
+    {
+        if (_counters.TryRemove("a:" + normalizedEmail, out _)) Interlocked.Decrement(ref _count);
+    }
 
     private TimeSpan? Blocked(string key, int max, long now)
     {
@@ -46,9 +65,15 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     {
         if (!_counters.TryGetValue(key, out var c))
         {
-            if (_counters.Count >= _o.MaxTrackedKeys) Sweep(now);
-            if (_counters.Count >= _o.MaxTrackedKeys) { Log.Full(logger, _o.MaxTrackedKeys); return; }
-            c = _counters.GetOrAdd(key, static _ => new Counter());
+            if (TrackedKeys >= _o.MaxTrackedKeys) Sweep(now);
+            if (TrackedKeys >= _o.MaxTrackedKeys)
+            {
+                if (Once(ref _nextFullLogTicks, now, TimeSpan.FromMinutes(1))) Log.Full(logger, _o.MaxTrackedKeys);
+                return;
+            }
+            var created = new Counter();
+            if (_counters.TryAdd(key, created)) { Interlocked.Increment(ref _count); c = created; }
+            else if (!_counters.TryGetValue(key, out c)) return;   // added and removed meanwhile: this failure goes uncounted
         }
         lock (c)
         {
@@ -59,8 +84,17 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
 
     private void Sweep(long now)
     {
+        if (!Once(ref _nextSweepTicks, now, TimeSpan.FromSeconds(1))) return;
+        Interlocked.Increment(ref _sweeps);
         foreach (var (key, c) in _counters)
-            if (now >= c.WindowStart + _o.Window.Ticks) _counters.TryRemove(key, out _);
+            if (now >= c.WindowStart + _o.Window.Ticks && _counters.TryRemove(new KeyValuePair<string, Counter>(key, c))) Interlocked.Decrement(ref _count);
+    }
+
+    /// <summary>True for one caller per <paramref name="interval"/>: the first to move <paramref name="next"/> on.</summary>
+    private static bool Once(ref long next, long now, TimeSpan interval)
+    {
+        long due = Interlocked.Read(ref next);
+        return now >= due && Interlocked.CompareExchange(ref next, now + interval.Ticks, due) == due;
     }
 
     private static partial class Log

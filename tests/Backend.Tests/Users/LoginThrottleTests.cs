@@ -57,4 +57,38 @@ public sealed class LoginThrottleTests
         for (int i = 0; i < 3; i++) throttle.RecordFailure("late@x.io", null);
         Assert.NotNull(throttle.RetryAfter("late@x.io", null));
     }
+
+    [Fact]
+    public void FullTable_OfLiveWindows_IsSweptOncePerSecond_NotOncePerAttempt()
+    {
+        var (throttle, time) = Create(maxKeys: 100);
+        for (int i = 0; i < 100; i++) throttle.RecordFailure($"u{i}@x.io", null);
+        Assert.Equal(100, throttle.TrackedKeys);
+
+        for (int i = 100; i < 1_100; i++) throttle.RecordFailure($"u{i}@x.io", null);   // a stuffing run over new accounts
+
+        Assert.Equal(100, throttle.TrackedKeys);
+        Assert.Equal(1, throttle.Sweeps);   // the old table swept all 100 live windows on each of the 1,000 attempts
+        time.Advance(TimeSpan.FromSeconds(1));
+        throttle.RecordFailure("next@x.io", null);
+        Assert.Equal(2, throttle.Sweeps);
+    }
+
+    [Fact]
+    public void TrackedKeys_StaysExact_ThroughSuccessesSweepsAndRacingFailures()
+    {
+        var (throttle, time) = Create(maxKeys: 1_000);
+        Parallel.For(0, 8, t =>
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                throttle.RecordFailure($"u{i % 700}@x.io", $"10.0.{t}.{i % 50}");
+                if (i % 5 == 0) throttle.RecordSuccess($"u{(i * 3) % 700}@x.io");
+                if (i == 1_000 && t == 0) time.Advance(TimeSpan.FromMinutes(11));   // windows end while others write
+            }
+        });
+
+        Assert.Equal(throttle.EntriesInTable, throttle.TrackedKeys);
+        Assert.InRange(throttle.TrackedKeys, 1, 1_000);
+    }
 }

@@ -78,6 +78,25 @@ public sealed class InvalidTokenBudgetTests
     }
 
     [Fact]
+    public void TrackedClients_StaysExact_WhenManyAddressesRaceAndSweepsForgetThem()
+    {
+        var budget = Create(limit: 2, maxClients: 5_000);
+        var clients = Enumerable.Range(0, 4_000).Select(i => IPAddress.Parse($"10.{i / 250}.{i % 250}.1")).ToArray();
+        Parallel.For(0, 8, t =>
+        {
+            for (int i = 0; i < clients.Length; i++) budget.TryAcquire(clients[(i * (t + 1)) % clients.Length], out _);
+        });
+        Assert.Equal(4_000, budget.TrackedClients);
+
+        // Full: every tracked client refills within the window and is forgotten by the next sweep, which makes room.
+        for (int i = 0; i < 1_000; i++) budget.TryAcquire(IPAddress.Parse($"172.16.{i / 250}.{i % 250}"), out _);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        budget.TryAcquire(IPAddress.Parse("198.51.100.9"), out _);
+
+        Assert.Equal(1, budget.TrackedClients);
+    }
+
+    [Fact]
     public void ClientOf_Disabled_IsNull()
     {
         Assert.Null(Create(enabled: false).ClientOf(From("192.0.2.9")));
