@@ -1,6 +1,8 @@
 using Gateway.Pipeline;
 using Gateway.RateLimiting;
+using Gateway.Sessions;
 using Gateway.Trust;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -10,10 +12,16 @@ namespace Gateway.Identity;
 /// <summary>
 /// Signs every proxied request with its cluster's active key (docs/contracts.md, "Signed gateway headers"): the client
 /// address the gateway determined always, the identity headers when a session was validated. Anonymous requests are
-/// signed too, so a backend can trust the client address on routes like <c>/auth/login</c>.
+/// signed too, so a backend can trust the client address on routes like <c>/auth/login</c>. Unless
+/// <c>Sessions:ForwardCredential</c> is set, the session credential the identity replaces stays at the edge: the
+/// validated Bearer header and the session cookie (<see cref="Sessions.SessionOptions.ForwardCredential"/>).
 /// </summary>
-internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIpResolver clientIp, TimeProvider time) : ITransformProvider
+internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIpResolver clientIp, TimeProvider time,
+    IOptions<Sessions.SessionOptions> sessions) : ITransformProvider
 {
+    private readonly bool _forwardCredential = sessions.Value.ForwardCredential;
+    private readonly string _cookieName = sessions.Value.CookieName;
+
     public void ValidateRoute(TransformRouteValidationContext context)
     {
         // Route-class reloads are validated here too: a route to a cluster without a key is refused, never sent unsigned.
@@ -75,6 +83,43 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
         headers.TryAddWithoutValidation(IdentityHeaders.KeyId, signer.KeyId);
         headers.TryAddWithoutValidation(IdentityHeaders.Timestamp, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         headers.TryAddWithoutValidation(IdentityHeaders.Signature, sig);
+        if (!_forwardCredential) KeepCredentialAtTheEdge(http, headers, principal is not null);
         return ValueTask.CompletedTask;
+    }
+
+    private void KeepCredentialAtTheEdge(HttpContext http, System.Net.Http.Headers.HttpRequestHeaders headers, bool validated)
+    {
+        // With a principal, an Authorization header can only be the Bearer token it came from (SessionValidationMiddleware
+        // answers any other scheme 401), so it goes. On anonymous routes the gateway read nothing and forwards it.
+        if (validated && http.Request.Headers.Authorization.Count > 0) headers.Authorization = null;
+        var cookies = http.Request.Headers.Cookie;
+        if (cookies.Count == 0 || !SessionCookieIn(cookies)) return;
+        headers.Remove("Cookie");
+        string rest = WithoutSessionCookie(cookies);
+        if (rest.Length > 0) headers.TryAddWithoutValidation("Cookie", rest);
+    }
+
+    private bool SessionCookieIn(Microsoft.Extensions.Primitives.StringValues cookies)
+    {
+        foreach (var value in cookies)
+            if (value is not null && value.Contains(_cookieName, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>The request's cookies, every header joined, without the session cookie (names are case-sensitive).</summary>
+    private string WithoutSessionCookie(Microsoft.Extensions.Primitives.StringValues cookies)
+    {
+        var kept = new System.Text.StringBuilder();
+        foreach (var value in cookies)
+        {
+            foreach (var part in (value ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = part.IndexOf('=');
+                if ((eq < 0 ? part : part[..eq].TrimEnd()) == _cookieName) continue;
+                if (kept.Length > 0) kept.Append("; ");
+                kept.Append(part);
+            }
+        }
+        return kept.ToString();
     }
 }

@@ -39,4 +39,13 @@ internal sealed class SessionOptions
 
     /// <summary>Name of the cookie that may carry the token. <value>The default is <c>session</c>.</value></summary>
     [Required] public string CookieName { get; set; } = "session";
+
+    /// <summary>
+    /// Whether backends receive the client's session credential: the <c>Authorization</c> header of a request whose
+    /// Bearer token the gateway validated, and the session cookie (<see cref="CookieName"/>) on any route. Off, backends
+    /// get the signed identity headers and never the token, which they could log or replay at the edge; an
+    /// <c>Authorization</c> header on an anonymous route (a partner's API key, say) is forwarded either way.
+    /// <value>The default is false.</value>
+    /// </summary>
+    public bool ForwardCredential { get; set; }
 }

@@ -1,0 +1,93 @@
+using System.Net;
+using Gateway.Tests.Support;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Identity;
+
+/// <summary>
+/// The session credential stays at the edge (<c>Sessions:ForwardCredential</c>, default false): a backend gets the
+/// signed identity, not the Bearer token the gateway validated, and never the session cookie, while other cookies and
+/// an <c>Authorization</c> header the gateway did not read (anonymous routes) pass through.
+/// </summary>
+public sealed class CredentialForwardingTests(RedisFixture redis) : IAsyncLifetime
+{
+    private FakeSessionBackend _backend = null!;
+    private GatewayInstance _gateway = null!;
+    private GatewayInstance _forwarding = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _backend = await FakeSessionBackend.StartAsync();
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, RouteFiles.CreateTemp());
+        _forwarding = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, RouteFiles.CreateTemp(),
+            extraArgs: "--Sessions:ForwardCredential=true");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _forwarding.DisposeAsync();
+        await _gateway.DisposeAsync();
+        await _backend.DisposeAsync();
+    }
+
+    private async Task<RecordedRequest> SendAsync(GatewayInstance gateway, HttpRequestMessage request, string path)
+    {
+        var response = await gateway.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return _backend.ProxiedTo(path).Last();
+    }
+
+    [Fact]
+    public async Task ValidatedBearerToken_DoesNotReachTheBackend_ItsIdentityDoes()
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+
+        var received = await SendAsync(_gateway, session.Get("/users/me"), "/users/me");
+
+        Assert.False(received.Headers.ContainsKey("Authorization"));
+        Assert.DoesNotContain(received.Headers.Values, v => v.Contains(session.Token, StringComparison.Ordinal));
+        Assert.Equal(session.UserId, received.Headers["X-User-Id"]);
+    }
+
+    [Fact]
+    public async Task SessionCookie_DoesNotReachTheBackend_OtherCookiesDo()
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/users/me");
+        request.Headers.TryAddWithoutValidation("Cookie", $"theme=dark; session={session.Token}; sessionless=1");
+
+        var received = await SendAsync(_gateway, request, "/users/me");
+
+        Assert.Equal(session.UserId, received.Headers["X-User-Id"]);
+        Assert.Equal("theme=dark; sessionless=1", received.Headers["Cookie"]);
+    }
+
+    [Fact]
+    public async Task AnonymousRoute_KeepsAnAuthorizationHeaderTheGatewayDidNotRead_ButDropsTheSessionCookie()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/auth/register") { Content = new StringContent("{}") };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer partner-api-key");
+        request.Headers.TryAddWithoutValidation("Cookie", "session=someone-elses-token");
+
+        var received = await SendAsync(_gateway, request, "/auth/register");
+
+        Assert.Equal("Bearer partner-api-key", received.Headers["Authorization"]);
+        Assert.False(received.Headers.ContainsKey("Cookie"));
+    }
+
+    [Fact]
+    public async Task ForwardCredentialOn_TheBackendGetsTokenAndCookieAsSent()
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+        var request = session.Get("/users/me");
+        request.Headers.TryAddWithoutValidation("Cookie", "theme=dark; session=other");
+
+        var received = await SendAsync(_forwarding, request, "/users/me");
+
+        Assert.Equal($"Bearer {session.Token}", received.Headers["Authorization"]);
+        Assert.Equal("theme=dark; session=other", received.Headers["Cookie"]);
+    }
+}
