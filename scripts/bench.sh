@@ -158,6 +158,7 @@ gw_counters() { curl -fsS "$A/metrics" 2>/dev/null | awk '
   END { print v, r + 0 }'; }
 TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
 declare -A RPS CPU
+declare -A ROUND_RPS   # name -> req/s of each interleaved round, space-separated (for per-round ratios)
 # run NAME CONNECTIONS PID-TO-MEASURE URL [wrk args...]
 run() {
   local name="$1" conns="$2" pid="$3" url="$4"; shift 4
@@ -224,6 +225,7 @@ interleave() {
       non2xx="$(awk '/Non-2xx/ { print $NF }' <<<"$out")"
       sockerr="$(awk -F'[ ,]+' '/Socket errors/ { print $4 + $6 + $8 + $10 }' <<<"$out")"
       n["$name"]=$(( ${n["$name"]:-0} + requests ))
+      ROUND_RPS["$name"]+="$(awk -v n="$requests" -v s="$seconds" 'BEGIN { if (s > 0) printf "%.2f", n / s; else print 0 }') "
       secs["$name"]="$(awk -v a="${secs["$name"]:-0}" -v b="$seconds" 'BEGIN { print a + b }')"
       ticks["$name"]=$(( ${ticks["$name"]:-0} + after - before ))
       errs["$name"]=$(( ${errs["$name"]:-0} + ${non2xx:-0} + ${sockerr:-0} ))
@@ -278,6 +280,17 @@ P_YARP="(P3) plain YARP 2.3.0, untuned"; P_FLOOR="(P4) direct-forwarder floor (t
 RV_AUTH="$(ratio "$GV" "$P_AUTH")"; CV_AUTH="$(cpu_ratio "$GV" "$P_AUTH")"
 RA_YARP="$(ratio "$GA" "$P_YARP")"; CA_YARP="$(cpu_ratio "$GA" "$P_YARP")"
 RA_NGINX="$(ratio "$GA" "$P_NGINX")"; RA_FLOOR="$(ratio "$GA" "$P_FLOOR")"
+# The lowest and highest ratio of one round to the peer's round beside it, "MIN MAX": how far the host's drift moves the
+# ratio within this run (the ratio columns use all rounds together).
+round_range() {
+  paste -d' ' <(tr ' ' '\n' <<<"${ROUND_RPS[$1]}" | sed '/^$/d') <(tr ' ' '\n' <<<"${ROUND_RPS[$2]}" | sed '/^$/d') \
+    | awk '$2 > 0 { r = $1 / $2; if (min == "" || r < min) min = r; if (max == "" || r > max) max = r }
+           END { if (min == "") print "null null"; else printf "%.2f %.2f\n", min, max }'
+}
+read -r RV_AUTH_MIN RV_AUTH_MAX <<<"$(round_range "$GV" "$P_AUTH")"
+read -r RA_YARP_MIN RA_YARP_MAX <<<"$(round_range "$GA" "$P_YARP")"
+read -r RA_NGINX_MIN RA_NGINX_MAX <<<"$(round_range "$GA" "$P_NGINX")"
+read -r RA_FLOOR_MIN RA_FLOOR_MAX <<<"$(round_range "$GA" "$P_FLOOR")"
 
 SWEEP_ROWS=()
 for c in $SWEEP; do
@@ -371,12 +384,12 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo
   echo "Against the peers (same backend endpoint, same token, same rounds):"
   echo
-  echo "| ratio | req/s | CPU per request | target |"
-  echo "|---|---:|---:|---|"
-  echo "| (3)/(P1) validated gateway vs nginx auth_request + proxy_cache | $RV_AUTH | $CV_AUTH | req/s ≥ 1.0, CPU ≤ 1.3 |"
-  echo "| (2)/(P3) anonymous gateway vs plain YARP | $RA_YARP | $CA_YARP | req/s ≥ 1.0, CPU ≤ 1.0 |"
-  echo "| (2)/(P2) anonymous gateway vs nginx plain proxy_pass | $RA_NGINX | $(cpu_ratio "$GA" "$P_NGINX") | (reported) |"
-  echo "| (2)/(P4) anonymous gateway vs the direct-forwarder floor | $RA_FLOOR | $(cpu_ratio "$GA" "$P_FLOOR") | (reported) |"
+  echo "| ratio | req/s | req/s, lowest-highest round | CPU per request | target |"
+  echo "|---|---:|---:|---:|---|"
+  echo "| (3)/(P1) validated gateway vs nginx auth_request + proxy_cache | $RV_AUTH | $RV_AUTH_MIN-$RV_AUTH_MAX | $CV_AUTH | req/s ≥ 1.0, CPU ≤ 1.3 |"
+  echo "| (2)/(P3) anonymous gateway vs plain YARP | $RA_YARP | $RA_YARP_MIN-$RA_YARP_MAX | $CA_YARP | req/s ≥ 1.0, CPU ≤ 1.0 |"
+  echo "| (2)/(P2) anonymous gateway vs nginx plain proxy_pass | $RA_NGINX | $RA_NGINX_MIN-$RA_NGINX_MAX | $(cpu_ratio "$GA" "$P_NGINX") | (reported) |"
+  echo "| (2)/(P4) anonymous gateway vs the direct-forwarder floor | $RA_FLOOR | $RA_FLOOR_MIN-$RA_FLOOR_MAX | $(cpu_ratio "$GA" "$P_FLOOR") | (reported) |"
   echo
   echo "Endpoint latencies at 50 concurrent clients through the gateway (wrk -c50; profile: $PROFILE_USERS users, each its own row; logout: ${#LOGOUT_TOKENS[@]} sessions revoked over 50 keep-alive connections):"
   echo
@@ -412,6 +425,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "  \"ratios\": {\"validatedOverAnonymous\": $R32, \"cachedOverValidated\": $R43, \"cachedOverBackend\": $R41, \"healthOverBareKestrel\": $R5B,"
   echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR},"
   echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP},"
+  echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
     IFS='|' read -r c rps p99 errors rss <<<"$r"

@@ -51,6 +51,12 @@ public sealed class BenchScriptTests
         Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("validatedOverNginxAuthRequest", out _), "no ratio against nginx auth_request");
         foreach (var ratio in json.RootElement.GetProperty("cpuRatios").EnumerateObject())
             Assert.True(ratio.Value.GetDouble() > 0, $"CPU ratio {ratio.Name} is not a number");
+        // Each peer ratio also comes as the lowest and highest of its rounds (one round with --short: both the same).
+        foreach (var range in json.RootElement.GetProperty("ratioRoundRanges").EnumerateObject())
+        {
+            double min = range.Value.GetProperty("min").GetDouble(), max = range.Value.GetProperty("max").GetDouble();
+            Assert.True(min > 0 && max >= min, $"round range of {range.Name} is {min}-{max}");
+        }
         Assert.Contains("POST /auth/logout", await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.md")));
     }
 }
