@@ -1,8 +1,10 @@
+using System.Net.Http.Headers;
+using System.Text;
 using Gateway.Pipeline;
 using Gateway.RateLimiting;
-using Gateway.Sessions;
 using Gateway.Trust;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -87,7 +89,7 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
         return ValueTask.CompletedTask;
     }
 
-    private void KeepCredentialAtTheEdge(HttpContext http, System.Net.Http.Headers.HttpRequestHeaders headers, bool validated)
+    private void KeepCredentialAtTheEdge(HttpContext http, HttpRequestHeaders headers, bool validated)
     {
         // With a principal, an Authorization header can only be the Bearer token it came from (SessionValidationMiddleware
         // answers any other scheme 401), so it goes. On anonymous routes the gateway read nothing and forwards it.
@@ -99,17 +101,21 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
         if (rest.Length > 0) headers.TryAddWithoutValidation("Cookie", rest);
     }
 
-    private bool SessionCookieIn(Microsoft.Extensions.Primitives.StringValues cookies)
+    private bool SessionCookieIn(StringValues cookies)
     {
         foreach (var value in cookies)
             if (value is not null && value.Contains(_cookieName, StringComparison.Ordinal)) return true;
         return false;
     }
 
-    /// <summary>The request's cookies, every header joined, without the session cookie (names are case-sensitive).</summary>
-    private string WithoutSessionCookie(Microsoft.Extensions.Primitives.StringValues cookies)
+    /// <summary>
+    /// The request's cookies, every header joined, without the session cookie (names are case-sensitive). Split by hand
+    /// rather than rebuilt from <c>HttpRequest.Cookies</c>, which unescapes values: the backend gets the other cookies'
+    /// bytes as the client sent them.
+    /// </summary>
+    private string WithoutSessionCookie(StringValues cookies)
     {
-        var kept = new System.Text.StringBuilder();
+        var kept = new StringBuilder();
         foreach (var value in cookies)
         {
             foreach (var part in (value ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
