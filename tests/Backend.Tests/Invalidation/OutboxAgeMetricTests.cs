@@ -14,10 +14,19 @@ namespace Backend.Tests.Invalidation;
 /// </summary>
 public sealed partial class OutboxAgeMetricTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
 {
+    // The relay's background loop ticks on real timers (FakeTime only fakes the clock's reading) and delivers every entry
+    // older than ConfirmTimeout, the 42-second-old row below included: a tick between the inserts and the measurement
+    // failed this test now and then with an age of a few milliseconds. At the longest interval allowed, no tick comes
+    // within the test.
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Invalidation:RetryInterval"] = "00:01:00",
+    };
+
     [Fact]
     public async Task OldestPendingAge_FollowsTheOldestUndeliveredEntry_OnMetrics()
     {
-        // The relay's loop runs on the fake clock, which this test does not advance: the row stays until deleted here.
+        // The relay's loop does not tick during the test (Settings): the rows stay until deleted here.
         var relay = App.Services.GetRequiredService<OutboxRelay>();
         await ExecuteAsync("INSERT INTO invalidation_outbox (kind, reason, created_at) VALUES ('org', 'test', now() - interval '42 seconds')");
         await ExecuteAsync("INSERT INTO invalidation_outbox (kind, reason) VALUES ('org', 'test')");
