@@ -24,6 +24,25 @@ internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
         return result;
     }
 
+    /// <summary>
+    /// An <c>INSERT</c> of one audit event per row of <paramref name="source"/> (a CTE name), for a data-modifying CTE:
+    /// a change and its record in one statement, so one round trip and no explicit transaction. No row in the source, no
+    /// record. Bind its values with <see cref="AddInsertParameters"/>.
+    /// </summary>
+    internal static string InsertFrom(string source) =>
+        $"INSERT INTO audit_events (user_id, org_id, event_type, at, ip, details) SELECT @audit_u, @audit_o, @audit_t, @audit_at, @audit_ip, @audit_d FROM {source}";
+
+    /// <summary>The values of <see cref="InsertFrom"/>'s placeholders; <paramref name="at"/> is the change's own time.</summary>
+    internal static void AddInsertParameters(NpgsqlCommand cmd, AuditEntry e, DateTime at)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("audit_u", e.UserId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("audit_o", e.OrgId) { NpgsqlDbType = NpgsqlDbType.Uuid });
+        cmd.Parameters.AddWithValue("audit_t", e.EventType);
+        cmd.Parameters.AddWithValue("audit_at", at);
+        cmd.Parameters.Add(new NpgsqlParameter<string?>("audit_ip", e.Ip) { NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter("audit_d", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(e.Details ?? new { }, JsonSerializerOptions.Web) });
+    }
+
     public async Task RecordAsync(string eventType, Guid? userId, Guid? orgId, string? ip, object? details = null,
         NpgsqlConnection? conn = null, NpgsqlTransaction? tx = null)
     {

@@ -21,6 +21,8 @@ internal sealed partial class OutboxRelay(
     internal static readonly TimeSpan AgeMeasureInterval = TimeSpan.FromSeconds(5);
 
     private readonly OutboxOptions _options = options.Value;
+    // Fifty logouts in flight delete their rows in a few statements, not fifty transactions.
+    private readonly GroupedOutboxDeletes _deletes = new(outbox.DeleteAsync);
     private double _lastOldestPendingAge;
     private long _lastAgeMeasured;
     // One warning per interval while Redis stays unreachable: enough to see it, not a log line per retry.
@@ -47,8 +49,9 @@ internal sealed partial class OutboxRelay(
 
     /// <summary>
     /// Delivers entries this request just wrote, from its own copy: each goes to Redis straight away and its row is then
-    /// deleted by id, without the locking read of <see cref="ConfirmAsync(long[], CancellationToken)"/> (a transaction that
-    /// kept a connection idle across the Redis call). Entries Redis did not acknowledge take that path, retried until
+    /// deleted by id, in one statement with the deletes of other requests in flight (<see cref="GroupedOutboxDeletes"/>).
+    /// This skips the locking read of <see cref="ConfirmAsync(long[], CancellationToken)"/> (a transaction that kept a
+    /// connection idle across the Redis call). Entries Redis did not acknowledge take that path, retried until
     /// <see cref="OutboxOptions.ConfirmTimeout"/>. The background pass leaves entries younger than that alone, and delivery
     /// is idempotent, so a second deliverer costs nothing but the repeat.
     /// </summary>
@@ -57,9 +60,12 @@ internal sealed partial class OutboxRelay(
         var delivered = new List<long>(entries.Length);
         var pending = new List<long>();
         foreach (var entry in entries) (await DeliverAsync(entry) ? delivered : pending).Add(entry.Id);
-        if (delivered.Count > 0) await outbox.DeleteAsync([.. delivered]);
+        if (delivered.Count > 0) await _deletes.DeleteAsync([.. delivered]);
         return pending.Count == 0 || await ConfirmAsync([.. pending], ct);
     }
+
+    /// <summary>The delete statements run for requests' own entries so far (for tests).</summary>
+    internal long GroupedDeleteStatements => _deletes.Statements;
 
     /// <summary>One background pass: delivers batch after batch until one comes back short. Returns how many were delivered.</summary>
     public async Task<int> DrainAsync(CancellationToken ct)

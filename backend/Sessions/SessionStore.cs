@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Backend.Audit;
 using Backend.Data;
 using Backend.Infrastructure;
 using Backend.Invalidation;
@@ -107,14 +108,13 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
     }
 
     /// <summary>
-    /// Revokes one live session of the user and queues its fence and invalidation in the same statement (see
-    /// <see cref="Invalidation.InvalidationOutbox"/>; inside the caller's transaction when given). Null when there was no
-    /// such live session.
+    /// Revokes one live session of the user, queues its fence and invalidation (see <see cref="Invalidation.InvalidationOutbox"/>)
+    /// and records <paramref name="audit"/>, all in one statement: one round trip and one commit, and no revocation
+    /// without its outbox entry or its record. Null when there was no such live session (nothing is recorded then).
     /// </summary>
-    public async Task<Revocation?> RevokeAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, Guid sessionId, DateTime now, string reason)
+    public async Task<Revocation?> RevokeAsync(Guid userId, Guid sessionId, DateTime now, string reason, AuditEntry audit)
     {
-        await using var cmd = conn is null ? db.CreateCommand() : new NpgsqlCommand { Connection = conn, Transaction = tx };
-        cmd.CommandText = $"""
+        await using var cmd = db.CreateCommand($"""
             WITH r AS (
               UPDATE sessions SET revoked_at = @now
               WHERE id = @id AND user_id = @u AND revoked_at IS NULL
@@ -122,13 +122,15 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
             o AS (
               INSERT INTO invalidation_outbox (kind, reason, user_id, token_hashes, fence, fence_until)
               SELECT 'session', @reason, @u, ARRAY[token_hash], -1, expires_at FROM r
-              RETURNING {InvalidationOutbox.Columns})
+              RETURNING {InvalidationOutbox.Columns}),
+            a AS ({AuditLog.InsertFrom("r")})
             SELECT r.token_hash, o.* FROM r, o
-            """;
+            """);
         cmd.Parameters.AddWithValue("id", sessionId);
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("now", now);
         cmd.Parameters.AddWithValue("reason", reason);
+        AuditLog.AddInsertParameters(cmd, audit, now);
         await using var reader = await cmd.ExecuteReaderAsync();
         return await reader.ReadAsync() ? new Revocation([reader.GetString(0)], InvalidationOutbox.ReadEntry(reader, 1)) : null;
     }

@@ -22,12 +22,11 @@ internal static class SessionsApi
         TypedResults.Ok(await sessions.ListAsync(caller.UserId(), caller.SessionId(), time.GetUtcNow().UtcDateTime, cursor, Cursor.ClampLimit(limit)));
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        Guid id, ClaimsPrincipal caller, SessionStore sessions, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
+        Guid id, ClaimsPrincipal caller, SessionStore sessions, OutboxRelay relay, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
-        var revoked = await audit.ChangeAndRecordAsync(
-            (conn, tx) => sessions.RevokeAsync(conn, tx, userId, id, time.GetUtcNow().UtcDateTime, "session-revoked"),
-            r => r is null ? null : new AuditEntry(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id }));
+        var revoked = await sessions.RevokeAsync(userId, id, time.GetUtcNow().UtcDateTime, "session-revoked",
+            new AuditEntry(AuditEvents.SessionRevoked, userId, null, http.ClientIp(), new { sessionId = id }));
         if (revoked is null) return Problems.NotFoundProblem("No live session with this id belongs to you.");
         return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }

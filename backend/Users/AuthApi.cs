@@ -101,13 +101,12 @@ internal static class AuthApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(
-        ClaimsPrincipal caller, SessionStore sessions, InvalidationOutbox outbox, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
+        ClaimsPrincipal caller, SessionStore sessions, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
         Guid sessionId = caller.SessionId();
-        var revoked = await audit.ChangeAndRecordAsync(
-            (conn, tx) => sessions.RevokeAsync(conn, tx, userId, sessionId, time.GetUtcNow().UtcDateTime, "logout"),
-            r => r is null ? null : new AuditEntry(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId }));
+        var revoked = await sessions.RevokeAsync(userId, sessionId, time.GetUtcNow().UtcDateTime, "logout",
+            new AuditEntry(AuditEvents.Logout, userId, null, http.ClientIp(), new { sessionId }));
         // Already revoked (a retry after 503, through an edge that still accepts it): wait for the first one's delivery.
         bool confirmed = revoked is not null
             ? await relay.ConfirmAsync([revoked.Entry], http.RequestAborted)

@@ -45,6 +45,44 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
     }
 
     [Fact]
+    public async Task SessionDelete_WhoseAuditRecordCannotBeWritten_RevokesNothing_AndTheRetryRevokesAndRecordsOnce()
+    {
+        var first = await Client.NewUserAsync();
+        var second = await Client.LoginAsync(first.Email);
+        var list = await (await Client.SendAsync(HttpMethod.Get, "/users/me/sessions", first.Token)).ReadJsonAsync();
+        var other = list.GetProperty("items").EnumerateArray().Single(s => !s.GetProperty("current").GetBoolean()).GetProperty("id").GetGuid();
+        await FailInsertsIntoAsync("audit_events");
+
+        var failed = await Client.SendAsync(HttpMethod.Delete, $"/users/me/sessions/{other}", first.Token);
+        Assert.True((int)failed.StatusCode >= 500, $"expected a server error, got {(int)failed.StatusCode}");
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Get, "/auth/me", second.Token)).StatusCode);
+        Assert.Equal(0, await CountAsync($"SELECT count(*) FROM invalidation_outbox WHERE user_id = '{first.UserId}'"));
+
+        await AllowInsertsIntoAsync("audit_events");
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/users/me/sessions/{other}", first.Token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Get, "/auth/me", second.Token)).StatusCode);
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM audit_events WHERE event_type = 'session.revoked' AND user_id = '{first.UserId}'"));
+    }
+
+    [Fact]
+    public async Task Logout_RecordsItsAuditEvent_WithTheSession_AndTheRevocationTime()
+    {
+        var login = await Client.NewUserAsync();
+        Guid sessionId = (await (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).ReadJsonAsync()).GetProperty("sessionId").GetGuid();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Post, "/auth/logout", login.Token)).StatusCode);
+
+        // The record is written by the revoking statement itself: same session, same instant as revoked_at.
+        Assert.Equal(1, await CountAsync($"""
+            SELECT count(*) FROM audit_events a JOIN sessions s ON s.id = (a.details->>'sessionId')::uuid
+            WHERE a.event_type = 'logout' AND a.user_id = '{login.UserId}' AND s.id = '{sessionId}'
+              AND a.at = s.revoked_at AND a.org_id IS NULL
+            """));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Post, "/auth/logout", login.Token)).StatusCode);
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM audit_events WHERE event_type = 'logout' AND user_id = '{login.UserId}'"));
+    }
+
+    [Fact]
     public async Task MembershipChanges_WhoseAuditRecordCannotBeWritten_ChangeNothing()
     {
         var owner = await Client.NewUserAsync();
