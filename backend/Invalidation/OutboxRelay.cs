@@ -60,7 +60,14 @@ internal sealed partial class OutboxRelay(
         var delivered = new List<long>(entries.Length);
         var pending = new List<long>();
         foreach (var entry in entries) (await DeliverAsync(entry) ? delivered : pending).Add(entry.Id);
-        if (delivered.Count > 0) await _deletes.DeleteAsync([.. delivered]);
+        if (delivered.Count > 0)
+        {
+            // Redis has acknowledged these: the revocation holds at the edge. A row left behind only means the background
+            // pass delivers it again after ConfirmTimeout (idempotent), so a failed delete must not fail the request, nor
+            // the other requests whose ids share its statement.
+            try { await _deletes.DeleteAsync([.. delivered]); }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException) { Warn(() => Log.DeleteFailed(logger, ex.Message)); }
+        }
         return pending.Count == 0 || await ConfirmAsync([.. pending], ct);
     }
 
@@ -141,5 +148,8 @@ internal sealed partial class OutboxRelay(
 
         [LoggerMessage(2102, LogLevel.Warning, "Could not read the invalidation outbox: {Error}", EventName = "InvalidationOutboxFailed")]
         public static partial void DatabaseFailed(ILogger logger, string error);
+
+        [LoggerMessage(2103, LogLevel.Warning, "Could not delete delivered invalidations from the outbox ({Error}); the background pass delivers them again (idempotent) and deletes them.", EventName = "InvalidationDeleteFailed")]
+        public static partial void DeleteFailed(ILogger logger, string error);
     }
 }

@@ -83,6 +83,27 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
     }
 
     [Fact]
+    public async Task Logout_WhoseDeliveredOutboxRowCannotBeDeleted_StillSucceeds_AndLeavesTheRowForTheRelay()
+    {
+        var login = await Client.NewUserAsync();
+        await ExecuteAsync("""
+            CREATE FUNCTION fail_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$;
+            CREATE TRIGGER fail_delete BEFORE DELETE ON invalidation_outbox FOR EACH ROW EXECUTE FUNCTION fail_delete();
+            """);
+        try
+        {
+            // Redis acknowledged the revocation, so it holds at the edge: the leftover row is bookkeeping, not a failure.
+            Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Post, "/auth/logout", login.Token)).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).StatusCode);
+            Assert.Equal(1, await CountAsync($"SELECT count(*) FROM invalidation_outbox WHERE user_id = '{login.UserId}' AND kind = 'session'"));
+        }
+        finally
+        {
+            await ExecuteAsync("DROP TRIGGER fail_delete ON invalidation_outbox; DROP FUNCTION fail_delete();");
+        }
+    }
+
+    [Fact]
     public async Task MembershipChanges_WhoseAuditRecordCannotBeWritten_ChangeNothing()
     {
         var owner = await Client.NewUserAsync();
