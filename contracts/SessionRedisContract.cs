@@ -48,6 +48,9 @@ public static class SessionRedisContract
     /// Raises a session's fence and deletes its principal, atomically. KEYS: session key, fence key. ARGV: the new fence
     /// (<see cref="Revoked"/> or a principal version), the fence's TTL in milliseconds. A fence only ever rises: revoked
     /// stays revoked, and a lower version never replaces a higher one, so deliveries may repeat and arrive in any order.
+    /// Optional ARGV[3] and ARGV[4]: a channel and a message, published after the delete in the same atomic step (an
+    /// invalidation that names one session costs one round trip, and a gateway that reacts by reading Redis finds the
+    /// principal gone).
     /// </summary>
     public const string FenceScript = """
         local current = redis.call('GET', KEYS[2])
@@ -57,6 +60,7 @@ public static class SessionRedisContract
           end
         end
         redis.call('DEL', KEYS[1])
+        if ARGV[3] then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
         return 1
         """;
 }

@@ -71,6 +71,14 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
             var until = entry.FenceUntil ?? _time.GetUtcNow().UtcDateTime;
             long ttlMs = (long)Math.Ceiling((until - _time.GetUtcNow().UtcDateTime + FenceMargin).TotalMilliseconds);
             RedisValue value = fence == OutboxEntry.Revoked ? SessionRedisContract.Revoked : fence;
+            if (entry.TokenHashes.Length == 1)
+            {
+                // One session (logout, session delete): the script publishes after its delete, one round trip for both.
+                await db.ScriptEvaluateAsync(SessionRedisContract.FenceScript,
+                    [SessionRedisContract.SessionKey(entry.TokenHashes[0]), SessionRedisContract.FenceKey(entry.TokenHashes[0])],
+                    [value, Math.Max(1, ttlMs), SessionRedisContract.InvalidationChannel, entry.ToMessage(_time.GetUtcNow()).Serialize()]).ConfigureAwait(false);
+                return;
+            }
             // One script per session: each session's keys share a hash tag, different sessions may live on different masters.
             var tasks = new Task[entry.TokenHashes.Length];
             for (int i = 0; i < tasks.Length; i++)
