@@ -7,7 +7,10 @@ namespace Backend.Audit;
 /// <summary>Appends audit events. Pass a connection/transaction to record the event atomically with the change.</summary>
 internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
 {
-    private const string Insert = "INSERT INTO audit_events (user_id, org_id, event_type, at, ip, details) VALUES (@u, @o, @t, @at, @ip, @d)";
+    // One column list and one set of placeholders for both forms of the insert; AddInsertParameters binds them.
+    private const string Columns = "INSERT INTO audit_events (user_id, org_id, event_type, at, ip, details)";
+    private const string Values = "@audit_u, @audit_o, @audit_t, @audit_at, @audit_ip, @audit_d";
+    private const string Insert = $"{Columns} VALUES ({Values})";
 
     /// <summary>
     /// Runs <paramref name="change"/> and records the event <paramref name="entry"/> makes of its result in one
@@ -29,10 +32,9 @@ internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
     /// a change and its record in one statement, so one round trip and no explicit transaction. No row in the source, no
     /// record. Bind its values with <see cref="AddInsertParameters"/>.
     /// </summary>
-    internal static string InsertFrom(string source) =>
-        $"INSERT INTO audit_events (user_id, org_id, event_type, at, ip, details) SELECT @audit_u, @audit_o, @audit_t, @audit_at, @audit_ip, @audit_d FROM {source}";
+    internal static string InsertFrom(string source) => $"{Columns} SELECT {Values} FROM {source}";
 
-    /// <summary>The values of <see cref="InsertFrom"/>'s placeholders; <paramref name="at"/> is the change's own time.</summary>
+    /// <summary>The values of the insert's placeholders (both forms); <paramref name="at"/> is the event's time.</summary>
     internal static void AddInsertParameters(NpgsqlCommand cmd, AuditEntry e, DateTime at)
     {
         cmd.Parameters.Add(new NpgsqlParameter<Guid?>("audit_u", e.UserId) { NpgsqlDbType = NpgsqlDbType.Uuid });
@@ -47,12 +49,7 @@ internal sealed class AuditLog(NpgsqlDataSource db, TimeProvider time)
         NpgsqlConnection? conn = null, NpgsqlTransaction? tx = null)
     {
         await using var cmd = conn is null ? db.CreateCommand(Insert) : new NpgsqlCommand(Insert, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("u", userId) { NpgsqlDbType = NpgsqlDbType.Uuid });
-        cmd.Parameters.Add(new NpgsqlParameter<Guid?>("o", orgId) { NpgsqlDbType = NpgsqlDbType.Uuid });
-        cmd.Parameters.AddWithValue("t", eventType);
-        cmd.Parameters.AddWithValue("at", time.GetUtcNow().UtcDateTime);
-        cmd.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
-        cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(details ?? new { }, JsonSerializerOptions.Web) });
+        AddInsertParameters(cmd, new AuditEntry(eventType, userId, orgId, ip, details), time.GetUtcNow().UtcDateTime);
         await cmd.ExecuteNonQueryAsync();
     }
 }

@@ -64,6 +64,7 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
 
     public Task<bool> ApplyAsync(OutboxEntry entry) => RunAsync("invalidate", async db =>
     {
+        string message = entry.ToMessage(_time.GetUtcNow()).Serialize();
         // Every entry that names sessions carries a fence (revocations, membership changes); the others only publish.
         if (entry.Fence is { } fence && entry.TokenHashes.Length > 0)
         {
@@ -71,24 +72,20 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
             var until = entry.FenceUntil ?? _time.GetUtcNow().UtcDateTime;
             long ttlMs = (long)Math.Ceiling((until - _time.GetUtcNow().UtcDateTime + FenceMargin).TotalMilliseconds);
             RedisValue value = fence == OutboxEntry.Revoked ? SessionRedisContract.Revoked : fence;
-            if (entry.TokenHashes.Length == 1)
-            {
-                // One session (logout, session delete): the script publishes after its delete, one round trip for both.
-                await db.ScriptEvaluateAsync(SessionRedisContract.FenceScript,
-                    [SessionRedisContract.SessionKey(entry.TokenHashes[0]), SessionRedisContract.FenceKey(entry.TokenHashes[0])],
-                    [value, Math.Max(1, ttlMs), SessionRedisContract.InvalidationChannel, entry.ToMessage(_time.GetUtcNow()).Serialize()]).ConfigureAwait(false);
-                return;
-            }
+            // One session (logout, session delete): its script publishes after its delete, one round trip for both.
+            RedisValue[] args = entry.TokenHashes.Length == 1
+                ? [value, Math.Max(1, ttlMs), SessionRedisContract.InvalidationChannel, message]
+                : [value, Math.Max(1, ttlMs)];
             // One script per session: each session's keys share a hash tag, different sessions may live on different masters.
             var tasks = new Task[entry.TokenHashes.Length];
             for (int i = 0; i < tasks.Length; i++)
                 tasks[i] = db.ScriptEvaluateAsync(SessionRedisContract.FenceScript,
-                    [SessionRedisContract.SessionKey(entry.TokenHashes[i]), SessionRedisContract.FenceKey(entry.TokenHashes[i])],
-                    [value, Math.Max(1, ttlMs)]);
+                    [SessionRedisContract.SessionKey(entry.TokenHashes[i]), SessionRedisContract.FenceKey(entry.TokenHashes[i])], args);
             await Task.WhenAll(tasks).ConfigureAwait(false);
+            if (entry.TokenHashes.Length == 1) return;
         }
         // Published only after the deletes: a gateway that reacts by reading Redis finds the principal gone.
-        await db.PublishAsync(RedisChannel.Literal(SessionRedisContract.InvalidationChannel), entry.ToMessage(_time.GetUtcNow()).Serialize()).ConfigureAwait(false);
+        await db.PublishAsync(RedisChannel.Literal(SessionRedisContract.InvalidationChannel), message).ConfigureAwait(false);
     });
 
     private async Task<bool> RunAsync(string operation, Func<IDatabase, Task> call)
