@@ -17,7 +17,8 @@
 # Argon2id bulkhead.
 # Peers, fronting the same backend endpoint and interleaved with (1)-(4): (P1) nginx auth_request + proxy_cache (the
 # validated job, bench/nginx), (P2) nginx plain proxy_pass, (P3) plain untuned YARP (bench/PlainYarp), (P4) the tuned
-# direct-forwarder floor (bench/ForwarderFloor). CPU per request is the measured process's own (nginx: master + workers).
+# direct-forwarder floor (bench/ForwarderFloor), (P5) nginx auth_request without a cache (a revoked token refused at once,
+# as the gateway does). CPU per request is the measured process's own (nginx: master + workers).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -196,6 +197,7 @@ sP1() { wrk "$@" "${AUTH[@]}" "http://127.0.0.1:$NGINX_PORT/bench/session/health
 sP2() { wrk "$@" "http://127.0.0.1:$NGINX_PORT/bench/anonymous/health"; }
 sP3() { wrk "$@" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health"; }
 sP4() { wrk "$@" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health"; }
+sP5() { wrk "$@" "${AUTH[@]}" "http://127.0.0.1:$NGINX_PORT/bench/session-nocache/health"; }
 
 # interleave "NAME|PID|FUNCTION" ...: a warm-up of each, then ROUNDS rounds running each scenario for SLICE in turn.
 # The machine's speed drifts (other tenants of the host, CPU frequency), and by more than the differences the ratios
@@ -258,7 +260,8 @@ interleave "(1) backend direct GET /auth/me|$BACKEND_PID|s1" \
   "(P1) nginx auth_request + proxy_cache|$(nginx_pids)|sP1" \
   "(P2) nginx plain proxy_pass|$(nginx_pids)|sP2" \
   "(P3) plain YARP 2.3.0, untuned|$YARP_PID|sP3" \
-  "(P4) direct-forwarder floor (tuned .NET)|$FLOOR_PID|sP4"
+  "(P4) direct-forwarder floor (tuned .NET)|$FLOOR_PID|sP4" \
+  "(P5) nginx auth_request, no cache|$(nginx_pids)|sP5"
 interleave "(5) gateway /health|$GW_PID|s5" "(B) bare Kestrel, same bytes|$BARE_PID|sB"
 TRAIL=(-- POST /auth/login - "{\"email\":\"$FLOOD_EMAIL\",\"password\":\"$PASSWORD\"}")
 # At least 5 s even with --short: a 2 s slice on a loaded CI machine can end before the first hashed or shed answer.
@@ -277,7 +280,9 @@ cpu_ratio() { awk -v a="${CPU[$1]}" -v b="${CPU[$2]}" 'BEGIN { if (b > 0 && a > 
 GV="(3) gateway validated proxied GET (L1)"; GA="(2) gateway anonymous proxied GET"
 P_AUTH="(P1) nginx auth_request + proxy_cache"; P_NGINX="(P2) nginx plain proxy_pass"
 P_YARP="(P3) plain YARP 2.3.0, untuned"; P_FLOOR="(P4) direct-forwarder floor (tuned .NET)"
+P_AUTH_NOCACHE="(P5) nginx auth_request, no cache"
 RV_AUTH="$(ratio "$GV" "$P_AUTH")"; CV_AUTH="$(cpu_ratio "$GV" "$P_AUTH")"
+RV_AUTH_NOCACHE="$(ratio "$GV" "$P_AUTH_NOCACHE")"; CV_AUTH_NOCACHE="$(cpu_ratio "$GV" "$P_AUTH_NOCACHE")"
 RA_YARP="$(ratio "$GA" "$P_YARP")"; CA_YARP="$(cpu_ratio "$GA" "$P_YARP")"
 RA_NGINX="$(ratio "$GA" "$P_NGINX")"; RA_FLOOR="$(ratio "$GA" "$P_FLOOR")"
 # The lowest and highest ratio of one round to the peer's round beside it, "MIN MAX": how far the host's drift moves the
@@ -291,6 +296,7 @@ read -r RV_AUTH_MIN RV_AUTH_MAX <<<"$(round_range "$GV" "$P_AUTH")"
 read -r RA_YARP_MIN RA_YARP_MAX <<<"$(round_range "$GA" "$P_YARP")"
 read -r RA_NGINX_MIN RA_NGINX_MAX <<<"$(round_range "$GA" "$P_NGINX")"
 read -r RA_FLOOR_MIN RA_FLOOR_MAX <<<"$(round_range "$GA" "$P_FLOOR")"
+read -r RV_AUTH_NOCACHE_MIN RV_AUTH_NOCACHE_MAX <<<"$(round_range "$GV" "$P_AUTH_NOCACHE")"
 
 SWEEP_ROWS=()
 for c in $SWEEP; do
@@ -346,7 +352,9 @@ for b in 0 1 2; do
   node bench/clients/single-use.mjs "$G/auth/logout" POST "$OUT/logout-warmup-tokens-$b.txt" 50 >/dev/null || die "the logout client failed"
   sleep 2
 done
-out="$(node bench/clients/single-use.mjs "$G/auth/logout" POST "$OUT/logout-tokens.txt" 50)" || die "the logout client failed:\n$out"
+# The measured burst's client warms itself first (its 50 connections and its own code, on /health): a cold node client
+# measured its own start-up on the cores the stack shares (docs/performance.md, "Seventh pass").
+out="$(node bench/clients/single-use.mjs "$G/auth/logout" POST "$OUT/logout-tokens.txt" 50 --warm "$G/health" 2000)" || die "the logout client failed:\n$out"
 LOGOUT_ROW="$(awk '/^COUNT/ { n = $2 } /^PCTL/ { p = $2 "|" $3 "|" $4 } /^STATUSES/ { $1 = ""; s = substr($0, 2) } END { print n "|" p "|" s }' <<<"$out")"
 ENDPOINT_ROWS+=("POST /auth/logout|$LOGOUT_ROW|p95 < 100")
 log "POST /auth/logout: $LOGOUT_ROW"
@@ -372,7 +380,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "# Benchmark $STAMP"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS; load generator, gateway, backend, Redis and Postgres share the cores."
-  echo "Scenarios (1)-(4) and the peers (P1)-(P4) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
+  echo "Scenarios (1)-(4) and the peers (P1)-(P5) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
   echo
   echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) | bytes allocated/req (gateway) | Redis calls/req (gateway) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -395,6 +403,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "| (2)/(P3) anonymous gateway vs plain YARP | $RA_YARP | $RA_YARP_MIN-$RA_YARP_MAX | $CA_YARP | req/s ≥ 1.0, CPU ≤ 1.0 |"
   echo "| (2)/(P2) anonymous gateway vs nginx plain proxy_pass | $RA_NGINX | $RA_NGINX_MIN-$RA_NGINX_MAX | $(cpu_ratio "$GA" "$P_NGINX") | (reported) |"
   echo "| (2)/(P4) anonymous gateway vs the direct-forwarder floor | $RA_FLOOR | $RA_FLOOR_MIN-$RA_FLOOR_MAX | $(cpu_ratio "$GA" "$P_FLOOR") | (reported) |"
+  echo "| (3)/(P5) validated gateway vs nginx auth_request without a cache (revocation at once, as the gateway) | $RV_AUTH_NOCACHE | $RV_AUTH_NOCACHE_MIN-$RV_AUTH_NOCACHE_MAX | $CV_AUTH_NOCACHE | (reported) |"
   echo
   echo "Endpoint latencies at 50 concurrent clients through the gateway (wrk -c50; profile: $PROFILE_USERS users, each its own row; logout: ${#LOGOUT_TOKENS[@]} sessions revoked over 50 keep-alive connections):"
   echo
@@ -428,9 +437,9 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo; echo "  ],"
   echo "  \"loginStatuses\": \"$LOGIN_STATUSES\","
   echo "  \"ratios\": {\"validatedOverAnonymous\": $R32, \"cachedOverValidated\": $R43, \"cachedOverBackend\": $R41, \"healthOverBareKestrel\": $R5B,"
-  echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR},"
-  echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP},"
-  echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}},"
+  echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR, \"validatedOverNginxAuthRequestNoCache\": $RV_AUTH_NOCACHE},"
+  echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP, \"validatedOverNginxAuthRequestNoCache\": $CV_AUTH_NOCACHE},"
+  echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}, \"validatedOverNginxAuthRequestNoCache\": {\"min\": $RV_AUTH_NOCACHE_MIN, \"max\": $RV_AUTH_NOCACHE_MAX}},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
     IFS='|' read -r c rps p99 errors rss <<<"$r"
