@@ -338,8 +338,9 @@ endpoint "PUT /users/profile (one user)" "reported" PUT /users/profile "$ME_TOKE
 # and tiering takes more than one round: after one burst of 100 the backend still compiled ~1,200 methods during the
 # next 300 logouts, then 283, 86, 50; docs/performance.md, "Sixth pass").
 LOGOUT_WARMUP=$([ $SHORT -eq 1 ] && echo 30 || echo 300)
-# Measured: three bursts of 300 (one of 50 with --short); the row is the burst with the median p95. One burst of 300 is
-# the 15th-slowest logout of a few seconds, and the host's drift moved it by a third between runs of the same code.
+# Measured: three bursts of 300 (one of 50 with --short); the row is the burst with the median p95. One burst's p95 is
+# its 15th-slowest logout of a few seconds: single bursts of the same code gave 174.5 and 194.9 ms in two runs, and
+# bursts a minute apart on one stack differed by up to 2x (docs/performance.md, "Seventh pass").
 LOGOUT_BURSTS=$([ $SHORT -eq 1 ] && echo 1 || echo 3); LOGOUT_PER_BURST=$([ $SHORT -eq 1 ] && echo 50 || echo 300)
 LOGOUT_TOKENS=()
 for _ in $(seq 1 $(( LOGOUT_BURSTS * LOGOUT_PER_BURST + LOGOUT_WARMUP ))); do
