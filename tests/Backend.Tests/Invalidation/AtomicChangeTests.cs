@@ -49,8 +49,7 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
     {
         var first = await Client.NewUserAsync();
         var second = await Client.LoginAsync(first.Email);
-        var list = await (await Client.SendAsync(HttpMethod.Get, "/users/me/sessions", first.Token)).ReadJsonAsync();
-        var other = list.GetProperty("items").EnumerateArray().Single(s => !s.GetProperty("current").GetBoolean()).GetProperty("id").GetGuid();
+        var other = await Client.OtherSessionIdAsync(first.Token);
         await FailInsertsIntoAsync("audit_events");
 
         var failed = await Client.SendAsync(HttpMethod.Delete, $"/users/me/sessions/{other}", first.Token);

@@ -35,6 +35,13 @@ public static class Api
         return await client.LoginAsync(email);
     }
 
+    /// <summary>The id of the one session of <paramref name="token"/>'s user that is not the caller's own (from GET /users/me/sessions).</summary>
+    public static async Task<Guid> OtherSessionIdAsync(this HttpClient client, string token)
+    {
+        var list = await (await client.SendAsync(HttpMethod.Get, "/users/me/sessions", token)).ReadJsonAsync();
+        return list.GetProperty("items").EnumerateArray().Single(s => !s.GetProperty("current").GetBoolean()).GetProperty("id").GetGuid();
+    }
+
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
     {
         string text = await response.Content.ReadAsStringAsync();
