@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ensure_packages wrk:wrk openssl:openssl curl:curl node:nodejs redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 nginx:nginx-light
+ensure_packages wrk:wrk openssl:openssl curl:curl redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 nginx:nginx-light
 ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 
 OUT="$REPO_ROOT/.local/bench"
@@ -353,17 +353,21 @@ for b in 0 1 2; do printf '%s\n' "${LOGOUT_TOKENS[@]:$(( b * WARM_BURST )):WARM_
 for b in $(seq 1 "$LOGOUT_BURSTS"); do
   printf '%s\n' "${LOGOUT_TOKENS[@]:$(( LOGOUT_WARMUP + (b - 1) * LOGOUT_PER_BURST )):LOGOUT_PER_BURST}" >"$OUT/logout-tokens-$b.txt"
 done
-# One client process with 50 keep-alive connections (50 parallel curl processes cost more CPU than the logouts did).
+# One wrk thread with 50 keep-alive connections sends each session once (bench/wrk/single-use.lua) and ends when all are
+# answered. The node client it replaced spent about a core on the two the stack shares for the length of each burst,
+# so the row measured the client's competition as much as the stack (docs/performance.md, "Eighth pass").
+logout_burst() { # TOKENS_FILE -> COUNT, PCTL and STATUSES lines
+  wrk -t1 -c50 -d60s -s bench/wrk/single-use.lua "$G" -- POST /auth/logout "$1"
+}
 for b in 0 1 2; do
-  node bench/clients/single-use.mjs "$G/auth/logout" POST "$OUT/logout-warmup-tokens-$b.txt" 50 >/dev/null || die "the logout client failed"
+  logout_burst "$OUT/logout-warmup-tokens-$b.txt" >/dev/null || die "the logout client failed"
   sleep 2
 done
-# Each measured burst's client warms itself first (its 50 connections and its own code, on /health): a cold node client
-# measured its own start-up on the cores the stack shares (docs/performance.md, "Seventh pass").
 LOGOUT_BURST_ROWS=()   # p95|requests|p50|p95|p99|statuses
 for b in $(seq 1 "$LOGOUT_BURSTS"); do
-  out="$(node bench/clients/single-use.mjs "$G/auth/logout" POST "$OUT/logout-tokens-$b.txt" 50 --warm "$G/health" 2000)" || die "the logout client failed:\n$out"
+  out="$(logout_burst "$OUT/logout-tokens-$b.txt")" || die "the logout client failed:\n$out"
   row="$(awk '/^COUNT/ { n = $2 } /^PCTL/ { p = $2 "|" $3 "|" $4; p95 = $3 } /^STATUSES/ { $1 = ""; s = substr($0, 2) } END { print p95 "|" n "|" p "|" s }' <<<"$out")"
+  [ "$(cut -d'|' -f2 <<<"$row")" -eq "$LOGOUT_PER_BURST" ] || die "logout burst $b: $(cut -d'|' -f2 <<<"$row") of $LOGOUT_PER_BURST answered within 60 s:\n$out"
   LOGOUT_BURST_ROWS+=("$row")
   log "POST /auth/logout, burst $b: ${row#*|}"
   sleep 2
