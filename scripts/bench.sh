@@ -354,7 +354,7 @@ for b in $(seq 1 "$LOGOUT_BURSTS"); do
   printf '%s\n' "${LOGOUT_TOKENS[@]:$(( LOGOUT_WARMUP + (b - 1) * LOGOUT_PER_BURST )):LOGOUT_PER_BURST}" >"$OUT/logout-tokens-$b.txt"
 done
 # One wrk thread with 50 keep-alive connections sends each session once (bench/wrk/single-use.lua) and ends when all are
-# answered. The node client it replaced spent about a core on the two the stack shares for the length of each burst,
+# answered. The node client it replaced spent about a core of the two the stack shares for the length of each burst,
 # so the row measured the client's competition as much as the stack (docs/performance.md, "Eighth pass").
 logout_burst() { # TOKENS_FILE -> COUNT, PCTL and STATUSES lines
   wrk -t1 -c50 -d60s -s bench/wrk/single-use.lua "$G" -- POST /auth/logout "$1"
@@ -367,7 +367,7 @@ LOGOUT_BURST_ROWS=()   # p95|requests|p50|p95|p99|statuses
 for b in $(seq 1 "$LOGOUT_BURSTS"); do
   out="$(logout_burst "$OUT/logout-tokens-$b.txt")" || die "the logout client failed:\n$out"
   row="$(awk '/^COUNT/ { n = $2 } /^PCTL/ { p = $2 "|" $3 "|" $4; p95 = $3 } /^STATUSES/ { $1 = ""; s = substr($0, 2) } END { print p95 "|" n "|" p "|" s }' <<<"$out")"
-  [ "$(cut -d'|' -f2 <<<"$row")" -eq "$LOGOUT_PER_BURST" ] || die "logout burst $b: $(cut -d'|' -f2 <<<"$row") of $LOGOUT_PER_BURST answered within 60 s:\n$out"
+  [ "$(cut -d'|' -f2 <<<"$row")" = "$LOGOUT_PER_BURST" ] || die "logout burst $b: $(cut -d'|' -f2 <<<"$row") of $LOGOUT_PER_BURST answered within 60 s:\n$out"
   LOGOUT_BURST_ROWS+=("$row")
   log "POST /auth/logout, burst $b: ${row#*|}"
   sleep 2

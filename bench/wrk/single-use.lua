@@ -21,6 +21,7 @@ function init(args)
   for line in io.lines(args[3]) do
     if line ~= "" then table.insert(tokens, line) end
   end
+  if #tokens == 0 then error("single-use.lua: no tokens in " .. args[3]) end
   reserved, sent, answered, statuses = 0, 0, 0, {}
 end
 
