@@ -73,8 +73,9 @@ internal sealed partial class RouteTable : IRouteTable
             }
             _current = snapshot;
             _proxy.Update(routes, clusters);
-            _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), true, snapshot.Version, snapshot.Version, []);
+            // Logged before the status shows it, as for a rejected file: the status never runs ahead of the log.
             Log.Reloaded(_logger, path, snapshot.Version, snapshot.Classes.Count, snapshot.Routes.Count);
+            _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), true, snapshot.Version, snapshot.Version, []);
         }
         Changed?.Invoke(snapshot);
         return _lastReload;

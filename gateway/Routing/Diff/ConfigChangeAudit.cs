@@ -69,11 +69,14 @@ internal sealed partial class ConfigChangeAudit(IRouteTable table, TimeProvider 
             w.Old.Access.ToString(), w.New.Access.ToString(), [.. w.Requests.Select(r => r.ToString())])).ToList();
         var change = new ConfigChangeSnapshot(time.GetUtcNow(), report.OldVersion, report.NewVersion, report.Changes.Count, weakened,
             report.Truncated ? "Partial: the sample request limit was reached." : null);
+        if (weakened.Count > 0)
+        {
+            _weakeningReloads.Add(1);
+            Log.Weakened(logger, report.OldVersion, report.NewVersion, weakened.Count, [.. weakened.Select(w => w.Summary)]);
+            _lastWeakening = change;
+        }
+        // Published last: whoever sees this reload in /gateway/status can rely on its warning and its count being out.
         _lastChange = change;
-        if (weakened.Count == 0) return;
-        _lastWeakening = change;
-        _weakeningReloads.Add(1);
-        Log.Weakened(logger, report.OldVersion, report.NewVersion, weakened.Count, [.. weakened.Select(w => w.Summary)]);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
