@@ -8,22 +8,13 @@ namespace Gateway.Tests.Routing;
 
 public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
 {
-    private FakeSessionBackend _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private string _file = null!;
+    private GatewayOnRouteFile _stack = null!;
+    private GatewayInstance _gateway => _stack.Gateway;
+    private string _file => _stack.File;
 
-    public async ValueTask InitializeAsync()
-    {
-        _backend = await FakeSessionBackend.StartAsync();
-        _file = RouteFiles.CreateTemp();
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, _file);
-    }
+    public async ValueTask InitializeAsync() => _stack = await GatewayOnRouteFile.StartAsync(redis.ConnectionString);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _stack.DisposeAsync();
 
     private static JsonObject WithPublicRoute(string version)
     {

@@ -14,27 +14,20 @@ namespace Gateway.Tests.Routing.Diff;
 public sealed class ReloadAuditOrderTests(RedisFixture redis) : IAsyncLifetime
 {
     private readonly HoldingLoggerProvider _logs = new(eventId: 2005);
-    private FakeSessionBackend _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private string _file = null!;
+    private GatewayOnRouteFile _stack = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _backend = await FakeSessionBackend.StartAsync();
-        _file = RouteFiles.CreateTemp();
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, _file, b => b.Logging.AddProvider(_logs));
-    }
+    public async ValueTask InitializeAsync() =>
+        _stack = await GatewayOnRouteFile.StartAsync(redis.ConnectionString, b => b.Logging.AddProvider(_logs));
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        _logs.Release();
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
+        _logs.Release();   // a failed test must not leave the audit's thread blocked in the logger
+        return _stack.DisposeAsync();
     }
 
     private async Task<string?> LastChangeVersionAsync()
     {
-        using var doc = JsonDocument.Parse(await _gateway.AdminClient.GetStringAsync("/gateway/status"));
+        using var doc = JsonDocument.Parse(await _stack.Gateway.AdminClient.GetStringAsync("/gateway/status"));
         return doc.RootElement.GetProperty("config").GetProperty("lastChange") is { ValueKind: JsonValueKind.Object } change
             ? change.GetProperty("toVersion").GetString()
             : null;
@@ -46,7 +39,7 @@ public sealed class ReloadAuditOrderTests(RedisFixture redis) : IAsyncLifetime
         var weaker = RouteFiles.Shipped();
         weaker["version"] = "weaker-1";
         weaker["classes"]!["standard"]!["auth"] = "anonymous";
-        await File.WriteAllTextAsync(_file, weaker.ToJsonString());
+        await File.WriteAllTextAsync(_stack.File, weaker.ToJsonString());
 
         await _logs.Entered.WaitAsync(TimeSpan.FromSeconds(15));   // the audit is writing the warning, held there
         Assert.NotEqual("weaker-1", await LastChangeVersionAsync());

@@ -11,22 +11,14 @@ namespace Gateway.Tests.Routing.Diff;
 public sealed class ReloadAuditTests(RedisFixture redis) : IAsyncLifetime
 {
     private readonly CapturingLoggerProvider _logs = new();
-    private FakeSessionBackend _backend = null!;
-    private GatewayInstance _gateway = null!;
-    private string _file = null!;
+    private GatewayOnRouteFile _stack = null!;
+    private GatewayInstance _gateway => _stack.Gateway;
+    private string _file => _stack.File;
 
-    public async ValueTask InitializeAsync()
-    {
-        _backend = await FakeSessionBackend.StartAsync();
-        _file = RouteFiles.CreateTemp();
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, _file, b => b.Logging.AddProvider(_logs));
-    }
+    public async ValueTask InitializeAsync() =>
+        _stack = await GatewayOnRouteFile.StartAsync(redis.ConnectionString, b => b.Logging.AddProvider(_logs));
 
-    public async ValueTask DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _backend.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _stack.DisposeAsync();
 
     private async Task<JsonElement> ConfigStatusAsync()
     {
