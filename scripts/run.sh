@@ -129,7 +129,7 @@ SECRETS_ENV
   done <"$SECRETS"
 fi
 export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTimeout=2000,syncTimeout=1000"
-export Postgres__ConnectionString="Host=127.0.0.1;Port=$POSTGRES_PORT;Username=app;Database=auth;Maximum Pool Size=64;Max Auto Prepare=64;Auto Prepare Min Usages=2;No Reset On Close=true"
+export Postgres__ConnectionString="Host=127.0.0.1;Port=$POSTGRES_PORT;Username=app;Database=auth;Minimum Pool Size=50;Maximum Pool Size=64;Max Auto Prepare=64;Auto Prepare Min Usages=2;No Reset On Close=true"
 export Backend__BaseUrl="http://127.0.0.1:$BACKEND_PORT"
 
 log "starting the backend on http://127.0.0.1:$BACKEND_PORT"

@@ -23,6 +23,7 @@ internal static class DataExtensions
         services.AddSingleton(sp => sp.GetRequiredService<PostgresDataSources>().Read);
         services.AddSingleton<Migrator>();
         services.AddHostedService<MigrationHostedService>();
+        services.AddHostedService<PoolWarmupHostedService>();   // after the migrations: the pool's minimum, open before Kestrel
         return services;
     }
 }
