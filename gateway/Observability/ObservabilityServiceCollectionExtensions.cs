@@ -51,6 +51,7 @@ internal static class ObservabilityServiceCollectionExtensions
         services.AddSingleton<IStatusContributor>(sp => new LazyStatusContributor("redis",
             () => sp.GetService<IRedisClient>() is { } r ? new RedisStatusContributor(r) : null));
         services.AddSingleton<IStatusContributor>(sp => new BreakerStatusContributor(sp.GetServices<IBreakerStateSource>()));
+        services.AddSingleton<IStatusContributor, RuntimeStatusContributor>();
         services.TryAddSingleton<IRouteClassCatalog>(sp => sp.GetService<Gateway.Routing.IRouteTable>() is { } table
             ? new Gateway.Routing.RouteTableClassCatalog(table) : EmptyRouteClassCatalog.Instance);
         services.AddGatewayFleet(configuration);

@@ -11,13 +11,16 @@ public sealed class GatewayProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private GatewayProcess(Process process, string baseUrl)
+    private GatewayProcess(Process process, string baseUrl, string adminUrl)
     {
         _process = process;
         BaseUrl = baseUrl;
+        AdminUrl = adminUrl;
     }
 
     public string BaseUrl { get; }
+    /// <summary>The operator listener (<c>/gateway/status</c>, <c>/metrics</c>), loopback only.</summary>
+    public string AdminUrl { get; }
     public bool HasExited => _process.HasExited;
 
     public static Task<GatewayProcess> StartAsync(string backendUrl, string redis, string routeFile, params string[] extraArgs) =>
@@ -45,7 +48,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var gateway = new GatewayProcess(process, $"http://127.0.0.1:{port}");
+        var gateway = new GatewayProcess(process, $"http://127.0.0.1:{port}", $"http://127.0.0.1:{adminPort}");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Gateway.Tests.Support;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Hosting;
+
+/// <summary>
+/// The gateway process runs with the memory settings it ships (gateway.runtimeconfig.json): workstation GC with
+/// background collection, and a gen0 budget of at most 16 MB. Without the cap the GC sizes gen0 from the CPU cache, 80 MB
+/// on a host with a 260 MB L3, and RSS at 1,024 connections passed 200 MB (docs/performance.md, tenth pass).
+/// On a host whose cache gives a budget below the cap on its own, the budget assertion holds either way.
+/// </summary>
+public sealed class MemorySettingsTests(RedisFixture redis)
+{
+    private const long Gen0Cap = 16 * 1024 * 1024;
+
+    [Fact]
+    public async Task GatewayProcess_RunsWorkstationGc_WithGen0BudgetCapped_AndSaysSoInStatus()
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        string routes = RouteFiles.CreateTemp(_ => { });
+        await using var gateway = await GatewayProcess.StartAsync(backend.BaseUrl, redis.ConnectionString, routes);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+
+        using var status = JsonDocument.Parse(await client.GetStringAsync(gateway.AdminUrl + "/gateway/status", TestContext.Current.CancellationToken));
+        var runtime = status.RootElement.GetProperty("runtime");
+
+        Assert.Equal("workstation", runtime.GetProperty("gc").GetString());
+        Assert.True(runtime.GetProperty("concurrent").GetBoolean());
+        long budget = runtime.GetProperty("gen0BudgetBytes").GetInt64();
+        Assert.InRange(budget, 256 * 1024, Gen0Cap);
+        Assert.True(runtime.GetProperty("residentBytes").GetInt64() > 0);
+        Assert.Equal(3, runtime.GetProperty("collections").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task GatewayProcess_Gen0Budget_CanBeOverriddenByTheOperator()
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        string routes = RouteFiles.CreateTemp(_ => { });
+        // The runtime reads DOTNET_GC* values as hexadecimal: 0x400000 = 4 MB, below any host's own sizing and the cap.
+        await using var gateway = await GatewayProcess.StartAsync(new Dictionary<string, string> { ["DOTNET_GCGen0MaxBudget"] = "400000" },
+            backend.BaseUrl, redis.ConnectionString, routes);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+
+        using var status = JsonDocument.Parse(await client.GetStringAsync(gateway.AdminUrl + "/gateway/status", TestContext.Current.CancellationToken));
+
+        Assert.Equal(4 * 1024 * 1024, status.RootElement.GetProperty("runtime").GetProperty("gen0BudgetBytes").GetInt64());
+    }
+}
