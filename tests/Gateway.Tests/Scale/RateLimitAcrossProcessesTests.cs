@@ -8,10 +8,11 @@ namespace Gateway.Tests.Scale;
 
 /// <summary>
 /// Issue 13's promise that leasing rate-limit tokens in batches trades nothing away, end to end: three gateway
-/// processes on one Redis, each leasing from the same partition under a flood from one client address, admit together
-/// no more than the token bucket allows over the whole run (GCRA: the burst plus the rate times the elapsed time), and
-/// not far less either. In-process limiter instances with a manual clock test the same scripts in detail
-/// (RateLimitLeaseTests); this is the deployed shape, with real clocks, real processes and their own lease tables.
+/// processes on one Redis, each leasing from the same partition (one client address), admit together no more than the
+/// policy allows over the whole run (token bucket: the burst plus the rate times the elapsed time; sliding window: the
+/// limit per fixed window), and not far less either, flooded or each below the limit but together above it.
+/// In-process limiter instances with a manual clock test the same scripts in detail (RateLimitLeaseTests); this is the
+/// deployed shape, with real clocks, real processes and their own lease tables.
 /// </summary>
 /// <remarks>Runs alone (the chaos collection): the flood would slow the timing-sensitive tests around it.</remarks>
 [Collection(nameof(ChaosCollection))]
