@@ -141,15 +141,19 @@ echo $! >"$PIDS/backend.pid"
 # four cores one GC thread becomes the limit, so the stack switches it to Server GC there unless the caller chose.
 if [ -z "${DOTNET_gcServer:-}" ] && [ "$(nproc)" -gt 4 ]; then
   log "$(nproc) cores: starting the gateway with Server GC (DOTNET_gcServer=1; set DOTNET_gcServer=0 to keep workstation GC)"
-  GATEWAY_GC=(env DOTNET_gcServer=1)
+  GATEWAY_RUNTIME=(env DOTNET_gcServer=1)
 else
-  GATEWAY_GC=()
+  GATEWAY_RUNTIME=(env)
 fi
+# A new gateway under full load costs 2-3x per request until tiered compilation has optimised its hot path: ~16 s with
+# the runtime's default 100 ms call-counting delay, ~8 s without it, for 0.3-0.6 s more start-up and the same steady
+# state (docs/performance.md, "Eleventh pass"). The runtime reads this only from the environment.
+[ -n "${DOTNET_TC_CallCountingDelayMs:-}" ] || GATEWAY_RUNTIME+=(DOTNET_TC_CallCountingDelayMs=0)
 for i in $(seq 0 $((GATEWAYS - 1))); do
   port=$((GATEWAY_PORT + i))
   admin_port=$((GATEWAY_ADMIN_PORT + i))
   log "starting gateway $((i + 1))/$GATEWAYS on http://127.0.0.1:$port (operator listener http://127.0.0.1:$admin_port)"
-  "${GATEWAY_GC[@]}" dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
+  "${GATEWAY_RUNTIME[@]}" dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
     --Admin:Url="http://127.0.0.1:$admin_port" --RouteClasses:Path="$ROUTE_CLASSES" >"$STATE/logs/gateway-$port.log" 2>&1 &
   echo $! >"$PIDS/gateway-$port.pid"
 done

@@ -4,9 +4,9 @@ using System.Text.Json;
 namespace Gateway.Observability;
 
 /// <summary>
-/// The .NET runtime's memory settings as this process runs them: which GC, its gen0 budget (what RSS under load mostly
-/// follows, docs/decisions.md), and the heap and resident size right now. An operator checking memory on a new host
-/// reads the setting in force rather than the one they think they shipped.
+/// The .NET runtime's settings as this process runs them: which GC, its gen0 budget (what RSS under load mostly
+/// follows, docs/decisions.md), the heap and resident size right now, and the tiered compiler's call-counting delay.
+/// An operator checking a new host reads the settings in force rather than the ones they think they shipped.
 /// </summary>
 internal sealed class RuntimeStatusContributor : IStatusContributor
 {
@@ -25,7 +25,23 @@ internal sealed class RuntimeStatusContributor : IStatusContributor
         for (int generation = 0; generation <= GC.MaxGeneration; generation++) writer.WriteNumberValue(GC.CollectionCount(generation));
         writer.WriteEndArray();
         writer.WriteNumber("residentBytes", Environment.WorkingSet);
+        writer.WriteNumber("tieringDelayMs", TieringDelayMs());
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The tiered compiler's call-counting delay as the runtime read it at start: how long a new instance runs unoptimised
+    /// code under load (scripts/run.sh sets 0; docs/performance.md, "Eleventh pass"). The runtime takes it only from the
+    /// environment, hexadecimal like every <c>DOTNET_</c> number, and multiplies it by 10 on a single processor.
+    /// </summary>
+    internal static int TieringDelayMs()
+    {
+        const int RuntimeDefault = 100, SingleProcessorMultiplier = 10;
+        string? configured = Environment.GetEnvironmentVariable("DOTNET_TC_CallCountingDelayMs")
+            ?? Environment.GetEnvironmentVariable("COMPlus_TC_CallCountingDelayMs");
+        int delay = configured is not null && int.TryParse(configured, System.Globalization.NumberStyles.HexNumber,
+            System.Globalization.CultureInfo.InvariantCulture, out int parsed) ? parsed : RuntimeDefault;
+        return Environment.ProcessorCount == 1 ? delay * SingleProcessorMultiplier : delay;
     }
 
     /// <summary>The largest gen0 allocation budget the GC settled on at start (its own sizing, capped by the shipped setting).</summary>

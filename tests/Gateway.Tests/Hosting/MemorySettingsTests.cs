@@ -47,4 +47,22 @@ public sealed class MemorySettingsTests(RedisFixture redis)
 
         Assert.Equal(4 * 1024 * 1024, status.RootElement.GetProperty("runtime").GetProperty("gen0BudgetBytes").GetInt64());
     }
+
+    [Theory]
+    [InlineData(null, 100)]   // the runtime's default
+    [InlineData("0", 0)]      // what scripts/run.sh sets
+    [InlineData("20", 32)]    // hexadecimal, as the runtime reads every DOTNET_ number
+    public async Task GatewayProcess_ReportsTheTieringDelayTheRuntimeRead(string? configured, int expectedMs)
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        string routes = RouteFiles.CreateTemp(_ => { });
+        var environment = new Dictionary<string, string> { ["DOTNET_TC_CallCountingDelayMs"] = configured ?? "", ["COMPlus_TC_CallCountingDelayMs"] = "" };
+        await using var gateway = await GatewayProcess.StartAsync(environment, backend.BaseUrl, redis.ConnectionString, routes);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+
+        using var status = JsonDocument.Parse(await client.GetStringAsync(gateway.AdminUrl + "/gateway/status", TestContext.Current.CancellationToken));
+
+        int perProcessor = Environment.ProcessorCount == 1 ? 10 : 1;
+        Assert.Equal(expectedMs * perProcessor, status.RootElement.GetProperty("runtime").GetProperty("tieringDelayMs").GetInt32());
+    }
 }

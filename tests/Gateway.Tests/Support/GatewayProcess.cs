@@ -26,7 +26,7 @@ public sealed class GatewayProcess : IAsyncDisposable
     public static Task<GatewayProcess> StartAsync(string backendUrl, string redis, string routeFile, params string[] extraArgs) =>
         StartAsync(new Dictionary<string, string>(), backendUrl, redis, routeFile, extraArgs);
 
-    /// <summary>As above, with environment variables set for the process (HOME, say).</summary>
+    /// <summary>As above, with environment variables set for the process (HOME, say); an empty value unsets one.</summary>
     public static async Task<GatewayProcess> StartAsync(IReadOnlyDictionary<string, string> environment, string backendUrl, string redis,
         string routeFile, params string[] extraArgs)
     {
@@ -39,7 +39,11 @@ public sealed class GatewayProcess : IAsyncDisposable
             .. GatewayInstance.TrustArgs, .. extraArgs])
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        foreach (var (name, value) in environment) psi.Environment[name] = value;
+        foreach (var (name, value) in environment)
+        {
+            if (value.Length == 0) psi.Environment.Remove(name);   // unset, even if the test process has it
+            else psi.Environment[name] = value;
+        }
         var process = Process.Start(psi)!;
         ChildReaper.Track(process);
         // Drain the pipes so a chatty process never blocks on a full one.
