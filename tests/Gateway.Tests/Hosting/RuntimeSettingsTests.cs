@@ -18,13 +18,7 @@ public sealed class RuntimeSettingsTests(RedisFixture redis)
     [Fact]
     public async Task GatewayProcess_RunsWorkstationGc_WithGen0BudgetCapped_AndSaysSoInStatus()
     {
-        await using var backend = await FakeSessionBackend.StartAsync();
-        string routes = RouteFiles.CreateTemp(_ => { });
-        await using var gateway = await GatewayProcess.StartAsync(backend.BaseUrl, redis.ConnectionString, routes);
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-
-        using var status = JsonDocument.Parse(await client.GetStringAsync(gateway.AdminUrl + "/gateway/status", TestContext.Current.CancellationToken));
-        var runtime = status.RootElement.GetProperty("runtime");
+        var runtime = await RuntimeStatusAsync(new Dictionary<string, string>());
 
         Assert.Equal("workstation", runtime.GetProperty("gc").GetString());
         Assert.True(runtime.GetProperty("concurrent").GetBoolean());
@@ -37,16 +31,10 @@ public sealed class RuntimeSettingsTests(RedisFixture redis)
     [Fact]
     public async Task GatewayProcess_Gen0Budget_CanBeOverriddenByTheOperator()
     {
-        await using var backend = await FakeSessionBackend.StartAsync();
-        string routes = RouteFiles.CreateTemp(_ => { });
         // The runtime reads DOTNET_GC* values as hexadecimal: 0x400000 = 4 MB, below any host's own sizing and the cap.
-        await using var gateway = await GatewayProcess.StartAsync(new Dictionary<string, string> { ["DOTNET_GCGen0MaxBudget"] = "400000" },
-            backend.BaseUrl, redis.ConnectionString, routes);
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var runtime = await RuntimeStatusAsync(new Dictionary<string, string> { ["DOTNET_GCGen0MaxBudget"] = "400000" });
 
-        using var status = JsonDocument.Parse(await client.GetStringAsync(gateway.AdminUrl + "/gateway/status", TestContext.Current.CancellationToken));
-
-        Assert.Equal(4 * 1024 * 1024, status.RootElement.GetProperty("runtime").GetProperty("gen0BudgetBytes").GetInt64());
+        Assert.Equal(4 * 1024 * 1024, runtime.GetProperty("gen0BudgetBytes").GetInt64());
     }
 
     [Theory]
@@ -55,15 +43,23 @@ public sealed class RuntimeSettingsTests(RedisFixture redis)
     [InlineData("20", 32)]    // hexadecimal, as the runtime reads every DOTNET_ number
     public async Task GatewayProcess_ReportsTheTieringDelayTheRuntimeRead(string? configured, int expectedMs)
     {
-        await using var backend = await FakeSessionBackend.StartAsync();
-        string routes = RouteFiles.CreateTemp(_ => { });
-        var environment = new Dictionary<string, string> { ["DOTNET_TC_CallCountingDelayMs"] = configured ?? "", ["COMPlus_TC_CallCountingDelayMs"] = "" };
-        await using var gateway = await GatewayProcess.StartAsync(environment, backend.BaseUrl, redis.ConnectionString, routes);
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-
-        using var status = JsonDocument.Parse(await client.GetStringAsync(gateway.AdminUrl + "/gateway/status", TestContext.Current.CancellationToken));
+        var runtime = await RuntimeStatusAsync(new Dictionary<string, string>
+        {
+            ["DOTNET_TC_CallCountingDelayMs"] = configured ?? "", ["COMPlus_TC_CallCountingDelayMs"] = "",
+        });
 
         int perProcessor = Environment.ProcessorCount == 1 ? 10 : 1;
-        Assert.Equal(expectedMs * perProcessor, status.RootElement.GetProperty("runtime").GetProperty("tieringDelayMs").GetInt32());
+        Assert.Equal(expectedMs * perProcessor, runtime.GetProperty("tieringDelayMs").GetInt32());
+    }
+
+    /// <summary>Starts a gateway process with <paramref name="environment"/> and returns its <c>/gateway/status</c> → <c>runtime</c>.</summary>
+    private async Task<JsonElement> RuntimeStatusAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        string routes = RouteFiles.CreateTemp(_ => { });
+        await using var gateway = await GatewayProcess.StartAsync(environment, backend.BaseUrl, redis.ConnectionString, routes);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var status = JsonDocument.Parse(await client.GetStringAsync(gateway.AdminUrl + "/gateway/status", TestContext.Current.CancellationToken));
+        return status.RootElement.GetProperty("runtime").Clone();
     }
 }
