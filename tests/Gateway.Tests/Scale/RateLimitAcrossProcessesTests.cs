@@ -74,7 +74,7 @@ public sealed class RateLimitAcrossProcessesTests(RedisFixture redis) : IAsyncLi
         Assert.True(run.Admitted <= run.Bound, "the three gateways together over-admitted: " + run);
         // Leases that expire unused are the only loss; with every instance busy they are used at once (measured: 97-98 %
         // of the bound).
-        Assert.True(run.Admitted >= run.Bound * 3 / 4, "the gateways under-admitted far beyond their unused leases: " + run);
+        Assert.True(run.Admitted >= run.MostOf(run.Bound), "the gateways under-admitted far beyond their unused leases: " + run);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class RateLimitAcrossProcessesTests(RedisFixture redis) : IAsyncLi
 
         Assert.True(run.Rejected > 0, "the three together must run above the limit: " + run);
         Assert.True(run.Admitted <= run.Bound, "the three gateways together over-admitted: " + run);
-        Assert.True(run.Admitted >= run.Bound * 3 / 4, "the gateways under-admitted far beyond their unused leases: " + run);
+        Assert.True(run.Admitted >= run.MostOf(run.Bound), "the gateways under-admitted far beyond their unused leases: " + run);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class RateLimitAcrossProcessesTests(RedisFixture redis) : IAsyncLi
         Assert.True(run.Rejected > 10 * run.Admitted, "the flood must run far above the limit for the bound to mean anything: " + run);
         Assert.True(run.Admitted <= run.Bound, "the three gateways together over-admitted: " + run);
         // The sliding estimate weighs the previous window in, so a steady flood gets about the limit per second.
-        Assert.True(run.Admitted >= Limit * (int)run.Seconds * 3 / 4, "the gateways under-admitted far beyond their unused leases: " + run);
+        Assert.True(run.Admitted >= run.MostOf(Limit * (int)run.Seconds), "the gateways under-admitted far beyond their unused leases: " + run);
     }
 
     /// <summary>GCRA admits at most the burst plus one token per emission interval in any span of time (+1: the token that
@@ -108,8 +108,16 @@ public sealed class RateLimitAcrossProcessesTests(RedisFixture redis) : IAsyncLi
     /// limit; a span of s seconds touches at most floor(s) + 2 of them.</summary>
     private static int WindowBound(double seconds) => Limit * ((int)Math.Floor(seconds) + 2);
 
+    /// <summary>
+    /// One run's counts. <see cref="Seconds"/> is the span the promise is checked over, not a speed being measured: a slower
+    /// machine makes the span longer and the bound larger, never a false failure. <see cref="MostOf"/> is likewise
+    /// relative to what the clients managed to send, so a slow machine that offers less expects less.
+    /// </summary>
     private sealed record Run(int[] PerGateway, int Admitted, int Rejected, double Seconds, int Bound)
     {
+        /// <summary>Three quarters of what the policy allowed, or of what was offered if that was less.</summary>
+        public int MostOf(int allowed) => Math.Min(allowed, Admitted + Rejected) * 3 / 4;
+
         public override string ToString() =>
             $"admitted {string.Join("/", PerGateway)} (total {Admitted}), rejected {Rejected}, over {Seconds:F2} s, bound {Bound}";
     }
