@@ -1,3 +1,4 @@
+using Backend.Data;
 using Backend.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -34,6 +35,49 @@ public sealed class PoolWarmupTests(PostgresFixture postgres, RedisFixture redis
         // Without the warm-up the start-up opens what it uses: the migrations' connection and the outbox relay's.
         Assert.True(await ConnectionsNamedAsync(cs, name) >= 8, "fewer than Minimum Pool Size connections open after start-up");
         Assert.Contains(logs.Entries, e => e.Event.Id == 1201 && e.Level == LogLevel.Information && e.Message.Contains("8 connections"));
+    }
+
+    /// <summary>
+    /// The catalog warm-up names tables, columns and indexes of the schema: run on the migrated schema, with a user, a
+    /// session and their audit rows in it, every statement must run and none may change a row.
+    /// </summary>
+    [Fact]
+    public async Task CatalogWarmup_RunsOnTheMigratedSchema_AndChangesNothing()
+    {
+        string cs = await postgres.CreateDatabaseAsync("c");
+        await using var app = new BackendApp(cs, redis.ConnectionString);
+        await app.CreateClient().NewUserAsync("warm");
+        const string counts = """
+            SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions WHERE revoked_at IS NULL),
+                   (SELECT count(*) FROM audit_events), (SELECT count(*) FROM org_members)
+            """;
+        var before = await RowAsync(cs, counts);
+        Assert.True(before[0] >= 1 && before[1] >= 1 && before[2] >= 1, "the user, session and audit rows were not written");
+
+        await using (var conn = new NpgsqlConnection(cs))
+        {
+            await conn.OpenAsync();
+            await using var warmup = new NpgsqlCommand(PoolWarmupHostedService.CatalogWarmup, conn);
+            await using var reader = await warmup.ExecuteReaderAsync();
+            int statements = 0;
+            do
+            {
+                statements++;
+                Assert.False(await reader.ReadAsync(), $"warm-up statement {statements} found a row: its key must match none");
+            } while (await reader.NextResultAsync());
+            Assert.True(statements >= 5, $"only {statements} warm-up statements ran");
+        }
+        Assert.Equal(before, await RowAsync(cs, counts));
+    }
+
+    private static async Task<long[]> RowAsync(string cs, string sql)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return Enumerable.Range(0, reader.FieldCount).Select(reader.GetInt64).ToArray();
     }
 
     [Fact]
