@@ -65,7 +65,7 @@ public sealed class PoolWarmupTests(PostgresFixture postgres, RedisFixture redis
                 statements++;
                 Assert.False(await reader.ReadAsync(), $"warm-up statement {statements} found a row: its key must match none");
             } while (await reader.NextResultAsync());
-            Assert.True(statements >= 5, $"only {statements} warm-up statements ran");
+            Assert.Equal(PoolWarmupHostedService.CatalogWarmup.Count(c => c == ';'), statements);   // every statement ran
         }
         Assert.Equal(before, await RowAsync(cs, counts));
     }
