@@ -24,7 +24,7 @@ internal sealed partial class PoolWarmupHostedService(PostgresDataSources source
     /// entries into its own caches. A new connection pays that during its first request, and a burst right after a
     /// start pays it on every connection at once. Measured on two cores (docs/performance.md, "Twelfth pass"): the
     /// first burst of 300 logouts after a backend start had a p95 of 184 ms with this against 202 ms without it (nine
-    /// alternated starts each), a tenth less; the rest of that burst's cold cost is not located yet.
+    /// alternated starts each), a tenth less; the rest of that burst's cold cost is the JIT compiling the path.
     /// Key lookups on the tables the request paths use (sessions, users, memberships, the outbox, the audit log), each by
     /// a key no row has (the nil UUID, the empty string, id 0 of a serial): planned and executed through the same indexes
     /// as the real statements, nothing read or written. PoolWarmupTests run it on the migrated schema, so a renamed table
