@@ -27,7 +27,14 @@ var shared = new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
 // directory but the repository root, silently not found.
 shared.ResolveFileProvider();
 builder.Configuration.Sources.Insert(0, shared);
-if (builder.Configuration["urls"] is null && builder.Configuration["Backend:Urls"] is { } urls) builder.WebHost.UseUrls(urls);
+try
+{
+    GatewayH2cListener.Apply(builder);   // urls (else Backend:Urls) plus the gateway's HTTP/2-only ports, Backend:H2cUrls
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException ex) when (RunAsProgram())
+{
+    return RefuseToStart(ex.Failures);
+}
 
 builder.Logging.AddGatewayLogging(builder.Environment);
 builder.Services.AddBackendTelemetry(builder.Configuration);
@@ -83,19 +90,25 @@ catch (OperationCanceledException) when (stopping.IsCancellationRequested)
     await app.DisposeAsync();
     return 0;
 }
-catch (Exception ex) when (ConfigurationErrors(ex) is { Count: > 0 } errors
-    && System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly)
+catch (Exception ex) when (ConfigurationErrors(ex) is { Count: > 0 } errors && RunAsProgram())
 {
-    // Invalid settings (a repository secret outside Development, a missing key) end the process with the list of
-    // fixes and exit code 1, instead of an unhandled-exception abort. (Under WebApplicationFactory the exception goes
-    // to the test, which expects it.)
-    Console.Error.WriteLine("The backend refuses to start; fix these settings:");
-    foreach (var error in errors) Console.Error.WriteLine("  - " + error);
-    return 1;
+    return RefuseToStart(errors);
 }
 await app.WaitForShutdownAsync();
 await app.DisposeAsync();
 return 0;
+
+// Invalid settings (a repository secret outside Development, a missing key, a bad listener URL) end the process with the
+// list of fixes and exit code 1, instead of an unhandled-exception abort.
+static int RefuseToStart(IEnumerable<string> errors)
+{
+    Console.Error.WriteLine("The backend refuses to start; fix these settings:");
+    foreach (var error in errors) Console.Error.WriteLine("  - " + error);
+    return 1;
+}
+
+// Under WebApplicationFactory the exception goes to the test, which expects it.
+static bool RunAsProgram() => System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly;
 
 static List<string> ConfigurationErrors(Exception ex) => ex switch
 {

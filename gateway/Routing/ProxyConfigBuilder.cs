@@ -75,21 +75,27 @@ internal static class ProxyConfigBuilder
         return result;
     }
 
-    public static IReadOnlyList<ClusterConfig> Clusters(RouteClassSnapshot snapshot, string backendBaseUrl)
+    /// <param name="backendBaseUrl"><c>Backend:BaseUrl</c>: where a destination without an address goes.</param>
+    /// <param name="backendH2cUrl"><c>Backend:H2cUrl</c>, or null. When set, a cluster whose destinations all name no address
+    /// and whose protocol is <c>auto</c> goes there over HTTP/2 with prior knowledge: the same backend, reached over a
+    /// protocol whose concurrent requests share connections and system calls (docs/performance.md, "Thirteenth pass").
+    /// A cluster that states <c>h2c</c> or names its own addresses is left as the file says.</param>
+    public static IReadOnlyList<ClusterConfig> Clusters(RouteClassSnapshot snapshot, string backendBaseUrl, string? backendH2cUrl = null)
     {
         var clusters = new List<ClusterConfig>(snapshot.Clusters.Count);
         foreach (var (name, cluster) in snapshot.Clusters)
         {
+            bool overH2c = backendH2cUrl is not null && UsesBackendH2c(cluster);
             var destinations = new Dictionary<string, DestinationConfig>(cluster.Destinations.Count, StringComparer.Ordinal);
             foreach (var (id, address) in cluster.Destinations)
-                destinations[id] = new DestinationConfig { Address = address.Length > 0 ? address : backendBaseUrl };
+                destinations[id] = new DestinationConfig { Address = address.Length > 0 ? address : overH2c ? backendH2cUrl! : backendBaseUrl };
             clusters.Add(new ClusterConfig
             {
                 ClusterId = name,
                 Destinations = destinations,
                 LoadBalancingPolicy = cluster.LoadBalancing,
                 HealthCheck = HealthCheck(cluster),
-                HttpRequest = HttpRequest(cluster),
+                HttpRequest = HttpRequest(overH2c ? cluster with { Protocol = ClusterDefinition.ProtocolH2c } : cluster),
                 // One failed probe is enough: the file promises a failing destination stops receiving traffic within one
                 // interval (YARP's default of two consecutive failures would take two).
                 Metadata = cluster.ActiveHealthCheck is null ? null
@@ -98,6 +104,10 @@ internal static class ProxyConfigBuilder
         }
         return clusters;
     }
+
+    /// <summary>True when the cluster is the default backend (the <c>""</c> shorthand) and leaves the protocol to the gateway.</summary>
+    private static bool UsesBackendH2c(ClusterDefinition cluster) =>
+        cluster.Protocol == ClusterDefinition.ProtocolAuto && cluster.Destinations.Count > 0 && cluster.Destinations.Values.All(a => a.Length == 0);
 
     /// <summary>
     /// The cluster's protocol and idle timeout. h2c: HTTP/2 exactly (RequestVersionExact), because the default policy

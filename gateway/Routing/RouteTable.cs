@@ -8,6 +8,7 @@ internal sealed partial class RouteTable : IRouteTable
     private readonly InMemoryConfigProvider _proxy;
     private readonly IConfigValidator _proxyValidator;
     private readonly string _backendBaseUrl;
+    private readonly string? _backendH2cUrl;
     private readonly TimeProvider _time;
     private readonly ILogger<RouteTable> _logger;
     private readonly Lock _gate = new();
@@ -17,12 +18,13 @@ internal sealed partial class RouteTable : IRouteTable
     private volatile ConfigReloadStatus? _lastRejected;
 
     public RouteTable(RouteClassSnapshot initial, InMemoryConfigProvider proxy, IConfigValidator proxyValidator, string backendBaseUrl,
-        TimeProvider time, ILogger<RouteTable> logger)
+        string? backendH2cUrl, TimeProvider time, ILogger<RouteTable> logger)
     {
         _current = initial;
         _proxy = proxy;
         _proxyValidator = proxyValidator;
         _backendBaseUrl = backendBaseUrl;
+        _backendH2cUrl = backendH2cUrl;
         _time = time;
         _logger = logger;
         _lastReload = new ConfigReloadStatus(time.GetUtcNow(), true, initial.Version, initial.Version, []);
@@ -51,7 +53,7 @@ internal sealed partial class RouteTable : IRouteTable
         {
             // YARP's own checks too, so that nothing the proxy would refuse can replace a working configuration.
             routes = ProxyConfigBuilder.Routes(snapshot);
-            clusters = ProxyConfigBuilder.Clusters(snapshot, _backendBaseUrl);
+            clusters = ProxyConfigBuilder.Clusters(snapshot, _backendBaseUrl, _backendH2cUrl);
             var proxyErrors = new List<string>();
             foreach (var route in routes)
                 foreach (var e in await _proxyValidator.ValidateRouteAsync(route).ConfigureAwait(false))

@@ -26,10 +26,11 @@ internal static class RoutingServiceCollectionExtensions
         var errors = RouteClassFileParser.ParseFile(routeFile, out var snapshot);
         if (snapshot is null) throw new RouteClassConfigException(routeFile, errors);
 
-        var proxyConfig = new InMemoryConfigProvider(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, backendBase.AbsoluteUri));
+        string? backendH2c = Proxy.BackendAddress.H2cFromConfiguration(config);
+        var proxyConfig = new InMemoryConfigProvider(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, backendBase.AbsoluteUri, backendH2c));
         services.AddSingleton(proxyConfig);
         services.AddSingleton<IProxyConfigProvider>(proxyConfig);
-        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri,
+        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri, backendH2c,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
         services.AddSingleton<IRouteTable>(sp => sp.GetRequiredService<RouteTable>());
         // The reload audit before the watcher: hosted services start in order, so it sees every reload (docs/gateway.md).

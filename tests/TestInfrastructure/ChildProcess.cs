@@ -58,6 +58,15 @@ public sealed class ChildProcess : IAsyncDisposable
         throw new TimeoutException($"{url} did not answer within {timeout}: {Output}");
     }
 
+    /// <summary>Waits for the process to end by itself; its exit code, or null when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { return null; }
+        return _process.ExitCode;
+    }
+
     /// <summary>
     /// SIGTERM, as run.sh's clean-up, systemd or a container runtime stop a process (.NET hosts treat it as Ctrl-C);
     /// returns the exit code, or null when the process did not exit in time. Not SIGINT: a process started in the
@@ -66,10 +75,7 @@ public sealed class ChildProcess : IAsyncDisposable
     public async Task<int?> StopAsync(TimeSpan timeout)
     {
         using (var kill = Process.Start("kill", $"-TERM {_process.Id}")!) await kill.WaitForExitAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try { await _process.WaitForExitAsync(cts.Token); }
-        catch (OperationCanceledException) { return null; }
-        return _process.ExitCode;
+        return await WaitForExitAsync(timeout);
     }
 
     private void Append(string? line)

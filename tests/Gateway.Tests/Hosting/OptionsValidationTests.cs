@@ -15,6 +15,8 @@ public sealed class OptionsValidationTests
     [InlineData("--Health:ProbeTimeout=00:00:00", "Health:ProbeTimeout must be between")]
     [InlineData("--RouteClasses:ReloadDebounce=-00:00:01", "RouteClasses:ReloadDebounce must be between")]
     [InlineData("--RouteClasses:Path=", "RouteClasses:Path is empty")]
+    [InlineData("--Backend:H2cUrl=https://127.0.0.1:8091", "Backend:H2cUrl 'https://127.0.0.1:8091' is not an absolute http:// URL")]
+    [InlineData("--Backend:H2cUrl=127.0.0.1:8091", "Backend:H2cUrl '127.0.0.1:8091' is not an absolute http:// URL")]
     public async Task ABadValue_IsRefusedAtStart_WithAMessageNamingTheSetting(string setting, string message)
     {
         var errors = await GatewayStartup.SettingErrorsAtStartAsync(setting);

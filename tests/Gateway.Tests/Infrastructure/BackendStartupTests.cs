@@ -46,6 +46,20 @@ public sealed class BackendStartupTests(PostgresFixture postgres, RedisFixture r
         Assert.DoesNotContain("Npgsql.Command", backend.Output);
     }
 
+    [Fact]
+    public async Task ABadH2cListenerUrl_StopsTheBackendAtStart_WithExitCode1AndTheSettingNamed()
+    {
+        string database = await postgres.Server.CreateDatabaseAsync("h2cbad");
+        await using var backend = BackendProcess.Launch(database, redis.ConnectionString, "--Backend:H2cUrls=https://127.0.0.1:8091");
+
+        int? exitCode = await backend.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(exitCode == 1, $"exit code {exitCode?.ToString() ?? "(still running after 60 s)"}:\n{backend.Output}");
+        Assert.Contains("The backend refuses to start", backend.Output);
+        Assert.Contains("Backend:H2cUrls holds 'https://127.0.0.1:8091', which is not an http:// URL with an explicit port", backend.Output);
+        Assert.DoesNotContain("Unhandled exception", backend.Output);
+    }
+
     private static async Task<bool> WaitingForLockAsync(NpgsqlConnection conn)
     {
         await using var cmd = new NpgsqlCommand(

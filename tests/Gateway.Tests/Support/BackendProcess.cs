@@ -59,6 +59,9 @@ public sealed class BackendProcess : IAsyncDisposable
         return new BackendProcess(process, $"http://127.0.0.1:{port}");
     }
 
+    /// <inheritdoc cref="ChildProcess.WaitForExitAsync"/>
+    public Task<int?> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
+
     /// <inheritdoc cref="ChildProcess.StopAsync"/>
     public Task<int?> StopAsync(TimeSpan timeout) => _process.StopAsync(timeout);
 

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Redis;
+using Gateway.Sessions;
+using Gateway.Tests.Support;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Proxy;
+
+/// <summary>
+/// The stack as scripts/run.sh starts it: the backend with an HTTP/2-only listener (<c>Backend:H2cUrls</c>) and the
+/// gateway proxying to it (<c>Backend:H2cUrl</c>). Everything the product promises still holds over HTTP/2, and the
+/// backend's own request metrics show the proxied calls arrived over HTTP/2, not over its HTTP/1.1 port.
+/// </summary>
+public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+    private BackendProcess _backend = null!;
+    private GatewayInstance _gateway = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        string database = await postgres.Server.CreateDatabaseAsync("h2c");
+        string h2c = $"http://127.0.0.1:{FreePort.Next()}";
+        _backend = await BackendProcess.StartAsync(database, _redis.ConnectionString, $"--Backend:H2cUrls={h2c}");
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, _redis.ConnectionString, RouteFiles.CreateTemp(), null, $"--Backend:H2cUrl={h2c}");
+        await Poll.UntilAsync(() => _gateway.Get<InvalidationSubscriber>().IsSubscribed && _gateway.Get<IRedisClient>().IsAvailable, "the gateway is on Redis");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _backend.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RegisterLoginProfileAndLogout_WorkOverHttp2_AndTheRevokedTokenIsRefused()
+    {
+        string email = $"h2c-{Guid.NewGuid():N}@example.com";
+        var register = await _gateway.Client.PostAsJsonAsync("/auth/register", new { email, password = "correct horse battery staple", name = "Before" });
+        Assert.Equal(HttpStatusCode.Created, register.StatusCode);
+        var login = await _gateway.Client.PostAsJsonAsync("/auth/login", new { email, password = "correct horse battery staple" });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        string token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+
+        // The backend checks the gateway's signature (query included) and reads the identity from the signed headers.
+        Assert.Equal("Before", (await JsonOf(await Send(HttpMethod.Get, "/auth/me", token))).GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/users/me/sessions?limit=10", token)).StatusCode);
+        var update = await Send(HttpMethod.Put, "/users/profile", token, JsonContent.Create(new { name = "After" }));
+        Assert.Equal(HttpStatusCode.OK, update.StatusCode);
+        // The cached /auth/me was evicted by the backend's invalidation.
+        await Poll.UntilAsync(async () => (await JsonOf(await Send(HttpMethod.Get, "/auth/me", token))).GetProperty("name").GetString() == "After",
+            "the cached /auth/me shows the new name");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Post, "/auth/logout", token)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Get, "/users/me/sessions", token)).StatusCode);
+
+        string metrics = await new HttpClient().GetStringAsync(_backend.BaseUrl + "/metrics");
+        foreach (var route in new[] { "/auth/register", "/auth/login", "/users/profile", "/auth/logout" })
+        {
+            Assert.True(Served(metrics, route, "2"), $"{route} was not served over HTTP/2:\n{metrics}");
+            Assert.False(Served(metrics, route, "1.1"), $"{route} was served over HTTP/1.1 too");
+        }
+    }
+
+    [Fact]
+    public async Task TheBackendsOwnPort_StillSpeaksHttp11()
+    {
+        using var client = new HttpClient();
+        var response = await client.GetAsync(_backend.BaseUrl + "/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpVersion.Version11, response.Version);
+    }
+
+    private static bool Served(string metrics, string route, string version) => metrics.Split('\n').Any(line =>
+        line.StartsWith("http_server_request_duration_seconds_count{", StringComparison.Ordinal)
+        && line.Contains($"network_protocol_version=\"{version}\"", StringComparison.Ordinal)
+        && line.Contains($"http_route=\"{route}\"", StringComparison.Ordinal));
+
+    private static async Task<JsonElement> JsonOf(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private Task<HttpResponseMessage> Send(HttpMethod method, string path, string token, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        return _gateway.Client.SendAsync(request);
+    }
+}
