@@ -49,13 +49,13 @@ export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
 # The sweep measures the proxy path up to 1,024 connections; the default load-shedding limit (256 in flight per tier)
 # would shed most of it by design, so the benchmark raises it. Shedding itself is tested, not benchmarked.
 export LoadShedding__MaxConcurrency__standard=4096
-BARE_PORT=18070 YARP_PORT=18071 FLOOR_PORT=18072 NGINX_PORT=18073
+BARE_PORT=18070 YARP_PORT=18071 FLOOR_PORT=18072 NGINX_PORT=18073 GW11_PORT=18074
 G="http://127.0.0.1:$GATEWAY_PORT"; B="http://127.0.0.1:$BACKEND_PORT"
 A="http://127.0.0.1:$((GATEWAY_PORT + 1000))"   # the gateway's operator listener (run.sh's default GATEWAY_ADMIN_PORT)
 
-STACK_PID=""; BARE_PID=""; YARP_PID=""; FLOOR_PID=""; NGINX_PID=""
+STACK_PID=""; BARE_PID=""; YARP_PID=""; FLOOR_PID=""; NGINX_PID=""; GW11_PID=""
 cleanup() {
-  local p; for p in "$BARE_PID" "$YARP_PID" "$FLOOR_PID" "$NGINX_PID"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
+  local p; for p in "$BARE_PID" "$YARP_PID" "$FLOOR_PID" "$NGINX_PID" "$GW11_PID"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
   if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
     kill -TERM "$STACK_PID" 2>/dev/null || true
     wait "$STACK_PID" 2>/dev/null || true
@@ -106,9 +106,22 @@ wait_peer() {   # NAME URL PID
   for _ in $(seq 1 300); do curl -fsS "$2" >/dev/null 2>&1 && return 0; kill -0 "$3" 2>/dev/null || break; sleep 0.1; done
   die "peer $1 did not answer $2; see $OUT"
 }
+# The gateway once more, as run.sh starts it but with HTTP/1.1 to the backend (Backend:H2cUrl empty): the same binary,
+# route file and features as (2) and (3), over the protocol the peers use to the backend. Its rows show what the
+# gateway's own stages cost apart from the protocol (docs/performance.md, "Thirteenth pass").
+(
+  while IFS='=' read -r name value; do [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=$value"; done <"$LOCAL_DIR/secrets.env"
+  export Backend__BaseUrl="$B" Backend__H2cUrl="" DOTNET_TC_CallCountingDelayMs="${DOTNET_TC_CallCountingDelayMs:-0}"
+  export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTimeout=2000,syncTimeout=1000"
+  [ -z "${DOTNET_gcServer:-}" ] && [ "$(nproc)" -gt 4 ] && export DOTNET_gcServer=1
+  exec dotnet gateway/bin/Release/net10.0/gateway.dll --urls "http://127.0.0.1:$GW11_PORT" \
+    --Admin:Url="http://127.0.0.1:$((GW11_PORT + 1000))" --RouteClasses:Path="$ROUTE_CLASSES"
+) >"$OUT/gateway-http11.log" 2>&1 &
+GW11_PID=$!
 wait_peer "plain YARP" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health" "$YARP_PID"
 wait_peer "forwarder floor" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health" "$FLOOR_PID"
 wait_peer "nginx" "http://127.0.0.1:$NGINX_PORT/bench/anonymous/health" "$NGINX_PID"
+wait_peer "gateway over HTTP/1.1" "http://127.0.0.1:$GW11_PORT/ready" "$GW11_PID"
 nginx_pids() { printf '%s %s' "$NGINX_PID" "$(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; }
 
 # --- users and sessions ----------------------------------------------------------------------------------
@@ -193,6 +206,8 @@ s3b() { wrk "$@" "${AUTH[@]}" "$G/bench/nocache/auth/me"; }
 s4() { wrk "$@" "${AUTH[@]}" "$G/auth/me"; }
 s5() { wrk "$@" "$G/health"; }
 sB() { wrk "$@" "http://127.0.0.1:$BARE_PORT/"; }
+s2h1() { wrk "$@" "http://127.0.0.1:$GW11_PORT/bench/anonymous/health"; }
+s3h1() { wrk "$@" "${AUTH[@]}" "http://127.0.0.1:$GW11_PORT/bench/session/health"; }
 sP1() { wrk "$@" "${AUTH[@]}" "http://127.0.0.1:$NGINX_PORT/bench/session/health"; }
 sP2() { wrk "$@" "http://127.0.0.1:$NGINX_PORT/bench/anonymous/health"; }
 sP3() { wrk "$@" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health"; }
@@ -257,6 +272,8 @@ interleave "(1) backend direct GET /auth/me|$BACKEND_PID|s1" \
   "(3) gateway validated proxied GET (L1)|$GW_PID|s3" \
   "(3b) gateway validated GET /auth/me, no cache|$GW_PID|s3b" \
   "(4) gateway GET /auth/me from response cache|$GW_PID|s4" \
+  "(2h1) gateway anonymous, HTTP/1.1 to the backend|$GW11_PID|s2h1" \
+  "(3h1) gateway validated (L1), HTTP/1.1 to the backend|$GW11_PID|s3h1" \
   "(P1) nginx auth_request + proxy_cache|$(nginx_pids)|sP1" \
   "(P2) nginx plain proxy_pass|$(nginx_pids)|sP2" \
   "(P3) plain YARP 2.3.0, untuned|$YARP_PID|sP3" \
@@ -285,6 +302,9 @@ RV_AUTH="$(ratio "$GV" "$P_AUTH")"; CV_AUTH="$(cpu_ratio "$GV" "$P_AUTH")"
 RV_AUTH_NOCACHE="$(ratio "$GV" "$P_AUTH_NOCACHE")"; CV_AUTH_NOCACHE="$(cpu_ratio "$GV" "$P_AUTH_NOCACHE")"
 RA_YARP="$(ratio "$GA" "$P_YARP")"; CA_YARP="$(cpu_ratio "$GA" "$P_YARP")"
 RA_NGINX="$(ratio "$GA" "$P_NGINX")"; RA_FLOOR="$(ratio "$GA" "$P_FLOOR")"
+GA11="(2h1) gateway anonymous, HTTP/1.1 to the backend"; GV11="(3h1) gateway validated (L1), HTTP/1.1 to the backend"
+RA11_YARP="$(ratio "$GA11" "$P_YARP")"; CA11_YARP="$(cpu_ratio "$GA11" "$P_YARP")"
+RV11_AUTH="$(ratio "$GV11" "$P_AUTH")"; CV11_AUTH="$(cpu_ratio "$GV11" "$P_AUTH")"
 # The lowest and highest ratio of one round to the peer's round beside it, "MIN MAX": how far the host's drift moves the
 # ratio within this run (the ratio columns use all rounds together).
 round_range() {
@@ -297,6 +317,8 @@ read -r RA_YARP_MIN RA_YARP_MAX <<<"$(round_range "$GA" "$P_YARP")"
 read -r RA_NGINX_MIN RA_NGINX_MAX <<<"$(round_range "$GA" "$P_NGINX")"
 read -r RA_FLOOR_MIN RA_FLOOR_MAX <<<"$(round_range "$GA" "$P_FLOOR")"
 read -r RV_AUTH_NOCACHE_MIN RV_AUTH_NOCACHE_MAX <<<"$(round_range "$GV" "$P_AUTH_NOCACHE")"
+read -r RA11_YARP_MIN RA11_YARP_MAX <<<"$(round_range "$GA11" "$P_YARP")"
+read -r RV11_AUTH_MIN RV11_AUTH_MAX <<<"$(round_range "$GV11" "$P_AUTH")"
 
 SWEEP_ROWS=()
 for c in $SWEEP; do
@@ -398,7 +420,7 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "# Benchmark $STAMP"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS; load generator, gateway, backend, Redis and Postgres share the cores."
-  echo "Scenarios (1)-(4) and the peers (P1)-(P5) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
+  echo "Scenarios (1)-(4), (2h1), (3h1) and the peers (P1)-(P5) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
   echo
   echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) | bytes allocated/req (gateway) | Redis calls/req (gateway) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -422,6 +444,10 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "| (2)/(P2) anonymous gateway vs nginx plain proxy_pass | $RA_NGINX | $RA_NGINX_MIN-$RA_NGINX_MAX | $(cpu_ratio "$GA" "$P_NGINX") | (reported) |"
   echo "| (2)/(P4) anonymous gateway vs the direct-forwarder floor | $RA_FLOOR | $RA_FLOOR_MIN-$RA_FLOOR_MAX | $(cpu_ratio "$GA" "$P_FLOOR") | (reported) |"
   echo "| (3)/(P5) validated gateway vs nginx auth_request without a cache (revocation at once, as the gateway) | $RV_AUTH_NOCACHE | $RV_AUTH_NOCACHE_MIN-$RV_AUTH_NOCACHE_MAX | $CV_AUTH_NOCACHE | (reported) |"
+  echo "| (3h1)/(P1) validated gateway over HTTP/1.1 to the backend, as the peers, vs nginx auth_request + proxy_cache | $RV11_AUTH | $RV11_AUTH_MIN-$RV11_AUTH_MAX | $CV11_AUTH | (reported) |"
+  echo "| (2h1)/(P3) anonymous gateway over HTTP/1.1 to the backend, as the peers, vs plain YARP | $RA11_YARP | $RA11_YARP_MIN-$RA11_YARP_MAX | $CA11_YARP | (reported) |"
+  echo
+  echo "The gateway's rows (2)-(4) and (5) proxy to the backend over HTTP/2 (h2c; scripts/run.sh sets Backend:H2cUrl), as it ships; nginx cannot speak HTTP/2 to an upstream, plain YARP and the floor speak HTTP/1.1 to a cleartext one unless told otherwise. Rows (2h1) and (3h1) are a second gateway with Backend:H2cUrl empty."
   echo
   echo "Endpoint latencies at 50 concurrent clients through the gateway (wrk -c50; profile: $PROFILE_USERS users, each its own row; logout: $LOGOUT_BURSTS burst(s) of $LOGOUT_PER_BURST sessions revoked over 50 keep-alive connections, the row is the burst with the median p95, p95 of each burst: $LOGOUT_P95S ms):"
   echo
@@ -455,9 +481,10 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo; echo "  ],"
   echo "  \"loginStatuses\": \"$LOGIN_STATUSES\","
   echo "  \"ratios\": {\"validatedOverAnonymous\": $R32, \"cachedOverValidated\": $R43, \"cachedOverBackend\": $R41, \"healthOverBareKestrel\": $R5B,"
-  echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR, \"validatedOverNginxAuthRequestNoCache\": $RV_AUTH_NOCACHE},"
-  echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP, \"validatedOverNginxAuthRequestNoCache\": $CV_AUTH_NOCACHE},"
-  echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}, \"validatedOverNginxAuthRequestNoCache\": {\"min\": $RV_AUTH_NOCACHE_MIN, \"max\": $RV_AUTH_NOCACHE_MAX}},"
+  echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR, \"validatedOverNginxAuthRequestNoCache\": $RV_AUTH_NOCACHE,"
+  echo "    \"validatedHttp11OverNginxAuthRequest\": $RV11_AUTH, \"anonymousHttp11OverPlainYarp\": $RA11_YARP},"
+  echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP, \"validatedOverNginxAuthRequestNoCache\": $CV_AUTH_NOCACHE, \"validatedHttp11OverNginxAuthRequest\": $CV11_AUTH, \"anonymousHttp11OverPlainYarp\": $CA11_YARP},"
+  echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}, \"validatedOverNginxAuthRequestNoCache\": {\"min\": $RV_AUTH_NOCACHE_MIN, \"max\": $RV_AUTH_NOCACHE_MAX}, \"validatedHttp11OverNginxAuthRequest\": {\"min\": $RV11_AUTH_MIN, \"max\": $RV11_AUTH_MAX}, \"anonymousHttp11OverPlainYarp\": {\"min\": $RA11_YARP_MIN, \"max\": $RA11_YARP_MAX}},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
     IFS='|' read -r c rps p99 errors rss <<<"$r"

@@ -134,7 +134,7 @@ export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTim
 export Postgres__ConnectionString="Host=127.0.0.1;Port=$POSTGRES_PORT;Username=app;Database=auth;Minimum Pool Size=50;Maximum Pool Size=64;Max Auto Prepare=64;Auto Prepare Min Usages=2;No Reset On Close=true"
 export Backend__BaseUrl="http://127.0.0.1:$BACKEND_PORT"
 # The gateway proxies to the backend over HTTP/2 on a port of its own (h2c): its concurrent requests then share
-# connections and system calls, 0.67x the gateway's CPU per proxied request and 0.45x the backend's (docs/performance.md,
+# connections and system calls, 0.68-0.71x the gateway's CPU per proxied request and 0.44-0.45x the backend's (docs/performance.md,
 # "Thirteenth pass"). The HTTP/1.1 port stays for introspection, probes and anyone calling the backend directly.
 export Backend__H2cUrl="http://127.0.0.1:$BACKEND_H2C_PORT"
 

@@ -32,7 +32,7 @@ public sealed class BenchScriptTests
 
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.json")));
         var scenarios = json.RootElement.GetProperty("scenarios").EnumerateArray().ToList();
-        foreach (var prefix in new[] { "(1)", "(2)", "(3)", "(3b)", "(4)", "(5)", "(B)", "(6)", "(P1)", "(P2)", "(P3)", "(P4)", "(P5)" })
+        foreach (var prefix in new[] { "(1)", "(2)", "(3)", "(3b)", "(4)", "(2h1)", "(3h1)", "(5)", "(B)", "(6)", "(P1)", "(P2)", "(P3)", "(P4)", "(P5)" })
         {
             var s = scenarios.SingleOrDefault(x => x.GetProperty("name").GetString()!.StartsWith(prefix + " ", StringComparison.Ordinal));
             Assert.True(s.ValueKind == JsonValueKind.Object, $"scenario {prefix} missing from results.json");
@@ -50,6 +50,9 @@ public sealed class BenchScriptTests
             Assert.True(ratio.Value.GetDouble() > 0, $"ratio {ratio.Name} is not a number");
         Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("validatedOverNginxAuthRequest", out _), "no ratio against nginx auth_request");
         Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("validatedOverNginxAuthRequestNoCache", out _), "no ratio against nginx auth_request without a cache");
+        // The gateway as it ships speaks h2c to the backend; the same gateway over HTTP/1.1, the peers' protocol, is beside it.
+        Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("validatedHttp11OverNginxAuthRequest", out _), "no ratio of the HTTP/1.1 gateway against nginx auth_request");
+        Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("anonymousHttp11OverPlainYarp", out _), "no ratio of the HTTP/1.1 gateway against plain YARP");
         foreach (var ratio in json.RootElement.GetProperty("cpuRatios").EnumerateObject())
             Assert.True(ratio.Value.GetDouble() > 0, $"CPU ratio {ratio.Name} is not a number");
         // Each peer ratio also comes as the lowest and highest of its rounds (one round with --short: both the same).

@@ -32,6 +32,8 @@ public sealed class BackendH2cClusterTests
         Assert.Equal(H2cUrl, Assert.Single(backend.Destinations!.Values).Address);
         Assert.Equal(HttpVersion.Version20, backend.HttpRequest!.Version);
         Assert.Equal(HttpVersionPolicy.RequestVersionExact, backend.HttpRequest.VersionPolicy);
+        // One connection: its frames share system calls, and the backend's stream limit caps the requests in flight.
+        Assert.False(backend.HttpClient!.EnableMultipleHttp2Connections);
     }
 
     [Fact]
@@ -41,6 +43,7 @@ public sealed class BackendH2cClusterTests
 
         Assert.Equal(BaseUrl, Assert.Single(backend.Destinations!.Values).Address);
         Assert.Null(backend.HttpRequest);
+        Assert.Null(backend.HttpClient);
     }
 
     [Fact]
@@ -56,6 +59,7 @@ public sealed class BackendH2cClusterTests
         // A cluster that states h2c itself keeps its own choice, with the default backend's ordinary address.
         Assert.Equal(BaseUrl, Assert.Single(clusters["grpc"].Destinations!.Values).Address);
         Assert.Equal(TimeSpan.FromSeconds(300), clusters["grpc"].HttpRequest!.ActivityTimeout);
+        Assert.Null(clusters["grpc"].HttpClient);
     }
 
     [Fact]
