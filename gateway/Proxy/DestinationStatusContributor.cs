@@ -7,7 +7,8 @@ namespace Gateway.Proxy;
 
 /// <summary>
 /// <c>/gateway/status</c> section <c>clusters</c>: every cluster's destinations with their active and passive health
-/// as YARP records it, and whether the load balancer may pick them. Healthy while every cluster has one available.
+/// as YARP records it, and whether the load balancer may pick them, and the protocol the cluster is reached over.
+/// Healthy while every cluster has one available.
 /// </summary>
 internal sealed class DestinationStatusContributor(IProxyStateLookup proxy) : IStatusContributor
 {
@@ -24,6 +25,8 @@ internal sealed class DestinationStatusContributor(IProxyStateLookup proxy) : IS
             allServed &= available.Count > 0;
             writer.WriteStartObject(cluster.ClusterId);
             writer.WriteString("loadBalancing", cluster.Model.Config.LoadBalancingPolicy ?? "PowerOfTwoChoices");
+            // h2c: HTTP/2 exactly, by the file's "protocol" or Backend:H2cUrl; auto: HTTP/1.1, or HTTP/2 by ALPN over TLS.
+            writer.WriteString("protocol", cluster.Model.Config.HttpRequest is { Version.Major: 2, VersionPolicy: System.Net.Http.HttpVersionPolicy.RequestVersionExact } ? "h2c" : "auto");
             writer.WriteNumber("available", available.Count);
             writer.WriteStartObject("destinations");
             foreach (var d in cluster.DestinationsState.AllDestinations)

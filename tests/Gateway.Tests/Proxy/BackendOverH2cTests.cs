@@ -18,12 +18,13 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
     private RedisServer _redis = null!;
     private BackendProcess _backend = null!;
     private GatewayInstance _gateway = null!;
+    private string _h2cUrl = null!;
 
     public async ValueTask InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
         string database = await postgres.Server.CreateDatabaseAsync("h2c");
-        string h2c = $"http://127.0.0.1:{FreePort.Next()}";
+        string h2c = _h2cUrl = $"http://127.0.0.1:{FreePort.Next()}";
         _backend = await BackendProcess.StartAsync(database, _redis.ConnectionString, $"--Backend:H2cUrls={h2c}");
         _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, _redis.ConnectionString, RouteFiles.CreateTemp(), null, $"--Backend:H2cUrl={h2c}");
         await Poll.UntilAsync(() => _gateway.Get<InvalidationSubscriber>().IsSubscribed && _gateway.Get<IRedisClient>().IsAvailable, "the gateway is on Redis");
@@ -64,6 +65,16 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
             Assert.True(Served(metrics, route, "2"), $"{route} was not served over HTTP/2:\n{metrics}");
             Assert.False(Served(metrics, route, "1.1"), $"{route} was served over HTTP/1.1 too");
         }
+    }
+
+    [Fact]
+    public async Task GatewayStatus_ShowsTheBackendClusterOnH2c_AtTheH2cAddress()
+    {
+        using var status = JsonDocument.Parse(await _gateway.AdminClient.GetStringAsync("/gateway/status"));
+        var backend = status.RootElement.GetProperty("clusters").GetProperty("clusters").GetProperty("backend");
+
+        Assert.Equal("h2c", backend.GetProperty("protocol").GetString());
+        Assert.StartsWith(_h2cUrl, backend.GetProperty("destinations").GetProperty("primary").GetProperty("address").GetString());
     }
 
     [Fact]

@@ -67,6 +67,14 @@ public sealed class MultiDestinationTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GatewayStatus_ShowsAClusterWithAddressesOfItsOwn_OnTheProtocolTheFileLeftToAuto()
+    {
+        using var doc = JsonDocument.Parse(await _gateway.AdminClient.GetStringAsync("/gateway/status"));
+        var orders = doc.RootElement.GetProperty("clusters").GetProperty("clusters").GetProperty("orders");
+        Assert.Equal("auto", orders.GetProperty("protocol").GetString());
+    }
+
+    [Fact]
     public async Task Traffic_IsSpreadAcrossBothDestinations_AndDestinationBVerifiesTheClusterSignature()
     {
         for (int i = 0; i < 20; i++)
