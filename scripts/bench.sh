@@ -106,17 +106,13 @@ wait_peer() {   # NAME URL PID
   for _ in $(seq 1 300); do curl -fsS "$2" >/dev/null 2>&1 && return 0; kill -0 "$3" 2>/dev/null || break; sleep 0.1; done
   die "peer $1 did not answer $2; see $OUT"
 }
-# The gateway once more, as run.sh starts it but with HTTP/1.1 to the backend (Backend:H2cUrl empty): the same binary,
-# route file and features as (2) and (3), over the protocol the peers use to the backend. Its rows show what the
-# gateway's own stages cost apart from the protocol (docs/performance.md, "Thirteenth pass").
-(
-  while IFS='=' read -r name value; do [ -n "$name" ] && [ -z "${!name:-}" ] && export "$name=$value"; done <"$LOCAL_DIR/secrets.env"
-  export Backend__BaseUrl="$B" Backend__H2cUrl="" DOTNET_TC_CallCountingDelayMs="${DOTNET_TC_CallCountingDelayMs:-0}"
-  export Redis__Configuration="127.0.0.1:$REDIS_PORT,abortConnect=false,connectTimeout=2000,syncTimeout=1000"
-  [ -z "${DOTNET_gcServer:-}" ] && [ "$(nproc)" -gt 4 ] && export DOTNET_gcServer=1
-  exec dotnet gateway/bin/Release/net10.0/gateway.dll --urls "http://127.0.0.1:$GW11_PORT" \
-    --Admin:Url="http://127.0.0.1:$((GW11_PORT + 1000))" --RouteClasses:Path="$ROUTE_CLASSES"
-) >"$OUT/gateway-http11.log" 2>&1 &
+# The gateway once more, as run.sh started it (its very environment: secrets, Redis, runtime settings) but with HTTP/1.1
+# to the backend (Backend:H2cUrl empty): the same binary, route file and features as (2) and (3), over the protocol the
+# peers use to the backend. Its rows show what the gateway's own stages cost apart from the protocol (docs/performance.md,
+# "Thirteenth pass").
+mapfile -d '' GW_ENV <"/proc/$GW_PID/environ"
+env -i "${GW_ENV[@]}" Backend__H2cUrl= dotnet gateway/bin/Release/net10.0/gateway.dll --urls "http://127.0.0.1:$GW11_PORT" \
+  --Admin:Url="http://127.0.0.1:$((GW11_PORT + 1000))" --RouteClasses:Path="$ROUTE_CLASSES" >"$OUT/gateway-http11.log" 2>&1 &
 GW11_PID=$!
 wait_peer "plain YARP" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health" "$YARP_PID"
 wait_peer "forwarder floor" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health" "$FLOOR_PID"
