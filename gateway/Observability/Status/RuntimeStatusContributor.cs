@@ -5,7 +5,7 @@ namespace Gateway.Observability;
 
 /// <summary>
 /// The .NET runtime's settings as this process runs them: which GC, its gen0 budget (what RSS under load mostly
-/// follows, docs/decisions.md), the heap and resident size right now, and the tiered compiler's call-counting delay.
+/// follows, docs/decisions.md) and how hard it compacts gen2, the heap and resident size right now, and the tiered compiler's call-counting delay.
 /// An operator checking a new host reads the settings in force rather than the ones they think they shipped.
 /// </summary>
 internal sealed class RuntimeStatusContributor : IStatusContributor
@@ -20,6 +20,7 @@ internal sealed class RuntimeStatusContributor : IStatusContributor
         writer.WriteNumber("processors", Environment.ProcessorCount);
         if (Gen0BudgetBytes() is { } budget) writer.WriteNumber("gen0BudgetBytes", budget);
         else writer.WriteNull("gen0BudgetBytes");
+        writer.WriteNumber("conserveMemory", ConserveMemory());
         writer.WriteNumber("heapBytes", GC.GetTotalMemory(forceFullCollection: false));
         writer.WriteStartArray("collections");
         for (int generation = 0; generation <= GC.MaxGeneration; generation++) writer.WriteNumberValue(GC.CollectionCount(generation));
@@ -43,6 +44,13 @@ internal sealed class RuntimeStatusContributor : IStatusContributor
             System.Globalization.CultureInfo.InvariantCulture, out int parsed) ? parsed : RuntimeDefault;
         return Environment.ProcessorCount == 1 ? delay * SingleProcessorMultiplier : delay;
     }
+
+    /// <summary>
+    /// How hard the GC compacts gen2 to keep fragmentation down (0 = never for that reason, 9 = hardest); the shipped
+    /// runtimeconfig sets 7, which kept RSS at 1,024 connections under 200 MB (docs/decisions.md).
+    /// </summary>
+    internal static long ConserveMemory() =>
+        GC.GetConfigurationVariables().TryGetValue("GCConserveMem", out var value) ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
 
     /// <summary>The largest gen0 allocation budget the GC settled on at start (its own sizing, capped by the shipped setting).</summary>
     internal static long? Gen0BudgetBytes() =>
