@@ -5,7 +5,8 @@ namespace Gateway.Observability;
 
 /// <summary>
 /// The .NET runtime's settings as this process runs them: which GC, its gen0 budget (what RSS under load mostly
-/// follows, docs/decisions.md) and how hard it compacts gen2, the heap and resident size right now, and the tiered compiler's call-counting delay.
+/// follows, docs/decisions.md) and how readily it compacts gen2, the heap and resident size right now, and the tiered
+/// compiler's call-counting delay.
 /// An operator checking a new host reads the settings in force rather than the ones they think they shipped.
 /// </summary>
 internal sealed class RuntimeStatusContributor : IStatusContributor
@@ -46,8 +47,9 @@ internal sealed class RuntimeStatusContributor : IStatusContributor
     }
 
     /// <summary>
-    /// How hard the GC compacts gen2 to keep fragmentation down (0 = never for that reason, 9 = hardest); the shipped
-    /// runtimeconfig sets 7, which kept RSS at 1,024 connections under 200 MB (docs/decisions.md).
+    /// How readily the GC compacts a fragmented gen2 (0 = the GC's default, which background GC never does; 9 = soonest);
+    /// the shipped runtimeconfig sets 7, which kept RSS at 1,024 connections under 200 MB (docs/decisions.md). The GC
+    /// lists it as <c>GCConserveMem</c>, whether set in runtimeconfig or by <c>DOTNET_GCConserveMemory</c>.
     /// </summary>
     internal static long ConserveMemory() =>
         GC.GetConfigurationVariables().TryGetValue("GCConserveMem", out var value) ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;

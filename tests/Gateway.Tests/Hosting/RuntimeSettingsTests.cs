@@ -17,7 +17,7 @@ public sealed class RuntimeSettingsTests(RedisFixture redis)
     private const long Gen0Cap = 16 * 1024 * 1024;
 
     [Fact]
-    public async Task GatewayProcess_RunsWorkstationGc_WithGen0BudgetCapped_AndSaysSoInStatus()
+    public async Task GatewayProcess_RunsWorkstationGc_WithGen0BudgetCapped_AndGen2Compaction_AndSaysSoInStatus()
     {
         var runtime = await RuntimeStatusAsync(new Dictionary<string, string>());
 
