@@ -23,16 +23,16 @@ public sealed class RecordingBackend : IAsyncDisposable
     private readonly WebApplication _app;
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
     public Func<HttpContext, Task> Handler { get; set; } = ctx => ctx.Response.WriteAsync("ok");
-    public string BaseUrl { get; }
+    public string BaseUrl { get; private set; } = "";
 
-    private RecordingBackend(WebApplication app, string baseUrl) { _app = app; BaseUrl = baseUrl; }
+    private RecordingBackend(WebApplication app) { _app = app; }
 
     public static async Task<RecordingBackend> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        int port = FreePort.Next();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // Port 0: the kernel picks a free port at bind time, so no other process can take it between a probe and the bind.
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         RecordingBackend? self = null;
         app.Run(async ctx =>
@@ -44,8 +44,9 @@ public sealed class RecordingBackend : IAsyncDisposable
                 ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? ""));
             await self.Handler(ctx);
         });
-        self = new RecordingBackend(app, $"http://127.0.0.1:{port}");
+        self = new RecordingBackend(app);
         await app.StartAsync();
+        self.BaseUrl = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("The recording backend bound no address.");
         return self;
     }
 
