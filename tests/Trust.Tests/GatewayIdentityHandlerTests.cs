@@ -31,8 +31,8 @@ public sealed class GatewayIdentityHandlerTests
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
-            int port = FreePort.Next();
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            // Port 0: the kernel picks a free port at bind time (a port probed free beforehand can be taken first).
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Services.AddAuthentication(GatewayIdentityHandler.SchemeName).AddGatewayIdentity(o => o.SigningKeys.AddRange(keys));
             builder.Services.AddAuthorization();
             var app = builder.Build();
@@ -44,7 +44,8 @@ public sealed class GatewayIdentityHandlerTests
                 .RequireAuthorization();
             app.MapPost("/login", (HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "none");
             await app.StartAsync();
-            return new Service(app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+            string url = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("The test service bound no address.");
+            return new Service(app, new HttpClient { BaseAddress = new Uri(url) });
         }
 
         public async ValueTask DisposeAsync()
@@ -212,7 +213,7 @@ public sealed class GatewayIdentityStartupTests
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{FreePort.Next()}");
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddAuthentication(GatewayIdentityHandler.SchemeName).AddGatewayIdentity(builder.Configuration.GetSection("GatewayIdentity"));
         return builder.Build();
