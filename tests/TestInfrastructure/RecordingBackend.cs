@@ -31,8 +31,7 @@ public sealed class RecordingBackend : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        // Port 0: the kernel picks a free port at bind time, so no other process can take it between a probe and the bind.
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(AnyLoopbackPort.Url);
         var app = builder.Build();
         RecordingBackend? self = null;
         app.Run(async ctx =>
@@ -46,7 +45,7 @@ public sealed class RecordingBackend : IAsyncDisposable
         });
         self = new RecordingBackend(app);
         await app.StartAsync();
-        self.BaseUrl = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("The recording backend bound no address.");
+        self.BaseUrl = app.BoundUrl();
         return self;
     }
 

@@ -31,8 +31,7 @@ public sealed class GatewayIdentityHandlerTests
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
-            // Port 0: the kernel picks a free port at bind time (a port probed free beforehand can be taken first).
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.WebHost.UseUrls(AnyLoopbackPort.Url);
             builder.Services.AddAuthentication(GatewayIdentityHandler.SchemeName).AddGatewayIdentity(o => o.SigningKeys.AddRange(keys));
             builder.Services.AddAuthorization();
             var app = builder.Build();
@@ -44,8 +43,7 @@ public sealed class GatewayIdentityHandlerTests
                 .RequireAuthorization();
             app.MapPost("/login", (HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "none");
             await app.StartAsync();
-            string url = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("The test service bound no address.");
-            return new Service(app, new HttpClient { BaseAddress = new Uri(url) });
+            return new Service(app, new HttpClient { BaseAddress = new Uri(app.BoundUrl()) });
         }
 
         public async ValueTask DisposeAsync()
@@ -213,7 +211,7 @@ public sealed class GatewayIdentityStartupTests
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(AnyLoopbackPort.Url);
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddAuthentication(GatewayIdentityHandler.SchemeName).AddGatewayIdentity(builder.Configuration.GetSection("GatewayIdentity"));
         return builder.Build();

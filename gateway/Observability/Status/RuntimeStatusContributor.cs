@@ -19,9 +19,14 @@ internal sealed class RuntimeStatusContributor : IStatusContributor
         writer.WriteString("gc", GCSettings.IsServerGC ? "server" : "workstation");
         writer.WriteBoolean("concurrent", GCSettings.LatencyMode != GCLatencyMode.Batch);
         writer.WriteNumber("processors", Environment.ProcessorCount);
-        if (Gen0BudgetBytes() is { } budget) writer.WriteNumber("gen0BudgetBytes", budget);
+        var gc = GC.GetConfigurationVariables();
+        // The largest gen0 allocation budget the GC settled on at start (its own sizing, capped by the shipped setting).
+        if (GcSetting(gc, "GCGen0MaxBudget") is { } budget) writer.WriteNumber("gen0BudgetBytes", budget);
         else writer.WriteNull("gen0BudgetBytes");
-        writer.WriteNumber("conserveMemory", ConserveMemory());
+        // How readily the GC compacts a fragmented gen2 (0 = the GC's default, which background GC never does; 9 =
+        // soonest): the shipped runtimeconfig sets 7 (docs/decisions.md). The GC lists it as GCConserveMem, whether set in
+        // runtimeconfig or by DOTNET_GCConserveMemory.
+        writer.WriteNumber("conserveMemory", GcSetting(gc, "GCConserveMem") ?? 0);
         writer.WriteNumber("heapBytes", GC.GetTotalMemory(forceFullCollection: false));
         writer.WriteStartArray("collections");
         for (int generation = 0; generation <= GC.MaxGeneration; generation++) writer.WriteNumberValue(GC.CollectionCount(generation));
@@ -46,15 +51,7 @@ internal sealed class RuntimeStatusContributor : IStatusContributor
         return Environment.ProcessorCount == 1 ? delay * SingleProcessorMultiplier : delay;
     }
 
-    /// <summary>
-    /// How readily the GC compacts a fragmented gen2 (0 = the GC's default, which background GC never does; 9 = soonest);
-    /// the shipped runtimeconfig sets 7, which kept RSS at 1,024 connections under 200 MB (docs/decisions.md). The GC
-    /// lists it as <c>GCConserveMem</c>, whether set in runtimeconfig or by <c>DOTNET_GCConserveMemory</c>.
-    /// </summary>
-    internal static long ConserveMemory() =>
-        GC.GetConfigurationVariables().TryGetValue("GCConserveMem", out var value) ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
-
-    /// <summary>The largest gen0 allocation budget the GC settled on at start (its own sizing, capped by the shipped setting).</summary>
-    internal static long? Gen0BudgetBytes() =>
-        GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var value) ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : null;
+    /// <summary>A numeric setting from the GC's own list of the settings it runs with; null when it does not list it.</summary>
+    private static long? GcSetting(IReadOnlyDictionary<string, object> settings, string name) =>
+        settings.TryGetValue(name, out var value) ? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture) : null;
 }

@@ -41,9 +41,7 @@ internal sealed class PolicyTestHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        // Port 0: the kernel picks a free port at bind time. A port probed free beforehand (FreePort) can be taken by
-        // another process before Kestrel binds it; a CI run failed with "address already in use" that way.
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(AnyLoopbackPort.Url);
         services(builder.Services);
         var app = builder.Build();
         app.Use((ctx, next) =>
@@ -55,12 +53,8 @@ internal sealed class PolicyTestHost : IAsyncDisposable
         pipeline(app);
         app.Run(terminal);
         await app.StartAsync();
-        return new PolicyTestHost(app, BoundUrl(app));
+        return new PolicyTestHost(app, app.BoundUrl());
     }
-
-    /// <summary>The address Kestrel bound (port 0 resolved to the port it got).</summary>
-    internal static string BoundUrl(WebApplication app) =>
-        app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("The test host bound no address.");
 
     private static GatewayRequestFeature FeatureFromHeaders(IHeaderDictionary headers)
     {
