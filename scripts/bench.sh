@@ -18,7 +18,8 @@
 # Peers, fronting the same backend endpoint and interleaved with (1)-(4): (P1) nginx auth_request + proxy_cache (the
 # validated job, bench/nginx), (P2) nginx plain proxy_pass, (P3) plain untuned YARP (bench/PlainYarp), (P4) the tuned
 # direct-forwarder floor (bench/ForwarderFloor), (P5) nginx auth_request without a cache (a revoked token refused at once,
-# as the gateway does). CPU per request is the measured process's own (nginx: master + workers).
+# as the gateway does), (P6) the floor over h2c to the backend, the gateway's own protocol (what is left between (2) and
+# (P6) is the gateway's own stages). CPU per request is the measured process's own (nginx: master + workers).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
@@ -49,13 +50,13 @@ export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
 # The sweep measures the proxy path up to 1,024 connections; the default load-shedding limit (256 in flight per tier)
 # would shed most of it by design, so the benchmark raises it. Shedding itself is tested, not benchmarked.
 export LoadShedding__MaxConcurrency__standard=4096
-BARE_PORT=18070 YARP_PORT=18071 FLOOR_PORT=18072 NGINX_PORT=18073 GW11_PORT=18074
+BARE_PORT=18070 YARP_PORT=18071 FLOOR_PORT=18072 NGINX_PORT=18073 GW11_PORT=18074 FLOOR_H2C_PORT=18075
 G="http://127.0.0.1:$GATEWAY_PORT"; B="http://127.0.0.1:$BACKEND_PORT"
 A="http://127.0.0.1:$((GATEWAY_PORT + 1000))"   # the gateway's operator listener (run.sh's default GATEWAY_ADMIN_PORT)
 
-STACK_PID=""; BARE_PID=""; YARP_PID=""; FLOOR_PID=""; NGINX_PID=""; GW11_PID=""
+STACK_PID=""; BARE_PID=""; YARP_PID=""; FLOOR_PID=""; FLOOR_H2C_PID=""; NGINX_PID=""; GW11_PID=""
 cleanup() {
-  local p; for p in "$BARE_PID" "$YARP_PID" "$FLOOR_PID" "$NGINX_PID" "$GW11_PID"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
+  local p; for p in "$BARE_PID" "$YARP_PID" "$FLOOR_PID" "$FLOOR_H2C_PID" "$NGINX_PID" "$GW11_PID"; do [ -n "$p" ] && kill -TERM "$p" 2>/dev/null || true; done
   if [ -n "$STACK_PID" ] && kill -0 "$STACK_PID" 2>/dev/null; then
     kill -TERM "$STACK_PID" 2>/dev/null || true
     wait "$STACK_PID" 2>/dev/null || true
@@ -96,6 +97,11 @@ dotnet bench/PlainYarp/bin/Release/net10.0/plain-yarp.dll --urls "http://127.0.0
 YARP_PID=$!
 dotnet bench/ForwarderFloor/bin/Release/net10.0/forwarder-floor.dll --urls "http://127.0.0.1:$FLOOR_PORT" --backend "$B" >"$OUT/forwarder-floor.log" 2>&1 &
 FLOOR_PID=$!
+# The backend's h2c listener, as run.sh gave it to the gateway.
+H2C_URL="$(tr '\0' '\n' <"/proc/$GW_PID/environ" | sed -n 's/^Backend__H2cUrl=//p')"
+[ -n "$H2C_URL" ] || die "the gateway has no Backend__H2cUrl (scripts/run.sh sets it)"
+dotnet bench/ForwarderFloor/bin/Release/net10.0/forwarder-floor.dll --urls "http://127.0.0.1:$FLOOR_H2C_PORT" --backend "$H2C_URL" --h2c true >"$OUT/forwarder-floor-h2c.log" 2>&1 &
+FLOOR_H2C_PID=$!
 NGINX_DIR="$OUT/nginx"; rm -rf "$NGINX_DIR"; mkdir -p "$NGINX_DIR"
 sed -e "s|@DIR@|$NGINX_DIR|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@BACKEND@|$BACKEND_PORT|g" bench/nginx/nginx.conf.template >"$NGINX_DIR/nginx.conf"
 # As root nginx's workers would drop to 'nobody', which may not enter the checkout: keep them root (loopback only, bench only).
@@ -116,6 +122,7 @@ env -i "${GW_ENV[@]}" Backend__H2cUrl= dotnet gateway/bin/Release/net10.0/gatewa
 GW11_PID=$!
 wait_peer "plain YARP" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health" "$YARP_PID"
 wait_peer "forwarder floor" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health" "$FLOOR_PID"
+wait_peer "forwarder floor over h2c" "http://127.0.0.1:$FLOOR_H2C_PORT/bench/anonymous/health" "$FLOOR_H2C_PID"
 wait_peer "nginx" "http://127.0.0.1:$NGINX_PORT/bench/anonymous/health" "$NGINX_PID"
 wait_peer "gateway over HTTP/1.1" "http://127.0.0.1:$GW11_PORT/ready" "$GW11_PID"
 nginx_pids() { printf '%s %s' "$NGINX_PID" "$(pgrep -P "$NGINX_PID" | tr '\n' ' ')"; }
@@ -154,7 +161,7 @@ rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-ROWS=()   # name|rps|p50|p99|errors|cpu_us_per_req|bytes_allocated_per_req|redis_calls_per_req (the last two: gateway rows)
+ROWS=()   # name|rps|p50|p99 (worst round)|p99 (median round)|errors|cpu_us_per_req|bytes_allocated_per_req|redis_calls_per_req (the last two: gateway rows)
 # Bytes the gateway's runtime has allocated so far (System.Runtime meter on /metrics): per request, the most repeatable
 # cost figure on a shared machine, where CPU time and req/s drift with the neighbours.
 # (awk reads to the end: an early exit would SIGPIPE curl and, under pipefail, end the script)
@@ -167,7 +174,7 @@ gw_counters() { curl -fsS "$A/metrics" 2>/dev/null | awk '
   /^gateway_cache_lookups_total/ && /cache="response"/ && /level="l2"/ { r += $NF }
   END { print v, r + 0 }'; }
 TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
-declare -A RPS CPU
+declare -A RPS CPU P99W P99M   # P99W/P99M: p99 of the worst and of the median round (interleaved scenarios)
 declare -A ROUND_RPS   # name -> req/s of each interleaved round, space-separated (for per-round ratios)
 # run NAME CONNECTIONS PID-TO-MEASURE URL [wrk args...]
 run() {
@@ -188,7 +195,7 @@ run() {
   cpu="$(awk -v d="$((after - before))" -v t="$TICK_US" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
   [ -n "$rps" ] || die "wrk produced no numbers for '$name':\n$out"
   RPS["$name"]="$rps"; CPU["$name"]="$cpu"
-  ROWS+=("$name|$rps|$p50|$p99|$errors|$cpu|n/a|n/a")
+  ROWS+=("$name|$rps|$p50|$p99|$p99|$errors|$cpu|n/a|n/a")
   LAST_OUT="$out"
   log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "$errors" "$cpu")"
 }
@@ -209,17 +216,25 @@ sP2() { wrk "$@" "http://127.0.0.1:$NGINX_PORT/bench/anonymous/health"; }
 sP3() { wrk "$@" "http://127.0.0.1:$YARP_PORT/bench/anonymous/health"; }
 sP4() { wrk "$@" "http://127.0.0.1:$FLOOR_PORT/bench/anonymous/health"; }
 sP5() { wrk "$@" "${AUTH[@]}" "http://127.0.0.1:$NGINX_PORT/bench/session-nocache/health"; }
+sP6() { wrk "$@" "http://127.0.0.1:$FLOOR_H2C_PORT/bench/anonymous/health"; }
 
 # interleave "NAME|PID|FUNCTION" ...: a warm-up of each, then ROUNDS rounds running each scenario for SLICE in turn.
 # The machine's speed drifts (other tenants of the host, CPU frequency), and by more than the differences the ratios
-# measure when scenarios run one after another; in turns, a slow spell hits every scenario of the group alike.
-# req/s = all requests / all seconds; p50 = median of the rounds; p99 = the worst round; CPU = all ticks / all requests.
+# measure when scenarios run one after another; in turns, a slow spell hits every scenario of the group alike. Even
+# rounds run the list backwards, so a scenario and its neighbour (each gateway row is listed beside its target peer)
+# take turns going first, and the per-round ratios compare slices seconds apart.
+# req/s = all requests / all seconds; p50 = median of the rounds; p99 = the worst round and the median round (one
+# round's p99 moves with a hiccup of the host: the worst round says how bad one got, the median what is typical);
+# CPU = all ticks / all requests.
 interleave() {
   local spec name pid fn round out before after
   declare -A n secs ticks errs p50s p99s allocs rcalls
+  local forward=("$@") backward=() i
+  for (( i = $# - 1; i >= 0; i-- )); do backward+=("${forward[i]}"); done
   for spec in "$@"; do IFS='|' read -r name pid fn <<<"$spec"; "$fn" -t"$THREADS" -c"$CONNS" -d"$WARMUP" >/dev/null 2>&1 || true; done
   for round in $(seq 1 "$ROUNDS"); do
-    for spec in "$@"; do
+    local order=("${forward[@]}"); (( round % 2 == 0 )) && order=("${backward[@]}")
+    for spec in "${order[@]}"; do
       IFS='|' read -r name pid fn <<<"$spec"
       local a0="" a1=""
       [ "$pid" = "$GW_PID" ] && a0="$(gw_counters)"
@@ -248,33 +263,37 @@ interleave() {
   done
   for spec in "$@"; do
     IFS='|' read -r name pid fn <<<"$spec"
-    local rps p50 p99 cpu
+    local rps p50 p99 p99med cpu
     rps="$(awk -v n="${n["$name"]}" -v s="${secs["$name"]}" 'BEGIN { printf "%.2f", n / s }')"
     p50="$(tr ' ' '\n' <<<"${p50s["$name"]}" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
     p99="$(tr ' ' '\n' <<<"${p99s["$name"]}" | sed '/^$/d' | sort -g | tail -n 1)"
+    p99med="$(tr ' ' '\n' <<<"${p99s["$name"]}" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
     cpu="$(awk -v d="${ticks["$name"]}" -v t="$TICK_US" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
     local alloc="n/a" calls="n/a"
     [ -n "${allocs["$name"]:-}" ] && alloc="$(awk -v a="${allocs["$name"]}" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "n/a" }')"
     [ -n "${rcalls["$name"]:-}" ] && calls="$(awk -v a="${rcalls["$name"]}" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.4f", a / n; else print "n/a" }')"
-    RPS["$name"]="$rps"; CPU["$name"]="$cpu"
-    ROWS+=("$name|$rps|$p50|$p99|${errs["$name"]}|$cpu|$alloc|$calls")
-    log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "${errs["$name"]}" "$cpu")"
+    RPS["$name"]="$rps"; CPU["$name"]="$cpu"; P99W["$name"]="$p99"; P99M["$name"]="$p99med"
+    ROWS+=("$name|$rps|$p50|$p99|$p99med|${errs["$name"]}|$cpu|$alloc|$calls")
+    log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms (median round %s)  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "$p99med" "${errs["$name"]}" "$cpu")"
   done
 }
 
 BACKEND_PID="$(cat "$LOCAL_DIR/pids/backend.pid")"
+# In this order (and backwards in even rounds): each gateway row with a target sits beside its peer, (3) by (P1) and
+# (2) by (P3), so their per-round ratios compare slices seconds apart.
 interleave "(1) backend direct GET /auth/me|$BACKEND_PID|s1" \
-  "(2) gateway anonymous proxied GET|$GW_PID|s2" \
-  "(3) gateway validated proxied GET (L1)|$GW_PID|s3" \
   "(3b) gateway validated GET /auth/me, no cache|$GW_PID|s3b" \
   "(4) gateway GET /auth/me from response cache|$GW_PID|s4" \
-  "(2h1) gateway anonymous, HTTP/1.1 to the backend|$GW11_PID|s2h1" \
+  "(P5) nginx auth_request, no cache|$(nginx_pids)|sP5" \
   "(3h1) gateway validated (L1), HTTP/1.1 to the backend|$GW11_PID|s3h1" \
+  "(3) gateway validated proxied GET (L1)|$GW_PID|s3" \
   "(P1) nginx auth_request + proxy_cache|$(nginx_pids)|sP1" \
   "(P2) nginx plain proxy_pass|$(nginx_pids)|sP2" \
+  "(2) gateway anonymous proxied GET|$GW_PID|s2" \
   "(P3) plain YARP 2.3.0, untuned|$YARP_PID|sP3" \
+  "(2h1) gateway anonymous, HTTP/1.1 to the backend|$GW11_PID|s2h1" \
   "(P4) direct-forwarder floor (tuned .NET)|$FLOOR_PID|sP4" \
-  "(P5) nginx auth_request, no cache|$(nginx_pids)|sP5"
+  "(P6) direct-forwarder floor over h2c, as the gateway|$FLOOR_H2C_PID|sP6"
 interleave "(5) gateway /health|$GW_PID|s5" "(B) bare Kestrel, same bytes|$BARE_PID|sB"
 TRAIL=(-- POST /auth/login - "{\"email\":\"$FLOOD_EMAIL\",\"password\":\"$PASSWORD\"}")
 # At least 5 s even with --short: a 2 s slice on a loaded CI machine can end before the first hashed or shed answer.
@@ -293,11 +312,11 @@ cpu_ratio() { awk -v a="${CPU[$1]}" -v b="${CPU[$2]}" 'BEGIN { if (b > 0 && a > 
 GV="(3) gateway validated proxied GET (L1)"; GA="(2) gateway anonymous proxied GET"
 P_AUTH="(P1) nginx auth_request + proxy_cache"; P_NGINX="(P2) nginx plain proxy_pass"
 P_YARP="(P3) plain YARP 2.3.0, untuned"; P_FLOOR="(P4) direct-forwarder floor (tuned .NET)"
-P_AUTH_NOCACHE="(P5) nginx auth_request, no cache"
+P_AUTH_NOCACHE="(P5) nginx auth_request, no cache"; P_FLOOR_H2C="(P6) direct-forwarder floor over h2c, as the gateway"
 RV_AUTH="$(ratio "$GV" "$P_AUTH")"; CV_AUTH="$(cpu_ratio "$GV" "$P_AUTH")"
 RV_AUTH_NOCACHE="$(ratio "$GV" "$P_AUTH_NOCACHE")"; CV_AUTH_NOCACHE="$(cpu_ratio "$GV" "$P_AUTH_NOCACHE")"
 RA_YARP="$(ratio "$GA" "$P_YARP")"; CA_YARP="$(cpu_ratio "$GA" "$P_YARP")"
-RA_NGINX="$(ratio "$GA" "$P_NGINX")"; RA_FLOOR="$(ratio "$GA" "$P_FLOOR")"
+RA_NGINX="$(ratio "$GA" "$P_NGINX")"; RA_FLOOR="$(ratio "$GA" "$P_FLOOR")"; RA_FLOOR_H2C="$(ratio "$GA" "$P_FLOOR_H2C")"
 GA11="(2h1) gateway anonymous, HTTP/1.1 to the backend"; GV11="(3h1) gateway validated (L1), HTTP/1.1 to the backend"
 RA11_YARP="$(ratio "$GA11" "$P_YARP")"; CA11_YARP="$(cpu_ratio "$GA11" "$P_YARP")"
 RV11_AUTH="$(ratio "$GV11" "$P_AUTH")"; CV11_AUTH="$(cpu_ratio "$GV11" "$P_AUTH")"
@@ -312,6 +331,7 @@ read -r RV_AUTH_MIN RV_AUTH_MAX <<<"$(round_range "$GV" "$P_AUTH")"
 read -r RA_YARP_MIN RA_YARP_MAX <<<"$(round_range "$GA" "$P_YARP")"
 read -r RA_NGINX_MIN RA_NGINX_MAX <<<"$(round_range "$GA" "$P_NGINX")"
 read -r RA_FLOOR_MIN RA_FLOOR_MAX <<<"$(round_range "$GA" "$P_FLOOR")"
+read -r RA_FLOOR_H2C_MIN RA_FLOOR_H2C_MAX <<<"$(round_range "$GA" "$P_FLOOR_H2C")"
 read -r RV_AUTH_NOCACHE_MIN RV_AUTH_NOCACHE_MAX <<<"$(round_range "$GV" "$P_AUTH_NOCACHE")"
 read -r RA11_YARP_MIN RA11_YARP_MAX <<<"$(round_range "$GA11" "$P_YARP")"
 read -r RV11_AUTH_MIN RV11_AUTH_MAX <<<"$(round_range "$GV11" "$P_AUTH")"
@@ -319,7 +339,7 @@ read -r RV11_AUTH_MIN RV11_AUTH_MAX <<<"$(round_range "$GV11" "$P_AUTH")"
 SWEEP_ROWS=()
 for c in $SWEEP; do
   run "sweep: (3) validated GET at $c connections" "$c" "$GW_PID" "$G/bench/session/health" "${AUTH[@]}"
-  SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f5 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")")
+  SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f6 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")")
 done
 
 # --- endpoint latencies at 50 concurrent clients (the backend issue's targets) ----------------------------
@@ -416,10 +436,10 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "# Benchmark $STAMP"
   echo
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); wrk -t$THREADS -c$CONNS; load generator, gateway, backend, Redis and Postgres share the cores."
-  echo "Scenarios (1)-(4), (2h1), (3h1) and the peers (P1)-(P5) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn (req/s over all rounds, p50 the median round, p99 the worst round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
+  echo "Scenarios (1)-(4), (2h1), (3h1) and the peers (P1)-(P6) interleaved, then (5) and (B) interleaved: ${WARMUP} warm-up each, then $ROUNDS round(s) of $SLICE per scenario in turn, even rounds in reverse order (req/s over all rounds, p50 the median round, p99 the worst round and the median round). Login flood, sweep and endpoint latencies: ${WARMUP} warm-up (flood, sweep) and $DURATION each."
   echo
-  echo "| scenario | req/s | p50 ms | p99 ms | errors | CPU µs/req (measured process) | bytes allocated/req (gateway) | Redis calls/req (gateway) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | req/s | p50 ms | p99 ms, worst round | p99 ms, median round | errors | CPU µs/req (measured process) | bytes allocated/req (gateway) | Redis calls/req (gateway) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${ROWS[@]}"; do [[ "$r" == sweep:* ]] || echo "| ${r//|/ | } |"; done
   echo
   echo "Login flood responses by status: ${LOGIN_STATUSES:-n/a} (200 = hashed, 503 = shed by the bulkhead, 429 = throttled)."
@@ -439,11 +459,21 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "| (2)/(P3) anonymous gateway vs plain YARP | $RA_YARP | $RA_YARP_MIN-$RA_YARP_MAX | $CA_YARP | req/s ≥ 1.0, CPU ≤ 1.0 |"
   echo "| (2)/(P2) anonymous gateway vs nginx plain proxy_pass | $RA_NGINX | $RA_NGINX_MIN-$RA_NGINX_MAX | $(cpu_ratio "$GA" "$P_NGINX") | (reported) |"
   echo "| (2)/(P4) anonymous gateway vs the direct-forwarder floor | $RA_FLOOR | $RA_FLOOR_MIN-$RA_FLOOR_MAX | $(cpu_ratio "$GA" "$P_FLOOR") | (reported) |"
+  echo "| (2)/(P6) anonymous gateway vs the direct-forwarder floor over h2c (the gateway's own stages) | $RA_FLOOR_H2C | $RA_FLOOR_H2C_MIN-$RA_FLOOR_H2C_MAX | $(cpu_ratio "$GA" "$P_FLOOR_H2C") | (reported) |"
   echo "| (3)/(P5) validated gateway vs nginx auth_request without a cache (revocation at once, as the gateway) | $RV_AUTH_NOCACHE | $RV_AUTH_NOCACHE_MIN-$RV_AUTH_NOCACHE_MAX | $CV_AUTH_NOCACHE | (reported) |"
   echo "| (3h1)/(P1) validated gateway over HTTP/1.1 to the backend, as the peers, vs nginx auth_request + proxy_cache | $RV11_AUTH | $RV11_AUTH_MIN-$RV11_AUTH_MAX | $CV11_AUTH | (reported) |"
   echo "| (2h1)/(P3) anonymous gateway over HTTP/1.1 to the backend, as the peers, vs plain YARP | $RA11_YARP | $RA11_YARP_MIN-$RA11_YARP_MAX | $CA11_YARP | (reported) |"
   echo
-  echo "The gateway's rows (2)-(4) and (5) proxy to the backend over HTTP/2 (h2c; scripts/run.sh sets Backend:H2cUrl), as it ships; nginx cannot speak HTTP/2 to an upstream, plain YARP and the floor speak HTTP/1.1 to a cleartext one unless told otherwise. Rows (2h1) and (3h1) are a second gateway with Backend:H2cUrl empty."
+  echo "p99 at $CONNS connections, gateway against peer, median round (worst round), ms:"
+  echo
+  echo "| pair | gateway | peer | target |"
+  echo "|---|---:|---:|---|"
+  p99_pair() { echo "| $1 | ${P99M[$2]} (${P99W[$2]}) | ${P99M[$3]} (${P99W[$3]}) | $4 |"; }
+  p99_pair "(3) validated vs (P1) nginx auth_request + proxy_cache" "$GV" "$P_AUTH" "below"
+  p99_pair "(2) anonymous vs (P2) nginx plain proxy_pass" "$GA" "$P_NGINX" "below"
+  p99_pair "(2) anonymous vs (P3) plain YARP" "$GA" "$P_YARP" "(reported)"
+  echo
+  echo "The gateway's rows (2)-(4) and (5) proxy to the backend over HTTP/2 (h2c; scripts/run.sh sets Backend:H2cUrl), as it ships; nginx cannot speak HTTP/2 to an upstream, plain YARP and the floor (P4) speak HTTP/1.1 to a cleartext one unless told otherwise; (P6) is the floor told to (h2c, one connection, as the gateway). Rows (2h1) and (3h1) are a second gateway with Backend:H2cUrl empty."
   echo
   echo "Endpoint latencies at 50 concurrent clients through the gateway (wrk -c50; profile: $PROFILE_USERS users, each its own row; logout: $LOGOUT_BURSTS burst(s) of $LOGOUT_PER_BURST sessions revoked over 50 keep-alive connections, the row is the burst with the median p95, p95 of each burst: $LOGOUT_P95S ms):"
   echo
@@ -468,19 +498,19 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "  \"timestamp\": \"$STAMP\", \"duration\": \"$DURATION\", \"rounds\": $ROUNDS, \"slice\": \"$SLICE\", \"connections\": $CONNS, \"short\": $([ $SHORT -eq 1 ] && echo true || echo false),"
   echo "  \"scenarios\": ["
   n=0; for r in "${ROWS[@]}"; do
-    IFS='|' read -r name rps p50 p99 errors cpu alloc calls <<<"$r"
+    IFS='|' read -r name rps p50 p99 p99med errors cpu alloc calls <<<"$r"
     [ $n -gt 0 ] && echo ","; n=$((n + 1))
-    printf '    {"name": "%s", "rps": %s, "p50Ms": %s, "p99Ms": %s, "errors": %s, "cpuUsPerRequest": %s, "bytesAllocatedPerRequest": %s, "redisCallsPerRequest": %s}' \
-      "$name" "$rps" "${p50:-null}" "${p99:-null}" "$errors" "$([ "$cpu" = n/a ] && echo null || echo "$cpu")" "$([ "${alloc:-n/a}" = n/a ] && echo null || echo "$alloc")" \
+    printf '    {"name": "%s", "rps": %s, "p50Ms": %s, "p99Ms": %s, "p99MedianRoundMs": %s, "errors": %s, "cpuUsPerRequest": %s, "bytesAllocatedPerRequest": %s, "redisCallsPerRequest": %s}' \
+      "$name" "$rps" "${p50:-null}" "${p99:-null}" "${p99med:-null}" "$errors" "$([ "$cpu" = n/a ] && echo null || echo "$cpu")" "$([ "${alloc:-n/a}" = n/a ] && echo null || echo "$alloc")" \
       "$([ "${calls:-n/a}" = n/a ] && echo null || echo "$calls")"
   done
   echo; echo "  ],"
   echo "  \"loginStatuses\": \"$LOGIN_STATUSES\","
   echo "  \"ratios\": {\"validatedOverAnonymous\": $R32, \"cachedOverValidated\": $R43, \"cachedOverBackend\": $R41, \"healthOverBareKestrel\": $R5B,"
-  echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR, \"validatedOverNginxAuthRequestNoCache\": $RV_AUTH_NOCACHE,"
+  echo "    \"validatedOverNginxAuthRequest\": $RV_AUTH, \"anonymousOverPlainYarp\": $RA_YARP, \"anonymousOverNginxPlain\": $RA_NGINX, \"anonymousOverForwarderFloor\": $RA_FLOOR, \"anonymousOverForwarderFloorH2c\": $RA_FLOOR_H2C, \"validatedOverNginxAuthRequestNoCache\": $RV_AUTH_NOCACHE,"
   echo "    \"validatedHttp11OverNginxAuthRequest\": $RV11_AUTH, \"anonymousHttp11OverPlainYarp\": $RA11_YARP},"
-  echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP, \"validatedOverNginxAuthRequestNoCache\": $CV_AUTH_NOCACHE, \"validatedHttp11OverNginxAuthRequest\": $CV11_AUTH, \"anonymousHttp11OverPlainYarp\": $CA11_YARP},"
-  echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}, \"validatedOverNginxAuthRequestNoCache\": {\"min\": $RV_AUTH_NOCACHE_MIN, \"max\": $RV_AUTH_NOCACHE_MAX}, \"validatedHttp11OverNginxAuthRequest\": {\"min\": $RV11_AUTH_MIN, \"max\": $RV11_AUTH_MAX}, \"anonymousHttp11OverPlainYarp\": {\"min\": $RA11_YARP_MIN, \"max\": $RA11_YARP_MAX}},"
+  echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP, \"validatedOverNginxAuthRequestNoCache\": $CV_AUTH_NOCACHE, \"validatedHttp11OverNginxAuthRequest\": $CV11_AUTH, \"anonymousHttp11OverPlainYarp\": $CA11_YARP, \"anonymousOverForwarderFloorH2c\": $(cpu_ratio "$GA" "$P_FLOOR_H2C")},"
+  echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}, \"anonymousOverForwarderFloorH2c\": {\"min\": $RA_FLOOR_H2C_MIN, \"max\": $RA_FLOOR_H2C_MAX}, \"validatedOverNginxAuthRequestNoCache\": {\"min\": $RV_AUTH_NOCACHE_MIN, \"max\": $RV_AUTH_NOCACHE_MAX}, \"validatedHttp11OverNginxAuthRequest\": {\"min\": $RV11_AUTH_MIN, \"max\": $RV11_AUTH_MAX}, \"anonymousHttp11OverPlainYarp\": {\"min\": $RA11_YARP_MIN, \"max\": $RA11_YARP_MAX}},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
     IFS='|' read -r c rps p99 errors rss <<<"$r"

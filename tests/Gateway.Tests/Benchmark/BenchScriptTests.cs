@@ -32,11 +32,14 @@ public sealed class BenchScriptTests
 
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.json")));
         var scenarios = json.RootElement.GetProperty("scenarios").EnumerateArray().ToList();
-        foreach (var prefix in new[] { "(1)", "(2)", "(3)", "(3b)", "(4)", "(2h1)", "(3h1)", "(5)", "(B)", "(6)", "(P1)", "(P2)", "(P3)", "(P4)", "(P5)" })
+        foreach (var prefix in new[] { "(1)", "(2)", "(3)", "(3b)", "(4)", "(2h1)", "(3h1)", "(5)", "(B)", "(6)", "(P1)", "(P2)", "(P3)", "(P4)", "(P5)", "(P6)" })
         {
             var s = scenarios.SingleOrDefault(x => x.GetProperty("name").GetString()!.StartsWith(prefix + " ", StringComparison.Ordinal));
             Assert.True(s.ValueKind == JsonValueKind.Object, $"scenario {prefix} missing from results.json");
             Assert.True(s.GetProperty("rps").GetDouble() > 0, $"scenario {prefix} produced no throughput");
+            // p99 comes as the worst round and the median round; the median cannot exceed the worst.
+            double worst = s.GetProperty("p99Ms").GetDouble(), median = s.GetProperty("p99MedianRoundMs").GetDouble();
+            Assert.True(median > 0 && median <= worst, $"scenario {prefix}: p99 median round {median} ms, worst round {worst} ms");
         }
         // The gateway's own rows carry its allocation per request (read from its /metrics), the most repeatable cost figure.
         var validated = scenarios.Single(x => x.GetProperty("name").GetString()!.StartsWith("(3) ", StringComparison.Ordinal));
@@ -53,6 +56,8 @@ public sealed class BenchScriptTests
         // The gateway as it ships speaks h2c to the backend; the same gateway over HTTP/1.1, the peers' protocol, is beside it.
         Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("validatedHttp11OverNginxAuthRequest", out _), "no ratio of the HTTP/1.1 gateway against nginx auth_request");
         Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("anonymousHttp11OverPlainYarp", out _), "no ratio of the HTTP/1.1 gateway against plain YARP");
+        // And the floor over the gateway's own protocol: the gap to it is what the gateway's stages cost.
+        Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("anonymousOverForwarderFloorH2c", out _), "no ratio against the h2c forwarder floor");
         foreach (var ratio in json.RootElement.GetProperty("cpuRatios").EnumerateObject())
             Assert.True(ratio.Value.GetDouble() > 0, $"CPU ratio {ratio.Name} is not a number");
         // Each peer ratio also comes as the lowest and highest of its rounds (one round with --short: both the same).
