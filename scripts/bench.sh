@@ -161,7 +161,9 @@ rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
-ROWS=()   # name|rps|p50|p99 (worst round)|p99 (median round)|errors|cpu_us_per_req|bytes_allocated_per_req|redis_calls_per_req (the last two: gateway rows)
+# name|rps|p50|p99 (worst round)|p99 (median round; a single run's p99 twice)|errors|cpu_us_per_req|bytes_allocated_per_req|
+# redis_calls_per_req (the last two: gateway rows)
+ROWS=()
 # Bytes the gateway's runtime has allocated so far (System.Runtime meter on /metrics): per request, the most repeatable
 # cost figure on a shared machine, where CPU time and req/s drift with the neighbours.
 # (awk reads to the end: an early exit would SIGPIPE curl and, under pipefail, end the script)
@@ -226,6 +228,8 @@ sP6() { wrk "$@" "http://127.0.0.1:$FLOOR_H2C_PORT/bench/anonymous/health"; }
 # req/s = all requests / all seconds; p50 = median of the rounds; p99 = the worst round and the median round (one
 # round's p99 moves with a hiccup of the host: the worst round says how bad one got, the median what is typical);
 # CPU = all ticks / all requests.
+# The median of space-separated per-round values; of an even count, the lower middle one (a round that happened).
+median_round() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 interleave() {
   local spec name pid fn round out before after
   declare -A n secs ticks errs p50s p99s allocs rcalls
@@ -265,9 +269,9 @@ interleave() {
     IFS='|' read -r name pid fn <<<"$spec"
     local rps p50 p99 p99med cpu
     rps="$(awk -v n="${n["$name"]}" -v s="${secs["$name"]}" 'BEGIN { printf "%.2f", n / s }')"
-    p50="$(tr ' ' '\n' <<<"${p50s["$name"]}" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+    p50="$(median_round "${p50s["$name"]}")"
     p99="$(tr ' ' '\n' <<<"${p99s["$name"]}" | sed '/^$/d' | sort -g | tail -n 1)"
-    p99med="$(tr ' ' '\n' <<<"${p99s["$name"]}" | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+    p99med="$(median_round "${p99s["$name"]}")"
     cpu="$(awk -v d="${ticks["$name"]}" -v t="$TICK_US" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
     local alloc="n/a" calls="n/a"
     [ -n "${allocs["$name"]:-}" ] && alloc="$(awk -v a="${allocs["$name"]}" -v n="${n["$name"]}" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "n/a" }')"
