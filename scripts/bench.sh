@@ -97,8 +97,10 @@ dotnet bench/PlainYarp/bin/Release/net10.0/plain-yarp.dll --urls "http://127.0.0
 YARP_PID=$!
 dotnet bench/ForwarderFloor/bin/Release/net10.0/forwarder-floor.dll --urls "http://127.0.0.1:$FLOOR_PORT" --backend "$B" >"$OUT/forwarder-floor.log" 2>&1 &
 FLOOR_PID=$!
-# The backend's h2c listener, as run.sh gave it to the gateway.
-H2C_URL="$(tr '\0' '\n' <"/proc/$GW_PID/environ" | sed -n 's/^Backend__H2cUrl=//p')"
+# The gateway's environment as run.sh started it (secrets, Redis, runtime settings): the backend's h2c listener for
+# (P6) comes from it, and the HTTP/1.1 gateway below runs with it.
+mapfile -d '' GW_ENV <"/proc/$GW_PID/environ"
+H2C_URL="$(printf '%s\n' "${GW_ENV[@]}" | sed -n 's/^Backend__H2cUrl=//p')"
 [ -n "$H2C_URL" ] || die "the gateway has no Backend__H2cUrl (scripts/run.sh sets it)"
 dotnet bench/ForwarderFloor/bin/Release/net10.0/forwarder-floor.dll --urls "http://127.0.0.1:$FLOOR_H2C_PORT" --backend "$H2C_URL" --h2c true >"$OUT/forwarder-floor-h2c.log" 2>&1 &
 FLOOR_H2C_PID=$!
@@ -116,7 +118,6 @@ wait_peer() {   # NAME URL PID
 # to the backend (Backend:H2cUrl empty): the same binary, route file and features as (2) and (3), over the protocol the
 # peers use to the backend. Its rows show what the gateway's own stages cost apart from the protocol (docs/performance.md,
 # "Thirteenth pass").
-mapfile -d '' GW_ENV <"/proc/$GW_PID/environ"
 env -i "${GW_ENV[@]}" Backend__H2cUrl= dotnet gateway/bin/Release/net10.0/gateway.dll --urls "http://127.0.0.1:$GW11_PORT" \
   --Admin:Url="http://127.0.0.1:$((GW11_PORT + 1000))" --RouteClasses:Path="$ROUTE_CLASSES" >"$OUT/gateway-http11.log" 2>&1 &
 GW11_PID=$!
