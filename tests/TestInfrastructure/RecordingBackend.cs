@@ -25,6 +25,12 @@ public sealed class RecordingBackend : IAsyncDisposable
     public Func<HttpContext, Task> Handler { get; set; } = ctx => ctx.Response.WriteAsync("ok");
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>
+    /// The request a handler is answering, as recorded (its body already read). Handlers read their own request here, not
+    /// the last one in <see cref="Requests"/>, which under concurrent requests may be another's.
+    /// </summary>
+    public static RecordedRequest Recorded(HttpContext ctx) => (RecordedRequest)ctx.Items[typeof(RecordedRequest)]!;
+
     private RecordingBackend(WebApplication app) { _app = app; }
 
     public static async Task<RecordingBackend> StartAsync()
@@ -39,8 +45,10 @@ public sealed class RecordingBackend : IAsyncDisposable
             using var reader = new StreamReader(ctx.Request.Body);
             string body = await reader.ReadToEndAsync();
             var headers = ctx.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            self!.Requests.Enqueue(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "", headers, body,
-                ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? ""));
+            var recorded = new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value ?? "", headers, body,
+                ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "");
+            self!.Requests.Enqueue(recorded);
+            ctx.Items[typeof(RecordedRequest)] = recorded;
             await self.Handler(ctx);
         });
         self = new RecordingBackend(app);

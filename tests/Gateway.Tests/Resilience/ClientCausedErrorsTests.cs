@@ -45,8 +45,8 @@ public sealed class ClientCausedErrorsTests(RedisFixture redis) : IAsyncLifetime
     private async Task OldBackendAsync(HttpContext ctx)
     {
         if (ctx.Request.Path != "/auth/login") { await ctx.Response.WriteAsync("ok"); return; }
-        // The recording backend has read the body already; the test sends one request at a time.
-        string body = _backend.Requests.Last(r => r.Path == "/auth/login").Body;
+        // The recording backend has read the body already.
+        string body = RecordingBackend.Recorded(ctx).Body;
         try
         {
             var login = JsonSerializer.Deserialize<LoginBody>(body, JsonSerializerOptions.Web);

@@ -35,6 +35,13 @@ public sealed class FakeSessionBackend : IAsyncDisposable
 
     public void Add(TestSession session) => Sessions[session.Hex] = session.Json;
 
+    /// <summary>Introspections the gateway asked for the token whose hash is <paramref name="hash"/>.</summary>
+    public int IntrospectionsOf(string hash) => Recording.Requests.Count(r =>
+        r.Path == "/internal/sessions/introspect" && r.Body.Length > 0 && IntrospectedHash(r) == hash);
+
+    private static string IntrospectedHash(RecordedRequest introspection) =>
+        JsonDocument.Parse(introspection.Body).RootElement.GetProperty("tokenHash").GetString()!;
+
     /// <summary>Requests proxied to <paramref name="path"/> (internal calls excluded).</summary>
     public RecordedRequest[] ProxiedTo(string path) => Recording.Requests.Where(r => r.Path == path).ToArray();
 
@@ -50,14 +57,13 @@ public sealed class FakeSessionBackend : IAsyncDisposable
                 if (ctx.Request.Headers["X-Gateway-Secret"] != GatewayInstance.InternalSecret) { ctx.Response.StatusCode = 401; return; }
                 if (IntrospectionDelay > TimeSpan.Zero) await Task.Delay(IntrospectionDelay);
                 if (IntrospectionFails) { ctx.Response.StatusCode = 500; return; }
-                var body = Recording.Requests.Last(r => r.Path == "/internal/sessions/introspect" && r.Body.Length > 0).Body;
-                string hash = JsonDocument.Parse(body).RootElement.GetProperty("tokenHash").GetString()!;
+                string hash = IntrospectedHash(RecordingBackend.Recorded(ctx));
                 if (!Sessions.TryGetValue(hash, out var json)) { ctx.Response.StatusCode = 404; return; }
                 ctx.Response.ContentType = "application/json";
                 await ctx.Response.WriteAsync(json);
                 return;
             case "/internal/sessions/touch":
-                using (var doc = JsonDocument.Parse(Recording.Requests.Last(r => r.Path == "/internal/sessions/touch").Body))
+                using (var doc = JsonDocument.Parse(RecordingBackend.Recorded(ctx).Body))
                     foreach (var h in doc.RootElement.GetProperty("tokenHashes").EnumerateArray()) Touched.Enqueue(h.GetString()!);
                 ctx.Response.StatusCode = 204;
                 return;
