@@ -24,9 +24,9 @@ sleep 2
 # and a .NET process under load keeps starting thread-pool workers: recorded side by side, -p caught 85-90 % of the
 # samples -a caught for the same process (docs/performance.md, "Sixteenth pass"). The CPU the kernel counted for the
 # process meanwhile is printed beside the samples, as a check.
-CPU0="$(awk '{print $14 + $15}' "/proc/$PID/stat")"
+CPU0="$(awk '{print $14 + $15}' "/proc/$PID/stat")"; T0="$(date +%s.%N)"
 perf record -F 999 -e cpu-clock -g -a -o "$OUT/perf.data" -- sleep "$SECONDS_" 2>/dev/null
-CPU1="$(awk '{print $14 + $15}' "/proc/$PID/stat")"
+CPU1="$(awk '{print $14 + $15}' "/proc/$PID/stat")"; T1="$(date +%s.%N)"
 wait "$WRK"
 # wrk's rate over its whole run, times the seconds perf recorded: the requests the samples belong to.
 REQUESTS="$(awk -v s="$SECONDS_" '/^Requests\/sec/ { printf "%d", $2 * s }' "$OUT/wrk.txt")"
@@ -34,13 +34,15 @@ REQUESTS="$(awk -v s="$SECONDS_" '/^Requests\/sec/ { printf "%d", $2 * s }' "$OU
 perf script -i "$OUT/perf.data" --pid "$PID" -F ip,sym 2>/dev/null | sed -E 's/^\s+[0-9a-f]+ //' >"$OUT/stacks.txt"
 SAMPLES="$(perf script -i "$OUT/perf.data" --pid "$PID" -F tid 2>/dev/null | wc -l)"
 TICK="$(getconf CLK_TCK)"
-awk -v s="$SAMPLES" -v r="$REQUESTS" -v c="$((CPU1 - CPU0))" -v t="$TICK" 'BEGIN {
-  printf "== sampled %.1f µs per request; the kernel counted %.1f µs of CPU per request for the process meanwhile\n", s * 1001 / r, c * 1e6 / t / r }'
+# The kernel's count covers perf's start and stop too: scaled to the seconds recorded.
+awk -v s="$SAMPLES" -v r="$REQUESTS" -v c="$((CPU1 - CPU0))" -v t="$TICK" -v w="$(awk -v a="$T0" -v b="$T1" 'BEGIN { print b - a }')" -v d="$SECONDS_" 'BEGIN {
+  printf "== sampled %.1f µs per request; the kernel counted %.1f µs of CPU per request for the process meanwhile\n", s * 1001 / r, c / t / w * d * 1e6 / r }'
 echo "== µs per request by stage ($REQUESTS requests)"
 python3 bench/profile/stages.py "$OUT/stacks.txt" "$REQUESTS"
 echo "== µs per request by module"
 # The module of each sample's innermost frame (the first line of each call chain).
 perf script -i "$OUT/perf.data" --pid "$PID" -F ip,dso 2>/dev/null | awk -v r="$REQUESTS" '
+  BEGIN { first = 1 }
   NF == 0 { first = 1; next }
   first { first = 0; m = $0; sub(/^[ \t]*[0-9a-f]+ \(/, "", m); sub(/\)$/, "", m); sub(/^\/tmp\/perf-[0-9]+\.map$/, "JIT-compiled code", m); sub(/.*\//, "", m); n[m]++ }
   END { for (m in n) printf "%7.2f µs  %s\n", n[m] * 1001 / r, m }' | sort -rn | head -15
