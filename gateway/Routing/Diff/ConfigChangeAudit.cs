@@ -87,7 +87,15 @@ internal sealed partial class ConfigChangeAudit(IRouteTable table, TimeProvider 
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    // Cancels rather than disposes the source: the host may dispose this service while (or before) another caller stops
+    // it, as WebApplicationFactory's stop does beside the program's own stop-then-dispose, and a disposed source would make
+    // that StopAsync throw. A source without timers or a wait handle holds nothing to release (RedisClient does the same).
+    public void Dispose()
+    {
+        table.Changed -= OnChanged;
+        _applied.Writer.TryComplete();
+        _stopping.Cancel();
+    }
 
     private static partial class Log
     {
