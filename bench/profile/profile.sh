@@ -24,9 +24,10 @@ sleep 2
 # and a .NET process under load keeps starting thread-pool workers: recorded side by side, -p caught 85-90 % of the
 # samples -a caught for the same process (docs/performance.md, "Sixteenth pass"). The CPU the kernel counted for the
 # process meanwhile is printed beside the samples, as a check.
-CPU0="$(awk '{print $14 + $15}' "/proc/$PID/stat")"; T0="$(date +%s.%N)"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+CPU0="$(cpu_ticks)"; T0="$(date +%s.%N)"
 perf record -F 999 -e cpu-clock -g -a -o "$OUT/perf.data" -- sleep "$SECONDS_" 2>/dev/null
-CPU1="$(awk '{print $14 + $15}' "/proc/$PID/stat")"; T1="$(date +%s.%N)"
+CPU1="$(cpu_ticks)"; T1="$(date +%s.%N)"
 wait "$WRK"
 # wrk's rate over its whole run, times the seconds perf recorded: the requests the samples belong to.
 REQUESTS="$(awk -v s="$SECONDS_" '/^Requests\/sec/ { printf "%d", $2 * s }' "$OUT/wrk.txt")"

@@ -81,16 +81,17 @@ internal sealed partial class ConfigChangeAudit(IRouteTable table, TimeProvider 
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        table.Changed -= OnChanged;
-        _applied.Writer.TryComplete();
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        StopComparing();
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // Cancels rather than disposes the source: the host may dispose this service while (or before) another caller stops
     // it, as WebApplicationFactory's stop does beside the program's own stop-then-dispose, and a disposed source would make
     // that StopAsync throw. A source without timers or a wait handle holds nothing to release (RedisClient does the same).
-    public void Dispose()
+    public void Dispose() => StopComparing();
+
+    /// <summary>No more reloads queued, the loop told to end. Idempotent: stop and dispose may both run, in either order.</summary>
+    private void StopComparing()
     {
         table.Changed -= OnChanged;
         _applied.Writer.TryComplete();
