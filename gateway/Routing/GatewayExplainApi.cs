@@ -36,7 +36,7 @@ internal static class GatewayExplainApi
                     ExplainJson.Write(writer, decision, proxy);
                 return TypedResults.Empty;
             })
-            .AddEndpointFilter<AdminAccessFilter>().WithMetadata(new RouteClassMetadata("health"));
+            .RequireAdminAccess().WithMetadata(new RouteClassMetadata("health"));
     }
 
     /// <summary>The request described by the query, or null when it is invalid (<see cref="ParseError"/> says why).</summary>

@@ -19,7 +19,7 @@ internal static class OperatorEndpoints
     public static RouteGroupBuilder MapGatewayOperatorEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("");
-        group.AddEndpointFilter<AdminAccessFilter>();
+        group.RequireAdminAccess();
         group.MapPrometheusMetrics();
         group.MapGet("/gateway/status", WriteStatusAsync);
         group.MapGet("/gateway/stats", WriteStatsAsync);
