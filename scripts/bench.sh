@@ -179,6 +179,7 @@ gw_counters() { curl -fsS "$A/metrics" 2>/dev/null | awk '
 TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
 declare -A RPS CPU P99W P99M   # P99W/P99M: p99 of the worst and of the median round (interleaved scenarios)
 declare -A ROUND_RPS   # name -> req/s of each interleaved round, space-separated (for per-round ratios)
+declare -A ROUND_CPU   # name -> CPU µs per request of each interleaved round, space-separated
 # run NAME CONNECTIONS PID-TO-MEASURE URL [wrk args...]
 run() {
   local name="$1" conns="$2" pid="$3" url="$4"; shift 4
@@ -261,6 +262,7 @@ interleave() {
       ROUND_RPS["$name"]+="$(awk -v n="$requests" -v s="$seconds" 'BEGIN { if (s > 0) printf "%.2f", n / s; else print 0 }') "
       secs["$name"]="$(awk -v a="${secs["$name"]:-0}" -v b="$seconds" 'BEGIN { print a + b }')"
       ticks["$name"]=$(( ${ticks["$name"]:-0} + after - before ))
+      ROUND_CPU["$name"]+="$(awk -v d="$((after - before))" -v t="$TICK_US" -v n="$requests" 'BEGIN { if (n > 0) printf "%.2f", d * t / n; else print 0 }') "
       errs["$name"]=$(( ${errs["$name"]:-0} + ${non2xx:-0} + ${sockerr:-0} ))
       p50s["$name"]+="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")") "
       p99s["$name"]+="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")") "
@@ -312,7 +314,8 @@ ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN { if (b > 0) printf "%.
 R32="$(ratio "(3) gateway validated proxied GET (L1)" "(2) gateway anonymous proxied GET")"
 R41="$(ratio "(4) gateway GET /auth/me from response cache" "(1) backend direct GET /auth/me")"
 R43="$(ratio "(4) gateway GET /auth/me from response cache" "(3b) gateway validated GET /auth/me, no cache")"
-R5B="$(ratio "(5) gateway /health" "(B) bare Kestrel, same bytes")"
+HEALTH="(5) gateway /health"; BARE="(B) bare Kestrel, same bytes"
+R5B="$(ratio "$HEALTH" "$BARE")"
 cpu_ratio() { awk -v a="${CPU[$1]}" -v b="${CPU[$2]}" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "null" }'; }
 GV="(3) gateway validated proxied GET (L1)"; GA="(2) gateway anonymous proxied GET"
 P_AUTH="(P1) nginx auth_request + proxy_cache"; P_NGINX="(P2) nginx plain proxy_pass"
@@ -332,6 +335,27 @@ round_range() {
     | awk '$2 > 0 { r = $1 / $2; if (min == "" || r < min) min = r; if (max == "" || r > max) max = r }
            END { if (min == "") print "null null"; else printf "%.2f %.2f\n", min, max }'
 }
+# paired_interval MAP A B: each round's A/B ratio (the slices seconds apart), as "MEAN LOW HIGH": their geometric mean
+# and its 90 % confidence interval (Student's t on the logarithms; the rounds are the samples). The ratio columns say
+# where this run landed; the interval says how far the host's drift leaves that reading uncertain: a target is met
+# beyond this run's noise only when the whole interval is on its side.
+paired_interval() {
+  local -n map="$1"
+  paste -d' ' <(tr ' ' '\n' <<<"${map[$2]:-}" | sed '/^$/d') <(tr ' ' '\n' <<<"${map[$3]:-}" | sed '/^$/d') | awk '
+    $1 > 0 && $2 > 0 { n++; l[n] = log($1 / $2); sum += l[n] }
+    END {
+      if (n < 2) { print "null null null"; exit }
+      split("6.314 2.920 2.353 2.132 2.015 1.943 1.895 1.860 1.833 1.812 1.796 1.782 1.771 1.761 1.753 1.746 1.740 1.734 1.729 1.725", t, " ")
+      m = sum / n; for (i = 1; i <= n; i++) ss += (l[i] - m) ^ 2
+      q = (n - 1 <= 20) ? t[n - 1] : 1.70; h = q * sqrt(ss / (n - 1) / n)
+      printf "%.2f %.2f %.2f\n", exp(m), exp(m - h), exp(m + h) }'
+}
+read -r PV_AUTH_RPS PV_AUTH_RPS_LO PV_AUTH_RPS_HI <<<"$(paired_interval ROUND_RPS "$GV" "$P_AUTH")"
+read -r PV_AUTH_CPU PV_AUTH_CPU_LO PV_AUTH_CPU_HI <<<"$(paired_interval ROUND_CPU "$GV" "$P_AUTH")"
+read -r PA_YARP_RPS PA_YARP_RPS_LO PA_YARP_RPS_HI <<<"$(paired_interval ROUND_RPS "$GA" "$P_YARP")"
+read -r PA_YARP_CPU PA_YARP_CPU_LO PA_YARP_CPU_HI <<<"$(paired_interval ROUND_CPU "$GA" "$P_YARP")"
+read -r PA_NGINX_RPS PA_NGINX_RPS_LO PA_NGINX_RPS_HI <<<"$(paired_interval ROUND_RPS "$GA" "$P_NGINX")"
+read -r PH_BARE_RPS PH_BARE_RPS_LO PH_BARE_RPS_HI <<<"$(paired_interval ROUND_RPS "$HEALTH" "$BARE")"
 read -r RV_AUTH_MIN RV_AUTH_MAX <<<"$(round_range "$GV" "$P_AUTH")"
 read -r RA_YARP_MIN RA_YARP_MAX <<<"$(round_range "$GA" "$P_YARP")"
 read -r RA_NGINX_MIN RA_NGINX_MAX <<<"$(round_range "$GA" "$P_NGINX")"
@@ -469,6 +493,15 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "| (3h1)/(P1) validated gateway over HTTP/1.1 to the backend, as the peers, vs nginx auth_request + proxy_cache | $RV11_AUTH | $RV11_AUTH_MIN-$RV11_AUTH_MAX | $CV11_AUTH | (reported) |"
   echo "| (2h1)/(P3) anonymous gateway over HTTP/1.1 to the backend, as the peers, vs plain YARP | $RA11_YARP | $RA11_YARP_MIN-$RA11_YARP_MAX | $CA11_YARP | (reported) |"
   echo
+  echo "Paired rounds: each round's ratio to the peer's slice beside it, as the geometric mean over the $ROUNDS rounds and its 90 % confidence interval. The columns above say where this run landed; a target is met beyond this run's noise only when the whole interval is on its side."
+  echo
+  echo "| pair | req/s [90 % interval] | CPU per request [90 % interval] | target |"
+  echo "|---|---:|---:|---|"
+  echo "| (3)/(P1) validated gateway vs nginx auth_request + proxy_cache | $PV_AUTH_RPS [$PV_AUTH_RPS_LO-$PV_AUTH_RPS_HI] | $PV_AUTH_CPU [$PV_AUTH_CPU_LO-$PV_AUTH_CPU_HI] | req/s ≥ 1.0, CPU ≤ 1.3 |"
+  echo "| (2)/(P3) anonymous gateway vs plain YARP | $PA_YARP_RPS [$PA_YARP_RPS_LO-$PA_YARP_RPS_HI] | $PA_YARP_CPU [$PA_YARP_CPU_LO-$PA_YARP_CPU_HI] | req/s ≥ 1.0, CPU ≤ 1.0 |"
+  echo "| (2)/(P2) anonymous gateway vs nginx plain proxy_pass | $PA_NGINX_RPS [$PA_NGINX_RPS_LO-$PA_NGINX_RPS_HI] | | (reported) |"
+  echo "| (5)/(B) /health vs bare Kestrel | $PH_BARE_RPS [$PH_BARE_RPS_LO-$PH_BARE_RPS_HI] | | req/s ≥ 0.90 |"
+  echo
   echo "p99 at $CONNS connections, gateway against peer, median round (worst round), ms:"
   echo
   echo "| pair | gateway | peer | target |"
@@ -516,6 +549,8 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "    \"validatedHttp11OverNginxAuthRequest\": $RV11_AUTH, \"anonymousHttp11OverPlainYarp\": $RA11_YARP},"
   echo "  \"cpuRatios\": {\"validatedOverNginxAuthRequest\": $CV_AUTH, \"anonymousOverPlainYarp\": $CA_YARP, \"validatedOverNginxAuthRequestNoCache\": $CV_AUTH_NOCACHE, \"validatedHttp11OverNginxAuthRequest\": $CV11_AUTH, \"anonymousHttp11OverPlainYarp\": $CA11_YARP, \"anonymousOverForwarderFloorH2c\": $(cpu_ratio "$GA" "$P_FLOOR_H2C")},"
   echo "  \"ratioRoundRanges\": {\"validatedOverNginxAuthRequest\": {\"min\": $RV_AUTH_MIN, \"max\": $RV_AUTH_MAX}, \"anonymousOverPlainYarp\": {\"min\": $RA_YARP_MIN, \"max\": $RA_YARP_MAX}, \"anonymousOverNginxPlain\": {\"min\": $RA_NGINX_MIN, \"max\": $RA_NGINX_MAX}, \"anonymousOverForwarderFloor\": {\"min\": $RA_FLOOR_MIN, \"max\": $RA_FLOOR_MAX}, \"anonymousOverForwarderFloorH2c\": {\"min\": $RA_FLOOR_H2C_MIN, \"max\": $RA_FLOOR_H2C_MAX}, \"validatedOverNginxAuthRequestNoCache\": {\"min\": $RV_AUTH_NOCACHE_MIN, \"max\": $RV_AUTH_NOCACHE_MAX}, \"validatedHttp11OverNginxAuthRequest\": {\"min\": $RV11_AUTH_MIN, \"max\": $RV11_AUTH_MAX}, \"anonymousHttp11OverPlainYarp\": {\"min\": $RA11_YARP_MIN, \"max\": $RA11_YARP_MAX}},"
+  interval_json() { echo "{\"mean\": $1, \"low\": $2, \"high\": $3}"; }
+  echo "  \"pairedRoundIntervals90\": {\"validatedOverNginxAuthRequest\": {\"rps\": $(interval_json "$PV_AUTH_RPS" "$PV_AUTH_RPS_LO" "$PV_AUTH_RPS_HI"), \"cpu\": $(interval_json "$PV_AUTH_CPU" "$PV_AUTH_CPU_LO" "$PV_AUTH_CPU_HI")}, \"anonymousOverPlainYarp\": {\"rps\": $(interval_json "$PA_YARP_RPS" "$PA_YARP_RPS_LO" "$PA_YARP_RPS_HI"), \"cpu\": $(interval_json "$PA_YARP_CPU" "$PA_YARP_CPU_LO" "$PA_YARP_CPU_HI")}, \"anonymousOverNginxPlain\": {\"rps\": $(interval_json "$PA_NGINX_RPS" "$PA_NGINX_RPS_LO" "$PA_NGINX_RPS_HI")}, \"healthOverBareKestrel\": {\"rps\": $(interval_json "$PH_BARE_RPS" "$PH_BARE_RPS_LO" "$PH_BARE_RPS_HI")}},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
     IFS='|' read -r c rps p99 errors rss <<<"$r"
