@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$GATEWAYS" =~ ^[1-9][0-9]?$ ]] || die "--gateways takes a number from 1 to 99"
+resolve_environment   # one name in both variables, before anything slow (scripts/lib/common.sh says why)
 
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 GATEWAY_ADMIN_PORT="${GATEWAY_ADMIN_PORT:-$((GATEWAY_PORT + 1000))}"
@@ -103,8 +104,6 @@ redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || die "Redis did not start; see
 log "building backend and gateway (Release)"
 dotnet build "$REPO_ROOT/gateway/Gateway.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
 dotnet build "$REPO_ROOT/backend/Backend.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
-
-export DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}" ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
 
 # Outside Development both services refuse the repository's secrets (appsettings.json, all 'local-dev-only-...'). The
 # stack then gets its own: generated once into $STATE/secrets.env (mode 600, kept across runs so sessions and the

@@ -50,6 +50,23 @@ public static class GatewaySecrets
         return null;
     }
 
+    /// <summary>
+    /// Why the two variables that name the hosting environment leave it ambiguous, or null when they agree (or at most
+    /// one is set). .NET reads both, and WebApplicationBuilder lets <c>DOTNET_ENVIRONMENT</c> win: with
+    /// <c>ASPNETCORE_ENVIRONMENT=Production</c> beside a leftover <c>DOTNET_ENVIRONMENT=Development</c>, both services ran
+    /// as Development, where the repository's secrets are accepted and the developer exception page answers errors.
+    /// </summary>
+    public static string? EnvironmentConflict(string? aspNetCoreEnvironment, string? dotnetEnvironment) =>
+        string.IsNullOrEmpty(aspNetCoreEnvironment) || string.IsNullOrEmpty(dotnetEnvironment)
+            || string.Equals(aspNetCoreEnvironment, dotnetEnvironment, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"ASPNETCORE_ENVIRONMENT is '{aspNetCoreEnvironment}' but DOTNET_ENVIRONMENT is '{dotnetEnvironment}': .NET runs the process as "
+              + $"'{dotnetEnvironment}' (DOTNET_ENVIRONMENT wins), whatever ASPNETCORE_ENVIRONMENT says. Set only one of them, or both to the same value.";
+
+    /// <summary><see cref="EnvironmentConflict(string?, string?)"/> of this process's environment variables.</summary>
+    public static string? EnvironmentConflict() =>
+        EnvironmentConflict(Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT"), Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT"));
+
     internal static double EstimatedBits(string secret)
     {
         var counts = new Dictionary<char, int>();

@@ -12,6 +12,8 @@ internal sealed class TrustOptionsValidator(IHostEnvironment environment) : IVal
         if (!string.IsNullOrEmpty(options.SharedSecret))
             errors.Add("Trust:SharedSecret is no longer read: the one shared secret was split. Set Trust:InternalSecret (X-Gateway-Secret, "
                 + "the gateway's Trust:InternalSecret) and Trust:SigningKeys (the gateway's Signing:Clusters:backend:Keys), and remove Trust:SharedSecret.");
+        // Whether the repository's secrets are refused depends on the environment: it must be the one the operator named.
+        if (GatewaySecrets.EnvironmentConflict() is { } conflict) errors.Add(conflict);
         if (GatewaySecrets.Weakness(options.InternalSecret, environment.IsDevelopment()) is { } weakness)
             errors.Add($"Trust:InternalSecret {weakness}. Set Trust__InternalSecret from your secret store to the gateway's Trust:InternalSecret (make one with: {GatewaySecrets.HowToGenerate}).");
         for (int i = 0; i < options.SigningKeys.Count; i++)

@@ -72,3 +72,16 @@ pg_cluster_dir() {
   [ ! -L "$dir" ] && [ "$(stat -c %U "$dir")" = postgres ] || die "$dir is not a directory owned by postgres; remove it and retry"
   echo "$dir"
 }
+
+# One hosting environment under both of .NET's names, exported (default Development). .NET reads ASPNETCORE_ENVIRONMENT
+# and DOTNET_ENVIRONMENT, and WebApplicationBuilder lets DOTNET_ENVIRONMENT win: ASPNETCORE_ENVIRONMENT=Production beside
+# a default DOTNET_ENVIRONMENT=Development ran the services as Development, on the repository's secrets. Either one set
+# chooses for both; both set must agree (the services refuse to start on a pair that does not, too).
+resolve_environment() {
+  local aspnet="${ASPNETCORE_ENVIRONMENT:-}" dotnet="${DOTNET_ENVIRONMENT:-}"
+  if [ -n "$aspnet" ] && [ -n "$dotnet" ] && [ "${aspnet,,}" != "${dotnet,,}" ]; then
+    die "ASPNETCORE_ENVIRONMENT is '$aspnet' but DOTNET_ENVIRONMENT is '$dotnet': set only one of them, or both to the same value"
+  fi
+  local name="${aspnet:-${dotnet:-Development}}"
+  export ASPNETCORE_ENVIRONMENT="$name" DOTNET_ENVIRONMENT="$name"
+}

@@ -9,7 +9,11 @@ namespace TestInfrastructure;
 /// </summary>
 public static class ProductionProcess
 {
-    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dll, params string[] args)
+    public static Task<(int ExitCode, string Output)> RunToExitAsync(string dll, params string[] args) =>
+        RunToExitAsync(dll, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Production" }, args);
+
+    /// <summary>The same with <paramref name="environment"/> as the hosting-environment variables (no others set).</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dll, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -18,8 +22,9 @@ public static class ProductionProcess
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        psi.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        psi.Environment.Remove("DOTNET_ENVIRONMENT");
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

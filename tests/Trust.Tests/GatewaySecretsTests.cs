@@ -21,6 +21,29 @@ public sealed class GatewaySecretsTests
     }
 
     [Theory]
+    [InlineData("Production", "Development")]
+    [InlineData("Development", "Production")]
+    [InlineData("Staging", "Production")]
+    public void DisagreeingEnvironmentVariables_AreAConflictNamingBothAndTheOneThatWins(string aspNetCore, string dotnet)
+    {
+        string? conflict = GatewaySecrets.EnvironmentConflict(aspNetCore, dotnet);
+        Assert.NotNull(conflict);
+        Assert.Contains($"ASPNETCORE_ENVIRONMENT is '{aspNetCore}' but DOTNET_ENVIRONMENT is '{dotnet}'", conflict);
+        Assert.Contains($"runs the process as '{dotnet}'", conflict);
+        Assert.Contains("Set only one of them, or both to the same value", conflict);
+    }
+
+    [Theory]
+    [InlineData("Production", "Production")]
+    [InlineData("Production", "production")]   // environment names compare case-insensitively (IsEnvironment)
+    [InlineData("Production", null)]
+    [InlineData(null, "Production")]
+    [InlineData("", "Development")]
+    [InlineData(null, null)]
+    public void AgreeingOrSingleEnvironmentVariables_AreNoConflict(string? aspNetCore, string? dotnet) =>
+        Assert.Null(GatewaySecrets.EnvironmentConflict(aspNetCore, dotnet));
+
+    [Theory]
     [InlineData(null, "is not set")]
     [InlineData("", "is not set")]
     [InlineData("0123456789abcdef0123456789abcde", "shorter than 32 bytes")]

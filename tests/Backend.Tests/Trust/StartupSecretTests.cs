@@ -52,6 +52,20 @@ public sealed class StartupSecretTests(PostgresFixture postgres, RedisFixture re
     }
 
     [Fact]
+    public async Task BackendProcess_WithProductionAndALeftoverDevelopmentVariable_RefusesToStartInsteadOfRunningAsDevelopment()
+    {
+        // .NET lets DOTNET_ENVIRONMENT win: before the check this pair ran the backend as Development on the shipped
+        // repository secrets.
+        var (exitCode, output) = await ProductionProcess.RunToExitAsync("backend.dll",
+            new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Development" },
+            $"--urls=http://127.0.0.1:{FreePort.Next()}");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("The backend refuses to start", output);
+        Assert.Contains("ASPNETCORE_ENVIRONMENT is 'Production' but DOTNET_ENVIRONMENT is 'Development'", output);
+    }
+
+    [Fact]
     public async Task InternalSecretEqualToASigningKey_FailsTheStart()
     {
         string error = await StartupErrorAsync(new() { ["Trust:InternalSecret"] = BackendApp.SigningSecret });

@@ -43,6 +43,20 @@ public sealed class StartupSecretTests
     }
 
     [Fact]
+    public async Task GatewayProcess_WithProductionAndALeftoverDevelopmentVariable_RefusesToStartInsteadOfRunningAsDevelopment()
+    {
+        // .NET lets DOTNET_ENVIRONMENT win: before the check this pair ran the gateway as Development, accepting the
+        // shipped repository secrets (it started and served, so this test ran into its one-minute timeout).
+        var (exitCode, output) = await ProductionProcess.RunToExitAsync("gateway.dll",
+            new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Development" },
+            $"--urls=http://127.0.0.1:{FreePort.Next()}", $"--Admin:Url=http://127.0.0.1:{FreePort.Next()}", $"--RouteClasses:Path={RouteFiles.CreateTemp()}");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("The gateway refuses to start", output);
+        Assert.Contains("ASPNETCORE_ENVIRONMENT is 'Production' but DOTNET_ENVIRONMENT is 'Development'", output);
+    }
+
+    [Fact]
     public async Task SigningSecretEqualToTheInternalSecret_FailsTheStart()
     {
         string secret = GatewaySecrets.Generate();

@@ -85,4 +85,42 @@ public sealed class ScriptLibraryTests
         await bash.WaitForExitAsync();
         return (bash.ExitCode, await stdout, await stderr);
     }
+
+    [Theory]
+    [InlineData(null, null, "Development")]
+    [InlineData("Production", null, "Production")]        // run.sh used to default the other to Development
+    [InlineData(null, "Staging", "Staging")]
+    [InlineData("Production", "production", "Production")]
+    public async Task ResolveEnvironment_OneNameSetOrNone_ExportsItUnderBothNames(string? aspNetCore, string? dotnet, string expected)
+    {
+        var (exitCode, stdout, stderr) = await RunWithEnvironmentAsync(aspNetCore, dotnet,
+            "resolve_environment; echo \"$ASPNETCORE_ENVIRONMENT|$DOTNET_ENVIRONMENT\"");
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal($"{expected}|{expected}", stdout.Trim());
+    }
+
+    [Fact]
+    public async Task ResolveEnvironment_TwoDifferentNames_StopsWithBoth()
+    {
+        var (exitCode, stdout, stderr) = await RunWithEnvironmentAsync("Production", "Development", "resolve_environment; echo started");
+        Assert.Equal(1, exitCode);
+        Assert.DoesNotContain("started", stdout);
+        Assert.Contains("ASPNETCORE_ENVIRONMENT is 'Production' but DOTNET_ENVIRONMENT is 'Development'", stderr);
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithEnvironmentAsync(string? aspNetCore, string? dotnet, string body)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"set -euo pipefail; source '{RepoPaths.Combine("scripts", "lib", "common.sh")}'; {body}");
+        psi.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        psi.Environment.Remove("DOTNET_ENVIRONMENT");
+        if (aspNetCore is not null) psi.Environment["ASPNETCORE_ENVIRONMENT"] = aspNetCore;
+        if (dotnet is not null) psi.Environment["DOTNET_ENVIRONMENT"] = dotnet;
+        using var bash = Process.Start(psi)!;
+        var stdout = bash.StandardOutput.ReadToEndAsync();
+        var stderr = bash.StandardError.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+        return (bash.ExitCode, await stdout, await stderr);
+    }
 }
