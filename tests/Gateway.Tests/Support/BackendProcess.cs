@@ -55,7 +55,7 @@ public sealed class BackendProcess : IAsyncDisposable
             dll, $"--urls=http://127.0.0.1:{port}", $"--Postgres:ConnectionString={postgres}", $"--Redis:Configuration={redis}",
             $"--Trust:InternalSecret={GatewayInstance.InternalSecret}",
             $"--Trust:SigningKeys:0:Id={GatewayInstance.SigningKeyId}", $"--Trust:SigningKeys:0:Secret={GatewayInstance.SigningSecret}",
-            .. extraArgs], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, workingDirectory);
+            .. extraArgs], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["DOTNET_ENVIRONMENT"] = "Development" }, workingDirectory);
         return new BackendProcess(process, $"http://127.0.0.1:{port}");
     }
 

@@ -39,6 +39,7 @@ public sealed class GatewayProcess : IAsyncDisposable
             .. GatewayInstance.TrustArgs, .. extraArgs])
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";   // both names, or the services refuse an inherited other one
         foreach (var (name, value) in environment)
         {
             if (value.Length == 0) psi.Environment.Remove(name);   // unset, even if the test process has it
