@@ -21,6 +21,8 @@ public sealed class BenchScriptTests
         var psi = new ProcessStartInfo("bash") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("scripts/bench.sh");
         psi.ArgumentList.Add("--short");
+        psi.ArgumentList.Add("--rounds");   // two rounds, so the paired rounds have an interval
+        psi.ArgumentList.Add("2");
         using var bench = Process.Start(psi)!;
         var stdout = bench.StandardOutput.ReadToEndAsync();
         var stderr = bench.StandardError.ReadToEndAsync();
@@ -65,6 +67,16 @@ public sealed class BenchScriptTests
         {
             double min = range.Value.GetProperty("min").GetDouble(), max = range.Value.GetProperty("max").GetDouble();
             Assert.True(min > 0 && max >= min, $"round range of {range.Name} is {min}-{max}");
+        }
+        // The targets' pairs come with the geometric mean of their paired round ratios and its 90 % interval.
+        var intervals = json.RootElement.GetProperty("pairedRoundIntervals90");
+        foreach (var pair in new[] { "validatedOverNginxAuthRequest", "anonymousOverPlainYarp", "anonymousOverNginxPlain", "healthOverBareKestrel" })
+        {
+            foreach (var metric in intervals.GetProperty(pair).EnumerateObject())
+            {
+                double mean = metric.Value.GetProperty("mean").GetDouble(), low = metric.Value.GetProperty("low").GetDouble(), high = metric.Value.GetProperty("high").GetDouble();
+                Assert.True(low > 0 && low <= mean && mean <= high, $"interval of {pair} {metric.Name} is {mean} [{low}-{high}]");
+            }
         }
         Assert.Contains("POST /auth/logout", await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.md")));
     }
