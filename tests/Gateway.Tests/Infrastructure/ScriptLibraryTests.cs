@@ -74,11 +74,17 @@ public sealed class ScriptLibraryTests
         }
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunBashAsync(string script)
+    /// <summary>Runs <paramref name="script"/> with bash; <paramref name="environment"/> sets (value) or unsets (null) variables.</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunBashAsync(string script, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(script);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
+        }
         using var bash = Process.Start(psi)!;
         var stdout = bash.StandardOutput.ReadToEndAsync();
         var stderr = bash.StandardError.ReadToEndAsync();
@@ -108,19 +114,7 @@ public sealed class ScriptLibraryTests
         Assert.Contains("ASPNETCORE_ENVIRONMENT is 'Production' but DOTNET_ENVIRONMENT is 'Development'", stderr);
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunWithEnvironmentAsync(string? aspNetCore, string? dotnet, string body)
-    {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add($"set -euo pipefail; source '{RepoPaths.Combine("scripts", "lib", "common.sh")}'; {body}");
-        psi.Environment.Remove("ASPNETCORE_ENVIRONMENT");
-        psi.Environment.Remove("DOTNET_ENVIRONMENT");
-        if (aspNetCore is not null) psi.Environment["ASPNETCORE_ENVIRONMENT"] = aspNetCore;
-        if (dotnet is not null) psi.Environment["DOTNET_ENVIRONMENT"] = dotnet;
-        using var bash = Process.Start(psi)!;
-        var stdout = bash.StandardOutput.ReadToEndAsync();
-        var stderr = bash.StandardError.ReadToEndAsync();
-        await bash.WaitForExitAsync();
-        return (bash.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunWithEnvironmentAsync(string? aspNetCore, string? dotnet, string body) =>
+        RunBashAsync($"set -euo pipefail; source '{RepoPaths.Combine("scripts", "lib", "common.sh")}'; {body}",
+            new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = aspNetCore, ["DOTNET_ENVIRONMENT"] = dotnet });
 }
