@@ -21,6 +21,7 @@ public static class ProblemTypes
     public const string MultipleAuthorization = Base + "multiple-authorization";
     public const string NotAMember = Base + "not-a-member";
     public const string OrganisationRequired = Base + "organisation-required";
+    public const string OrganisationConflict = Base + "organisation-conflict";
     public const string InsufficientRole = Base + "insufficient-role";
     public const string TooManyInvalidTokens = Base + "too-many-invalid-tokens";
     public const string SessionValidationUnavailable = Base + "session-validation-unavailable";

@@ -76,7 +76,7 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         if (result.Outcome == SessionOutcome.Throttled) return Throttled(context, result.RetryAfter);
 
         var principal = result.Principal!;
-        string? selected = SelectedOrg(context);
+        if (!TrySelectOrg(context, out string? selected)) return GatewayProblems.OrgConflict.WriteAsync(context);
         string? orgId = null, role = null;
         if (selected is not null)
         {
@@ -124,12 +124,23 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         }
     }
 
-    /// <summary>The organisation the client selected: <c>X-Select-Org</c>, else the id in <c>/orgs/{id}/...</c>.</summary>
-    private static string? SelectedOrg(HttpContext context)
+    /// <summary>
+    /// The organisation the request acts on: the id in <c>/orgs/{id}/...</c> when the path names one, else
+    /// <c>X-Select-Org</c>. False when the header names another organisation than the path: the membership and role
+    /// checks, and the signed <c>X-Org-*</c>, must be about the organisation the backend acts on, not one the client
+    /// picked beside it (a member of org A with admin in org B must not pass an admin route of A).
+    /// </summary>
+    private static bool TrySelectOrg(HttpContext context, out string? selected)
     {
+        string? inPath = OrgInPath(context.Request.Path.Value.AsSpan());
         var header = context.Request.Headers[SelectOrgHeader];
-        if (header.Count == 1 && !string.IsNullOrWhiteSpace(header[0])) return header[0]!.Trim();
-        var path = context.Request.Path.Value.AsSpan();
+        string? inHeader = header.Count == 1 && !string.IsNullOrWhiteSpace(header[0]) ? header[0]!.Trim() : null;
+        selected = inPath ?? inHeader;
+        return inPath is null || inHeader is null || string.Equals(inPath, inHeader, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string? OrgInPath(ReadOnlySpan<char> path)
+    {
         if (!path.StartsWith("/orgs/", StringComparison.OrdinalIgnoreCase)) return null;
         var rest = path[6..];
         int slash = rest.IndexOf('/');

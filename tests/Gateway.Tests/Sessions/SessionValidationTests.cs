@@ -220,6 +220,42 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AHeaderNamingAnotherOrgThanThePath_Is400_AndNothingIsForwarded()
+    {
+        // A member of one org and admin of another must not pass the first org's admin route by selecting the second:
+        // the role check and the signed X-Org-* were about the header's org while the backend acted on the path's.
+        string memberOrg = Guid.NewGuid().ToString(), adminOrg = Guid.NewGuid().ToString();
+        var session = TestSession.Create(orgs: [(memberOrg, "member"), (adminOrg, "admin")]);
+        _backend.Add(session);
+
+        var request = session.Get($"/orgs/{memberOrg}/settings");
+        request.Headers.Add("X-Select-Org", adminOrg);
+        var response = await _gateway.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("https://gateway.dev/problems/organisation-conflict", await response.Content.ReadAsStringAsync());
+        Assert.Empty(_backend.ProxiedTo($"/orgs/{memberOrg}/settings"));
+
+        // The same on a route without a role: the membership check must be about the path's org too.
+        var notMember = session.Get($"/orgs/{Guid.NewGuid()}/members");
+        notMember.Headers.Add("X-Select-Org", adminOrg);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _gateway.Client.SendAsync(notMember)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AHeaderNamingThePathsOrg_InAnySpelling_IsAccepted()
+    {
+        string adminOrg = Guid.NewGuid().ToString();
+        var session = TestSession.Create(orgs: (adminOrg, "admin"));
+        _backend.Add(session);
+        var request = session.Get($"/orgs/{adminOrg}/settings");
+        request.Headers.Add("X-Select-Org", adminOrg.ToUpperInvariant());
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(request)).StatusCode);
+        var received = Assert.Single(_backend.ProxiedTo($"/orgs/{adminOrg}/settings"));
+        Assert.Equal(adminOrg, received.Headers["X-Org-Id"]);
+        Assert.Equal("admin", received.Headers["X-Org-Role"]);
+    }
+
+    [Fact]
     public async Task SelectingAnOrgTheUserIsNotIn_Is403()
     {
         var session = TestSession.Create(orgs: (Guid.NewGuid().ToString(), "owner"));
