@@ -104,12 +104,14 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
     private bool SessionCookieIn(StringValues cookies)
     {
         foreach (var value in cookies)
-            if (value is not null && value.Contains(_cookieName, StringComparison.Ordinal)) return true;
+            if (value is not null && value.Contains(_cookieName, StringComparison.OrdinalIgnoreCase)) return true;
         return false;
     }
 
     /// <summary>
-    /// The request's cookies, every header joined, without the session cookie (names are case-sensitive). Split by hand
+    /// The request's cookies, every header joined, without the session cookie in any letter case: the session stage reads
+    /// it through ASP.NET Core's cookie collection, which matches names without case, so whatever spelling authenticated
+    /// must not reach the backend (RFC 6265 names are case-sensitive; a credential is not the place to rely on it). Split by hand
     /// rather than rebuilt from <c>HttpRequest.Cookies</c>, which unescapes values: the backend gets the other cookies'
     /// bytes as the client sent them.
     /// </summary>
@@ -121,7 +123,7 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
             foreach (var part in (value ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 int eq = part.IndexOf('=');
-                if ((eq < 0 ? part : part[..eq].TrimEnd()) == _cookieName) continue;
+                if (string.Equals(eq < 0 ? part : part[..eq].TrimEnd(), _cookieName, StringComparison.OrdinalIgnoreCase)) continue;
                 if (kept.Length > 0) kept.Append("; ");
                 kept.Append(part);
             }

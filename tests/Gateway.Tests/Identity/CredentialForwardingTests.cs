@@ -64,6 +64,24 @@ public sealed class CredentialForwardingTests(RedisFixture redis) : IAsyncLifeti
         Assert.Equal("theme=dark; sessionless=1", received.Headers["Cookie"]);
     }
 
+    [Theory]
+    [InlineData("SESSION")]
+    [InlineData("sEsSiOn")]
+    public async Task SessionCookie_InAnotherLetterCase_AuthenticatesButDoesNotReachTheBackend(string name)
+    {
+        // ASP.NET Core's cookie collection, which the session stage reads, matches names without case: the spelling
+        // that authenticated must be the one that stays at the edge.
+        var session = TestSession.Create();
+        _backend.Add(session);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/users/me");
+        request.Headers.TryAddWithoutValidation("Cookie", $"{name}={session.Token}; theme=dark");
+
+        var received = await SendAsync(_gateway, request, "/users/me");
+
+        Assert.Equal(session.UserId, received.Headers["X-User-Id"]);
+        Assert.Equal("theme=dark", received.Headers["Cookie"]);
+    }
+
     [Fact]
     public async Task AnonymousRoute_KeepsAnAuthorizationHeaderTheGatewayDidNotRead_ButDropsTheSessionCookie()
     {
