@@ -12,6 +12,8 @@ internal static class ProxyConfigBuilder
     public const string RouteClassKey = "RouteClass";
     /// <summary>Route metadata key of the route's <c>sessionCookie</c> (<c>issue</c>/<c>clear</c>), read by the cookie transforms.</summary>
     public const string SessionCookieKey = "SessionCookie";
+    /// <summary>Route metadata key of the route's <c>pathRemovePrefix</c>, read by classification: the <c>/internal</c> refusal is about the path the backend gets.</summary>
+    public const string PathRemovePrefixKey = "PathRemovePrefix";
 
     public static IReadOnlyList<RouteConfig> Routes(RouteClassSnapshot snapshot)
     {
@@ -30,9 +32,7 @@ internal static class ProxyConfigBuilder
                     Hosts = route.Hosts,
                     Headers = Headers(route.Headers),
                 },
-                Metadata = route.SessionCookie is { } cookie
-                    ? new Dictionary<string, string> { [RouteClassKey] = route.Class, [SessionCookieKey] = cookie }
-                    : new Dictionary<string, string> { [RouteClassKey] = route.Class },
+                Metadata = Metadata(route),
                 Timeout = TimeSpan.FromMilliseconds(cls.TimeoutMs),
                 // YARP's "default" marks the endpoint as CORS-enabled, which is what makes a preflight (OPTIONS asking
                 // for POST) match a POST-only route, so it is classified and answered by the class's policy
@@ -58,6 +58,14 @@ internal static class ProxyConfigBuilder
             routes.Add(config);
         }
         return routes;
+    }
+
+    private static Dictionary<string, string> Metadata(RouteDefinition route)
+    {
+        var metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class };
+        if (route.SessionCookie is { } cookie) metadata[SessionCookieKey] = cookie;
+        if (route.PathRemovePrefix is { } prefix) metadata[PathRemovePrefixKey] = prefix;
+        return metadata;
     }
 
     private static IReadOnlyList<RouteHeader>? Headers(IReadOnlyList<RouteHeaderMatch>? headers)

@@ -6,7 +6,8 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// Runs after endpoint routing: finds the request's route class (YARP route metadata, <see cref="RouteClassMetadata"/>,
-/// else the default class), fills <see cref="GatewayRequestFeature"/> and sets <c>X-Route-Class</c>. Refuses /internal/**.
+/// else the default class), fills <see cref="GatewayRequestFeature"/> and sets <c>X-Route-Class</c>. Refuses
+/// what would reach the backend's /internal/** (404), also through a route that removes a prefix.
 /// </summary>
 internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRouteTable table)
 {
@@ -18,6 +19,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         var snapshot = table.Current;
         string? name = null;
         string? cluster = null;
+        string? removedPrefix = null;
         bool routeHasCors = false;
         var endpoint = context.GetEndpoint();
         if (endpoint is not null)
@@ -25,7 +27,11 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
             var route = endpoint.Metadata.GetMetadata<RouteModel>();
             if (route is not null)
             {
-                route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.RouteClassKey, out name);
+                if (route.Config.Metadata is { } metadata)
+                {
+                    metadata.TryGetValue(ProxyConfigBuilder.RouteClassKey, out name);
+                    metadata.TryGetValue(ProxyConfigBuilder.PathRemovePrefixKey, out removedPrefix);
+                }
                 cluster = route.Config.ClusterId;
                 routeHasCors = route.Config.CorsPolicy is not null;
             }
@@ -51,7 +57,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         context.Response.Headers[HeaderName] = cls.HeaderValue;
         ServerTiming.AddStage(context, GatewayStage.Classify, start);
 
-        if (IsInternal(context.Request.Path))
+        if (ReachesInternal(context.Request.Path, removedPrefix))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
@@ -59,6 +65,14 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         return next(context);
     }
 
-    private static bool IsInternal(PathString path) =>
-        path.StartsWithSegments("/internal", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether the backend would get a path under <c>/internal</c>: the client's path, or what is left of it once the
+    /// route removed its prefix (<c>/api/internal/x</c> through a route that removes <c>/api</c>), as YARP removes it:
+    /// by whole segments, in any letter case. The explainer (<c>/gateway/explain</c>) asks the same question.
+    /// </summary>
+    public static bool ReachesInternal(PathString path, string? removedPrefix) =>
+        path.StartsWithSegments("/internal", StringComparison.OrdinalIgnoreCase)
+        || (removedPrefix is not null
+            && path.StartsWithSegments(removedPrefix, StringComparison.OrdinalIgnoreCase, out var forwarded)
+            && forwarded.StartsWithSegments("/internal", StringComparison.OrdinalIgnoreCase));
 }

@@ -60,7 +60,7 @@ internal static class ExplainJson
         ExplainOutcome.NotFound => $"No route matches: 404. {DefaultFirst(d)}",
         ExplainOutcome.MethodNotAllowed => $"A route matches the path but not the method: 405. {DefaultFirst(d)}",
         ExplainOutcome.AmbiguousPath => "The path is ambiguous (an encoded slash or '%', a backslash, a control character, or '.;'/'..;'): 400 before routing.",
-        ExplainOutcome.InternalPath => "/internal/** is never proxied: 404, whatever the route-class file says.",
+        ExplainOutcome.InternalPath => "/internal/** is never proxied (nor a path that becomes one once its route removes a prefix): 404, whatever the route-class file says.",
         _ => "/metrics and /gateway/* are served on the operator listener only: 404 on the public port.",
     };
 

@@ -50,12 +50,16 @@ internal static class RouteExplainer
 
         var endpoint = await matcher.MatchAsync(routed, path).ConfigureAwait(false);
         var route = endpoint?.Metadata.GetMetadata<RouteModel>();
-        string? className = null;
-        if (route is not null) route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.RouteClassKey, out className);
+        string? className = null, removedPrefix = null;
+        if (route is not null)
+        {
+            route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.RouteClassKey, out className);
+            route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.PathRemovePrefixKey, out removedPrefix);
+        }
         else className = endpoint?.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
         var cls = snapshot.ClassOrDefault(className);
 
-        var outcome = new PathString(path).StartsWithSegments("/internal", StringComparison.OrdinalIgnoreCase)
+        var outcome = RouteClassificationMiddleware.ReachesInternal(new PathString(path), removedPrefix)
             ? ExplainOutcome.InternalPath
             : route is not null ? ExplainOutcome.Proxied
             : endpoint is null ? ExplainOutcome.NotFound

@@ -102,4 +102,28 @@ public sealed class ProxyTests(RedisFixture redis) : IAsyncLifetime
         Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
         Assert.DoesNotContain(_backend.Recording.Requests, r => r.Path.StartsWith("/internal") && !r.Headers.ContainsKey("X-Gateway-Secret"));
     }
+
+    [Fact]
+    public async Task InternalPaths_AreNeverProxied_ThroughARouteThatRemovesAPrefix()
+    {
+        // The refusal is about the path the backend gets: /api/internal/x through a route removing /api is /internal/x.
+        await using var gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, RouteFiles.CreateTemp(j =>
+        {
+            RouteFiles.AddRoute(j, "api", "/api/{**rest}", "standard");
+            j["routes"]!["api"]!["pathRemovePrefix"] = "/api";
+        }));
+        var session = TestSession.Create();
+        _backend.Add(session);
+
+        foreach (var path in new[] { "/api/internal/sessions/introspect", "/API/Internal/sessions/touch", "/api/internal" })
+            Assert.Equal(HttpStatusCode.NotFound, (await gateway.Client.SendAsync(session.Get(path))).StatusCode);
+        Assert.DoesNotContain(_backend.Recording.Requests, r => r.Path.StartsWith("/internal", StringComparison.OrdinalIgnoreCase)
+            && !r.Headers.ContainsKey("X-Gateway-Secret"));
+
+        // The route itself still works, and a path that only starts like it is not cut.
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(session.Get("/api/users/me/profile"))).StatusCode);
+        Assert.Single(_backend.ProxiedTo("/users/me/profile"));
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(session.Get("/api/internalish"))).StatusCode);
+        Assert.Single(_backend.ProxiedTo("/internalish"));
+    }
 }

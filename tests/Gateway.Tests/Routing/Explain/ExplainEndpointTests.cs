@@ -87,6 +87,18 @@ public sealed class ExplainEndpointTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APathThatBecomesInternalOnceItsPrefixIsRemoved_IsExplainedAsTheRefusalItGets()
+    {
+        var explained = await ExplainAsync("GET", "/api/internal/sessions/touch");
+        Assert.Equal("internal-path", explained.GetProperty("outcome").GetString());
+        Assert.Equal(404, explained.GetProperty("status").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await _gateway.Client.GetAsync("/api/internal/sessions/touch")).StatusCode);
+        Assert.Empty(_backend.ProxiedTo("/internal/sessions/touch"));
+
+        Assert.Equal("proxied", (await ExplainAsync("GET", "/api/internals")).GetProperty("outcome").GetString());
+    }
+
+    [Fact]
     public async Task NoRoute_SaysNotFound_AfterTheDefaultClassChecks()
     {
         var none = await ExplainAsync("GET", "/nothing/here");
