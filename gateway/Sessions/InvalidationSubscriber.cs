@@ -59,10 +59,10 @@ internal sealed partial class InvalidationSubscriber : BackgroundService, IInval
         switch (message.Kind)
         {
             case InvalidationMessage.KindSession:
-                if (TokenHash.TryParseHex(message.SessionHash, out var hash)) _l1.Remove(hash);
+                if (TokenHash.TryParseHex(message.SessionHash, out var hash)) _l1.Invalidate(hash);
                 break;
             case InvalidationMessage.KindUser:
-                if (message.UserId is not null) _l1.RemoveUser(message.UserId);
+                if (message.UserId is not null) _l1.InvalidateUser(message.UserId);
                 break;
             case InvalidationMessage.KindUserData:
             case InvalidationMessage.KindOrg:

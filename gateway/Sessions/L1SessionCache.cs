@@ -13,6 +13,8 @@ namespace Gateway.Sessions;
 internal sealed class L1SessionCache(IOptions<SessionOptions> options)
 {
     private readonly SessionOptions _options = options.Value;
+    // Longer than any lookup runs (introspection is time-boxed; Redis calls fail within a second or two).
+    private readonly RecentInvalidations _invalidations = new(options.Value.IntrospectionTimeout + TimeSpan.FromSeconds(30));
     private readonly ConcurrentDictionary<TokenHash, Entry> _entries = new();
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<TokenHash, byte>> _byUser = new(StringComparer.Ordinal);
     private long _bytes;
@@ -44,6 +46,37 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         long bytes = 300 + 2L * (principal.Email.Length + principal.UserId.Length + principal.SessionId.Length) + 120L * principal.Orgs.Length;
         Add(hash, new Entry(principal, hashHex, until, bytes), now);
         _byUser.GetOrAdd(principal.UserId, static _ => new()).TryAdd(hash, 0);
+    }
+
+    /// <summary>Read before a lookup in Redis or the backend starts; pass it to <see cref="TrySetPositive"/> with the answer.</summary>
+    public long Generation => _invalidations.Current;
+
+    /// <summary>
+    /// Stores a principal that a lookup begun at <paramref name="since"/> returned, unless an invalidation of the session
+    /// or its user arrived since: then the answer may predate a logout or a membership change, and nothing is stored.
+    /// Checked again after storing, so an invalidation racing the store either is seen here or evicts the entry.
+    /// </summary>
+    public bool TrySetPositive(TokenHash hash, string hashHex, SessionPrincipal principal, DateTimeOffset now, long since)
+    {
+        if (_invalidations.Overtaken(hash, principal.UserId, since)) return false;
+        SetPositive(hash, hashHex, principal, now);
+        if (!_invalidations.Overtaken(hash, principal.UserId, since)) return true;
+        Remove(hash);
+        return false;
+    }
+
+    /// <summary>An invalidation of one session (the subscriber's): marked first, then evicted.</summary>
+    public bool Invalidate(TokenHash hash)
+    {
+        _invalidations.Session(hash);
+        return Remove(hash);
+    }
+
+    /// <summary>An invalidation of every session of a user (the subscriber's): marked first, then evicted.</summary>
+    public int InvalidateUser(string userId)
+    {
+        _invalidations.User(userId);
+        return RemoveUser(userId);
     }
 
     public void SetNegative(TokenHash hash, string hashHex, DateTimeOffset now)

@@ -55,13 +55,14 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request)
     {
         string hex = hash.ToHex();
+        long since = l1.Generation;
         var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex)).ConfigureAwait(false);
         if (reply.Ok && reply.Value is not null && SessionPrincipalJson.TryParse(reply.Value) is { } principal)
         {
             var now = time.GetUtcNow();
             if (principal.ValidUntil <= now) return new(SessionOutcome.Invalid, null, hex, "expired");
-            l1.SetPositive(hash, hex, principal, now);
-            return new(SessionOutcome.Valid, principal, hex, "l2");
+            if (l1.TrySetPositive(hash, hex, principal, now, since)) return new(SessionOutcome.Valid, principal, hex, "l2");
+            // The session or its user was invalidated while Redis answered: this copy may predate it, the backend decides.
         }
         return await FromBackendAsync(hash, hex, request).ConfigureAwait(false);
     }
@@ -113,23 +114,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
                     : new IntrospectionResult(IntrospectionOutcome.Found, entry.Principal, null));
                 return;
             }
-            var result = await introspection.IntrospectAsync(hex, CancellationToken.None).ConfigureAwait(false);
-            now = time.GetUtcNow();
-            if (result.Outcome == IntrospectionOutcome.Found && result.Principal!.ValidUntil > now)
-            {
-                l1.SetPositive(hash, hex, result.Principal, now);
-                // Through the fence script, as every writer: if the session was revoked (or its memberships changed) after the
-                // backend answered, Redis refuses this now-stale principal instead of serving it to every instance.
-                if (redis.IsAvailable)
-                    await redis.EvaluateAsync(SessionRedisContract.SetUnlessFencedScript,
-                        [SessionRedisContract.SessionKey(hex), SessionRedisContract.FenceKey(hex)],
-                        [result.Json!, (long)Math.Ceiling(SessionRedisContract.PrincipalTtl(result.Principal.ValidUntil, now).TotalMilliseconds), result.Principal.Version]).ConfigureAwait(false);
-            }
-            else if (result.Outcome == IntrospectionOutcome.NotFound)
-            {
-                l1.SetNegative(hash, hex, now);
-            }
-            tcs.SetResult(result);
+            tcs.SetResult(await IntrospectAndStoreAsync(hash, hex).ConfigureAwait(false));
         }
         catch (Exception ex)
         {
@@ -139,5 +124,40 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
         {
             _inflight.TryRemove(new KeyValuePair<TokenHash, Task<IntrospectionResult>>(hash, tcs.Task));
         }
+    }
+
+    /// <summary>
+    /// Asks the backend and stores its answer in Redis and L1, unless a revocation or membership change overtook the
+    /// answer while it travelled: Redis's fence refuses the write, or the invalidation message was handled meanwhile
+    /// (<see cref="L1SessionCache.TrySetPositive"/>). An overtaken answer is asked for once more, since the backend has
+    /// decided by then; the second answer is returned whatever happens, and stored only if nothing overtook it too.
+    /// </summary>
+    private async Task<IntrospectionResult> IntrospectAndStoreAsync(TokenHash hash, string hex)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            long since = l1.Generation;
+            var result = await introspection.IntrospectAsync(hex, CancellationToken.None).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            if (result.Outcome == IntrospectionOutcome.NotFound) l1.SetNegative(hash, hex, now);
+            if (result.Outcome != IntrospectionOutcome.Found || result.Principal!.ValidUntil <= now) return result;
+            if (await TryStoreAsync(hash, hex, result, now, since).ConfigureAwait(false) || attempt == 2) return result;
+        }
+    }
+
+    private async ValueTask<bool> TryStoreAsync(TokenHash hash, string hex, IntrospectionResult result, DateTimeOffset now, long since)
+    {
+        var principal = result.Principal!;
+        // Through the fence script first, as every writer: if the session was revoked (or its memberships changed) after
+        // the backend answered, Redis refuses this now-stale principal instead of serving it to every instance, and L1
+        // must not keep it either (the message that would have evicted it may already have been handled).
+        if (redis.IsAvailable)
+        {
+            var stored = await redis.EvaluateAsync(SessionRedisContract.SetUnlessFencedScript,
+                [SessionRedisContract.SessionKey(hex), SessionRedisContract.FenceKey(hex)],
+                [result.Json!, (long)Math.Ceiling(SessionRedisContract.PrincipalTtl(principal.ValidUntil, now).TotalMilliseconds), principal.Version]).ConfigureAwait(false);
+            if (stored.Ok && (long)stored.Value! == 0) return false;
+        }
+        return l1.TrySetPositive(hash, hex, principal, now, since);
     }
 }

@@ -56,6 +56,46 @@ public sealed class L1SessionCacheTests
     }
 
     [Fact]
+    public void AnAnswerOvertakenByAnInvalidationOfItsSessionOrUser_IsNotStored()
+    {
+        var cache = Cache();
+        var session = NewHash(); var sameUser = NewHash(); var otherUser = NewHash();
+        long since = cache.Generation;   // the lookups start here
+
+        cache.Invalidate(session.Hash);    // a logout arrives while they run
+        cache.InvalidateUser("alice");     // and a logout-all of alice
+
+        Assert.False(cache.TrySetPositive(session.Hash, session.Hex, Principal("carol"), Now, since));
+        Assert.False(cache.TryGet(session.Hash, Now, out _));
+        Assert.False(cache.TrySetPositive(sameUser.Hash, sameUser.Hex, Principal("alice"), Now, since));
+        Assert.False(cache.TryGet(sameUser.Hash, Now, out _));
+        Assert.True(cache.TrySetPositive(otherUser.Hash, otherUser.Hex, Principal("bob"), Now, since));
+        Assert.True(cache.TryGet(otherUser.Hash, Now, out _));
+
+        // A lookup that starts after the invalidations stores its answer: the backend decided after them.
+        Assert.True(cache.TrySetPositive(sameUser.Hash, sameUser.Hex, Principal("alice"), Now, cache.Generation));
+        Assert.True(cache.TryGet(sameUser.Hash, Now, out _));
+    }
+
+    [Fact]
+    public async Task StoresRacingInvalidations_NeverLeaveAnOvertakenEntry()
+    {
+        // Writers store answers of lookups begun before an invalidation of their session, while it is handled: whatever the
+        // interleaving, the entry is either refused or evicted.
+        for (int round = 0; round < 200; round++)
+        {
+            var cache = Cache();
+            var (hash, hex) = NewHash();
+            long since = cache.Generation;
+            using var start = new Barrier(2);
+            var store = Task.Run(() => { start.SignalAndWait(); cache.TrySetPositive(hash, hex, Principal("u"), Now, since); });
+            var invalidate = Task.Run(() => { start.SignalAndWait(); cache.Invalidate(hash); });
+            await Task.WhenAll(store, invalidate);
+            Assert.False(cache.TryGet(hash, Now, out _), $"round {round}: an overtaken answer stayed in L1");
+        }
+    }
+
+    [Fact]
     public void Cache_StaysWithinItsEntryBound()
     {
         var cache = Cache(maxEntries: 100);

@@ -102,6 +102,51 @@ public abstract class RevocationTestsBase : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAnswerTheBackendGaveBeforeALogout_ArrivingAfterTheLogoutWasHandled_IsNotTrusted()
+    {
+        // The backend vouches, then the session is revoked and instance A handles the message, then the answer arrives.
+        // Stored, it was trusted from L1 until L1Ttl with the subscription healthy (found by an adversarial review).
+        var session = TestSession.Create();
+        _backend.Add(session);
+        var handled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _a.Get<IInvalidationBus>().Invalidated += m => { if (m.SessionHash == session.Hex) handled.TrySetResult(); };
+        int revoked = 0;
+        _backend.BeforeIntrospectionAnswer = async hash =>
+        {
+            if (hash != session.Hex || Interlocked.Exchange(ref revoked, 1) == 1) return;
+            await RevokeAsBackend(session, $"{{\"v\":1,\"kind\":\"session\",\"sessionHash\":\"{session.Hex}\",\"userId\":\"{session.UserId}\",\"reason\":\"logout\",\"at\":{Now}}}");
+            await handled.Task.WaitAsync(TimeSpan.FromSeconds(10));   // A evicted L1 and told its handlers: the logout is handled
+        };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Equal(2, _backend.IntrospectionsOf(session.Hex));   // the overtaken answer was asked for again
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Empty(_backend.ProxiedTo("/users/me"));
+    }
+
+    [Fact]
+    public async Task AnAnswerOvertakenByARevocation_WhoseMessageNeverCame_IsRefusedByTheFence()
+    {
+        // The revocation reached Redis (fence raised, principal deleted) but its message did not reach instance A.
+        var session = TestSession.Create();
+        _backend.Add(session);
+        int revoked = 0;
+        _backend.BeforeIntrospectionAnswer = async hash =>
+        {
+            if (hash != session.Hex || Interlocked.Exchange(ref revoked, 1) == 1) return;
+            _backend.Sessions.TryRemove(session.Hex, out _);
+            await _a.Get<IRedisClient>().EvaluateAsync(SessionRedisContract.FenceScript,
+                [SessionRedisContract.SessionKey(session.Hex), SessionRedisContract.FenceKey(session.Hex)],
+                [SessionRedisContract.Revoked, 600_000]);
+        };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _b.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+        Assert.Null((await _a.Get<IRedisClient>().GetStringAsync(SessionRedisContract.SessionKey(session.Hex))).Value);
+    }
+
+    [Fact]
     public async Task UserInvalidation_EvictsEverySessionOfTheUser()
     {
         string userId = Guid.NewGuid().ToString();

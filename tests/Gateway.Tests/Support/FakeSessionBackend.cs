@@ -28,6 +28,12 @@ public sealed class FakeSessionBackend : IAsyncDisposable
     public volatile bool IntrospectionFails;
     public TimeSpan IntrospectionDelay { get; set; }
 
+    /// <summary>
+    /// Runs after a found session was read and before its answer is written, with the token hash: what happens to the
+    /// session meanwhile (a logout, say) happens after the backend decided, as when an answer is overtaken in transit.
+    /// </summary>
+    public Func<string, Task>? BeforeIntrospectionAnswer { get; set; }
+
     /// <summary>Answers proxied routes instead of the default <c>backend:{path}</c> echo when set.</summary>
     public Func<HttpContext, Task>? Proxied { get; set; }
 
@@ -59,6 +65,7 @@ public sealed class FakeSessionBackend : IAsyncDisposable
                 if (IntrospectionFails) { ctx.Response.StatusCode = 500; return; }
                 string hash = IntrospectedHash(RecordingBackend.Recorded(ctx));
                 if (!Sessions.TryGetValue(hash, out var json)) { ctx.Response.StatusCode = 404; return; }
+                if (BeforeIntrospectionAnswer is { } beforeAnswer) await beforeAnswer(hash);
                 ctx.Response.ContentType = "application/json";
                 await ctx.Response.WriteAsync(json);
                 return;
