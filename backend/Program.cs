@@ -57,6 +57,7 @@ builder.Services.AddInfrastructure()
     .AddOpenApi();
 
 var app = builder.Build();
+app.UseGatewayH2cBodies();   // the gateway's shared HTTP/2 connection: no per-connection slow-body abort (GatewayH2cListener)
 app.UseMiddleware<DbQueriesHeaderMiddleware>();   // X-DB-Queries: outermost, so the session lookup counts
 app.UseMiddleware<BackendRequestMetricsMiddleware>();
 app.UseExceptionHandler();

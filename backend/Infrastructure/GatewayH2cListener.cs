@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 
 namespace Backend.Infrastructure;
@@ -52,6 +53,7 @@ internal static class GatewayH2cListener
         if (config[StreamsKey] is { Length: > 0 } streams && !(int.TryParse(streams, out maxStreams) && maxStreams > 0))
             errors.Add($"{StreamsKey} is '{streams}', which is not a positive whole number (the HTTP/2 streams one gateway connection may carry at once; default {DefaultMaxStreams}).");
         if (errors.Count > 0) throw new OptionsValidationException(Key, typeof(string), errors);
+        builder.Services.AddSingleton(new GatewayH2cPorts(ports));
         builder.WebHost.UseUrls(string.Join(';', [.. (listed.Length > 0 ? listed : "http://localhost:5000").Split(';', StringSplitOptions.RemoveEmptyEntries), .. h2c]));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -62,4 +64,27 @@ internal static class GatewayH2cListener
             });
         });
     }
+
+    /// <summary>
+    /// Requests on the gateway's h2c ports read their bodies without Kestrel's minimum data rate. The gateway streams its
+    /// clients' bodies at their own pace over one shared HTTP/2 connection, and on HTTP/2 Kestrel enforces that rate for
+    /// the whole connection: a few stalled uploads of one client aborted it, failing every other client's requests on
+    /// it and opening the gateway's backend breaker for everyone. The gateway enforces the rate where it belongs, per
+    /// client connection at the edge (its Kestrel limits, docs/hardening.md), and the class timeout bounds every request;
+    /// here it could only punish all clients for one. The backend's other ports keep the check. Before anything reads a body.
+    /// </summary>
+    public static IApplicationBuilder UseGatewayH2cBodies(this IApplicationBuilder app)
+    {
+        var ports = app.ApplicationServices.GetService<GatewayH2cPorts>()?.Ports;
+        if (ports is not { Count: > 0 }) return app;
+        return app.Use((context, next) =>
+        {
+            if (ports.Contains(context.Connection.LocalPort) && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+                rate.MinDataRate = null;   // HTTP/2 streams accept only null here
+            return next(context);
+        });
+    }
 }
+
+/// <summary>The ports of <see cref="GatewayH2cListener"/>'s listeners.</summary>
+internal sealed record GatewayH2cPorts(IReadOnlySet<int> Ports);

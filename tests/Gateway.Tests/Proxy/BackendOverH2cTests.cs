@@ -26,7 +26,10 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
         string database = await postgres.Server.CreateDatabaseAsync("h2c");
         string h2c = _h2cUrl = $"http://127.0.0.1:{FreePort.Next()}";
         _backend = await BackendProcess.StartAsync(database, _redis.ConnectionString, $"--Backend:H2cUrls={h2c}");
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, _redis.ConnectionString, RouteFiles.CreateTemp(), null, $"--Backend:H2cUrl={h2c}");
+        // The edge's own slow-body check later than the backend's (an operator may allow slow clients more time): what a
+        // stalled body does to the shared connection must not depend on which check fires first.
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, _redis.ConnectionString, RouteFiles.CreateTemp(), null, $"--Backend:H2cUrl={h2c}",
+            "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:20");
         await Poll.UntilAsync(() => _gateway.Get<InvalidationSubscriber>().IsSubscribed && _gateway.Get<IRedisClient>().IsAvailable, "the gateway is on Redis");
     }
 
@@ -75,6 +78,50 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
 
         Assert.Equal("h2c", backend.GetProperty("protocol").GetString());
         Assert.StartsWith(_h2cUrl, backend.GetProperty("destinations").GetProperty("primary").GetProperty("address").GetString());
+    }
+
+    [Fact]
+    public async Task ClientsStallingTheirBodies_DoNotBreakTheSharedConnection_NorOpenTheBreaker()
+    {
+        // Every proxied request shares the gateway's HTTP/2 connection to the backend. Kestrel's minimum request body data
+        // rate on that connection aborted all of it when a few streams stalled (one user's uploads), failing the other
+        // clients' requests on it and opening the backend breaker for everyone (found by an adversarial review).
+        string stallerToken = await RegisterAndLoginAsync("staller");
+        string otherToken = await RegisterAndLoginAsync("other");
+        var uri = new Uri(_gateway.BaseUrl);
+        var stalled = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            for (int i = 0; i < 6; i++)
+            {
+                var tcp = new System.Net.Sockets.TcpClient();
+                await tcp.ConnectAsync(uri.Host, uri.Port);
+                string head = $"POST /orgs HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {stallerToken}\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"nam";
+                await tcp.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+                stalled.Add(tcp);
+            }
+            // Past Kestrel's 5 s grace and its once-a-second check, on an otherwise quiet connection (other traffic on it
+            // kept the connection's rate up and hid the abort).
+            await Task.Delay(TimeSpan.FromSeconds(8));
+            Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/users/me/sessions", otherToken)).StatusCode);
+            Assert.Equal(Polly.CircuitBreaker.CircuitState.Closed, _gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot()["backend"]);
+        }
+        finally
+        {
+            foreach (var tcp in stalled) tcp.Dispose();
+        }
+        string metrics = await new HttpClient().GetStringAsync(_backend.BaseUrl + "/metrics");
+        Assert.DoesNotContain("min_request_body_data_rate", metrics);
+    }
+
+    private async Task<string> RegisterAndLoginAsync(string name)
+    {
+        string email = $"{name}-{Guid.NewGuid():N}@example.com";
+        Assert.Equal(HttpStatusCode.Created, (await _gateway.Client.PostAsJsonAsync("/auth/register", new { email, password = "correct horse battery staple", name })).StatusCode);
+        var login = await _gateway.Client.PostAsJsonAsync("/auth/login", new { email, password = "correct horse battery staple" });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
     }
 
     [Fact]
