@@ -51,6 +51,8 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         vary["gw-org"] = feature.OrgId ?? "";
         vary["gw-role"] = feature.OrgRole ?? "";
 
+        // Not a tag of the entry: how the store learns when this request began (TieredOutputCacheStore.SinceTag).
+        context.Tags.Add(TieredOutputCacheStore.SinceTag(state.EvictionGeneration));
         context.Tags.Add(CacheTags.User(principal.UserId));
         if (state.Policy.VaryByOrg)
         {

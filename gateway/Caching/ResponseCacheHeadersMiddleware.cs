@@ -27,11 +27,13 @@ internal sealed class ResponseCacheHeadersMiddleware
 
     private readonly RequestDelegate _next;
     private readonly IResponseCachePolicyResolver _resolver;
+    private readonly TieredOutputCacheStore _store;
 
-    public ResponseCacheHeadersMiddleware(RequestDelegate next, IResponseCachePolicyResolver resolver)
+    public ResponseCacheHeadersMiddleware(RequestDelegate next, IResponseCachePolicyResolver resolver, TieredOutputCacheStore store)
     {
         _next = next;
         _resolver = resolver;
+        _store = store;
     }
 
     public Task Invoke(HttpContext context)
@@ -43,7 +45,8 @@ internal sealed class ResponseCacheHeadersMiddleware
         {
             return _next(context);
         }
-        var state = new ResponseCacheState(policy);
+        // Before the lookup and the backend call: an eviction from here on means this response may predate it.
+        var state = new ResponseCacheState(policy, _store.EvictionGeneration);
         gateway.CacheState = state;
         context.Features.Set(state);
         context.Response.OnStarting(SetHeaders, context);

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using Gateway.Observability;
+using Gateway.Pipeline;
 using Gateway.Redis;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
@@ -12,6 +15,14 @@ namespace Gateway.Caching;
 /// tags, so an instance that loads an entry from L2 can index it in its L1 for eviction) and the fault handling: any
 /// L2 failure or time-out is a cache miss, never an error, and it opens the gateway's Redis breaker, so while Redis is
 /// known down the L2 is not even asked. With no L2 it is an L1-only store.
+/// <para>Evictions hold under faults and races:</para>
+/// <list type="bullet">
+/// <item>A response computed before an eviction of one of its tags is not stored after it: the policy passes the
+///   eviction generation its request began at as a reserved tag (<see cref="SinceTag"/>), and an entry stored while such
+///   an eviction ran is evicted again.</item>
+/// <item>An eviction that could not reach Redis (breaker open, an error) is remembered: until it is replayed there, an
+///   L2 entry carrying that tag is a miss on this instance, and the replay runs as soon as Redis is usable again.</item>
+/// </list>
 /// </summary>
 internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 {
@@ -28,6 +39,26 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
     // deleted from Redis since, so it must not refill L1 (where it would outlive the eviction by up to L1MaxTtl).
     private int _evicting;
     private long _evictions;
+    // Longer than any request runs from its cache lookup to its store (class timeouts are seconds).
+    private readonly GenerationMarks<string> _evicted = new(TimeSpan.FromMinutes(10), StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _pendingL2 = new(StringComparer.Ordinal);
+    private int _pendingCount;
+    private int _replaying;
+    private long _longestValidForTicks;
+    private long _l2ReadsSuspendedUntilTicks;
+
+    /// <summary>Most evictions remembered for replay; past it, L2 reads are misses until every entry written before has expired.</summary>
+    internal const int MaxPendingL2Evictions = 100_000;
+    private const string SincePrefix = "\u0001since:";
+
+    /// <summary>The eviction generation now: what a request's cache state records when it begins.</summary>
+    public long EvictionGeneration => _evicted.Current;
+
+    /// <summary>The reserved tag carrying the generation a request began at into <see cref="SetAsync"/> (never stored).</summary>
+    public static string SinceTag(long generation) => SincePrefix + generation.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Evictions waiting to be replayed on L2.</summary>
+    internal int PendingL2Evictions => Volatile.Read(ref _pendingCount);
 
     /// <param name="l2">The Redis tier; null for an L1-only store.</param>
     /// <param name="breaker">Whose breaker guards <paramref name="l2"/> (the client that lent it its multiplexer).</param>
@@ -56,6 +87,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         if (_l1.Get(key) is { } local) { _metrics?.RecordCacheLookup("response", "l1", hit: true); return local; }
         _metrics?.RecordCacheLookup("response", "l1", hit: false);
         if (!L2Usable) return null;
+        ReplayPendingEvictions();
 
         bool evicting = Volatile.Read(ref _evicting) != 0;
         long evictions = Interlocked.Read(ref _evictions);
@@ -71,7 +103,8 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 
         var now = _time.GetUtcNow();
         // Expiry is checked on our clock too: Redis's TTL and our TimeProvider may disagree by a little.
-        if (wire is null || !CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expiresAt) || expiresAt <= now)
+        if (wire is null || !CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expiresAt) || expiresAt <= now
+            || PendingOnL2(tags, now))
         {
             _metrics?.RecordCacheLookup("response", "l2", hit: false);
             return null;
@@ -82,34 +115,62 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         return payload;
     }
 
-    public async ValueTask SetAsync(string key, byte[] value, string[]? tags, TimeSpan validFor, CancellationToken cancellationToken)
+    public async ValueTask SetAsync(string key, byte[] value, string[]? requestTags, TimeSpan validFor, CancellationToken cancellationToken)
     {
-        tags ??= [];
+        var tags = requestTags ?? [];
+        long since = TakeSince(ref tags);
+        // Computed before an eviction of one of its tags: it may predate the change the eviction announced.
+        if (EvictedSince(tags, since)) return;
         var now = _time.GetUtcNow();
         var expiresAt = now + validFor;
+        RaiseLongestValidFor(validFor);
         _l1.Set(key, value, tags, Min(expiresAt, now + _l1MaxTtl));
-        if (!L2Usable) return;
-        try
+        if (L2Usable)
         {
-            // The package writes the entry, then its tags (fire-and-forget); Redis expires the entry after validFor.
-            await _l2!.SetAsync(key, CacheEntryFormat.Write(value, tags, expiresAt), tags, validFor, cancellationToken)
-                .AsTask().WaitAsync(_l2Timeout, _time, cancellationToken).ConfigureAwait(false);
+            ReplayPendingEvictions();
+            try
+            {
+                // The package writes the entry, then its tags (fire-and-forget); Redis expires the entry after validFor.
+                await _l2!.SetAsync(key, CacheEntryFormat.Write(value, tags, expiresAt), tags, validFor, cancellationToken)
+                    .AsTask().WaitAsync(_l2Timeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { throw; }
+            catch (Exception ex) when (ex is not OutOfMemoryException) { Failed("set", ex); }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { throw; }
-        catch (Exception ex) when (ex is not OutOfMemoryException) { Failed("set", ex); }
+        // An eviction that ran while this was stored may have missed it: evict again what it meant to evict.
+        foreach (var tag in tags)
+            if (_evicted.MarkedSince(tag, since)) await EvictByTagAsync(tag, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Strips the reserved <see cref="SinceTag"/>; returns its generation, else the current one (a caller without it).</summary>
+    private long TakeSince(ref string[] tags)
+    {
+        int at = Array.FindIndex(tags, t => t.StartsWith(SincePrefix, StringComparison.Ordinal));
+        if (at < 0) return _evicted.Current;
+        long since = long.Parse(tags[at].AsSpan(SincePrefix.Length), CultureInfo.InvariantCulture);
+        tags = [.. tags[..at], .. tags[(at + 1)..]];
+        return since;
+    }
+
+    private bool EvictedSince(string[] tags, long since)
+    {
+        foreach (var tag in tags) if (_evicted.MarkedSince(tag, since)) return true;
+        return false;
     }
 
     public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken)
     {
+        _evicted.Mark(tag);   // first: a store racing this eviction sees the mark, or is evicted below
         Interlocked.Increment(ref _evicting);
         try
         {
             _l1.EvictTag(tag);
-            if (!L2Usable) return;
+            if (_l2 is null) return;
+            if (!L2Usable) { RememberForL2(tag); return; }
             // Not time-boxed like a read: a large tag set takes several ZSCAN pages, and nobody waits on it per request.
-            try { await _l2!.EvictByTagAsync(tag, cancellationToken).ConfigureAwait(false); }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { throw; }
-            catch (Exception ex) when (ex is not OutOfMemoryException) { Failed("evict", ex); }
+            try { await _l2.EvictByTagAsync(tag, cancellationToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { RememberForL2(tag); throw; }
+            catch (Exception ex) when (ex is not OutOfMemoryException) { Failed("evict", ex); RememberForL2(tag); }
         }
         finally
         {
@@ -117,6 +178,57 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
             Interlocked.Increment(ref _evictions);
             Interlocked.Decrement(ref _evicting);
         }
+    }
+
+    /// <summary>
+    /// An eviction Redis did not get. Every instance received the same message, so each remembers and replays it; past
+    /// <see cref="MaxPendingL2Evictions"/> tags, this instance stops reading L2 until every entry written so far expired.
+    /// </summary>
+    private void RememberForL2(string tag)
+    {
+        if (Volatile.Read(ref _pendingCount) >= MaxPendingL2Evictions)
+        {
+            long until = (_time.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _longestValidForTicks))).UtcTicks;
+            if (until > Interlocked.Read(ref _l2ReadsSuspendedUntilTicks)) Interlocked.Exchange(ref _l2ReadsSuspendedUntilTicks, until);
+            Log.PendingEvictionsOverflow(_logger, MaxPendingL2Evictions);
+            return;
+        }
+        if (_pendingL2.TryAdd(tag, 0)) Interlocked.Increment(ref _pendingCount);
+    }
+
+    /// <summary>An L2 entry this instance must not serve: one of its tags was evicted here but not yet on Redis.</summary>
+    private bool PendingOnL2(string[] tags, DateTimeOffset now)
+    {
+        if (now.UtcTicks < Interlocked.Read(ref _l2ReadsSuspendedUntilTicks)) return true;
+        if (Volatile.Read(ref _pendingCount) == 0) return false;
+        foreach (var tag in tags) if (_pendingL2.ContainsKey(tag)) return true;
+        return false;
+    }
+
+    /// <summary>Replays remembered evictions on L2, one replay at a time, in the background; stops at the first failure.</summary>
+    private void ReplayPendingEvictions()
+    {
+        if (Volatile.Read(ref _pendingCount) == 0 || Interlocked.Exchange(ref _replaying, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var tag in _pendingL2.Keys)
+                {
+                    if (!L2Usable) return;
+                    await _l2!.EvictByTagAsync(tag, CancellationToken.None).ConfigureAwait(false);
+                    if (_pendingL2.TryRemove(tag, out _)) Interlocked.Decrement(ref _pendingCount);
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException) { Failed("evict", ex); }
+            finally { Volatile.Write(ref _replaying, 0); }
+        });
+    }
+
+    private void RaiseLongestValidFor(TimeSpan validFor)
+    {
+        long ticks = validFor.Ticks, seen;
+        while (ticks > (seen = Interlocked.Read(ref _longestValidForTicks)) && Interlocked.CompareExchange(ref _longestValidForTicks, ticks, seen) != seen) { }
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
@@ -140,5 +252,8 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
     {
         [LoggerMessage(2201, LogLevel.Warning, "Output cache L2 (Redis) unavailable during {Operation} ({Error}): serving from the in-process L1 only.", EventName = "OutputCacheL2Unavailable")]
         public static partial void L2Unavailable(ILogger logger, string operation, string error);
+
+        [LoggerMessage(2202, LogLevel.Error, "More than {Max} response-cache evictions could not reach Redis: this instance serves no cached response from Redis until every entry written so far has expired.", EventName = "OutputCacheEvictionsOverflow")]
+        public static partial void PendingEvictionsOverflow(ILogger logger, int max);
     }
 }

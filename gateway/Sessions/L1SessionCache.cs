@@ -49,14 +49,14 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
     }
 
     /// <summary>Read before a lookup in Redis or the backend starts; pass it to <see cref="TrySetPositive"/> with the answer.</summary>
-    public long Generation => _invalidations.Current;
+    public RecentInvalidations.Moment Generation => _invalidations.Current;
 
     /// <summary>
     /// Stores a principal that a lookup begun at <paramref name="since"/> returned, unless an invalidation of the session
     /// or its user arrived since: then the answer may predate a logout or a membership change, and nothing is stored.
     /// Checked again after storing, so an invalidation racing the store either is seen here or evicts the entry.
     /// </summary>
-    public bool TrySetPositive(TokenHash hash, string hashHex, SessionPrincipal principal, DateTimeOffset now, long since)
+    public bool TrySetPositive(TokenHash hash, string hashHex, SessionPrincipal principal, DateTimeOffset now, RecentInvalidations.Moment since)
     {
         if (_invalidations.Overtaken(hash, principal.UserId, since)) return false;
         SetPositive(hash, hashHex, principal, now);

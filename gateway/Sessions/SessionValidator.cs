@@ -55,7 +55,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request)
     {
         string hex = hash.ToHex();
-        long since = l1.Generation;
+        var since = l1.Generation;
         var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex)).ConfigureAwait(false);
         if (reply.Ok && reply.Value is not null && SessionPrincipalJson.TryParse(reply.Value) is { } principal)
         {
@@ -136,7 +136,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     {
         for (int attempt = 1; ; attempt++)
         {
-            long since = l1.Generation;
+            var since = l1.Generation;
             var result = await introspection.IntrospectAsync(hex, CancellationToken.None).ConfigureAwait(false);
             var now = time.GetUtcNow();
             if (result.Outcome == IntrospectionOutcome.NotFound) l1.SetNegative(hash, hex, now);
@@ -145,7 +145,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
         }
     }
 
-    private async ValueTask<bool> TryStoreAsync(TokenHash hash, string hex, IntrospectionResult result, DateTimeOffset now, long since)
+    private async ValueTask<bool> TryStoreAsync(TokenHash hash, string hex, IntrospectionResult result, DateTimeOffset now, RecentInvalidations.Moment since)
     {
         var principal = result.Principal!;
         // Through the fence script first, as every writer: if the session was revoked (or its memberships changed) after

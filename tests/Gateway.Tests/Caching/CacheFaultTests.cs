@@ -37,6 +37,61 @@ public sealed class CacheFaultTests(RedisFixture redis)
         }
     }
 
+    [Fact]
+    public async Task AnEvictionRedisDidNotGet_IsNeverServedFromRedis_AndIsReplayedThereOnceRedisIsBack()
+    {
+        // Found by an adversarial review: a membership change evicted only the in-process copies while the Redis breaker
+        // was open, and every instance then served the stale Redis copy (an /authz/check answer) until its TTL.
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            await using var clientA = await TestRedis.ConnectAsync(server.ConnectionString);
+            await using var clientB = await TestRedis.ConnectAsync(server.ConnectionString);
+            var a = OutputCacheStoreContractTests.NewStore(TimeProvider.System, clientA);
+            var b = OutputCacheStoreContractTests.NewStore(TimeProvider.System, clientB);
+            string key = "k-" + Guid.NewGuid().ToString("N"), tag = "user:" + Guid.NewGuid().ToString("N");
+            await a.SetAsync(key, "stale"u8.ToArray(), [tag], TimeSpan.FromMinutes(5), default);
+
+            await server.CliAsync("client", "pause", "1500");   // Redis stalls: A's breaker opens
+            Assert.Null(await a.GetAsync(key + "-other", default));
+            await Poll.UntilAsync(() => !clientA.IsAvailable, "A's Redis breaker is open");
+            await a.EvictByTagAsync(tag, default);              // the invalidation arrives now: Redis cannot take it
+            Assert.Equal(1, a.PendingL2Evictions);
+            await Poll.UntilAsync(() => clientA.IsAvailable, "A's Redis breaker closed again", TimeSpan.FromSeconds(10));
+
+            Assert.Null(await a.GetAsync(key, default));   // the Redis copy carries an evicted tag: a miss, not stale
+            await Poll.UntilAsync(() => a.PendingL2Evictions == 0, "A replayed the eviction on Redis", TimeSpan.FromSeconds(10));
+            Assert.Null(await b.GetAsync(key, default));   // an instance that never saw the eviction finds nothing either
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AResponseComputedBeforeAnEvictionOfItsTags_IsNotStored_OneBegunAfterIs()
+    {
+        // Found by an adversarial review: an answer the backend computed before a membership change, stored after its
+        // eviction, was served by every instance until its TTL.
+        await using var clientA = await TestRedis.ConnectAsync(redis.ConnectionString);
+        await using var clientB = await TestRedis.ConnectAsync(redis.ConnectionString);
+        var a = OutputCacheStoreContractTests.NewStore(TimeProvider.System, clientA);
+        var b = OutputCacheStoreContractTests.NewStore(TimeProvider.System, clientB);
+        string key = "k-" + Guid.NewGuid().ToString("N"), tag = "org:" + Guid.NewGuid().ToString("N");
+
+        long begun = a.EvictionGeneration;   // the request begins, the backend computes its answer
+        await a.EvictByTagAsync(tag, default);   // the change's eviction arrives
+        await a.SetAsync(key, "before the change"u8.ToArray(), [tag, TieredOutputCacheStore.SinceTag(begun)], TimeSpan.FromMinutes(5), default);
+        Assert.Null(await a.GetAsync(key, default));
+        Assert.Null(await b.GetAsync(key, default));
+
+        await a.SetAsync(key, "after the change"u8.ToArray(), [tag, TieredOutputCacheStore.SinceTag(a.EvictionGeneration)], TimeSpan.FromMinutes(5), default);
+        Assert.Equal("after the change"u8.ToArray(), await b.GetAsync(key, default));
+        // The reserved tag is how the store learns when the request began; it is not a tag of the entry.
+        Assert.Equal(0, (long)(await clientA.EvaluateAsync("return #redis.call('KEYS', '*since:*')", [], [])).Value!);
+    }
+
     [Theory]
     [InlineData("stopped")]
     [InlineData("stalled")]

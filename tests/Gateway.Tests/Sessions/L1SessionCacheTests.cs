@@ -60,7 +60,7 @@ public sealed class L1SessionCacheTests
     {
         var cache = Cache();
         var session = NewHash(); var sameUser = NewHash(); var otherUser = NewHash();
-        long since = cache.Generation;   // the lookups start here
+        var since = cache.Generation;   // the lookups start here
 
         cache.Invalidate(session.Hash);    // a logout arrives while they run
         cache.InvalidateUser("alice");     // and a logout-all of alice
@@ -86,7 +86,7 @@ public sealed class L1SessionCacheTests
         {
             var cache = Cache();
             var (hash, hex) = NewHash();
-            long since = cache.Generation;
+            var since = cache.Generation;
             using var start = new Barrier(2);
             var store = Task.Run(() => { start.SignalAndWait(); cache.TrySetPositive(hash, hex, Principal("u"), Now, since); });
             var invalidate = Task.Run(() => { start.SignalAndWait(); cache.Invalidate(hash); });
