@@ -36,6 +36,7 @@ public static class ProblemTypes
     public const string AmbiguousLoginBody = Base + "ambiguous-login-body";
     public const string ConnectionSpecificHeader = Base + "connection-specific-header";
     public const string BodyTooLarge = Base + "body-too-large";
+    public const string RequestBodyTimeout = Base + "request-body-timeout";
     public const string RateLimited = Base + "rate-limited";
 
     // The gateway: upstream failures (the name is also the X-Gateway-Fault header value).

@@ -25,6 +25,7 @@ internal static class GatewayProblems
     public static readonly Problem AmbiguousLoginBody = new(400, ProblemTypes.AmbiguousLoginBody, "Ambiguous login body", "A login or registration body must be one UTF-8 JSON object naming the 'email' property at most once, in any letter case.", null);
     public static readonly Problem ConnectionSpecificHeader = new(400, ProblemTypes.ConnectionSpecificHeader, "Malformed HTTP/2 request", "HTTP/2 and HTTP/3 requests must not carry Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding or Upgrade, nor a TE other than 'trailers' (RFC 9113 section 8.2.2).", null);
     public static readonly Problem BodyTooLarge = new(413, ProblemTypes.BodyTooLarge, "Request body too large", "The request body is larger than this route accepts.", null);
+    public static readonly Problem RequestBodyTimeout = new(408, ProblemTypes.RequestBodyTimeout, "Request body too slow", "The request body did not arrive within the time this route allows. Send the whole body at once, or retry.", null);
     /// <summary>The operator paths on the public listener, and anything else than them on the operator listener.</summary>
     public static readonly Problem NotFound = new(404, ProblemTypes.NotFound, "Not found", "No route matches this path.", null);
     /// <summary>Tier load shedding.</summary>
@@ -58,7 +59,9 @@ internal static class GatewayProblems
         response.ContentType = "application/problem+json";
         response.ContentLength = body.Length;
         if (wwwAuthenticate is not null) response.Headers.WWWAuthenticate = wwwAuthenticate;
-        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+        // Not RequestAborted: within a class's deadline that token is the deadline's, and a problem answering the deadline
+        // itself (408) must still be written. A few hundred bytes into Kestrel's buffer; a client that left fails the write anyway.
+        return response.Body.WriteAsync(body, CancellationToken.None).AsTask();
     }
 
     public sealed class Problem

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Gateway.Observability;
+using Gateway.Pipeline;
 using Gateway.Resilience;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -20,7 +21,8 @@ namespace Gateway.Proxy;
 ///   explain see the same state as before. The forwarder step after it counts each destination's requests in flight
 ///   (what <c>LeastRequests</c> and <c>PowerOfTwoChoices</c> read); those counters are YARP's own.</item>
 /// <item>A class timeout becomes 504 (counted on the breaker): YARP reports a request cancelled by the deadline as a
-///   client cancellation (400), and the client did nothing wrong.</item>
+///   client cancellation (400), and the client did nothing wrong. Unless the client was still sending its body then:
+///   408, the client's delay, not counted.</item>
 /// </list>
 /// </summary>
 internal static class ProxyPipeline
@@ -85,8 +87,16 @@ internal sealed partial class ProxyStage
 
         if (context.Response.HasStarted) return;
         if (context.Features.Get<IForwarderErrorFeature>() is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error
-            && context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true)
+            && context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true })
         {
+            if (error.Error == ForwarderError.RequestBodyCanceled)
+            {
+                // The deadline passed while the client was still sending its body: the client's delay, not the backend's.
+                if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+                    context.Response.Headers.Connection = "close";   // the rest of the body must not be read as a next request
+                await GatewayProblems.RequestBodyTimeout.WriteAsync(context).ConfigureAwait(false);
+                return;
+            }
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             CountTimeoutOnBreaker(context, error.Error, cluster.ClusterId);
         }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Timeouts;
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -147,6 +148,12 @@ internal sealed class GatewayRateLimitingMiddleware
             // The client's body could not be read (malformed chunk, too slow, reset): nothing can reach the backend whole.
             return (null, GatewayProblems.AmbiguousLoginBody);
         }
+        catch (OperationCanceledException) when (context.Features.Get<IHttpRequestTimeoutFeature>() is Resilience.RequestDeadline { Expired: true })
+        {
+            // The class's deadline passed while the client was still sending its body: the client's delay, a 4xx.
+            CloseAfterResponse(context);
+            return (null, GatewayProblems.RequestBodyTimeout);
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -155,10 +162,15 @@ internal sealed class GatewayRateLimitingMiddleware
 
     private static GatewayProblems.Problem TooLarge(HttpContext context)
     {
-        // The rest of the body stays unread: it must never be parsed as a next request (as RequestBodyLimitMiddleware).
+        CloseAfterResponse(context);
+        return GatewayProblems.BodyTooLarge;
+    }
+
+    /// <summary>The rest of the body stays unread: it must never be parsed as a next request (as RequestBodyLimitMiddleware).</summary>
+    private static void CloseAfterResponse(HttpContext context)
+    {
         if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
             context.Response.Headers.Connection = "close";
-        return GatewayProblems.BodyTooLarge;
     }
 
     /// <summary>No charset, or UTF-8: what the gateway reads. The backend would transcode any other one first.</summary>
