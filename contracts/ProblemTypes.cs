@@ -14,6 +14,7 @@ public static class ProblemTypes
     // Both services.
     public const string NotFound = Base + "not-found";
     public const string Overloaded = Base + "overloaded";
+    public const string TooManyInFlight = Base + "too-many-in-flight";
 
     // The gateway: sessions and identity.
     public const string Unauthenticated = Base + "unauthenticated";

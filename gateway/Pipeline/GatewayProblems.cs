@@ -30,6 +30,7 @@ internal static class GatewayProblems
     public static readonly Problem NotFound = new(404, ProblemTypes.NotFound, "Not found", "No route matches this path.", null);
     /// <summary>Tier load shedding.</summary>
     public static readonly Problem Overloaded = new(503, ProblemTypes.Overloaded, "The gateway is overloaded.", "Too many requests of this tier are in flight. Retry after the number of seconds in 'Retry-After'.", null);
+    public static readonly Problem TooManyInFlight = new(429, ProblemTypes.TooManyInFlight, "Too many requests in flight", "This client already has its share of this tier's requests in flight while the tier is busy. Retry after the number of seconds in 'Retry-After', or wait for your requests to finish.", null);
 
     /// <summary>The problem JSON: <c>type</c>, <c>title</c>, <c>status</c>, <c>detail</c> and optionally one extension member.</summary>
     public static byte[] Encode(string type, string title, int status, string detail, string? extensionName = null, string? extensionValue = null)

@@ -53,4 +53,65 @@ public sealed class TierLoadSheddingTests
         using var after = await host.Client.SendAsync(PolicyTestHost.Get("/fast", tier: "standard"));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
+
+    [Fact]
+    public void ABusyTier_RefusesAClientHoldingItsShare_AndStillAdmitsTheOthers()
+    {
+        // Limit 64: half full at 33 in flight, a client's share 16. Found by an adversarial review: one user's stalled
+        // uploads filled critical-auth and every other client's login got 503.
+        var slot = new TierSlot("critical-auth", 64);
+        const int hog = 7;   // stripes, not addresses: an address's stripe follows the process's hash seed
+        for (int i = 0; i < 32; i++) Assert.Equal(TierSlot.Admission.Admitted, slot.TryEnter(hog));   // nobody else needs them yet
+        Assert.Equal(TierSlot.Admission.ClientOverShare, slot.TryEnter(hog));
+        Assert.Equal(32, slot.InFlight);   // a refusal takes nothing
+
+        int others = 0;
+        for (int c = 100; slot.TryEnter(c) == TierSlot.Admission.Admitted; c++) others++;
+        Assert.Equal(32, others);   // the rest of the tier went to other clients, up to its limit
+        Assert.Equal(TierSlot.Admission.TierFull, slot.TryEnter(500));
+        Assert.InRange(TierSlot.StripeOf(System.Net.IPAddress.Parse("198.51.100.1")), 0, TierSlot.ClientStripes - 1);
+
+        for (int i = 0; i < 32; i++) slot.Exit(hog);
+        Assert.Equal(TierSlot.Admission.Admitted, slot.TryEnter(hog));
+    }
+
+    [Fact]
+    public void OneClient_MayUseTheWholeTier_WhileNobodyElseNeedsIt_BelowHalf()
+    {
+        // A small tier (share at least 16) or a benchmark from one address: below half full nothing is refused for being
+        // one client, so the tier's own limit is what a lone client meets.
+        var small = new TierSlot("standard", 2);
+        Assert.Equal(TierSlot.Admission.Admitted, small.TryEnter(0));
+        Assert.Equal(TierSlot.Admission.Admitted, small.TryEnter(0));
+        Assert.Equal(TierSlot.Admission.TierFull, small.TryEnter(0));
+    }
+
+    [Fact]
+    public async Task AClientOverItsShare_Gets429TooManyInFlight_WithRetryAfter()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int entered = 0;
+        await using var host = await PolicyTestHost.StartAsync(
+            s => s.AddGatewayResilience(configureShedding: o => o.MaxConcurrency["standard"] = 64),
+            app => app.UseRequestAdmission(),
+            async ctx =>
+            {
+                if (ctx.Request.Path == "/slow") { Interlocked.Increment(ref entered); await release.Task; }
+                await ctx.Response.WriteAsync("done");
+            });
+
+        var slow = Enumerable.Range(0, 32).Select(_ => host.Client.SendAsync(PolicyTestHost.Get("/slow", tier: "standard"))).ToArray();
+        await Poll.UntilAsync(() => Volatile.Read(ref entered) == 32, "32 slow requests of one client are in flight");
+
+        using (var refused = await host.Client.SendAsync(PolicyTestHost.Get("/fast", tier: "standard")))
+        {
+            Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter!.Delta);
+            Assert.Contains("https://gateway.dev/problems/too-many-in-flight", await refused.Content.ReadAsStringAsync());
+        }
+        release.SetResult();
+        foreach (var r in await Task.WhenAll(slow)) { Assert.Equal(HttpStatusCode.OK, r.StatusCode); r.Dispose(); }
+        using var after = await host.Client.SendAsync(PolicyTestHost.Get("/fast", tier: "standard"));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
 }
