@@ -115,30 +115,30 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         return payload;
     }
 
-    public async ValueTask SetAsync(string key, byte[] value, string[]? requestTags, TimeSpan validFor, CancellationToken cancellationToken)
+    public async ValueTask SetAsync(string key, byte[] value, string[]? tags, TimeSpan validFor, CancellationToken cancellationToken)
     {
-        var tags = requestTags ?? [];
-        long since = TakeSince(ref tags);
+        var entryTags = tags ?? [];
+        long since = TakeSince(ref entryTags);
         // Computed before an eviction of one of its tags: it may predate the change the eviction announced.
-        if (EvictedSince(tags, since)) return;
+        if (EvictedSince(entryTags, since)) return;
         var now = _time.GetUtcNow();
         var expiresAt = now + validFor;
         RaiseLongestValidFor(validFor);
-        _l1.Set(key, value, tags, Min(expiresAt, now + _l1MaxTtl));
+        _l1.Set(key, value, entryTags, Min(expiresAt, now + _l1MaxTtl));
         if (L2Usable)
         {
             ReplayPendingEvictions();
             try
             {
                 // The package writes the entry, then its tags (fire-and-forget); Redis expires the entry after validFor.
-                await _l2!.SetAsync(key, CacheEntryFormat.Write(value, tags, expiresAt), tags, validFor, cancellationToken)
+                await _l2!.SetAsync(key, CacheEntryFormat.Write(value, entryTags, expiresAt), entryTags, validFor, cancellationToken)
                     .AsTask().WaitAsync(_l2Timeout, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { throw; }
             catch (Exception ex) when (ex is not OutOfMemoryException) { Failed("set", ex); }
         }
         // An eviction that ran while this was stored may have missed it: evict again what it meant to evict.
-        foreach (var tag in tags)
+        foreach (var tag in entryTags)
             if (_evicted.MarkedSince(tag, since)) await EvictByTagAsync(tag, CancellationToken.None).ConfigureAwait(false);
     }
 
