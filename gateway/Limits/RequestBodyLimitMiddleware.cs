@@ -23,10 +23,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
         if (GatewayRequestFeature.Of(context)?.Class?.MaxBodyBytes is long max && !feature.IsReadOnly) feature.MaxRequestBodySize = max;
         if (context.Request.ContentLength > feature.MaxRequestBodySize)
         {
-            // Kestrel closes the connection after its own 413 too: the unread body must never be parsed as a request.
-            // (HTTP/2 needs nothing: the rest of the stream is discarded.)
-            if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
-                context.Response.Headers.Connection = "close";
+            GatewayProblems.CloseAfterResponse(context);
             return GatewayProblems.BodyTooLarge.WriteAsync(context);
         }
         return next(context);

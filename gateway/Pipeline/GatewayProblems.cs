@@ -53,6 +53,16 @@ internal static class GatewayProblems
     public static Task WriteAsync(HttpContext context, string type, string title, int status, string detail) =>
         Write(context, status, Encode(type, title, status, detail), wwwAuthenticate: null);
 
+    /// <summary>
+    /// Closes an HTTP/1.x connection after this response: the rest of an unread request body must never be parsed as a
+    /// next request (Kestrel closes after its own 413 too). HTTP/2 needs nothing: the rest of the stream is discarded.
+    /// </summary>
+    public static void CloseAfterResponse(HttpContext context)
+    {
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+            context.Response.Headers.Connection = "close";
+    }
+
     private static Task Write(HttpContext context, int status, byte[] body, string? wwwAuthenticate)
     {
         var response = context.Response;

@@ -55,6 +55,12 @@ internal sealed class GatewayRequestFeature
 
     /// <summary>Where the session was validated from: l1, l2, backend, negative, rejected.</summary>
     public string? ValidationSource { get; set; }
+    /// <summary>
+    /// The client address as <see cref="RateLimiting.ClientIpResolver"/> determined it, once per request: admission,
+    /// the rate limiter and the signature all need it, and behind trusted proxies each would parse X-Forwarded-For again.
+    /// </summary>
+    public System.Net.IPAddress? ClientIp { get; set; }
+    public bool ClientIpResolved { get; set; }
     /// <summary>Stopwatch timestamp when the gateway received the request.</summary>
     public long StartTimestamp { get; set; }
 }

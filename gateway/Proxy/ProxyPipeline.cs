@@ -92,8 +92,7 @@ internal sealed partial class ProxyStage
             if (error.Error == ForwarderError.RequestBodyCanceled)
             {
                 // The deadline passed while the client was still sending its body: the client's delay, not the backend's.
-                if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
-                    context.Response.Headers.Connection = "close";   // the rest of the body must not be read as a next request
+                GatewayProblems.CloseAfterResponse(context);
                 await GatewayProblems.RequestBodyTimeout.WriteAsync(context).ConfigureAwait(false);
                 return;
             }

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Pipeline;
 
 namespace Gateway.RateLimiting;
 
@@ -8,7 +9,17 @@ namespace Gateway.RateLimiting;
 /// </summary>
 internal sealed class ClientIpResolver(TrustedProxies trusted)
 {
+    /// <summary>The request's client address; resolved once per request and kept on <see cref="GatewayRequestFeature"/>.</summary>
     public IPAddress? Resolve(HttpContext context)
+    {
+        var feature = GatewayRequestFeature.Of(context);
+        if (feature is { ClientIpResolved: true }) return feature.ClientIp;
+        var client = ResolveUncached(context);
+        if (feature is not null) { feature.ClientIp = client; feature.ClientIpResolved = true; }
+        return client;
+    }
+
+    private IPAddress? ResolveUncached(HttpContext context)
     {
         var peer = context.Connection.RemoteIpAddress;
         if (peer is null) return null;

@@ -151,7 +151,7 @@ internal sealed class GatewayRateLimitingMiddleware
         catch (OperationCanceledException) when (context.Features.Get<IHttpRequestTimeoutFeature>() is Resilience.RequestDeadline { Expired: true })
         {
             // The class's deadline passed while the client was still sending its body: the client's delay, a 4xx.
-            CloseAfterResponse(context);
+            GatewayProblems.CloseAfterResponse(context);
             return (null, GatewayProblems.RequestBodyTimeout);
         }
         finally
@@ -162,15 +162,8 @@ internal sealed class GatewayRateLimitingMiddleware
 
     private static GatewayProblems.Problem TooLarge(HttpContext context)
     {
-        CloseAfterResponse(context);
+        GatewayProblems.CloseAfterResponse(context);   // the rest of the body stays unread
         return GatewayProblems.BodyTooLarge;
-    }
-
-    /// <summary>The rest of the body stays unread: it must never be parsed as a next request (as RequestBodyLimitMiddleware).</summary>
-    private static void CloseAfterResponse(HttpContext context)
-    {
-        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
-            context.Response.Headers.Connection = "close";
     }
 
     /// <summary>No charset, or UTF-8: what the gateway reads. The backend would transcode any other one first.</summary>
