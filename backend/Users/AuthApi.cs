@@ -49,7 +49,7 @@ internal static class AuthApi
 
     internal static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
         LoginRequest request, UserStore users, SessionStore sessions, PasswordHasher hasher, LoginThrottle throttle,
-        ISessionCache cache, AuditLog audit, TimeProvider time, HttpContext http)
+        Gateway.Trust.LoginDeviceTokens devices, ISessionCache cache, AuditLog audit, TimeProvider time, HttpContext http)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.Email)) errors["email"] = ["Email is required."];
@@ -62,7 +62,10 @@ internal static class AuthApi
 
         string email = UserValidation.NormalizeEmail(request.Email!);
         string? ip = http.ClientIp();
-        if (throttle.RetryAfter(email, ip) is { } wait)
+        string account = Gateway.Trust.LoginDeviceTokens.AccountHash(email);
+        // A client that signed in to this account before is counted per device, so strangers' failures cannot lock it out.
+        string? device = request.DeviceToken is { } presented && devices.TryVerify(presented, account, time.GetUtcNow(), out string id) ? id : null;
+        if (throttle.RetryAfter(email, ip, device) is { } wait)
         {
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem("Too many failed sign-in attempts. Retry later.", statusCode: 429,
@@ -74,14 +77,14 @@ internal static class AuthApi
         var check = await hasher.VerifyAsync(found?.PasswordHash, request.Password!);
         if (!check.Valid)
         {
-            throttle.RecordFailure(email, ip);
+            throttle.RecordFailure(email, ip, device);
             await audit.RecordAsync(AuditEvents.LoginFailed, found?.User.Id, null, ip, new { email });
             return TypedResults.Problem("The email or password is incorrect.", statusCode: 401,
                 title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         }
 
         var user = found!.Value.User;
-        throttle.RecordSuccess(email);
+        throttle.RecordSuccess(email, device);
         if (check.NeedsRehash)
             await users.SetPasswordHashAsync(user.Id, await hasher.HashAsync(request.Password!), time.GetUtcNow().UtcDateTime);
 
@@ -91,7 +94,7 @@ internal static class AuthApi
         var principal = await sessions.CreateAsync(user.Id, SessionToken.Hash(token), ip, http.UserAgent(), time.GetUtcNow().UtcDateTime);
         await cache.SetAsync(principal);
         await audit.RecordAsync(AuditEvents.LoginSucceeded, user.Id, null, ip, new { sessionId = principal.Principal.SessionId });
-        return TypedResults.Ok(new LoginResponse(token, principal.Principal.ExpiresAt.UtcDateTime, user));
+        return TypedResults.Ok(new LoginResponse(token, principal.Principal.ExpiresAt.UtcDateTime, user, devices.Create(account, time.GetUtcNow())));
     }
 
     internal static async Task<Results<Ok<MeDto>, ProblemHttpResult>> MeAsync(ClaimsPrincipal caller, UserStore users)

@@ -9,6 +9,12 @@ namespace Backend.Users;
 /// A full table (a credential-stuffing run over many accounts) is swept for expired windows at most once a second and
 /// says so in the log at most once a minute: both happened on every failed attempt with a new key. The count is kept
 /// beside the dictionary, whose own <c>Count</c> takes every one of its locks.
+/// <para>
+/// A login with a valid device token (<see cref="Gateway.Trust.LoginDeviceTokens"/>) is checked against its device's
+/// failures instead of the account's: anyone who knows an email can exhaust the account's budget, which then stops only
+/// clients that never signed in to it. Its failures still count for the account and the address too, and a device gets
+/// the same budget as an account, so a stolen token buys no more guesses than a fresh account would.
+/// </para>
 /// </summary>
 internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> options, TimeProvider time, ILogger<LoginThrottle> logger)
 {
@@ -20,7 +26,7 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     private long _nextFullLogTicks;
     private int _sweeps;
 
-    /// <summary>Keys (accounts and addresses) with a failure window (tests).</summary>
+    /// <summary>Keys (accounts, addresses and devices) with a failure window (tests).</summary>
     internal int TrackedKeys => Volatile.Read(ref _count);
 
     /// <summary>The table's own count, which takes every lock (tests: <see cref="TrackedKeys"/> must equal it).</summary>
@@ -30,24 +36,33 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     internal int Sweeps => Volatile.Read(ref _sweeps);
 
     /// <summary>How long the caller must wait, or null when the attempt may proceed.</summary>
-    public TimeSpan? RetryAfter(string normalizedEmail, string? ip)
+    /// <param name="deviceId">A verified device token's id: its failures are checked instead of the account's.</param>
+    public TimeSpan? RetryAfter(string normalizedEmail, string? ip, string? deviceId = null)
     {
         long now = time.GetUtcNow().UtcTicks;
-        var a = Blocked("a:" + normalizedEmail, _o.MaxFailuresPerAccount, now);
+        var a = Blocked(deviceId is null ? "a:" + normalizedEmail : "d:" + deviceId, _o.MaxFailuresPerAccount, now);
         var b = ip is null ? null : Blocked("ip:" + ip, _o.MaxFailuresPerIp, now);
         return a is null ? b : b is null ? a : (a > b ? a : b);
     }
 
-    public void RecordFailure(string normalizedEmail, string? ip)
+    public void RecordFailure(string normalizedEmail, string? ip, string? deviceId = null)
     {
         long now = time.GetUtcNow().UtcTicks;
         Increment("a:" + normalizedEmail, now);
         if (ip is not null) Increment("ip:" + ip, now);
+        if (deviceId is not null) Increment("d:" + deviceId, now);
     }
 
-    public void RecordSuccess(string normalizedEmail)
+    /// <summary>
+    /// Clears the failures the success answers for: the device's own, or without one the account's. A device's success
+    /// leaves the account's count alone, or the owner signing in would hand strangers a fresh budget each time.
+    /// </summary>
+    public void RecordSuccess(string normalizedEmail, string? deviceId = null) =>
+        Forget(deviceId is null ? "a:" + normalizedEmail : "d:" + deviceId);
+
+    private void Forget(string key)
     {
-        if (_counters.TryRemove("a:" + normalizedEmail, out _)) Interlocked.Decrement(ref _count);
+        if (_counters.TryRemove(key, out _)) Interlocked.Decrement(ref _count);
     }
 
     private TimeSpan? Blocked(string key, int max, long now)

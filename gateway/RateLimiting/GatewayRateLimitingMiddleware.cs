@@ -21,16 +21,21 @@ internal sealed class GatewayRateLimitingMiddleware
     private readonly IRateLimitRuleResolver _resolver;
     private readonly RedisRateLimiter _limiter;
     private readonly ClientIpResolver _clientIp;
+    private readonly Gateway.Trust.LoginDeviceTokens _devices;
+    private readonly TimeProvider _time;
     private readonly int _maxLoginBodyBytes;
     private readonly Counter<long> _rejections;
 
     public GatewayRateLimitingMiddleware(RequestDelegate next, IRateLimitRuleResolver resolver, RedisRateLimiter limiter,
-        ClientIpResolver clientIp, IOptions<RateLimitingOptions> options, IMeterFactory? meterFactory = null)
+        ClientIpResolver clientIp, Gateway.Trust.LoginDeviceTokens devices, TimeProvider time, IOptions<RateLimitingOptions> options,
+        IMeterFactory? meterFactory = null)
     {
         _next = next;
         _resolver = resolver;
         _limiter = limiter;
         _clientIp = clientIp;
+        _devices = devices;
+        _time = time;
         _maxLoginBodyBytes = options.Value.MaxLoginBodyBytes;
         var meter = meterFactory?.Create("Gateway") ?? new Meter("Gateway");
         _rejections = meter.CreateCounter<long>("gateway.ratelimit.rejections", description: "Requests rejected with 429 by a rate-limit policy.");
@@ -68,7 +73,7 @@ internal sealed class GatewayRateLimitingMiddleware
         var decision = await pending;
         if (decision.Allowed && rule.Partition == RateLimitPartition.IpAndAccount)
         {
-            var (account, refusal) = await ReadAccountAsync(context);
+            var (account, device, refusal) = await ReadAccountAsync(context);
             if (refusal is not null)
             {
                 await refusal.WriteAsync(context);
@@ -76,7 +81,12 @@ internal sealed class GatewayRateLimitingMiddleware
             }
             if (account is not null)
             {
-                var byAccount = await _limiter.AcquireAsync(rule, "acct:" + account);
+                // A client that signed in to this account before (a valid device token) has a budget of its own, so
+                // strangers spending the account's cannot keep the owner out; the backend counts failures the same way.
+                string key = device is not null && _devices.TryVerify(device, account, _time.GetUtcNow(), out string deviceId)
+                    ? "dev:" + deviceId
+                    : "acct:" + account;
+                var byAccount = await _limiter.AcquireAsync(rule, key);
                 if (!byAccount.Allowed || byAccount.Remaining < decision.Remaining) decision = byAccount;
             }
         }
@@ -117,11 +127,11 @@ internal sealed class GatewayRateLimitingMiddleware
     /// charset other than UTF-8 (the backend transcodes it) or anything <see cref="LoginAccount"/> cannot read as one
     /// account. The body is buffered so the proxy can still send it.
     /// </summary>
-    private async Task<(string? Account, GatewayProblems.Problem? Refusal)> ReadAccountAsync(HttpContext context)
+    private async Task<(string? Account, string? DeviceToken, GatewayProblems.Problem? Refusal)> ReadAccountAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.ContentLength > _maxLoginBodyBytes) return (null, TooLarge(context));
-        if (!IsUtf8(request.ContentType)) return (null, GatewayProblems.AmbiguousLoginBody);
+        if (request.ContentLength > _maxLoginBodyBytes) return (null, null, TooLarge(context));
+        if (!IsUtf8(request.ContentType)) return (null, null, GatewayProblems.AmbiguousLoginBody);
         request.EnableBuffering(_maxLoginBodyBytes, _maxLoginBodyBytes + 1);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_maxLoginBodyBytes + 1);
         try
@@ -133,26 +143,26 @@ internal sealed class GatewayRateLimitingMiddleware
                 if (n == 0) break;
                 read += n;
             }
-            if (read > _maxLoginBodyBytes) return (null, TooLarge(context));
+            if (read > _maxLoginBodyBytes) return (null, null, TooLarge(context));
             request.Body.Position = 0;
-            return LoginAccount.Read(buffer.AsSpan(0, read), out string? account) == LoginAccount.Outcome.Ambiguous
-                ? (null, GatewayProblems.AmbiguousLoginBody)
-                : (account, null);
+            return LoginAccount.Read(buffer.AsSpan(0, read), out string? account, out string? device) == LoginAccount.Outcome.Ambiguous
+                ? (null, null, GatewayProblems.AmbiguousLoginBody)
+                : (account, device, null);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge(context));   // the class's maxBodyBytes, if set below MaxLoginBodyBytes
+            return (null, null, TooLarge(context));   // the class's maxBodyBytes, if set below MaxLoginBodyBytes
         }
         catch (IOException)
         {
             // The client's body could not be read (malformed chunk, too slow, reset): nothing can reach the backend whole.
-            return (null, GatewayProblems.AmbiguousLoginBody);
+            return (null, null, GatewayProblems.AmbiguousLoginBody);
         }
         catch (OperationCanceledException) when (context.Features.Get<IHttpRequestTimeoutFeature>() is Resilience.RequestDeadline { Expired: true })
         {
             // The class's deadline passed while the client was still sending its body: the client's delay, a 4xx.
             GatewayProblems.CloseAfterResponse(context);
-            return (null, GatewayProblems.RequestBodyTimeout);
+            return (null, null, GatewayProblems.RequestBodyTimeout);
         }
         finally
         {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace Gateway.RateLimiting;
@@ -11,6 +9,8 @@ namespace Gateway.RateLimiting;
 /// skipped, comments, trailing commas and trailing content are errors. What cannot be read that way, or names the
 /// <c>email</c> property more than once in any letter case, is <see cref="Outcome.Ambiguous"/>: the backend refuses the
 /// same bodies (400), and the gateway refuses them before they can reach an account it did not count (issue 14).
+/// The optional <c>deviceToken</c> (<see cref="Gateway.Trust.LoginDeviceTokens"/>) is read by the same rules: named twice,
+/// the body is ambiguous too.
 /// </summary>
 internal static class LoginAccount
 {
@@ -26,16 +26,21 @@ internal static class LoginAccount
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
-    // "email" ignoring case is five UTF-16 characters; escaped, each takes at most six bytes (\uXXXX).
-    private const int MaxEmailKeyBytes = 5 * 6;
+    // "deviceToken" ignoring case is eleven UTF-16 characters; escaped, each takes at most six bytes (\uXXXX).
+    private const int MaxKeyBytes = 11 * 6;
 
-    /// <summary>Reads <paramref name="json"/>; on <see cref="Outcome.Account"/>, <paramref name="accountHash"/> is the SHA-256 hex of the trimmed, lower-cased email.</summary>
-    public static Outcome Read(ReadOnlySpan<byte> json, out string? accountHash)
+    /// <summary>
+    /// Reads <paramref name="json"/>; on <see cref="Outcome.Account"/>, <paramref name="accountHash"/> is
+    /// <see cref="Gateway.Trust.LoginDeviceTokens.AccountHash"/> of the trimmed, lower-cased email, and
+    /// <paramref name="deviceToken"/> the <c>deviceToken</c> string if there is one (not yet verified).
+    /// </summary>
+    public static Outcome Read(ReadOnlySpan<byte> json, out string? accountHash, out string? deviceToken)
     {
         accountHash = null;
+        deviceToken = null;
         if (json.StartsWith(Utf8Bom)) json = json[Utf8Bom.Length..];
-        string? email = null;
-        bool seen = false;
+        string? email = null, device = null;
+        bool seen = false, seenDevice = false;
         try
         {
             // Default options: no comments, no trailing commas, one value per body: as the backend's binder.
@@ -43,13 +48,20 @@ internal static class LoginAccount
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return Outcome.Ambiguous;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                bool isEmail = IsEmailKey(ref reader);
+                bool isEmail = IsKey(ref reader, "email"u8, "email");
+                bool isDevice = !isEmail && IsKey(ref reader, "deviceToken"u8, "deviceToken");
                 reader.Read();
                 if (isEmail)
                 {
                     if (seen) return Outcome.Ambiguous;
                     seen = true;
                     if (reader.TokenType == JsonTokenType.String) email = reader.GetString();
+                }
+                else if (isDevice)
+                {
+                    if (seenDevice) return Outcome.Ambiguous;
+                    seenDevice = true;
+                    if (reader.TokenType == JsonTokenType.String) device = reader.GetString();
                 }
                 reader.Skip();
             }
@@ -63,17 +75,19 @@ internal static class LoginAccount
         }
         email = email?.Trim().ToLowerInvariant();
         if (string.IsNullOrEmpty(email)) return Outcome.None;
-        accountHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email)));
+        accountHash = Gateway.Trust.LoginDeviceTokens.AccountHash(email);
+        deviceToken = device;
         return Outcome.Account;
     }
 
-    private static bool IsEmailKey(ref Utf8JsonReader reader)
+    /// <summary>Whether the current property name is <paramref name="key"/> as the backend's binder matches it.</summary>
+    private static bool IsKey(ref Utf8JsonReader reader, ReadOnlySpan<byte> utf8, string key)
     {
-        if (!reader.ValueIsEscaped && reader.ValueTextEquals("email"u8)) return true;
+        if (!reader.ValueIsEscaped && reader.ValueTextEquals(utf8)) return true;
         long length = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
-        if (length is < 5 or > MaxEmailKeyBytes) return false;
-        Span<char> name = stackalloc char[MaxEmailKeyBytes];
+        if (length < key.Length || length > key.Length * 6) return false;
+        Span<char> name = stackalloc char[MaxKeyBytes];
         int n = reader.CopyString(name);
-        return name[..n].Equals("email", StringComparison.OrdinalIgnoreCase);
+        return name[..n].Equals(key, StringComparison.OrdinalIgnoreCase);
     }
 }

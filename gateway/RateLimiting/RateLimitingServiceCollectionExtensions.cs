@@ -22,6 +22,9 @@ internal static class RateLimitingServiceCollectionExtensions
         services.TryAddSingleton<TrustedProxies>();
         services.AddSingleton<ClientIpResolver>();
         services.AddSingleton<RedisRateLimiter>();
+        // Login device tokens are keyed by Trust:InternalSecret, which the backend also holds (validated at start-up).
+        services.TryAddSingleton(sp => new Gateway.Trust.LoginDeviceTokens(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Identity.GatewayTrustOptions>>().Value.InternalSecret));
         return services;
     }
 

@@ -29,6 +29,32 @@ public sealed class LoginThrottleTests
     }
 
     [Fact]
+    public void Device_IsCheckedInsteadOfTheAccount_ButItsFailuresCountForBoth()
+    {
+        var (throttle, _) = Create();
+        for (int i = 0; i < 3; i++) throttle.RecordFailure("a@x.io", $"10.0.0.{i}");
+        Assert.NotNull(throttle.RetryAfter("a@x.io", "10.0.1.1"));
+        Assert.Null(throttle.RetryAfter("a@x.io", "10.0.1.1", deviceId: "dev1"));
+
+        var (fresh, _) = Create();
+        for (int i = 0; i < 3; i++) fresh.RecordFailure("b@x.io", $"10.0.0.{i}", deviceId: "dev2");
+        Assert.NotNull(fresh.RetryAfter("b@x.io", "10.0.1.1", deviceId: "dev2"));
+        Assert.NotNull(fresh.RetryAfter("b@x.io", "10.0.1.1"));                      // counted for the account too
+        Assert.Null(fresh.RetryAfter("b@x.io", "10.0.1.1", deviceId: "dev3"));       // another device of the owner
+    }
+
+    [Fact]
+    public void DeviceSuccess_ClearsTheDevice_NotTheAccount()
+    {
+        var (throttle, _) = Create();
+        for (int i = 0; i < 3; i++) throttle.RecordFailure("a@x.io", null);
+        for (int i = 0; i < 3; i++) throttle.RecordFailure("a@x.io", null, deviceId: "dev1");
+        throttle.RecordSuccess("a@x.io", deviceId: "dev1");
+        Assert.Null(throttle.RetryAfter("a@x.io", null, deviceId: "dev1"));
+        Assert.NotNull(throttle.RetryAfter("a@x.io", null));
+    }
+
+    [Fact]
     public void PerIp_BlocksEveryAccountFromThatAddress()
     {
         var (throttle, _) = Create();

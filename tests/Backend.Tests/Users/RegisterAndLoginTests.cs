@@ -164,6 +164,43 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
         Assert.Equal(HttpStatusCode.OK, (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password })).StatusCode);
     }
 
+    /// <summary>
+    /// Third-party lockout: five wrong guesses from anyone used to lock the account for every client for 15 minutes. The
+    /// owner's client, holding the device token its last sign-in answered, is now counted per device and still signs in;
+    /// a client without one (or with a token of another account) is still refused, and so are the device's own guesses
+    /// past the same budget.
+    /// </summary>
+    [Fact]
+    public async Task Login_StrangersFailuresLockOutOnlyClientsWithoutTheAccountsDeviceToken()
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var first = await (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password })).ReadJsonAsync();
+        string device = first.GetProperty("deviceToken").GetString()!;
+        var stranger = await Client.NewUserAsync("stranger");
+        string strangersDevice = (await (await Client.PostAsJsonAsync("/auth/login", new { email = stranger.Email, password = Api.Password })).ReadJsonAsync())
+            .GetProperty("deviceToken").GetString()!;
+
+        for (int i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Client.PostAsJsonAsync("/auth/login", new { email, password = "wrong password 123" })).StatusCode);
+        await (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password })).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+        await (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password, deviceToken = strangersDevice }))
+            .AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+
+        var owner = await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password, deviceToken = device });
+        Assert.Equal(HttpStatusCode.OK, owner.StatusCode);
+        string renewed = (await owner.ReadJsonAsync()).GetProperty("deviceToken").GetString()!;
+        Assert.NotEqual(device, renewed);
+        // The owner's sign-in did not hand strangers a fresh budget.
+        await (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password })).AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+
+        // The device's own guesses get the account's budget, no more.
+        for (int i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Client.PostAsJsonAsync("/auth/login", new { email, password = "wrong password 123", deviceToken = renewed })).StatusCode);
+        await (await Client.PostAsJsonAsync("/auth/login", new { email, password = Api.Password, deviceToken = renewed }))
+            .AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
+    }
+
     [Fact]
     public async Task Login_RepeatedFailuresFromOneSignedClientIp_AreThrottledForThatIpOnly()
     {

@@ -15,7 +15,7 @@ public sealed class LoginAccountTests
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(email)));
 
     private static (LoginAccount.Outcome Outcome, string? Account) Read(string json) =>
-        (LoginAccount.Read(Encoding.UTF8.GetBytes(json), out var account), account);
+        (LoginAccount.Read(Encoding.UTF8.GetBytes(json), out var account, out _), account);
 
     [Theory]
     [InlineData("""{"email":"victim@example.com","password":"x"}""")]
@@ -54,7 +54,7 @@ public sealed class LoginAccountTests
     public void Read_InvalidUtf8InTheEmail_IsAmbiguous()
     {
         byte[] body = [.. "{\"email\":\"vict"u8, 0xC3, 0x28, .. "@example.com\"}"u8];
-        Assert.Equal(LoginAccount.Outcome.Ambiguous, LoginAccount.Read(body, out _));
+        Assert.Equal(LoginAccount.Outcome.Ambiguous, LoginAccount.Read(body, out _, out _));
     }
 
     [Theory]
@@ -67,5 +67,31 @@ public sealed class LoginAccountTests
     public void Read_NoEmailString_NamesNoAccount(string json)
     {
         Assert.Equal((LoginAccount.Outcome.None, (string?)null), Read(json));
+    }
+
+    [Theory]
+    [InlineData("""{"email":"victim@example.com","deviceToken":"d1.abc"}""")]
+    [InlineData("""{"DeviceToken":"d1.abc","EMAIL":"victim@example.com"}""")]
+    [InlineData("""{"email":"victim@example.com","\u0064eviceTOKEN":"d1.abc"}""")]
+    public void Read_DeviceTokenInAnySpellingTheBackendBinds_IsReadBesideTheAccount(string json)
+    {
+        var outcome = LoginAccount.Read(Encoding.UTF8.GetBytes(json), out var account, out var device);
+        Assert.Equal((LoginAccount.Outcome.Account, Victim, "d1.abc"), (outcome, account, device));
+    }
+
+    [Theory]
+    [InlineData("""{"email":"victim@example.com","deviceToken":"d1.abc","deviceToken":"d1.def"}""")]
+    [InlineData("""{"email":"victim@example.com","deviceToken":"d1.abc","DEVICETOKEN":"d1.def"}""")]
+    public void Read_DeviceTokenTwice_IsAmbiguous(string json)
+    {
+        // The backend's binder refuses a property given twice; the gateway must not count the first while it checks the last.
+        Assert.Equal(LoginAccount.Outcome.Ambiguous, Read(json).Outcome);
+    }
+
+    [Fact]
+    public void Read_DeviceTokenNotAString_IsNone_AndTheAccountStillCounts()
+    {
+        var outcome = LoginAccount.Read("""{"email":"victim@example.com","deviceToken":7}"""u8, out var account, out var device);
+        Assert.Equal((LoginAccount.Outcome.Account, Victim, (string?)null), (outcome, account, device));
     }
 }

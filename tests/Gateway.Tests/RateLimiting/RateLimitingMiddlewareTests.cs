@@ -106,6 +106,43 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
         await StartGatewayAsync(client, policy,
             new RateLimitPolicyConfig { Algorithm = "sliding-window", Limit = limit, WindowSeconds = 3600, Partition = "ip+account" }, "127.0.0.1");
 
+    /// <summary>
+    /// Third-party lockout: anyone who knows an email could spend the account's login budget from a few addresses and
+    /// keep its owner at 429. A client holding a device token from an earlier sign-in of that account is counted under
+    /// its own device instead; a token for another account, a forged or a stale one is counted per account as before.
+    /// </summary>
+    [Fact]
+    public async Task LoginPolicy_StrangersSpendingTheAccountBudget_DoNotStopTheOwnersDevice()
+    {
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartLoginGatewayAsync(client, policy, limit: 3);
+        var devices = host.Services.GetRequiredService<Gateway.Trust.LoginDeviceTokens>();
+        string victim = $"victim-{Guid.NewGuid():N}@example.com";
+        string account = Gateway.Trust.LoginDeviceTokens.AccountHash(victim);
+        string owners = devices.Create(account, DateTimeOffset.UtcNow);
+
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(LoginRequest(policy, $"203.0.113.{i + 1}", $$"""{"email":"{{victim}}","password":"guess"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests,
+            (await host.Client.SendAsync(LoginRequest(policy, "198.51.100.1", $$"""{"email":"{{victim}}","password":"x"}"""))).StatusCode);
+
+        string[] useless =
+        [
+            devices.Create(Gateway.Trust.LoginDeviceTokens.AccountHash("attacker@example.com"), DateTimeOffset.UtcNow),   // their own account's
+            owners[..^2] + (owners[^2] == 'A' ? "BA" : "AA"),                                                          // tampered
+            devices.Create(account, DateTimeOffset.UtcNow - Gateway.Trust.LoginDeviceTokens.Lifetime - TimeSpan.FromDays(1)),   // stale
+            new Gateway.Trust.LoginDeviceTokens(Gateway.Trust.GatewaySecrets.Generate()).Create(account, DateTimeOffset.UtcNow),   // another secret
+        ];
+        for (int j = 0; j < useless.Length; j++)   // each from a fresh address: only the account's count can refuse them
+            Assert.Equal(HttpStatusCode.TooManyRequests, (await host.Client.SendAsync(
+                LoginRequest(policy, $"198.51.100.{10 + j}", $$"""{"email":"{{victim}}","password":"x","deviceToken":"{{useless[j]}}"}"""))).StatusCode);
+
+        using var owner = await host.Client.SendAsync(LoginRequest(policy, "198.51.100.3", $$"""{"email":"{{victim}}","password":"right","deviceToken":"{{owners}}"}"""));
+        Assert.Equal(HttpStatusCode.OK, owner.StatusCode);
+        Assert.Contains(owners, await owner.Content.ReadAsStringAsync());   // the body still reaches the backend whole
+    }
+
     [Fact]
     public async Task LoginPolicy_EmailKeyInAnyLetterCaseOrEscaped_CountsAgainstTheSameAccount()
     {

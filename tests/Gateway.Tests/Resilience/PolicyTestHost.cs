@@ -42,6 +42,8 @@ internal sealed class PolicyTestHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(AnyLoopbackPort.Url);
+        // As the gateway's: the rate limiter checks login device tokens with a key derived from it.
+        builder.Services.Configure<Gateway.Identity.GatewayTrustOptions>(o => o.InternalSecret = Gateway.Tests.Support.GatewayInstance.InternalSecret);
         services(builder.Services);
         var app = builder.Build();
         app.Use((ctx, next) =>
