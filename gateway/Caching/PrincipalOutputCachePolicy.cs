@@ -13,8 +13,9 @@ namespace Gateway.Caching;
 /// (a response may name its session: <c>GET /auth/me</c> returns <c>sessionId</c>).
 /// Entries are tagged by user (and organisation), not by session: a <c>session</c> invalidation (logout) carries the
 /// user id and evicts every entry of that user, the logged-out session's included; the other sessions refill theirs.
-/// Stores only 200 responses without <c>Set-Cookie</c> or <c>no-store</c>/<c>no-cache</c>; a backend <c>max-age</c> below the
-/// policy TTL prevents storage (the strictest form of capping the TTL).
+/// Stores only what <see cref="BackendCacheDirectives.MayStore"/> allows: a 200 without <c>Set-Cookie</c>, whose backend did
+/// not forbid reuse (no-store, no-cache, Pragma: no-cache, Vary beyond the key) and gave it at least the policy TTL of life
+/// (max-age, s-maxage, Expires).
 /// Concurrent misses for one key wait for one backend call (<see cref="OutputCacheContext.AllowLocking"/>).
 /// </summary>
 internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
@@ -72,24 +73,14 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
     public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         var response = context.HttpContext.Response;
-        if (response.StatusCode != StatusCodes.Status200OK || response.Headers.ContainsKey(HeaderNames.SetCookie))
-        {
-            context.AllowCacheStorage = false;
-            return ValueTask.CompletedTask;
-        }
         // This hook runs after the body, when the client-facing Cache-Control has replaced the backend's.
         string cacheControl = context.HttpContext.Features.Get<ResponseCacheState>()?.BackendCacheControl ?? response.Headers.CacheControl.ToString();
-        if (cacheControl.Length > 0)
+        // ResponseTime: when the response started, i.e. when the gateway had the backend's headers.
+        var now = context.ResponseTime ?? DateTimeOffset.UtcNow;
+        if (context.ResponseExpirationTimeSpan is not { } ttl
+            || !BackendCacheDirectives.MayStore(response.StatusCode, response.Headers, cacheControl, ttl, now))
         {
-            if (!CacheControlHeaderValue.TryParse(cacheControl, out var parsed) || parsed.NoStore || parsed.NoCache)
-            {
-                context.AllowCacheStorage = false;
-                return ValueTask.CompletedTask;
-            }
-            // The output cache fixes an entry's lifetime when the response starts, before this hook runs (after the
-            // body), so a shorter backend max-age cannot shorten it here: such responses are not stored at all.
-            if (parsed.MaxAge is { } maxAge && (context.ResponseExpirationTimeSpan is not { } ttl || maxAge < ttl))
-                context.AllowCacheStorage = false;
+            context.AllowCacheStorage = false;
         }
         return ValueTask.CompletedTask;
     }

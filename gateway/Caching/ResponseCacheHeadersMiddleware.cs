@@ -6,8 +6,8 @@ namespace Gateway.Caching;
 /// <summary>
 /// Runs just outside the output cache middleware. Marks requests that may be cached (their class has a cache policy and
 /// a principal is validated) and, when the response starts, writes <c>X-Cache: HIT|MISS</c> and
-/// <c>Cache-Control: private</c> (a backend <c>no-store</c> is kept). These are set last, so the values stored with an
-/// entry never leak into a hit.
+/// the client's <c>Cache-Control</c>: the backend's directives plus <c>private</c> (<see cref="BackendCacheDirectives.ForClient"/>).
+/// These are set last, so the X-Cache stored with an entry never leaks into a hit.
 /// </summary>
 internal sealed class ResponseCacheHeadersMiddleware
 {
@@ -19,9 +19,11 @@ internal sealed class ResponseCacheHeadersMiddleware
         headers["X-Cache"] = state.Hit ? "HIT" : "MISS";
         // The count stored with the entry is what filling it cost; a hit ran no database command.
         if (state.Hit) headers.Remove(Gateway.Contracts.DiagnosticHeaders.DbQueries);
-        if (!state.Hit) state.BackendCacheControl = headers.CacheControl.ToString();
-        if (state.Hit || !headers.CacheControl.ToString().Contains("no-store", StringComparison.OrdinalIgnoreCase))
-            headers[HeaderNames.CacheControl] = "private";
+        // On a miss these are the backend's headers; on a hit the entry's, which are the backend's as they were when the
+        // response started (the output cache copies them before this callback runs), so both get the same rule.
+        string backend = headers.CacheControl.ToString();
+        if (!state.Hit) state.BackendCacheControl = backend;
+        headers[HeaderNames.CacheControl] = BackendCacheDirectives.ForClient(backend, headers.Pragma);
         return Task.CompletedTask;
     };
 
