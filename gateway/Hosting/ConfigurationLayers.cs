@@ -27,6 +27,10 @@ internal static class ConfigurationLayers
                 ["Logging:LogLevel:Default"] = "Information",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 ["Logging:LogLevel:Yarp"] = "Warning",
+                // YARP's forwarder logs a Warning with the whole exception (5-14 KB) for every request whose body the
+                // client garbles or abandons: one client could write ~0.5 MB/s. Error lets nothing of it through; the
+                // gateway counts and logs every forwarder failure itself, throttled and by whose fault it is (ProxyStage).
+                ["Logging:LogLevel:Yarp.ReverseProxy.Forwarder.HttpForwarder"] = "Error",
                 ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
             },
         });

@@ -24,6 +24,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _cacheLookups;
     private readonly Histogram<double> _redisDuration;
     private readonly Counter<long> _redisFailures;
+    private readonly Counter<long> _proxyErrors;
 
     /// <param name="meterFactory">Creates the <c>Gateway</c> meter.</param>
     /// <param name="breakerSources">Enumerated at each scrape for <c>gateway.breaker.state</c>.</param>
@@ -44,6 +45,9 @@ internal sealed class GatewayMetrics
         _redisDuration = meter.CreateHistogram<double>("gateway.redis.duration", "s", "Redis call duration by operation.");
         _redisFailures = meter.CreateCounter<long>("gateway.redis.failures", "{call}",
             "Redis calls that failed, by operation and error (timeout, redis); each one also trips the Redis breaker.");
+        // Every failure YARP's forwarder reports, so the throttled log lines about them (ProxyStage) lose no count.
+        _proxyErrors = meter.CreateCounter<long>("gateway.proxy.errors", "{error}",
+            "Proxied requests that YARP's forwarder reported as failed, by cluster, error (YARP's ForwarderError) and cause (client, backend).");
         // Enumerated at scrape time, not here: sources (e.g. Redis's) may depend on services that depend on these metrics.
         meter.CreateObservableGauge("gateway.breaker.state", () => ObserveBreakers(breakerSources), "{state}",
             "Circuit breaker state by name: 0 closed, 1 half-open, 2 open.");
@@ -102,6 +106,13 @@ internal sealed class GatewayMetrics
     {
         var tags = new TagList { { "op", operation }, { "error", error } };
         _redisFailures.Add(1, tags);
+    }
+
+    /// <summary>Records one forwarder failure; <paramref name="cause"/> is client or backend (ForwarderErrors).</summary>
+    public void RecordProxyError(string cluster, string error, string cause)
+    {
+        var tags = new TagList { { "cluster", cluster }, { "error", error }, { "cause", cause } };
+        _proxyErrors.Add(1, tags);
     }
 
     private static List<Measurement<int>> ObserveBreakers(IEnumerable<IBreakerStateSource> sources)

@@ -26,6 +26,18 @@ internal sealed class ObservabilityOptions
     [Range(1, 3600)]
     public int OverBudgetLogWindowSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Log lines about proxy failures (YARP forwarder errors) allowed per error kind per <see cref="ProxyErrorLogWindowSeconds"/>
+    /// (per cluster for the backend's failures); the rest are counted on <c>gateway.proxy.errors</c> and summed up on the
+    /// next line allowed. The default value is 5.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int ProxyErrorLogsPerWindow { get; set; } = 5;
+
+    /// <summary>The proxy-failure log rate-limit window in seconds. The default value is 60.</summary>
+    [Range(1, 3600)]
+    public int ProxyErrorLogWindowSeconds { get; set; } = 60;
+
     /// <summary>The <c>Server-Timing</c> header; off by default (<see cref="ServerTimingOptions.Enabled"/>).</summary>
     public ServerTimingOptions ServerTiming { get; set; } = new();
 

@@ -4,6 +4,7 @@ using Gateway.Pipeline;
 using Gateway.Resilience;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -23,6 +24,10 @@ namespace Gateway.Proxy;
 /// <item>A class timeout becomes 504 (counted on the breaker): YARP reports a request cancelled by the deadline as a
 ///   client cancellation (400), and the client did nothing wrong. Unless the client was still sending its body then:
 ///   408, the client's delay, not counted.</item>
+/// <item>Forwarder failures (<see cref="IForwarderErrorFeature"/>) are counted (<c>gateway.proxy.errors</c>) and logged here,
+///   throttled, instead of by YARP: YARP writes a Warning with the full exception (~5-14 KB) for every request whose body
+///   the client aborts or garbles, so one client could flood the log. Its category
+///   (<c>Yarp.ReverseProxy.Forwarder.HttpForwarder</c>) is set to Error in the gateway's defaults (ConfigurationLayers).</item>
 /// </list>
 /// </summary>
 internal static class ProxyPipeline
@@ -38,10 +43,21 @@ internal sealed partial class ProxyStage
     private readonly FrozenDictionary<string, ILoadBalancingPolicy> _balancers;
     private readonly FrozenDictionary<string, IPassiveHealthCheckPolicy> _passive;
     private readonly ILogger _logger;
+    private readonly GatewayMetrics _metrics;
+    private readonly LogThrottle<ForwarderError> _clientErrorLogs;
+    private readonly LogThrottle<(string Cluster, ForwarderError Error)> _backendErrorLogs;
 
     public ProxyStage(RequestDelegate next, BackendResilience resilience, IEnumerable<ILoadBalancingPolicy> balancers,
-        IEnumerable<IPassiveHealthCheckPolicy> passive, ILogger<ProxyStage> logger)
+        IEnumerable<IPassiveHealthCheckPolicy> passive, GatewayMetrics metrics, TimeProvider time,
+        IOptions<ObservabilityOptions> observability, ILogger<ProxyStage> logger)
     {
+        _metrics = metrics;
+        var o = observability.Value;
+        var window = TimeSpan.FromSeconds(o.ProxyErrorLogWindowSeconds);
+        // Client-caused: per kind only (a client picks the route, so its cluster, freely). Backend-caused: per cluster
+        // and kind, so one failing cluster cannot hide another's failures; clusters come from the route file.
+        _clientErrorLogs = new(time, o.ProxyErrorLogsPerWindow, window);
+        _backendErrorLogs = new(time, o.ProxyErrorLogsPerWindow, window);
         _next = next;
         _resilience = resilience;
         // Policy names are case-insensitive in YARP's config, as in its own middlewares.
@@ -85,9 +101,14 @@ internal sealed partial class ProxyStage
             && _passive.TryGetValue(passive.Policy ?? HealthCheckConstants.PassivePolicy.TransportFailureRate, out var policy))
             policy.RequestProxied(context, proxy.Route.Cluster!, destination);
 
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        if (failure is null || failure.Error == ForwarderError.None) return;
+        bool deadlineExpired = context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true };
+        // Before the HasStarted check: a response-body failure happens after the response started.
+        Report(failure, cluster.ClusterId, deadlineExpired);
+
         if (context.Response.HasStarted) return;
-        if (context.Features.Get<IForwarderErrorFeature>() is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error
-            && context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true })
+        if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error && deadlineExpired)
         {
             if (error.Error == ForwarderError.RequestBodyCanceled)
             {
@@ -112,11 +133,68 @@ internal sealed partial class ProxyStage
         _resilience.Get(cluster).Breaker.Record(_resilience.CountsOnBreaker(cluster, failed: true));
     }
 
+    /// <summary>
+    /// Counts every forwarder failure, then logs it by whose fault it is (<see cref="ForwarderErrors"/>): a client's at
+    /// Debug per request plus a throttled Information line without the stack trace, a backend's as a throttled Warning
+    /// with its exception. A cancellation by the class's deadline is the backend's (it answered 504 above).
+    /// </summary>
+    private void Report(IForwarderErrorFeature failure, string cluster, bool deadlineExpired)
+    {
+        var error = failure.Error;
+        bool timedOut = deadlineExpired && error == ForwarderError.RequestCanceled;
+        bool clientCaused = !timedOut && ForwarderErrors.IsClientCaused(error);
+        var errorName = error.ToString();   // a defined enum value: its cached name, no allocation
+        _metrics.RecordProxyError(cluster, errorName, clientCaused ? ForwarderErrors.Client : ForwarderErrors.Backend);
+        if (clientCaused)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+                Log.ClientProxyError(_logger, cluster, errorName, Reason(failure.Exception));
+            if (_logger.IsEnabled(LogLevel.Information) && _clientErrorLogs.TryAcquire(error, out var suppressed))
+                Log.ClientProxyErrors(_logger, cluster, errorName, Reason(failure.Exception), suppressed.Count,
+                    Math.Round(suppressed.Over.TotalSeconds, 1), (int)_clientErrorLogs.Window.TotalSeconds);
+        }
+        else if (_logger.IsEnabled(LogLevel.Warning) && _backendErrorLogs.TryAcquire((cluster, error), out var suppressed))
+        {
+            Log.BackendProxyError(_logger, failure.Exception, cluster, errorName, timedOut ? "the class's timeout passed" : Reason(failure.Exception),
+                suppressed.Count, Math.Round(suppressed.Over.TotalSeconds, 1));
+        }
+    }
+
+    /// <summary>
+    /// The exception's own words without its stack: YARP wraps a body-copy failure in an AggregateException whose first
+    /// inner exception says what happened (e.g. Kestrel's "Bad chunk size data.").
+    /// </summary>
+    private static string Reason(Exception? exception) => exception switch
+    {
+        null => "no exception",
+        AggregateException { InnerExceptions.Count: > 0 } aggregate => Reason(aggregate.InnerExceptions[0]),
+        _ => $"{exception.GetType().Name}: {exception.Message}",
+    };
+
     private static partial class Log
     {
         // Debug: it repeats for every request while the cluster is down; the cluster's open breaker
         // (gateway_breaker_state, alert GatewayNoHealthyDestination) and /gateway/status are the operator's signal.
         [LoggerMessage(7001, LogLevel.Debug, "No healthy destination in cluster '{Cluster}': answered 503.", EventName = "NoHealthyDestination")]
         public static partial void NoHealthyDestination(ILogger logger, string cluster);
+
+        // Debug and without the exception: any client can cause it on every request (a bad chunk, a reset mid-upload).
+        [LoggerMessage(7002, LogLevel.Debug, "Proxying to cluster '{Cluster}' failed on the client's side: {Error} ({Reason}).", EventName = "ClientProxyError")]
+        public static partial void ClientProxyError(ILogger logger, string cluster, string error, string reason);
+
+        // Throttled (LogThrottle, per error kind), no stack trace: tells operators that clients are failing this way, and
+        // how often, without one client being able to fill the disk. gateway_proxy_errors_total has every one.
+        [LoggerMessage(7003, LogLevel.Information,
+            "Proxying to cluster '{Cluster}' failed on the client's side: {Error} ({Reason}). {Suppressed} more like it were not logged over the last {SuppressedSeconds} s; "
+            + "client-caused proxy errors are logged at most a few times per {WindowSeconds} s per kind (each at Debug), and all are counted in gateway_proxy_errors_total.",
+            EventName = "ClientProxyErrors")]
+        public static partial void ClientProxyErrors(ILogger logger, string cluster, string error, string reason, long suppressed, double suppressedSeconds, int windowSeconds);
+
+        // Warning with the exception: the backend failed, which operators act on. Throttled per cluster and kind, since a
+        // down backend fails every request sent to it; gateway_proxy_errors_total has every one.
+        [LoggerMessage(7004, LogLevel.Warning,
+            "Proxying to cluster '{Cluster}' failed: {Error} ({Reason}). {Suppressed} more like it were not logged over the last {SuppressedSeconds} s (all counted in gateway_proxy_errors_total).",
+            EventName = "BackendProxyError")]
+        public static partial void BackendProxyError(ILogger logger, Exception? exception, string cluster, string error, string reason, long suppressed, double suppressedSeconds);
     }
 }

@@ -1,0 +1,32 @@
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Proxy;
+
+/// <summary>
+/// Whose fault a YARP forwarder failure is. It decides how the gateway logs it (ProxyStage): a client's mistake is
+/// cheap to repeat (a bad chunk, a reset mid-upload, a stalled body), so it is Debug per request and one throttled
+/// line without a stack trace; a backend's failure is what operators act on, so it stays a Warning with its exception,
+/// throttled too. Every one of them is counted on <c>gateway.proxy.errors</c>.
+/// </summary>
+internal static class ForwarderErrors
+{
+    public const string Client = "client";
+    public const string Backend = "backend";
+
+    /// <summary>
+    /// The client's side failed or went away: "Client" (the client's connection failed while copying), "Canceled" (the
+    /// client aborted: RequestAborted fired), and an idle WebSocket closed by the activity timeout. Everything else is the
+    /// backend's (connect refused, timed out, reset, a response that cannot be proxied) or the gateway's own
+    /// (RequestCreation): operators need to see those.
+    /// </summary>
+    /// <remarks>
+    /// RequestCanceled is also what YARP reports when the class's deadline cancels the request; ProxyStage turns that
+    /// case into a 504 and classifies it as the backend's before asking here.
+    /// </remarks>
+    public static bool IsClientCaused(ForwarderError error) => error is
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient or
+        ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient or
+        ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeRequestClient or
+        ForwarderError.UpgradeResponseCanceled or ForwarderError.UpgradeResponseClient or
+        ForwarderError.UpgradeActivityTimeout;
+}
