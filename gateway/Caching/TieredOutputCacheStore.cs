@@ -91,6 +91,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 
         bool evicting = Volatile.Read(ref _evicting) != 0;
         long evictions = Interlocked.Read(ref _evictions);
+        long since = _evicted.Current;
         byte[]? wire;
         try
         {
@@ -103,8 +104,11 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 
         var now = _time.GetUtcNow();
         // Expiry is checked on our clock too: Redis's TTL and our TimeProvider may disagree by a little.
+        // An entry one of whose tags was evicted (or an eviction of it replayed on Redis) while this read ran may be the
+        // copy that eviction removed: a miss. Seen in CI: the replay deleted the entry and cleared the pending tag between
+        // this read and the pending check, and the stale copy the read had got was served.
         if (wire is null || !CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expiresAt) || expiresAt <= now
-            || PendingOnL2(tags, now))
+            || PendingOnL2(tags, now) || EvictedSince(tags, since))
         {
             _metrics?.RecordCacheLookup("response", "l2", hit: false);
             return null;
@@ -217,6 +221,9 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
                 {
                     if (!L2Usable) return;
                     await _l2!.EvictByTagAsync(tag, CancellationToken.None).ConfigureAwait(false);
+                    // Marked after Redis dropped the entries and before the tag stops being pending: a read that began
+                    // before the deletion finds either the tag pending or this mark (GetAsync), never neither.
+                    _evicted.Mark(tag);
                     if (_pendingL2.TryRemove(tag, out _)) Interlocked.Decrement(ref _pendingCount);
                 }
             }

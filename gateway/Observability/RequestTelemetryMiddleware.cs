@@ -27,7 +27,7 @@ internal sealed partial class RequestTelemetryMiddleware
     private readonly RollingStats _stats;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly OverBudgetLogLimiter _limiter;
+    private readonly LogThrottle<string> _limiter;
     private readonly Dictionary<string, double> _budgets;
     private readonly int _operatorPort;
     private static readonly Func<object, Task> SetResponseTime = OnStarting;
@@ -45,7 +45,7 @@ internal sealed partial class RequestTelemetryMiddleware
         _logger = logger;
         var o = options.Value;
         _budgets = new Dictionary<string, double>(o.TierBudgetsMs, StringComparer.Ordinal);
-        _limiter = new OverBudgetLogLimiter(time, o.OverBudgetLogsPerWindow, TimeSpan.FromSeconds(o.OverBudgetLogWindowSeconds));
+        _limiter = new LogThrottle<string>(time, o.OverBudgetLogsPerWindow, TimeSpan.FromSeconds(o.OverBudgetLogWindowSeconds));
         _serverTiming = o.ServerTiming.Enabled;
         if (_serverTiming) ServerTiming.EnableMeasuring();
     }
@@ -146,10 +146,10 @@ internal sealed partial class RequestTelemetryMiddleware
         if (over)
         {
             _metrics.RecordOverBudget(tier, routeClass);
-            if (_logger.IsEnabled(LogLevel.Warning) && _limiter.TryAcquire(tier, out long suppressed))
+            if (_logger.IsEnabled(LogLevel.Warning) && _limiter.TryAcquire(tier, out var suppressed))
             {
                 var (stage, stageMs) = feature.LongestStage();
-                Log.OverBudget(_logger, requestId, tier, routeClass, ms, budget, stage, stageMs, suppressed);
+                Log.OverBudget(_logger, requestId, tier, routeClass, ms, budget, stage, stageMs, suppressed.Count);
             }
         }
 

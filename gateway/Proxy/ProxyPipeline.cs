@@ -185,7 +185,7 @@ internal sealed partial class ProxyStage
         // Throttled (LogThrottle, per error kind), no stack trace: tells operators that clients are failing this way, and
         // how often, without one client being able to fill the disk. gateway_proxy_errors_total has every one.
         [LoggerMessage(7003, LogLevel.Information,
-            "Proxying to cluster '{Cluster}' failed on the client's side: {Error} ({Reason}). {Suppressed} more like it were not logged over the last {SuppressedSeconds} s; "
+            "Proxying to cluster '{Cluster}' failed on the client's side: {Error} ({Reason}). Not logged before this one: {Suppressed} like it, over {SuppressedSeconds} s; "
             + "client-caused proxy errors are logged at most a few times per {WindowSeconds} s per kind (each at Debug), and all are counted in gateway_proxy_errors_total.",
             EventName = "ClientProxyErrors")]
         public static partial void ClientProxyErrors(ILogger logger, string cluster, string error, string reason, long suppressed, double suppressedSeconds, int windowSeconds);
@@ -193,7 +193,7 @@ internal sealed partial class ProxyStage
         // Warning with the exception: the backend failed, which operators act on. Throttled per cluster and kind, since a
         // down backend fails every request sent to it; gateway_proxy_errors_total has every one.
         [LoggerMessage(7004, LogLevel.Warning,
-            "Proxying to cluster '{Cluster}' failed: {Error} ({Reason}). {Suppressed} more like it were not logged over the last {SuppressedSeconds} s (all counted in gateway_proxy_errors_total).",
+            "Proxying to cluster '{Cluster}' failed: {Error} ({Reason}). Not logged before this one: {Suppressed} like it, over {SuppressedSeconds} s (all counted in gateway_proxy_errors_total).",
             EventName = "BackendProxyError")]
         public static partial void BackendProxyError(ILogger logger, Exception? exception, string cluster, string error, string reason, long suppressed, double suppressedSeconds);
     }

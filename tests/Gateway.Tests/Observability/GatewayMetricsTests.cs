@@ -41,23 +41,4 @@ public sealed class GatewayMetricsTests
         Assert.Equal(expected, GatewayMetrics.StatusClass(status));
         Assert.Same(GatewayMetrics.StatusClass(status), GatewayMetrics.StatusClass(status));
     }
-
-    [Fact]
-    public void OverBudgetLogLimiter_AllowsNPerWindowAndReportsSuppressed()
-    {
-        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var limiter = new OverBudgetLogLimiter(time, perWindow: 2, TimeSpan.FromSeconds(10));
-
-        Assert.True(limiter.TryAcquire("standard", out long s1));
-        Assert.True(limiter.TryAcquire("standard", out long s2));
-        Assert.False(limiter.TryAcquire("standard", out _));
-        Assert.False(limiter.TryAcquire("standard", out _));
-        Assert.True(limiter.TryAcquire("ultra-fast", out _));
-        time.Advance(TimeSpan.FromSeconds(10));
-        Assert.True(limiter.TryAcquire("standard", out long s3));
-
-        Assert.Equal(0, s1);
-        Assert.Equal(0, s2);
-        Assert.Equal(2, s3);
-    }
 }
