@@ -13,7 +13,8 @@ namespace Backend.Users;
 /// A login with a valid device token (<see cref="Gateway.Trust.LoginDeviceTokens"/>) is checked against its device's
 /// failures instead of the account's: anyone who knows an email can exhaust the account's budget, which then stops only
 /// clients that never signed in to it. Its failures still count for the account and the address too, and a device gets
-/// the same budget as an account, so a stolen token buys no more guesses than a fresh account would.
+/// the same budget as an account, and all devices of an account together a larger one (<see cref="LoginThrottleOptions.MaxDeviceFailuresPerAccount"/>),
+/// which only token holders can spend: so several stolen tokens buy a bounded number of guesses.
 /// </para>
 /// </summary>
 internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> options, TimeProvider time, ILogger<LoginThrottle> logger)
@@ -40,17 +41,23 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     public TimeSpan? RetryAfter(string normalizedEmail, string? ip, string? deviceId = null)
     {
         long now = time.GetUtcNow().UtcTicks;
-        var a = Blocked(deviceId is null ? "a:" + normalizedEmail : "d:" + deviceId, _o.MaxFailuresPerAccount, now);
+        var a = deviceId is null
+            ? Blocked("a:" + normalizedEmail, _o.MaxFailuresPerAccount, now)
+            : Later(Blocked("d:" + deviceId, _o.MaxFailuresPerAccount, now), Blocked("ad:" + normalizedEmail, _o.MaxDeviceFailuresPerAccount, now));
         var b = ip is null ? null : Blocked("ip:" + ip, _o.MaxFailuresPerIp, now);
-        return a is null ? b : b is null ? a : (a > b ? a : b);
+        return Later(a, b);
     }
+
+    private static TimeSpan? Later(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 
     public void RecordFailure(string normalizedEmail, string? ip, string? deviceId = null)
     {
         long now = time.GetUtcNow().UtcTicks;
         Increment("a:" + normalizedEmail, now);
         if (ip is not null) Increment("ip:" + ip, now);
-        if (deviceId is not null) Increment("d:" + deviceId, now);
+        if (deviceId is null) return;
+        Increment("d:" + deviceId, now);
+        Increment("ad:" + normalizedEmail, now);   // all of the account's devices together: not cleared by a success
     }
 
     /// <summary>

@@ -8,6 +8,13 @@ internal sealed class LoginThrottleOptions
     /// <summary>Failed logins per normalised email per window. <value>The default is 5.</value></summary>
     [Range(1, 10000)] public int MaxFailuresPerAccount { get; set; } = 5;
 
+    /// <summary>
+    /// Failed logins per normalised email per window from clients holding a valid device token, all devices together:
+    /// bounds what several stolen tokens of one account buy, and strangers without a token cannot spend it.
+    /// <value>The default is 25.</value>
+    /// </summary>
+    [Range(1, 100000)] public int MaxDeviceFailuresPerAccount { get; set; } = 25;
+
     /// <summary>Failed logins per client IP per window. <value>The default is 20.</value></summary>
     [Range(1, 100000)] public int MaxFailuresPerIp { get; set; } = 20;
 

@@ -28,7 +28,7 @@ internal static class BackendCacheDirectives
         if (backendCacheControl.Length > 0)
         {
             // A Cache-Control the gateway cannot read may say no-store: never guess in the permissive direction.
-            if (!CacheControlHeaderValue.TryParse(backendCacheControl, out var cc) || cc is null || cc.NoStore || cc.NoCache) return false;
+            if (!TryParse(backendCacheControl, out var cc) || cc.NoStore || cc.NoCache) return false;
             // The gateway is an intermediary: s-maxage is meant for it as much as max-age is; the shorter wins.
             lifetime = Min(cc.MaxAge, cc.SharedMaxAge);
         }
@@ -40,9 +40,10 @@ internal static class BackendCacheDirectives
             var from = HeaderUtilities.TryParseDate(headers.Date.ToString(), out var date) && date > now ? date : now;
             lifetime = HeaderUtilities.TryParseDate(headers.Expires.ToString(), out var expires) ? expires - from : TimeSpan.Zero;
         }
-        // An Age from a cache behind the backend has used up part of that lifetime already.
-        if (lifetime is { } l && HeaderUtilities.TryParseNonNegativeInt64(headers.Age.ToString(), out long age))
-            lifetime = l - TimeSpan.FromSeconds(age);
+        // An Age from a cache behind the backend has used up part of the lifetime, and a hit would replace it with the
+        // entry's own age (the output cache does): the client would keep the answer longer than the backend allows.
+        // Such an answer is not stored; "Age: 0" is no age. (Parsing it as a number also overflowed TimeSpan.)
+        if (headers.Age.Count > 0 && headers.Age.ToString().Trim() != "0") return false;
 
         // The output cache fixes an entry's lifetime when the response starts, before the backend's headers can be
         // weighed, so a lifetime shorter than the policy TTL cannot shorten the entry: such a response is not stored.
@@ -61,7 +62,7 @@ internal static class BackendCacheDirectives
         bool pragmaNoCache = HasToken(pragma, "no-cache");
         if (backendCacheControl.Length == 0) return pragmaNoCache ? "no-cache, private" : "private";
         // Unreadable: it may have said no-store, so the client is told the strictest thing.
-        if (!CacheControlHeaderValue.TryParse(backendCacheControl, out var cc) || cc is null) return "no-store, private";
+        if (!TryParse(backendCacheControl, out var cc)) return "no-store, private";
         cc.Public = false;
         cc.SharedMaxAge = null;
         cc.Private = true;
@@ -87,6 +88,30 @@ internal static class BackendCacheDirectives
                 if (name.Length > 0 && !name.Equals(HeaderNames.Authorization, StringComparison.OrdinalIgnoreCase)) return false;
             }
         }
+        return true;
+    }
+
+    /// <summary>
+    /// Parses the backend's <c>Cache-Control</c>; false when it cannot be read as one, or when it gives a lifetime twice
+    /// (<c>max-age=0, max-age=600</c>, also from two header lines joined): the parser keeps the last, which could make
+    /// the answer more cacheable than the backend said (RFC 9111 §4.2.1: such a response is stale). Both are read as
+    /// "do not reuse".
+    /// </summary>
+    private static bool TryParse(string value, out CacheControlHeaderValue cc)
+    {
+        cc = null!;
+        if (!CacheControlHeaderValue.TryParse(value, out var parsed) || parsed is null) return false;
+        int maxAge = 0, sharedMaxAge = 0;
+        foreach (var range in value.AsSpan().Split(','))
+        {
+            var directive = value.AsSpan()[range].Trim();
+            int eq = directive.IndexOf('=');
+            var name = (eq < 0 ? directive : directive[..eq]).Trim();
+            if (name.Equals("max-age", StringComparison.OrdinalIgnoreCase)) maxAge++;
+            else if (name.Equals("s-maxage", StringComparison.OrdinalIgnoreCase)) sharedMaxAge++;
+        }
+        if (maxAge > 1 || sharedMaxAge > 1) return false;
+        cc = parsed;
         return true;
     }
 

@@ -41,6 +41,9 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
     private long _evictions;
     // Longer than any request runs from its cache lookup to its store (class timeouts are seconds).
     private readonly GenerationMarks<string> _evicted = new(TimeSpan.FromMinutes(10), StringComparer.Ordinal);
+    // Replays of evictions Redis missed, apart from _evicted: only reads consult them (a read racing a replay may hold
+    // the copy it deletes); stores racing a replay are not the change's and need not be dropped and evicted again.
+    private readonly GenerationMarks<string> _replayed = new(TimeSpan.FromMinutes(1), StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _pendingL2 = new(StringComparer.Ordinal);
     private int _pendingCount;
     private int _replaying;
@@ -91,7 +94,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
 
         bool evicting = Volatile.Read(ref _evicting) != 0;
         long evictions = Interlocked.Read(ref _evictions);
-        long since = _evicted.Current;
+        long since = _evicted.Current, replaySince = _replayed.Current;
         byte[]? wire;
         try
         {
@@ -108,7 +111,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         // copy that eviction removed: a miss. Seen in CI: the replay deleted the entry and cleared the pending tag between
         // this read and the pending check, and the stale copy the read had got was served.
         if (wire is null || !CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expiresAt) || expiresAt <= now
-            || PendingOnL2(tags, now) || EvictedSince(tags, since))
+            || PendingOnL2(tags, now) || EvictedSince(tags, since) || ReplayedSince(tags, replaySince))
         {
             _metrics?.RecordCacheLookup("response", "l2", hit: false);
             return null;
@@ -159,6 +162,13 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
     private bool EvictedSince(string[] tags, long since)
     {
         foreach (var tag in tags) if (_evicted.MarkedSince(tag, since)) return true;
+        return false;
+    }
+
+    private bool ReplayedSince(string[] tags, long since)
+    {
+        if (_replayed.Current == since) return false;   // the common case: no replay ran during the read
+        foreach (var tag in tags) if (_replayed.MarkedSince(tag, since)) return true;
         return false;
     }
 
@@ -223,7 +233,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
                     await _l2!.EvictByTagAsync(tag, CancellationToken.None).ConfigureAwait(false);
                     // Marked after Redis dropped the entries and before the tag stops being pending: a read that began
                     // before the deletion finds either the tag pending or this mark (GetAsync), never neither.
-                    _evicted.Mark(tag);
+                    _replayed.Mark(tag);
                     if (_pendingL2.TryRemove(tag, out _)) Interlocked.Decrement(ref _pendingCount);
                 }
             }

@@ -12,6 +12,25 @@ internal static class ForwarderErrors
 {
     public const string Client = "client";
     public const string Backend = "backend";
+    /// <summary>The class's deadline passed while the client could still have been the slow side.</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>
+    /// The <c>cause</c> of a failure. A cancellation by the class's deadline is the backend's only for a request without
+    /// a body that failed before the response (the rule the breaker counts by, ProxyStage.CountTimeoutOnBreaker): with a
+    /// body the client may have been sending slowly, and while copying the response the client may have been reading
+    /// slowly, so those are <see cref="Timeout"/>, of either side.
+    /// </summary>
+    public static string Cause(ForwarderError error, bool deadlineExpired, bool requestCanHaveBody)
+    {
+        if (deadlineExpired && IsCancellation(error))
+            return error == ForwarderError.RequestCanceled && !requestCanHaveBody ? Backend : Timeout;
+        return IsClientCaused(error) ? Client : Backend;
+    }
+
+    private static bool IsCancellation(ForwarderError error) => error is
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled or
+        ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled;
 
     /// <summary>
     /// The client's side failed or went away: "Client" (the client's connection failed while copying), "Canceled" (the

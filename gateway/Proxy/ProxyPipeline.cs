@@ -105,7 +105,7 @@ internal sealed partial class ProxyStage
         if (failure is null || failure.Error == ForwarderError.None) return;
         bool deadlineExpired = context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true };
         // Before the HasStarted check: a response-body failure happens after the response started.
-        Report(failure, cluster.ClusterId, deadlineExpired);
+        Report(context, failure, cluster.ClusterId, deadlineExpired);
 
         if (context.Response.HasStarted) return;
         if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error && deadlineExpired)
@@ -138,14 +138,17 @@ internal sealed partial class ProxyStage
     /// Debug per request plus a throttled Information line without the stack trace, a backend's as a throttled Warning
     /// with its exception. A cancellation by the class's deadline is the backend's (it answered 504 above).
     /// </summary>
-    private void Report(IForwarderErrorFeature failure, string cluster, bool deadlineExpired)
+    private void Report(HttpContext context, IForwarderErrorFeature failure, string cluster, bool deadlineExpired)
     {
         var error = failure.Error;
-        bool timedOut = deadlineExpired && error == ForwarderError.RequestCanceled;
-        bool clientCaused = !timedOut && ForwarderErrors.IsClientCaused(error);
+        string cause = ForwarderErrors.Cause(error, deadlineExpired,
+            context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+        bool timedOut = cause == ForwarderErrors.Backend && deadlineExpired;
         var errorName = error.ToString();   // a defined enum value: its cached name, no allocation
-        _metrics.RecordProxyError(cluster, errorName, clientCaused ? ForwarderErrors.Client : ForwarderErrors.Backend);
-        if (clientCaused)
+        _metrics.RecordProxyError(cluster, errorName, cause);
+        // A timeout of unknown fault is logged like a client's: a Warning any slow client could trigger would let one
+        // client fill the backend's Warning budget and hide its real failures.
+        if (cause != ForwarderErrors.Backend)
         {
             if (_logger.IsEnabled(LogLevel.Debug))
                 Log.ClientProxyError(_logger, cluster, errorName, Reason(failure.Exception));

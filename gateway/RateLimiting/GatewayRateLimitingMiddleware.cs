@@ -83,10 +83,19 @@ internal sealed class GatewayRateLimitingMiddleware
             {
                 // A client that signed in to this account before (a valid device token) has a budget of its own, so
                 // strangers spending the account's cannot keep the owner out; the backend counts failures the same way.
-                string key = device is not null && _devices.TryVerify(device, account, _time.GetUtcNow(), out string deviceId)
-                    ? "dev:" + deviceId
-                    : "acct:" + account;
-                var byAccount = await _limiter.AcquireAsync(rule, key);
+                RateLimitDecision byAccount;
+                if (device is not null && _devices.TryVerify(device, account, _time.GetUtcNow(), out string deviceId))
+                {
+                    byAccount = await _limiter.AcquireAsync(rule, "dev:" + deviceId);
+                    // All devices of the account together, under a larger limit only token holders spend: several stolen
+                    // tokens of one account buy a bounded number of attempts.
+                    if (byAccount.Allowed)
+                    {
+                        var byDevices = await _limiter.AcquireAsync(DevicesRule(rule), "devs:" + account);
+                        if (!byDevices.Allowed || byDevices.Remaining < byAccount.Remaining) byAccount = byDevices;
+                    }
+                }
+                else byAccount = await _limiter.AcquireAsync(rule, "acct:" + account);
                 if (!byAccount.Allowed || byAccount.Remaining < decision.Remaining) decision = byAccount;
             }
         }
@@ -101,6 +110,13 @@ internal sealed class GatewayRateLimitingMiddleware
 
         await RejectAsync(context, rule, decision);
     }
+
+    /// <summary>How many times the login policy's limit all device-token holders of one account share.</summary>
+    internal const int DeviceHoldersFactor = 5;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<RateLimitRule, RateLimitRule> _devicesRules = new();
+
+    private RateLimitRule DevicesRule(RateLimitRule rule) =>
+        _devicesRules.GetValue(rule, static r => r with { Limit = r.Limit * DeviceHoldersFactor, Burst = r.Burst * DeviceHoldersFactor });
 
     private Task RejectAsync(HttpContext context, RateLimitRule rule, RateLimitDecision decision)
     {

@@ -7,12 +7,13 @@ namespace Backend.Tests.Users;
 
 public sealed class LoginThrottleTests
 {
-    private static (LoginThrottle Throttle, FakeTime Time) Create(int perAccount = 3, int perIp = 5, int maxKeys = 100)
+    private static (LoginThrottle Throttle, FakeTime Time) Create(int perAccount = 3, int perIp = 5, int maxKeys = 100, int perAccountDevices = 25)
     {
         var time = new FakeTime();
         var options = Options.Create(new LoginThrottleOptions
         {
             MaxFailuresPerAccount = perAccount, MaxFailuresPerIp = perIp, Window = TimeSpan.FromMinutes(10), MaxTrackedKeys = maxKeys,
+            MaxDeviceFailuresPerAccount = perAccountDevices,
         });
         return (new LoginThrottle(options, time, NullLogger<LoginThrottle>.Instance), time);
     }
@@ -41,6 +42,20 @@ public sealed class LoginThrottleTests
         Assert.NotNull(fresh.RetryAfter("b@x.io", "10.0.1.1", deviceId: "dev2"));
         Assert.NotNull(fresh.RetryAfter("b@x.io", "10.0.1.1"));                      // counted for the account too
         Assert.Null(fresh.RetryAfter("b@x.io", "10.0.1.1", deviceId: "dev3"));       // another device of the owner
+    }
+
+    [Fact]
+    public void ManyDevicesOfOneAccount_ShareABoundedBudget_ThatStrangersWithoutATokenCannotSpend()
+    {
+        // Someone who once knew the password may have kept several tokens: together they buy a bounded number of guesses.
+        var (throttle, _) = Create(perAccount: 3, perAccountDevices: 5);
+        for (int i = 0; i < 20; i++) throttle.RecordFailure("a@x.io", null);   // strangers: the account's count only
+        Assert.Null(throttle.RetryAfter("a@x.io", null, deviceId: "dev0"));
+        for (int i = 0; i < 5; i++) throttle.RecordFailure("a@x.io", null, deviceId: $"dev{i}");
+        Assert.NotNull(throttle.RetryAfter("a@x.io", null, deviceId: "dev9"));   // a sixth device finds the shared budget spent
+        Assert.Null(throttle.RetryAfter("b@x.io", null, deviceId: "dev9"));      // per account
+        throttle.RecordSuccess("a@x.io", deviceId: "dev1");                      // the owner's success does not refill it
+        Assert.NotNull(throttle.RetryAfter("a@x.io", null, deviceId: "dev1"));
     }
 
     [Fact]

@@ -79,6 +79,14 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
     [InlineData("Cache-Control: public, max-age=600, s-maxage=0", "max-age=600, private")]
     // An Age from a cache behind the backend leaves 10 s of the 600.
     [InlineData("Cache-Control: max-age=600|Age: 590", "max-age=600, private")]
+    // Any Age: a hit would replace it with the entry's own, and the client would keep the answer too long. A huge one
+    // used to overflow TimeSpan after the body was written.
+    [InlineData("Cache-Control: max-age=600|Age: 500", "max-age=600, private")]
+    [InlineData("Cache-Control: max-age=600|Age: 999999999999", "max-age=600, private")]
+    // A lifetime given twice (the parser keeps the last): read as "do not reuse", also from two header lines.
+    [InlineData("Cache-Control: max-age=0, max-age=600", "no-store, private")]
+    [InlineData("Cache-Control: max-age=0|Cache-Control: max-age=600", "no-store, private")]
+    [InlineData("Cache-Control: s-maxage=0, max-age=600, s-maxage=600", "no-store, private")]
     // Expires without max-age (RFC 9111 §5.3): past, invalid (= past), or sooner than the TTL.
     [InlineData("Expires: -1h", "private")]
     [InlineData("Expires: 0", "private")]
@@ -118,6 +126,7 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
     [InlineData("Expires: +1h", "private")]
     // The token decides the principal, which the key holds.
     [InlineData("Vary: Authorization", "private")]
+    [InlineData("Cache-Control: max-age=600|Age: 0", "max-age=600, private")]
     public async Task WhatTheBackendAllows_IsStillCached_AndNeverMoreCacheableForTheClient(string backendHeaders, string clientCacheControl)
     {
         BackendSends(backendHeaders);

@@ -144,6 +144,29 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
     }
 
     [Fact]
+    public async Task LoginPolicy_ManyDeviceTokensOfOneAccount_ShareABoundedBudget()
+    {
+        // Tokens kept by someone who once knew the password: each has a device's budget, all together five times the policy's.
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartLoginGatewayAsync(client, policy, limit: 3);
+        var devices = host.Services.GetRequiredService<Gateway.Trust.LoginDeviceTokens>();
+        string victim = $"victim-{Guid.NewGuid():N}@example.com";
+        string account = Gateway.Trust.LoginDeviceTokens.AccountHash(victim);
+
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < 3 * GatewayRateLimitingMiddleware.DeviceHoldersFactor + 1; i++)
+        {
+            string token = devices.Create(account, DateTimeOffset.UtcNow);   // a fresh device each time, from a fresh address
+            using var r = await host.Client.SendAsync(LoginRequest(policy, $"198.51.{100 + i / 200}.{i % 200 + 1}",
+                $$"""{"email":"{{victim}}","password":"guess","deviceToken":"{{token}}"}"""));
+            statuses.Add(r.StatusCode);
+        }
+        Assert.All(statuses[..^1], s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+    }
+
+    [Fact]
     public async Task LoginPolicy_EmailKeyInAnyLetterCaseOrEscaped_CountsAgainstTheSameAccount()
     {
         // The backend binds every one of these spellings to the same Email (issue 14): so must the account limit count.
