@@ -17,7 +17,7 @@ internal static class ForwarderErrors
 
     /// <summary>
     /// The <c>cause</c> of a failure. A cancellation by the class's deadline is the backend's only for a request without
-    /// a body that failed before the response (the rule the breaker counts by, ProxyStage.CountTimeoutOnBreaker): with a
+    /// a body that failed before the response (the rule ProxyStage also counts the breaker by): with a
     /// body the client may have been sending slowly, and while copying the response the client may have been reading
     /// slowly, so those are <see cref="Timeout"/>, of either side.
     /// </summary>

@@ -104,8 +104,10 @@ internal sealed partial class ProxyStage
         var failure = context.Features.Get<IForwarderErrorFeature>();
         if (failure is null || failure.Error == ForwarderError.None) return;
         bool deadlineExpired = context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true };
+        string cause = ForwarderErrors.Cause(failure.Error, deadlineExpired,
+            context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
         // Before the HasStarted check: a response-body failure happens after the response started.
-        Report(context, failure, cluster.ClusterId, deadlineExpired);
+        Report(failure, cluster.ClusterId, cause, deadlineExpired);
 
         if (context.Response.HasStarted) return;
         if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error && deadlineExpired)
@@ -118,31 +120,23 @@ internal sealed partial class ProxyStage
                 return;
             }
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
-            CountTimeoutOnBreaker(context, error.Error, cluster.ClusterId);
+            // A backend that did not answer within the class's timeout counts as a failure on its cluster's breaker only
+            // when the timeout is the backend's (ForwarderErrors.Cause: a request without a body): a client sending its
+            // body slowly also runs into the deadline, and one client's slowness must never open a breaker that every
+            // client of the cluster depends on. The same rule labels the failure's cause in the metric and the log.
+            if (cause == ForwarderErrors.Backend)
+                _resilience.Get(cluster.ClusterId).Breaker.Record(_resilience.CountsOnBreaker(cluster.ClusterId, failed: true));
         }
-    }
-
-    /// <summary>
-    /// A backend that did not answer within the class's timeout counts as a failure on its cluster's breaker, but only
-    /// for a request without a body: a client sending its body slowly also runs into the deadline, and one client's
-    /// slowness must never open a breaker that every client of the cluster depends on.
-    /// </summary>
-    private void CountTimeoutOnBreaker(HttpContext context, ForwarderError error, string cluster)
-    {
-        if (error != ForwarderError.RequestCanceled || context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true) return;
-        _resilience.Get(cluster).Breaker.Record(_resilience.CountsOnBreaker(cluster, failed: true));
     }
 
     /// <summary>
     /// Counts every forwarder failure, then logs it by whose fault it is (<see cref="ForwarderErrors"/>): a client's at
     /// Debug per request plus a throttled Information line without the stack trace, a backend's as a throttled Warning
-    /// with its exception. A cancellation by the class's deadline is the backend's (it answered 504 above).
+    /// with its exception; a timeout of unknown fault like a client's (<see cref="ForwarderErrors.Cause"/>).
     /// </summary>
-    private void Report(HttpContext context, IForwarderErrorFeature failure, string cluster, bool deadlineExpired)
+    private void Report(IForwarderErrorFeature failure, string cluster, string cause, bool deadlineExpired)
     {
         var error = failure.Error;
-        string cause = ForwarderErrors.Cause(error, deadlineExpired,
-            context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
         bool timedOut = cause == ForwarderErrors.Backend && deadlineExpired;
         var errorName = error.ToString();   // a defined enum value: its cached name, no allocation
         _metrics.RecordProxyError(cluster, errorName, cause);
