@@ -39,7 +39,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         new("number", "application/json", "42"),
         new("trailing garbage", "application/json", """{"name":"x"} {"""),
         new("wrong types", "application/json",
-            """{"email":1,"password":true,"name":[],"displayName":{},"locale":2,"timezone":false,"currentPassword":3,"newPassword":[1],"role":{},"tokenHash":5,"tokenHashes":"x"}"""),
+            """{"email":1,"password":true,"name":[],"displayName":{},"locale":2,"timezone":false,"currentPassword":3,"newPassword":[1],"role":{},"tokenHash":5,"tokenHashes":"x","deviceToken":6}"""),
         new("array of wrong types", "application/json", """{"tokenHashes":[1,{},null]}"""),
         new("NUL in strings", "application/json", AllStrings("a\\u0000@example.com")),
         new("lone surrogate in strings", "application/json", AllStrings("a\\ud800@example.com")),
@@ -50,7 +50,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
     ];
 
     private static string AllStrings(string value) =>
-        $$"""{"email":"{{value}}","password":"{{value}}","name":"{{value}}","displayName":"{{value}}","locale":"{{value}}","timezone":"{{value}}","currentPassword":"{{value}}","newPassword":"{{value}}","role":"{{value}}","tokenHash":"{{value}}","tokenHashes":["{{value}}"]}""";
+        $$"""{"email":"{{value}}","password":"{{value}}","name":"{{value}}","displayName":"{{value}}","locale":"{{value}}","timezone":"{{value}}","currentPassword":"{{value}}","newPassword":"{{value}}","role":"{{value}}","tokenHash":"{{value}}","tokenHashes":["{{value}}"],"deviceToken":"{{value}}"}""";
 
     public static TheoryData<string, string> BodyEndpoints => new()
     {

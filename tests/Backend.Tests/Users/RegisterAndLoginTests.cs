@@ -201,6 +201,34 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
             .AssertProblemAsync(HttpStatusCode.TooManyRequests, "too-many-attempts");
     }
 
+    [Theory]
+    [InlineData("{\"d1\":1}")]
+    [InlineData("[1]")]
+    [InlineData("7")]
+    [InlineData("true")]
+    [InlineData("\"d1.\\u0000\"")]   // a string no column could store: refused like any such string
+    [InlineData("\"d1.\\ud800\"")]
+    public async Task Login_DeviceTokenOfAWrongType_Is400Validation(string deviceToken)
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var response = await PostJsonAsync("/auth/login", $$"""{"email":"{{email}}","password":"{{Api.Password}}","deviceToken":{{deviceToken}}}""");
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("d1.")]
+    [InlineData("not a token at all")]
+    [InlineData("d1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+")]
+    public async Task Login_MalformedDeviceTokenString_CountsAsNone_NeverAnError(string deviceToken)
+    {
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var response = await PostJsonAsync("/auth/login", $$"""{"email":"{{email}}","password":"{{Api.Password}}","deviceToken":"{{deviceToken}}"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task Login_RepeatedFailuresFromOneSignedClientIp_AreThrottledForThatIpOnly()
     {
