@@ -68,30 +68,50 @@ internal sealed partial class RequestTelemetryMiddleware
         {
             pending = _next(context);
         }
-        catch
+        catch (Exception error)
         {
-            Complete(context, feature, requestId);
-            throw;
+            pending = Task.FromException(error);   // ended below like one thrown later: the admission's 504, release, counts
         }
         // Requests answered synchronously (health, cache hits, rejections) skip the async state machine.
         if (pending.IsCompletedSuccessfully)
         {
-            Complete(context, feature, requestId);
+            End(context, gateway, feature, requestId);
             return Task.CompletedTask;
         }
-        return AwaitAsync(pending, context, feature, requestId);
+        return AwaitAsync(pending, context, gateway, feature, requestId);
     }
 
-    private async Task AwaitAsync(Task pending, HttpContext context, RequestTelemetryFeature feature, string requestId)
+    /// <summary>
+    /// The request's one frame that waits for its end: it also releases what admission holds (the tier's slot and the
+    /// class's deadline, <see cref="Resilience.AdmissionMiddleware"/>), which spares every proxied request a frame of its own.
+    /// </summary>
+    private async Task AwaitAsync(Task pending, HttpContext context, GatewayRequestFeature gateway, RequestTelemetryFeature feature, string requestId)
     {
         try
         {
             await pending.ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when ((GatewayRequestFeature.Of(context) ?? gateway).Admission.TimedOut(context))
+        {
+            Resilience.AdmissionHold.AnswerTimeout(context);
+        }
         finally
         {
-            Complete(context, feature, requestId);
+            End(context, gateway, feature, requestId);
         }
+    }
+
+    private void End(HttpContext context, GatewayRequestFeature created, RequestTelemetryFeature feature, string requestId)
+    {
+        // The request's feature as the stages left it: the one created above unless a stage set its own (tests do).
+        var gateway = GatewayRequestFeature.Of(context) ?? created;
+        var admission = gateway.Admission;
+        if (!admission.IsEmpty)
+        {
+            gateway.Admission = default;
+            admission.Release(context);
+        }
+        Complete(context, gateway, feature, requestId);
     }
 
     private string AssignRequestId(HttpContext context)
@@ -130,14 +150,13 @@ internal sealed partial class RequestTelemetryMiddleware
         return Task.CompletedTask;
     }
 
-    private void Complete(HttpContext context, RequestTelemetryFeature feature, string requestId)
+    private void Complete(HttpContext context, GatewayRequestFeature gateway, RequestTelemetryFeature feature, string requestId)
     {
         double ms = _time.GetElapsedTime(feature.StartTimestamp).TotalMilliseconds;
-        var gateway = GatewayRequestFeature.Of(context);
-        bool classified = gateway is { RouteClass.Length: > 0 };
-        string tier = gateway is { Tier.Length: > 0 } ? gateway.Tier : UnclassifiedTier;
-        string routeClass = classified ? gateway!.RouteClass : UnmatchedRoute;
-        double budget = gateway is { BudgetMs: > 0 } ? gateway.BudgetMs : _budgets.GetValueOrDefault(tier);
+        bool classified = gateway.RouteClass.Length > 0;
+        string tier = gateway.Tier.Length > 0 ? gateway.Tier : UnclassifiedTier;
+        string routeClass = classified ? gateway.RouteClass : UnmatchedRoute;
+        double budget = gateway.BudgetMs > 0 ? gateway.BudgetMs : _budgets.GetValueOrDefault(tier);
         // A client that went away is not a server error: count what the server meant to send.
         int status = context.Response.StatusCode;
 
@@ -155,7 +174,7 @@ internal sealed partial class RequestTelemetryMiddleware
 
         // Requests the core never classified stay out of the tier statistics.
         if (!classified) return;
-        _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context), gateway!.ValidationSource,
+        _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context), gateway.ValidationSource,
             routeClass, gateway.Cluster, gateway.Shed));
     }
 

@@ -61,6 +61,11 @@ internal sealed class GatewayRequestFeature
     /// </summary>
     public System.Net.IPAddress? ClientIp { get; set; }
     public bool ClientIpResolved { get; set; }
+    /// <summary>
+    /// The tier slot and class deadline admission took for this request; the telemetry stage's frame releases them when
+    /// the request ends (<see cref="Resilience.AdmissionMiddleware"/>).
+    /// </summary>
+    internal Resilience.AdmissionHold Admission { get; set; }
     /// <summary>Stopwatch timestamp when the gateway received the request.</summary>
     public long StartTimestamp { get; set; }
 }

@@ -4,16 +4,21 @@ namespace Gateway.Resilience;
 
 /// <summary>
 /// Admits a classified request: a slot of its tier (<see cref="TierLoadShedder"/>: 503 when the tier is full, 429 when
-/// its client already holds its share of a busy tier) and its
-/// class's deadline (<see cref="RequestDeadline"/>). One stage with one async frame for both, where two middlewares
-/// each resumed their own frame on every proxied request (docs/performance.md, "Third pass"). Runs after classification
-/// and before sessions, so the deadline also bounds session introspection.
+/// its client already holds its share of a busy tier) and its class's deadline (<see cref="RequestDeadline"/>). Runs
+/// after classification and before sessions, so the deadline also bounds session introspection.
+/// <para>
+/// Both are held until the request ends. When request telemetry timed the request (every client request), its frame,
+/// which waits for the request's end anyway, releases them (<see cref="AdmissionHold"/>): a proxied request resumes one
+/// async frame fewer (docs/performance.md, "Nineteenth pass"). Requests telemetry does not time release them in a
+/// frame of their own here.
+/// </para>
 /// </summary>
 internal sealed class AdmissionMiddleware(RequestDelegate next, TierLoadShedder shedder)
 {
     public Task Invoke(HttpContext context)
     {
-        var slot = shedder.SlotOf(GatewayRequestFeature.Of(context)?.Tier);
+        var feature = GatewayRequestFeature.Of(context);
+        var slot = shedder.SlotOf(feature?.Tier);
         int stripe = 0;
         if (slot is not null)
         {
@@ -26,26 +31,65 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, TierLoadShedder 
         }
         var deadline = RequestDeadline.Start(context);
         if (slot is null && deadline is null) return next(context);
-        return InvokeAsync(context, slot, stripe, deadline);
+        var hold = new AdmissionHold(slot, stripe, deadline);
+        if (feature is { Telemetry: not null })
+        {
+            feature.Admission = hold;   // released by RequestTelemetryMiddleware's frame
+            return next(context);
+        }
+        return InvokeAsync(context, hold);
     }
 
-    private async Task InvokeAsync(HttpContext context, TierSlot? slot, int stripe, RequestDeadline? deadline)
+    private async Task InvokeAsync(HttpContext context, AdmissionHold hold)
     {
         try
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (deadline is { Expired: true } && !context.Response.HasStarted)
+        catch (OperationCanceledException) when (hold.TimedOut(context))
         {
-            // A stage before the proxy (session introspection, say) ran out of the class's time: the gateway's 504, as
-            // ASP.NET Core's middleware answers. The proxy stage maps its own cancellations (ProxyStage).
-            context.Response.Clear();
-            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            AdmissionHold.AnswerTimeout(context);
         }
         finally
         {
-            deadline?.End(context);
-            slot?.Exit(stripe);
+            hold.Release(context);
         }
+    }
+}
+
+/// <summary>
+/// What admission holds for a request until it ends: the tier's slot (and the client's stripe of it) and the class's
+/// deadline. Released exactly once, by whichever frame waits for the request's end (<see cref="AdmissionMiddleware"/>).
+/// </summary>
+internal readonly struct AdmissionHold(TierSlot? slot, int stripe, RequestDeadline? deadline)
+{
+    public bool IsEmpty => slot is null && deadline is null;
+
+    /// <summary>
+    /// A stage before the proxy (session introspection, say) ran out of the class's time and nothing was sent yet: the
+    /// gateway answers 504, as ASP.NET Core's request-timeouts middleware does. The proxy stage maps its own cancellations
+    /// (ProxyStage).
+    /// </summary>
+    public bool TimedOut(HttpContext context) => deadline is { Expired: true } && !context.Response.HasStarted;
+
+    /// <summary>
+    /// The 504, with what a stage had set cleared except the headers every gateway answer carries: the request id (to
+    /// find the request in the logs) and the route class.
+    /// </summary>
+    public static void AnswerTimeout(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        var requestId = headers[Observability.RequestTelemetryMiddleware.RequestIdHeader];
+        var routeClass = headers[Routing.RouteClassificationMiddleware.HeaderName];
+        context.Response.Clear();
+        context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+        if (requestId.Count > 0) headers[Observability.RequestTelemetryMiddleware.RequestIdHeader] = requestId;
+        if (routeClass.Count > 0) headers[Routing.RouteClassificationMiddleware.HeaderName] = routeClass;
+    }
+
+    public void Release(HttpContext context)
+    {
+        deadline?.End(context);
+        slot?.Exit(stripe);
     }
 }

@@ -74,7 +74,10 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
         var client = request is null ? null : budget.ClientOf(request);
         if (client is not null && !budget.TryAcquire(client, out var retryAfter))
             return new(SessionOutcome.Throttled, null, hex, "throttled", retryAfter);
-        var result = await IntrospectOnceAsync(hash, hex).ConfigureAwait(false);
+        // The shared lookup goes on for the others, but this request stops waiting when its class's deadline passes (504)
+        // or its client leaves: otherwise only the introspection timeout bounded it. No refund then: a client could
+        // otherwise make lookups of unknown tokens for free by hanging up at once.
+        var result = await IntrospectOnceAsync(hash, hex).WaitAsync(request?.RequestAborted ?? CancellationToken.None).ConfigureAwait(false);
         switch (result.Outcome)
         {
             case IntrospectionOutcome.Found when result.Principal!.ValidUntil > time.GetUtcNow():

@@ -71,6 +71,33 @@ public sealed class TimeoutTests(RedisFixture redis)
         finally { release.TrySetResult(); }
     }
 
+    [Fact]
+    public async Task ClassTimeoutDuringSessionIntrospection_Is504_AndReleasesTheTiersSlot()
+    {
+        // The class's deadline also bounds introspection. Request telemetry's frame answers the 504 and releases what
+        // admission took (the tier's slot, the deadline): with one slot in the tier, a slot kept by any of these
+        // requests would make the next one a 503.
+        await using var backend = await FakeSessionBackend.StartAsync();
+        backend.IntrospectionDelay = TimeSpan.FromSeconds(5);
+        string routes = RouteFiles.CreateTemp(j =>
+        {
+            j["classes"]!["impatient-session"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "session", ["timeoutMs"] = 300 };
+            RouteFiles.AddRoute(j, "slow", "/slow/{**rest}", "impatient-session");
+        });
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes, null,
+            "--LoadShedding:MaxConcurrency:standard=1");
+
+        for (int i = 0; i < 3; i++)
+        {
+            using var response = await gateway.Client.SendAsync(TestSession.Create().Get("/slow/thing"));
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.Equal("impatient-session", response.Headers.GetValues("X-Route-Class").Single());
+            Assert.Matches("^[0-9a-f]{32}$", response.Headers.GetValues("X-Request-Id").Single());
+        }
+        Assert.Equal(0, gateway.Get<Gateway.Resilience.TierLoadShedder>().SlotOf("standard")!.InFlight);
+        Assert.Equal(0, backend.Recording.Requests.Count(r => r.Path.StartsWith("/slow", StringComparison.Ordinal)));
+    }
+
     private static string ImpatientRoutes() => RouteFiles.CreateTemp(j =>
     {
         j["classes"]!["impatient"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "anonymous", ["timeoutMs"] = 300 };
