@@ -83,11 +83,24 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
         }
         headers.TryAddWithoutValidation(IdentityHeaders.ClientIp, client);
         headers.TryAddWithoutValidation(IdentityHeaders.KeyId, signer.KeyId);
-        headers.TryAddWithoutValidation(IdentityHeaders.Timestamp, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        headers.TryAddWithoutValidation(IdentityHeaders.Timestamp, TimestampText(timestamp));
         headers.TryAddWithoutValidation(IdentityHeaders.Signature, sig);
         if (!_forwardCredential) KeepCredentialAtTheEdge(http, headers, principal is not null);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>The signed timestamp as the header carries it: formatted once per second, not once per request.</summary>
+    private string TimestampText(long seconds)
+    {
+        var last = _lastTimestamp;
+        if (last.Seconds == seconds) return last.Text;
+        var text = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _lastTimestamp = new FormattedSeconds(seconds, text);
+        return text;
+    }
+
+    private sealed record FormattedSeconds(long Seconds, string Text);
+    private FormattedSeconds _lastTimestamp = new(-1, "");
 
     private void KeepCredentialAtTheEdge(HttpContext http, HttpRequestHeaders headers, bool validated)
     {

@@ -46,7 +46,10 @@ internal sealed class GatewayRateLimitingMiddleware
         var rule = _resolver.Resolve(context);
         if (rule is null) return _next(context);
         long start = ServerTiming.Start();
-        var pending = _limiter.AcquireAsync(rule, Partition(context, rule));
+        Span<char> key = stackalloc char[MaxStackPartition];
+        var pending = TryFormatPartition(context, rule, key, out int length)
+            ? _limiter.AcquireAsync(rule, key[..length])
+            : _limiter.AcquireAsync(rule, Partition(context, rule));
         // The common case (a token from this instance's lease) is decided without Redis: no async state machine for it.
         if (pending.IsCompletedSuccessfully && rule.Partition != RateLimitPartition.IpAndAccount)
         {
@@ -63,10 +66,42 @@ internal sealed class GatewayRateLimitingMiddleware
     {
         if (rule.Partition == RateLimitPartition.User
             && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal)
-            return "user:" + principal.UserId;
+            return UserPrefix + principal.UserId;
         // The client address is formatted only for partitions that use it (a string per request otherwise).
-        return "ip:" + (_clientIp.Resolve(context)?.ToString() ?? "unknown");
+        return IpPrefix + (_clientIp.Resolve(context)?.ToString() ?? UnknownClient);
     }
+
+    private const int MaxStackPartition = 96;
+
+    /// <summary>
+    /// <see cref="Partition"/> written into <paramref name="buffer"/> instead of a new string per request (the limiter
+    /// makes one only for a partition it holds no lease for). False when it does not fit, or for the login policy's
+    /// partitions, which read the body.
+    /// </summary>
+    private bool TryFormatPartition(HttpContext context, RateLimitRule rule, Span<char> buffer, out int length)
+    {
+        length = 0;
+        if (rule.Partition == RateLimitPartition.IpAndAccount) return false;
+        if (rule.Partition == RateLimitPartition.User
+            && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal)
+            return Concat(UserPrefix, principal.UserId, buffer, out length);
+        if (_clientIp.Resolve(context) is not { } ip) return Concat(IpPrefix, UnknownClient, buffer, out length);
+        if (!ip.TryFormat(buffer[IpPrefix.Length..], out int written)) return false;
+        IpPrefix.CopyTo(buffer);
+        length = IpPrefix.Length + written;
+        return true;
+    }
+
+    private static bool Concat(string prefix, string value, Span<char> buffer, out int length)
+    {
+        length = prefix.Length + value.Length;
+        if (length > buffer.Length) return false;
+        prefix.CopyTo(buffer);
+        value.CopyTo(buffer[prefix.Length..]);
+        return true;
+    }
+
+    private const string UserPrefix = "user:", IpPrefix = "ip:", UnknownClient = "unknown";
 
     private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule, ValueTask<RateLimitDecision> pending, long start)
     {

@@ -38,6 +38,14 @@ internal sealed class LeaseTable(int maxEntries)
     }
 
     /// <summary>
+    /// The lease this instance already holds for a partition, found without the partition's string; null when there is
+    /// none yet (<see cref="Get"/> creates it from the string).
+    /// </summary>
+    public PartitionLease? Find(RateLimitRule rule, ReadOnlySpan<char> partition) =>
+        _byPolicy.TryGetValue(rule.Name, out var policy) && policy.Algorithm == rule.Algorithm
+        && policy.BySpan.TryGetValue(partition, out var lease) ? lease : null;
+
+    /// <summary>
     /// A policy seen for the first time, or reloaded with another algorithm: its old leases stand for another key
     /// (<c>gw:v1</c> vs <c>gw:v2</c>) and are dropped.
     /// </summary>
@@ -73,9 +81,17 @@ internal sealed class LeaseTable(int maxEntries)
         }
     }
 
-    private sealed class PolicyLeases(RateLimitAlgorithm algorithm)
+    private sealed class PolicyLeases
     {
-        public RateLimitAlgorithm Algorithm { get; } = algorithm;
+        public PolicyLeases(RateLimitAlgorithm algorithm)
+        {
+            Algorithm = algorithm;
+            BySpan = Partitions.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public RateLimitAlgorithm Algorithm { get; }
         public ConcurrentDictionary<string, PartitionLease> Partitions { get; } = new(StringComparer.Ordinal);
+        /// <summary>The same partitions, found by a key the caller formatted on the stack (<see cref="Find"/>).</summary>
+        public ConcurrentDictionary<string, PartitionLease>.AlternateLookup<ReadOnlySpan<char>> BySpan { get; }
     }
 }

@@ -56,13 +56,35 @@ internal sealed partial class RedisRateLimiter : IDisposable
     /// <summary>Decides from this instance's lease when it can (synchronously, without allocating), else asks Redis.</summary>
     public ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, string partition) => AcquireAsync(rule, partition, waited: false);
 
+    /// <summary>
+    /// As <see cref="AcquireAsync(RateLimitRule, string)"/> for a partition formatted on the stack: a partition this
+    /// instance already holds a lease for is decided from it without a string (the common case of every request); the
+    /// string is made only when the lease is new or Redis is asked.
+    /// </summary>
+    public ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, ReadOnlySpan<char> partition)
+    {
+        var utcNow = _time.GetUtcNow();
+        long nowUs = (utcNow - RateLimitScripts.GcraEpoch).Ticks / 10;
+        var lease = _leases?.Find(rule, partition);
+        return lease is null
+            ? AcquireAsync(rule, partition.ToString(), waited: false)
+            : Decide(rule, lease, partition, null, utcNow, nowUs, waited: false);
+    }
+
     private ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, string partition, bool waited)
     {
         var utcNow = _time.GetUtcNow();
         long nowUs = (utcNow - RateLimitScripts.GcraEpoch).Ticks / 10;
         var lease = _leases?.Get(rule, partition, nowUs);
         if (lease is null) return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, null, 1, 0);
+        return Decide(rule, lease, partition, partition, utcNow, nowUs, waited);
+    }
 
+    /// <summary>From the lease when it can; else the one request that fetches the next lease, or a wait for it.</summary>
+    /// <param name="text">The partition as a string when the caller has one; made from <paramref name="partition"/> otherwise.</param>
+    private ValueTask<RateLimitDecision> Decide(RateLimitRule rule, PartitionLease lease, ReadOnlySpan<char> partition, string? text,
+        DateTimeOffset utcNow, long nowUs, bool waited)
+    {
         int want;
         long offsetUs;
         lock (lease)
@@ -70,11 +92,12 @@ internal sealed partial class RedisRateLimiter : IDisposable
             if (lease.TryTake(nowUs, waited, out var local)) return ValueTask.FromResult(local);
             // One request per partition fetches the next lease; the ones arriving meanwhile wait for it and try again.
             if (lease.Leasing)
-                return WaitForLeaseAsync((lease.Waiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task, rule, partition);
+                return WaitForLeaseAsync((lease.Waiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task,
+                    rule, text ?? partition.ToString());
             lease.Leasing = true;
             want = lease.PlanLease(nowUs, MaxLease(rule), LeaseLifetimeUs(rule, utcNow), IntervalUs(rule), out offsetUs);
         }
-        return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, lease, want, offsetUs);
+        return AcquireFromRedisAsync(rule, text ?? partition.ToString(), utcNow, nowUs, lease, want, offsetUs);
     }
 
     private async ValueTask<RateLimitDecision> WaitForLeaseAsync(Task pending, RateLimitRule rule, string partition)

@@ -70,9 +70,19 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
     /// route removed its prefix (<c>/api/internal/x</c> through a route that removes <c>/api</c>), as YARP removes it:
     /// by whole segments, in any letter case. The explainer (<c>/gateway/explain</c>) asks the same question.
     /// </summary>
-    public static bool ReachesInternal(PathString path, string? removedPrefix) =>
-        path.StartsWithSegments("/internal", StringComparison.OrdinalIgnoreCase)
-        || (removedPrefix is not null
-            && path.StartsWithSegments(removedPrefix, StringComparison.OrdinalIgnoreCase, out var forwarded)
-            && forwarded.StartsWithSegments("/internal", StringComparison.OrdinalIgnoreCase));
+    public static bool ReachesInternal(PathString path, string? removedPrefix)
+    {
+        if (path.StartsWithSegments(InternalPath, StringComparison.OrdinalIgnoreCase)) return true;
+        if (removedPrefix is null) return false;
+        // PathString.StartsWithSegments(prefix, out remaining) on spans: the same match, without a string per request
+        // for the remaining path.
+        var value = (path.Value ?? "").AsSpan();
+        return StartsWithSegment(value, removedPrefix) && StartsWithSegment(value[removedPrefix.Length..], InternalPath);
+    }
+
+    private const string InternalPath = "/internal";
+
+    /// <summary>As <see cref="PathString.StartsWithSegments(PathString, StringComparison)"/>, in any letter case.</summary>
+    private static bool StartsWithSegment(ReadOnlySpan<char> path, string prefix) =>
+        path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && (path.Length == prefix.Length || path[prefix.Length] == '/');
 }

@@ -318,6 +318,41 @@ public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    /// <summary>
+    /// The middleware formats partitions on the stack: such a key must find the lease its string made (and make one a
+    /// string then finds), count down the same tokens, and decide from a lease without allocating.
+    /// </summary>
+    [Fact]
+    public async Task APartitionFormattedOnTheStack_SharesTheLeaseOfItsString_AndDecidesWithoutAllocating()
+    {
+        var rule = new RateLimitRule(Unique("span"), RateLimitAlgorithm.TokenBucket, 100, TimeSpan.FromSeconds(1), 200, RateLimitPartition.User);
+        var counting = new CountingRedisClient(_client);
+        using var limiter = Limiter(counting);
+        char[] first = "user:first".ToCharArray(), second = "user:second".ToCharArray();   // not the interned strings
+        for (int i = 0; i < 200; i++)
+        {
+            var d = i % 2 == 0 ? await limiter.AcquireAsync(rule, "user:first") : await BySpan(limiter, rule, first);
+            Assert.True(d.Allowed);
+            Assert.Equal(199 - i, d.Remaining);
+        }
+        Assert.False((await BySpan(limiter, rule, first)).Allowed);
+        Assert.True(counting.Evaluations <= 200 / 4, $"{counting.Evaluations} calls for 200 admissions");
+
+        // First seen as a span: leased through Redis, then found by its string.
+        Assert.Equal(199, (await BySpan(limiter, rule, second)).Remaining);
+        Assert.Equal(198, (await limiter.AcquireAsync(rule, "user:second")).Remaining);
+
+        // As DecisionsFromALease_CompleteSynchronously_WithoutAllocating: leases of 1, 2, 4, ... 125 leave 124 in hand.
+        var wide = new RateLimitRule(Unique("span-alloc"), RateLimitAlgorithm.TokenBucket, 1000, TimeSpan.FromSeconds(1), 1000, RateLimitPartition.User);
+        for (int i = 0; i < 128; i++) Assert.True((await BySpan(limiter, wide, second)).Allowed);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) Assert.True(BySpan(limiter, wide, second).IsCompletedSuccessfully);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static ValueTask<RateLimitDecision> BySpan(RedisRateLimiter limiter, RateLimitRule rule, char[] key) =>
+        limiter.AcquireAsync(rule, key.AsSpan());
+
     [Fact]
     public async Task LeaseTable_IsBounded_FullTablePaysOneCallPerRequest_ExpiredEntriesAreSwept()
     {
