@@ -85,11 +85,8 @@ internal sealed class GatewayRateLimitingMiddleware
         if (rule.Partition == RateLimitPartition.User
             && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal)
             return Concat(UserPrefix, principal.UserId, buffer, out length);
-        if (_clientIp.Resolve(context) is not { } ip) return Concat(IpPrefix, UnknownClient, buffer, out length);
-        if (!ip.TryFormat(buffer[IpPrefix.Length..], out int written)) return false;
-        IpPrefix.CopyTo(buffer);
-        length = IpPrefix.Length + written;
-        return true;
+        // IPAddress keeps its text once formatted, and Kestrel's address is the connection's: formatted once per connection.
+        return Concat(IpPrefix, _clientIp.Resolve(context)?.ToString() ?? UnknownClient, buffer, out length);
     }
 
     private static bool Concat(string prefix, string value, Span<char> buffer, out int length)
