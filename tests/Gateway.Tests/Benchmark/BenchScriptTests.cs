@@ -80,4 +80,77 @@ public sealed class BenchScriptTests
         }
         Assert.Contains("POST /auth/logout", await File.ReadAllTextAsync(RepoPaths.Combine(".local", "bench", "results.md")));
     }
+
+    /// <summary>
+    /// bench/profile/ab.sh against two bare-Kestrel apps (the benchmark's reference, built with the solution): it runs its
+    /// rounds and prints each side's numbers and the ratio with its interval. Like the benchmark, checked for numbers,
+    /// never for their size.
+    /// </summary>
+    [Fact]
+    public async Task AbScript_ComparesTwoProcessesUnderOneLoad_AndPrintsTheRatioWithItsInterval()
+    {
+        string dll = RepoPaths.Combine("bench", "BareKestrel", "bin", "Release", "net10.0", "bare-kestrel.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution in Release first");
+        int portA = FreePort.Next(), portB = FreePort.Next();
+        using var a = StartBare(dll, portA);
+        using var b = StartBare(dll, portB);
+        try
+        {
+            foreach (int port in new[] { portA, portB }) await WaitUntilAnswering(port);
+            var psi = new ProcessStartInfo("bash") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { "bench/profile/ab.sh", "2", $"http://127.0.0.1:{portA}/", a.Id.ToString(), $"http://127.0.0.1:{portB}/", b.Id.ToString() })
+                psi.ArgumentList.Add(arg);
+            using var ab = Process.Start(psi)!;
+            var stdout = ab.StandardOutput.ReadToEndAsync();
+            var stderr = ab.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            try { await ab.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException) { ab.Kill(entireProcessTree: true); throw; }
+            string output = await stdout + await stderr;
+            Assert.True(ab.ExitCode == 0, $"ab.sh exited {ab.ExitCode}:\n{output}");
+
+            var rounds = output.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^[12]\s")).ToList();
+            Assert.Equal(2, rounds.Count);
+            foreach (var round in rounds)
+            {
+                var f = round.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(5).Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                Assert.True(f.All(x => x > 0), $"a round without numbers: {round}");
+            }
+            var ratio = System.Text.RegularExpressions.Regex.Match(output, @"B/A CPU per request: ([0-9.]+) \[([0-9.]+)-([0-9.]+)\]");
+            Assert.True(ratio.Success, $"no ratio line:\n{output}");
+            double mean = double.Parse(ratio.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double low = double.Parse(ratio.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double high = double.Parse(ratio.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(low > 0 && low <= mean && mean <= high, $"ratio {mean} [{low}-{high}]");
+        }
+        finally
+        {
+            foreach (var p in new[] { a, b }) if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static Process StartBare(string dll, int port)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { dll, "--urls", $"http://127.0.0.1:{port}", "--body", "{\"status\":\"ok\"}" }) psi.ArgumentList.Add(arg);
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitUntilAnswering(int port)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (int i = 0; i < 150; i++)
+        {
+            try { if ((await client.GetAsync($"http://127.0.0.1:{port}/")).IsSuccessStatusCode) return; }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        Assert.Fail($"bare Kestrel on {port} did not answer");
+    }
 }
