@@ -58,8 +58,22 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
     }
 
     private async Task AwaitAsync(HttpContext context, GatewayRequestFeature feature, RouteClass cls, ValueTask<SessionValidation> pending,
-        StageScope stage, bool fromCookie) =>
-        await Continue(context, feature, cls, await pending.ConfigureAwait(false), stage, fromCookie).ConfigureAwait(false);
+        StageScope stage, bool fromCookie)
+    {
+        SessionValidation result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
+        }
+        catch
+        {
+            // The class's deadline passed or the client left while the token was looked up: the time still counts as
+            // this stage's, so the over-budget log and Server-Timing name it instead of "none".
+            stage.Dispose();
+            throw;
+        }
+        await Continue(context, feature, cls, result, stage, fromCookie).ConfigureAwait(false);
+    }
 
     private Task Continue(HttpContext context, GatewayRequestFeature feature, RouteClass cls, SessionValidation result, StageScope stage, bool fromCookie)
     {

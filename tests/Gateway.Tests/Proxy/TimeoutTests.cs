@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.Logging;
 using TestInfrastructure;
 
 namespace Gateway.Tests.Proxy;
@@ -84,7 +85,8 @@ public sealed class TimeoutTests(RedisFixture redis)
             j["classes"]!["impatient-session"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "session", ["timeoutMs"] = 300 };
             RouteFiles.AddRoute(j, "slow", "/slow/{**rest}", "impatient-session");
         });
-        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes, null,
+        var logs = new Gateway.Tests.Observability.CapturingLoggerProvider();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes, b => b.Logging.AddProvider(logs),
             "--LoadShedding:MaxConcurrency:standard=1");
 
         for (int i = 0; i < 3; i++)
@@ -96,6 +98,10 @@ public sealed class TimeoutTests(RedisFixture redis)
         }
         Assert.Equal(0, gateway.Get<Gateway.Resilience.TierLoadShedder>().SlotOf("standard")!.InFlight);
         Assert.Equal(0, backend.Recording.Requests.Count(r => r.Path.StartsWith("/slow", StringComparison.Ordinal)));
+        // The over-budget log names where the time went, although the stage ended by the deadline's cancellation.
+        var overBudget = logs.Entries.Where(e => e.EventId.Name == "RequestOverBudget").ToList();
+        Assert.NotEmpty(overBudget);
+        Assert.All(overBudget, e => Assert.Contains("longest stage session.validate", e.Message));
     }
 
     private static string ImpatientRoutes() => RouteFiles.CreateTemp(j =>
