@@ -1,5 +1,6 @@
 using Gateway.Contracts;
 using System.Collections.Concurrent;
+using Gateway.Pipeline;
 using Gateway.Redis;
 using Gateway.Routing;
 
@@ -56,7 +57,10 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     {
         string hex = hash.ToHex();
         var since = l1.Generation;
-        var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex)).ConfigureAwait(false);
+        // Redis's time-box (Redis:OperationTimeout) may be longer than the class's deadline: the request stops waiting
+        // when its deadline passes (504) or its client leaves, as it does for introspection below.
+        var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex))
+            .WaitAsync(request?.RequestAborted ?? CancellationToken.None).ConfigureAwait(false);
         if (reply.Ok && reply.Value is not null && SessionPrincipalJson.TryParse(reply.Value) is { } principal)
         {
             var now = time.GetUtcNow();
