@@ -98,4 +98,47 @@ public sealed class RedisStallDeadlineTests
             await server.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task ClosedClass_RedisDown_RecheckOfAnL1KnownToken_Is504AtTheClassDeadline()
+    {
+        // With Redis down a closed class re-checks even a token L1 knows with the backend. That re-check is not charged to
+        // the client's unknown-token budget, and it used to lose the request's deadline with the charge: the request
+        // waited for Sessions:IntrospectionTimeout (2 s), then 503.
+        var server = await RedisServer.StartAsync();
+        try
+        {
+            await using var backend = await FakeSessionBackend.StartAsync();
+            var session = TestSession.Create();
+            backend.Add(session);
+            string routes = RouteFiles.CreateTemp(j =>
+            {
+                j["classes"]!["impatient-closed"] = new JsonObject
+                {
+                    ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "session", ["timeoutMs"] = 300, ["failMode"] = "closed",
+                };
+                RouteFiles.AddRoute(j, "slow", "/slow/{**rest}", "impatient-closed");
+            });
+            await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, server.ConnectionString, routes, null,
+                "--LoadShedding:MaxConcurrency:standard=1");
+            await Poll.UntilAsync(() => gateway.Get<IRedisClient>().IsAvailable, "the gateway connects to Redis");
+            using (var known = await gateway.Client.SendAsync(session.Get("/slow/thing"), TestContext.Current.CancellationToken))
+                Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+
+            await server.StopAsync();
+            await Poll.UntilAsync(() => !gateway.Get<IRedisClient>().IsAvailable, "the gateway sees Redis down");
+            backend.IntrospectionDelay = TimeSpan.FromSeconds(5);
+            var watch = Stopwatch.StartNew();
+            using var response = await gateway.Client.SendAsync(session.Get("/slow/thing"), TestContext.Current.CancellationToken);
+            watch.Stop();
+
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.InRange(watch.ElapsedMilliseconds, 0, AnsweredWithinMs);
+            Assert.Equal(0, gateway.Get<TierLoadShedder>().SlotOf("standard")!.InFlight);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
 }
