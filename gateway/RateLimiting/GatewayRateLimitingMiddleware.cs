@@ -48,8 +48,8 @@ internal sealed class GatewayRateLimitingMiddleware
         long start = ServerTiming.Start();
         Span<char> key = stackalloc char[MaxStackPartition];
         var pending = TryFormatPartition(context, rule, key, out int length)
-            ? _limiter.AcquireAsync(rule, key[..length])
-            : _limiter.AcquireAsync(rule, Partition(context, rule));
+            ? _limiter.AcquireAsync(rule, key[..length], context.RequestAborted)
+            : _limiter.AcquireAsync(rule, Partition(context, rule), context.RequestAborted);
         // The common case (a token from this instance's lease) is decided without Redis: no async state machine for it.
         if (pending.IsCompletedSuccessfully && rule.Partition != RateLimitPartition.IpAndAccount)
         {
@@ -118,16 +118,16 @@ internal sealed class GatewayRateLimitingMiddleware
                 RateLimitDecision byAccount;
                 if (device is not null && _devices.TryVerify(device, account, _time.GetUtcNow(), out string deviceId))
                 {
-                    byAccount = await _limiter.AcquireAsync(rule, "dev:" + deviceId);
+                    byAccount = await _limiter.AcquireAsync(rule, "dev:" + deviceId, context.RequestAborted);
                     // All devices of the account together, under a larger limit only token holders spend: several stolen
                     // tokens of one account buy a bounded number of attempts.
                     if (byAccount.Allowed)
                     {
-                        var byDevices = await _limiter.AcquireAsync(DevicesRule(rule), "devs:" + account);
+                        var byDevices = await _limiter.AcquireAsync(DevicesRule(rule), "devs:" + account, context.RequestAborted);
                         if (!byDevices.Allowed || byDevices.Remaining < byAccount.Remaining) byAccount = byDevices;
                     }
                 }
-                else byAccount = await _limiter.AcquireAsync(rule, "acct:" + account);
+                else byAccount = await _limiter.AcquireAsync(rule, "acct:" + account, context.RequestAborted);
                 if (!byAccount.Allowed || byAccount.Remaining < decision.Remaining) decision = byAccount;
             }
         }

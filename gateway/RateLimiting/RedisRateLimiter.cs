@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Gateway.Pipeline;
 using Gateway.Redis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -54,36 +55,42 @@ internal sealed partial class RedisRateLimiter : IDisposable
         (rule.Algorithm == RateLimitAlgorithm.TokenBucket ? "gw:v2:rl:{" : "gw:v1:rl:{") + rule.Name + ":" + partition + "}";
 
     /// <summary>Decides from this instance's lease when it can (synchronously, without allocating), else asks Redis.</summary>
-    public ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, string partition) => AcquireAsync(rule, partition, waited: false);
+    /// <param name="cancellationToken">
+    /// The request's (<see cref="HttpContext.RequestAborted"/>: its class's deadline, its client leaving). It ends only this
+    /// request's wait for Redis, never the lease fetch, which the requests waiting for it share: Redis's time-box
+    /// (<c>Redis:OperationTimeout</c>) may be longer than a class's <c>timeoutMs</c>.
+    /// </param>
+    public ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, string partition, CancellationToken cancellationToken = default) =>
+        AcquireAsync(rule, partition, waited: false, cancellationToken);
 
     /// <summary>
     /// As <see cref="AcquireAsync(RateLimitRule, string)"/> for a partition formatted on the stack: a partition this
     /// instance already holds a lease for is decided from it without a string (the common case of every request); the
     /// string is made only when the lease is new or Redis is asked.
     /// </summary>
-    public ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, ReadOnlySpan<char> partition)
+    public ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, ReadOnlySpan<char> partition, CancellationToken cancellationToken = default)
     {
         var utcNow = _time.GetUtcNow();
         long nowUs = (utcNow - RateLimitScripts.GcraEpoch).Ticks / 10;
         var lease = _leases?.Find(rule, partition);
         return lease is null
-            ? AcquireAsync(rule, partition.ToString(), waited: false)
-            : Decide(rule, lease, partition, null, utcNow, nowUs, waited: false);
+            ? AcquireAsync(rule, partition.ToString(), waited: false, cancellationToken)
+            : Decide(rule, lease, partition, null, utcNow, nowUs, waited: false, cancellationToken);
     }
 
-    private ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, string partition, bool waited)
+    private ValueTask<RateLimitDecision> AcquireAsync(RateLimitRule rule, string partition, bool waited, CancellationToken cancellationToken)
     {
         var utcNow = _time.GetUtcNow();
         long nowUs = (utcNow - RateLimitScripts.GcraEpoch).Ticks / 10;
         var lease = _leases?.Get(rule, partition, nowUs);
-        if (lease is null) return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, null, 1, 0);
-        return Decide(rule, lease, partition, partition, utcNow, nowUs, waited);
+        if (lease is null) return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, null, 1, 0).WaitAsync(cancellationToken);
+        return Decide(rule, lease, partition, partition, utcNow, nowUs, waited, cancellationToken);
     }
 
     /// <summary>From the lease when it can; else the one request that fetches the next lease, or a wait for it.</summary>
     /// <param name="text">The partition as a string when the caller has one; made from <paramref name="partition"/> otherwise.</param>
     private ValueTask<RateLimitDecision> Decide(RateLimitRule rule, PartitionLease lease, ReadOnlySpan<char> partition, string? text,
-        DateTimeOffset utcNow, long nowUs, bool waited)
+        DateTimeOffset utcNow, long nowUs, bool waited, CancellationToken cancellationToken)
     {
         int want;
         long offsetUs;
@@ -93,17 +100,20 @@ internal sealed partial class RedisRateLimiter : IDisposable
             // One request per partition fetches the next lease; the ones arriving meanwhile wait for it and try again.
             if (lease.Leasing)
                 return WaitForLeaseAsync((lease.Waiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task,
-                    rule, text ?? partition.ToString());
+                    rule, text ?? partition.ToString(), cancellationToken);
             lease.Leasing = true;
             want = lease.PlanLease(nowUs, MaxLease(rule), LeaseLifetimeUs(rule, utcNow), IntervalUs(rule), out offsetUs);
         }
-        return AcquireFromRedisAsync(rule, text ?? partition.ToString(), utcNow, nowUs, lease, want, offsetUs);
+        // The fetch runs to its end whoever stops waiting for it: it applies the lease and wakes the waiters. A fetcher
+        // that left wastes the one token it took (under-admission, never over).
+        return AcquireFromRedisAsync(rule, text ?? partition.ToString(), utcNow, nowUs, lease, want, offsetUs).WaitAsync(cancellationToken);
     }
 
-    private async ValueTask<RateLimitDecision> WaitForLeaseAsync(Task pending, RateLimitRule rule, string partition)
+    private async ValueTask<RateLimitDecision> WaitForLeaseAsync(Task pending, RateLimitRule rule, string partition, CancellationToken cancellationToken)
     {
-        await pending.ConfigureAwait(false);
-        return await AcquireAsync(rule, partition, waited: true).ConfigureAwait(false);
+        // A waiter that leaves stops here: it takes no token and fetches nothing for a request that is gone.
+        await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await AcquireAsync(rule, partition, waited: true, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<RateLimitDecision> AcquireFromRedisAsync(RateLimitRule rule, string partition, DateTimeOffset utcNow,

@@ -1,5 +1,6 @@
 using Gateway.Contracts;
 using System.Collections.Concurrent;
+using Gateway.Pipeline;
 using Gateway.Redis;
 using Gateway.Routing;
 
@@ -46,8 +47,9 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             }
             // With Redis down, revocations cannot reach L1: only resilient classes may still trust it.
             if (redisUp || cls.IsResilient) return new(new SessionValidation(SessionOutcome.Valid, entry.Principal, entry.HashHex, "l1"));
-            // Re-checking a session L1 knows as valid is not an unknown-token lookup: not charged.
-            return FromBackendAsync(hash, entry.HashHex, request: null);
+            // Re-checking a session L1 knows as valid is not an unknown-token lookup: not charged. The request is still
+            // passed: its deadline bounds this wait as any other (without it, only the introspection timeout did).
+            return FromBackendAsync(hash, entry.HashHex, request, charge: false);
         }
         return redisUp ? FromL2Async(hash, request) : FromBackendAsync(hash, hash.ToHex(), request);
     }
@@ -56,7 +58,10 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     {
         string hex = hash.ToHex();
         var since = l1.Generation;
-        var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex)).ConfigureAwait(false);
+        // Redis's time-box (Redis:OperationTimeout) may be longer than the class's deadline: the request stops waiting
+        // when its deadline passes (504) or its client leaves, as it does for introspection below.
+        var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex))
+            .WaitAsync(request?.RequestAborted ?? CancellationToken.None).ConfigureAwait(false);
         if (reply.Ok && reply.Value is not null && SessionPrincipalJson.TryParse(reply.Value) is { } principal)
         {
             var now = time.GetUtcNow();
@@ -67,11 +72,12 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
         return await FromBackendAsync(hash, hex, request).ConfigureAwait(false);
     }
 
-    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex, HttpContext? request)
+    /// <param name="charge">False for a lookup the client's unknown-token budget does not pay for.</param>
+    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex, HttpContext? request, bool charge = true)
     {
         // Charged before the call, so concurrent lookups of one client cannot overdraw its budget; refunded below
         // unless the lookup found no valid session.
-        var client = request is null ? null : budget.ClientOf(request);
+        var client = request is null || !charge ? null : budget.ClientOf(request);
         if (client is not null && !budget.TryAcquire(client, out var retryAfter))
             return new(SessionOutcome.Throttled, null, hex, "throttled", retryAfter);
         // The shared lookup goes on for the others, but this request stops waiting when its class's deadline passes (504)
