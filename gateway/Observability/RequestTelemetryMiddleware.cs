@@ -95,6 +95,12 @@ internal sealed partial class RequestTelemetryMiddleware
         {
             Resilience.AdmissionHold.AnswerTimeout(context);
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            // The client left while a stage waited for it (an introspection, Redis): nobody to answer. Counted as 499, as
+            // nginx logs it, not as the 200 the response still held; not a server error, and nothing to log.
+            context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+        }
         finally
         {
             End(context, gateway, feature, requestId);

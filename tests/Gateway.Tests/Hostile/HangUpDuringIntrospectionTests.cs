@@ -35,6 +35,13 @@ public sealed class HangUpDuringIntrospectionTests(RedisFixture redis)
 
         // Errors, or anything above Debug carrying an exception (a stack trace per hang-up). A loaded machine may log
         // Kestrel's heartbeat warning meanwhile: not about these requests.
+        // Counted as 499 (client closed request, a 4xx), not as the 200 the response held when the wait ended.
+        string metrics = "";
+        await Poll.UntilAsync(async () => (metrics = await gateway.AdminClient.GetStringAsync("/metrics"))
+            .Contains("gateway_request_duration_seconds_count{tier=\"standard\",route_class=\"patient-session\",status_class=\"4xx\"} 10"),
+            "the ten hang-ups are counted as 4xx");
+        Assert.DoesNotContain("route_class=\"patient-session\",status_class=\"2xx\"", metrics);
+
         var loud = capture.Entries.Where(e => e.Level >= LogLevel.Error || (e.Level > LogLevel.Debug && e.Exception is not null)).ToList();
         Assert.True(loud.Count == 0, string.Join("\n", loud.Select(e => $"{e.Level} {e.Category} {e.EventId.Name} {e.Message}\n{e.Exception}")));
     }
