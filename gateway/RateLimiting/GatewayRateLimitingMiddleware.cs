@@ -85,7 +85,8 @@ internal sealed class GatewayRateLimitingMiddleware
         if (rule.Partition == RateLimitPartition.User
             && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal)
             return Concat(UserPrefix, principal.UserId, buffer, out length);
-        // IPAddress keeps its text once formatted, and Kestrel's address is the connection's: formatted once per connection.
+        // IPAddress keeps its text once formatted, and Kestrel's address is the connection's: formatted once per connection
+        // (behind trusted proxies the address comes from X-Forwarded-For, parsed and so formatted once per request).
         return Concat(IpPrefix, _clientIp.Resolve(context)?.ToString() ?? UnknownClient, buffer, out length);
     }
 
@@ -102,7 +103,17 @@ internal sealed class GatewayRateLimitingMiddleware
 
     private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule, ValueTask<RateLimitDecision> pending, long start)
     {
-        var decision = await pending;
+        RateLimitDecision decision;
+        try
+        {
+            decision = await pending;
+        }
+        catch (OperationCanceledException)
+        {
+            // The class's deadline passed (or the client left) while Redis was asked: the time was this stage's.
+            ServerTiming.AddStage(context, GatewayStage.RateLimit, start);
+            throw;
+        }
         if (decision.Allowed && rule.Partition == RateLimitPartition.IpAndAccount)
         {
             var (account, device, refusal) = await ReadAccountAsync(context);

@@ -83,7 +83,10 @@ internal sealed partial class RedisRateLimiter : IDisposable
         var utcNow = _time.GetUtcNow();
         long nowUs = (utcNow - RateLimitScripts.GcraEpoch).Ticks / 10;
         var lease = _leases?.Get(rule, partition, nowUs);
-        if (lease is null) return AcquireFromRedisAsync(rule, partition, utcNow, nowUs, null, 1, 0).WaitAsync(cancellationToken);
+        if (lease is null)
+            return cancellationToken.IsCancellationRequested   // the request is gone already: no Redis call for it
+                ? ValueTask.FromCanceled<RateLimitDecision>(cancellationToken)
+                : AcquireFromRedisAsync(rule, partition, utcNow, nowUs, null, 1, 0).WaitAsync(cancellationToken);
         return Decide(rule, lease, partition, partition, utcNow, nowUs, waited, cancellationToken);
     }
 
@@ -101,6 +104,8 @@ internal sealed partial class RedisRateLimiter : IDisposable
             if (lease.Leasing)
                 return WaitForLeaseAsync((lease.Waiters ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task,
                     rule, text ?? partition.ToString(), cancellationToken);
+            // A request already gone (its deadline, its client) does not become the fetcher: no Redis call for it.
+            if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<RateLimitDecision>(cancellationToken);
             lease.Leasing = true;
             want = lease.PlanLease(nowUs, MaxLease(rule), LeaseLifetimeUs(rule, utcNow), IntervalUs(rule), out offsetUs);
         }

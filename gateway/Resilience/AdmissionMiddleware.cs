@@ -1,4 +1,5 @@
 using Gateway.Pipeline;
+using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Resilience;
 
@@ -74,18 +75,24 @@ internal readonly struct AdmissionHold(TierSlot? slot, int stripe, RequestDeadli
 
     /// <summary>
     /// The 504, with what a stage had set cleared except the headers every gateway answer carries: the request id (to
-    /// find the request in the logs) and the route class.
+    /// find the request in the logs), the route class, and HSTS on TLS.
     /// </summary>
     public static void AnswerTimeout(HttpContext context)
     {
         var headers = context.Response.Headers;
-        var requestId = headers[Observability.RequestTelemetryMiddleware.RequestIdHeader];
-        var routeClass = headers[Routing.RouteClassificationMiddleware.HeaderName];
+        var kept = new StringValues[KeptHeaders.Length];
+        for (int i = 0; i < KeptHeaders.Length; i++) kept[i] = headers[KeptHeaders[i]];
         context.Response.Clear();
         context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
-        if (requestId.Count > 0) headers[Observability.RequestTelemetryMiddleware.RequestIdHeader] = requestId;
-        if (routeClass.Count > 0) headers[Routing.RouteClassificationMiddleware.HeaderName] = routeClass;
+        for (int i = 0; i < KeptHeaders.Length; i++)
+            if (kept[i].Count > 0) headers[KeptHeaders[i]] = kept[i];
     }
+
+    private static readonly string[] KeptHeaders =
+    [
+        Observability.RequestTelemetryMiddleware.RequestIdHeader, Routing.RouteClassificationMiddleware.HeaderName,
+        Microsoft.Net.Http.Headers.HeaderNames.StrictTransportSecurity,
+    ];
 
     public void Release(HttpContext context)
     {

@@ -11,7 +11,8 @@ namespace Gateway.Resilience;
 /// links a new token source, a timer, a closure and a registration per request; here the token sources (with their
 /// timers) are pooled and reset, as YARP pools its own activity-timeout sources. Work that outlives its request must not
 /// keep using <see cref="HttpContext.RequestAborted"/> (true of any pooled context state): the source serves a later request.
-/// Started and ended by <see cref="AdmissionMiddleware"/>.
+/// Started by <see cref="AdmissionMiddleware"/>; ended when the request ends, by request telemetry's frame when it timed
+/// the request, else by admission's own (<see cref="AdmissionHold"/>).
 /// </summary>
 internal sealed class RequestDeadline : IHttpRequestTimeoutFeature
 {

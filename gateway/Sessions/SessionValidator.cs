@@ -81,9 +81,18 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
         if (client is not null && !budget.TryAcquire(client, out var retryAfter))
             return new(SessionOutcome.Throttled, null, hex, "throttled", retryAfter);
         // The shared lookup goes on for the others, but this request stops waiting when its class's deadline passes (504)
-        // or its client leaves: otherwise only the introspection timeout bounded it. No refund then: a client could
-        // otherwise make lookups of unknown tokens for free by hanging up at once.
-        var result = await IntrospectOnceAsync(hash, hex).WaitAsync(request?.RequestAborted ?? CancellationToken.None).ConfigureAwait(false);
+        // or its client leaves: otherwise only the introspection timeout bounded it.
+        var lookup = IntrospectOnceAsync(hash, hex);
+        IntrospectionResult result;
+        try
+        {
+            result = await lookup.WaitSharedAsync(request?.RequestAborted ?? CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (client is not null)
+        {
+            RefundWhenDone(lookup, client);
+            throw;
+        }
         switch (result.Outcome)
         {
             case IntrospectionOutcome.Found when result.Principal!.ValidUntil > time.GetUtcNow():
@@ -98,6 +107,25 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
                 return new(SessionOutcome.Unavailable, null, hex, "backend");
         }
     }
+
+    /// <summary>
+    /// The unit of a request that stopped waiting comes back when the lookup ends as it would have for a finished one:
+    /// a valid session, or the backend's trouble (unavailable, failed). Not for a token the backend did not know, so a
+    /// client hanging up at once cannot make unknown-token lookups free; nor does the class's deadline (a slow backend)
+    /// spend the budget of clients with valid tokens.
+    /// </summary>
+    private void RefundWhenDone(Task<IntrospectionResult> lookup, System.Net.IPAddress client) =>
+        lookup.ContinueWith(static (done, state) =>
+        {
+            var (budget, time, address) = ((InvalidTokenBudget, TimeProvider, System.Net.IPAddress))state!;
+            bool refund = !done.IsCompletedSuccessfully || done.Result.Outcome switch
+            {
+                IntrospectionOutcome.Found => done.Result.Principal!.ValidUntil > time.GetUtcNow(),
+                IntrospectionOutcome.NotFound => false,
+                _ => true,
+            };
+            if (refund) budget.Refund(address);
+        }, (budget, time, client), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Concurrent misses for one token share one backend call.</summary>
     private Task<IntrospectionResult> IntrospectOnceAsync(TokenHash hash, string hex)

@@ -104,6 +104,41 @@ public sealed class TimeoutTests(RedisFixture redis)
         Assert.All(overBudget, e => Assert.Contains("longest stage session.validate", e.Message));
     }
 
+    [Fact]
+    public async Task LookupsCutOffByTheClassDeadline_GiveTheUnknownTokenBudgetBack_OnlyForTokensThatWereValid()
+    {
+        // A slow backend must not spend the unknown-token budget of clients whose tokens are valid (an office behind one
+        // address would be locked out of new sessions), while hanging up still does not make unknown tokens free.
+        await using var backend = await FakeSessionBackend.StartAsync();
+        backend.IntrospectionDelay = TimeSpan.FromMilliseconds(800);
+        string routes = RouteFiles.CreateTemp(j =>
+        {
+            j["classes"]!["impatient-session"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 5000, ["auth"] = "session", ["timeoutMs"] = 200 };
+            RouteFiles.AddRoute(j, "slow", "/slow/{**rest}", "impatient-session");
+        });
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes, null,
+            "--Sessions:InvalidTokenBudget:Limit=2");
+        async Task<HttpStatusCode> Send(TestSession session)
+        {
+            using var response = await gateway.Client.SendAsync(session.Get("/slow/thing"));
+            return response.StatusCode;
+        }
+        TestSession Valid() { var s = TestSession.Create(); backend.Add(s); return s; }
+
+        // Valid tokens: each lookup cut off at 200 ms, its unit back once the backend answered "valid".
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await Send(Valid()));
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await Send(Valid()));
+        await Task.Delay(1500);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await Send(Valid()));   // 429 if the two units were kept
+
+        // Unknown tokens: the units stay spent.
+        await Task.Delay(1500);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await Send(TestSession.Create()));
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await Send(TestSession.Create()));
+        await Task.Delay(1500);
+        Assert.Equal(HttpStatusCode.TooManyRequests, await Send(TestSession.Create()));
+    }
+
     private static string ImpatientRoutes() => RouteFiles.CreateTemp(j =>
     {
         j["classes"]!["impatient"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "anonymous", ["timeoutMs"] = 300 };

@@ -350,6 +350,23 @@ public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ARequestAlreadyGone_MakesNoRedisCall_WithLeasesOrWithout(bool leasing)
+    {
+        var rule = new RateLimitRule(Unique("gone"), RateLimitAlgorithm.TokenBucket, 100, TimeSpan.FromSeconds(1), 100, RateLimitPartition.User);
+        var counting = new CountingRedisClient(_client);
+        using var limiter = Limiter(counting, o => o.Leasing = leasing);
+        using var gone = new CancellationTokenSource();
+        gone.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await limiter.AcquireAsync(rule, "user:gone", gone.Token));
+        Assert.Equal(0, counting.Evaluations);
+        // The next request of the partition is served as usual.
+        Assert.True((await limiter.AcquireAsync(rule, "user:gone")).Allowed);
+        Assert.Equal(1, counting.Evaluations);
+    }
+
     private static ValueTask<RateLimitDecision> BySpan(RedisRateLimiter limiter, RateLimitRule rule, char[] key) =>
         limiter.AcquireAsync(rule, key.AsSpan());
 

@@ -85,6 +85,31 @@ public sealed class TlsTerminationTests : IDisposable
     }
 
     [Fact]
+    public async Task TheClassTimeoutsAnswer_KeepsHsts()
+    {
+        // The 504 a stage before the proxy runs into clears what stages set, but not the headers every answer carries.
+        using var cert = CreateCertificate("gateway-test");
+        var (certPath, keyPath) = WritePem(cert);
+        await using var backend = await FakeSessionBackend.StartAsync();
+        backend.IntrospectionDelay = TimeSpan.FromSeconds(3);
+        string routes = RouteFiles.CreateTemp(j =>
+        {
+            j["classes"]!["impatient-session"] = new System.Text.Json.Nodes.JsonObject { ["tier"] = "standard", ["budgetMs"] = 5000, ["auth"] = "session", ["timeoutMs"] = 200 };
+            RouteFiles.AddRoute(j, "slow", "/slow/{**rest}", "impatient-session");
+        });
+        int tlsPort = FreePort.Next();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, "127.0.0.1:1,abortConnect=false", routes, null,
+            $"--Tls:Url=https://127.0.0.1:{tlsPort}", $"--Tls:CertificatePath={certPath}", $"--Tls:KeyPath={keyPath}");
+
+        using var client = PinnedClient(() => cert.Thumbprint);
+        using var request = TestSession.Create().Get($"https://127.0.0.1:{tlsPort}/slow/thing");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.StartsWith("max-age=", response.Headers.GetValues("Strict-Transport-Security").Single());
+        Assert.Equal("impatient-session", response.Headers.GetValues("X-Route-Class").Single());
+    }
+
+    [Fact]
     public async Task PfxCertificate_IsServed()
     {
         using var cert = CreateCertificate("gateway-pfx");
