@@ -63,4 +63,28 @@ public sealed class Http2RequestTests
         Assert.True(answer.Status == 404, answer.ToString());
         Assert.Equal("no such thing", answer.Body);
     }
+
+    [Theory]
+    [InlineData("foo")]
+    [InlineData("connect-udp")]
+    public async Task AnExtendedConnectForAnotherProtocolThanWebSocket_Is400_NotA502WithAStackTrace(string protocol)
+    {
+        var (gw, h2c) = await StartAsync("h2-connect-" + protocol);
+        await using var _ = gw;
+
+        for (int i = 0; i < 3; i++)
+        {
+            await using var h2 = await RawH2.ConnectAsync(h2c);
+            await h2.HeadersAsync(1, false, (":method", "CONNECT"), (":protocol", protocol), (":scheme", "http"), (":authority", "localhost"), (":path", "/a/x"));
+            var answer = await h2.ReadAnswerAsync(1);
+            Assert.True(answer.Status == 400, answer.ToString());
+            Assert.Contains("unsupported-connect", answer.Body);
+        }
+        Assert.DoesNotContain(gw.Backend.Requests, r => r.Path == "/a/x");
+
+        // Before: YARP's RequestCreation failure, 502, counted as the backend's and logged at Warning with its stack trace.
+        string metrics = await gw.Gateway.AdminClient.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("status_class=\"5xx\"", metrics);
+        Assert.DoesNotContain("gateway_proxy_errors_total{", metrics);
+    }
 }
