@@ -36,6 +36,8 @@ public static class ProblemTypes
     public const string AmbiguousPath = Base + "ambiguous-path";
     public const string AmbiguousLoginBody = Base + "ambiguous-login-body";
     public const string ConnectionSpecificHeader = Base + "connection-specific-header";
+    public const string WebSocketNotAccepted = Base + "websocket-not-accepted";
+    public const string UnsupportedConnect = Base + "unsupported-connect";
     public const string BodyTooLarge = Base + "body-too-large";
     public const string RequestBodyTimeout = Base + "request-body-timeout";
     public const string RateLimited = Base + "rate-limited";

@@ -1,10 +1,13 @@
+using Microsoft.AspNetCore.Http.Features;
+
 namespace Gateway.Pipeline;
 
 /// <summary>
 /// Refuses HTTP/2 and HTTP/3 requests that carry connection-specific header fields (RFC 9113 §8.2.2: such a request
 /// is malformed). Kestrel lets <c>Transfer-Encoding</c> through on HTTP/2; forwarded to an HTTP/1.1 backend it is the
 /// raw material of request smuggling (HTTP/2 downgrade attacks), so the gateway answers 400 before routing and the
-/// stream ends there. HTTP/1.x requests pay one reference comparison.
+/// stream ends there. A CONNECT that is not a WebSocket (extended CONNECT, :protocol websocket) is refused 400 here too:
+/// the gateway is no tunnel. HTTP/1.x requests pay one reference comparison.
 /// </summary>
 internal sealed class ConnectionSpecificHeadersMiddleware(RequestDelegate next)
 {
@@ -17,6 +20,11 @@ internal sealed class ConnectionSpecificHeadersMiddleware(RequestDelegate next)
         var headers = request.Headers;
         foreach (var name in Forbidden)
             if (headers.ContainsKey(name)) return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);
+        // CONNECT other than a WebSocket (RFC 8441 extended CONNECT with :protocol websocket): YARP cannot forward it
+        // (RequestCreation, "Unsupported request method 'CONNECT'"), which answered 502 with a Warning and its stack trace.
+        if (HttpMethods.IsConnect(request.Method)
+            && !string.Equals(context.Features.Get<IHttpExtendedConnectFeature>()?.Protocol, "websocket", StringComparison.OrdinalIgnoreCase))
+            return GatewayProblems.UnsupportedConnect.WriteAsync(context);
         var te = headers.TE;
         if (te.Count > 0 && (te.Count > 1 || !string.Equals(te[0], "trailers", StringComparison.OrdinalIgnoreCase)))
             return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);

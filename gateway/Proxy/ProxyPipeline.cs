@@ -96,6 +96,15 @@ internal sealed partial class ProxyStage
         using (GatewayTracing.StartStage(context, GatewayStage.Proxy))
             await _next(context).ConfigureAwait(false);
 
+        if (RefusedWebSocketTransformProvider.WasRefused(context) && !context.Response.HasStarted)
+        {
+            // The backend's 2xx answer to an HTTP/2 WebSocket cannot be relayed (it would open a tunnel to nothing, and
+            // with a body Kestrel refuses it, which YARP turned into a 502): the client asked a path for what it does not serve.
+            context.Response.Clear();
+            await GatewayProblems.WebSocketNotAccepted.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
         var cluster = proxy.Cluster.Config;
         if (cluster.HealthCheck?.Passive is { Enabled: true } passive && proxy.ProxiedDestination is { } destination
             && _passive.TryGetValue(passive.Policy ?? HealthCheckConstants.PassivePolicy.TransportFailureRate, out var policy))

@@ -14,7 +14,7 @@ internal static class ProxyServiceCollectionExtensions
     {
         services.AddOptions<ForwardingOptions>().Bind(config.GetSection(ForwardingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>()
-            .AddTransforms<DisclosureHeadersTransformProvider>();
+            .AddTransforms<DisclosureHeadersTransformProvider>().AddTransforms<RefusedWebSocketTransformProvider>();
         services.AddGatewayClusterHealth();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         services.RemoveDataProtectionStartup();

@@ -1,0 +1,90 @@
+using Gateway.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Hostile;
+
+/// <summary>
+/// Client mistakes over HTTP/2 (cleartext h2c listener, hand-built frames: <see cref="RawH2"/>) get a 4xx or Kestrel's
+/// stream/connection error, never a 5xx from the gateway, as their HTTP/1.1 equivalents do.
+/// </summary>
+public sealed class Http2RequestTests
+{
+    private static async Task<(HostileGateway Gateway, int H2cPort)> StartAsync(string version)
+    {
+        int h2c = FreePort.Next();
+        return (await HostileGateway.StartAsync(HostileGateway.OpenRoutes(version), $"--Gateway:H2cUrls=http://127.0.0.1:{h2c}"), h2c);
+    }
+
+    private static (string, string)[] ExtendedConnect(string path) =>
+        [(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"), (":authority", "localhost"), (":path", path), ("sec-websocket-version", "13")];
+
+    [Fact]
+    public async Task AWebSocketOverHttp2_ToAPathThatAnswers200_Is400NotA502()
+    {
+        var (gw, h2c) = await StartAsync("h2-ws-200");
+        await using var _ = gw;
+
+        // HTTP/1.1: the backend's plain 200 to the upgrade request passes through (no 101, so the WebSocket client fails).
+        var http1 = await RawHttp.SendAsync(gw.Port, "GET /a/plain HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", TimeSpan.FromSeconds(3));
+        Assert.True(http1.Status == 200, http1.Text);
+
+        // HTTP/2: a 200 to CONNECT means "tunnel open" and cannot carry the backend's body; the gateway answered 502.
+        for (int i = 0; i < 3; i++)
+        {
+            await using var h2 = await RawH2.ConnectAsync(h2c);
+            await h2.HeadersAsync(1, false, ExtendedConnect("/a/plain"));
+            var answer = await h2.ReadAnswerAsync(1);
+            Assert.True(answer.Status == 400, answer.ToString());
+            Assert.Contains("websocket-not-accepted", answer.Body);
+        }
+        Assert.True(gw.Backend.Requests.Count(r => r.Path == "/a/plain") >= 4);   // the backend was asked, and answered
+
+        string metrics = await gw.Gateway.AdminClient.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("status_class=\"5xx\"", metrics);
+        Assert.DoesNotContain("gateway_proxy_errors_total{", metrics);
+    }
+
+    [Fact]
+    public async Task AWebSocketOverHttp2_ThatTheBackendRefusesWith404_GetsThe404AndItsBody()
+    {
+        var (gw, h2c) = await StartAsync("h2-ws-404");
+        await using var _ = gw;
+        gw.Backend.Handler = async ctx =>
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            await ctx.Response.WriteAsync("no such thing");
+        };
+
+        await using var h2 = await RawH2.ConnectAsync(h2c);
+        await h2.HeadersAsync(1, false, ExtendedConnect("/a/missing"));
+        var answer = await h2.ReadAnswerAsync(1);
+        Assert.True(answer.Status == 404, answer.ToString());
+        Assert.Equal("no such thing", answer.Body);
+    }
+
+    [Theory]
+    [InlineData("foo")]
+    [InlineData("connect-udp")]
+    public async Task AnExtendedConnectForAnotherProtocolThanWebSocket_Is400_NotA502WithAStackTrace(string protocol)
+    {
+        var (gw, h2c) = await StartAsync("h2-connect-" + protocol);
+        await using var _ = gw;
+
+        for (int i = 0; i < 3; i++)
+        {
+            await using var h2 = await RawH2.ConnectAsync(h2c);
+            await h2.HeadersAsync(1, false, (":method", "CONNECT"), (":protocol", protocol), (":scheme", "http"), (":authority", "localhost"), (":path", "/a/x"));
+            var answer = await h2.ReadAnswerAsync(1);
+            Assert.True(answer.Status == 400, answer.ToString());
+            Assert.Contains("unsupported-connect", answer.Body);
+        }
+        Assert.DoesNotContain(gw.Backend.Requests, r => r.Path == "/a/x");
+
+        // Before: YARP's RequestCreation failure, 502, counted as the backend's and logged at Warning with its stack trace.
+        string metrics = await gw.Gateway.AdminClient.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.DoesNotContain("status_class=\"5xx\"", metrics);
+        Assert.DoesNotContain("gateway_proxy_errors_total{", metrics);
+    }
+}
