@@ -25,7 +25,12 @@ internal sealed class RefusedWebSocketTransformProvider : ITransformProvider
     public void Apply(TransformBuilderContext context) => context.ResponseTransforms.Insert(0, Check.Instance);
 
     /// <summary>Whether the transform dropped the backend's answer to this request.</summary>
-    public static bool WasRefused(HttpContext context) => context.Items.ContainsKey(Key);
+    /// <remarks>
+    /// Every proxied request asks: the method first (a reference comparison), since reading <c>Items</c> creates its
+    /// dictionary, an allocation per request. Only an extended CONNECT gets here: ConnectionSpecificHeadersMiddleware
+    /// refused every other CONNECT.
+    /// </remarks>
+    public static bool WasRefused(HttpContext context) => HttpMethods.IsConnect(context.Request.Method) && context.Items.ContainsKey(Key);
 
     private sealed class Check : ResponseTransform
     {
@@ -34,7 +39,9 @@ internal sealed class RefusedWebSocketTransformProvider : ITransformProvider
         public override ValueTask ApplyAsync(ResponseTransformContext context)
         {
             var http = context.HttpContext;
-            if (context.ProxyResponse is not { } answer || http.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
+            // Every proxied response passes here: the method first (a reference comparison), the feature only for CONNECT.
+            if (!HttpMethods.IsConnect(http.Request.Method) || context.ProxyResponse is not { } answer
+                || http.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true)
                 return ValueTask.CompletedTask;
             int status = (int)answer.StatusCode;
             bool accepted = answer.StatusCode == HttpStatusCode.SwitchingProtocols
