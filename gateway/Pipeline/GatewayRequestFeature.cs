@@ -66,6 +66,11 @@ internal sealed class GatewayRequestFeature
     /// the request ends (<see cref="Resilience.AdmissionMiddleware"/>).
     /// </summary>
     internal Resilience.AdmissionHold Admission { get; set; }
+    /// <summary>
+    /// The backend answered this HTTP/2 WebSocket with a 2xx that is not an upgrade; the proxy stage answers 400 instead
+    /// (<see cref="Proxy.RefusedWebSocketTransformProvider"/>).
+    /// </summary>
+    public bool WebSocketRefused { get; set; }
     /// <summary>Stopwatch timestamp when the gateway received the request.</summary>
     public long StartTimestamp { get; set; }
 }

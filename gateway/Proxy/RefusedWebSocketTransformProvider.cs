@@ -1,3 +1,4 @@
+using Gateway.Pipeline;
 using System.Net;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Transforms;
@@ -16,8 +17,6 @@ namespace Gateway.Proxy;
 /// </summary>
 internal sealed class RefusedWebSocketTransformProvider : ITransformProvider
 {
-    private static readonly object Key = new();
-
     public void ValidateRoute(TransformRouteValidationContext context) { }
 
     public void ValidateCluster(TransformClusterValidationContext context) { }
@@ -25,12 +24,10 @@ internal sealed class RefusedWebSocketTransformProvider : ITransformProvider
     public void Apply(TransformBuilderContext context) => context.ResponseTransforms.Insert(0, Check.Instance);
 
     /// <summary>Whether the transform dropped the backend's answer to this request.</summary>
-    /// <remarks>
-    /// Every proxied request asks: the method first (a reference comparison), since reading <c>Items</c> creates its
-    /// dictionary, an allocation per request. Only an extended CONNECT gets here: ConnectionSpecificHeadersMiddleware
-    /// refused every other CONNECT.
-    /// </remarks>
-    public static bool WasRefused(HttpContext context) => HttpMethods.IsConnect(context.Request.Method) && context.Items.ContainsKey(Key);
+    /// <remarks>Every proxied request asks: the method first (a reference comparison); only an extended CONNECT gets
+    /// further, since ConnectionSpecificHeadersMiddleware refused every other CONNECT.</remarks>
+    public static bool WasRefused(HttpContext context) =>
+        HttpMethods.IsConnect(context.Request.Method) && GatewayRequestFeature.Of(context) is { WebSocketRefused: true };
 
     private sealed class Check : ResponseTransform
     {
@@ -47,8 +44,9 @@ internal sealed class RefusedWebSocketTransformProvider : ITransformProvider
             bool accepted = answer.StatusCode == HttpStatusCode.SwitchingProtocols
                 || (answer.StatusCode == HttpStatusCode.OK && answer.Version.Major >= 2 && answer.RequestMessage?.Method == HttpMethod.Connect);
             if (accepted || status < 200 || status > 299) return ValueTask.CompletedTask;
+            if (GatewayRequestFeature.Of(http) is not { } feature) return ValueTask.CompletedTask;   // nobody to tell: relay as is
             context.SuppressResponseBody = true;
-            http.Items[Key] = true;
+            feature.WebSocketRefused = true;
             return ValueTask.CompletedTask;
         }
     }

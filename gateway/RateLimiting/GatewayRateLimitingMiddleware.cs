@@ -46,10 +46,12 @@ internal sealed class GatewayRateLimitingMiddleware
         var rule = _resolver.Resolve(context);
         if (rule is null) return _next(context);
         long start = ServerTiming.Start();
+        // The key is written on the stack: the limiter makes a string only for a partition it holds no lease for.
+        var (prefix, value) = PartitionOf(context, rule);
         Span<char> key = stackalloc char[MaxStackPartition];
-        var pending = TryFormatPartition(context, rule, key, out int length)
-            ? _limiter.AcquireAsync(rule, key[..length], context.RequestAborted)
-            : _limiter.AcquireAsync(rule, Partition(context, rule), context.RequestAborted);
+        var pending = prefix.Length + value.Length <= key.Length
+            ? _limiter.AcquireAsync(rule, Join(prefix, value, key), context.RequestAborted)
+            : _limiter.AcquireAsync(rule, prefix + value, context.RequestAborted);
         // The common case (a token from this instance's lease) is decided without Redis: no async state machine for it.
         if (pending.IsCompletedSuccessfully && rule.Partition != RateLimitPartition.IpAndAccount)
         {
@@ -61,45 +63,26 @@ internal sealed class GatewayRateLimitingMiddleware
         return InvokeLimitedAsync(context, rule, pending, start);
     }
 
-    /// <summary>The counter key: the user for per-user rules with a principal, else the client address.</summary>
-    private string Partition(HttpContext context, RateLimitRule rule)
-    {
-        if (rule.Partition == RateLimitPartition.User
-            && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal)
-            return UserPrefix + principal.UserId;
-        // The client address is formatted only for partitions that use it (a string per request otherwise).
-        return IpPrefix + (_clientIp.Resolve(context)?.ToString() ?? UnknownClient);
-    }
+    /// <summary>
+    /// The counter key, as a prefix and a value: the user for per-user rules with a principal, else the client address
+    /// (the login policy adds the account on top of it). IPAddress keeps its text once formatted, and Kestrel's address is
+    /// the connection's, so it is formatted once per connection (behind trusted proxies, where the address comes from
+    /// X-Forwarded-For, once per request).
+    /// </summary>
+    private (string Prefix, string Value) PartitionOf(HttpContext context, RateLimitRule rule) =>
+        rule.Partition == RateLimitPartition.User && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal
+            ? (UserPrefix, principal.UserId)
+            : (IpPrefix, _clientIp.Resolve(context)?.ToString() ?? UnknownClient);
 
     private const int MaxStackPartition = 96;
+    private const string UserPrefix = "user:", IpPrefix = "ip:", UnknownClient = "unknown";
 
-    /// <summary>
-    /// <see cref="Partition"/> written into <paramref name="buffer"/> instead of a new string per request (the limiter
-    /// makes one only for a partition it holds no lease for). False when it does not fit, or for the login policy's
-    /// partitions, which read the body.
-    /// </summary>
-    private bool TryFormatPartition(HttpContext context, RateLimitRule rule, Span<char> buffer, out int length)
+    private static ReadOnlySpan<char> Join(string prefix, string value, Span<char> buffer)
     {
-        length = 0;
-        if (rule.Partition == RateLimitPartition.IpAndAccount) return false;
-        if (rule.Partition == RateLimitPartition.User
-            && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal)
-            return Concat(UserPrefix, principal.UserId, buffer, out length);
-        // IPAddress keeps its text once formatted, and Kestrel's address is the connection's: formatted once per connection
-        // (behind trusted proxies the address comes from X-Forwarded-For, parsed and so formatted once per request).
-        return Concat(IpPrefix, _clientIp.Resolve(context)?.ToString() ?? UnknownClient, buffer, out length);
-    }
-
-    private static bool Concat(string prefix, string value, Span<char> buffer, out int length)
-    {
-        length = prefix.Length + value.Length;
-        if (length > buffer.Length) return false;
         prefix.CopyTo(buffer);
         value.CopyTo(buffer[prefix.Length..]);
-        return true;
+        return buffer[..(prefix.Length + value.Length)];
     }
-
-    private const string UserPrefix = "user:", IpPrefix = "ip:", UnknownClient = "unknown";
 
     private async Task InvokeLimitedAsync(HttpContext context, RateLimitRule rule, ValueTask<RateLimitDecision> pending, long start)
     {
