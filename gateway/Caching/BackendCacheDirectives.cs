@@ -73,9 +73,9 @@ internal static class BackendCacheDirectives
     }
 
     /// <summary>
-    /// The key holds method, path, query and the principal, none of the request's other headers. A <c>Vary</c> naming
-    /// any other header (or <c>*</c>, which no request matches: RFC 9111 §4.1) means a stored answer could be the wrong
-    /// one for the next request, so it is not stored. <c>Authorization</c> is covered: the token decides the principal.
+    /// The key holds method, path, query, the principal and the content-negotiation headers of
+    /// <see cref="CacheKeyHeaders"/>. A <c>Vary</c> naming any other header (or <c>*</c>, which no request matches:
+    /// RFC 9111 §4.1) means a stored answer could be the wrong one for the next request, so it is not stored.
     /// </summary>
     private static bool VaryIsCoveredByKey(StringValues vary)
     {
@@ -85,7 +85,7 @@ internal static class BackendCacheDirectives
             foreach (var range in value.AsSpan().Split(','))
             {
                 var name = value.AsSpan()[range].Trim();
-                if (name.Length > 0 && !name.Equals(HeaderNames.Authorization, StringComparison.OrdinalIgnoreCase)) return false;
+                if (name.Length > 0 && !CacheKeyHeaders.Covers(name)) return false;
             }
         }
         return true;

@@ -10,11 +10,12 @@ namespace Gateway.Caching;
 /// <c>Authorization</c>). Caches GET/HEAD of requests whose class has a cache policy and whose principal is validated;
 /// the key is method, path, full query and every identity value the proxy signs for the backend (user, session,
 /// selected organisation and role), so an entry can never reach another user nor another session of the same user
-/// (a response may name its session: <c>GET /auth/me</c> returns <c>sessionId</c>).
+/// (a response may name its session: <c>GET /auth/me</c> returns <c>sessionId</c>), plus the content-negotiation
+/// headers of <see cref="CacheKeyHeaders"/> as sent, so a backend's <c>Vary: Accept-Encoding</c> is honoured.
 /// Entries are tagged by user (and organisation), not by session: a <c>session</c> invalidation (logout) carries the
 /// user id and evicts every entry of that user, the logged-out session's included; the other sessions refill theirs.
 /// Stores only what <see cref="BackendCacheDirectives.MayStore"/> allows: a 200 without <c>Set-Cookie</c>, whose backend did
-/// not forbid reuse (no-store, no-cache, Pragma: no-cache, Vary beyond the key) and gave it at least the policy TTL of life
+/// not forbid reuse (no-store, no-cache, Pragma: no-cache, a Vary on a header the key does not hold) and gave it at least the policy TTL of life
 /// (max-age, s-maxage, Expires).
 /// Concurrent misses for one key wait for one backend call (<see cref="OutputCacheContext.AllowLocking"/>).
 /// </summary>
@@ -51,6 +52,8 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         vary["gw-session"] = principal.SessionId;
         vary["gw-org"] = feature.OrgId ?? "";
         vary["gw-role"] = feature.OrgRole ?? "";
+        // And the headers a backend's Vary may name without making its answer uncacheable (Accept-Encoding above all).
+        vary[CacheKeyHeaders.VaryByName] = CacheKeyHeaders.ValueOf(http.Request.Headers);
 
         // Not a tag of the entry: how the store learns when this request began (TieredOutputCacheStore.SinceTag).
         context.Tags.Add(TieredOutputCacheStore.SinceTag(state.EvictionGeneration));

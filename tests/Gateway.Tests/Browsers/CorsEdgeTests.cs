@@ -134,6 +134,40 @@ public sealed class CorsEdgeTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal("true", Header(response, "Access-Control-Allow-Credentials"));
     }
 
+    /// <summary>
+    /// A cached class with a CORS policy (<c>critical-auth-cached</c>, <c>GET /auth/me</c>): the edge's own
+    /// <c>Vary: Origin</c> does not make its answers uncacheable (the key holds <c>Origin</c>), each origin gets its own
+    /// entry, and a hit carries the CORS headers for the origin that asked, never those of the one stored first.
+    /// </summary>
+    [Fact]
+    public async Task ACachedClass_WithAPolicy_StillCaches_OneEntryPerOrigin_WithThatOriginsHeaders()
+    {
+        var user = TestSession.Create();
+        _backend.Add(user);
+        async Task<HttpResponseMessage> Me(string? origin)
+        {
+            var request = user.Get("/auth/me");
+            if (origin is not null) request.Headers.TryAddWithoutValidation("Origin", origin);
+            var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("critical-auth-cached", Header(response, "X-Route-Class"));
+            Assert.Contains("Origin", Header(response, "Vary"));
+            return response;
+        }
+
+        var allowedMiss = await Me(Allowed);
+        var otherMiss = await Me(Other);
+        var allowedHit = await Me(Allowed);
+        var otherHit = await Me(Other);
+
+        Assert.Equal(["MISS", "MISS", "HIT", "HIT"], new[] { allowedMiss, otherMiss, allowedHit, otherHit }.Select(r => Header(r, "X-Cache")));
+        Assert.Equal(2, _backend.Recording.Requests.Count(r => r.Path == "/auth/me"));
+        Assert.Equal(Allowed, Header(allowedHit, "Access-Control-Allow-Origin"));
+        Assert.Equal("true", Header(allowedHit, "Access-Control-Allow-Credentials"));
+        Assert.Null(Header(otherHit, "Access-Control-Allow-Origin"));
+        Assert.Null(Header(otherHit, "Access-Control-Allow-Credentials"));
+    }
+
     [Fact]
     public async Task AClassWithoutAPolicy_IsLeftAlone_TheBackendsHeadersPassAsBefore()
     {

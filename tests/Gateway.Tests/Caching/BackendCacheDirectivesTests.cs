@@ -95,7 +95,11 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
     [InlineData("Pragma: no-cache", "no-cache, private")]
     // Vary: * matches no request; a Vary on a header the key does not hold could serve the wrong variant.
     [InlineData("Vary: *", "private")]
-    [InlineData("Vary: Accept-Language", "private")]
+    [InlineData("Vary: User-Agent", "private")]
+    [InlineData("Vary: Cookie", "private")]
+    // One header the key does not hold is enough, also on a second line.
+    [InlineData("Vary: Accept-Encoding, User-Agent", "private")]
+    [InlineData("Vary: Accept-Encoding|Vary: X-Tenant", "private")]
     public async Task WhatTheBackendForbids_IsNotStored_AndItsDirectivesReachTheClient(string backendHeaders, string clientCacheControl)
     {
         BackendSends(backendHeaders);
@@ -124,8 +128,10 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
     // With max-age, Expires is ignored (RFC 9111 §5.3), as HTTP/1.0-era backends send a past one for old caches.
     [InlineData("Cache-Control: max-age=600|Expires: -1h", "max-age=600, private")]
     [InlineData("Expires: +1h", "private")]
-    // The token decides the principal, which the key holds.
+    // The token decides the principal, which the key holds; the content-negotiation headers are held as sent.
     [InlineData("Vary: Authorization", "private")]
+    [InlineData("Vary: Accept-Encoding", "private")]
+    [InlineData("Vary: accept-encoding, Accept, Accept-Language|Vary: Origin", "private")]
     [InlineData("Cache-Control: max-age=600|Age: 0", "max-age=600, private")]
     public async Task WhatTheBackendAllows_IsStillCached_AndNeverMoreCacheableForTheClient(string backendHeaders, string clientCacheControl)
     {
@@ -142,6 +148,47 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
         Assert.Equal(Expected(clientCacheControl), first.CacheControl);
         Assert.Equal(Expected(clientCacheControl), second.CacheControl);
         Assert.Equal(await first.Response.Content.ReadAsStringAsync(), await second.Response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// A backend that varies on the content-negotiation headers gets its variants kept apart: each combination of values
+    /// as sent is an entry of its own, absent and empty are different values, and a hit answers the variant its
+    /// request asked for, never the one stored first.
+    /// </summary>
+    [Fact]
+    public async Task VaryOnNegotiationHeaders_KeepsOneEntryPerVariant_AndServesEachRequestItsOwn()
+    {
+        _backend.Proxied = ctx =>
+        {
+            ctx.Response.Headers.Vary = "Accept-Encoding, Accept-Language";
+            var h = ctx.Request.Headers;
+            return ctx.Response.WriteAsync($"ae={(h.ContainsKey("Accept-Encoding") ? "[" + h.AcceptEncoding + "]" : "absent")} al={h.AcceptLanguage}");
+        };
+        var session = TestSession.Create();
+        _backend.Add(session);
+
+        async Task<(string? XCache, string Body)> Get(string? acceptEncoding, string? acceptLanguage = null)
+        {
+            var request = session.Get("/auth/me");
+            if (acceptEncoding is not null) request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+            if (acceptLanguage is not null) request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
+            var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null, await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(("MISS", "ae=[gzip] al="), await Get("gzip"));
+        Assert.Equal(("MISS", "ae=[br] al="), await Get("br"));
+        Assert.Equal(("MISS", "ae=absent al="), await Get(null));
+        Assert.Equal(("MISS", "ae=[] al="), await Get(""));
+        Assert.Equal(("MISS", "ae=[gzip] al=fr"), await Get("gzip", "fr"));
+        // Each variant again: from the cache, its own body.
+        Assert.Equal(("HIT", "ae=[gzip] al="), await Get("gzip"));
+        Assert.Equal(("HIT", "ae=[br] al="), await Get("br"));
+        Assert.Equal(("HIT", "ae=absent al="), await Get(null));
+        Assert.Equal(("HIT", "ae=[] al="), await Get(""));
+        Assert.Equal(("HIT", "ae=[gzip] al=fr"), await Get("gzip", "fr"));
+        Assert.Equal(5, _backend.ProxiedTo("/auth/me").Length);
     }
 
     [Fact]
