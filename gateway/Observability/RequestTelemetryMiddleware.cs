@@ -222,9 +222,11 @@ internal sealed partial class RequestTelemetryMiddleware
             reader.AdvanceTo(result.Buffer.Start);
             return result.IsCompleted && result.Buffer.IsEmpty;
         }
-        catch (Exception e) when (e is BadHttpRequestException or IOException or OperationCanceledException or InvalidOperationException)
+        catch (Exception)
         {
-            return false;   // "Unexpected end of request content": the connection ended before the body did
+            // "Unexpected end of request content" over HTTP/1.1; a reset stream or aborted connection over HTTP/2 throws
+            // its own types. Whatever it is, the body did not arrive whole, and telemetry must never throw.
+            return false;
         }
     }
 
