@@ -68,4 +68,30 @@ public sealed class Http1ConnectTests
         Assert.DoesNotContain("gateway_proxy_errors_total{", metrics);
         Assert.Contains("gateway_breaker_state{name=\"backend\"} 0", metrics);
     }
+
+    /// <summary>
+    /// The health paths are answered before the pipeline with a fixed 200 and body, which cannot answer CONNECT: Kestrel
+    /// refused the write, an unhandled exception logged at Error, and the client got a 500.
+    /// </summary>
+    [Fact]
+    public async Task Connect_ToTheHealthPaths_Is400UnsupportedConnect_NotA500LoggedAsAnError()
+    {
+        var capture = new CapturingLoggerProvider();
+        await using var backend = await RecordingBackend.StartAsync();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, HostileGateway.NoRedis, RouteFiles.WriteTemp(Routes),
+            b => b.Logging.AddProvider(capture));
+        int port = new Uri(gateway.BaseUrl).Port;
+
+        foreach (var path in new[] { "/health", "/ready", "/HEALTH" })
+        {
+            var response = await RawHttp.SendAsync(port, $"CONNECT {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.True(response.Status == 400, path + " -> " + response.Text);
+            Assert.Contains("unsupported-connect", response.Text);
+        }
+        // The probes themselves are untouched.
+        var health = await RawHttp.SendAsync(port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.True(health.Status == 200 && health.Text.Contains("{\"status\":\"ok\"}"), health.Text);
+
+        Assert.DoesNotContain(capture.Entries, e => e.Level >= LogLevel.Error);
+    }
 }
