@@ -6,8 +6,8 @@ namespace Gateway.Pipeline;
 /// Refuses HTTP/2 and HTTP/3 requests that carry connection-specific header fields (RFC 9113 §8.2.2: such a request
 /// is malformed). Kestrel lets <c>Transfer-Encoding</c> through on HTTP/2; forwarded to an HTTP/1.1 backend it is the
 /// raw material of request smuggling (HTTP/2 downgrade attacks), so the gateway answers 400 before routing and the
-/// stream ends there. A CONNECT that is not a WebSocket (extended CONNECT, :protocol websocket) is refused 400 here too:
-/// the gateway is no tunnel. HTTP/1.x requests pay one reference comparison.
+/// stream ends there. A CONNECT that is not a WebSocket (extended CONNECT, :protocol websocket) is refused 400 here too,
+/// on every protocol: the gateway is no tunnel. HTTP/1.x requests pay one method comparison.
 /// </summary>
 internal sealed class ConnectionSpecificHeadersMiddleware(RequestDelegate next)
 {
@@ -16,7 +16,17 @@ internal sealed class ConnectionSpecificHeadersMiddleware(RequestDelegate next)
     public Task Invoke(HttpContext context)
     {
         var request = context.Request;
-        if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol)) return next(context);
+        if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+        {
+            if (!HttpMethods.IsConnect(request.Method)) return next(context);
+            // HTTP/1.x has no extended CONNECT (its WebSockets are an upgrade GET), so every CONNECT is a tunnel request.
+            // Kestrel passes one with an origin- or absolute-form target to the app, where a route matched it and YARP
+            // failed it (RequestCreation): 502, a Warning with its stack trace, counted as the backend's failure; with an
+            // authority-form target it fell through to an empty 404. Closed after the answer: a tunnel client may already
+            // be sending its tunnel's bytes, which must never be parsed as a next request.
+            GatewayProblems.CloseAfterResponse(context);
+            return GatewayProblems.UnsupportedConnect.WriteAsync(context);
+        }
         var headers = request.Headers;
         foreach (var name in Forbidden)
             if (headers.ContainsKey(name)) return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);

@@ -64,6 +64,28 @@ public sealed class Http2RequestTests
         Assert.Equal("no such thing", answer.Body);
     }
 
+    [Fact]
+    public async Task AWebSocketOverHttp2_ToTheHealthPaths_IsA404_NotA500()
+    {
+        // The health paths' fixed 200 with a body cannot answer CONNECT: Kestrel refused the write (unhandled exception,
+        // logged at Error) and the stream got a 500. A WebSocket there is now a path that serves none, like any other.
+        var (gw, h2c) = await StartAsync("h2-ws-health");
+        await using var _ = gw;
+        foreach (var path in new[] { "/health", "/ready" })
+        {
+            await using var h2 = await RawH2.ConnectAsync(h2c);
+            await h2.HeadersAsync(1, false, ExtendedConnect(path));
+            var answer = await h2.ReadAnswerAsync(1);
+            Assert.True(answer.Status == 404, path + ": " + answer);
+        }
+        await using (var h2 = await RawH2.ConnectAsync(h2c))
+        {
+            await h2.HeadersAsync(1, false, (":method", "CONNECT"), (":protocol", "foo"), (":scheme", "http"), (":authority", "localhost"), (":path", "/health"));
+            var answer = await h2.ReadAnswerAsync(1);
+            Assert.True(answer.Status == 400 && answer.Body.Contains("unsupported-connect"), answer.ToString());
+        }
+    }
+
     [Theory]
     [InlineData("foo")]
     [InlineData("connect-udp")]

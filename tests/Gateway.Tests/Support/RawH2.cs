@@ -1,11 +1,13 @@
 using System.Buffers.Binary;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
 namespace Gateway.Tests.Support;
 
 /// <summary>
-/// A minimal HTTP/2 client over a cleartext (h2c, prior knowledge) socket, for requests HttpClient will not send:
+/// A minimal HTTP/2 client over a cleartext (h2c, prior knowledge) socket or TLS with h2 negotiated by ALPN, for
+/// requests HttpClient will not send:
 /// header fields are written as HPACK literals without indexing (no Huffman), frames as given. Reads the answer's
 /// <c>:status</c> (Kestrel writes it first, indexed or as a literal with an indexed name), its body, or the stream's
 /// RST_STREAM / the connection's GOAWAY.
@@ -16,20 +18,41 @@ internal sealed class RawH2 : IAsyncDisposable
     public const byte EndStream = 0x1, EndHeaders = 0x4;
 
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly SemaphoreSlim _write = new(1, 1);
 
-    private RawH2(TcpClient tcp)
+    private RawH2(TcpClient tcp, Stream stream)
     {
         _tcp = tcp;
-        _stream = tcp.GetStream();
+        _stream = stream;
     }
 
+    /// <summary>h2c with prior knowledge (the gateway's <c>Gateway:H2cUrls</c> listener).</summary>
     public static async Task<RawH2> ConnectAsync(int port)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", port);
-        var h2 = new RawH2(tcp);
+        return await StartAsync(tcp, tcp.GetStream());
+    }
+
+    /// <summary>TLS with h2 by ALPN (the gateway's <c>Tls:Url</c> listener); any certificate is accepted.</summary>
+    public static async Task<RawH2> ConnectTlsAsync(int port)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        var tls = new SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost", ApplicationProtocols = [SslApplicationProtocol.Http2], RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+        if (tls.NegotiatedApplicationProtocol != SslApplicationProtocol.Http2)
+            throw new InvalidOperationException($"ALPN negotiated '{tls.NegotiatedApplicationProtocol}', not h2.");
+        return await StartAsync(tcp, tls);
+    }
+
+    private static async Task<RawH2> StartAsync(TcpClient tcp, Stream stream)
+    {
+        var h2 = new RawH2(tcp, stream);
         await h2._stream.WriteAsync("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray());
         await h2.WriteFrameAsync(Settings, 0, 0, []);
         return h2;
@@ -162,7 +185,7 @@ internal sealed class RawH2 : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stream.DisposeAsync();
         _tcp.Dispose();
-        await Task.CompletedTask;
     }
 }

@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Tests.Hostile;
+using Gateway.Tests.Observability;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.Logging;
 using TestInfrastructure;
 
 namespace Gateway.Tests.Tls;
@@ -209,6 +212,68 @@ public sealed class TlsTerminationTests : IDisposable
         Assert.True(verdict is "400" or "RST_STREAM 1" or "GOAWAY 1", $"expected 400 or the stream refused with PROTOCOL_ERROR, got {verdict}");
         Assert.DoesNotContain(backend.Requests, r => r.Path != "/health");   // /health: the readiness probe
     }
+
+    /// <summary>
+    /// The HTTP/2 refusals proved on the h2c listener (Http2RequestTests) hold where most HTTP/2 clients arrive: TLS with
+    /// h2 by ALPN, hand-built frames over the SslStream (<see cref="RawH2.ConnectTlsAsync"/>). A stream the client resets
+    /// mid-body is the client's doing: never a 5xx, never counted as the backend's failure.
+    /// </summary>
+    [Fact]
+    public async Task Http2ByAlpn_RefusesWhatH2cRefuses_AndAResetMidBodyIsTheClients()
+    {
+        using var cert = CreateCertificate("gateway-test");
+        var (certPath, keyPath) = WritePem(cert);
+        await using var backend = await RecordingBackend.StartAsync();
+        var capture = new CapturingLoggerProvider();
+        int tlsPort = FreePort.Next();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, HostileGateway.NoRedis,
+            RouteFiles.WriteTemp(HostileGateway.OpenRoutes("tls-h2")), b => b.Logging.AddProvider(capture),
+            $"--Tls:Url=https://127.0.0.1:{tlsPort}", $"--Tls:CertificatePath={certPath}", $"--Tls:KeyPath={keyPath}");
+
+        (string, string)[] Request(string method, string path, params (string, string)[] more) =>
+            [(":method", method), (":scheme", "https"), (":authority", "localhost"), (":path", path), .. more];
+        async Task<RawH2.Answer> SendAsync(Func<RawH2, Task> send)
+        {
+            await using var h2 = await RawH2.ConnectTlsAsync(tlsPort);
+            await send(h2);
+            return await h2.ReadAnswerAsync(1);
+        }
+
+        // A WebSocket the backend answers 200 without upgrading; CONNECT that is no WebSocket; a connection-specific field.
+        var refusedWs = await SendAsync(h2 => h2.HeadersAsync(1, false, Request("CONNECT", "/a/plain", (":protocol", "websocket"), ("sec-websocket-version", "13"))));
+        Assert.True(refusedWs.Status == 400 && refusedWs.Body.Contains("websocket-not-accepted"), refusedWs.ToString());
+        var tunnel = await SendAsync(h2 => h2.HeadersAsync(1, false, Request("CONNECT", "/a/x", (":protocol", "connect-udp"))));
+        Assert.True(tunnel.Status == 400 && tunnel.Body.Contains("unsupported-connect"), tunnel.ToString());
+        var plainConnect = await SendAsync(h2 => h2.HeadersAsync(1, false, (":method", "CONNECT"), (":authority", "example.com:443")));
+        Assert.True(plainConnect.Status == 400 && plainConnect.Body.Contains("unsupported-connect"), plainConnect.ToString());
+        var te = await SendAsync(h2 => h2.HeadersAsync(1, true, Request("GET", "/a/x", ("transfer-encoding", "chunked"))));
+        Assert.True(te.Status == 400 && te.Body.Contains("connection-specific-header"), te.ToString());
+
+        // Half a body, then RST_STREAM (CANCEL).
+        await using (var h2 = await RawH2.ConnectTlsAsync(tlsPort))
+        {
+            await h2.HeadersAsync(1, false, Request("POST", "/a/upload", ("content-length", "100")));
+            await h2.DataAsync(1, "hello"u8.ToArray(), endStream: false);
+            await h2.ResetAsync(1);
+            // The connection outlives the reset stream: the next one is served.
+            await h2.HeadersAsync(3, true, Request("GET", "/a/after"));
+            var after = await h2.ReadAnswerAsync(3);
+            Assert.True(after.Status == 200, after.ToString());
+        }
+
+        // Requests past the refusals before routing (the WebSocket, the upload, /a/after) are all recorded: the reset one is done.
+        string metrics = "";
+        await Poll.UntilAsync(async () => RequestCount(metrics = await gateway.AdminClient.GetStringAsync("/metrics")) >= 3, "the reset upload is recorded");
+        Assert.DoesNotContain("status_class=\"5xx\"", metrics);
+        Assert.DoesNotContain("cause=\"backend\"", metrics);
+        Assert.Contains("gateway_breaker_state{name=\"backend\"} 0", metrics);
+        Assert.DoesNotContain(backend.Requests, r => r.Path is "/a/x" or "/a/upload");
+        Assert.DoesNotContain(capture.Entries, e => e.Level >= LogLevel.Warning && e.Exception is not null);
+    }
+
+    private static long RequestCount(string metrics) => metrics.Split('\n')
+        .Where(l => l.StartsWith("gateway_request_duration_seconds_count{", StringComparison.Ordinal) && l.Contains("route_class=\"open\""))
+        .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 
     private static void HpackLiteral(Stream block, byte nameIndex, string? name, string value)
     {
