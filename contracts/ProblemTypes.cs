@@ -38,6 +38,7 @@ public static class ProblemTypes
     public const string ConnectionSpecificHeader = Base + "connection-specific-header";
     public const string WebSocketNotAccepted = Base + "websocket-not-accepted";
     public const string UnsupportedConnect = Base + "unsupported-connect";
+    public const string TraceNotAllowed = Base + "trace-not-allowed";
     public const string BodyTooLarge = Base + "body-too-large";
     public const string RequestBodyTimeout = Base + "request-body-timeout";
     public const string RateLimited = Base + "rate-limited";

@@ -82,7 +82,7 @@ internal static class GatewayApp
         app.UseMiddleware<IdentityHeaderHygieneMiddleware>();
         app.UseMiddleware<PathNormalisationMiddleware>();   // before routing: classes are decided on the path the backend gets
         app.UseMiddleware<AdminListenerMiddleware>();   // /metrics, /gateway/*: operator port only, and nothing else there
-        app.UseMiddleware<ConnectionSpecificHeadersMiddleware>();   // HTTP/2+ Transfer-Encoding & co.: 400 before routing
+        app.UseMiddleware<ProtocolRefusalsMiddleware>();   // TRACE, tunnel CONNECT, HTTP/2+ Transfer-Encoding & co.: 4xx before routing
         app.UseGatewayRequestTelemetry();
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();

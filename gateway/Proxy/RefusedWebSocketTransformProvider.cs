@@ -25,7 +25,7 @@ internal sealed class RefusedWebSocketTransformProvider : ITransformProvider
 
     /// <summary>Whether the transform dropped the backend's answer to this request.</summary>
     /// <remarks>Every proxied request asks: the method first (a reference comparison); only an extended CONNECT gets
-    /// further, since ConnectionSpecificHeadersMiddleware refused every other CONNECT.</remarks>
+    /// further, since ProtocolRefusalsMiddleware refused every other CONNECT.</remarks>
     public static bool WasRefused(HttpContext context) =>
         HttpMethods.IsConnect(context.Request.Method) && GatewayRequestFeature.Of(context) is { WebSocketRefused: true };
 

@@ -3,19 +3,28 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// Refuses HTTP/2 and HTTP/3 requests that carry connection-specific header fields (RFC 9113 §8.2.2: such a request
-/// is malformed). Kestrel lets <c>Transfer-Encoding</c> through on HTTP/2; forwarded to an HTTP/1.1 backend it is the
-/// raw material of request smuggling (HTTP/2 downgrade attacks), so the gateway answers 400 before routing and the
-/// stream ends there. A CONNECT that is not a WebSocket (extended CONNECT, :protocol websocket) is refused 400 here too,
-/// on every protocol: the gateway is no tunnel. HTTP/1.x requests pay one method comparison.
+/// Requests the gateway refuses by their method or framing, before routing, sessions and the backend:
+/// <list type="bullet">
+/// <item>HTTP/2 and HTTP/3 requests that carry connection-specific header fields (RFC 9113 §8.2.2: such a request is
+/// malformed). Kestrel lets <c>Transfer-Encoding</c> through on HTTP/2; forwarded to an HTTP/1.1 backend it is the raw
+/// material of request smuggling (HTTP/2 downgrade attacks): 400 <c>connection-specific-header</c>.</item>
+/// <item>A CONNECT that is not a WebSocket (extended CONNECT, :protocol websocket), on every protocol: the gateway is
+/// no tunnel. 400 <c>unsupported-connect</c>.</item>
+/// <item><c>TRACE</c> (and IIS's <c>TRACK</c>), on every protocol: 405 <c>trace-not-allowed</c>. Forwarded, a TRACE
+/// reached the backend with the gateway's signed identity headers, and a backend that echoes it as RFC 9110 §9.3.8
+/// describes showed the client its identity headers and the gateway's signature (cross-site tracing); nginx and cloud
+/// load balancers refuse it the same way.</item>
+/// </list>
+/// HTTP/1.x GETs pay two method comparisons.
 /// </summary>
-internal sealed class ConnectionSpecificHeadersMiddleware(RequestDelegate next)
+internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
 {
     private static readonly string[] Forbidden = ["Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"];
 
     public Task Invoke(HttpContext context)
     {
         var request = context.Request;
+        if (IsTrace(request.Method)) return GatewayProblems.TraceNotAllowed.WriteAsync(context);
         if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
         {
             if (!HttpMethods.IsConnect(request.Method)) return next(context);
@@ -40,4 +49,8 @@ internal sealed class ConnectionSpecificHeadersMiddleware(RequestDelegate next)
             return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);
         return next(context);
     }
+
+    // Kestrel interns the strings of known methods, so TRACE is a reference comparison; GET and POST fail on length.
+    private static bool IsTrace(string method) =>
+        HttpMethods.IsTrace(method) || (method.Length == 5 && string.Equals(method, "TRACK", StringComparison.OrdinalIgnoreCase));
 }
