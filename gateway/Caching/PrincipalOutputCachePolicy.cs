@@ -35,6 +35,12 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         }
 
         var feature = http.Features.Get<GatewayRequestFeature>()!;
+        string negotiation = CacheKeyHeaders.ValueOf(http.Request.Headers);
+        if (KeyCannotHold(http.Request, feature, negotiation))
+        {
+            context.EnableOutputCaching = false;
+            return ValueTask.CompletedTask;
+        }
         // The lookup runs between this hook and ServeFromCacheAsync (hit) or the proxy stage (miss).
         if (ServerTiming.Measuring) http.Features.Get<RequestTelemetryFeature>()?.CacheLookupStarted(System.Diagnostics.Stopwatch.GetTimestamp());
         context.EnableOutputCaching = true;
@@ -53,7 +59,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         vary["gw-org"] = feature.OrgId ?? "";
         vary["gw-role"] = feature.OrgRole ?? "";
         // And the headers a backend's Vary may name without making its answer uncacheable (Accept-Encoding above all).
-        vary[CacheKeyHeaders.VaryByName] = CacheKeyHeaders.ValueOf(http.Request.Headers);
+        vary[CacheKeyHeaders.VaryByName] = negotiation;
 
         // Not a tag of the entry: how the store learns when this request began (TieredOutputCacheStore.SinceTag).
         context.Tags.Add(TieredOutputCacheStore.SinceTag(state.EvictionGeneration));
@@ -65,6 +71,35 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         }
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// Whether a part of the key holds the characters ASP.NET Core's output cache delimits its keys with (U+001E,
+    /// U+001F). With one, the framework gives the key up ("no key"), but its request coalescing still used the empty
+    /// key: concurrent misses of different users, each sending such a character (decoded from the path or query, or
+    /// in an Accept header, all of which Kestrel accepts), waited for one backend answer and got the first user's
+    /// response. Such a request is not cached at all: it goes to the backend like any uncached one. A vectorised scan
+    /// of the few key strings, on cached routes only.
+    /// </summary>
+    private static bool KeyCannotHold(HttpRequest request, GatewayRequestFeature feature, string negotiation)
+    {
+        // And the negotiation headers are held in the key as sent: more than a kilobyte of them (16 KB of headers
+        // are allowed) would make every entry of that client carry it, uncounted by the L1's size limit.
+        if (negotiation.Length > MaxNegotiationLength) return true;
+        if (HasDelimiter(request.PathBase.Value) || HasDelimiter(request.Path.Value) || HasDelimiter(negotiation)
+            || HasDelimiter(feature.OrgId) || HasDelimiter(feature.OrgRole))
+            return true;
+        if (!request.QueryString.HasValue) return false;
+        foreach (var (key, values) in request.Query)
+        {
+            if (HasDelimiter(key)) return true;
+            foreach (var value in values) if (HasDelimiter(value)) return true;
+        }
+        return false;
+    }
+
+    private const int MaxNegotiationLength = 1024;
+
+    private static bool HasDelimiter(string? part) => part is not null && part.AsSpan().IndexOfAny('\u001e', '\u001f') >= 0;
 
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation)
     {

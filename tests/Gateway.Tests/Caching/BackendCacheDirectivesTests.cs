@@ -191,6 +191,31 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
         Assert.Equal(5, _backend.ProxiedTo("/auth/me").Length);
     }
 
+    /// <summary>The negotiation headers are held in the key as sent, so more than a kilobyte of them is not cached.</summary>
+    [Fact]
+    public async Task NegotiationHeadersOverAKilobyte_AreNotCached()
+    {
+        BackendSends("");
+        var session = TestSession.Create();
+        _backend.Add(session);
+        async Task<string?> Get(string accept)
+        {
+            var request = session.Get("/auth/me");
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null;
+        }
+        string large = "application/json;q=0.9, " + string.Join(", ", Enumerable.Range(0, 60).Select(i => $"application/x-type-{i}"));
+        Assert.True(large.Length > 1024);
+
+        Assert.Equal(("MISS", "HIT"), (await Get("application/json"), await Get("application/json")));
+        Assert.Single(_backend.ProxiedTo("/auth/me"));
+        // Not cached: both reach the backend.
+        Assert.Equal(("MISS", "MISS"), (await Get(large), await Get(large)));
+        Assert.Equal(3, _backend.ProxiedTo("/auth/me").Length);
+    }
+
     [Fact]
     public async Task SetCookie_IsNeverStored()
     {

@@ -44,6 +44,49 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
 
     private static string Expected(TestSession s) => $"user={s.UserId};session={s.SessionId}";
 
+    /// <summary>
+    /// A key part ASP.NET Core's output cache cannot hold (its delimiters, U+001E and U+001F, decoded from the query or
+    /// sent in an Accept header) makes the framework give up the key. Concurrent misses must then still not share one
+    /// backend answer: two users asking at once, while the backend is slow, each get their own.
+    /// </summary>
+    [Theory]
+    [InlineData("?x=%1E", null)]
+    [InlineData("?x=%1F", null)]
+    [InlineData("", "text/plain\u001e")]
+    public async Task AKeyTheCacheCannotHold_IsNeverSharedBetweenConcurrentUsers(string query, string? accept)
+    {
+        var gate = new TaskCompletionSource();
+        int arrived = 0;
+        _backend.Proxied = async ctx =>
+        {
+            if (Interlocked.Increment(ref arrived) == 1) await gate.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await ctx.Response.WriteAsync($"user={ctx.Request.Headers["X-User-Id"]};session={ctx.Request.Headers["X-Session-Id"]}");
+        };
+        var a = TestSession.Create();
+        var b = TestSession.Create();
+        _backend.Add(a);
+        _backend.Add(b);
+
+        async Task<string> Me(TestSession session)
+        {
+            var request = session.Get("/auth/me" + query);
+            if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        var first = Me(a);
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref arrived) >= 1), "a's request reaches the backend");
+        var second = Me(b);
+        // b's request either reaches the backend too, or waits on a's: give it the time to do either, then let a go.
+        await Task.WhenAny(Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref arrived) >= 2), "b's request reaches the backend", TimeSpan.FromSeconds(2)));
+        gate.SetResult();
+
+        Assert.Equal(Expected(a), await first);
+        Assert.Equal(Expected(b), await second);
+    }
+
     [Fact]
     public async Task TwoSessionsOfOneUser_EachGetsTheResponseOfItsOwnSession()
     {
