@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Caching;
@@ -41,19 +40,35 @@ internal static class CacheKeyHeaders
     /// </summary>
     public static string ValueOf(IHeaderDictionary headers)
     {
-        bool any = false;
-        foreach (var name in Names)
-            if (headers.ContainsKey(name)) { any = true; break; }
-        if (!any) return NoneSent;
-
-        var builder = new StringBuilder(64);
-        foreach (var name in Names)
+        string?[]? joined = null;
+        int total = 0;
+        for (int i = 0; i < Names.Length; i++)
         {
-            if (!headers.TryGetValue(name, out var values)) { builder.Append('-'); continue; }
-            string joined = values.Count == 1 ? values[0] ?? "" : string.Join(", ", values.ToArray());
-            builder.Append('+').Append(joined.Length).Append(':').Append(joined);
+            if (!headers.TryGetValue(Names[i], out var values)) { total += 1; continue; }
+            string value = values.Count == 1 ? values[0] ?? "" : string.Join(", ", values.ToArray());
+            (joined ??= new string?[Names.Length])[i] = value;
+            total += 2 + Digits(value.Length) + value.Length;   // '+', the length, ':', the value
         }
-        return builder.ToString();
+        if (joined is null) return NoneSent;
+        return string.Create(total, joined, static (span, parts) =>
+        {
+            foreach (var part in parts)
+            {
+                if (part is null) { span[0] = '-'; span = span[1..]; continue; }
+                span[0] = '+';
+                part.Length.TryFormat(span[1..], out int written, provider: System.Globalization.CultureInfo.InvariantCulture);
+                span[1 + written] = ':';
+                part.AsSpan().CopyTo(span[(2 + written)..]);
+                span = span[(2 + written + part.Length)..];
+            }
+        });
+    }
+
+    private static int Digits(int n)
+    {
+        int digits = 1;
+        for (; n >= 10; n /= 10) digits++;
+        return digits;
     }
 
     private static readonly string NoneSent = new('-', Names.Length);

@@ -25,8 +25,9 @@ internal sealed class HealthMiddleware(RequestDelegate next, ReadinessProbe prob
         var path = context.Request.Path.Value;
         if (path is null || path.Length is not (6 or 7)) return next(context);
         // A 2xx with a body cannot answer CONNECT (2xx means "tunnel open"): Kestrel refused the write, an unhandled
-        // exception logged at Error, and the client got a 500. CONNECT goes on to the pipeline, which refuses it
-        // (ProtocolRefusalsMiddleware). Checked after the path, so other requests never pay for it.
+        // exception logged at Error, and the client got a 500. CONNECT goes on to the pipeline: a tunnel CONNECT is
+        // refused there (ProtocolRefusalsMiddleware), an HTTP/2 WebSocket gets the 404 of a path no route serves.
+        // Checked after the path, so other requests never pay for it.
         if (HttpMethods.IsConnect(context.Request.Method)) return next(context);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (string.Equals(path, "/health", StringComparison.OrdinalIgnoreCase)) return Write(context, 200, HealthBody, start);

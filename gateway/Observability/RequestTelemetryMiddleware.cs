@@ -1,12 +1,9 @@
 using System.Globalization;
 using Gateway.Pipeline;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Observability;
 
@@ -170,7 +167,10 @@ internal sealed partial class RequestTelemetryMiddleware
         int status = context.Response.StatusCode;
 
         _metrics.RecordRequest(ms / 1000.0, tier, routeClass, status);
-        bool over = budget > 0 && ms > budget && !SpentOnTheClient(context, status);
+        // A request whose time went to its client (a stalled or abandoned upload) is not the gateway missing its budget:
+        // counted, one client could raise its tier's over-budget rate at will and use up the tier's Warning allowance,
+        // hiding the backend's real ones. The duration histogram above still counts it, under its status.
+        bool over = budget > 0 && ms > budget && !gateway.WaitedOnClient;
         if (over)
         {
             _metrics.RecordOverBudget(tier, routeClass);
@@ -186,53 +186,6 @@ internal sealed partial class RequestTelemetryMiddleware
         _stats.Record(new RequestSample(tier, ms, status, over, CacheResult(context), gateway.ValidationSource,
             routeClass, gateway.Cluster, gateway.Shed));
     }
-
-    /// <summary>
-    /// Whether the request's time went to its client, which a budget does not measure: its body stalled past the class's
-    /// deadline (408 <c>request-body-timeout</c>), or its connection failed or went away before it had sent its whole
-    /// body. Counted as over budget, such requests would let one client raise its tier's over-budget rate at will and
-    /// use up the tier's Warning allowance (<c>Observability:OverBudgetLogsPerWindow</c>), hiding the backend's real
-    /// ones. The duration histogram still counts them, under their status. A client that gave up waiting for the
-    /// backend's answer (its body sent) or for a stage (499), or that left during a response, may have waited on the
-    /// gateway's side: still over budget. Looked up only for requests over budget, so the hot path pays nothing.
-    /// </summary>
-    private static bool SpentOnTheClient(HttpContext context, int status)
-    {
-        if (status == StatusCodes.Status408RequestTimeout) return true;
-        var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
-        if (error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled) return !DeadlinePassed(context);
-        // YARP reports a client that left during its upload as RequestCanceled when the request's cancellation reached
-        // the backend call before the body copy's failure did (a race): the body tells which it was.
-        if (error is ForwarderError.RequestCanceled && !DeadlinePassed(context))
-            return !BodyFinished(context);
-        return false;
-    }
-
-    /// <summary>
-    /// Whether the client sent its whole body. Read only for a request over budget that its client ended: the body's
-    /// reader answers at once, from what Kestrel already knows (completed, or the connection ended early: it throws).
-    /// </summary>
-    private static bool BodyFinished(HttpContext context)
-    {
-        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true) return true;
-        try
-        {
-            var reader = context.Request.BodyReader;
-            if (!reader.TryRead(out var result)) return false;
-            reader.AdvanceTo(result.Buffer.Start);
-            return result.IsCompleted && result.Buffer.IsEmpty;
-        }
-        catch (Exception)
-        {
-            // "Unexpected end of request content" over HTTP/1.1; a reset stream or aborted connection over HTTP/2 throws
-            // its own types. Whatever it is, the body did not arrive whole, and telemetry must never throw.
-            return false;
-        }
-    }
-
-    /// <summary>The class's deadline cancelled the copy: either side may have been the slow one, so it stays counted.</summary>
-    private static bool DeadlinePassed(HttpContext context) =>
-        context.Features.Get<IHttpRequestTimeoutFeature>() is Resilience.RequestDeadline { Expired: true };
 
     /// <summary>The response cache marks responses with X-Cache: HIT or MISS; absent means the cache did not apply.</summary>
     private static bool? CacheResult(HttpContext context)

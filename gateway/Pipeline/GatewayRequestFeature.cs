@@ -71,6 +71,12 @@ internal sealed class GatewayRequestFeature
     /// (<see cref="Proxy.RefusedWebSocketTransformProvider"/>).
     /// </summary>
     public bool WebSocketRefused { get; set; }
+    /// <summary>
+    /// The request's time went to its client: its body stalled past the class's deadline (408), or the client's
+    /// connection failed or went away while the gateway was reading or forwarding that body. Set where the gateway
+    /// knows it (the proxy stage, the login limiter); such a request is not over budget (RequestTelemetryMiddleware).
+    /// </summary>
+    public bool WaitedOnClient { get; set; }
     /// <summary>Stopwatch timestamp when the gateway received the request.</summary>
     public long StartTimestamp { get; set; }
 }

@@ -15,7 +15,7 @@ namespace Gateway.Pipeline;
 /// describes showed the client its identity headers and the gateway's signature (cross-site tracing); nginx and cloud
 /// load balancers refuse it the same way.</item>
 /// </list>
-/// HTTP/1.x GETs pay two method comparisons.
+/// An HTTP/1.x GET pays the protocol check and two method checks that fail on the method's length.
 /// </summary>
 internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
 {

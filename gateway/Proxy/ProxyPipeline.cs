@@ -117,6 +117,13 @@ internal sealed partial class ProxyStage
             context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
         // Before the HasStarted check: a response-body failure happens after the response started.
         Report(failure, cluster.ClusterId, cause, deadlineExpired);
+        // The client's body failed or stalled: the request's time went to the client, not to the backend (over budget
+        // is not its). A client that left while waiting for the answer (RequestCanceled) may have waited on the backend:
+        // YARP reports some uploads reset mid-body that way too (whichever failure reaches it first), and counting those
+        // is the safe side, since excluding them would also hide a saturated backend whose clients give up.
+        if (failure.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled
+            && GatewayRequestFeature.Of(context) is { } waited)
+            waited.WaitedOnClient = true;
 
         if (context.Response.HasStarted) return;
         if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error && deadlineExpired)

@@ -198,11 +198,13 @@ internal sealed class GatewayRateLimitingMiddleware
         catch (IOException)
         {
             // The client's body could not be read (malformed chunk, too slow, reset): nothing can reach the backend whole.
+            WaitedOnClient(context);
             return (null, null, GatewayProblems.AmbiguousLoginBody);
         }
         catch (OperationCanceledException) when (context.Features.Get<IHttpRequestTimeoutFeature>() is Resilience.RequestDeadline { Expired: true })
         {
             // The class's deadline passed while the client was still sending its body: the client's delay, a 4xx.
+            WaitedOnClient(context);
             GatewayProblems.CloseAfterResponse(context);
             return (null, null, GatewayProblems.RequestBodyTimeout);
         }
@@ -210,6 +212,12 @@ internal sealed class GatewayRateLimitingMiddleware
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The request's time went to its client's body: not over budget (<see cref="GatewayRequestFeature.WaitedOnClient"/>).</summary>
+    private static void WaitedOnClient(HttpContext context)
+    {
+        if (GatewayRequestFeature.Of(context) is { } feature) feature.WaitedOnClient = true;
     }
 
     private static GatewayProblems.Problem TooLarge(HttpContext context)
