@@ -33,6 +33,9 @@ internal static class ResponseCachingServiceCollectionExtensions
         {
             o.AddBasePolicy(PrincipalOutputCachePolicy.Instance);
             o.MaximumBodySize = rc.Value.MaximumBodySize;
+            // Paths are case-sensitive (RFC 3986 §6.2.2.1) and the backend receives them as sent: /files/A and /files/a
+            // may be two resources, which the framework's default (upper-cased paths in the key) would serve as one.
+            o.UseCaseSensitivePaths = true;
         });
         AddRedisTier(services);
         services.AddSingleton(sp =>

@@ -87,6 +87,30 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(Expected(b), await second);
     }
 
+    /// <summary>
+    /// Paths are case-sensitive and reach the backend as sent (routing matches them without case): two spellings are
+    /// two entries, each with the answer to its own path.
+    /// </summary>
+    [Fact]
+    public async Task PathsThatDifferOnlyInCase_AreTwoEntries()
+    {
+        _backend.Proxied = ctx => ctx.Response.WriteAsync("path=" + ctx.Request.Path.Value);
+        var a = TestSession.Create();
+        _backend.Add(a);
+        async Task<(string? XCache, string Body)> Get(string path)
+        {
+            using var response = await _gateway.Client.SendAsync(a.Get(path));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("critical-auth-cached", response.Headers.GetValues("X-Route-Class").Single());
+            return (response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null, await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(("MISS", "path=/auth/me"), await Get("/auth/me"));
+        Assert.Equal(("MISS", "path=/Auth/Me"), await Get("/Auth/Me"));
+        Assert.Equal(("HIT", "path=/auth/me"), await Get("/auth/me"));
+        Assert.Equal(("HIT", "path=/Auth/Me"), await Get("/Auth/Me"));
+    }
+
     [Fact]
     public async Task TwoSessionsOfOneUser_EachGetsTheResponseOfItsOwnSession()
     {
