@@ -8,7 +8,7 @@ namespace Gateway.Caching;
 /// <summary>
 /// The only output cache policy of the gateway (it replaces the default one, which refuses requests carrying
 /// <c>Authorization</c>). Caches GET/HEAD of requests whose class has a cache policy and whose principal is validated;
-/// the key is method, path, full query and every identity value the proxy signs for the backend (user, session,
+/// the key is method, path, the query as sent and every identity value the proxy signs for the backend (user, session,
 /// selected organisation and role), so an entry can never reach another user nor another session of the same user
 /// (a response may name its session: <c>GET /auth/me</c> returns <c>sessionId</c>), plus the content-negotiation
 /// headers of <see cref="CacheKeyHeaders"/> as sent, so a backend's <c>Vary: Accept-Encoding</c> is honoured.
@@ -48,7 +48,10 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         context.AllowCacheStorage = true;
         context.AllowLocking = true;
         context.ResponseExpirationTimeSpan = state.Policy.Ttl;
-        context.CacheVaryByRules.QueryKeys = "*";
+        // The query exactly as sent, not the framework's parsed form (which upper-cases names, sorts parameters and their
+        // repeated values, and decodes them): for the backend "?a=1" and "?A=1", or "?x=1&x=2" and "?x=2&x=1", may be
+        // different requests. Nothing is parsed for it either.
+        context.CacheVaryByRules.QueryKeys = default;
         // Instances behind a load balancer may see different Host values; the entry must be shared between them.
         context.CacheVaryByRules.VaryByHost = false;
         // The key covers exactly what the backend sees of the caller: the signed identity headers
@@ -60,6 +63,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         vary["gw-role"] = feature.OrgRole ?? "";
         // And the headers a backend's Vary may name without making its answer uncacheable (Accept-Encoding above all).
         vary[CacheKeyHeaders.VaryByName] = negotiation;
+        vary["gw-query"] = http.Request.QueryString.Value ?? "";
 
         // Not a tag of the entry: how the store learns when this request began (TieredOutputCacheStore.SinceTag).
         context.Tags.Add(TieredOutputCacheStore.SinceTag(state.EvictionGeneration));
@@ -75,9 +79,9 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
     /// <summary>
     /// Whether a part of the key holds the characters ASP.NET Core's output cache delimits its keys with (U+001E,
     /// U+001F). With one, the framework gives the key up ("no key"), but its request coalescing still used the empty
-    /// key: concurrent misses of different users, each sending such a character (decoded from the path or query, or
-    /// in an Accept header, all of which Kestrel accepts), waited for one backend answer and got the first user's
-    /// response. Such a request is not cached at all: it goes to the backend like any uncached one. A vectorised scan
+    /// key: concurrent misses of different users, each sending such a character (decoded from the path, in an Accept
+    /// header, or, while the key held the framework's decoded query, from the query), waited for one backend answer and
+    /// got the first user's response. Such a request is not cached at all: it goes to the backend like any uncached one. A vectorised scan
     /// of the few key strings, on cached routes only.
     /// </summary>
     private static bool KeyCannotHold(HttpRequest request, GatewayRequestFeature feature, string negotiation)
@@ -85,16 +89,9 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         // And the negotiation headers are held in the key as sent: more than a kilobyte of them (16 KB of headers
         // are allowed) would make every entry of that client carry it, uncounted by the L1's size limit.
         if (negotiation.Length > MaxNegotiationLength) return true;
-        if (HasDelimiter(request.PathBase.Value) || HasDelimiter(request.Path.Value) || HasDelimiter(negotiation)
-            || HasDelimiter(feature.OrgId) || HasDelimiter(feature.OrgRole))
-            return true;
-        if (!request.QueryString.HasValue) return false;
-        foreach (var (key, values) in request.Query)
-        {
-            if (HasDelimiter(key)) return true;
-            foreach (var value in values) if (HasDelimiter(value)) return true;
-        }
-        return false;
+        // The query is held raw (percent-encoded), where Kestrel lets no control character through; checked anyway.
+        return HasDelimiter(request.PathBase.Value) || HasDelimiter(request.Path.Value) || HasDelimiter(negotiation)
+            || HasDelimiter(request.QueryString.Value) || HasDelimiter(feature.OrgId) || HasDelimiter(feature.OrgRole);
     }
 
     private const int MaxNegotiationLength = 1024;

@@ -111,6 +111,29 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(("HIT", "path=/Auth/Me"), await Get("/Auth/Me"));
     }
 
+    /// <summary>
+    /// The query is held as sent: names differing in case, parameters in another order and repeated values in another
+    /// order are different requests to a backend that reads them so, each with its own entry; the same query is a hit.
+    /// </summary>
+    [Fact]
+    public async Task QueriesThatDifferOnlyInCaseOrOrder_AreSeparateEntries()
+    {
+        _backend.Proxied = ctx => ctx.Response.WriteAsync("query=" + ctx.Request.QueryString.Value);
+        var a = TestSession.Create();
+        _backend.Add(a);
+        async Task<(string? XCache, string Body)> Get(string query)
+        {
+            using var response = await _gateway.Client.SendAsync(a.Get("/auth/me" + query));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null, await response.Content.ReadAsStringAsync());
+        }
+
+        string[] queries = ["?a=1", "?A=1", "?x=1&y=2", "?y=2&x=1", "?x=1&x=2", "?x=2&x=1"];
+        foreach (var query in queries) Assert.Equal(("MISS", "query=" + query), await Get(query));
+        foreach (var query in queries) Assert.Equal(("HIT", "query=" + query), await Get(query));
+        Assert.Equal(queries.Length, _backend.ProxiedTo("/auth/me").Length);
+    }
+
     [Fact]
     public async Task TwoSessionsOfOneUser_EachGetsTheResponseOfItsOwnSession()
     {
