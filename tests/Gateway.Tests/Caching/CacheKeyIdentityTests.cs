@@ -45,9 +45,10 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
     private static string Expected(TestSession s) => $"user={s.UserId};session={s.SessionId}";
 
     /// <summary>
-    /// A key part ASP.NET Core's output cache cannot hold (its delimiters, U+001E and U+001F, decoded from the query or
-    /// sent in an Accept header) makes the framework give up the key. Concurrent misses must then still not share one
-    /// backend answer: two users asking at once, while the backend is slow, each get their own.
+    /// A key part ASP.NET Core's output cache cannot hold (its delimiters, U+001E and U+001F, sent in an Accept header,
+    /// or decoded from the query while the key held the parsed query) makes the framework give up the key, and its
+    /// request coalescing handed two users' concurrent misses one answer. Two users asking at once, while the backend
+    /// is slow, must each get their own.
     /// </summary>
     [Theory]
     [InlineData("?x=%1E", null)]
