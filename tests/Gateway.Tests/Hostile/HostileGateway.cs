@@ -52,6 +52,19 @@ internal sealed class HostileGateway : IAsyncDisposable
           "clusters": { "backend": { "address": "" } } }
         """;
 
+    /// <summary>
+    /// <see cref="OpenRoutes"/> plus a session class, <c>signed-in</c>, for every path under <c>/s/</c>: for probes that
+    /// must show a refusal comes before sessions (no token) and holds for a signed-in client too.
+    /// </summary>
+    public static string OpenAndSessionRoutes(string version) => $$"""
+        { "version": "{{version}}", "defaultClass": "open",
+          "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 },
+                       "signed-in": { "tier": "standard", "budgetMs": 200, "auth": "session", "timeoutMs": 5000 } },
+          "routes": { "open": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" },
+                      "session": { "path": "/s/{**rest}", "class": "signed-in", "cluster": "backend" } },
+          "clusters": { "backend": { "address": "" } } }
+        """;
+
     public async ValueTask DisposeAsync()
     {
         await Gateway.DisposeAsync();

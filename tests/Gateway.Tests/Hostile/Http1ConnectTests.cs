@@ -13,14 +13,7 @@ namespace Gateway.Tests.Hostile;
 /// </summary>
 public sealed class Http1ConnectTests
 {
-    private const string Routes = """
-        { "version": "h1-connect", "defaultClass": "open",
-          "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 },
-                       "signed-in": { "tier": "standard", "budgetMs": 200, "auth": "session", "timeoutMs": 5000 } },
-          "routes": { "open": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" },
-                      "session": { "path": "/s/{**rest}", "class": "signed-in", "cluster": "backend" } },
-          "clusters": { "backend": { "address": "" } } }
-        """;
+    private static readonly string Routes = HostileGateway.OpenAndSessionRoutes("h1-connect");
 
     [Fact]
     public async Task Http11Connect_InEveryTargetForm_OnAnonymousAndSessionRoutes_Is400UnsupportedConnect_NeverA502()

@@ -11,14 +11,7 @@ namespace Gateway.Tests.Hostile;
 /// </summary>
 public sealed class TraceTests
 {
-    private const string Routes = """
-        { "version": "trace", "defaultClass": "open",
-          "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 },
-                       "signed-in": { "tier": "standard", "budgetMs": 200, "auth": "session", "timeoutMs": 5000 } },
-          "routes": { "open": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" },
-                      "session": { "path": "/s/{**rest}", "class": "signed-in", "cluster": "backend" } },
-          "clusters": { "backend": { "address": "" } } }
-        """;
+    private static readonly string Routes = HostileGateway.OpenAndSessionRoutes("trace");
 
     [Fact]
     public async Task TraceAndTrack_OnEveryRoute_Are405_AndNeverReachTheBackend()
