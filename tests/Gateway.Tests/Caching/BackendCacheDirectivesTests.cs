@@ -167,15 +167,8 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
         var session = TestSession.Create();
         _backend.Add(session);
 
-        async Task<(string? XCache, string Body)> Get(string? acceptEncoding, string? acceptLanguage = null)
-        {
-            var request = session.Get("/auth/me");
-            if (acceptEncoding is not null) request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
-            if (acceptLanguage is not null) request.Headers.TryAddWithoutValidation("Accept-Language", acceptLanguage);
-            var response = await _gateway.Client.SendAsync(request);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return (response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null, await response.Content.ReadAsStringAsync());
-        }
+        Task<(string? XCache, string Body)> Get(string? acceptEncoding, string? acceptLanguage = null) =>
+            NegotiatedAsync(session, ("Accept-Encoding", acceptEncoding), ("Accept-Language", acceptLanguage));
 
         Assert.Equal(("MISS", "ae=[gzip] al="), await Get("gzip"));
         Assert.Equal(("MISS", "ae=[br] al="), await Get("br"));
@@ -198,14 +191,7 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
         BackendSends("");
         var session = TestSession.Create();
         _backend.Add(session);
-        async Task<string?> Get(string accept)
-        {
-            var request = session.Get("/auth/me");
-            request.Headers.TryAddWithoutValidation("Accept", accept);
-            using var response = await _gateway.Client.SendAsync(request);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null;
-        }
+        async Task<string?> Get(string accept) => (await NegotiatedAsync(session, ("Accept", accept))).XCache;
         string large = "application/json;q=0.9, " + string.Join(", ", Enumerable.Range(0, 60).Select(i => $"application/x-type-{i}"));
         Assert.True(large.Length > 1024);
 
@@ -214,6 +200,17 @@ public sealed class BackendCacheDirectivesTests(RedisFixture redis) : IAsyncLife
         // Not cached: both reach the backend.
         Assert.Equal(("MISS", "MISS"), (await Get(large), await Get(large)));
         Assert.Equal(3, _backend.ProxiedTo("/auth/me").Length);
+    }
+
+    /// <summary>A GET of <c>/auth/me</c> with the given headers (a null value: not sent); its X-Cache and body.</summary>
+    private async Task<(string? XCache, string Body)> NegotiatedAsync(TestSession session, params (string Name, string? Value)[] headers)
+    {
+        var request = session.Get("/auth/me");
+        foreach (var (name, value) in headers)
+            if (value is not null) request.Headers.TryAddWithoutValidation(name, value);
+        using var response = await _gateway.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null, await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
