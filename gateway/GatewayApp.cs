@@ -97,6 +97,10 @@ internal static class GatewayApp
         app.MapGatewayExplain();   // operator-only; matches against the live routes, nothing per request
         app.MapGatewayOperatorEndpoints().WithMetadata(new RouteClassMetadata("health"));
         app.MapReverseProxy(ProxyPipeline.Configure);
+        // Endpoints run here rather than at the end WebApplication would add, so that a request no route matched (it
+        // went through its default class's checks) gets a problem body naming why, not an empty 404.
+        app.UseEndpoints(static _ => { });
+        app.Run(static context => context.Response.HasStarted ? Task.CompletedTask : GatewayProblems.NotFound.WriteAsync(context));
         return app;
     }
 }

@@ -57,11 +57,8 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         context.Response.Headers[HeaderName] = cls.HeaderValue;
         ServerTiming.AddStage(context, GatewayStage.Classify, start);
 
-        if (ReachesInternal(context.Request.Path, removedPrefix))
-        {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        }
+        // The same answer as a path no route matches: /internal does not exist on the edge.
+        if (ReachesInternal(context.Request.Path, removedPrefix)) return GatewayProblems.NotFound.WriteAsync(context);
         return next(context);
     }
 
