@@ -1,4 +1,5 @@
 using Gateway.Observability;
+using Gateway.Contracts;
 using Gateway.Pipeline;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Net.Http.Headers;
@@ -36,7 +37,10 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
 
         var feature = http.Features.Get<GatewayRequestFeature>()!;
         string negotiation = CacheKeyHeaders.ValueOf(http.Request.Headers);
-        if (KeyCannotHold(http.Request, feature, negotiation))
+        // The route, too: routes may share a path and differ by host or header (another cluster, other transforms), and
+        // a backend's Vary cannot say by which route it was reached.
+        string route = http.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.RouteId ?? "";
+        if (KeyCannotHold(http.Request, principal, feature, negotiation, route))
         {
             context.EnableOutputCaching = false;
             return ValueTask.CompletedTask;
@@ -64,6 +68,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         // And the headers a backend's Vary may name without making its answer uncacheable (Accept-Encoding above all).
         vary[CacheKeyHeaders.VaryByName] = negotiation;
         vary["gw-query"] = http.Request.QueryString.Value ?? "";
+        vary["gw-route"] = route;
 
         // Not a tag of the entry: how the store learns when this request began (TieredOutputCacheStore.SinceTag).
         context.Tags.Add(TieredOutputCacheStore.SinceTag(state.EvictionGeneration));
@@ -84,14 +89,16 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
     /// got the first user's response. Such a request is not cached at all: it goes to the backend like any uncached one. A vectorised scan
     /// of the few key strings, on cached routes only.
     /// </summary>
-    private static bool KeyCannotHold(HttpRequest request, GatewayRequestFeature feature, string negotiation)
+    private static bool KeyCannotHold(HttpRequest request, SessionPrincipal principal, GatewayRequestFeature feature, string negotiation, string route)
     {
         // And the negotiation headers are held in the key as sent: more than a kilobyte of them (16 KB of headers
         // are allowed) would make every entry of that client carry it, uncounted by the L1's size limit.
         if (negotiation.Length > MaxNegotiationLength) return true;
-        // The query is held raw (percent-encoded), where Kestrel lets no control character through; checked anyway.
+        // Every string the key holds, the raw query and the backend's ids included: whatever let one through, the
+        // request is then simply not cached.
         return HasDelimiter(request.PathBase.Value) || HasDelimiter(request.Path.Value) || HasDelimiter(negotiation)
-            || HasDelimiter(request.QueryString.Value) || HasDelimiter(feature.OrgId) || HasDelimiter(feature.OrgRole);
+            || HasDelimiter(request.QueryString.Value) || HasDelimiter(feature.OrgId) || HasDelimiter(feature.OrgRole)
+            || HasDelimiter(principal.UserId) || HasDelimiter(principal.SessionId) || HasDelimiter(route);
     }
 
     private const int MaxNegotiationLength = 1024;

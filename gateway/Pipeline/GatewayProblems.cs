@@ -31,7 +31,10 @@ internal static class GatewayProblems
     public static readonly Problem TraceNotAllowed = new(405, ProblemTypes.TraceNotAllowed, "TRACE not allowed", "The gateway does not forward TRACE (or TRACK): a backend's echo would show the identity headers the gateway adds. Use the X-Request-Id of a normal request to follow it through the logs.", null);
     public static readonly Problem BodyTooLarge = new(413, ProblemTypes.BodyTooLarge, "Request body too large", "The request body is larger than this route accepts.", null);
     public static readonly Problem RequestBodyTimeout = new(408, ProblemTypes.RequestBodyTimeout, "Request body too slow", "The request body did not arrive within the time this route allows. Send the whole body at once, or retry.", null);
-    /// <summary>The operator paths on the public listener, and anything else than them on the operator listener.</summary>
+    /// <summary>
+    /// A path no route matches or a backend <c>/internal</c> path (which does not exist on the edge, whichever route it came
+    /// through), the operator paths on the public listener, and anything else than them on the operator listener.
+    /// </summary>
     public static readonly Problem NotFound = new(404, ProblemTypes.NotFound, "Not found", "No route matches this path.", null);
     /// <summary>Tier load shedding.</summary>
     public static readonly Problem Overloaded = new(503, ProblemTypes.Overloaded, "The gateway is overloaded.", "Too many requests of this tier are in flight. Retry after the number of seconds in 'Retry-After'.", null);

@@ -52,10 +52,12 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
     /// is slow, must each get their own.
     /// </summary>
     [Theory]
-    [InlineData("?x=%1E", null)]
-    [InlineData("?x=%1F", null)]
-    [InlineData("", "text/plain\u001e")]
-    public async Task AKeyTheCacheCannotHold_IsNeverSharedBetweenConcurrentUsers(string query, string? accept)
+    [InlineData("Accept", "text/plain\u001e")]
+    [InlineData("Accept-Language", "fr\u001f")]
+    [InlineData("Origin", "http://app.example\u001e")]
+    // Kept from when the key held the decoded query: now keyed raw, where the character cannot appear.
+    [InlineData(null, null, "?x=%1E")]
+    public async Task AKeyTheCacheCannotHold_IsNeverSharedBetweenConcurrentUsers(string? header, string? value, string query = "")
     {
         var gate = new TaskCompletionSource();
         int arrived = 0;
@@ -72,7 +74,7 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         async Task<string> Me(TestSession session)
         {
             var request = session.Get("/auth/me" + query);
-            if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+            if (header is not null) request.Headers.TryAddWithoutValidation(header, value);
             using var response = await _gateway.Client.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             return await response.Content.ReadAsStringAsync();
@@ -120,6 +122,45 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         foreach (var query in queries) Assert.Equal((HttpStatusCode.OK, "MISS", "query=" + query), await MeAsync(a, "/auth/me" + query));
         foreach (var query in queries) Assert.Equal((HttpStatusCode.OK, "HIT", "query=" + query), await MeAsync(a, "/auth/me" + query));
         Assert.Equal(queries.Length, _backend.ProxiedTo("/auth/me").Length);
+    }
+
+    /// <summary>
+    /// Two routes on one path, told apart by a header, each adding its own header for the backend: one principal's
+    /// entry made through one route is never the answer through the other.
+    /// </summary>
+    [Fact]
+    public async Task TwoRoutesOnOnePath_AreTwoEntries()
+    {
+        string routes = RouteFiles.CreateTemp(j =>
+        {
+            j["routes"]!["shared-a"] = System.Text.Json.Nodes.JsonNode.Parse("""
+                { "path": "/shared/{**rest}", "class": "critical-auth-cached", "cluster": "backend",
+                  "headers": [{ "name": "X-Tenant", "values": ["a"], "mode": "ExactHeader" }],
+                  "requestHeaders": { "set": { "X-Team": "a" } } }
+                """);
+            j["routes"]!["shared-b"] = System.Text.Json.Nodes.JsonNode.Parse("""
+                { "path": "/shared/{**rest}", "class": "critical-auth-cached", "cluster": "backend",
+                  "headers": [{ "name": "X-Tenant", "values": ["b"], "mode": "ExactHeader" }],
+                  "requestHeaders": { "set": { "X-Team": "b" } } }
+                """);
+        });
+        await using var gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, routes);
+        _backend.Proxied = ctx => ctx.Response.WriteAsync("team=" + ctx.Request.Headers["X-Team"]);
+        var a = TestSession.Create();
+        _backend.Add(a);
+        async Task<(string? XCache, string Body)> Get(string tenant)
+        {
+            var request = a.Get("/shared/x");
+            request.Headers.TryAddWithoutValidation("X-Tenant", tenant);
+            using var response = await gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null, await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(("MISS", "team=a"), await Get("a"));
+        Assert.Equal(("MISS", "team=b"), await Get("b"));
+        Assert.Equal(("HIT", "team=a"), await Get("a"));
+        Assert.Equal(("HIT", "team=b"), await Get("b"));
     }
 
     [Fact]
