@@ -39,7 +39,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         string negotiation = CacheKeyHeaders.ValueOf(http.Request.Headers);
         // The route, too: routes may share a path and differ by host or header (another cluster, other transforms), and
         // a backend's Vary cannot say by which route it was reached.
-        string route = http.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.RouteId ?? "";
+        string route = feature.RouteId ?? "";   // as classification found it
         if (KeyCannotHold(http.Request, principal, feature, negotiation, route))
         {
             context.EnableOutputCaching = false;

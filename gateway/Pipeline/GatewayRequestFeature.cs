@@ -42,6 +42,8 @@ internal sealed class GatewayRequestFeature
     public string? FailMode { get; set; }
     /// <summary>The YARP cluster of the matched proxy route; null for requests the gateway answers itself.</summary>
     public string? Cluster { get; set; }
+    /// <summary>The matched proxy route's id (the response cache keys by it); null for requests the gateway answers itself.</summary>
+    public string? RouteId { get; set; }
     /// <summary>True when load shedding refused the request (503), so statistics tell it from a backend's 503.</summary>
     public bool Shed { get; set; }
 

@@ -19,6 +19,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         var snapshot = table.Current;
         string? name = null;
         string? cluster = null;
+        string? routeId = null;
         string? removedPrefix = null;
         bool routeHasCors = false;
         var endpoint = context.GetEndpoint();
@@ -33,6 +34,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
                     metadata.TryGetValue(ProxyConfigBuilder.PathRemovePrefixKey, out removedPrefix);
                 }
                 cluster = route.Config.ClusterId;
+                routeId = route.Config.RouteId;
                 routeHasCors = route.Config.CorsPolicy is not null;
             }
             else name = endpoint.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
@@ -52,6 +54,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.CachePolicy = cls.Cache;
         feature.FailMode = cls.FailMode;
         feature.Cluster = cluster;
+        feature.RouteId = routeId;
         feature.Class = cls;
         feature.RouteHasCors = routeHasCors;
         context.Response.Headers[HeaderName] = cls.HeaderValue;
