@@ -44,9 +44,12 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
         var a = deviceId is null
             ? Blocked("a:" + normalizedEmail, _o.MaxFailuresPerAccount, now)
             : Later(Blocked("d:" + deviceId, _o.MaxFailuresPerAccount, now), Blocked("ad:" + normalizedEmail, _o.MaxDeviceFailuresPerAccount, now));
-        var b = ip is null ? null : Blocked("ip:" + ip, _o.MaxFailuresPerIp, now);
+        var b = ip is null ? null : Blocked(AddressKey(ip), _o.MaxFailuresPerIp, now);
         return Later(a, b);
     }
+
+    /// <summary>An IPv6 client's failures count for its network: it could otherwise try from another address each time.</summary>
+    private string AddressKey(string ip) => "ip:" + Gateway.Contracts.ClientNetworks.KeyOf(ip, _o.Ipv6PrefixLength);
 
     private static TimeSpan? Later(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 
@@ -54,7 +57,7 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     {
         long now = time.GetUtcNow().UtcTicks;
         Increment("a:" + normalizedEmail, now);
-        if (ip is not null) Increment("ip:" + ip, now);
+        if (ip is not null) Increment(AddressKey(ip), now);
         if (deviceId is null) return;
         Increment("d:" + deviceId, now);
         Increment("ad:" + normalizedEmail, now);   // all of the account's devices together: not cleared by a success

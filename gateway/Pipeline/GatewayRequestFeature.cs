@@ -63,6 +63,8 @@ internal sealed class GatewayRequestFeature
     /// </summary>
     public System.Net.IPAddress? ClientIp { get; set; }
     public bool ClientIpResolved { get; set; }
+    /// <summary>The key per-client limits count the client by (<see cref="RateLimiting.ClientIpResolver.PartitionKey"/>).</summary>
+    public string? ClientNetworkKey { get; set; }
     /// <summary>
     /// The tier slot and class deadline admission took for this request; the telemetry stage's frame releases them when
     /// the request ends (<see cref="Resilience.AdmissionMiddleware"/>).

@@ -1,14 +1,37 @@
 using System.Net;
+using Gateway.Contracts;
 using Gateway.Pipeline;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.RateLimiting;
 
 /// <summary>
 /// The client IP for rate limiting: the connection's peer, or — only when that peer is a configured trusted proxy —
 /// the rightmost <c>X-Forwarded-For</c> address that is not itself a trusted proxy (entries left of it are client-controlled).
+/// Per-client limits count its <see cref="PartitionKey"/>: IPv6 clients per network (<see cref="RateLimitingOptions.Ipv6PrefixLength"/>).
 /// </summary>
-internal sealed class ClientIpResolver(TrustedProxies trusted)
+internal sealed class ClientIpResolver(TrustedProxies trusted, IOptions<RateLimitingOptions>? options = null)
 {
+    private readonly int _ipv6PrefixLength = options?.Value.Ipv6PrefixLength ?? ClientNetworks.DefaultIpv6PrefixLength;
+
+    /// <summary>The IPv6 prefix length per-client limits count by.</summary>
+    public int Ipv6PrefixLength => _ipv6PrefixLength;
+
+    /// <summary>
+    /// What per-client limits count for this request (<see cref="ClientNetworks.KeyOf(IPAddress, int)"/>), null when the
+    /// request has no client address. Once per request: an IPv4 address keeps its text, an IPv6 network is made here.
+    /// </summary>
+    public string? PartitionKey(HttpContext context)
+    {
+        var feature = GatewayRequestFeature.Of(context);
+        if (feature?.ClientNetworkKey is { } cached) return cached;
+        var client = Resolve(context);
+        if (client is null) return null;
+        var key = ClientNetworks.KeyOf(client, _ipv6PrefixLength);
+        if (feature is not null) feature.ClientNetworkKey = key;
+        return key;
+    }
+
     /// <summary>The request's client address; resolved once per request and kept on <see cref="GatewayRequestFeature"/>.</summary>
     public IPAddress? Resolve(HttpContext context)
     {

@@ -64,15 +64,15 @@ internal sealed class GatewayRateLimitingMiddleware
     }
 
     /// <summary>
-    /// The counter key, as a prefix and a value: the user for per-user rules with a principal, else the client address
-    /// (the login policy adds the account on top of it). IPAddress keeps its text once formatted, and Kestrel's address is
-    /// the connection's, so it is formatted once per connection (behind trusted proxies, where the address comes from
-    /// X-Forwarded-For, once per request).
+    /// The counter key, as a prefix and a value: the user for per-user rules with a principal, else the client's address,
+    /// an IPv6 client's network (the login policy adds the account on top of it). IPAddress keeps its text once formatted,
+    /// and Kestrel's address is the connection's, so an IPv4 client's is formatted once per connection (behind trusted
+    /// proxies, where the address comes from X-Forwarded-For, once per request).
     /// </summary>
     private (string Prefix, string Value) PartitionOf(HttpContext context, RateLimitRule rule) =>
         rule.Partition == RateLimitPartition.User && GatewayRequestFeature.Of(context)?.Principal is { UserId.Length: > 0 } principal
             ? (UserPrefix, principal.UserId)
-            : (IpPrefix, _clientIp.Resolve(context)?.ToString() ?? UnknownClient);
+            : (IpPrefix, _clientIp.PartitionKey(context) ?? UnknownClient);
 
     private const int MaxStackPartition = 96;
     private const string UserPrefix = "user:", IpPrefix = "ip:", UnknownClient = "unknown";

@@ -18,6 +18,14 @@ internal sealed class RateLimitingOptions
     public List<string> TrustedProxies { get; set; } = [];
 
     /// <summary>
+    /// IPv6 clients are counted per network of this many leading bits, by the <c>ip</c> and <c>ip+account</c> policies and
+    /// by the load shedder's per-client share: one client usually holds a whole /64 and can send from any address in it
+    /// (<see cref="Gateway.Contracts.ClientNetworks"/>). 128 counts every address alone. <value>The default is 64.</value>
+    /// </summary>
+    [Range(Gateway.Contracts.ClientNetworks.MinIpv6PrefixLength, 128, ErrorMessage = "RateLimiting:Ipv6PrefixLength must be between {1} and {2}.")]
+    public int Ipv6PrefixLength { get; set; } = Gateway.Contracts.ClientNetworks.DefaultIpv6PrefixLength;
+
+    /// <summary>
     /// Largest login body read to find the target account (<c>ip+account</c>); a larger one is refused 413, since the
     /// backend would bind an account the gateway did not count. <value>The default is 4096 bytes.</value>
     /// </summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Gateway.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -53,7 +52,7 @@ internal sealed class InvalidTokenBudget
         if (!_enabled) return null;
         var ip = _clientIp.Resolve(context);
         if (ip is null) return UnknownClient;
-        return ip.AddressFamily == AddressFamily.InterNetworkV6 && _ipv6PrefixLength < 128 ? Prefix(ip, _ipv6PrefixLength) : ip;
+        return Gateway.Contracts.ClientNetworks.NetworkOf(ip, _ipv6PrefixLength);
     }
 
     /// <summary>Takes one unit of <paramref name="client"/>'s budget; when none is left, says when one will be.</summary>
@@ -125,16 +124,6 @@ internal sealed class InvalidTokenBudget
             }
         }
         return TrackedClients < _maxClients;
-    }
-
-    private static IPAddress Prefix(IPAddress address, int bits)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out _);
-        int full = bits / 8;
-        if (full < 16) bytes[full] &= (byte)(0xFF << (8 - bits % 8));
-        for (int i = full + 1; i < 16; i++) bytes[i] = 0;
-        return new IPAddress(bytes);
     }
 
     private sealed class Bucket(double units, long updatedTicks)

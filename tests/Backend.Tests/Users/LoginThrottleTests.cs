@@ -7,13 +7,14 @@ namespace Backend.Tests.Users;
 
 public sealed class LoginThrottleTests
 {
-    private static (LoginThrottle Throttle, FakeTime Time) Create(int perAccount = 3, int perIp = 5, int maxKeys = 100, int perAccountDevices = 25)
+    private static (LoginThrottle Throttle, FakeTime Time) Create(int perAccount = 3, int perIp = 5, int maxKeys = 100, int perAccountDevices = 25,
+        int ipv6PrefixLength = 64)
     {
         var time = new FakeTime();
         var options = Options.Create(new LoginThrottleOptions
         {
             MaxFailuresPerAccount = perAccount, MaxFailuresPerIp = perIp, Window = TimeSpan.FromMinutes(10), MaxTrackedKeys = maxKeys,
-            MaxDeviceFailuresPerAccount = perAccountDevices,
+            MaxDeviceFailuresPerAccount = perAccountDevices, Ipv6PrefixLength = ipv6PrefixLength,
         });
         return (new LoginThrottle(options, time, NullLogger<LoginThrottle>.Instance), time);
     }
@@ -27,6 +28,20 @@ public sealed class LoginThrottleTests
         Assert.Equal(TimeSpan.FromMinutes(10), wait);
         time.Advance(TimeSpan.FromMinutes(10));
         Assert.Null(throttle.RetryAfter("a@x.io", "10.0.0.2"));
+    }
+
+    [Fact]
+    public void PerIp_AnIpv6ClientsFailuresCountForItsWholeSlash64()
+    {
+        // One client holds a /64 and can try from any of its 2^64 addresses: per address, the limit never binds.
+        var (throttle, _) = Create(perAccount: 1000, perIp: 5);
+        for (int i = 1; i <= 5; i++) throttle.RecordFailure($"victim{i}@x.io", $"2001:db8:1:2::{i:x}");
+        Assert.NotNull(throttle.RetryAfter("another@x.io", "2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        Assert.Null(throttle.RetryAfter("another@x.io", "2001:db8:1:3::1"));   // the neighbouring /64 is someone else
+
+        var (perAddress, _) = Create(perAccount: 1000, perIp: 5, ipv6PrefixLength: 128);
+        for (int i = 1; i <= 5; i++) perAddress.RecordFailure($"victim{i}@x.io", $"2001:db8:1:2::{i:x}");
+        Assert.Null(perAddress.RetryAfter("another@x.io", "2001:db8:1:2::6"));   // Ipv6PrefixLength 128: each address alone
     }
 
     [Fact]

@@ -14,6 +14,10 @@ namespace Gateway.Tests.RateLimiting;
 public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
 {
     private static Task<PolicyTestHost> StartGatewayAsync(IRedisClient client, string policy, RateLimitPolicyConfig config, params string[] trustedProxies) =>
+        StartGatewayAsync(client, policy, config, ipv6PrefixLength: 64, trustedProxies);
+
+    private static Task<PolicyTestHost> StartGatewayAsync(IRedisClient client, string policy, RateLimitPolicyConfig config, int ipv6PrefixLength,
+        params string[] trustedProxies) =>
         PolicyTestHost.StartAsync(
             s =>
             {
@@ -23,6 +27,7 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
                     o.InstanceCount = 2;
                     o.Policies[policy] = config;
                     o.TrustedProxies.AddRange(trustedProxies);
+                    o.Ipv6PrefixLength = ipv6PrefixLength;
                 });
             },
             app => app.UseGatewayRateLimiting(),
@@ -247,6 +252,51 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
         using var r = await host.Client.SendAsync(chunked);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
         Assert.DoesNotContain("backend saw", await r.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// An IPv6 client usually holds a whole /64 and may send from any address in it (privacy addresses change on their
+    /// own): counted per address, an <c>ip</c> limit would never bind it. Each client here comes through a trusted proxy.
+    /// </summary>
+    [Theory]
+    [InlineData("ip")]
+    [InlineData("ip+account")]
+    public async Task IpPolicy_CountsAnIpv6ClientPerSlash64_NotPerAddress(string partition)
+    {
+        string policy = "anon-" + Guid.NewGuid().ToString("N");
+        var config = new RateLimitPolicyConfig { Algorithm = "sliding-window", Limit = 3, WindowSeconds = 3600, Partition = partition };
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await using var host = await StartGatewayAsync(client, policy, config, "127.0.0.1");
+
+        // The login policy counts the address too, beside the account: each attempt here names another account.
+        int attempt = 0;
+        HttpRequestMessage RequestFrom(string address, string forPolicy)
+        {
+            var request = partition == "ip" ? PolicyTestHost.Get("/public", rateLimit: forPolicy)
+                : LoginRequest(forPolicy, address, $$"""{"email":"user{{++attempt}}@example.com","password":"x"}""");
+            request.Headers.Remove("X-Forwarded-For");
+            request.Headers.Add("X-Forwarded-For", address);
+            return request;
+        }
+        async Task<HttpStatusCode> From(string address)
+        {
+            using var r = await host.Client.SendAsync(RequestFrom(address, policy));
+            return r.StatusCode;
+        }
+        var rotating = new List<HttpStatusCode>();
+        for (int i = 1; i <= 4; i++) rotating.Add(await From($"2001:db8:7:1:{i:x}::{i:x}"));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], rotating);
+        Assert.Equal(HttpStatusCode.OK, await From("2001:db8:7:2::1"));   // the next /64 is another client
+        Assert.Equal(HttpStatusCode.OK, await From("203.0.113.50"));
+
+        // RateLimiting:Ipv6PrefixLength = 128 counts each address alone, as before.
+        string perAddress = "anon-" + Guid.NewGuid().ToString("N");
+        await using var exact = await StartGatewayAsync(client, perAddress, config, ipv6PrefixLength: 128, "127.0.0.1");
+        for (int i = 1; i <= 4; i++)
+        {
+            using var r = await exact.Client.SendAsync(RequestFrom($"2001:db8:7:1:{i:x}::{i:x}", perAddress));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
     }
 
     [Fact]

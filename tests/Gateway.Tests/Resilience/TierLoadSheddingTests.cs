@@ -55,6 +55,25 @@ public sealed class TierLoadSheddingTests
     }
 
     [Fact]
+    public void AnIpv6Client_HoldsOneShare_WhicheverAddressOfItsSlash64ItSendsFrom()
+    {
+        // Per address, a client with a /64 would land on every stripe and take the whole tier's share of slots.
+        var resolver = new Gateway.RateLimiting.ClientIpResolver(new Gateway.RateLimiting.TrustedProxies(
+            Microsoft.Extensions.Options.Options.Create(new Gateway.RateLimiting.RateLimitingOptions())));
+        var shedder = new TierLoadShedder(Microsoft.Extensions.Options.Options.Create(new TierLoadSheddingOptions()), clientIp: resolver);
+        int StripeFrom(string address)
+        {
+            var context = new DefaultHttpContext();
+            context.Connection.RemoteIpAddress = IPAddress.Parse(address);
+            return shedder.StripeOf(context);
+        }
+        var stripes = Enumerable.Range(1, 200).Select(i => StripeFrom($"2001:db8:5:6:{i:x}::{i:x}")).Distinct().ToList();
+        Assert.Single(stripes);
+        var neighbours = Enumerable.Range(1, 200).Select(i => StripeFrom($"2001:db8:5:{i:x}::1")).Distinct().Count();
+        Assert.True(neighbours > 1, "other /64s are other clients, spread over the stripes");
+    }
+
+    [Fact]
     public void ABusyTier_RefusesAClientHoldingItsShare_AndStillAdmitsTheOthers()
     {
         // Limit 64: half full at 33 in flight, a client's share 16. Found by an adversarial review: one user's stalled
