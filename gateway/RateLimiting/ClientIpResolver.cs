@@ -7,7 +7,8 @@ namespace Gateway.RateLimiting;
 
 /// <summary>
 /// The client IP for rate limiting: the connection's peer, or — only when that peer is a configured trusted proxy —
-/// the rightmost <c>X-Forwarded-For</c> address that is not itself a trusted proxy (entries left of it are client-controlled).
+/// the rightmost <c>X-Forwarded-For</c> address that is not itself a trusted proxy (entries left of it are client-controlled;
+/// an entry with a port counts as its address).
 /// Per-client limits count its <see cref="PartitionKey"/>: IPv6 clients per network (<see cref="RateLimitingOptions.Ipv6PrefixLength"/>).
 /// </summary>
 internal sealed class ClientIpResolver(TrustedProxies trusted, IOptions<RateLimitingOptions>? options = null)
@@ -56,11 +57,25 @@ internal sealed class ClientIpResolver(TrustedProxies trusted, IOptions<RateLimi
             var hops = (values[v] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             for (int i = hops.Length - 1; i >= 0; i--)
             {
-                if (!IPAddress.TryParse(hops[i], out var hop)) return candidate;
+                if (!TryParseHop(hops[i], out var hop)) return candidate;
                 candidate = TrustedProxies.Normalize(hop);
                 if (!trusted.IsTrusted(candidate)) return candidate;
             }
         }
         return candidate;
+    }
+
+    /// <summary>
+    /// An address, or an IPv4 address with its port (<c>203.0.113.9:51234</c>), as some balancers write it (Azure
+    /// Application Gateway does). Read as "not an address", every client behind such a balancer was counted as the
+    /// balancer, so one client spent the limits of all. <c>[2001:db8::5]:443</c> already parses as its address, and a
+    /// bare IPv6 address as itself, never as an address and a port; ASP.NET Core's forwarded-headers middleware accepts
+    /// the same forms.
+    /// </summary>
+    private static bool TryParseHop(string hop, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    {
+        if (IPAddress.TryParse(hop, out address)) return true;
+        if (IPEndPoint.TryParse(hop, out var endpoint)) { address = endpoint.Address; return true; }
+        return false;
     }
 }

@@ -31,4 +31,16 @@ public sealed class ClientIpResolverTests
     [Fact]
     public void Ipv4MappedPeer_IsNormalisedBeforeTheTrustCheck() =>
         Assert.Equal(IPAddress.Parse("203.0.113.1"), Resolve("::ffff:127.0.0.1", "203.0.113.1", "127.0.0.1"));
+
+    [Theory]
+    [InlineData("203.0.113.9:51234", "203.0.113.9")]
+    [InlineData("[2001:db8::5]:443", "2001:db8::5")]
+    [InlineData("2001:db8::5", "2001:db8::5")]                       // a bare IPv6 address is not an address and a port
+    [InlineData("6.6.6.6, 203.0.113.9:51234", "203.0.113.9")]
+    public void TrustedPeer_AHopWrittenWithItsPort_IsTheClient_NotTheBalancer(string forwardedFor, string client) =>
+        Assert.Equal(IPAddress.Parse(client), Resolve("10.0.0.2", forwardedFor, "10.0.0.0/8"));
+
+    [Fact]
+    public void TrustedPeer_AHopThatIsNoAddress_LeavesTheLastTrustedHop() =>
+        Assert.Equal(IPAddress.Parse("10.0.0.2"), Resolve("10.0.0.2", "unknown", "10.0.0.0/8"));
 }
