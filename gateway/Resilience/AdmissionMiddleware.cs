@@ -33,12 +33,11 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, TierLoadShedder 
         var deadline = RequestDeadline.Start(context);
         if (slot is null && deadline is null) return next(context);
         var hold = new AdmissionHold(slot, stripe, deadline);
-        if (feature is { Telemetry: not null })
-        {
-            feature.Admission = hold;   // released by RequestTelemetryMiddleware's frame
-            return next(context);
-        }
-        return InvokeAsync(context, hold);
+        if (feature is null) return InvokeAsync(context, hold);
+        // Kept on the feature, where a stream hands its slot back once it is open (StreamMiddleware), and released by
+        // RequestTelemetryMiddleware's frame, or by this one for requests telemetry does not time.
+        feature.Admission = hold;
+        return feature.Telemetry is not null ? next(context) : InvokeAsync(context, feature);
     }
 
     private async Task InvokeAsync(HttpContext context, AdmissionHold hold)
@@ -53,6 +52,24 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, TierLoadShedder 
         }
         finally
         {
+            hold.Release(context);
+        }
+    }
+
+    private async Task InvokeAsync(HttpContext context, GatewayRequestFeature feature)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (feature.Admission.TimedOut(context))
+        {
+            AdmissionHold.AnswerTimeout(context);
+        }
+        finally
+        {
+            var hold = feature.Admission;
+            feature.Admission = default;
             hold.Release(context);
         }
     }
@@ -98,5 +115,15 @@ internal readonly struct AdmissionHold(TierSlot? slot, int stripe, RequestDeadli
     {
         deadline?.End(context);
         slot?.Exit(stripe);
+    }
+
+    /// <summary>Whether this hold takes a slot of its tier.</summary>
+    public bool HoldsSlot => slot is not null;
+
+    /// <summary>Gives the tier's slot back now and returns what is still held (the deadline), to be released at the end.</summary>
+    public AdmissionHold ReleaseSlot()
+    {
+        slot?.Exit(stripe);
+        return new AdmissionHold(null, 0, deadline);
     }
 }

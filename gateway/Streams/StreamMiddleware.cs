@@ -49,6 +49,10 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         // answer (the response cache stage, next, resolves its policy from this feature).
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         feature.CachePolicy = null;
+        // The tier's slot bounds work in flight: it is held while the upstream has not answered the opening, and handed
+        // back once it has (the 101, the event stream's or the call's headers). Held for the stream's life, 256 open
+        // WebSockets filled a standard tier, and every other request of the tier got 503 while they sat idle.
+        if (feature.Admission.HoldsSlot) context.Response.OnStarting(ReleaseTierSlot, feature);
         var stream = registry.Register(context, feature, kind, routeClass);
         try
         {
@@ -59,6 +63,13 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
             registry.Unregister(stream);
         }
     }
+
+    private static readonly Func<object, Task> ReleaseTierSlot = static state =>
+    {
+        var feature = (GatewayRequestFeature)state;
+        feature.Admission = feature.Admission.ReleaseSlot();
+        return Task.CompletedTask;
+    };
 
     /// <summary>The timeout feature of a stream: there is no deadline, so it never fires.</summary>
     private sealed class NoDeadline : IHttpRequestTimeoutFeature

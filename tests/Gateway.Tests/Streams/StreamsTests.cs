@@ -216,6 +216,58 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     }
 
     [Fact]
+    public async Task OpenStreams_HandTheirTiersSlotsBack_WhileOpeningsTheUpstreamHasNotAnsweredStillHoldThem()
+    {
+        // The tier's concurrency limit bounds work in flight. Held for a stream's whole life, it capped the open
+        // WebSockets of a standard tier at 256 per instance, and while they sat idle every other request of it got 503.
+        await using var gw = await stack.StartGatewayAsync(NoRevalidation, "--LoadShedding:MaxConcurrency:standard=3");
+        string token = await StreamsStack.LoginAsync(gw.Gateway);
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (int i = 0; i < 6; i++) sockets.Add(await StreamsStack.OpenWebSocketAsync(gw.Gateway, token, $"slots-{i}"));
+            foreach (var socket in sockets) Assert.Equal("open", await StreamsStack.EchoAsync(socket, "open"));
+
+            // Openings the upstream has not answered are work in flight: three fill the tier, the fourth is shed.
+            var held = new List<(CancellationTokenSource Cancel, Task<HttpResponseMessage> Pending)>();
+            for (int i = 0; i < 3; i++)
+            {
+                string tag = $"slots-held-{i}";
+                var cancel = new CancellationTokenSource();
+                held.Add((cancel, gw.Gateway.Client.SendAsync(HeldEvents(tag), HttpCompletionOption.ResponseHeadersRead, cancel.Token)));
+                await Poll.UntilAsync(() => stack.Upstream.Received.Any(r => r.Headers.GetValueOrDefault("X-Test-Stream") == tag), "the upstream holds the opening");
+            }
+            using (var shed = await gw.Gateway.Client.SendAsync(HeldEvents("slots-shed"), HttpCompletionOption.ResponseHeadersRead))
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, shed.StatusCode);
+            foreach (var (cancel, pending) in held)
+            {
+                cancel.Cancel();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+                cancel.Dispose();
+            }
+
+            // The slots came back when the openings ended; the six sockets still hold none.
+            await Poll.UntilAsync(() => stack.Upstream.Ended.Count(e => e.StartsWith("held:slots-held-", StringComparison.Ordinal)) == 3, "the held openings ended");
+            using var late = await StreamsStack.OpenWebSocketAsync(gw.Gateway, token, "slots-late");
+            Assert.Equal("late", await StreamsStack.EchoAsync(late, "late"));
+            foreach (var socket in sockets) Assert.Equal(WebSocketState.Open, socket.State);
+        }
+        finally
+        {
+            foreach (var socket in sockets) socket.Dispose();
+        }
+
+        HttpRequestMessage HeldEvents(string tag)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/events/held");
+            request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+            request.Headers.TryAddWithoutValidation("X-Test-Stream", tag);
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            return request;
+        }
+    }
+
+    [Fact]
     public async Task EventStreamsTheClientAbandonsBeforeTheUpstreamAnswers_AreNotTimeouts_AndNeverOpenTheBreaker()
     {
         // With the class deadline still in place these would be "timeouts" of a bodiless request: 504s counted on the
