@@ -49,6 +49,8 @@ public static class ProblemTypes
     public const string NoHealthyDestination = Base + "no-healthy-destination";
     /// <summary>A new WebSocket, gRPC call or event stream while the instance drains for shutdown: retry on another instance.</summary>
     public const string ShuttingDown = Base + "shutting-down";
+    /// <summary>A new stream from a client (its user, or its address) that already has <c>Streams:MaxPerClient</c> open here.</summary>
+    public const string TooManyStreams = Base + "too-many-streams";
 
     // The backend.
     public const string Validation = Base + "validation";

@@ -3,6 +3,7 @@ using Gateway.Pipeline;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Streams;
 
@@ -11,10 +12,14 @@ namespace Gateway.Streams;
 /// cluster's idle timeout bounds it instead), kept out of response buffering, and registered under its session so a
 /// revocation or shutdown can close it. Ordinary requests pass with one <see cref="StreamDetector"/> check.
 /// </summary>
-internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry registry)
+internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry registry, IOptions<StreamOptions> options,
+    RateLimiting.ClientIpResolver? clientIp = null)
 {
     private static readonly GatewayProblems.Problem ShuttingDown = new(503, ProblemTypes.ShuttingDown, "Shutting down",
         "This gateway instance is shutting down and opens no new streams. Reconnect; another instance will answer.", null);
+    private static readonly GatewayProblems.Problem TooManyStreams = new(429, ProblemTypes.TooManyStreams, "Too many open streams",
+        "This client already has as many WebSockets, gRPC calls and event streams open on this gateway as one client may. Close one, then retry.", null);
+    private readonly int _maxPerClient = options.Value.MaxPerClient;
 
     public Task Invoke(HttpContext context)
     {
@@ -34,28 +39,34 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         }
         var feature = GatewayRequestFeature.Of(context);
         if (feature?.Class is not { } routeClass) { await next(context).ConfigureAwait(false); return; }   // not a proxied route
-
-        // A stream lives as long as both ends want it: the class's timeoutMs would cut it mid-way, the cluster's idle
-        // timeout (YARP's activity timeout) applies instead. The feature is replaced by one without a deadline: the
-        // deadline's token also fires when the client leaves, and the proxy stage would take a stream that ended before
-        // its response began (a client cancelling, a revocation) for a backend timeout, answer 504 and count it on the
-        // cluster's breaker. (Replaced, not removed: YARP refuses a route with a timeout but no timeout feature.)
-        if (context.Features.Get<IHttpRequestTimeoutFeature>() is { } deadline)
+        var stream = registry.TryRegister(context, feature, kind, routeClass, ClientKeyOf(context, feature), _maxPerClient);
+        if (stream is null)
         {
-            deadline.DisableTimeout();
-            context.Features.Set<IHttpRequestTimeoutFeature>(NoDeadline.Instance);
+            context.Response.Headers.RetryAfter = "1";
+            await TooManyStreams.WriteAsync(context).ConfigureAwait(false);
+            return;
         }
-        // Events and messages must reach the client as the upstream flushes them, and a stream is never a cacheable
-        // answer (the response cache stage, next, resolves its policy from this feature).
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        feature.CachePolicy = null;
-        // The tier's slot bounds work in flight: it is held while the upstream has not answered the opening, and handed
-        // back once it has (the 101, the event stream's or the call's headers). Held for the stream's life, 256 open
-        // WebSockets filled a standard tier, and every other request of the tier got 503 while they sat idle.
-        if (feature.Admission.HoldsSlot) context.Response.OnStarting(ReleaseTierSlot, feature);
-        var stream = registry.Register(context, feature, kind, routeClass);
+
         try
         {
+            // A stream lives as long as both ends want it: the class's timeoutMs would cut it mid-way, the cluster's idle
+            // timeout (YARP's activity timeout) applies instead. The feature is replaced by one without a deadline: the
+            // deadline's token also fires when the client leaves, and the proxy stage would take a stream that ended before
+            // its response began (a client cancelling, a revocation) for a backend timeout, answer 504 and count it on the
+            // cluster's breaker. (Replaced, not removed: YARP refuses a route with a timeout but no timeout feature.)
+            if (context.Features.Get<IHttpRequestTimeoutFeature>() is { } deadline)
+            {
+                deadline.DisableTimeout();
+                context.Features.Set<IHttpRequestTimeoutFeature>(NoDeadline.Instance);
+            }
+            // Events and messages must reach the client as the upstream flushes them, and a stream is never a cacheable
+            // answer (the response cache stage, next, resolves its policy from this feature).
+            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            feature.CachePolicy = null;
+            // The tier's slot bounds work in flight: it is held while the upstream has not answered the opening, and handed
+            // back once it has (the 101, the event stream's or the call's headers). Held for the stream's life, 256 open
+            // WebSockets filled a standard tier, and every other request of the tier got 503 while they sat idle.
+            if (feature.Admission.HoldsSlot) context.Response.OnStarting(ReleaseTierSlot, feature);
             await next(context).ConfigureAwait(false);
         }
         finally
@@ -63,6 +74,11 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
             registry.Unregister(stream);
         }
     }
+
+    /// <summary>Whom a stream counts for: the session's user, else the client's address (an IPv6 client's network).</summary>
+    private string ClientKeyOf(HttpContext context, GatewayRequestFeature feature) =>
+        feature.Principal?.UserId is { Length: > 0 } user ? "user:" + user
+            : "ip:" + (clientIp?.PartitionKey(context) ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
     private static readonly Func<object, Task> ReleaseTierSlot = static state =>
     {

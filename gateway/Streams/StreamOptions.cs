@@ -23,4 +23,13 @@ internal sealed class StreamOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Streams:DrainTimeout must be between {1} and {2}, e.g. 00:00:10.")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Open streams one client may have on this instance: the user for a stream opened with a session, else the client's
+    /// address (an IPv6 client's /64). Beyond it a new stream gets 429 <c>too-many-streams</c>. Open streams hold no tier
+    /// slot, so without this one client could take every upgraded connection the instance allows
+    /// (<c>Kestrel:Limits:MaxConcurrentUpgradedConnections</c>). 0 means no limit. <value>The default value is 100.</value>
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "Streams:MaxPerClient must be between {1} and {2} (0: no limit).")]
+    public int MaxPerClient { get; set; } = 100;
 }

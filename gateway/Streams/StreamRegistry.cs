@@ -14,6 +14,7 @@ internal sealed class StreamRegistry
     private readonly HashSet<OpenStream> _all = [];
     private readonly Dictionary<string, List<OpenStream>> _bySession = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<OpenStream>> _byUser = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _byClient = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly UpDownCounter<int> _open;
     private readonly Counter<long> _closed;
@@ -36,11 +37,19 @@ internal sealed class StreamRegistry
         get { lock (_lock) return _all.Count; }
     }
 
-    public OpenStream Register(HttpContext context, GatewayRequestFeature feature, StreamKind kind, RouteClass routeClass)
+    /// <summary>
+    /// Registers a stream under its session, its user and its client (<paramref name="clientKey"/>); null, and nothing
+    /// registered, when that client already has <paramref name="maxPerClient"/> open (0: no limit).
+    /// </summary>
+    public OpenStream? TryRegister(HttpContext context, GatewayRequestFeature feature, StreamKind kind, RouteClass routeClass,
+        string clientKey, int maxPerClient)
     {
-        var stream = new OpenStream(context, kind, routeClass, feature.TokenHash, feature.Principal?.UserId, feature.OrgId, _time.GetUtcNow());
+        var stream = new OpenStream(context, kind, routeClass, feature.TokenHash, feature.Principal?.UserId, feature.OrgId, clientKey, _time.GetUtcNow());
         lock (_lock)
         {
+            _byClient.TryGetValue(clientKey, out int open);
+            if (maxPerClient > 0 && open >= maxPerClient) return null;
+            _byClient[clientKey] = open + 1;
             _all.Add(stream);
             if (stream.SessionHash is { } hash) Index(_bySession, hash).Add(stream);
             if (stream.UserId is { } user) Index(_byUser, user).Add(stream);
@@ -49,12 +58,20 @@ internal sealed class StreamRegistry
         return stream;
     }
 
+    /// <summary>Open streams of a client on this instance (tests).</summary>
+    public int OpenOf(string clientKey)
+    {
+        lock (_lock) return _byClient.GetValueOrDefault(clientKey);
+    }
+
     public void Unregister(OpenStream stream)
     {
         stream.End();
         lock (_lock)
         {
             if (!_all.Remove(stream)) return;
+            if (_byClient.TryGetValue(stream.ClientKey, out int open) && open > 1) _byClient[stream.ClientKey] = open - 1;
+            else _byClient.Remove(stream.ClientKey);
             if (stream.SessionHash is { } hash) Unindex(_bySession, hash, stream);
             if (stream.UserId is { } user) Unindex(_byUser, user, stream);
         }

@@ -268,6 +268,49 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     }
 
     [Fact]
+    public async Task AUserAtStreamsMaxPerClient_Gets429TooManyStreams_WhileOtherUsersStillOpenTheirs()
+    {
+        // Open streams hold no tier slot: without a per-client bound one user could take every upgraded connection.
+        await using var gw = await stack.StartGatewayAsync(NoRevalidation, "--Streams:MaxPerClient=3");
+        string hog = await StreamsStack.LoginAsync(gw.Gateway), other = await StreamsStack.LoginAsync(gw.Gateway);
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (int i = 0; i < 3; i++) sockets.Add(await StreamsStack.OpenWebSocketAsync(gw.Gateway, hog, $"cap-{i}"));
+            var refused = new ClientWebSocket();
+            refused.Options.CollectHttpResponseDetails = true;
+            refused.Options.SetRequestHeader("Authorization", "Bearer " + hog);
+            refused.Options.SetRequestHeader("X-Test-Stream", "cap-refused");
+            await Assert.ThrowsAsync<WebSocketException>(() =>
+                refused.ConnectAsync(new Uri(gw.Gateway.BaseUrl.Replace("http://", "ws://") + "/ws/echo"), CancellationToken.None));
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.HttpStatusCode);
+            Assert.DoesNotContain(stack.Upstream.Received, r => r.Headers.GetValueOrDefault("X-Test-Stream") == "cap-refused");
+            var (events, reader) = await StreamsStack.OpenEventsAsync(gw.Gateway, hog, "cap-events");   // every kind counts
+            using (events)
+            using (reader)
+            {
+                Assert.Equal(HttpStatusCode.TooManyRequests, events.StatusCode);
+                using var problem = JsonDocument.Parse(await reader.ReadToEndAsync());
+                Assert.Equal("https://gateway.dev/problems/too-many-streams", problem.RootElement.GetProperty("type").GetString());
+            }
+
+            using (var others = await StreamsStack.OpenWebSocketAsync(gw.Gateway, other, "cap-other"))
+                Assert.Equal("mine", await StreamsStack.EchoAsync(others, "mine"));
+
+            // One closed, one may open again; the count follows streams that end, not only those the gateway closes.
+            await sockets[0].CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            await Poll.UntilAsync(() => stack.Upstream.Ended.Contains("ws:cap-0"), "the first stream ended");
+            await Poll.UntilAsync(() => gw.Gateway.Get<StreamRegistry>().Count == 2, "the gateway unregistered it");
+            sockets.Add(await StreamsStack.OpenWebSocketAsync(gw.Gateway, hog, "cap-again"));
+            Assert.Equal("again", await StreamsStack.EchoAsync(sockets[^1], "again"));
+        }
+        finally
+        {
+            foreach (var socket in sockets) socket.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task EventStreamsTheClientAbandonsBeforeTheUpstreamAnswers_AreNotTimeouts_AndNeverOpenTheBreaker()
     {
         // With the class deadline still in place these would be "timeouts" of a bodiless request: 504s counted on the
