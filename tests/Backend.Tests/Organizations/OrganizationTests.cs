@@ -175,16 +175,23 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
     }
 
     /// <summary>
-    /// An admin's add in flight while an owner removes that admin: either the add commits first (and the removal waits
-    /// for it) or the removal commits first and the add is refused. It must never commit on the authority of a role that
-    /// is already gone. The test holds the organisation row so the add stops after its role check, at the insert's
-    /// foreign-key check, and releases it once the removal has either finished or is waiting for a lock.
+    /// An add in flight while its actor loses the role that allows it (an admin removed; an owner adding an owner,
+    /// demoted to member): either the add commits first (and the change waits for it) or the change commits first and
+    /// the add is refused. It must never commit on the authority of a role that is already gone. The test holds the
+    /// organisation row so the add stops after the handler's role check, at the insert's foreign-key check, and
+    /// releases it once the change has either finished or is waiting for a lock.
     /// </summary>
-    [Fact]
-    public async Task AddMember_ByAnAdminRemovedWhileTheAddIsInFlight_IsNotAuthorisedByTheRemovedRole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AddMember_ByAnActorWhoLosesTheRoleWhileTheAddIsInFlight_IsNotAuthorisedByTheLostRole(bool ownerAddingAnOwner)
     {
         var (org, owner, admin, _) = await TeamAsync();
         var newcomer = await Client.NewUserAsync("new");
+        if (ownerAddingAnOwner)
+            Assert.Equal(HttpStatusCode.NoContent,
+                (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "owner" })).StatusCode);
+        string role = ownerAddingAnOwner ? "owner" : "member";
 
         await using var holder = new NpgsqlConnection(App.ConnectionString);
         await holder.OpenAsync();
@@ -195,20 +202,22 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
             await hold.ExecuteNonQueryAsync();
         }
 
-        var add = Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", admin.Token, new { email = newcomer.Email, role = "member" });
+        var add = Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", admin.Token, new { email = newcomer.Email, role });
         await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the add waits at its insert");
-        var removal = Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{admin.UserId}", owner.Token);
-        await Poll.UntilAsync(async () => removal.IsCompleted || await LockWaitersAsync() >= 2, "the removal finished or waits for the add");
-        bool removedFirst = removal.IsCompleted;
+        var change = ownerAddingAnOwner
+            ? Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "member" })
+            : Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{admin.UserId}", owner.Token);
+        await Poll.UntilAsync(async () => change.IsCompleted || await LockWaitersAsync() >= 2, "the change finished or waits for the add");
+        bool changedFirst = change.IsCompleted;
         await tx.RollbackAsync();
 
-        var (added, removed) = (await add, await removal);
-        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        var (added, changed) = (await add, await change);
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
         var members = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/members", owner.Token)).ReadJsonAsync();
         bool newcomerIsMember = members.GetProperty("items").EnumerateArray().Any(m => m.GetProperty("userId").GetGuid() == newcomer.UserId);
-        if (removedFirst)
+        if (changedFirst)
         {
-            Assert.True(added.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"the removed admin's add answered {(int)added.StatusCode}");
+            Assert.True(added.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"the add by the lost role answered {(int)added.StatusCode}");
             Assert.False(newcomerIsMember);
         }
         else
