@@ -8,3 +8,6 @@ internal sealed record ChangeRoleRequest(string? Role);
 
 /// <summary>Outcome of a membership change decided under row locks.</summary>
 internal enum MembershipChange { Done, NotMember, Forbidden, LastOwner }
+
+/// <summary>Outcome of adding a member, decided under a share lock on the actor's membership.</summary>
+internal enum MemberAdd { Added, AlreadyMember, Forbidden }

@@ -73,10 +73,21 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
         return new Page<MemberDto>(items, next);
     }
 
-    /// <summary>Adds a member; false when the user already belongs to the organisation.</summary>
-    /// <summary>Adds the member in the caller's transaction; false when already a member.</summary>
-    public async Task<bool> AddMemberAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid userId, string role, DateTime now)
+    /// <summary>
+    /// Adds the member in the caller's transaction if <paramref name="actorId"/>'s role allows it. The role is read
+    /// again here under a share lock held until the transaction ends: the handler's earlier read may be stale, and a
+    /// removal or demotion of the actor committed in between must refuse the add (a concurrent one waits for it).
+    /// </summary>
+    public async Task<MemberAdd> AddMemberAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId, Guid userId, string role, DateTime now)
     {
+        await using (var check = new NpgsqlCommand("SELECT role FROM org_members WHERE org_id = @o AND user_id = @a FOR SHARE", conn, tx))
+        {
+            check.Parameters.AddWithValue("o", orgId);
+            check.Parameters.AddWithValue("a", actorId);
+            var actorRole = await check.ExecuteScalarAsync() as string;
+            if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return MemberAdd.Forbidden;
+            if (role == Permissions.Roles.Owner && !Permissions.Allows(actorRole, Permissions.MembersManageOwners)) return MemberAdd.Forbidden;
+        }
         await using var cmd = new NpgsqlCommand("""
             INSERT INTO org_members (org_id, user_id, role, created_at) VALUES (@o, @u, @r, @now)
             ON CONFLICT (org_id, user_id) DO NOTHING
@@ -85,7 +96,7 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
         cmd.Parameters.AddWithValue("u", userId);
         cmd.Parameters.AddWithValue("r", role);
         cmd.Parameters.AddWithValue("now", now);
-        return await cmd.ExecuteNonQueryAsync() == 1;
+        return await cmd.ExecuteNonQueryAsync() == 1 ? MemberAdd.Added : MemberAdd.AlreadyMember;
     }
 
     /// <summary>

@@ -75,10 +75,12 @@ internal static class OrgsApi
         if (target is null) return Problems.NotFoundProblem("No user has this email.");
         var now = time.GetUtcNow().UtcDateTime;
         var targetId = target.Value.User.Id;
-        bool added = await audit.ChangeAndRecordAsync(
-            (conn, tx) => orgs.AddMemberAsync(conn, tx, id, targetId, request.Role!, now),
-            isNew => isNew ? new AuditEntry(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role }) : null);
-        if (!added) return Problems.ConflictProblem("The user is already a member.");
+        var added = await audit.ChangeAndRecordAsync(
+            (conn, tx) => orgs.AddMemberAsync(conn, tx, id, actor, targetId, request.Role!, now),
+            r => r == MemberAdd.Added ? new AuditEntry(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role }) : null);
+        // The checks above read the actor's role before the transaction; the store decides again under lock.
+        if (added == MemberAdd.Forbidden) return Problems.ForbiddenProblem("Your role in this organisation no longer allows adding this member.");
+        if (added == MemberAdd.AlreadyMember) return Problems.ConflictProblem("The user is already a member.");
         if (!await ConfirmMembershipAsync(id, targetId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         var user = target.Value.User;
         return TypedResults.Created($"/orgs/{id}/members/{targetId}", new MemberDto(targetId, user.Email, user.Name, request.Role!, now));

@@ -64,6 +64,26 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     }
 
     /// <summary>
+    /// Wrong current passwords at <c>PUT /users/password</c>: counted per user id in a key space of their own ("u:"),
+    /// and per address. Not through <see cref="RetryAfter"/> with a made-up email: a login may name any string as its
+    /// email, so strangers could spend that account key (the user id is visible to every co-member).
+    /// </summary>
+    public TimeSpan? PasswordChangeRetryAfter(Guid userId, string? ip)
+    {
+        long now = time.GetUtcNow().UtcTicks;
+        return Later(Blocked(UserKey(userId), _o.MaxFailuresPerAccount, now), ip is null ? null : Blocked("ip:" + ip, _o.MaxFailuresPerIp, now));
+    }
+
+    public void RecordPasswordChangeFailure(Guid userId, string? ip)
+    {
+        long now = time.GetUtcNow().UtcTicks;
+        Increment(UserKey(userId), now);
+        if (ip is not null) Increment("ip:" + ip, now);
+    }
+
+    private static string UserKey(Guid userId) => "u:" + userId.ToString("N");
+
+    /// <summary>
     /// Clears the failures the success answers for: the device's own, or without one the account's. A device's success
     /// leaves the account's count alone, or the owner signing in would hand strangers a fresh budget each time.
     /// </summary>

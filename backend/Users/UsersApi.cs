@@ -54,15 +54,14 @@ internal static class UsersApi
         string? stored = await users.GetPasswordHashAsync(userId);
         if (stored is null) return Problems.NotFoundProblem("The user no longer exists.");
         // A stolen session must not become a way to guess the password: the login throttle applies here too.
-        string throttleKey = "user:" + userId.ToString("N");
-        if (throttle.RetryAfter(throttleKey, http.ClientIp()) is { } wait)
+        if (throttle.PasswordChangeRetryAfter(userId, http.ClientIp()) is { } wait)
         {
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem("Too many failed attempts. Retry later.", statusCode: 429, title: "Too many attempts.", type: ProblemTypes.TooManyAttempts);
         }
         if (!(await hasher.VerifyAsync(stored, request.CurrentPassword!)).Valid)
         {
-            throttle.RecordFailure(throttleKey, http.ClientIp());
+            throttle.RecordPasswordChangeFailure(userId, http.ClientIp());
             return TypedResults.Problem("The current password is incorrect.", statusCode: 403, title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Backend.Tests.Support;
+using Npgsql;
 using TestInfrastructure;
 
 namespace Backend.Tests.Organizations;
@@ -171,6 +172,68 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
         await listener.WaitForAsync("user", "userId", member.UserId.ToString(), "membership-change");
         await listener.WaitForAsync("org", "orgId", org.ToString(), "membership-change");
         await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}", member.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+    }
+
+    /// <summary>
+    /// An add in flight while its actor loses the role that allows it (an admin removed; an owner adding an owner,
+    /// demoted to member): either the add commits first (and the change waits for it) or the change commits first and
+    /// the add is refused. It must never commit on the authority of a role that is already gone. The test holds the
+    /// organisation row so the add stops after the handler's role check, at the insert's foreign-key check, and
+    /// releases it once the change has either finished or is waiting for a lock.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AddMember_ByAnActorWhoLosesTheRoleWhileTheAddIsInFlight_IsNotAuthorisedByTheLostRole(bool ownerAddingAnOwner)
+    {
+        var (org, owner, admin, _) = await TeamAsync();
+        var newcomer = await Client.NewUserAsync("new");
+        if (ownerAddingAnOwner)
+            Assert.Equal(HttpStatusCode.NoContent,
+                (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "owner" })).StatusCode);
+        string role = ownerAddingAnOwner ? "owner" : "member";
+
+        await using var holder = new NpgsqlConnection(App.ConnectionString);
+        await holder.OpenAsync();
+        await using var tx = await holder.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT 1 FROM organizations WHERE id = @o FOR UPDATE", holder, tx))
+        {
+            hold.Parameters.AddWithValue("o", org);
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var add = Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", admin.Token, new { email = newcomer.Email, role });
+        await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the add waits at its insert");
+        var change = ownerAddingAnOwner
+            ? Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "member" })
+            : Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{admin.UserId}", owner.Token);
+        await Poll.UntilAsync(async () => change.IsCompleted || await LockWaitersAsync() >= 2, "the change finished or waits for the add");
+        bool changedFirst = change.IsCompleted;
+        await tx.RollbackAsync();
+
+        var (added, changed) = (await add, await change);
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        var members = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/members", owner.Token)).ReadJsonAsync();
+        bool newcomerIsMember = members.GetProperty("items").EnumerateArray().Any(m => m.GetProperty("userId").GetGuid() == newcomer.UserId);
+        if (changedFirst)
+        {
+            Assert.True(added.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"the add by the lost role answered {(int)added.StatusCode}");
+            Assert.False(newcomerIsMember);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+            Assert.True(newcomerIsMember);
+        }
+    }
+
+    private async Task<long> LockWaitersAsync()
+    {
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", conn);
+        return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
     [Theory]

@@ -79,6 +79,23 @@ public sealed class ProfileAndPasswordTests(PostgresFixture postgres, RedisFixtu
         Assert.NotNull(blocked.Headers.RetryAfter);
     }
 
+    /// <summary>
+    /// The password change's throttle counts the user's own wrong current passwords. Strangers' failed logins must not
+    /// spend it: a login "email" spelled like its key ("user:" and the user id, which every co-member sees) did, so
+    /// five of them kept the user from changing the password for the whole window.
+    /// </summary>
+    [Fact]
+    public async Task ChangePassword_StrangersFailedLoginsNamingTheUserId_DoNotThrottleIt()
+    {
+        var victim = await Client.NewUserAsync();
+        for (int i = 0; i < 5; i++)
+            await (await Client.SendAsync(HttpMethod.Post, "/auth/login", null, new { email = "user:" + victim.UserId.ToString("N"), password = "guess number " + i }))
+                .AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid-credentials");
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/password", victim.Token,
+            new { currentPassword = Api.Password, newPassword = "an even better passphrase" });
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+    }
+
     [Fact]
     public async Task ChangePassword_InvalidInput_Returns400ListingEveryProblem()
     {
