@@ -71,14 +71,14 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     public TimeSpan? PasswordChangeRetryAfter(Guid userId, string? ip)
     {
         long now = time.GetUtcNow().UtcTicks;
-        return Later(Blocked(UserKey(userId), _o.MaxFailuresPerAccount, now), ip is null ? null : Blocked("ip:" + ip, _o.MaxFailuresPerIp, now));
+        return Later(Blocked(UserKey(userId), _o.MaxFailuresPerAccount, now), ip is null ? null : Blocked(AddressKey(ip), _o.MaxFailuresPerIp, now));
     }
 
     public void RecordPasswordChangeFailure(Guid userId, string? ip)
     {
         long now = time.GetUtcNow().UtcTicks;
         Increment(UserKey(userId), now);
-        if (ip is not null) Increment("ip:" + ip, now);
+        if (ip is not null) Increment(AddressKey(ip), now);
     }
 
     private static string UserKey(Guid userId) => "u:" + userId.ToString("N");
