@@ -15,9 +15,6 @@ internal sealed class ClientIpResolver(TrustedProxies trusted, IOptions<RateLimi
 {
     private readonly int _ipv6PrefixLength = options?.Value.Ipv6PrefixLength ?? ClientNetworks.DefaultIpv6PrefixLength;
 
-    /// <summary>The IPv6 prefix length per-client limits count by.</summary>
-    public int Ipv6PrefixLength => _ipv6PrefixLength;
-
     /// <summary>
     /// What per-client limits count for this request (<see cref="ClientNetworks.KeyOf(IPAddress, int)"/>), null when the
     /// request has no client address. Once per request: an IPv4 address keeps its text, an IPv6 network is made here.
@@ -26,7 +23,7 @@ internal sealed class ClientIpResolver(TrustedProxies trusted, IOptions<RateLimi
     {
         var feature = GatewayRequestFeature.Of(context);
         if (feature?.ClientNetworkKey is { } cached) return cached;
-        var client = Resolve(context);
+        var client = Resolve(context, feature);
         if (client is null) return null;
         var key = ClientNetworks.KeyOf(client, _ipv6PrefixLength);
         if (feature is not null) feature.ClientNetworkKey = key;
@@ -34,9 +31,10 @@ internal sealed class ClientIpResolver(TrustedProxies trusted, IOptions<RateLimi
     }
 
     /// <summary>The request's client address; resolved once per request and kept on <see cref="GatewayRequestFeature"/>.</summary>
-    public IPAddress? Resolve(HttpContext context)
+    public IPAddress? Resolve(HttpContext context) => Resolve(context, GatewayRequestFeature.Of(context));
+
+    private IPAddress? Resolve(HttpContext context, GatewayRequestFeature? feature)
     {
-        var feature = GatewayRequestFeature.Of(context);
         if (feature is { ClientIpResolved: true }) return feature.ClientIp;
         var client = ResolveUncached(context);
         if (feature is not null) { feature.ClientIp = client; feature.ClientIpResolved = true; }
