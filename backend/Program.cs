@@ -62,6 +62,7 @@ app.UseMiddleware<DbQueriesHeaderMiddleware>();   // X-DB-Queries: outermost, so
 app.UseMiddleware<BackendRequestMetricsMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestCharset();   // an unknown charset is a 415, a quoted one unquoted, before any endpoint reads a body
 app.UseInternalSecret();
 // Routing before authentication, so short-circuit endpoints (/health) are answered here: liveness neither needs nor
 // pays for the identity check (signature, last-seen tracking). Without that, a gateway's validated requests to it cost

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using Gateway.Resilience;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -32,5 +33,10 @@ internal sealed class GatewayForwarderHttpClientFactory(IOptions<ForwardingOptio
         handler.PooledConnectionLifetime = options.Value.PooledConnectionLifetime;
         if (options.Value.MaxConnectionsPerServer > 0) handler.MaxConnectionsPerServer = options.Value.MaxConnectionsPerServer;
         handler.ActivityHeadersPropagator = options.Value.PropagateActivityHeaders ? DistributedContextPropagator.Current : null;
+        // Kestrel reads request header values as ASCII or UTF-8, so a client may send UTF-8 (a localised User-Agent, a
+        // file name). SocketsHttpHandler writes ASCII only unless told otherwise: it threw for such a header, the client
+        // got a 502 and the breaker counted it as the backend failing, so three requests opened it for every client.
+        // UTF-8 forwards the bytes the client sent unchanged. A cluster's own RequestHeaderEncoding (set by base) wins.
+        handler.RequestHeaderEncodingSelector ??= static (_, _) => Encoding.UTF8;
     }
 }

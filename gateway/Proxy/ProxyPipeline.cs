@@ -93,6 +93,10 @@ internal sealed partial class ProxyStage
 
     private async Task ForwardAsync(HttpContext context, IReverseProxyFeature proxy)
     {
+        // Only a request with a body can stall on the client; the watch tells that apart from a slow backend at the deadline.
+        ClientBodyWatch? body = null;
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+            context.Request.Body = body = new ClientBodyWatch(context.Request.Body);
         using (GatewayTracing.StartStage(context, GatewayStage.Proxy))
             await _next(context).ConfigureAwait(false);
 
@@ -128,7 +132,7 @@ internal sealed partial class ProxyStage
         if (context.Response.HasStarted) return;
         if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error && deadlineExpired)
         {
-            if (error.Error == ForwarderError.RequestBodyCanceled)
+            if (error.Error == ForwarderError.RequestBodyCanceled || body is { WaitingOnClient: true })
             {
                 // The deadline passed while the client was still sending its body: the client's delay, not the backend's.
                 GatewayProblems.CloseAfterResponse(context);
