@@ -62,8 +62,8 @@ app.UseMiddleware<DbQueriesHeaderMiddleware>();   // X-DB-Queries: outermost, so
 app.UseMiddleware<BackendRequestMetricsMiddleware>();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseRequestCharset();   // an unknown charset is a 415, a quoted one unquoted, before any endpoint reads a body
 app.UseInternalSecret();
+app.UseRequestCharset();   // an unknown charset is a 415, a quoted one unquoted, before any endpoint reads a body; after the internal secret's 401
 // Routing before authentication, so short-circuit endpoints (/health) are answered here: liveness neither needs nor
 // pays for the identity check (signature, last-seen tracking). Without that, a gateway's validated requests to it cost
 // the backend more than anonymous ones, and the benchmark's (3)/(2) ratio measured the backend's identity check.

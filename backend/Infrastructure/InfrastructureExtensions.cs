@@ -39,6 +39,9 @@ internal static class InfrastructureExtensions
     public static string? UserAgent(this HttpContext context)
     {
         string ua = context.Request.Headers.UserAgent.ToString();
-        return ua.Length == 0 ? null : ua.Length > 512 ? ua[..512] : ua;
+        if (ua.Length == 0) return null;
+        if (ua.Length <= 512) return ua;
+        // Cut on a character boundary: half a surrogate pair is a string Npgsql refuses to store (a 500 at login).
+        return ua[..(char.IsHighSurrogate(ua[511]) ? 511 : 512)];
     }
 }

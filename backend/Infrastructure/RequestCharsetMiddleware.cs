@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace Backend.Infrastructure;
@@ -15,29 +16,31 @@ internal static class RequestCharsetMiddleware
     public static IApplicationBuilder UseRequestCharset(this IApplicationBuilder app) => app.Use(static (context, next) =>
     {
         if (context.Request.ContentType is not { } contentType || !contentType.Contains("charset", StringComparison.OrdinalIgnoreCase)
+            || context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true
             || !MediaTypeHeaderValue.TryParse(contentType, out var mediaType) || !mediaType.Charset.HasValue)
             return next(context);
         string charset = HeaderUtilities.RemoveQuotes(mediaType.Charset).ToString();
-        if (!IsKnown(charset)) return UnsupportedAsync(context, charset);
+        if (EncodingOf(charset) is not { } encoding) return UnsupportedAsync(context, charset);
         if (charset.Length != mediaType.Charset.Length)
         {
-            mediaType.Charset = charset;
+            // The encoding's own name: always a token, where a known alias may not be one (iso_646.irv:1991).
+            mediaType.Charset = encoding.WebName;
             context.Request.ContentType = mediaType.ToString();
         }
         return next(context);
     });
 
-    private static bool IsKnown(string charset)
+    /// <summary>The encoding a charset names, or null: unknown (ArgumentException) or known but unusable (UTF-7).</summary>
+    private static Encoding? EncodingOf(string charset)
     {
-        if (charset.Length == 0) return false;
+        if (charset.Length == 0) return null;
         try
         {
-            Encoding.GetEncoding(charset);
-            return true;
+            return Encoding.GetEncoding(charset);
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -14,6 +14,8 @@ internal sealed class ClientBodyWatch(Stream inner) : Stream
     /// <summary>A read of the client's body started and has not returned bytes or the body's end (it may have thrown).</summary>
     public bool WaitingOnClient => _waiting;
 
+    // Pooled: YARP's copier starts with a zero-byte read that usually waits, and each wait would box a state machine.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _waiting = true;

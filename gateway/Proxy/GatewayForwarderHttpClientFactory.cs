@@ -36,7 +36,7 @@ internal sealed class GatewayForwarderHttpClientFactory(IOptions<ForwardingOptio
         // Kestrel reads request header values as ASCII or UTF-8, so a client may send UTF-8 (a localised User-Agent, a
         // file name). SocketsHttpHandler writes ASCII only unless told otherwise: it threw for such a header, the client
         // got a 502 and the breaker counted it as the backend failing, so three requests opened it for every client.
-        // UTF-8 forwards the bytes the client sent unchanged. A cluster's own RequestHeaderEncoding (set by base) wins.
+        // UTF-8 forwards the bytes the client sent unchanged.
         handler.RequestHeaderEncodingSelector ??= static (_, _) => Encoding.UTF8;
     }
 }

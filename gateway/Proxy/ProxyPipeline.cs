@@ -95,8 +95,8 @@ internal sealed partial class ProxyStage
     {
         // Only a request with a body can stall on the client; the watch tells that apart from a slow backend at the deadline.
         ClientBodyWatch? body = null;
-        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
-            context.Request.Body = body = new ClientBodyWatch(context.Request.Body);
+        bool canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true;
+        if (canHaveBody) context.Request.Body = body = new ClientBodyWatch(context.Request.Body);
         using (GatewayTracing.StartStage(context, GatewayStage.Proxy))
             await _next(context).ConfigureAwait(false);
 
@@ -117,22 +117,24 @@ internal sealed partial class ProxyStage
         var failure = context.Features.Get<IForwarderErrorFeature>();
         if (failure is null || failure.Error == ForwarderError.None) return;
         bool deadlineExpired = context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true };
-        string cause = ForwarderErrors.Cause(failure.Error, deadlineExpired,
-            context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+        string cause = ForwarderErrors.Cause(failure.Error, deadlineExpired, canHaveBody);
         // Before the HasStarted check: a response-body failure happens after the response started.
         Report(failure, cluster.ClusterId, cause, deadlineExpired);
         // The client's body failed or stalled: the request's time went to the client, not to the backend (over budget
         // is not its). A client that left while waiting for the answer (RequestCanceled) may have waited on the backend:
         // YARP reports some uploads reset mid-body that way too (whichever failure reaches it first), and counting those
         // is the safe side, since excluding them would also hide a saturated backend whose clients give up.
-        if (failure.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyCanceled
-            && GatewayRequestFeature.Of(context) is { } waited)
+        // Over h2c YARP reports a body the client stopped sending at the deadline as RequestCanceled: the body watch
+        // says whether the forwarder was still waiting on the client then.
+        bool clientStalled = failure.Error is ForwarderError.RequestBodyCanceled
+            || (failure.Error == ForwarderError.RequestCanceled && deadlineExpired && body is { WaitingOnClient: true });
+        if ((clientStalled || failure.Error == ForwarderError.RequestBodyClient) && GatewayRequestFeature.Of(context) is { } waited)
             waited.WaitedOnClient = true;
 
         if (context.Response.HasStarted) return;
         if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error && deadlineExpired)
         {
-            if (error.Error == ForwarderError.RequestBodyCanceled || body is { WaitingOnClient: true })
+            if (clientStalled)
             {
                 // The deadline passed while the client was still sending its body: the client's delay, not the backend's.
                 GatewayProblems.CloseAfterResponse(context);

@@ -30,6 +30,9 @@ internal sealed class ClientIpResolver(TrustedProxies trusted, IOptions<RateLimi
         return key;
     }
 
+    /// <summary>A hash of the request's client network (<see cref="ClientNetworks.HashOf"/>), 0 without an address; allocates nothing.</summary>
+    public int NetworkHash(HttpContext context) => Resolve(context) is { } client ? ClientNetworks.HashOf(client, _ipv6PrefixLength) : 0;
+
     /// <summary>The request's client address; resolved once per request and kept on <see cref="GatewayRequestFeature"/>.</summary>
     public IPAddress? Resolve(HttpContext context) => Resolve(context, GatewayRequestFeature.Of(context));
 

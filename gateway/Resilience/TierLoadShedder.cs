@@ -39,7 +39,7 @@ internal sealed class TierLoadShedder
     /// <summary>The stripe of the request's client, for <see cref="TierSlot.TryEnter"/>.</summary>
     public int StripeOf(HttpContext context) => _clientIp is null
         ? TierSlot.StripeOf(context.Connection.RemoteIpAddress)
-        : TierSlot.StripeOf(_clientIp.PartitionKey(context));   // an IPv6 client's network, so it holds one share, not one per address
+        : TierSlot.StripeOfHash(_clientIp.NetworkHash(context));   // an IPv6 client's network, so it holds one share, not one per address
 
     /// <summary>The 429 for a client holding its share of a busy tier.</summary>
     public Task RefuseClientAsync(HttpContext context, TierSlot slot)
@@ -82,8 +82,8 @@ internal sealed class TierSlot(string name, int limit)
     /// <summary>The stripe of a client address (null: one stripe for requests without one).</summary>
     public static int StripeOf(System.Net.IPAddress? client) => client is null ? 0 : (client.GetHashCode() & int.MaxValue) % ClientStripes;
 
-    /// <summary>The stripe of a client's counter key (<see cref="RateLimiting.ClientIpResolver.PartitionKey"/>).</summary>
-    public static int StripeOf(string? clientKey) => clientKey is null ? 0 : (clientKey.GetHashCode() & int.MaxValue) % ClientStripes;
+    /// <summary>The stripe of a client network's hash (<see cref="RateLimiting.ClientIpResolver.NetworkHash"/>).</summary>
+    public static int StripeOfHash(int networkHash) => (networkHash & int.MaxValue) % ClientStripes;
 
     /// <summary>Takes a slot for the client of <paramref name="stripe"/>; nothing is taken when it refuses.</summary>
     public Admission TryEnter(int stripe)

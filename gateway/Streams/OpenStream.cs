@@ -8,7 +8,7 @@ namespace Gateway.Streams;
 /// WebSocket close frame or an SSE event between them without corrupting a frame the upstream is writing.
 /// </summary>
 internal sealed class OpenStream(HttpContext context, StreamKind kind, RouteClass routeClass, string? sessionHash, string? userId,
-    string? orgId, string clientKey, DateTimeOffset openedAt)
+    string? orgId, StreamCounts counts, DateTimeOffset openedAt)
 {
     // Kestrel reuses HttpContext objects for later requests: once the stream ended, Abort must not reach its context.
     private readonly Lock _gate = new();
@@ -21,8 +21,8 @@ internal sealed class OpenStream(HttpContext context, StreamKind kind, RouteClas
     public string? UserId { get; } = userId;
     /// <summary>The organisation the session selected when opening it (checked again on revalidation).</summary>
     public string? OrgId { get; } = orgId;
-    /// <summary>The client it counts for under <c>Streams:MaxPerClient</c>: <c>user:</c> id, or <c>ip:</c> address.</summary>
-    public string ClientKey { get; } = clientKey;
+    /// <summary>Whose open-stream counts it takes a place in (<c>Streams:MaxPerUser</c>, <c>MaxPerAddress</c>).</summary>
+    public StreamCounts Counts { get; } = counts;
     public DateTimeOffset OpenedAt { get; } = openedAt;
     /// <summary>Why the gateway closed it; null while open or when it ended by itself.</summary>
     public string? ClosedBecause { get; private set; }

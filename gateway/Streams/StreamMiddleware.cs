@@ -18,8 +18,9 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
     private static readonly GatewayProblems.Problem ShuttingDown = new(503, ProblemTypes.ShuttingDown, "Shutting down",
         "This gateway instance is shutting down and opens no new streams. Reconnect; another instance will answer.", null);
     private static readonly GatewayProblems.Problem TooManyStreams = new(429, ProblemTypes.TooManyStreams, "Too many open streams",
-        "This client already has as many WebSockets, gRPC calls and event streams open on this gateway as one client may. Close one, then retry.", null);
-    private readonly int _maxPerClient = options.Value.MaxPerClient;
+        "This user or address already has as many WebSockets and event streams open on this gateway as allowed. Close one, then retry.", null);
+    private readonly int _maxPerUser = options.Value.MaxPerUser;
+    private readonly int _maxPerAddress = options.Value.MaxPerAddress;
 
     public Task Invoke(HttpContext context)
     {
@@ -39,7 +40,7 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         }
         var feature = GatewayRequestFeature.Of(context);
         if (feature?.Class is not { } routeClass) { await next(context).ConfigureAwait(false); return; }   // not a proxied route
-        var stream = registry.TryRegister(context, feature, kind, routeClass, ClientKeyOf(context, feature), _maxPerClient);
+        var stream = registry.TryRegister(context, feature, kind, routeClass, CountsOf(context, feature, kind), _maxPerUser, _maxPerAddress);
         if (stream is null)
         {
             context.Response.Headers.RetryAfter = "1";
@@ -66,7 +67,7 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
             // The tier's slot bounds work in flight: it is held while the upstream has not answered the opening, and handed
             // back once it has (the 101, the event stream's or the call's headers). Held for the stream's life, 256 open
             // WebSockets filled a standard tier, and every other request of the tier got 503 while they sat idle.
-            if (feature.Admission.HoldsSlot) context.Response.OnStarting(ReleaseTierSlot, feature);
+            if (feature.Admission.HoldsSlot) context.Response.OnStarting(ReleaseTierSlot, context);
             await next(context).ConfigureAwait(false);
         }
         finally
@@ -75,17 +76,36 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         }
     }
 
-    /// <summary>Whom a stream counts for: the session's user, else the client's address (an IPv6 client's network).</summary>
-    private string ClientKeyOf(HttpContext context, GatewayRequestFeature feature) =>
-        feature.Principal?.UserId is { Length: > 0 } user ? "user:" + user
-            : "ip:" + (clientIp?.PartitionKey(context) ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    /// <summary>
+    /// Whose counts a stream takes a place in: its user's and its address's (an IPv6 client's network). gRPC calls are not
+    /// counted: every unary call is one, and they share HTTP/2 connections that Kestrel bounds per connection.
+    /// </summary>
+    private StreamCounts CountsOf(HttpContext context, GatewayRequestFeature feature, StreamKind kind) => kind == StreamKind.Grpc
+        ? StreamCounts.None
+        : new(feature.Principal?.UserId is { Length: > 0 } user ? "user:" + user : null,
+            "ip:" + (clientIp?.PartitionKey(context) ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown"));
 
+    /// <summary>
+    /// Hands the tier's slot back when the upstream answered as a stream: a 101, a 2xx to an HTTP/2 WebSocket's CONNECT,
+    /// an event stream or a gRPC response. What the client declared is not enough: an ordinary GET sent with
+    /// <c>Accept: text/event-stream</c> would otherwise leave the tier's bound while its body is still being made.
+    /// </summary>
     private static readonly Func<object, Task> ReleaseTierSlot = static state =>
     {
-        var feature = (GatewayRequestFeature)state;
-        feature.Admission = feature.Admission.ReleaseSlot();
+        var context = (HttpContext)state;
+        if (GatewayRequestFeature.Of(context) is { } feature && AnsweredAsStream(context)) feature.Admission = feature.Admission.ReleaseSlot();
         return Task.CompletedTask;
     };
+
+    private static bool AnsweredAsStream(HttpContext context)
+    {
+        var response = context.Response;
+        if (response.StatusCode == StatusCodes.Status101SwitchingProtocols) return true;
+        if (response.StatusCode is < 200 or > 299) return false;
+        if (HttpMethods.IsConnect(context.Request.Method)) return true;   // an HTTP/2 WebSocket the upstream accepted
+        return response.ContentType is { } type
+            && (type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) || type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase));
+    }
 
     /// <summary>The timeout feature of a stream: there is no deadline, so it never fires.</summary>
     private sealed class NoDeadline : IHttpRequestTimeoutFeature

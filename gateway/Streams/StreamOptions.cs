@@ -25,11 +25,21 @@ internal sealed class StreamOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Open streams one client may have on this instance: the user for a stream opened with a session, else the client's
-    /// address (an IPv6 client's /64). Beyond it a new stream gets 429 <c>too-many-streams</c>. Open streams hold no tier
-    /// slot, so without this one client could take every upgraded connection the instance allows
-    /// (<c>Kestrel:Limits:MaxConcurrentUpgradedConnections</c>). 0 means no limit. <value>The default value is 100.</value>
+    /// Open WebSockets and event streams one user may have on this instance (streams opened with a session). Beyond it a
+    /// new one gets 429 <c>too-many-streams</c>. Open streams hold no tier slot, so without a bound one user could take
+    /// every upgraded connection the instance allows (<c>Kestrel:Limits:MaxConcurrentUpgradedConnections</c>). gRPC calls
+    /// are not counted: they share HTTP/2 connections, which Kestrel bounds per connection. 0 means no limit.
+    /// <value>The default value is 100.</value>
     /// </summary>
-    [Range(0, 1_000_000, ErrorMessage = "Streams:MaxPerClient must be between {1} and {2} (0: no limit).")]
-    public int MaxPerClient { get; set; } = 100;
+    [Range(0, 1_000_000, ErrorMessage = "Streams:MaxPerUser must be between {1} and {2} (0: no limit).")]
+    public int MaxPerUser { get; set; } = 100;
+
+    /// <summary>
+    /// Open WebSockets and event streams from one client address (an IPv6 client's /64) on this instance, with or without
+    /// a session: what bounds a client that signs up many accounts, and anonymous streams. Larger than
+    /// <see cref="MaxPerUser"/>, because everyone behind one NAT or proxy shares an address. 0 means no limit.
+    /// <value>The default value is 1000.</value>
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "Streams:MaxPerAddress must be between {1} and {2} (0: no limit).")]
+    public int MaxPerAddress { get; set; } = 1000;
 }

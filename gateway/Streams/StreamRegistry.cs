@@ -14,7 +14,7 @@ internal sealed class StreamRegistry
     private readonly HashSet<OpenStream> _all = [];
     private readonly Dictionary<string, List<OpenStream>> _bySession = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<OpenStream>> _byUser = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _byClient = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly UpDownCounter<int> _open;
     private readonly Counter<long> _closed;
@@ -38,18 +38,18 @@ internal sealed class StreamRegistry
     }
 
     /// <summary>
-    /// Registers a stream under its session, its user and its client (<paramref name="clientKey"/>); null, and nothing
-    /// registered, when that client already has <paramref name="maxPerClient"/> open (0: no limit).
+    /// Registers a stream under its session and its user, and takes its places in <paramref name="counts"/>; null, and
+    /// nothing registered, when its user or its address already has as many open as allowed (0: no limit).
     /// </summary>
     public OpenStream? TryRegister(HttpContext context, GatewayRequestFeature feature, StreamKind kind, RouteClass routeClass,
-        string clientKey, int maxPerClient)
+        StreamCounts counts, int maxPerUser, int maxPerAddress)
     {
-        var stream = new OpenStream(context, kind, routeClass, feature.TokenHash, feature.Principal?.UserId, feature.OrgId, clientKey, _time.GetUtcNow());
+        var stream = new OpenStream(context, kind, routeClass, feature.TokenHash, feature.Principal?.UserId, feature.OrgId, counts, _time.GetUtcNow());
         lock (_lock)
         {
-            _byClient.TryGetValue(clientKey, out int open);
-            if (maxPerClient > 0 && open >= maxPerClient) return null;
-            _byClient[clientKey] = open + 1;
+            if (IsFull(counts.User, maxPerUser) || IsFull(counts.Address, maxPerAddress)) return null;
+            Take(counts.User);
+            Take(counts.Address);
             _all.Add(stream);
             if (stream.SessionHash is { } hash) Index(_bySession, hash).Add(stream);
             if (stream.UserId is { } user) Index(_byUser, user).Add(stream);
@@ -58,10 +58,24 @@ internal sealed class StreamRegistry
         return stream;
     }
 
-    /// <summary>Open streams of a client on this instance (tests).</summary>
-    public int OpenOf(string clientKey)
+    /// <summary>Open streams counted under a key of <see cref="StreamCounts"/> on this instance (tests).</summary>
+    public int OpenOf(string countKey)
     {
-        lock (_lock) return _byClient.GetValueOrDefault(clientKey);
+        lock (_lock) return _counts.GetValueOrDefault(countKey);
+    }
+
+    private bool IsFull(string? key, int max) => key is not null && max > 0 && _counts.GetValueOrDefault(key) >= max;
+
+    private void Take(string? key)
+    {
+        if (key is not null) _counts[key] = _counts.GetValueOrDefault(key) + 1;
+    }
+
+    private void Give(string? key)
+    {
+        if (key is null || !_counts.TryGetValue(key, out int open)) return;
+        if (open > 1) _counts[key] = open - 1;
+        else _counts.Remove(key);
     }
 
     public void Unregister(OpenStream stream)
@@ -70,8 +84,8 @@ internal sealed class StreamRegistry
         lock (_lock)
         {
             if (!_all.Remove(stream)) return;
-            if (_byClient.TryGetValue(stream.ClientKey, out int open) && open > 1) _byClient[stream.ClientKey] = open - 1;
-            else _byClient.Remove(stream.ClientKey);
+            Give(stream.Counts.User);
+            Give(stream.Counts.Address);
             if (stream.SessionHash is { } hash) Unindex(_bySession, hash, stream);
             if (stream.UserId is { } user) Unindex(_byUser, user, stream);
         }

@@ -19,6 +19,19 @@ public sealed class RegisterAndLoginTests(PostgresFixture postgres, RedisFixture
     }
 
     [Fact]
+    public async Task Login_WithAUserAgentWhoseCutWouldSplitASurrogatePair_Succeeds()
+    {
+        // The session keeps the first 512 characters of the User-Agent; cut at 512, the emoji's high surrogate stayed
+        // alone and Npgsql refused the row: a 500 at login for any client whose agent string said so.
+        string email = Api.NewEmail();
+        await Client.RegisterAsync(email);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login") { Content = JsonContent.Create(new { email, password = Api.Password }) };
+        request.Headers.TryAddWithoutValidation("User-Agent", new string('a', 511) + "\U0001F600");
+        using var response = await Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Register_DuplicateEmailDifferentCase_Returns409()
     {
         string email = Api.NewEmail();

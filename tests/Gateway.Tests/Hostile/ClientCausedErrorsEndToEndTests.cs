@@ -167,11 +167,14 @@ public sealed class ClientCausedErrorsEndToEndTests(PostgresFixture postgres) : 
         int port = new Uri(_gateway.BaseUrl).Port;
         string request = $"PUT /users/profile HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n" +
             "Content-Length: 100\r\n\r\n{\"name\":\"x\"";
+        int overBudgetBefore = _logs.Entries.Count(e => e.EventId.Name == "RequestOverBudget");
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => RawHttp.SendAsync(port, request, TimeSpan.FromSeconds(15))));
         Assert.All(responses, r =>
         {
             Assert.True(r.Status == 408 && r.Text.Contains("request-body-timeout", StringComparison.Ordinal), r.Text);
         });
+        // The time went to the client: not the gateway over its budget (ClientTimeOverBudgetTests covers HTTP/1.1).
+        Assert.Equal(overBudgetBefore, _logs.Entries.Count(e => e.EventId.Name == "RequestOverBudget"));
         // Not fixed: Kestrel logs RequestBodyDrainBodyReaderInvalidState at Error for each of these (the forwarder's body
         // read was cancelled at the deadline, which leaves Kestrel's body reader "reading"); it did before this change too.
         await AssertOthersUnaffectedAsync(knownKestrelError: "RequestBodyDrainBodyReaderInvalidState");

@@ -70,6 +70,16 @@ internal sealed class StreamUpstream : IAsyncDisposable
             catch (OperationCanceledException) { }
             finally { self.Ended.Enqueue("held:" + Tag(ctx)); }
         });
+        // Asked for as an event stream, answered as an ordinary response whose body never ends until the client leaves.
+        app.MapGet("/events/plain", async ctx =>
+        {
+            ctx.Response.ContentType = "text/plain";
+            await ctx.Response.WriteAsync("the start of a long answer\n");
+            await ctx.Response.Body.FlushAsync();
+            try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+            catch (OperationCanceledException) { }
+            finally { self.Ended.Enqueue("plain:" + Tag(ctx)); }
+        });
         app.MapGrpcService<StreamEchoService>();
         await app.StartAsync();
         return self;

@@ -248,9 +248,25 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
 
             // The slots came back when the openings ended; the six sockets still hold none.
             await Poll.UntilAsync(() => stack.Upstream.Ended.Count(e => e.StartsWith("held:slots-held-", StringComparison.Ordinal)) == 3, "the held openings ended");
-            using var late = await StreamsStack.OpenWebSocketAsync(gw.Gateway, token, "slots-late");
-            Assert.Equal("late", await StreamsStack.EchoAsync(late, "late"));
+            var slot = gw.Gateway.Get<Gateway.Resilience.TierLoadShedder>().SlotOf("standard")!;
+            await Poll.UntilAsync(() => slot.InFlight == 0, "no slot held by the open sockets");
+            using (var late = await StreamsStack.OpenWebSocketAsync(gw.Gateway, token, "slots-late"))
+                Assert.Equal("late", await StreamsStack.EchoAsync(late, "late"));
             foreach (var socket in sockets) Assert.Equal(WebSocketState.Open, socket.State);
+
+            // Declaring an event stream is not enough: answered as an ordinary response, the request keeps its slot
+            // while its body is still coming, as any request does.
+            var plain = new HttpRequestMessage(HttpMethod.Get, "/events/plain");
+            plain.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+            plain.Headers.TryAddWithoutValidation("X-Test-Stream", "slots-plain");
+            plain.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            using (var ordinary = await gw.Gateway.Client.SendAsync(plain, HttpCompletionOption.ResponseHeadersRead))
+            {
+                Assert.Equal(HttpStatusCode.OK, ordinary.StatusCode);
+                Assert.Equal("text/plain", ordinary.Content.Headers.ContentType!.MediaType);
+                Assert.Equal(1, slot.InFlight);
+            }
+            await Poll.UntilAsync(() => slot.InFlight == 0, "the ordinary response gave its slot back when it ended");
         }
         finally
         {
@@ -268,24 +284,18 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     }
 
     [Fact]
-    public async Task AUserAtStreamsMaxPerClient_Gets429TooManyStreams_WhileOtherUsersStillOpenTheirs()
+    public async Task AUserAtStreamsMaxPerUser_Gets429TooManyStreams_WhileOtherUsersStillOpenTheirs()
     {
-        // Open streams hold no tier slot: without a per-client bound one user could take every upgraded connection.
-        await using var gw = await stack.StartGatewayAsync(NoRevalidation, "--Streams:MaxPerClient=3");
+        // Open streams hold no tier slot: without a per-user bound one user could take every upgraded connection.
+        await using var gw = await stack.StartGatewayAsync(NoRevalidation, "--Streams:MaxPerUser=3");
         string hog = await StreamsStack.LoginAsync(gw.Gateway), other = await StreamsStack.LoginAsync(gw.Gateway);
         var sockets = new List<ClientWebSocket>();
         try
         {
             for (int i = 0; i < 3; i++) sockets.Add(await StreamsStack.OpenWebSocketAsync(gw.Gateway, hog, $"cap-{i}"));
-            var refused = new ClientWebSocket();
-            refused.Options.CollectHttpResponseDetails = true;
-            refused.Options.SetRequestHeader("Authorization", "Bearer " + hog);
-            refused.Options.SetRequestHeader("X-Test-Stream", "cap-refused");
-            await Assert.ThrowsAsync<WebSocketException>(() =>
-                refused.ConnectAsync(new Uri(gw.Gateway.BaseUrl.Replace("http://", "ws://") + "/ws/echo"), CancellationToken.None));
-            Assert.Equal(HttpStatusCode.TooManyRequests, refused.HttpStatusCode);
+            Assert.Equal(HttpStatusCode.TooManyRequests, await RefusedWebSocketStatusAsync(gw, hog, "cap-refused"));
             Assert.DoesNotContain(stack.Upstream.Received, r => r.Headers.GetValueOrDefault("X-Test-Stream") == "cap-refused");
-            var (events, reader) = await StreamsStack.OpenEventsAsync(gw.Gateway, hog, "cap-events");   // every kind counts
+            var (events, reader) = await StreamsStack.OpenEventsAsync(gw.Gateway, hog, "cap-events");   // event streams count too
             using (events)
             using (reader)
             {
@@ -308,6 +318,37 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
         {
             foreach (var socket in sockets) socket.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task ManyAccountsFromOneAddress_ShareStreamsMaxPerAddress()
+    {
+        // Signing up more accounts must not buy one client every upgraded connection: its address has a bound too.
+        await using var gw = await stack.StartGatewayAsync(NoRevalidation, "--Streams:MaxPerUser=0", "--Streams:MaxPerAddress=4");
+        string first = await StreamsStack.LoginAsync(gw.Gateway), second = await StreamsStack.LoginAsync(gw.Gateway);
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (int i = 0; i < 2; i++) sockets.Add(await StreamsStack.OpenWebSocketAsync(gw.Gateway, first, $"addr-a{i}"));
+            for (int i = 0; i < 2; i++) sockets.Add(await StreamsStack.OpenWebSocketAsync(gw.Gateway, second, $"addr-b{i}"));
+            Assert.Equal(HttpStatusCode.TooManyRequests, await RefusedWebSocketStatusAsync(gw, second, "addr-refused"));
+            Assert.Equal(4, gw.Gateway.Get<StreamRegistry>().OpenOf("ip:127.0.0.1"));
+        }
+        finally
+        {
+            foreach (var socket in sockets) socket.Dispose();
+        }
+    }
+
+    private static async Task<HttpStatusCode> RefusedWebSocketStatusAsync(StreamGateway gw, string token, string tag)
+    {
+        using var refused = new ClientWebSocket();
+        refused.Options.CollectHttpResponseDetails = true;
+        refused.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        refused.Options.SetRequestHeader("X-Test-Stream", tag);
+        await Assert.ThrowsAsync<WebSocketException>(() =>
+            refused.ConnectAsync(new Uri(gw.Gateway.BaseUrl.Replace("http://", "ws://") + "/ws/echo"), CancellationToken.None));
+        return refused.HttpStatusCode;
     }
 
     [Fact]
