@@ -26,11 +26,17 @@ public static class ClientNetworks
         if (address.IsIPv4MappedToIPv6) return address.MapToIPv4();
         if (address.AddressFamily != AddressFamily.InterNetworkV6 || ipv6PrefixLength >= 128) return address;
         Span<byte> bytes = stackalloc byte[16];
+        WriteNetwork(address, ipv6PrefixLength, bytes);
+        return new IPAddress(bytes);
+    }
+
+    /// <summary>The IPv6 address's bytes with the bits after the prefix cleared.</summary>
+    private static void WriteNetwork(IPAddress address, int prefixLength, Span<byte> bytes)
+    {
         address.TryWriteBytes(bytes, out _);
-        int bits = Math.Max(0, ipv6PrefixLength), full = bits / 8;
+        int bits = Math.Max(0, prefixLength), full = bits / 8;
         if (full < 16) bytes[full] &= (byte)(0xFF << (8 - bits % 8));
         bytes[Math.Min(16, full + 1)..].Clear();
-        return new IPAddress(bytes);
     }
 
     /// <summary>
@@ -42,10 +48,7 @@ public static class ClientNetworks
         if (address.AddressFamily != AddressFamily.InterNetworkV6 || address.IsIPv4MappedToIPv6 || ipv6PrefixLength >= 128)
             return NetworkOf(address, ipv6PrefixLength).GetHashCode();
         Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out _);
-        int bits = Math.Max(0, ipv6PrefixLength), full = bits / 8;
-        if (full < 16) bytes[full] &= (byte)(0xFF << (8 - bits % 8));
-        bytes[Math.Min(16, full + 1)..].Clear();
+        WriteNetwork(address, ipv6PrefixLength, bytes);
         return HashCode.Combine(BitConverter.ToUInt64(bytes), BitConverter.ToUInt64(bytes[8..]));
     }
 

@@ -33,43 +33,31 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, TierLoadShedder 
         var deadline = RequestDeadline.Start(context);
         if (slot is null && deadline is null) return next(context);
         var hold = new AdmissionHold(slot, stripe, deadline);
-        if (feature is null) return InvokeAsync(context, hold);
+        if (feature is null) return InvokeAsync(context, null, hold);
         // Kept on the feature, where a stream hands its slot back once it is open (StreamMiddleware), and released by
         // RequestTelemetryMiddleware's frame, or by this one for requests telemetry does not time.
         feature.Admission = hold;
-        return feature.Telemetry is not null ? next(context) : InvokeAsync(context, feature);
+        return feature.Telemetry is not null ? next(context) : InvokeAsync(context, feature, hold);
     }
 
-    private async Task InvokeAsync(HttpContext context, AdmissionHold hold)
+    /// <summary>The frame of a request telemetry does not time: the hold is the feature's when there is one.</summary>
+    private async Task InvokeAsync(HttpContext context, GatewayRequestFeature? feature, AdmissionHold hold)
     {
         try
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (hold.TimedOut(context))
+        catch (OperationCanceledException) when ((feature?.Admission ?? hold).TimedOut(context))
         {
             AdmissionHold.AnswerTimeout(context);
         }
         finally
         {
-            hold.Release(context);
-        }
-    }
-
-    private async Task InvokeAsync(HttpContext context, GatewayRequestFeature feature)
-    {
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (feature.Admission.TimedOut(context))
-        {
-            AdmissionHold.AnswerTimeout(context);
-        }
-        finally
-        {
-            var hold = feature.Admission;
-            feature.Admission = default;
+            if (feature is not null)
+            {
+                hold = feature.Admission;
+                feature.Admission = default;
+            }
             hold.Release(context);
         }
     }
