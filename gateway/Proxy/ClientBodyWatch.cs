@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
 namespace Gateway.Proxy;
 
 /// <summary>
@@ -6,8 +9,16 @@ namespace Gateway.Proxy;
 /// by then; over HTTP/2 to the backend the send usually fails first and it reports <c>RequestCanceled</c>, so a client
 /// that stopped short of its Content-Length got an empty 504, as if the backend were slow. A read still waiting (or
 /// cancelled while waiting) at the deadline says the time went to the client: ProxyStage answers that 408.
+/// <para>
+/// It reads the request's <see cref="PipeReader"/> rather than its stream, and never hands the caller's token to
+/// Kestrel: a Kestrel body read cancelled by its token leaves the body reader marked as reading (only AdvanceTo resets
+/// it), so after the 408 Kestrel's drain of the rest of the body failed and logged
+/// <c>RequestBodyDrainBodyReaderInvalidState</c> at Error, once per such request, which any client could repeat. The
+/// token here cancels the pending read instead (<see cref="PipeReader.CancelPendingRead"/>), which returns normally and
+/// is ended with AdvanceTo before the cancellation is thrown.
+/// </para>
 /// </summary>
-internal sealed class ClientBodyWatch(Stream inner) : Stream
+internal sealed class ClientBodyWatch(PipeReader reader) : Stream
 {
     private volatile bool _waiting;
 
@@ -18,16 +29,46 @@ internal sealed class ClientBodyWatch(Stream inner) : Stream
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _waiting = true;
-        int read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        _waiting = false;   // not reached when the read throws: a cancelled read was still waiting on the client
-        return read;
+        _waiting = true;   // left set when the read throws: a cancelled read was still waiting on the client
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ReadResult result;
+            using (cancellationToken.UnsafeRegister(CancelRead, reader))
+                result = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            var data = result.Buffer;
+            if (result.IsCanceled)
+            {
+                reader.AdvanceTo(data.Start);
+                // A cancellation that raced a completed read, or another party's CancelPendingRead: read again unless ours.
+                cancellationToken.ThrowIfCancellationRequested();
+                continue;
+            }
+            // A zero-byte read waits for data without taking any; an empty completed buffer is the body's end.
+            int count = (int)Math.Min(buffer.Length, data.Length);
+            var consumed = data.GetPosition(count);
+            data.Slice(0, count).CopyTo(buffer.Span);
+            reader.AdvanceTo(consumed);
+            _waiting = false;
+            return count;
+        }
+    }
+
+    // Runs inside the canceller's Cancel(): an exception here would escape into RequestAborted's callbacks, which Kestrel
+    // logs as an unhandled application error. Kestrel's reader throws the abort reason once the client reset the stream
+    // (HttpRequestPipeReader checks its state first); the pending read then ends with that error by itself.
+    private static void CancelRead(object? state)
+    {
+        try { ((PipeReader)state!).CancelPendingRead(); }
+        catch (Exception) { }
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    // Kestrel refuses synchronous body reads (AllowSynchronousIO is off); so does its stand-in.
+    public override int Read(byte[] buffer, int offset, int count) =>
+        throw new InvalidOperationException("Synchronous operations are disallowed. Call ReadAsync instead.");
 
     public override bool CanRead => true;
     public override bool CanSeek => false;

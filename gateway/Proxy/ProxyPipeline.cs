@@ -96,7 +96,7 @@ internal sealed partial class ProxyStage
         // Only a request with a body can stall on the client; the watch tells that apart from a slow backend at the deadline.
         ClientBodyWatch? body = null;
         bool canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true;
-        if (canHaveBody) context.Request.Body = body = new ClientBodyWatch(context.Request.Body);
+        if (canHaveBody) context.Request.Body = body = new ClientBodyWatch(context.Request.BodyReader);   // the reader before the swap
         using (GatewayTracing.StartStage(context, GatewayStage.Proxy))
             await _next(context).ConfigureAwait(false);
 
