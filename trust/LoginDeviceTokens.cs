@@ -15,8 +15,9 @@ namespace Gateway.Trust;
 /// Stateless: <c>d1.</c> + base64url(issued-at seconds (8 bytes) ‖ 16 random bytes ‖ HMAC-SHA256 over those and the
 /// account). The key is derived (HKDF) from <c>Trust:InternalSecret</c>, which the gateway and the backend already
 /// share, so both check the same token without a lookup; rotating that secret only retires device tokens (their
-/// holders are counted per account again until their next login). Bound to the SHA-256 of the normalised email, so a
-/// token from one's own account helps with no other. The backend issues a fresh one at every successful login.
+/// holders are counted per account again until their next login). Bound to the SHA-256 of the normalised email
+/// (<see cref="Accounts.AccountEmail"/>), so a token from one's own account helps with no other.
+/// The backend issues a fresh one at every successful login.
 /// </para>
 /// </summary>
 public sealed class LoginDeviceTokens
@@ -42,7 +43,7 @@ public sealed class LoginDeviceTokens
         _key = HKDF.DeriveKey(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(internalSecret), 32, salt: [], info: Info);
     }
 
-    /// <summary>The account a token is bound to: lowercase hex SHA-256 of the trimmed, lower-cased email (as both sides normalise it).</summary>
+    /// <summary>The account a token is bound to: lowercase hex SHA-256 of the email as <see cref="Accounts.AccountEmail.Normalize"/> gives it.</summary>
     public static string AccountHash(string normalizedEmail) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedEmail)));
 

@@ -10,14 +10,15 @@ internal static class UserValidation
     public const int MaxName = 200;
     public const int MaxEmail = 254;
 
-    /// <summary>Trimmed, lower-cased: the form uniqueness is checked on.</summary>
-    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+    /// <summary>Trimmed, lower-cased, NFD: the form uniqueness is checked on (<see cref="Gateway.Trust.Accounts.AccountEmail"/>).</summary>
+    public static string NormalizeEmail(string email) => Gateway.Trust.Accounts.AccountEmail.Normalize(email);
 
     public static void Email(string? email, Dictionary<string, string[]> errors)
     {
         string e = email?.Trim() ?? "";
         if (e.Length == 0) { errors["email"] = ["Email is required."]; return; }
-        bool ok = e.Length <= MaxEmail && MailAddress.TryCreate(e, out var parsed) && parsed.Address == e
+        bool ok = e.Length <= MaxEmail && Gateway.Trust.Accounts.AccountEmail.TryNormalize(e, out _)
+            && MailAddress.TryCreate(e, out var parsed) && parsed.Address == e
             && e.IndexOf('@') > 0 && e.LastIndexOf('.') > e.IndexOf('@') + 1 && !e.EndsWith('.');
         if (!ok) errors["email"] = ["Email is not a valid address."];
     }

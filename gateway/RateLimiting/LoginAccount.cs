@@ -73,7 +73,7 @@ internal static class LoginAccount
             // InvalidOperationException: invalid UTF-8 or escapes in a name or the email.
             return Outcome.Ambiguous;
         }
-        email = email?.Trim().ToLowerInvariant();
+        email = email is null ? null : Gateway.Trust.Accounts.AccountEmail.Normalize(email);   // the backend's form, NFD included
         if (string.IsNullOrEmpty(email)) return Outcome.None;
         accountHash = Gateway.Trust.LoginDeviceTokens.AccountHash(email);
         deviceToken = device;

@@ -63,6 +63,41 @@ public sealed class MigrationTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task EmailNfd_RewritesStoredForms_AndLeavesACollisionsOtherRowsAlone()
+    {
+        string cs = await MigratedDatabaseAsync(postgres);
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        async Task<object?> Scalar(string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            return await cmd.ExecuteScalarAsync();
+        }
+        // Rows as stored before NFD. rené exists composed and (registered later) decomposed; ẹ́ exists composed and with
+        // its marks out of canonical order (acute, then dot below), which NFD makes one address.
+        await Scalar("""
+            INSERT INTO users (email, email_normalized, name, password_hash, created_at, updated_at) VALUES
+              ('x', U&'jos\00E9@a.example', 'only', 'h', now(), now()),
+              ('x', U&'ren\00E9@b.example', 'rene-composed', 'h', now() - interval '1 day', now()),
+              ('x', U&'rene\0301@b.example', 'rene-decomposed', 'h', now(), now()),
+              ('x', U&'\1EB9\0301@c.example', 'older', 'h', now() - interval '1 day', now()),
+              ('x', U&'e\0301\0323@c.example', 'newer', 'h', now(), now())
+            """);
+        await Scalar("DELETE FROM schema_migrations WHERE version = '0003_email_nfd'");
+
+        await using var ds = NpgsqlDataSource.Create(cs);
+        Assert.Equal(1, await new Migrator(ds, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None));
+
+        async Task<string> Stored(string name) => (string)(await Scalar($"SELECT email_normalized FROM users WHERE name = '{name}'"))!;
+        Assert.Equal("jose\u0301@a.example", await Stored("only"));
+        Assert.Equal("rene\u0301@b.example", await Stored("rene-decomposed"));
+        Assert.Equal("ren\u00E9@b.example", await Stored("rene-composed"));   // the address is taken: left, unreachable
+        Assert.Equal("e\u0323\u0301@c.example", await Stored("older"));        // the earliest of a collision takes it
+        Assert.Equal("e\u0301\u0323@c.example", await Stored("newer"));
+        Assert.Equal(2L, await Scalar("SELECT count(*) FROM users WHERE email_normalized IS NOT NFD NORMALIZED"));
+    }
+
+    [Fact]
     public void Migrations_AreEmbeddedAndOrdered()
     {
         var migrations = Migrator.LoadMigrations();

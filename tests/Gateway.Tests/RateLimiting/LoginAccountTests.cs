@@ -17,6 +17,17 @@ public sealed class LoginAccountTests
     private static (LoginAccount.Outcome Outcome, string? Account) Read(string json) =>
         (LoginAccount.Read(Encoding.UTF8.GetBytes(json), out var account, out _), account);
 
+    [Fact]
+    public void Read_TheAddressInAnotherUnicodeForm_IsTheSameAccount_AsTheBackendKeysIt()
+    {
+        // e + combining acute and a precomposed é: one account for the backend (NFD), so one for the limit too.
+        var decomposed = Read("{\"email\":\"Jose\u0301@example.com\"}");
+        var composed = Read("{\"email\":\"jos\\u00e9@example.com\"}");
+        Assert.Equal(LoginAccount.Outcome.Account, decomposed.Outcome);
+        Assert.Equal(Hash("jose\u0301@example.com"), decomposed.Account);
+        Assert.Equal(decomposed, composed);
+    }
+
     [Theory]
     [InlineData("""{"email":"victim@example.com","password":"x"}""")]
     [InlineData("""{"password":"x","Email":"  Victim@Example.COM "}""")]

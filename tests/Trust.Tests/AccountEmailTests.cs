@@ -1,0 +1,59 @@
+using Gateway.Trust.Accounts;
+
+namespace Trust.Tests;
+
+/// <summary>
+/// The form an account's email is keyed on. Every code point is checked against PostgreSQL's normalize(text, NFD) in
+/// Backend.Tests (AccountEmailAgainstPostgresTests); these pin the cases the key exists for.
+/// </summary>
+public sealed class AccountEmailTests
+{
+    private const string Composed = "jos\u00E9@example.com";       // é as one code point
+    private const string Decomposed = "jose\u0301@example.com";    // e + combining acute
+
+    [Fact]
+    public void ComposedAndDecomposedSpellings_AreOneAddress()
+    {
+        Assert.NotEqual(Composed, Decomposed);
+        Assert.Equal(Decomposed, AccountEmail.Normalize(Composed));
+        Assert.Equal(Decomposed, AccountEmail.Normalize(Decomposed));
+        Assert.Equal(Decomposed, AccountEmail.Normalize("  JOS\u00C9@Example.COM "));
+        Assert.Equal(AccountEmail.Normalize("\u212Bngstr\u00F6m@x.example"), AccountEmail.Normalize("\u00C5ngstro\u0308m@x.example"));
+    }
+
+    [Fact]
+    public void CombiningMarks_AreKeyedInCanonicalOrder_WhateverOrderTheyWereTyped()
+    {
+        // Dot below (class 220) sorts before acute (230); marks of one class keep their order.
+        Assert.Equal("e\u0323\u0301", AccountEmail.Normalize("e\u0301\u0323"));
+        Assert.Equal("e\u0323\u0301", AccountEmail.Normalize("\u1EB9\u0301"));
+        Assert.Equal("e\u0301\u0300", AccountEmail.Normalize("e\u0301\u0300"));
+        Assert.NotEqual(AccountEmail.Normalize("e\u0301\u0300"), AccountEmail.Normalize("e\u0300\u0301"));
+    }
+
+    [Fact]
+    public void HangulSyllables_DecomposeIntoTheirJamo()
+    {
+        Assert.Equal("\u1100\u1161", AccountEmail.Normalize("\uAC00"));              // 가
+        Assert.Equal("\u1112\u1161\u11AB", AccountEmail.Normalize("\uD55C"));        // 한
+        Assert.Equal(AccountEmail.Normalize("\uD55C@x.example"), AccountEmail.Normalize("\u1112\u1161\u11AB@x.example"));
+    }
+
+    [Fact]
+    public void IllFormedUtf16_IsRefused_AndMatchesNoWellFormedAddress()
+    {
+        Assert.False(AccountEmail.TryNormalize("a\uD800b@example.com", out _));
+        Assert.False(AccountEmail.TryNormalize("a\uDC00\u00E9@example.com", out _));
+        Assert.Equal("a\uD800b@example.com", AccountEmail.Normalize(" A\uD800B@example.com"));   // no exception
+        Assert.True(AccountEmail.TryNormalize("Plain@Example.com", out string plain));
+        Assert.Equal("plain@example.com", plain);
+    }
+
+    [Fact]
+    public void CompatibilityForms_StayDistinct()
+    {
+        // Canonical, not compatibility, equivalence: a full-width letter or a ligature is another address.
+        Assert.NotEqual(AccountEmail.Normalize("a@example.com"), AccountEmail.Normalize("\uFF41@example.com"));
+        Assert.NotEqual(AccountEmail.Normalize("fi@example.com"), AccountEmail.Normalize("\uFB01@example.com"));
+    }
+}
