@@ -28,8 +28,9 @@ internal static class UsersApi
         UserValidation.Optional(request.DisplayName, "displayName", 200, errors);
         UserValidation.Optional(request.Locale, "locale", 35, errors);
         UserValidation.Optional(request.Timezone, "timezone", 64, errors);
-        if (request.Timezone is { Length: > 0 } tz && !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
-            errors["timezone"] = ["Timezone is not a known IANA time zone."];
+        // An empty string is no zone either (it was stored, and clients then failed to parse it); null clears it.
+        if (request.Timezone is { } tz && (tz.Length == 0 || !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _)))
+            errors["timezone"] = ["Timezone is not a known IANA time zone (null clears it)."];
         if (errors.Count > 0) return Problems.ValidationFailed(errors);
 
         Guid userId = caller.UserId();

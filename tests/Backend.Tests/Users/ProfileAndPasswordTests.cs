@@ -31,6 +31,23 @@ public sealed class ProfileAndPasswordTests(PostgresFixture postgres, RedisFixtu
         Assert.True(errors.TryGetProperty("timezone", out _));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    public async Task UpdateProfile_AnEmptyTimezone_Is400_AndNullClearsIt(string timezone)
+    {
+        var login = await Client.NewUserAsync();
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token, new { name = "N", timezone = "Europe/Paris" })).StatusCode);
+
+        var empty = await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token, new { name = "N", timezone });
+        await empty.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.True((await empty.ReadJsonAsync()).GetProperty("errors").TryGetProperty("timezone", out _));
+
+        var cleared = await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token, new { name = "N", timezone = (string?)null });
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await cleared.ReadJsonAsync()).GetProperty("timezone").ValueKind);
+    }
+
     [Fact]
     public async Task UpdateProfile_Anonymous_Returns401()
     {
