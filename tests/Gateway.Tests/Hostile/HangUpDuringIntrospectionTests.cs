@@ -28,10 +28,15 @@ public sealed class HangUpDuringIntrospectionTests(RedisFixture redis)
 
         for (int i = 0; i < 10; i++)
         {
-            using var hangUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gateway.Client.SendAsync(TestSession.Create().Get("/slow/thing"), hangUp.Token));
+            // Hang up once the gateway is waiting on the introspection: a fixed 200 ms could end a request the gateway
+            // had not received yet on a loaded machine, and it then counted nine.
+            int before = backend.IntrospectionCount;
+            using var hangUp = new CancellationTokenSource();
+            var send = gateway.Client.SendAsync(TestSession.Create().Get("/slow/thing"), hangUp.Token);
+            await Poll.UntilAsync(() => backend.IntrospectionCount > before, "the gateway introspects the token");
+            hangUp.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
         }
-        await Task.Delay(500);
 
         // Errors, or anything above Debug carrying an exception (a stack trace per hang-up). A loaded machine may log
         // Kestrel's heartbeat warning meanwhile: not about these requests.
