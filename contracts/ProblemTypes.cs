@@ -15,6 +15,8 @@ public static class ProblemTypes
     public const string NotFound = Base + "not-found";
     public const string Overloaded = Base + "overloaded";
     public const string TooManyInFlight = Base + "too-many-in-flight";
+    /// <summary>A route (an endpoint) matches the path but not the method; the <c>Allow</c> header lists its methods.</summary>
+    public const string MethodNotAllowed = Base + "method-not-allowed";
 
     // The gateway: sessions and identity.
     public const string Unauthenticated = Base + "unauthenticated";

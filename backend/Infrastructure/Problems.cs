@@ -44,6 +44,7 @@ internal static class Problems
         401 => ProblemTypes.Unauthorized,
         403 => ProblemTypes.Forbidden,
         404 => ProblemTypes.NotFound,
+        405 => ProblemTypes.MethodNotAllowed,   // routing's refusal; its Allow header stays
         409 => ProblemTypes.Conflict,
         413 => ProblemTypes.PayloadTooLarge,
         415 => ProblemTypes.UnsupportedMediaType,

@@ -7,7 +7,8 @@ namespace Gateway.Routing;
 /// <summary>
 /// Runs after endpoint routing: finds the request's route class (YARP route metadata, <see cref="RouteClassMetadata"/>,
 /// else the default class), fills <see cref="GatewayRequestFeature"/> and sets <c>X-Route-Class</c>. Refuses
-/// what would reach the backend's /internal/** (404), also through a route that removes a prefix.
+/// what would reach the backend's /internal/** (404), also through a route that removes a prefix, and gives routing's
+/// 405 a problem body (<see cref="MethodNotAllowedProblem"/>).
 /// </summary>
 internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRouteTable table)
 {
@@ -37,7 +38,12 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
                 routeId = route.Config.RouteId;
                 routeHasCors = route.Config.CorsPolicy is not null;
             }
-            else name = endpoint.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
+            else
+            {
+                name = endpoint.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
+                // Routing's 405 runs under the default class's checks, then answers a problem (not a bare status).
+                if (MethodNotAllowedProblem.TryTwin(endpoint, out var twin)) context.SetEndpoint(twin);
+            }
         }
         var cls = snapshot.ClassOrDefault(name);
 

@@ -14,9 +14,6 @@ namespace Gateway.Routing.Explain;
 /// </summary>
 internal static class RouteExplainer
 {
-    /// <summary>The display name ASP.NET Core gives the endpoint it selects when the path matches but the method does not.</summary>
-    private const string MethodNotAllowedEndpoint = "405 HTTP Method Not Supported";
-
     /// <summary>The class <c>X-Route-Class</c> names on probe answers; probes need no credentials whatever the file says.</summary>
     private static readonly RouteClass HealthClass = new(HealthMiddleware.HealthClass, "ultra-fast", 0, AuthKind.Anonymous, OrgRole.None, 0, null, null, RouteClass.FailClosed);
 
@@ -63,7 +60,7 @@ internal static class RouteExplainer
             ? ExplainOutcome.InternalPath
             : route is not null ? ExplainOutcome.Proxied
             : endpoint is null ? ExplainOutcome.NotFound
-            : endpoint.DisplayName == MethodNotAllowedEndpoint ? ExplainOutcome.MethodNotAllowed
+            : endpoint.DisplayName == MethodNotAllowedProblem.RoutingEndpointName ? ExplainOutcome.MethodNotAllowed
             : ExplainOutcome.ServedByGateway;
         return Decide(outcome, probe, path, snapshot, cls, removed, outcome == ExplainOutcome.Proxied ? route : null);
     }

@@ -120,6 +120,15 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         Assert.Null(await ProblemFailureAsync(response, [expected]));
     }
 
+    [Fact]
+    public async Task AWrongMethod_Is405Problem_WithTheAllowHeader()
+    {
+        // Routing's 405: a problem with the shared vocabulary's type (it kept ASP.NET Core's RFC link), Allow intact.
+        using var response = await Client.GetAsync("/auth/login");
+        await response.AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method-not-allowed");
+        Assert.Equal(["POST"], response.Content.Headers.Allow);
+    }
+
     /// <summary>Cursors are opaque: one that does not decode is read as "from the start", never as an error of ours.</summary>
     [Theory]
     [InlineData("/users/me/sessions?cursor=%25%25%25")]

@@ -9,7 +9,7 @@ namespace Gateway.Tests.Routing;
 /// <summary>
 /// A path no route matches goes through its default class's checks (the shipped one asks for a session), then gets a
 /// 404 with a problem body saying no route matches, not an empty 404; nothing reaches the backend. A path a route
-/// serves with other methods is still answered 405 by routing.
+/// serves with other methods is answered 405 by routing, with its Allow header and a problem body.
 /// </summary>
 public sealed class UnroutedPathTests(RedisFixture redis)
 {
@@ -41,8 +41,16 @@ public sealed class UnroutedPathTests(RedisFixture redis)
         Assert.Contains(ProblemTypes.NotFound, await internalPath.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.DoesNotContain(backend.Recording.Requests, r => r.Path == "/internal/sessions");   // introspection calls its own path
 
-        // A route's path with a method it does not serve: routing's 405, unchanged.
+        // A route's path with a method it does not serve: routing's 405 with its Allow header, as a problem like every
+        // other error (it was a bare status).
         using var wrongMethod = await gateway.Client.SendAsync(session.Get("/post-only"), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal(["POST"], wrongMethod.Content.Headers.Allow);
+        Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType?.MediaType);
+        using var refused = JsonDocument.Parse(await wrongMethod.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(ProblemTypes.MethodNotAllowed, refused.RootElement.GetProperty("type").GetString());
+        Assert.Equal(405, refused.RootElement.GetProperty("status").GetInt32());
+        Assert.Equal(signedIn.Headers.GetValues("X-Route-Class").Single(), wrongMethod.Headers.GetValues("X-Route-Class").Single());
+        Assert.DoesNotContain(backend.Recording.Requests, r => r.Path == "/post-only");
     }
 }
