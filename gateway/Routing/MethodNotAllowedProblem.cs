@@ -20,8 +20,8 @@ internal static class MethodNotAllowedProblem
     /// <summary>For routing's 405 endpoint, the twin that runs it and adds the problem body; false for any other.</summary>
     public static bool TryTwin(Endpoint endpoint, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Endpoint? twin)
     {
-        twin = endpoint is { DisplayName: RoutingEndpointName, RequestDelegate: { } refuse }
-            ? Twins.GetValue(endpoint, e => new Endpoint(context => WriteAsync(context, refuse), e.Metadata, e.DisplayName))
+        twin = endpoint is { DisplayName: RoutingEndpointName, RequestDelegate: not null }
+            ? Twins.GetValue(endpoint, static e => new Endpoint(context => WriteAsync(context, e.RequestDelegate!), e.Metadata, e.DisplayName))
             : null;
         return twin is not null;
     }
