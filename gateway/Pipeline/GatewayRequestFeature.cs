@@ -32,6 +32,12 @@ internal sealed class GatewayRequestFeature
     /// <summary>Set when the response cache applies to this request (also a feature of its own, for the cache policy).</summary>
     public ResponseCacheState? CacheState { get; set; }
 
+    /// <summary>
+    /// The prefix the matched route removes before forwarding (<c>pathRemovePrefix</c>), else null: checks about what the
+    /// backend acts on (the organisation in <c>/orgs/{id}</c>, <c>/internal</c>) read the path the backend gets.
+    /// </summary>
+    public string? RemovedPrefix { get; set; }
+
     /// <summary>Name of the route class the request was classified into.</summary>
     public string RouteClass { get; set; } = "";
     /// <summary><c>ultra-fast</c>, <c>critical-auth</c> or <c>standard</c>.</summary>

@@ -63,6 +63,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.RouteId = routeId;
         feature.Class = cls;
         feature.RouteHasCors = routeHasCors;
+        feature.RemovedPrefix = removedPrefix;
         context.Response.Headers[HeaderName] = cls.HeaderValue;
         ServerTiming.AddStage(context, GatewayStage.Classify, start);
 
@@ -80,11 +81,16 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
     {
         if (path.StartsWithSegments(InternalPath, StringComparison.OrdinalIgnoreCase)) return true;
         if (removedPrefix is null) return false;
-        // PathString.StartsWithSegments(prefix, out remaining) on spans: the same match, without a string per request
-        // for the remaining path.
         var value = (path.Value ?? "").AsSpan();
         return StartsWithSegment(value, removedPrefix) && StartsWithSegment(value[removedPrefix.Length..], InternalPath);
     }
+
+    /// <summary>
+    /// The path the backend gets: the client's, less the route's removed prefix when the path starts with it (as YARP
+    /// removes it: by whole segments, in any letter case). A span of the client's path: no string per request.
+    /// </summary>
+    public static ReadOnlySpan<char> BackendPath(ReadOnlySpan<char> path, string? removedPrefix) =>
+        removedPrefix is not null && StartsWithSegment(path, removedPrefix) ? path[removedPrefix.Length..] : path;
 
     private const string InternalPath = "/internal";
 

@@ -90,7 +90,7 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         if (result.Outcome == SessionOutcome.Throttled) return Throttled(context, result.RetryAfter);
 
         var principal = result.Principal!;
-        if (!TrySelectOrg(context, out string? selected)) return GatewayProblems.OrgConflict.WriteAsync(context);
+        if (!TrySelectOrg(context, feature.RemovedPrefix, out string? selected)) return GatewayProblems.OrgConflict.WriteAsync(context);
         string? orgId = null, role = null;
         if (selected is not null)
         {
@@ -139,14 +139,15 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
     }
 
     /// <summary>
-    /// The organisation the request acts on: the id in <c>/orgs/{id}/...</c> when the path names one, else
+    /// The organisation the request acts on: the id in <c>/orgs/{id}/...</c> when the path the backend gets names one
+    /// (after the route's <c>pathRemovePrefix</c>: <c>/api/orgs/{id}</c> through a route removing <c>/api</c>), else
     /// <c>X-Select-Org</c>. False when the header names another organisation than the path: the membership and role
     /// checks, and the signed <c>X-Org-*</c>, must be about the organisation the backend acts on, not one the client
     /// picked beside it (a member of org A with admin in org B must not pass an admin route of A).
     /// </summary>
-    private static bool TrySelectOrg(HttpContext context, out string? selected)
+    private static bool TrySelectOrg(HttpContext context, string? removedPrefix, out string? selected)
     {
-        string? inPath = OrgInPath(context.Request.Path.Value.AsSpan());
+        string? inPath = OrgInPath(RouteClassificationMiddleware.BackendPath(context.Request.Path.Value.AsSpan(), removedPrefix));
         var header = context.Request.Headers[SelectOrgHeader];
         string? inHeader = header.Count == 1 && !string.IsNullOrWhiteSpace(header[0]) ? header[0]!.Trim() : null;
         selected = inPath ?? inHeader;

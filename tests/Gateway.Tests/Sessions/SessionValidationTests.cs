@@ -25,6 +25,8 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
                 ["tier"] = "standard", ["budgetMs"] = 200, ["auth"] = "role:admin", ["timeoutMs"] = 10000,
             };
             RouteFiles.AddRoute(j, "org-settings", "/orgs/{id}/settings", "org-admin");
+            RouteFiles.AddRoute(j, "api-org-settings", "/api/orgs/{id}/settings", "org-admin");
+            j["routes"]!["api-org-settings"]!["pathRemovePrefix"] = "/api";
         }), builder =>
         {
             builder.Services.AddSingleton<TimeProvider>(_clock);
@@ -239,6 +241,34 @@ public sealed class SessionValidationTests(RedisFixture redis) : IAsyncLifetime
         var notMember = session.Get($"/orgs/{Guid.NewGuid()}/members");
         notMember.Headers.Add("X-Select-Org", adminOrg);
         Assert.Equal(HttpStatusCode.BadRequest, (await _gateway.Client.SendAsync(notMember)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ThroughARouteThatRemovesAPrefix_TheOrgIsThePathTheBackendGets()
+    {
+        // /api/orgs/{A}/settings reaches the backend as /orgs/{A}/settings. The org was read from the client's path only,
+        // so it found none there: the header's org B (where the caller is admin) was checked and signed as X-Org-*
+        // while the backend acted on A, where the caller is a member; and an admin of A was refused 403.
+        string memberOrg = Guid.NewGuid().ToString(), adminOrg = Guid.NewGuid().ToString();
+        var session = TestSession.Create(orgs: [(memberOrg, "member"), (adminOrg, "admin")]);
+        _backend.Add(session);
+
+        var pickedBeside = session.Get($"/api/orgs/{memberOrg}/settings");
+        pickedBeside.Headers.Add("X-Select-Org", adminOrg);
+        var conflict = await _gateway.Client.SendAsync(pickedBeside);
+        Assert.Equal(HttpStatusCode.BadRequest, conflict.StatusCode);
+        Assert.Contains("https://gateway.dev/problems/organisation-conflict", await conflict.Content.ReadAsStringAsync());
+
+        var member = await _gateway.Client.SendAsync(session.Get($"/api/orgs/{memberOrg}/settings"));
+        Assert.Equal(HttpStatusCode.Forbidden, member.StatusCode);
+        Assert.Contains("https://gateway.dev/problems/insufficient-role", await member.Content.ReadAsStringAsync());
+        Assert.Empty(_backend.ProxiedTo($"/orgs/{memberOrg}/settings"));
+
+        var admin = await _gateway.Client.SendAsync(session.Get($"/API/orgs/{adminOrg}/settings"));
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+        var received = Assert.Single(_backend.ProxiedTo($"/orgs/{adminOrg}/settings"));
+        Assert.Equal(adminOrg, received.Headers["X-Org-Id"]);
+        Assert.Equal("admin", received.Headers["X-Org-Role"]);
     }
 
     [Fact]
