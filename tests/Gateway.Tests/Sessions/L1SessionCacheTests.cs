@@ -142,4 +142,39 @@ public sealed class L1SessionCacheTests
         Assert.Equal(0, cache.Count);
         Assert.Equal(0, cache.ApproximateBytes);
     }
+
+    [Fact]
+    public void ASessionStoredWhileAnotherOfItsUserLeaves_StaysIndexed_SoAUserInvalidationEvictsIt()
+    {
+        // The user index dropped a user's set once its last session left. A session of the same user stored at that
+        // moment went into the set being dropped: no longer indexed, so a "user" invalidation (logout-all, a password or
+        // membership change) did not evict it, and it was served until its L1 TTL. Two threads meet at a barrier each
+        // round, one removing the user's only session, one storing another; then the user is evicted.
+        var cache = Cache(maxEntries: 1_000_000);
+        const int Rounds = 20_000;
+        var hashes = new (TokenHash Hash, string Hex)[Rounds * 2];
+        for (int i = 0; i < hashes.Length; i++) hashes[i] = NewHash();
+        for (int round = 0; round < Rounds; round++) cache.SetPositive(hashes[2 * round].Hash, hashes[2 * round].Hex, Principal("user-" + round), Now);
+        using var barrier = new Barrier(2);
+        var remover = new Thread(() =>
+        {
+            for (int round = 0; round < Rounds; round++) { barrier.SignalAndWait(); cache.Remove(hashes[2 * round].Hash); }
+        });
+        remover.Start();
+        for (int round = 0; round < Rounds; round++)
+        {
+            barrier.SignalAndWait();
+            cache.SetPositive(hashes[2 * round + 1].Hash, hashes[2 * round + 1].Hex, Principal("user-" + round), Now);
+        }
+        remover.Join();
+
+        int survivors = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            cache.RemoveUser("user-" + round);
+            if (cache.TryGet(hashes[2 * round + 1].Hash, Now, out _)) survivors++;
+        }
+        Assert.Equal(0, survivors);
+        Assert.Equal(0, cache.Count);
+    }
 }
