@@ -25,7 +25,8 @@ internal static class ClassesValidator
                 errors.Add($"{who} has unknown tier '{tier}'. Use one of: {string.Join(", ", RouteClassFileParser.Tiers)}.");
 
             double budget = ConfigJson.PositiveNumber(p.Value, "budgetMs", who, errors, required: true) ?? 0;
-            double timeout = ConfigJson.PositiveNumber(p.Value, "timeoutMs", who, errors, required: true) ?? 0;
+            // Whole milliseconds: 0.5 passed as positive, became a zero timeout, and YARP refused the route without naming the field.
+            double timeout = ConfigJson.PositiveNumber(p.Value, "timeoutMs", who, errors, required: true, integer: true) ?? 0;
             if (timeout > int.MaxValue) errors.Add($"{who} has 'timeoutMs' {timeout}, which is too large. Use a value below {int.MaxValue}.");
 
             var auth = AuthKind.Session;

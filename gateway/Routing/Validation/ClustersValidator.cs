@@ -111,8 +111,8 @@ internal static class ClustersValidator
         string? path = ConfigJson.RequiredString(a, "path", whoActive, errors, "Set 'path' to the destinations' health endpoint, e.g. \"/health\".");
         if (path is not null && (!path.StartsWith('/') || path.AsSpan().IndexOfAny("?# \t") >= 0))
             errors.Add($"{whoActive} has path '{path}', which is not a plain path. Use a path starting with '/', without query or whitespace, e.g. \"/health\".");
-        double? interval = ConfigJson.PositiveNumber(a, "intervalSeconds", whoActive, errors, required: true);
-        double? timeout = ConfigJson.PositiveNumber(a, "timeoutSeconds", whoActive, errors, required: true);
+        double? interval = ConfigJson.Seconds(a, "intervalSeconds", whoActive, errors, required: true);
+        double? timeout = ConfigJson.Seconds(a, "timeoutSeconds", whoActive, errors, required: true);
         if (interval is { } i && timeout is { } t && t >= i)
             errors.Add($"{whoActive} has 'timeoutSeconds' {t} not below 'intervalSeconds' {i}. A probe must end before the next starts: lower the timeout or raise the interval.");
         return path is not null && interval is not null && timeout is not null ? (new ActiveHealthCheck(path, interval.Value, timeout.Value), passive) : (null, passive);

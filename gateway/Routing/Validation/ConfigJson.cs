@@ -75,6 +75,21 @@ internal static class ConfigJson
         return d;
     }
 
+    /// <summary>The longest duration a file may set (a day): longer ones are mistakes, and near TimeSpan's range they overflow where used.</summary>
+    public const double MaxSeconds = 86_400;
+
+    /// <summary>
+    /// A duration in seconds from 1 ms to <see cref="MaxSeconds"/>. Below a millisecond it rounded to zero where it was
+    /// used (a zero window, TTL or probe interval); far above a day <c>TimeSpan.FromSeconds</c> threw at request time.
+    /// </summary>
+    public static double? Seconds(JsonElement e, string name, string who, List<string> errors, bool required)
+    {
+        double? seconds = PositiveNumber(e, name, who, errors, required);
+        if (seconds is not { } d || d is >= 0.001 and <= MaxSeconds) return seconds;
+        errors.Add($"{who} has '{name}' {e.GetProperty(name).GetRawText()}, which is outside 0.001 to {MaxSeconds} seconds (1 ms to a day). Use a value in that range.");
+        return null;
+    }
+
     public static string Names(IEnumerable<string> names)
     {
         var list = names.Order(StringComparer.Ordinal).ToList();

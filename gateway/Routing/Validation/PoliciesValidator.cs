@@ -21,7 +21,7 @@ internal static class PoliciesValidator
             if (algorithm is not null && Array.IndexOf(RouteClassFileParser.Algorithms, algorithm) < 0)
                 errors.Add($"{who} has unknown algorithm '{algorithm}'. Use one of: {string.Join(", ", RouteClassFileParser.Algorithms)}.");
             double limit = ConfigJson.PositiveNumber(p.Value, "limit", who, errors, required: true, integer: true) ?? 0;
-            double window = ConfigJson.PositiveNumber(p.Value, "windowSeconds", who, errors, required: true) ?? 0;
+            double window = ConfigJson.Seconds(p.Value, "windowSeconds", who, errors, required: true) ?? 0;
             double? burst = ConfigJson.PositiveNumber(p.Value, "burst", who, errors, required: false, integer: true);
             if (burst is not null && burst < limit)
                 errors.Add($"{who} has 'burst' {burst} below 'limit' {limit}. Set 'burst' to at least the limit, or omit it.");
@@ -43,7 +43,7 @@ internal static class PoliciesValidator
             string who = $"Cache policy '{p.Name}'";
             if (!ConfigJson.IsObject(p.Value, who, errors)) continue;
             ConfigJson.UnknownProperties(p.Value, CacheProps, who, errors);
-            double ttl = ConfigJson.PositiveNumber(p.Value, "ttlSeconds", who, errors, required: true) ?? 0;
+            double ttl = ConfigJson.Seconds(p.Value, "ttlSeconds", who, errors, required: true) ?? 0;
             bool vary = false;
             if (p.Value.TryGetProperty("varyByOrg", out var v))
             {

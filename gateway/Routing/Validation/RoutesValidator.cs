@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Identity;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Gateway.Routing.Validation;
@@ -131,17 +132,48 @@ internal static class RoutesValidator
             errors.Add($"{who} has path '{path}' containing a query, fragment or whitespace. Use only the path part, e.g. \"/users/{{**rest}}\".");
             return;
         }
-        try { RoutePatternFactory.Parse(path); }
+        RoutePattern pattern;
+        try { pattern = RoutePatternFactory.Parse(path); }
         catch (RoutePatternException ex)
         {
             errors.Add($"{who} has malformed path '{path}': {ex.Message} Use literal segments, '{{name}}' parameters and a final '{{**rest}}' catch-all.");
             return;
         }
+        ValidateConstraints(pattern, path, who, errors);
         string lower = path.ToLowerInvariant();
         if (lower == "/internal" || lower.StartsWith("/internal/", StringComparison.Ordinal) || lower.StartsWith("/{", StringComparison.Ordinal))
             errors.Add($"{who} has path '{path}', which would expose /internal/** to clients. The gateway never proxies /internal; use a more specific path.");
         if (lower is "/health" or "/ready")
             errors.Add($"{who} has path '{path}', which the gateway answers itself. Remove the route.");
+    }
+
+    // Routing's own resolver, registered as YARP registers it for the gateway (AddRouting, regex included): what resolves
+    // here resolves there.
+    private static readonly Lazy<ParameterPolicyFactory> ConstraintResolver = new(() =>
+        new ServiceCollection().AddLogging().AddRouting().BuildServiceProvider().GetRequiredService<ParameterPolicyFactory>());
+
+    /// <summary>
+    /// Parameter constraints (<c>{id:guid}</c>, <c>{n:min(1)}</c>) are resolved only when routing builds its matcher, so
+    /// a misspelt one (<c>{id:guidd}</c>) parsed fine, then failed every request with a 500 at start, or on a reload
+    /// left routing on the previous routes while classes came from the new file. Resolved here, as routing resolves them.
+    /// </summary>
+    private static void ValidateConstraints(RoutePattern pattern, string path, string who, List<string> errors)
+    {
+        foreach (var parameter in pattern.Parameters)
+            foreach (var reference in parameter.ParameterPolicies)
+            {
+                try
+                {
+                    // A regex constraint compiles its pattern on first use (a request): compiled here instead.
+                    if (ConstraintResolver.Value.Create(parameter, reference) is Microsoft.AspNetCore.Routing.Constraints.RegexRouteConstraint regex)
+                        _ = regex.Constraint;
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or RouteCreationException)
+                {
+                    errors.Add($"{who} has path '{path}' whose parameter '{parameter.Name}' has constraint '{reference.Content}', which routing cannot use: " +
+                        $"{ex.Message} Use one of ASP.NET Core's route constraints (int, long, guid, bool, alpha, min(n), max(n), minlength(n), maxlength(n), length(n), range(a,b), regex(...)), or remove it.");
+                }
+            }
     }
 
     private static string NormalisePath(string path)

@@ -65,8 +65,11 @@ public sealed class ClusterAndRouteMatchValidationTests
             j["clusters"]!["slow-probe"] = Orders(c => c["healthCheck"]!["active"]!["timeoutSeconds"] = 5);
             j["clusters"]!["no-path"] = Orders(c => ((JsonObject)c["healthCheck"]!["active"]!).Remove("path"));
             j["clusters"]!["passive-typo"] = Orders(c => c["healthCheck"]!["passive"] = "yes");
+            // 1e12 s overflowed TimeSpan inside the reload, which only logged it: the file was neither loaded nor refused.
+            j["clusters"]!["huge-interval"] = Orders(c => c["healthCheck"]!["active"]!["intervalSeconds"] = 1e12);
         });
-        Assert.Equal(8, errors.Count);
+        Assert.Equal(9, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("Cluster 'huge-interval' 'healthCheck.active' has 'intervalSeconds'") && e.Contains("outside 0.001 to 86400 seconds"));
         Assert.Contains(errors, e => e.StartsWith("Cluster 'bad-url' has destination 'b'") && e.Contains("not an absolute http(s) URL"));
         Assert.Contains(errors, e => e.StartsWith("Cluster 'bad-policy' has unknown 'loadBalancing' 'Fastest'") && e.Contains("RoundRobin, LeastRequests"));
         Assert.Contains(errors, e => e.StartsWith("Cluster 'both' has both 'address' and 'destinations'"));

@@ -54,6 +54,36 @@ public sealed class RouteClassFileParserTests
         Assert.Contains(errors, e => e.Contains("Class 'standard' has 'timeoutMs' -5"));
     }
 
+    [Theory]
+    [InlineData("/audit/{id:guid}")]
+    [InlineData("/audit/{n:int:min(1)}")]
+    [InlineData("/audit/{name:alpha}/{**rest}")]
+    [InlineData("/audit/{code:regex(^[a-z]{{2}}$)}")]
+    public void Parse_RouteConstraintsRoutingResolves_AreAccepted(string path) =>
+        Assert.Empty(Errors(j => j["routes"]!["audit"]!["path"] = path));
+
+    [Fact]
+    public void Parse_ATimeoutBelowOneMillisecondOrWithAFraction_IsReported_NotCutToZero()
+    {
+        // 0.5 passed as a positive number and became a zero timeout, which YARP refused without naming the field.
+        AssertOneError(Errors(j => j["classes"]!["standard"]!["timeoutMs"] = 0.5), "Class 'standard' has 'timeoutMs' 0.5", "positive integer");
+        AssertOneError(Errors(j => j["classes"]!["standard"]!["timeoutMs"] = 1.9), "Class 'standard' has 'timeoutMs' 1.9", "positive integer");
+    }
+
+    [Theory]
+    [InlineData("cachePolicies", "auth-responses", "ttlSeconds", 1e12)]
+    [InlineData("cachePolicies", "auth-responses", "ttlSeconds", 1e-9)]
+    [InlineData("rateLimitPolicies", "per-user", "windowSeconds", 1e12)]
+    [InlineData("rateLimitPolicies", "per-user", "windowSeconds", 1e-9)]
+    public void Parse_ADurationBeyondADayOrBelowAMillisecond_IsReported(string section, string name, string field, double value)
+    {
+        // 1e12 seconds passed, then TimeSpan.FromSeconds threw on every request of a cached class (a 500 each time).
+        var errors = Errors(j => j[section]![name]![field] = value);
+        var error = Assert.Single(errors);
+        Assert.Contains($"'{field}'", error);
+        Assert.Contains("outside 0.001 to 86400 seconds", error);
+    }
+
     [Fact]
     public void Parse_BadAuth_ListsAllowedValues() =>
         AssertOneError(Errors(j => j["classes"]!["standard"]!["auth"] = "role:god"), "Class 'standard' has invalid auth 'role:god'", "'role:owner'");
@@ -91,6 +121,9 @@ public sealed class RouteClassFileParserTests
     [InlineData("/audit?x=1", "query, fragment or whitespace")]
     [InlineData("/internal/{**rest}", "never proxies /internal")]
     [InlineData("/health", "answers itself")]
+    [InlineData("/audit/{id:guidd}", "parameter 'id' has constraint 'guidd', which routing cannot use")]
+    [InlineData("/audit/{n:min(abc)}", "parameter 'n' has constraint 'min(abc)', which routing cannot use")]
+    [InlineData("/audit/{n:regex([)}", "parameter 'n' has constraint 'regex([)', which routing cannot use")]
     public void Parse_MalformedOrForbiddenPath_IsReported(string path, string fragment)
     {
         var errors = Errors(j => j["routes"]!["audit"]!["path"] = path);
