@@ -28,16 +28,25 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         FROM s JOIN users u ON u.id = s.user_id
         """;
 
-    public async Task<HashedPrincipal> CreateAsync(Guid userId, string tokenHash, string? ip, string? userAgent, DateTime now)
+    /// <summary>
+    /// A login's session, only while the user's password is still <paramref name="verifiedPasswordHash"/>, the hash the
+    /// login verified; null once it changed. The user's row is read <c>FOR SHARE</c>: a password change (which updates
+    /// that row before it revokes the user's sessions, in one transaction) either waits for this insert and then revokes
+    /// the session, or commits first and this finds a new hash. Without it, a login that verified the old password while
+    /// the owner changed it created a session after the change's revocation: a live session from the old password.
+    /// </summary>
+    public async Task<HashedPrincipal?> CreateAsync(Guid userId, string verifiedPasswordHash, string tokenHash, string? ip, string? userAgent, DateTime now)
     {
         await using var cmd = db.CreateCommand($"""
             WITH s AS (
               INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at, idle_expires_at, client_ip, user_agent)
-              VALUES (@u, @h, @now, @now, @now + @abs, LEAST(@now + @abs, @now + @idle), @ip, @ua)
+              SELECT id, @h, @now, @now, @now + @abs, LEAST(@now + @abs, @now + @idle), @ip, @ua
+              FROM users WHERE id = @u AND password_hash = @ph FOR SHARE
               RETURNING id, user_id, token_hash, expires_at, idle_expires_at)
             {SelectPrincipal}
             """);
         cmd.Parameters.AddWithValue("u", userId);
+        cmd.Parameters.AddWithValue("ph", verifiedPasswordHash);
         cmd.Parameters.AddWithValue("h", tokenHash);
         cmd.Parameters.AddWithValue("now", now);
         cmd.Parameters.AddWithValue("abs", _options.AbsoluteLifetime);
@@ -45,7 +54,7 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         cmd.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
         cmd.Parameters.AddWithValue("ua", (object?)userAgent ?? DBNull.Value);
         var list = await ReadPrincipalsAsync(cmd);
-        return list[0];
+        return list.Count == 0 ? null : list[0];
     }
 
     /// <summary>The live session of a token hash (not revoked, not expired, not idle), or null. Read-only.</summary>

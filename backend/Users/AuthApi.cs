@@ -83,15 +83,19 @@ internal static class AuthApi
                 title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         }
 
-        var user = found!.Value.User;
+        var (user, verifiedHash) = found!.Value;
+        string token = SessionToken.Create();
+        // Only while the password is still the one verified: a change committed meanwhile revoked every session but its
+        // own, and this one must not outlive it. The password given is no longer the account's: 401, not counted as a guess.
+        if (await sessions.CreateAsync(user.Id, verifiedHash, SessionToken.Hash(token), ip, http.UserAgent(), time.GetUtcNow().UtcDateTime) is not { } principal)
+            return TypedResults.Problem("The email or password is incorrect.", statusCode: 401,
+                title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         throttle.RecordSuccess(email, device);
         if (check.NeedsRehash)
-            await users.SetPasswordHashAsync(user.Id, await hasher.HashAsync(request.Password!), time.GetUtcNow().UtcDateTime);
+            await users.ReplacePasswordHashAsync(user.Id, verifiedHash, await hasher.HashAsync(request.Password!), time.GetUtcNow().UtcDateTime);
 
-        string token = SessionToken.Create();
         // The body carries a bearer credential: no cache may keep it.
         http.Response.Headers.CacheControl = "no-store";
-        var principal = await sessions.CreateAsync(user.Id, SessionToken.Hash(token), ip, http.UserAgent(), time.GetUtcNow().UtcDateTime);
         await cache.SetAsync(principal);
         await audit.RecordAsync(AuditEvents.LoginSucceeded, user.Id, null, ip, new { sessionId = principal.Principal.SessionId });
         return TypedResults.Ok(new LoginResponse(token, principal.Principal.ExpiresAt.UtcDateTime, user, devices.Create(account, time.GetUtcNow())));

@@ -94,14 +94,21 @@ internal sealed class UserStore(NpgsqlDataSource db)
         return await cmd.ExecuteScalarAsync() as string;
     }
 
-    public async Task SetPasswordHashAsync(Guid userId, string hash, DateTime now, NpgsqlConnection? conn = null, NpgsqlTransaction? tx = null)
+    /// <summary>
+    /// Replaces the password hash only while it is still <paramref name="expected"/> (the one the caller verified against);
+    /// false when another change came first. Unconditional, a login's rehash of the old password could undo a password
+    /// change that committed during the login's verification, and of two changes that both verified the same current
+    /// password the later silently won.
+    /// </summary>
+    public async Task<bool> ReplacePasswordHashAsync(Guid userId, string expected, string hash, DateTime now, NpgsqlConnection? conn = null, NpgsqlTransaction? tx = null)
     {
-        const string sql = "UPDATE users SET password_hash = @h, updated_at = @now WHERE id = @u";
+        const string sql = "UPDATE users SET password_hash = @h, updated_at = @now WHERE id = @u AND password_hash = @old";
         await using var cmd = conn is null ? db.CreateCommand(sql) : new NpgsqlCommand(sql, conn, tx);
         cmd.Parameters.AddWithValue("u", userId);
+        cmd.Parameters.AddWithValue("old", expected);
         cmd.Parameters.AddWithValue("h", hash);
         cmd.Parameters.AddWithValue("now", now);
-        await cmd.ExecuteNonQueryAsync();
+        return await cmd.ExecuteNonQueryAsync() == 1;
     }
 
     private static UserDto ReadUser(NpgsqlDataReader r, int o) => new(

@@ -68,13 +68,15 @@ internal static class UsersApi
 
         string newHash = await hasher.HashAsync(request.NewPassword!);
         var now = time.GetUtcNow().UtcDateTime;
+        // The row is updated before the sessions are revoked: a login inserting a session holds the row FOR SHARE
+        // (SessionStore.CreateAsync), so it either finishes first and is revoked here, or finds the new hash.
         var revoked = await audit.ChangeAndRecordAsync(
-            async (conn, tx) =>
-            {
-                await users.SetPasswordHashAsync(userId, newHash, now, conn, tx);
-                return await sessions.RevokeAllAsync(conn, tx, userId, now, "password-change", keep: caller.SessionId());
-            },
-            r => new AuditEntry(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = r.TokenHashes.Length }));
+            async (conn, tx) => await users.ReplacePasswordHashAsync(userId, stored, newHash, now, conn, tx)
+                ? await sessions.RevokeAllAsync(conn, tx, userId, now, "password-change", keep: caller.SessionId())
+                : null,
+            r => r is null ? null : new AuditEntry(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = r.TokenHashes.Length }));
+        if (revoked is null)
+            return Problems.ConflictProblem("The password was changed by another request while this one was checked. Send the request again with the current password.");
         return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }
