@@ -9,6 +9,8 @@ internal static class AuditEvents
     public const string Logout = "logout";
     public const string LogoutAll = "logout-all";
     public const string PasswordChanged = "password.change";
+    /// <summary>A wrong current password at <c>PUT /users/password</c>: a signed-in session guessing, a sign of a stolen one.</summary>
+    public const string PasswordChangeFailed = "password.change-failure";
     public const string SessionRevoked = "session.revoked";
     public const string MemberAdded = "membership.added";
     public const string MemberRoleChanged = "membership.role-changed";

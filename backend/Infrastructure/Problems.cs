@@ -28,12 +28,16 @@ internal static class Problems
     /// The change is committed, but Redis has not acknowledged it within <c>Invalidation:ConfirmTimeout</c>, so the edge may
     /// still accept the old session for a while: never reported as success. The outbox keeps retrying.
     /// </summary>
-    public static ProblemHttpResult RevocationPendingProblem(HttpContext http)
+    /// <param name="doNotRepeat">For a change whose repeat would not be the same request (it creates another organisation,
+    /// or checks the password it just replaced): why not to repeat it, instead of the advice to.</param>
+    public static ProblemHttpResult RevocationPendingProblem(HttpContext http, string? doNotRepeat = null)
     {
         http.Response.Headers.RetryAfter = "1";
         return TypedResults.Problem(
             "The change is saved, but the edge has not confirmed it yet: until it does, the affected sessions may still be accepted. " +
-            "It is retried until Redis acknowledges it; repeat the request to wait for it.",
+            (doNotRepeat is null
+                ? "It is retried until Redis acknowledges it; repeat the request to wait for it."
+                : "It is retried in the background until Redis acknowledges it. Do not repeat the request: " + doNotRepeat),
             statusCode: 503, title: "Revocation pending.", type: ProblemTypes.RevocationPending);
     }
 

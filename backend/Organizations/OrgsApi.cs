@@ -35,7 +35,8 @@ internal static class OrgsApi
             (conn, tx) => orgs.CreateAsync(conn, tx, request.Name.Trim(), userId, time.GetUtcNow().UtcDateTime),
             o => new AuditEntry(AuditEvents.OrgCreated, userId, o.Id, http.ClientIp(), new { name = o.Name }));
         // The creator's principal gained a membership (queued by the org_members trigger).
-        if (!await ConfirmMembershipAsync(org.Id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
+        if (!await ConfirmMembershipAsync(org.Id, userId, outbox, relay, http))
+            return Problems.RevocationPendingProblem(http, doNotRepeat: $"The organisation {org.Id} is created and you are its owner; a repeat would create another one.");
         return TypedResults.Created($"/orgs/{org.Id}", org);
     }
 
@@ -80,7 +81,10 @@ internal static class OrgsApi
             r => r == MemberAdd.Added ? new AuditEntry(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role }) : null);
         // The checks above read the actor's role before the transaction; the store decides again under lock.
         if (added == MemberAdd.Forbidden) return Problems.ForbiddenProblem("Your role in this organisation no longer allows adding this member.");
-        if (added == MemberAdd.AlreadyMember) return Problems.ConflictProblem("The user is already a member.");
+        // Perhaps added by a first try that answered 503: the repeat waits for the pending entries before it says so.
+        if (added == MemberAdd.AlreadyMember)
+            return await ConfirmMembershipAsync(id, targetId, outbox, relay, http)
+                ? Problems.ConflictProblem("The user is already a member.") : Problems.RevocationPendingProblem(http);
         if (!await ConfirmMembershipAsync(id, targetId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         var user = target.Value.User;
         return TypedResults.Created($"/orgs/{id}/members/{targetId}", new MemberDto(targetId, user.Email, user.Name, request.Role!, now));
@@ -92,7 +96,7 @@ internal static class OrgsApi
     {
         if (!Permissions.IsRole(request.Role))
             return Problems.ValidationFailed(new() { ["role"] = ["Role must be one of owner, admin, member."] });
-        var result = await ApplyAsync(id, userId, request.Role, caller, orgs, audit,
+        var result = await ApplyAsync(id, userId, request.Role, caller, orgs, audit, outbox, relay, http,
             new AuditEntry(AuditEvents.MemberRoleChanged, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId, role = request.Role }));
         if (result is not null) return result;
         if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
@@ -103,7 +107,7 @@ internal static class OrgsApi
         Guid id, Guid userId, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit,
         InvalidationOutbox outbox, OutboxRelay relay, HttpContext http)
     {
-        var result = await ApplyAsync(id, userId, null, caller, orgs, audit,
+        var result = await ApplyAsync(id, userId, null, caller, orgs, audit, outbox, relay, http,
             new AuditEntry(AuditEvents.MemberRemoved, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId }));
         if (result is not null) return result;
         if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
@@ -112,7 +116,7 @@ internal static class OrgsApi
 
     /// <summary>The membership change and, when it is made, its audit record, in one transaction.</summary>
     private static async Task<ProblemHttpResult?> ApplyAsync(Guid orgId, Guid target, string? newRole, ClaimsPrincipal caller, OrgStore orgs,
-        AuditLog audit, AuditEntry record)
+        AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, HttpContext http, AuditEntry record)
     {
         Guid actor = caller.UserId();
         if (await orgs.RoleOfAsync(orgId, actor) is null) return Problems.NotFoundProblem("No such organisation.");
@@ -122,7 +126,10 @@ internal static class OrgsApi
         return change switch
         {
             MembershipChange.Done => null,
-            MembershipChange.NotMember => Problems.NotFoundProblem("The user is not a member of this organisation."),
+            // Perhaps removed by a first try that answered 503: its repeat waits for the pending entries, so the 404 is not
+            // given while the edge may still hold the old membership.
+            MembershipChange.NotMember => await ConfirmMembershipAsync(orgId, target, outbox, relay, http)
+                ? Problems.NotFoundProblem("The user is not a member of this organisation.") : Problems.RevocationPendingProblem(http),
             MembershipChange.Forbidden => Problems.ForbiddenProblem("Your role does not allow this change (admins cannot modify owners or grant owner)."),
             _ => Problems.ConflictProblem("The last owner cannot be removed or demoted."),
         };

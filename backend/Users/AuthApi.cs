@@ -122,12 +122,16 @@ internal static class AuthApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> LogoutAllAsync(
-        ClaimsPrincipal caller, SessionStore sessions, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
+        ClaimsPrincipal caller, SessionStore sessions, InvalidationOutbox outbox, OutboxRelay relay, AuditLog audit, TimeProvider time, HttpContext http)
     {
         Guid userId = caller.UserId();
         var revoked = await audit.ChangeAndRecordAsync(
             (conn, tx) => sessions.RevokeAllAsync(conn, tx, userId, time.GetUtcNow().UtcDateTime, "logout-all"),
             r => new AuditEntry(AuditEvents.LogoutAll, userId, null, http.ClientIp(), new { revoked = r.TokenHashes.Length }));
-        return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
+        // A repeat after 503 revokes nothing new (the first one did) and its own entry is only a publish: it waits for the
+        // user's earlier entries too, or it answered 204 while the first one's fences had not reached the edge.
+        bool confirmed = await relay.ConfirmAsync([revoked.Entry], http.RequestAborted)
+            && await relay.ConfirmAsync(await outbox.PendingAsync(userId, null), http.RequestAborted);
+        return confirmed ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
     }
 }

@@ -28,8 +28,10 @@ internal static class UsersApi
         UserValidation.Optional(request.DisplayName, "displayName", 200, errors);
         UserValidation.Optional(request.Locale, "locale", 35, errors);
         UserValidation.Optional(request.Timezone, "timezone", 64, errors);
-        // An empty string is no zone either (it was stored, and clients then failed to parse it); null clears it.
-        if (request.Timezone is { } tz && (tz.Length == 0 || !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _)))
+        // An empty string is no zone either (it was stored, and clients then failed to parse it); null clears it. The id
+        // must be the zone's exact spelling: .NET's zone cache ignores letter case, so "europe/paris" was refused until
+        // some request had loaded "Europe/Paris", and stored as typed after that.
+        if (request.Timezone is { } tz && (tz.Length == 0 || !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var zone) || !string.Equals(zone.Id, tz, StringComparison.Ordinal)))
             errors["timezone"] = ["Timezone is not a known IANA time zone (null clears it)."];
         if (errors.Count > 0) return Problems.ValidationFailed(errors);
 
@@ -63,6 +65,7 @@ internal static class UsersApi
         if (!(await hasher.VerifyAsync(stored, request.CurrentPassword!)).Valid)
         {
             throttle.RecordPasswordChangeFailure(userId, http.ClientIp());
+            await audit.RecordAsync(AuditEvents.PasswordChangeFailed, userId, null, http.ClientIp(), new { sessionId = caller.SessionId() });
             return TypedResults.Problem("The current password is incorrect.", statusCode: 403, title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         }
 
@@ -77,6 +80,7 @@ internal static class UsersApi
             r => r is null ? null : new AuditEntry(AuditEvents.PasswordChanged, userId, null, http.ClientIp(), new { revokedSessions = r.TokenHashes.Length }));
         if (revoked is null)
             return Problems.ConflictProblem("The password was changed by another request while this one was checked. Send the request again with the current password.");
-        return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent() : Problems.RevocationPendingProblem(http);
+        return await relay.ConfirmAsync([revoked.Entry], http.RequestAborted) ? TypedResults.NoContent()
+            : Problems.RevocationPendingProblem(http, doNotRepeat: "The new password is in effect; a repeat would be checked against it and refused.");
     }
 }
