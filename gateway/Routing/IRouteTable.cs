@@ -9,6 +9,12 @@ internal interface IRouteTable
     /// <summary>The active snapshot; replaced atomically by a valid hot reload.</summary>
     RouteClassSnapshot Current { get; }
 
+    /// <summary>
+    /// The class a matched route names (its metadata), else the default class. A route matched just before a reload can
+    /// name a class the new snapshot no longer has (renamed); <see cref="RouteTable"/> then answers the previous snapshot's.
+    /// </summary>
+    RouteClass ClassOf(string? name) => Current.ClassOrDefault(name);
+
     /// <summary>The result of the last (re)load attempt, for status output.</summary>
     ConfigReloadStatus LastReload { get; }
 

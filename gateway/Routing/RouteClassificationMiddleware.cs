@@ -17,7 +17,6 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
     public Task Invoke(HttpContext context)
     {
         long start = ServerTiming.Start();
-        var snapshot = table.Current;
         string? name = null;
         string? cluster = null;
         string? routeId = null;
@@ -45,7 +44,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
                 if (MethodNotAllowedProblem.TryTwin(endpoint, out var twin)) context.SetEndpoint(twin);
             }
         }
-        var cls = snapshot.ClassOrDefault(name);
+        var cls = table.ClassOf(name);
 
         var feature = GatewayRequestFeature.Of(context);
         if (feature is null)

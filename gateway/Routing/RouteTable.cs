@@ -14,6 +14,7 @@ internal sealed partial class RouteTable : IRouteTable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _reloading = new(1, 1);
     private volatile RouteClassSnapshot _current;
+    private volatile RouteClassSnapshot? _previous;
     private volatile ConfigReloadStatus _lastReload;
     private volatile ConfigReloadStatus? _lastRejected;
 
@@ -31,6 +32,20 @@ internal sealed partial class RouteTable : IRouteTable
     }
 
     public RouteClassSnapshot Current => _current;
+
+    /// <summary>
+    /// Routing and classification read two holders: YARP's endpoints and this table. A request routing matched on the
+    /// routes of the previous file, classified after the swap, named a class the new file had renamed and fell back to
+    /// the default class: a role route checked as a plain session route, for that request. The previous snapshot's class
+    /// is the one its route was built with.
+    /// </summary>
+    public RouteClass ClassOf(string? name)
+    {
+        if (name is null) return _current.DefaultClass;
+        var current = _current;
+        if (current.Classes.TryGetValue(name, out var cls)) return cls;
+        return _previous is { } previous && previous.Classes.TryGetValue(name, out cls) ? cls : current.DefaultClass;
+    }
     public ConfigReloadStatus LastReload => _lastReload;
     public ConfigReloadStatus? LastRejected => _lastRejected;
     public event Action<RouteClassSnapshot>? Changed;
@@ -73,6 +88,7 @@ internal sealed partial class RouteTable : IRouteTable
                 _lastRejected = _lastReload;
                 return _lastReload;
             }
+            _previous = _current;
             _current = snapshot;
             _proxy.Update(routes, clusters);
             // Logged before the status shows it, as for a rejected file: the status never runs ahead of the log.

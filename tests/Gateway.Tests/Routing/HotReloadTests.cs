@@ -40,6 +40,31 @@ public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AClassRenamedByAReload_StillClassifiesARequestMatchedOnThePreviousRoutes()
+    {
+        // Routing (YARP's endpoints) and classification (this table) change in two steps: a request matched on the old
+        // route, classified after the swap, named a class the new file no longer has and got the default class instead.
+        var before = WithPublicRoute("rename-1");
+        before["classes"]!["org-admins"] = new JsonObject { ["tier"] = "critical-auth", ["budgetMs"] = 50, ["auth"] = "role:admin", ["timeoutMs"] = 3000 };
+        RouteFiles.AddRoute(before, "org-settings", "/orgs/{id}/settings", "org-admins");
+        await File.WriteAllTextAsync(_file, before.ToJsonString());
+        var table = _gateway.Get<IRouteTable>();
+        await Poll.UntilAsync(() => table.Current.Version == "rename-1", "the first file is applied");
+
+        var after = WithPublicRoute("rename-2");
+        after["classes"]!["admins"] = before["classes"]!["org-admins"]!.DeepClone();
+        RouteFiles.AddRoute(after, "org-settings", "/orgs/{id}/settings", "admins");
+        await File.WriteAllTextAsync(_file, after.ToJsonString());
+        await Poll.UntilAsync(() => table.Current.Version == "rename-2", "the renaming file is applied");
+
+        Assert.False(table.Current.Classes.ContainsKey("org-admins"));
+        var cls = table.ClassOf("org-admins");
+        Assert.Equal(("org-admins", AuthKind.Role, OrgRole.Admin), (cls.Name, cls.Auth, cls.MinimumRole));
+        Assert.Equal("admins", table.ClassOf("admins").Name);
+        Assert.Equal(table.Current.DefaultClass, table.ClassOf("never-defined"));
+    }
+
+    [Fact]
     public async Task InvalidFile_IsRejectedAsAWhole_AndThePreviousConfigKeepsServing()
     {
         await File.WriteAllTextAsync(_file, WithPublicRoute("reload-good").ToJsonString());
