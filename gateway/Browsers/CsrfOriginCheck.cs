@@ -10,7 +10,10 @@ namespace Gateway.Browsers;
 /// cookie to requests other pages make, so a state-changing request carrying it must say where it comes from: its
 /// <c>Origin</c>, or when a browser left that out its <c>Referer</c>'s origin, must be the gateway's own origin, an
 /// origin of the class's credentialed CORS policy or one of <c>Sessions:Csrf:TrustedOrigins</c>. Neither header, or
-/// <c>Origin: null</c> (sandboxed frames, privacy redirects): refused. Safe methods pass: they must not change state.
+/// <c>Origin: null</c> (sandboxed frames, privacy redirects): refused. Safe methods pass: they must not change state;
+/// except a GET that asks to switch protocols (an HTTP/1.1 WebSocket): any page can open a WebSocket to the gateway and
+/// the browser attaches the cookie and the page's <c>Origin</c>, so that GET opens a two-way channel as the user
+/// (cross-site WebSocket hijacking). An HTTP/2 WebSocket is a CONNECT, never a safe method.
 /// Bearer requests never come here: a page cannot make a browser attach someone's Authorization header.
 /// </summary>
 internal sealed class CsrfOriginCheck(IOptions<CsrfOptions> options)
@@ -21,7 +24,9 @@ internal sealed class CsrfOriginCheck(IOptions<CsrfOptions> options)
     {
         var request = context.Request;
         string method = request.Method;
-        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method)) return true;
+        if ((HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method))
+            && request.Headers.Upgrade.Count == 0)
+            return true;
 
         string? origin = SourceOrigin(request);
         if (origin is null) return false;

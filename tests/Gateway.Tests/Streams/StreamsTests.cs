@@ -65,6 +65,33 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     }
 
     [Fact]
+    public async Task WebSocket_AuthenticatedByTheCookie_FromAnotherOrigin_Is403_AndNeverReachesTheUpstream()
+    {
+        // Cross-site WebSocket hijacking: any page can open a WebSocket to the gateway, and the browser sends the session
+        // cookie with the page's Origin. The handshake is a GET, which the CSRF check let through as a safe method.
+        await using var gw = await stack.StartGatewayAsync(NoRevalidation);
+        string token = await StreamsStack.LoginAsync(gw.Gateway);
+        var url = new Uri(gw.Gateway.BaseUrl.Replace("http://", "ws://") + "/ws/echo");
+
+        var forged = new ClientWebSocket();
+        forged.Options.CollectHttpResponseDetails = true;
+        forged.Options.SetRequestHeader("Cookie", "session=" + token);
+        forged.Options.SetRequestHeader("Origin", "https://evil.example");
+        forged.Options.SetRequestHeader("X-Test-Stream", "cross-site");
+        await Assert.ThrowsAsync<WebSocketException>(() => forged.ConnectAsync(url, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.Forbidden, forged.HttpStatusCode);
+        Assert.DoesNotContain(stack.Upstream.Received, r => r.Headers.GetValueOrDefault("X-Test-Stream") == "cross-site");
+
+        // The gateway's own page (same origin) opens it with the cookie.
+        using var own = new ClientWebSocket();
+        own.Options.SetRequestHeader("Cookie", "session=" + token);
+        own.Options.SetRequestHeader("Origin", gw.Gateway.BaseUrl);
+        own.Options.SetRequestHeader("X-Test-Stream", "same-origin");
+        await own.ConnectAsync(url, CancellationToken.None);
+        Assert.Equal("hello", await StreamsStack.EchoAsync(own, "hello"));
+    }
+
+    [Fact]
     public async Task EventStream_EventsArriveOneByOne_AndTheStreamOutlivesTheClassTimeout()
     {
         await using var gw = await stack.StartGatewayAsync(NoRevalidation);
