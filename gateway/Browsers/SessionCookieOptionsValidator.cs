@@ -23,9 +23,10 @@ internal sealed class SessionCookieOptionsValidator(IOptions<Gateway.Sessions.Se
         if (!string.IsNullOrEmpty(options.Domain) && !IsDomain(options.Domain))
             errors.Add($"Sessions:Cookie:Domain '{options.Domain}' is not a host name. Use e.g. example.com (it covers its subdomains), or leave it empty to keep the cookie to the gateway's host.");
         // The prefixes are browser-enforced promises; a cookie breaking them is dropped, so refuse the combination here.
-        if (cookie.StartsWith("__Host-", StringComparison.Ordinal) && (!options.Secure || options.Path != "/" || !string.IsNullOrEmpty(options.Domain)))
+        // In any letter case: RFC 6265bis and current browsers match the prefixes case-insensitively ("__host-" too).
+        if (cookie.StartsWith("__Host-", StringComparison.OrdinalIgnoreCase) && (!options.Secure || options.Path != "/" || !string.IsNullOrEmpty(options.Domain)))
             errors.Add($"Sessions:CookieName '{cookie}' has the __Host- prefix, which browsers accept only with Secure, Path '/' and no Domain. Fix Sessions:Cookie or rename the cookie.");
-        if (cookie.StartsWith("__Secure-", StringComparison.Ordinal) && !options.Secure)
+        if (cookie.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase) && !options.Secure)
             errors.Add($"Sessions:CookieName '{cookie}' has the __Secure- prefix, which browsers accept only with Secure. Set Sessions:Cookie:Secure to true.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
