@@ -33,13 +33,27 @@ public sealed class AdminAccess
 
     public bool IsAdmin(HttpContext context)
     {
-        if (_allowLoopback && context.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)) return true;
+        if (_allowLoopback && context.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip) && IsLoopbackHost(context.Request.Host)) return true;
         if (_keyHash is null) return false;
         string? presented = PresentedKey(context.Request);
         if (string.IsNullOrEmpty(presented)) return false;
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(presented), hash);
         return CryptographicOperations.FixedTimeEquals(hash, _keyHash);
+    }
+
+    /// <summary>
+    /// Whether the request addressed a loopback name (<c>localhost</c>, <c>*.localhost</c>, a loopback address) or none.
+    /// A loopback peer is not enough: a page the operator opened on this host can rebind its own name to 127.0.0.1 (DNS
+    /// rebinding) and read the operator endpoints as same-origin; its requests still carry its own name in Host.
+    /// </summary>
+    internal static bool IsLoopbackHost(HostString host)
+    {
+        if (!host.HasValue) return true;
+        var name = host.Host.AsSpan();
+        if (name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)) return true;
+        if (name.Length > 2 && name[0] == '[' && name[^1] == ']') name = name[1..^1];
+        return IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address);
     }
 
     private static string? PresentedKey(HttpRequest request)

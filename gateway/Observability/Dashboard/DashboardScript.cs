@@ -17,7 +17,8 @@ function pct(v) { return v === null || v === undefined ? "–" : (v * 100).toFix
 function num(v) { return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); }
 function clock(iso) { const d = new Date(iso); return isNaN(d) ? "–" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }); }
 function age(s) { if (s < 1) return "just now"; if (s < 120) return s.toFixed(0) + " s ago"; if (s < 7200) return (s / 60).toFixed(0) + " min ago"; return (s / 3600).toFixed(1) + " h ago"; }
-function esc(t) { const d = document.createElement("div"); d.textContent = String(t); return d.innerHTML; }
+// Quotes too: names from the route-class file (a cluster's, in data-breaker='...') are placed inside attribute values.
+function esc(t) { return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;"); }
 // The server sends only filled steps as [step, value]; charts need one slot per step, null where nothing happened.
 function dense(pairs, steps, fill) { const a = new Array(steps).fill(fill); for (const [i, v] of pairs || []) if (i >= 0 && i < steps) a[i] = v; return a; }
 function draw(svg, series, opts) {

@@ -24,7 +24,11 @@ internal static class OperatorEndpoints
         group.MapGet("/gateway/status", WriteStatusAsync);
         group.MapGet("/gateway/stats", WriteStatsAsync);
         group.MapGet("/gateway/validate", WriteValidateAsync);
-        group.MapGet("/gateway/dashboard", static () => TypedResults.Content(DashboardPage.Html, "text/html; charset=utf-8"));
+        group.MapGet("/gateway/dashboard", static (HttpContext context) =>
+        {
+            context.Response.Headers.ContentSecurityPolicy = DashboardPage.ContentSecurityPolicy;
+            return TypedResults.Content(DashboardPage.Html, "text/html; charset=utf-8");
+        });
         return group;
     }
 

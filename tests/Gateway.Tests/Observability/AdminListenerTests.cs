@@ -56,6 +56,44 @@ public sealed class AdminListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OperatorListener_ALoopbackPeerNamingAnotherHost_IsNotAnOperator_DnsRebinding()
+    {
+        // A page the operator opened on this host rebinds its own name to 127.0.0.1 and reads the operator endpoints as
+        // same-origin: the peer is loopback, but the browser sends the page's name in Host.
+        await using var gateway = await StartAsync();
+        int port = gateway.AdminClient.BaseAddress!.Port;
+        foreach (var host in new[] { "attacker.example", $"attacker.example:{port}", "127.0.0.1.nip.io", "10.0.0.1" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/gateway/config");
+            request.Headers.Host = host;
+            using var response = await gateway.AdminClient.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{host}: {(int)response.StatusCode}");
+        }
+        foreach (var host in new[] { "localhost", $"localhost:{port}", $"127.0.0.1:{port}", $"[::1]:{port}", "grafana.localhost" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/gateway/config");
+            request.Headers.Host = host;
+            using var response = await gateway.AdminClient.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{host}: {(int)response.StatusCode}");
+        }
+    }
+
+    [Fact]
+    public async Task Dashboard_IsServedWithAPolicyAllowingOnlyItsOwnScript()
+    {
+        await using var gateway = await StartAsync();
+        using var response = await gateway.AdminClient.GetAsync("/gateway/dashboard");
+        string policy = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+        string page = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        int start = page.IndexOf("<script>", StringComparison.Ordinal) + "<script>".Length;
+        string script = page[start..page.IndexOf("</script>", start, StringComparison.Ordinal)];
+        string hash = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(script)));
+        Assert.Contains($"script-src 'sha256-{hash}'", policy);
+        Assert.Contains("default-src 'none'", policy);
+        Assert.Contains("frame-ancestors 'none'", policy);
+    }
+
+    [Fact]
     public async Task OperatorListenerBeyondLoopback_RequiresTheKeyOnEveryRequest_LoopbackIncluded()
     {
         int port = FreePort.Next();
