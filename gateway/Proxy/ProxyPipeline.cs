@@ -91,14 +91,46 @@ internal sealed partial class ProxyStage
         return policy.PickDestination(context, proxy.Route.Cluster!, destinations);
     }
 
+    /// <summary>
+    /// Bodies up to this size are read whole before the backend is called (every JSON API of the backend is far below).
+    /// Streamed, a client trickling its uploads held a stream of the one connection to the backend (100 streams) for
+    /// each until the class's deadline: one client could take them all, every other client's request then waited for a
+    /// stream until its own deadline (504), and those 504s opened the breaker for everyone. nginx buffers request bodies
+    /// by default for the same reason. Larger bodies still stream (docs/hardening.md).
+    /// </summary>
+    internal const int BufferedBodyLimit = 64 * 1024;
+
     private async Task ForwardAsync(HttpContext context, IReverseProxyFeature proxy)
     {
         // Only a request with a body can stall on the client; the watch tells that apart from a slow backend at the deadline.
         ClientBodyWatch? body = null;
+        byte[]? buffered = null;
         bool canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true;
-        if (canHaveBody) context.Request.Body = body = new ClientBodyWatch(context.Request.BodyReader);   // the reader before the swap
-        using (GatewayTracing.StartStage(context, GatewayStage.Proxy))
-            await _next(context).ConfigureAwait(false);
+        if (canHaveBody)
+        {
+            body = new ClientBodyWatch(context.Request.BodyReader);   // the reader before the swap
+            if (context.Request.ContentLength is > 0 and <= BufferedBodyLimit)
+            {
+                buffered = System.Buffers.ArrayPool<byte>.Shared.Rent((int)context.Request.ContentLength.Value);
+                int length = await ReadWholeBodyAsync(context, body, buffered).ConfigureAwait(false);
+                if (length < 0)
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffered);
+                    return;
+                }
+                context.Request.Body = new MemoryStream(buffered, 0, length, writable: false);
+            }
+            else context.Request.Body = body;
+        }
+        try
+        {
+            using (GatewayTracing.StartStage(context, GatewayStage.Proxy))
+                await _next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (buffered is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffered);
+        }
 
         if (RefusedWebSocketTransformProvider.WasRefused(context) && !context.Response.HasStarted)
         {
@@ -148,6 +180,47 @@ internal sealed partial class ProxyStage
             // client of the cluster depends on. The same rule labels the failure's cause in the metric and the log.
             if (cause == ForwarderErrors.Backend)
                 _resilience.Get(cluster.ClusterId).Breaker.Record(_resilience.CountsOnBreaker(cluster.ClusterId, failed: true));
+        }
+    }
+
+    /// <summary>
+    /// Reads a body of known, small length into <paramref name="buffer"/>; its length, or -1 when the request was answered
+    /// (or its client left) instead. The class's deadline bounds the wait: a client still sending then gets the 408 the
+    /// forwarder's path gives it (request-body-timeout, connection closed, not the backend's failure).
+    /// </summary>
+    private static async Task<int> ReadWholeBodyAsync(HttpContext context, ClientBodyWatch body, byte[] buffer)
+    {
+        int expected = (int)context.Request.ContentLength!.Value, read = 0;
+        try
+        {
+            while (read < expected)
+            {
+                int n = await body.ReadAsync(buffer.AsMemory(read, expected - read), context.RequestAborted).ConfigureAwait(false);
+                if (n == 0) break;   // Kestrel refuses a body shorter than its Content-Length, so this is the end
+                read += n;
+            }
+            return read;
+        }
+        catch (OperationCanceledException) when (context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true })
+        {
+            if (GatewayRequestFeature.Of(context) is { } feature) feature.WaitedOnClient = true;
+            GatewayProblems.CloseAfterResponse(context);
+            await GatewayProblems.RequestBodyTimeout.WriteAsync(context).ConfigureAwait(false);
+            return -1;
+        }
+        catch (OperationCanceledException) { return -1; }   // the client left: nobody to answer
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+        {
+            // Kestrel's verdicts on the body, the client's doing and never sent on to the backend: below the minimum data
+            // rate (408, answered as the deadline's), over the size limit (413), or ended before its Content-Length (the
+            // client closed its side: nobody reads an answer).
+            if (GatewayRequestFeature.Of(context) is { } feature) feature.WaitedOnClient = true;
+            GatewayProblems.CloseAfterResponse(context);
+            if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested) return -1;
+            if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge) await GatewayProblems.BodyTooLarge.WriteAsync(context).ConfigureAwait(false);
+            else if (ex.StatusCode == StatusCodes.Status408RequestTimeout) await GatewayProblems.RequestBodyTimeout.WriteAsync(context).ConfigureAwait(false);
+            else context.Response.StatusCode = ex.StatusCode;   // never an empty 200
+            return -1;
         }
     }
 

@@ -119,6 +119,39 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
         Assert.DoesNotContain("min_request_body_data_rate", metrics);
     }
 
+    [Fact]
+    public async Task OneClientTricklingMoreUploadsThanTheBackendConnectionHasStreams_DoesNotStallOtherClients()
+    {
+        // The one connection to the backend carries 100 streams. Streamed, each trickled upload held one until the class's
+        // deadline, so 110 of them from one client left every other client's request waiting for a stream until its own
+        // deadline (504), and those 504s opened the breaker for everyone. Small bodies are now read before forwarding.
+        string stallerToken = await RegisterAndLoginAsync("trickler");
+        string otherToken = await RegisterAndLoginAsync("bystander");
+        var uri = new Uri(_gateway.BaseUrl);
+        var stalled = new List<System.Net.Sockets.TcpClient>();
+        var standard = _gateway.Get<Gateway.Resilience.TierLoadShedder>().SlotOf("standard")!;
+        try
+        {
+            for (int i = 0; i < 110; i++)
+            {
+                var tcp = new System.Net.Sockets.TcpClient();
+                await tcp.ConnectAsync(uri.Host, uri.Port);
+                string head = $"POST /orgs HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {stallerToken}\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"nam";
+                await tcp.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+                stalled.Add(tcp);
+            }
+            await Poll.UntilAsync(() => Volatile.Read(ref standard.InFlight) >= 110, "the gateway holds the 110 uploads");
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/users/me/sessions", otherToken)).StatusCode);
+            Assert.Equal(Polly.CircuitBreaker.CircuitState.Closed, _gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot()["backend"]);
+        }
+        finally
+        {
+            foreach (var tcp in stalled) tcp.Dispose();
+        }
+    }
+
     private async Task<string> RegisterAndLoginAsync(string name)
     {
         string email = $"{name}-{Guid.NewGuid():N}@example.com";
