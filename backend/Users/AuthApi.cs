@@ -65,7 +65,9 @@ internal static class AuthApi
         string account = Gateway.Trust.LoginDeviceTokens.AccountHash(email);
         // A client that signed in to this account before is counted per device, so strangers' failures cannot lock it out.
         string? device = request.DeviceToken is { } presented && devices.TryVerify(presented, account, time.GetUtcNow(), out string id) ? id : null;
-        if (throttle.RetryAfter(email, ip, device) is { } wait)
+        // Counted from here until its outcome is recorded: concurrent attempts cannot all pass the same budget.
+        using var attempt = throttle.BeginLogin(email, ip, device, out var retryAfter);
+        if (retryAfter is { } wait)
         {
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem("Too many failed sign-in attempts. Retry later.", statusCode: 429,

@@ -16,10 +16,15 @@ namespace Backend.Users;
 /// the same budget as an account, and all devices of an account together a larger one (<see cref="LoginThrottleOptions.MaxDeviceFailuresPerAccount"/>),
 /// which only token holders can spend: so several stolen tokens buy a bounded number of guesses.
 /// </para>
+/// <para>
+/// An attempt counts from its start: <see cref="BeginLogin"/> reserves it on every key it is checked against, until its
+/// outcome is recorded and the <see cref="Attempt"/> disposed. Checked first and counted after the ~40 ms password
+/// verification, ten attempts sent at once all passed a budget of five.
+/// </para>
 /// </summary>
 internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> options, TimeProvider time, ILogger<LoginThrottle> logger)
 {
-    private sealed class Counter { public long WindowStart; public int Failures; }
+    internal sealed class Counter { public long WindowStart; public int Failures; public int Pending; }
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
     private readonly LoginThrottleOptions _o = options.Value;
     private int _count;
@@ -36,22 +41,74 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     /// <summary>Sweeps of a full table so far (tests: not one per attempt).</summary>
     internal int Sweeps => Volatile.Read(ref _sweeps);
 
-    /// <summary>How long the caller must wait, or null when the attempt may proceed.</summary>
+    /// <summary>How long the caller must wait, or null when an attempt could proceed now (a check that reserves nothing).</summary>
     /// <param name="deviceId">A verified device token's id: its failures are checked instead of the account's.</param>
     public TimeSpan? RetryAfter(string normalizedEmail, string? ip, string? deviceId = null)
     {
+        using var attempt = BeginLogin(normalizedEmail, ip, deviceId, out var wait);
+        return wait;
+    }
+
+    /// <summary>
+    /// Starts a login attempt: null <paramref name="retryAfter"/> when it may proceed, and then it counts against the
+    /// account (or device) and address budgets until the returned attempt is disposed, after its failure is recorded
+    /// (<see cref="RecordFailure"/>) or its success (<see cref="RecordSuccess"/>).
+    /// </summary>
+    public Attempt BeginLogin(string normalizedEmail, string? ip, string? deviceId, out TimeSpan? retryAfter) =>
+        Begin(deviceId is null ? "a:" + normalizedEmail : "d:" + deviceId, _o.MaxFailuresPerAccount,
+            deviceId is null ? null : "ad:" + normalizedEmail, _o.MaxDeviceFailuresPerAccount, ip, out retryAfter);
+
+    /// <summary>As <see cref="BeginLogin"/>, for a current-password check at <c>PUT /users/password</c>.</summary>
+    public Attempt BeginPasswordChange(Guid userId, string? ip, out TimeSpan? retryAfter) =>
+        Begin(UserKey(userId), _o.MaxFailuresPerAccount, null, 0, ip, out retryAfter);
+
+    private Attempt Begin(string key, int max, string? key2, int max2, string? ip, out TimeSpan? retryAfter)
+    {
         long now = time.GetUtcNow().UtcTicks;
-        var a = deviceId is null
-            ? Blocked("a:" + normalizedEmail, _o.MaxFailuresPerAccount, now)
-            : Later(Blocked("d:" + deviceId, _o.MaxFailuresPerAccount, now), Blocked("ad:" + normalizedEmail, _o.MaxDeviceFailuresPerAccount, now));
-        var b = ip is null ? null : Blocked(AddressKey(ip), _o.MaxFailuresPerIp, now);
-        return Later(a, b);
+        var attempt = new Attempt();
+        retryAfter = Reserve(key, max, now, attempt);
+        if (retryAfter is null && key2 is not null) retryAfter = Reserve(key2, max2, now, attempt);
+        if (retryAfter is null && ip is not null) retryAfter = Reserve(AddressKey(ip), _o.MaxFailuresPerIp, now, attempt);
+        if (retryAfter is not null) attempt.Dispose();
+        return attempt;
+    }
+
+    /// <summary>Counts an attempt in flight on <paramref name="key"/>; the wait instead when its budget is spent.</summary>
+    private TimeSpan? Reserve(string key, int max, long now, Attempt attempt)
+    {
+        var c = CounterFor(key, now);
+        if (c is null) return null;   // the table is full: not counted, as a failure would not be
+        lock (c)
+        {
+            long end = c.WindowStart + _o.Window.Ticks;
+            if (now >= end) { c.WindowStart = now; c.Failures = 0; end = now + _o.Window.Ticks; }
+            if (c.Failures >= max) return TimeSpan.FromTicks(end - now);
+            // Spent by attempts still being verified: they end within a second, as failures or not.
+            if (c.Failures + c.Pending >= max) return TimeSpan.FromSeconds(1);
+            c.Pending++;
+        }
+        attempt.Hold(c);
+        return null;
+    }
+
+    /// <summary>A started attempt; disposing it (after its outcome is recorded) ends its reservation.</summary>
+    internal sealed class Attempt : IDisposable
+    {
+        private List<Counter>? _held = new(3);
+
+        public void Hold(Counter c) => _held!.Add(c);
+
+        public void Dispose()
+        {
+            var held = Interlocked.Exchange(ref _held, null);
+            if (held is null) return;
+            foreach (var c in held) lock (c) c.Pending--;
+        }
     }
 
     /// <summary>An IPv6 client's failures count for its network: it could otherwise try from another address each time.</summary>
     private string AddressKey(string ip) => "ip:" + Gateway.Contracts.ClientNetworks.KeyOf(ip, _o.Ipv6PrefixLength);
 
-    private static TimeSpan? Later(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 
     public void RecordFailure(string normalizedEmail, string? ip, string? deviceId = null)
     {
@@ -70,8 +127,8 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     /// </summary>
     public TimeSpan? PasswordChangeRetryAfter(Guid userId, string? ip)
     {
-        long now = time.GetUtcNow().UtcTicks;
-        return Later(Blocked(UserKey(userId), _o.MaxFailuresPerAccount, now), ip is null ? null : Blocked(AddressKey(ip), _o.MaxFailuresPerIp, now));
+        using var attempt = BeginPasswordChange(userId, ip, out var wait);
+        return wait;
     }
 
     public void RecordPasswordChangeFailure(Guid userId, string? ip)
@@ -95,31 +152,24 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
         if (_counters.TryRemove(key, out _)) Interlocked.Decrement(ref _count);
     }
 
-    private TimeSpan? Blocked(string key, int max, long now)
+    /// <summary>The key's counter, created when missing; null when the table is full.</summary>
+    private Counter? CounterFor(string key, long now)
     {
-        if (!_counters.TryGetValue(key, out var c)) return null;
-        lock (c)
+        if (_counters.TryGetValue(key, out var c)) return c;
+        if (TrackedKeys >= _o.MaxTrackedKeys) Sweep(now);
+        if (TrackedKeys >= _o.MaxTrackedKeys)
         {
-            long end = c.WindowStart + _o.Window.Ticks;
-            if (now >= end || c.Failures < max) return null;
-            return TimeSpan.FromTicks(end - now);
+            if (Once(ref _nextFullLogTicks, now, TimeSpan.FromMinutes(1))) Log.Full(logger, _o.MaxTrackedKeys);
+            return null;
         }
+        var created = new Counter();
+        if (_counters.TryAdd(key, created)) { Interlocked.Increment(ref _count); return created; }
+        return _counters.TryGetValue(key, out c) ? c : null;   // added and removed meanwhile: uncounted
     }
 
     private void Increment(string key, long now)
     {
-        if (!_counters.TryGetValue(key, out var c))
-        {
-            if (TrackedKeys >= _o.MaxTrackedKeys) Sweep(now);
-            if (TrackedKeys >= _o.MaxTrackedKeys)
-            {
-                if (Once(ref _nextFullLogTicks, now, TimeSpan.FromMinutes(1))) Log.Full(logger, _o.MaxTrackedKeys);
-                return;
-            }
-            var created = new Counter();
-            if (_counters.TryAdd(key, created)) { Interlocked.Increment(ref _count); c = created; }
-            else if (!_counters.TryGetValue(key, out c)) return;   // added and removed meanwhile: this failure goes uncounted
-        }
+        if (CounterFor(key, now) is not { } c) return;
         lock (c)
         {
             if (now >= c.WindowStart + _o.Window.Ticks) { c.WindowStart = now; c.Failures = 0; }
@@ -132,7 +182,8 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
         if (!Once(ref _nextSweepTicks, now, TimeSpan.FromSeconds(1))) return;
         Interlocked.Increment(ref _sweeps);
         foreach (var (key, c) in _counters)
-            if (now >= c.WindowStart + _o.Window.Ticks && _counters.TryRemove(new KeyValuePair<string, Counter>(key, c))) Interlocked.Decrement(ref _count);
+            if (now >= c.WindowStart + _o.Window.Ticks && Volatile.Read(ref c.Pending) == 0
+                && _counters.TryRemove(new KeyValuePair<string, Counter>(key, c))) Interlocked.Decrement(ref _count);
     }
 
     /// <summary>True for one caller per <paramref name="interval"/>: the first to move <paramref name="next"/> on.</summary>

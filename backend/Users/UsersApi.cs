@@ -57,7 +57,8 @@ internal static class UsersApi
         string? stored = await users.GetPasswordHashAsync(userId);
         if (stored is null) return Problems.NotFoundProblem("The user no longer exists.");
         // A stolen session must not become a way to guess the password: the login throttle applies here too.
-        if (throttle.PasswordChangeRetryAfter(userId, http.ClientIp()) is { } wait)
+        using var attempt = throttle.BeginPasswordChange(userId, http.ClientIp(), out var retryAfter);
+        if (retryAfter is { } wait)
         {
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem("Too many failed attempts. Retry later.", statusCode: 429, title: "Too many attempts.", type: ProblemTypes.TooManyAttempts);

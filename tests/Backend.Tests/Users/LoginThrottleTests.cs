@@ -20,6 +20,30 @@ public sealed class LoginThrottleTests
     }
 
     [Fact]
+    public void AttemptsStillBeingVerified_CountAgainstTheBudget_UntilTheyEnd()
+    {
+        // Checked first and counted after the ~40 ms verification, concurrent attempts all passed a budget of three.
+        var (throttle, _) = Create(perAccount: 3);
+        var inFlight = new List<LoginThrottle.Attempt>();
+        for (int i = 0; i < 3; i++)
+        {
+            inFlight.Add(throttle.BeginLogin("a@x.io", $"10.0.0.{i}", null, out var wait));
+            Assert.Null(wait);
+        }
+        using (throttle.BeginLogin("a@x.io", "10.0.0.9", null, out var fourth)) Assert.Equal(TimeSpan.FromSeconds(1), fourth);
+
+        // One ends without an outcome (the hashing bulkhead refused it): its place is free again.
+        inFlight[0].Dispose();
+        using (throttle.BeginLogin("a@x.io", "10.0.0.9", null, out var afterRelease)) Assert.Null(afterRelease);
+
+        // Two end as failures: recorded before their reservations end, so the budget is never open in between.
+        for (int i = 1; i < 3; i++) { throttle.RecordFailure("a@x.io", $"10.0.0.{i}"); inFlight[i].Dispose(); }
+        using (throttle.BeginLogin("a@x.io", "10.0.0.9", null, out var stillOne)) Assert.Null(stillOne);
+        throttle.RecordFailure("a@x.io", "10.0.0.9");
+        using (throttle.BeginLogin("a@x.io", "10.0.0.9", null, out var spent)) Assert.Equal(TimeSpan.FromMinutes(10), spent);
+    }
+
+    [Fact]
     public void PerAccount_BlocksAfterLimitUntilWindowEnds()
     {
         var (throttle, time) = Create();
