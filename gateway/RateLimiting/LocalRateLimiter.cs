@@ -5,19 +5,24 @@ namespace Gateway.RateLimiting;
 
 /// <summary>
 /// The per-instance fallback while Redis is unavailable: the same algorithm with <c>limit / instanceCount</c>
-/// (at least 1), so N instances together stay near the configured limit.
+/// (at least 1), so N instances together stay near the configured limit. One limiter per rule's parameters (name,
+/// algorithm, limit, window, burst, partition; not the record itself, whose equality includes its lazily formatted
+/// header), not per name: the login devices' rule shares its policy's
+/// name with five times its limit, and whichever of the two came first served both in every later outage; a reload that
+/// changed a policy's limit kept the first parameters too.
 /// </summary>
 internal sealed class LocalRateLimiter : IDisposable
 {
     private static readonly TimeSpan MinReplenishmentPeriod = TimeSpan.FromMilliseconds(50);
     private readonly int _instanceCount;
-    private readonly ConcurrentDictionary<string, PartitionedRateLimiter<string>> _byRule = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string, RateLimitAlgorithm, int, TimeSpan, int?, RateLimitPartition), PartitionedRateLimiter<string>> _byRule = new();
 
     public LocalRateLimiter(int instanceCount) => _instanceCount = instanceCount;
 
     public RateLimitDecision Acquire(RateLimitRule rule, string partition)
     {
-        var limiter = _byRule.GetOrAdd(rule.Name, static (_, s) => s.Self.Create(s.Rule), (Self: this, Rule: rule));
+        var limiter = _byRule.GetOrAdd((rule.Name, rule.Algorithm, rule.Limit, rule.Window, rule.Burst, rule.Partition),
+            static (_, s) => s.Self.Create(s.Rule), (Self: this, Rule: rule));
         using var lease = limiter.AttemptAcquire(partition);
         int remaining = (int)(limiter.GetStatistics(partition)?.CurrentAvailablePermits ?? 0);
         if (lease.IsAcquired) return new RateLimitDecision(true, remaining, rule.Window, TimeSpan.Zero, Local: true);

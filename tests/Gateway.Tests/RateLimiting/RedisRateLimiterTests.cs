@@ -111,6 +111,20 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public void LocalFallback_TwoRulesOfOneName_EachKeepTheirOwnLimit()
+    {
+        // The login devices' rule shares its policy's name with five times the limit; a reload changes a rule under its
+        // name. Cached by name, whichever rule came first served both for the process's lifetime.
+        var devices = new RateLimitRule("login", RateLimitAlgorithm.SlidingWindow, 50, TimeSpan.FromMinutes(1), null, RateLimitPartition.IpAndAccount);
+        var login = devices with { Limit = 10 };
+        using var local = new LocalRateLimiter(instanceCount: 1);
+        Assert.True(local.Acquire(devices, "devs:a").Allowed);
+        int allowed = 0;
+        for (int i = 0; i < 30; i++) if (local.Acquire(login, "ip:10.0.0.1").Allowed) allowed++;
+        Assert.Equal(10, allowed);
+    }
+
+    [Fact]
     public async Task TwoInstancesSharingRedis_EnforceOneLimitTogether()
     {
         await using var second = await TestRedis.ConnectAsync(redis.ConnectionString, timeoutMs: 1000);
