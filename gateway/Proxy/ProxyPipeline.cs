@@ -222,6 +222,13 @@ internal sealed partial class ProxyStage
             else context.Response.StatusCode = ex.StatusCode;   // never an empty 200
             return -1;
         }
+        catch (IOException)
+        {
+            // An HTTP/2 client that reset its stream mid-body: Kestrel's read fails with the reset. Its own doing, never a
+            // backend's failure nor an unhandled error in the log; nobody reads an answer.
+            if (GatewayRequestFeature.Of(context) is { } feature) feature.WaitedOnClient = true;
+            return -1;
+        }
     }
 
     /// <summary>
