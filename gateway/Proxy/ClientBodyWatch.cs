@@ -34,8 +34,18 @@ internal sealed class ClientBodyWatch(PipeReader reader) : Stream
         {
             cancellationToken.ThrowIfCancellationRequested();
             ReadResult result;
-            using (cancellationToken.UnsafeRegister(CancelRead, reader))
-                result = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                using (cancellationToken.UnsafeRegister(CancelRead, reader))
+                    result = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e is not Microsoft.AspNetCore.Http.BadHttpRequestException and not Microsoft.AspNetCore.Connections.ConnectionResetException)
+            {
+                // Kestrel ends an HTTP/2 body the client reset (RST_STREAM) with a plain IOException. Streamed into the
+                // backend request, it surfaced as the backend call failing, which the breaker counted whenever it beat
+                // the request's abort: marked as the connection's reset, the client's failure, as Kestrel's own are.
+                throw new Microsoft.AspNetCore.Connections.ConnectionResetException(e.Message, e);
+            }
             var data = result.Buffer;
             if (result.IsCanceled)
             {

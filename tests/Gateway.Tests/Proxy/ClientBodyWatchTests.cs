@@ -81,8 +81,10 @@ public sealed class ClientBodyWatchTests
         deadline.Cancel();   // throws AggregateException if a callback threw
         pipe.Writer.Complete(reset);
 
-        var thrown = await Assert.ThrowsAsync<IOException>(() => read);
-        Assert.Same(reset, thrown);
+        // Marked as the client's: streamed into the backend request, a plain IOException counted on the shared breaker.
+        var thrown = await Assert.ThrowsAsync<Microsoft.AspNetCore.Connections.ConnectionResetException>(() => read);
+        Assert.Same(reset, thrown.InnerException);
+        Assert.True(Gateway.Resilience.BackendResilience.IsClientSideFailure(new HttpRequestException("copy failed", thrown)));
         Assert.True(watch.WaitingOnClient);
     }
 
