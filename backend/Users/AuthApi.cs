@@ -70,7 +70,7 @@ internal static class AuthApi
         if (retryAfter is { } wait)
         {
             http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Problem("Too many failed sign-in attempts. Retry later.", statusCode: 429,
+            return TypedResults.Problem("Too many sign-in attempts for this account or address, failed or still being checked. Retry after the number of seconds in 'Retry-After'.", statusCode: 429,
                 title: "Too many attempts.", type: ProblemTypes.TooManyAttempts);
         }
 

@@ -43,20 +43,9 @@ public sealed class RevocationRepeatTests(PostgresFixture postgres, RedisFixture
         var login = await _client.NewUserAsync();
         var me = await (await _client.SendAsync(HttpMethod.Get, "/auth/me", login.Token)).ReadJsonAsync();
         Guid session = me.GetProperty("sessionId").GetGuid();
-
-        _cache.HoldEverything();
         // Through the edge, which still accepts the session until the fence lands: a signed request.
-        await (await _client.SendAsync(GatewaySigner.Signed(HttpMethod.Post, "/auth/logout-all", login.UserId, session, Now)))
-            .AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
-        _cache.KeepHoldingOnlyWhatWasHeld();
-
-        await (await _client.SendAsync(GatewaySigner.Signed(HttpMethod.Post, "/auth/logout-all", login.UserId, session, Now)))
-            .AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
-
-        _cache.Release();
-        var repeat = await _client.SendAsync(GatewaySigner.Signed(HttpMethod.Post, "/auth/logout-all", login.UserId, session, Now));
-        Assert.Equal(HttpStatusCode.NoContent, repeat.StatusCode);
-        Assert.Equal(0, await _app.Service<InvalidationOutbox>().CountAsync());
+        var final = await FirstTryThenRepeatsAsync(() => _client.SendAsync(GatewaySigner.Signed(HttpMethod.Post, "/auth/logout-all", login.UserId, session, Now)));
+        Assert.Equal(HttpStatusCode.NoContent, final.StatusCode);
     }
 
     [Fact]
@@ -65,19 +54,8 @@ public sealed class RevocationRepeatTests(PostgresFixture postgres, RedisFixture
         var login = await _client.NewUserAsync();
         await _client.LoginAsync(login.Email);
         Guid other = await _client.OtherSessionIdAsync(login.Token);
-
-        _cache.HoldEverything();
-        await (await _client.SendAsync(HttpMethod.Delete, $"/users/me/sessions/{other}", login.Token))
-            .AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
-        _cache.KeepHoldingOnlyWhatWasHeld();
-
-        await (await _client.SendAsync(HttpMethod.Delete, $"/users/me/sessions/{other}", login.Token))
-            .AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
-
-        _cache.Release();
-        await (await _client.SendAsync(HttpMethod.Delete, $"/users/me/sessions/{other}", login.Token))
-            .AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
-        Assert.Equal(0, await _app.Service<InvalidationOutbox>().CountAsync());
+        var final = await FirstTryThenRepeatsAsync(() => _client.SendAsync(HttpMethod.Delete, $"/users/me/sessions/{other}", login.Token));
+        await final.AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
     }
 
     [Fact]
@@ -89,19 +67,24 @@ public sealed class RevocationRepeatTests(PostgresFixture postgres, RedisFixture
         Guid org = created.GetProperty("id").GetGuid();
         Assert.Equal(HttpStatusCode.Created,
             (await _client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" })).StatusCode);
+        var final = await FirstTryThenRepeatsAsync(() => _client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token));
+        await final.AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+    }
 
+    /// <summary>
+    /// The first try with every delivery refused (503); a repeat while its entries are still refused (503 again, though
+    /// the repeat's own entries pass); then, its entries released, the repeat's answer, given with the outbox empty.
+    /// </summary>
+    private async Task<HttpResponseMessage> FirstTryThenRepeatsAsync(Func<Task<HttpResponseMessage>> send)
+    {
         _cache.HoldEverything();
-        await (await _client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token))
-            .AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
+        await (await send()).AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
         _cache.KeepHoldingOnlyWhatWasHeld();
-
-        await (await _client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token))
-            .AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
-
+        await (await send()).AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "revocation-pending");
         _cache.Release();
-        await (await _client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token))
-            .AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        var final = await send();
         Assert.Equal(0, await _app.Service<InvalidationOutbox>().CountAsync());
+        return final;
     }
 
     /// <summary>The real Redis cache, except that it refuses the outbox entries the test holds (as an unreachable Redis would).</summary>

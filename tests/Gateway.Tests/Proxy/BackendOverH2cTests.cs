@@ -92,19 +92,10 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
         // clients' requests on it and opening the backend breaker for everyone (found by an adversarial review).
         string stallerToken = await RegisterAndLoginAsync("staller");
         string otherToken = await RegisterAndLoginAsync("other");
-        var uri = new Uri(_gateway.BaseUrl);
         var stalled = new List<System.Net.Sockets.TcpClient>();
         try
         {
-            for (int i = 0; i < 6; i++)
-            {
-                var tcp = new System.Net.Sockets.TcpClient();
-                await tcp.ConnectAsync(uri.Host, uri.Port);
-                string head = $"POST /orgs HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {stallerToken}\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"nam";
-                await tcp.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
-                stalled.Add(tcp);
-            }
+            await StallUploadsAsync(stallerToken, 6, stalled);
             // Past Kestrel's 5 s grace and its once-a-second check, on an otherwise quiet connection (other traffic on it
             // kept the connection's rate up and hid the abort).
             await Task.Delay(TimeSpan.FromSeconds(8));
@@ -127,20 +118,11 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
         // deadline (504), and those 504s opened the breaker for everyone. Small bodies are now read before forwarding.
         string stallerToken = await RegisterAndLoginAsync("trickler");
         string otherToken = await RegisterAndLoginAsync("bystander");
-        var uri = new Uri(_gateway.BaseUrl);
         var stalled = new List<System.Net.Sockets.TcpClient>();
         var standard = _gateway.Get<Gateway.Resilience.TierLoadShedder>().SlotOf("standard")!;
         try
         {
-            for (int i = 0; i < 110; i++)
-            {
-                var tcp = new System.Net.Sockets.TcpClient();
-                await tcp.ConnectAsync(uri.Host, uri.Port);
-                string head = $"POST /orgs HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {stallerToken}\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"nam";
-                await tcp.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
-                stalled.Add(tcp);
-            }
+            await StallUploadsAsync(stallerToken, 110, stalled);
             await Poll.UntilAsync(() => Volatile.Read(ref standard.InFlight) >= 110, "the gateway holds the 110 uploads");
             for (int i = 0; i < 5; i++)
                 Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/users/me/sessions", otherToken)).StatusCode);
@@ -149,6 +131,21 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
         finally
         {
             foreach (var tcp in stalled) tcp.Dispose();
+        }
+    }
+
+    /// <summary>Opens <paramref name="count"/> connections, each sending a POST whose 15-byte body stops after 5 bytes.</summary>
+    private async Task StallUploadsAsync(string token, int count, List<System.Net.Sockets.TcpClient> into)
+    {
+        var uri = new Uri(_gateway.BaseUrl);
+        string head = $"POST /orgs HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {token}\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"nam";
+        for (int i = 0; i < count; i++)
+        {
+            var tcp = new System.Net.Sockets.TcpClient();
+            into.Add(tcp);
+            await tcp.ConnectAsync(uri.Host, uri.Port);
+            await tcp.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
         }
     }
 
