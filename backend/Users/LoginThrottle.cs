@@ -41,9 +41,9 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     /// <summary>Sweeps of a full table so far (tests: not one per attempt).</summary>
     internal int Sweeps => Volatile.Read(ref _sweeps);
 
-    /// <summary>How long the caller must wait, or null when an attempt could proceed now (a check that reserves nothing).</summary>
+    /// <summary>How long the caller must wait, or null when an attempt could proceed now: <see cref="BeginLogin"/>'s check, reserving nothing (tests).</summary>
     /// <param name="deviceId">A verified device token's id: its failures are checked instead of the account's.</param>
-    public TimeSpan? RetryAfter(string normalizedEmail, string? ip, string? deviceId = null)
+    internal TimeSpan? RetryAfter(string normalizedEmail, string? ip, string? deviceId = null)
     {
         using var attempt = BeginLogin(normalizedEmail, ip, deviceId, out var wait);
         return wait;
@@ -122,15 +122,9 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
 
     /// <summary>
     /// Wrong current passwords at <c>PUT /users/password</c>: counted per user id in a key space of their own ("u:"),
-    /// and per address. Not through <see cref="RetryAfter"/> with a made-up email: a login may name any string as its
+    /// and per address. Not through the login's keys with a made-up email: a login may name any string as its
     /// email, so strangers could spend that account key (the user id is visible to every co-member).
     /// </summary>
-    public TimeSpan? PasswordChangeRetryAfter(Guid userId, string? ip)
-    {
-        using var attempt = BeginPasswordChange(userId, ip, out var wait);
-        return wait;
-    }
-
     public void RecordPasswordChangeFailure(Guid userId, string? ip)
     {
         long now = time.GetUtcNow().UtcTicks;

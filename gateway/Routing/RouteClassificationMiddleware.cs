@@ -78,10 +78,8 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
     /// </summary>
     public static bool ReachesInternal(PathString path, string? removedPrefix)
     {
-        if (path.StartsWithSegments(InternalPath, StringComparison.OrdinalIgnoreCase)) return true;
-        if (removedPrefix is null) return false;
         var value = (path.Value ?? "").AsSpan();
-        return StartsWithSegment(value, removedPrefix) && StartsWithSegment(value[removedPrefix.Length..], InternalPath);
+        return StartsWithSegment(value, InternalPath) || (removedPrefix is not null && StartsWithSegment(BackendPath(value, removedPrefix), InternalPath));
     }
 
     /// <summary>
