@@ -10,4 +10,16 @@ internal sealed class IdentityHeaderOptions
 
     /// <summary>Additional header names (matched case-insensitively, '_' equal to '-'). <value>The default is empty.</value></summary>
     public List<string> Additional { get; set; } = [];
+
+    /// <summary>
+    /// The <c>Additional</c> names as configured, read before the host exists: the route-class file is validated against
+    /// them at start, on reload and by the offline <c>validate</c> command. Malformed entries are left to
+    /// <see cref="IdentityHeaderOptionsValidator"/>, which refuses the start with its own message.
+    /// </summary>
+    public static string[] FromConfiguration(IConfiguration config)
+    {
+        var options = new IdentityHeaderOptions();
+        config.GetSection(SectionName).Bind(options);
+        return [.. options.Additional.Where(IdentityHeaderMatcher.IsHeaderName)];
+    }
 }

@@ -20,8 +20,12 @@ internal static class RouteClassFileParser
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>Reads and validates a file. Returns the errors (empty when valid) and the snapshot when valid.</summary>
-    public static IReadOnlyList<string> ParseFile(string path, out RouteClassSnapshot? snapshot)
+    /// <summary>
+    /// Reads and validates a file. Returns the errors (empty when valid) and the snapshot when valid.
+    /// <paramref name="settingsIdentityHeaders"/> are the names of <c>IdentityHeaders:Additional</c> in the settings: the
+    /// gateway strips them too, so a route may not match on them nor set them (see <see cref="Parse"/>).
+    /// </summary>
+    public static IReadOnlyList<string> ParseFile(string path, out RouteClassSnapshot? snapshot, IReadOnlyCollection<string>? settingsIdentityHeaders = null)
     {
         snapshot = null;
         string text;
@@ -30,7 +34,7 @@ internal static class RouteClassFileParser
         {
             return [$"The route-class file '{path}' could not be read: {ex.Message.TrimEnd('.')}. Check the path (setting RouteClasses:Path) and the file permissions."];
         }
-        return Parse(text, out snapshot);
+        return Parse(text, out snapshot, settingsIdentityHeaders);
     }
 
     /// <summary>
@@ -51,8 +55,13 @@ internal static class RouteClassFileParser
         }
     }
 
-    /// <summary>Validates file content. Returns the errors (empty when valid) and the snapshot when valid.</summary>
-    public static IReadOnlyList<string> Parse(string json, out RouteClassSnapshot? snapshot)
+    /// <summary>
+    /// Validates file content. Returns the errors (empty when valid) and the snapshot when valid. Routes are checked
+    /// against every identity header the gateway will strip: the built-in names, the file's <c>identityHeaders</c> and
+    /// <paramref name="settingsIdentityHeaders"/> (<c>IdentityHeaders:Additional</c>). Without the settings' names a
+    /// header match on one of them passed validation and then never matched, because hygiene removes the header first.
+    /// </summary>
+    public static IReadOnlyList<string> Parse(string json, out RouteClassSnapshot? snapshot, IReadOnlyCollection<string>? settingsIdentityHeaders = null)
     {
         snapshot = null;
         var errors = new List<string>();
@@ -89,7 +98,7 @@ internal static class RouteClassFileParser
             var classes = ClassesValidator.ParseClasses(root, rateLimits, caches, cors, errors);
             var clusters = ClustersValidator.ParseClusters(root, errors);
             var additional = IdentityHeadersValidator.ParseIdentityHeaders(root, errors);
-            var routes = RoutesValidator.ParseRoutes(root, classes, clusters, new Identity.IdentityHeaderMatcher(additional), errors);
+            var routes = RoutesValidator.ParseRoutes(root, classes, clusters, new Identity.IdentityHeaderMatcher([.. additional, .. settingsIdentityHeaders ?? []]), errors);
 
             if (defaultClass is not null && classes.Count > 0 && !classes.ContainsKey(defaultClass))
                 errors.Add($"'defaultClass' is '{defaultClass}', which is not defined. Define it under 'classes' or use one of: {ConfigJson.Names(classes.Keys)}.");

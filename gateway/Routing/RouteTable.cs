@@ -9,6 +9,7 @@ internal sealed partial class RouteTable : IRouteTable
     private readonly IConfigValidator _proxyValidator;
     private readonly string _backendBaseUrl;
     private readonly string? _backendH2cUrl;
+    private readonly string[] _settingsIdentityHeaders;
     private readonly TimeProvider _time;
     private readonly ILogger<RouteTable> _logger;
     private readonly Lock _gate = new();
@@ -19,13 +20,14 @@ internal sealed partial class RouteTable : IRouteTable
     private volatile ConfigReloadStatus? _lastRejected;
 
     public RouteTable(RouteClassSnapshot initial, InMemoryConfigProvider proxy, IConfigValidator proxyValidator, string backendBaseUrl,
-        string? backendH2cUrl, TimeProvider time, ILogger<RouteTable> logger)
+        string? backendH2cUrl, string[] settingsIdentityHeaders, TimeProvider time, ILogger<RouteTable> logger)
     {
         _current = initial;
         _proxy = proxy;
         _proxyValidator = proxyValidator;
         _backendBaseUrl = backendBaseUrl;
         _backendH2cUrl = backendH2cUrl;
+        _settingsIdentityHeaders = settingsIdentityHeaders;
         _time = time;
         _logger = logger;
         _lastReload = new ConfigReloadStatus(time.GetUtcNow(), true, initial.Version, initial.Version, []);
@@ -61,7 +63,7 @@ internal sealed partial class RouteTable : IRouteTable
 
     private async Task<ConfigReloadStatus> ReloadCoreAsync(string path)
     {
-        var errors = RouteClassFileParser.ParseFile(path, out var snapshot);
+        var errors = RouteClassFileParser.ParseFile(path, out var snapshot, _settingsIdentityHeaders);
         IReadOnlyList<RouteConfig> routes = [];
         IReadOnlyList<ClusterConfig> clusters = [];
         if (snapshot is not null)

@@ -23,7 +23,8 @@ internal static class RoutingServiceCollectionExtensions
         services.AddOptions<RouteClassOptions>().Bind(config.GetSection(RouteClassOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
 
         string routeFile = RouteClassOptions.Resolve(options.Path);
-        var errors = RouteClassFileParser.ParseFile(routeFile, out var snapshot);
+        string[] settingsIdentityHeaders = Identity.IdentityHeaderOptions.FromConfiguration(config);
+        var errors = RouteClassFileParser.ParseFile(routeFile, out var snapshot, settingsIdentityHeaders);
         if (snapshot is null) throw new RouteClassConfigException(routeFile, errors);
 
         string? backendH2c = Proxy.BackendAddress.H2cFromConfiguration(config);
@@ -31,7 +32,7 @@ internal static class RoutingServiceCollectionExtensions
         services.AddSingleton(proxyConfig);
         services.AddSingleton<IProxyConfigProvider>(proxyConfig);
         services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri, backendH2c,
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
+            settingsIdentityHeaders, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
         services.AddSingleton<IRouteTable>(sp => sp.GetRequiredService<RouteTable>());
         // The reload audit before the watcher: hosted services start in order, so it sees every reload (docs/gateway.md).
         services.AddSingleton<ConfigChangeAudit>();

@@ -1,3 +1,5 @@
+using Gateway.Hosting;
+using Gateway.Identity;
 using Gateway.Routing.Diff;
 
 namespace Gateway.Routing;
@@ -6,6 +8,9 @@ namespace Gateway.Routing;
 /// <c>gateway validate &lt;file&gt;</c>: checks a route-class file without starting the gateway. Exit 0 when valid, 1 otherwise.
 /// <c>gateway validate --diff &lt;old&gt; &lt;new&gt; [--json]</c>: checks both, then lists every change in access between
 /// them (<see cref="ConfigDiff"/>). Exit 0 when no access got weaker, 2 when some did, 1 when a file is invalid.
+/// Files are checked against the settings the gateway would start with from the same directory and environment
+/// (appsettings layers and environment variables), for <c>IdentityHeaders:Additional</c>: a route may not match on a
+/// header the gateway strips.
 /// </summary>
 internal static class ValidateCommand
 {
@@ -15,21 +20,26 @@ internal static class ValidateCommand
 
     private const string Usage = "Usage: gateway validate <route-classes.json>\n       gateway validate --diff <old.json> <new.json> [--json]";
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, stdout, stderr, SettingsIdentityHeaders());
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyCollection<string> settingsIdentityHeaders)
     {
-        if (args.Length >= 2 && args[1] == "--diff") return RunDiff(args, stdout, stderr);
+        if (args.Length >= 2 && args[1] == "--diff") return RunDiff(args, stdout, stderr, settingsIdentityHeaders);
         if (args.Length != 2)
         {
             stderr.WriteLine(Usage);
             return Invalid;
         }
-        var snapshot = Load(args[1], stderr);
+        var snapshot = Load(args[1], stderr, settingsIdentityHeaders);
         if (snapshot is null) return Invalid;
         stdout.WriteLine($"OK: {snapshot.Classes.Count} classes, {snapshot.Routes.Count} routes (version {snapshot.Version})");
+        if (settingsIdentityHeaders.Count > 0)
+            stdout.WriteLine($"Checked against IdentityHeaders:Additional from the settings: {string.Join(", ", settingsIdentityHeaders)}");
         return Ok;
     }
 
-    private static int RunDiff(string[] args, TextWriter stdout, TextWriter stderr)
+    private static int RunDiff(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyCollection<string> settingsIdentityHeaders)
     {
         bool json = args.Length == 5 && args[4] == "--json";
         if (args.Length != 4 && !json)
@@ -38,8 +48,8 @@ internal static class ValidateCommand
             return Invalid;
         }
         // Both files are checked before either result is used, so one run reports every error of both.
-        var oldSnapshot = Load(args[2], stderr);
-        var newSnapshot = Load(args[3], stderr);
+        var oldSnapshot = Load(args[2], stderr, settingsIdentityHeaders);
+        var newSnapshot = Load(args[3], stderr, settingsIdentityHeaders);
         if (oldSnapshot is null || newSnapshot is null) return Invalid;
 
         // A console tool with no synchronisation context: blocking on the comparison is safe here.
@@ -53,9 +63,17 @@ internal static class ValidateCommand
         return report.HasWeakening ? Weaker : Ok;
     }
 
-    private static RouteClassSnapshot? Load(string path, TextWriter stderr)
+    /// <summary>The settings' extra identity headers, from the configuration layers the gateway itself would read.</summary>
+    private static string[] SettingsIdentityHeaders()
     {
-        var errors = RouteClassFileParser.ParseFile(path, out var snapshot);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.AddGatewayConfigurationLayers();
+        return IdentityHeaderOptions.FromConfiguration(builder.Configuration);
+    }
+
+    private static RouteClassSnapshot? Load(string path, TextWriter stderr, IReadOnlyCollection<string> settingsIdentityHeaders)
+    {
+        var errors = RouteClassFileParser.ParseFile(path, out var snapshot, settingsIdentityHeaders);
         if (snapshot is not null) return snapshot;
         stderr.WriteLine($"INVALID: {path} has {errors.Count} error(s):");
         foreach (var e in errors) stderr.WriteLine("  - " + e);

@@ -156,4 +156,24 @@ public sealed class ClusterAndRouteMatchValidationTests
         Assert.Contains(errors, e => e.Contains("matches header 'X-Plan' with mode ExactHeader but no 'values'"));
         Assert.Contains(errors, e => e.Contains("names 'X-Forwarded-For', which the gateway sets itself"));
     }
+
+    [Fact]
+    public void Route_MatchingOnAHeaderNamedInTheSettingsIdentityHeaders_IsRefused()
+    {
+        // IdentityHeaders:Additional (appsettings) is stripped from clients like the file's own list: a match on it could
+        // never see a value. The file alone does not name it, so the check needs the settings' names.
+        var json = RouteFiles.Shipped();
+        json["routes"]!["shop"] = JsonNode.Parse("""
+            { "path": "/shop/{**rest}", "class": "standard", "cluster": "backend",
+              "headers": [{ "name": "X_Tenant_Id", "values": ["a"] }],
+              "requestHeaders": { "set": { "x-tenant-id": "shop" } } }
+            """);
+        Assert.Empty(RouteClassFileParser.Parse(json.ToJsonString(), out _));
+
+        var errors = RouteClassFileParser.Parse(json.ToJsonString(), out var snapshot, ["X-Tenant-Id"]);
+        Assert.Null(snapshot);
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.Contains("matches on header 'X_Tenant_Id', an identity header the gateway removes"));
+        Assert.Contains(errors, e => e.Contains("names 'x-tenant-id', an identity header"));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Gateway.Routing;
 using Gateway.Tests.Support;
 
@@ -37,5 +38,29 @@ public sealed class ValidateCommandTests
         var ex = Assert.Throws<RouteClassConfigException>(() => GatewayApp.CreateBuilder(
             ["--Backend:BaseUrl=http://127.0.0.1:1", $"--RouteClasses:Path={path}"]));
         Assert.Contains(ex.Errors, e => e.Contains("'nope'"));
+    }
+
+    private static string MatchingOnTenantHeader() => RouteFiles.CreateTemp(j => j["routes"]!["shop"] = JsonNode.Parse("""
+        { "path": "/shop/{**rest}", "class": "standard", "cluster": "backend", "headers": [{ "name": "X-Tenant-Id", "values": ["a"] }] }
+        """));
+
+    [Fact]
+    public void Validate_ChecksRoutesAgainstTheSettingsIdentityHeaders()
+    {
+        string path = MatchingOnTenantHeader();
+        Assert.Equal(0, ValidateCommand.Run(["validate", path], new StringWriter(), new StringWriter(), []));
+
+        var stderr = new StringWriter();
+        Assert.Equal(1, ValidateCommand.Run(["validate", path], new StringWriter(), stderr, ["X-Tenant-Id"]));
+        Assert.Contains("matches on header 'X-Tenant-Id', an identity header the gateway removes", stderr.ToString());
+    }
+
+    [Fact]
+    public void Startup_RouteMatchingOnAHeaderTheSettingsStrip_ThrowsNamingIt()
+    {
+        string path = MatchingOnTenantHeader();
+        var ex = Assert.Throws<RouteClassConfigException>(() => GatewayApp.CreateBuilder(
+            ["--Backend:BaseUrl=http://127.0.0.1:1", $"--RouteClasses:Path={path}", "--IdentityHeaders:Additional:0=x-tenant-id"]));
+        Assert.Contains(ex.Errors, e => e.Contains("matches on header 'X-Tenant-Id', an identity header"));
     }
 }

@@ -6,9 +6,12 @@ namespace Gateway.Tests.Routing;
 /// <summary>The real executable: <c>dotnet gateway.dll validate ...</c> and a start-up with an invalid file.</summary>
 public sealed class ValidateProcessTests
 {
-    private static async Task<(int Code, string Output)> RunGateway(params string[] args)
+    private static Task<(int Code, string Output)> RunGateway(params string[] args) => RunGateway(new Dictionary<string, string>(), args);
+
+    private static async Task<(int Code, string Output)> RunGateway(Dictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gateway.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
@@ -35,6 +38,17 @@ public sealed class ValidateProcessTests
         Assert.Equal(1, code);
         Assert.Contains("'nope'", output);
         Assert.Contains("'warp'", output);
+    }
+
+    [Fact]
+    public async Task ValidateCommand_ReadsIdentityHeadersFromTheSettingsTheGatewayWouldStartWith()
+    {
+        string path = RouteFiles.CreateTemp(j => j["routes"]!["shop"] = System.Text.Json.Nodes.JsonNode.Parse("""
+            { "path": "/shop/{**rest}", "class": "standard", "cluster": "backend", "headers": [{ "name": "X-Tenant-Id", "values": ["a"] }] }
+            """));
+        var (code, output) = await RunGateway(new Dictionary<string, string> { ["IdentityHeaders__Additional__0"] = "X-Tenant-Id" }, "validate", path);
+        Assert.Equal(1, code);
+        Assert.Contains("matches on header 'X-Tenant-Id', an identity header the gateway removes", output);
     }
 
     [Fact]
