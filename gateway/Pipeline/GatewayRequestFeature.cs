@@ -82,6 +82,12 @@ internal sealed class GatewayRequestFeature
     /// </summary>
     public bool WebSocketRefused { get; set; }
     /// <summary>
+    /// The client asked for a stream (<see cref="Streams.StreamMiddleware"/>) and the upstream has not answered it as one
+    /// yet: until it does, the request is an ordinary one, under the class's deadline and holding its tier's slot
+    /// (<see cref="Streams.StreamAnsweredTransformProvider"/>).
+    /// </summary>
+    public bool StreamOpening { get; set; }
+    /// <summary>
     /// The request's time went to its client: its body stalled past the class's deadline (408), or the client's
     /// connection failed or went away while the gateway was reading or forwarding that body. Set where the gateway
     /// knows it (the proxy stage, the login limiter); such a request is not over budget (RequestTelemetryMiddleware).

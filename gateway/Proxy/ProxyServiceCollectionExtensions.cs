@@ -14,7 +14,8 @@ internal static class ProxyServiceCollectionExtensions
     {
         services.AddOptions<ForwardingOptions>().Bind(config.GetSection(ForwardingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>()
-            .AddTransforms<DisclosureHeadersTransformProvider>().AddTransforms<RefusedWebSocketTransformProvider>();
+            .AddTransforms<DisclosureHeadersTransformProvider>().AddTransforms<RefusedWebSocketTransformProvider>()
+            .AddTransforms<Streams.StreamAnsweredTransformProvider>();
         services.AddGatewayClusterHealth();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         services.RemoveDataProtectionStartup();

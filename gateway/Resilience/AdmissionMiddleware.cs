@@ -34,7 +34,7 @@ internal sealed class AdmissionMiddleware(RequestDelegate next, TierLoadShedder 
         if (slot is null && deadline is null) return next(context);
         var hold = new AdmissionHold(slot, stripe, deadline);
         if (feature is null) return InvokeAsync(context, null, hold);
-        // Kept on the feature, where a stream hands its slot back once it is open (StreamMiddleware), and released by
+        // Kept on the feature, where a stream hands its slot back once it is open (StreamAnsweredTransformProvider), and released by
         // RequestTelemetryMiddleware's frame, or by this one for requests telemetry does not time.
         feature.Admission = hold;
         return feature.Telemetry is not null ? next(context) : InvokeAsync(context, feature, hold);

@@ -2,15 +2,15 @@ using Gateway.Contracts;
 using Gateway.Pipeline;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Streams;
 
 /// <summary>
-/// After session validation: a WebSocket, gRPC call or event stream is taken off the class's request timeout (the
-/// cluster's idle timeout bounds it instead), kept out of response buffering, and registered under its session so a
-/// revocation or shutdown can close it. Ordinary requests pass with one <see cref="StreamDetector"/> check.
+/// After session validation: a WebSocket, gRPC call or event stream is kept out of response buffering and the response
+/// cache, and registered under its session so a revocation or shutdown can close it; once the upstream answers it as a
+/// stream it leaves the class's timeout and the tier's slot (<see cref="StreamAnsweredTransformProvider"/>). Ordinary
+/// requests pass with one <see cref="StreamDetector"/> check.
 /// </summary>
 internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry registry, IOptions<StreamOptions> options,
     RateLimiting.ClientIpResolver? clientIp = null)
@@ -50,24 +50,15 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
 
         try
         {
-            // A stream lives as long as both ends want it: the class's timeoutMs would cut it mid-way, the cluster's idle
-            // timeout (YARP's activity timeout) applies instead. The feature is replaced by one without a deadline: the
-            // deadline's token also fires when the client leaves, and the proxy stage would take a stream that ended before
-            // its response began (a client cancelling, a revocation) for a backend timeout, answer 504 and count it on the
-            // cluster's breaker. (Replaced, not removed: YARP refuses a route with a timeout but no timeout feature.)
-            if (context.Features.Get<IHttpRequestTimeoutFeature>() is { } deadline)
-            {
-                deadline.DisableTimeout();
-                context.Features.Set<IHttpRequestTimeoutFeature>(NoDeadline.Instance);
-            }
             // Events and messages must reach the client as the upstream flushes them, and a stream is never a cacheable
             // answer (the response cache stage, next, resolves its policy from this feature).
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             feature.CachePolicy = null;
-            // The tier's slot bounds work in flight: it is held while the upstream has not answered the opening, and handed
-            // back once it has (the 101, the event stream's or the call's headers). Held for the stream's life, 256 open
-            // WebSockets filled a standard tier, and every other request of the tier got 503 while they sat idle.
-            if (feature.Admission.HoldsSlot) context.Response.OnStarting(ReleaseTierSlot, context);
+            // Until the upstream answers it as a stream, the opening is an ordinary request: the class's deadline and the
+            // tier's slot stay. What the client declared is not enough to lift them: a POST sent with
+            // Accept: text/event-stream (or a gRPC content-type) and a body trickled byte by byte would otherwise hold its
+            // tier's slot for as long as it liked. StreamAnsweredTransformProvider lifts both when the answer comes.
+            feature.StreamOpening = true;
             await next(context).ConfigureAwait(false);
         }
         finally
@@ -84,34 +75,4 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         ? StreamCounts.None
         : new(feature.Principal?.UserId is { Length: > 0 } user ? "user:" + user : null,
             "ip:" + (clientIp?.PartitionKey(context) ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown"));
-
-    /// <summary>
-    /// Hands the tier's slot back when the upstream answered as a stream: a 101, a 2xx to an HTTP/2 WebSocket's CONNECT,
-    /// an event stream or a gRPC response. What the client declared is not enough: an ordinary GET sent with
-    /// <c>Accept: text/event-stream</c> would otherwise leave the tier's bound while its body is still being made.
-    /// </summary>
-    private static readonly Func<object, Task> ReleaseTierSlot = static state =>
-    {
-        var context = (HttpContext)state;
-        if (GatewayRequestFeature.Of(context) is { } feature && AnsweredAsStream(context)) feature.Admission = feature.Admission.ReleaseSlot();
-        return Task.CompletedTask;
-    };
-
-    private static bool AnsweredAsStream(HttpContext context)
-    {
-        var response = context.Response;
-        if (response.StatusCode == StatusCodes.Status101SwitchingProtocols) return true;
-        if (response.StatusCode is < 200 or > 299) return false;
-        if (HttpMethods.IsConnect(context.Request.Method)) return true;   // an HTTP/2 WebSocket the upstream accepted
-        return response.ContentType is { } type
-            && (type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) || type.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase));
-    }
-
-    /// <summary>The timeout feature of a stream: there is no deadline, so it never fires.</summary>
-    private sealed class NoDeadline : IHttpRequestTimeoutFeature
-    {
-        public static readonly NoDeadline Instance = new();
-        public CancellationToken RequestTimeoutToken => CancellationToken.None;
-        public void DisableTimeout() { }
-    }
 }

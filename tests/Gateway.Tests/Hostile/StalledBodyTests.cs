@@ -16,8 +16,8 @@ public sealed class StalledBodyTests
 {
     private const string SlowEdge = "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:30";
 
-    private static byte[] StalledPost(string path, string contentType, string start) =>
-        Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\nContent-Length: 200\r\n\r\n{start}");
+    private static byte[] StalledPost(string path, string contentType, string start, string extraHeaders = "") =>
+        Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\n{extraHeaders}Content-Length: 200\r\n\r\n{start}");
 
     private static void AssertRequestBodyTimeout(RawResponse response)
     {
@@ -37,6 +37,20 @@ public sealed class StalledBodyTests
 
         Assert.All(edge.Gateway.Get<BackendResilience>().Snapshot().Values, state => Assert.Equal(CircuitState.Closed, state));
         Assert.Equal(200, (int)(await edge.Gateway.Client.GetAsync("/a/after")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("application/octet-stream", "Accept: text/event-stream\r\n")]
+    [InlineData("application/grpc", "")]
+    public async Task ABodyStalledPastTheClassTimeout_Is408_EvenWhenTheClientDeclaresAStream(string contentType, string extraHeaders)
+    {
+        // A stream leaves the class's timeout once the upstream answers it as one. Lifted on the client's word alone, a
+        // POST declaring an event stream or a gRPC call held its tier's slot for as long as it kept its body coming.
+        await using var edge = await HostileGateway.StartAsync(HostileGateway.OpenRoutes("stall-stream", timeoutMs: 1500), SlowEdge);
+        Assert.Equal(200, (int)(await edge.Gateway.Client.GetAsync("/a/warm-up")).StatusCode);
+
+        AssertRequestBodyTimeout(await RawHttp.SendAsync(edge.Port, StalledPost("/a/upload", contentType, "0123456789", extraHeaders), TimeSpan.FromSeconds(10)));
+        Assert.All(edge.Gateway.Get<BackendResilience>().Snapshot().Values, state => Assert.Equal(CircuitState.Closed, state));
     }
 
     [Fact]

@@ -64,7 +64,7 @@ internal sealed class StreamUpstream : IAsyncDisposable
         app.Map("/ws/echo", self.EchoAsync);
         app.MapGet("/events/stream", self.EventsAsync);
         // An event stream whose upstream has not answered yet: it holds until the client goes away.
-        app.MapGet("/events/held", async ctx =>
+        app.MapGet("/patient/events/held", async ctx =>
         {
             try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
             catch (OperationCanceledException) { }

@@ -16,7 +16,8 @@ namespace Gateway.Tests.Streams;
 /// The stack the Streams tests share (started once per class): real Redis, the real auth backend on Postgres, the
 /// streaming upstream, and gateways on one Redis. Route classes: <c>streams</c> (session, timeoutMs 1000, so any stream
 /// outliving a second proves the class timeout does not cut it) for <c>/ws/**</c>, <c>/events/**</c> (cluster
-/// <c>streams</c>) and the gRPC service (cluster <c>grpc</c>, h2c).
+/// <c>streams</c>) and the gRPC service (cluster <c>grpc</c>, h2c); <c>streams-patient</c> (timeoutMs 60000) for
+/// <c>/patient/**</c>, where tests hold openings the upstream has not answered.
 /// </summary>
 public sealed class StreamsStack : IAsyncDisposable
 {
@@ -48,6 +49,10 @@ public sealed class StreamsStack : IAsyncDisposable
                 j["classes"]!["streams"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "session", ["timeoutMs"] = ClassTimeoutMs };
                 j["routes"]!["ws"] = new JsonObject { ["path"] = "/ws/{**rest}", ["class"] = "streams", ["cluster"] = "streams" };
                 j["routes"]!["events"] = new JsonObject { ["path"] = "/events/{**rest}", ["class"] = "streams", ["cluster"] = "streams" };
+                // Openings the upstream holds unanswered: ordinary requests until it answers, so under a class timeout
+                // long enough for the tests that hold them.
+                j["classes"]!["streams-patient"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "session", ["timeoutMs"] = 60_000 };
+                j["routes"]!["patient"] = new JsonObject { ["path"] = "/patient/{**rest}", ["class"] = "streams-patient", ["cluster"] = "streams" };
                 j["routes"]!["grpc"] = new JsonObject { ["path"] = "/streamecho.StreamEcho/{**rest}", ["class"] = "streams", ["cluster"] = "grpc" };
                 j["clusters"]!["streams"] = new JsonObject { ["address"] = Upstream.HttpUrl, ["idleTimeoutSeconds"] = 60 };
                 j["clusters"]!["grpc"] = new JsonObject { ["address"] = Upstream.H2cUrl, ["protocol"] = "h2c" };

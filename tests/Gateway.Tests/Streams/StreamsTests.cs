@@ -302,7 +302,7 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
 
         HttpRequestMessage HeldEvents(string tag)
         {
-            var request = new HttpRequestMessage(HttpMethod.Get, "/events/held");
+            var request = new HttpRequestMessage(HttpMethod.Get, "/patient/events/held");
             request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
             request.Headers.TryAddWithoutValidation("X-Test-Stream", tag);
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
@@ -381,15 +381,16 @@ public sealed class StreamsTests(PostgresFixture postgres, StreamsStack stack) :
     [Fact]
     public async Task EventStreamsTheClientAbandonsBeforeTheUpstreamAnswers_AreNotTimeouts_AndNeverOpenTheBreaker()
     {
-        // With the class deadline still in place these would be "timeouts" of a bodiless request: 504s counted on the
-        // cluster's breaker, so a few impatient EventSource clients could cut the service off for everyone.
+        // An opening is under the class's deadline until the upstream answers it, and the deadline's token also fires
+        // when the client leaves: taken for timeouts of a bodiless request, these would be 504s counted on the cluster's
+        // breaker, and a few impatient EventSource clients could cut the service off for everyone.
         await using var gw = await stack.StartGatewayAsync(NoRevalidation);
         string token = await StreamsStack.LoginAsync(gw.Gateway);
         for (int i = 0; i < 8; i++)
         {
             string tag = $"abandoned-{i}";
             using var cancel = new CancellationTokenSource();
-            var request = new HttpRequestMessage(HttpMethod.Get, "/events/held");
+            var request = new HttpRequestMessage(HttpMethod.Get, "/patient/events/held");
             request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
             request.Headers.TryAddWithoutValidation("X-Test-Stream", tag);
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
