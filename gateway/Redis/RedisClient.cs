@@ -130,7 +130,21 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     {
         while (_mux is null && !_stopping.IsCancellationRequested)
             await Task.Delay(50, _stopping.Token).ConfigureAwait(false);
-        await _mux!.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel), (_, value) => onMessage(value!)).ConfigureAwait(false);
+        var subscriber = _mux!.GetSubscriber();
+        var literal = RedisChannel.Literal(channel);
+        Action<RedisChannel, RedisValue> handler = (_, value) => onMessage(value!);
+        try
+        {
+            await subscriber.SubscribeAsync(literal, handler).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The library registers the handler before the server confirms, and keeps it when SUBSCRIBE fails (Redis
+            // down): every retry added one more, and once Redis was back each message was handled once per failed try.
+            try { await subscriber.UnsubscribeAsync(literal, handler, CommandFlags.FireAndForget).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException) { }
+            throw;
+        }
     }
 
     public Task<IConnectionMultiplexer> GetMultiplexerAsync() => _created.Task;
@@ -178,7 +192,13 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
                 }
             }
             catch (OperationCanceledException) { }
-            finally { Volatile.Write(ref _probing, 0); }
+            finally
+            {
+                Volatile.Write(ref _probing, 0);
+                // A failure between the successful ping and here found this probe still running and started none: the
+                // breaker would stay open for good, every Redis call answered "unavailable" with nothing probing.
+                if (!_available && !_stopping.IsCancellationRequested) StartProbe();
+            }
         });
     }
 

@@ -113,6 +113,10 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         {
             lock (set)
             {
+                // Stored again since the entry came out (another request refreshed the session): the new entry needs its
+                // place in the set, or a "user" invalidation would miss it. Its own Index comes after its store and
+                // takes this lock, so a store after this check indexes itself.
+                if (_entries.TryGetValue(hash, out var stored) && stored.Principal?.UserId == old.Principal.UserId) return true;
                 set.Hashes.Remove(hash);
                 if (set.Hashes.Count == 0 && !set.Retired)
                 {

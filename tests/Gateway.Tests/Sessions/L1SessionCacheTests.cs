@@ -177,4 +177,38 @@ public sealed class L1SessionCacheTests
         Assert.Equal(0, survivors);
         Assert.Equal(0, cache.Count);
     }
+
+    [Fact]
+    public void ASessionStoredAgainWhileItsOldEntryIsRemoved_StaysIndexed_SoAUserInvalidationEvictsIt()
+    {
+        // Remove took the entry out, then dropped its hash from the user's set. A request that stored the same session
+        // again in between (its entry had just expired, and another request refreshed it) left the new entry in the
+        // cache but out of the index: a "user" invalidation missed it, and it was served until its L1 TTL.
+        var cache = Cache(maxEntries: 1_000_000);
+        const int Rounds = 20_000;
+        var hashes = new (TokenHash Hash, string Hex)[Rounds];
+        for (int i = 0; i < hashes.Length; i++) hashes[i] = NewHash();
+        for (int round = 0; round < Rounds; round++) cache.SetPositive(hashes[round].Hash, hashes[round].Hex, Principal("user-" + round), Now);
+        using var barrier = new Barrier(2);
+        var remover = new Thread(() =>
+        {
+            for (int round = 0; round < Rounds; round++) { barrier.SignalAndWait(); cache.Remove(hashes[round].Hash); }
+        });
+        remover.Start();
+        for (int round = 0; round < Rounds; round++)
+        {
+            barrier.SignalAndWait();
+            cache.SetPositive(hashes[round].Hash, hashes[round].Hex, Principal("user-" + round), Now);
+        }
+        remover.Join();
+
+        int survivors = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            cache.RemoveUser("user-" + round);
+            if (cache.TryGet(hashes[round].Hash, Now, out _)) survivors++;
+        }
+        Assert.Equal(0, survivors);
+        Assert.Equal(0, cache.Count);
+    }
 }

@@ -1,0 +1,38 @@
+using Gateway.Contracts;
+using Gateway.Sessions;
+using Gateway.Tests.Support;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Sessions;
+
+/// <summary>The invalidation subscription of a gateway that started while Redis was down.</summary>
+public sealed class InvalidationSubscriptionTests
+{
+    [Fact]
+    public async Task AGatewayThatStartedBeforeRedis_HandlesEachInvalidationOnce()
+    {
+        // The subscriber retries each second while Redis is down. The client library kept the handler of every failed
+        // SUBSCRIBE, so once Redis was up each message was handled once per failed try: the delay metric counted it
+        // that many times and every listener (open streams, the response cache) ran that many times.
+        int port = FreePort.Next();
+        await using var backend = await FakeSessionBackend.StartAsync();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl,
+            $"127.0.0.1:{port},abortConnect=false,connectTimeout=1000,syncTimeout=1000", RouteFiles.CreateTemp());
+        var subscriber = gateway.Get<InvalidationSubscriber>();
+        string userId = Guid.NewGuid().ToString();
+        int handled = 0;
+        subscriber.Invalidated += message => { if (message.UserId == userId) Interlocked.Increment(ref handled); };
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5), TestContext.Current.CancellationToken);   // several failed subscriptions
+        Assert.False(subscriber.IsSubscribed);
+        await using var redis = await RedisServer.StartAsync(port);
+        await Poll.UntilAsync(() => subscriber.IsSubscribed, "the subscription was made once Redis was up", TimeSpan.FromSeconds(30));
+
+        long at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await redis.CliAsync("PUBLISH", SessionRedisContract.InvalidationChannel,
+            $"{{\"v\":1,\"kind\":\"user-data\",\"userId\":\"{userId}\",\"reason\":\"profile-update\",\"at\":{at}}}");
+        await Poll.UntilAsync(() => Volatile.Read(ref handled) > 0, "the message was handled");
+        await Task.Delay(500, TestContext.Current.CancellationToken);   // any duplicate is dispatched with the first
+        Assert.Equal(1, Volatile.Read(ref handled));
+    }
+}
