@@ -87,7 +87,9 @@ fi
 # A copy beside the cluster, refreshed each start: the server's user may not be able to read the checkout.
 install -m 644 "$REPO_ROOT/config/postgres.conf" "$PG_DIR/postgres.conf"
 log "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT"
-as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "-p $POSTGRES_PORT -k $PG_DIR" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null \
+# TCP only (-k ''): pg_ctl hands -o to a shell, so a socket directory under a checkout path with a space split into two
+# arguments, and a deep checkout path exceeds the 107 bytes a Unix socket path may have. Everything connects by TCP.
+as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -o "-p $POSTGRES_PORT -k ''" -l "$PG_DIR/postgres.log" -w -t 60 start >/dev/null \
   || die "PostgreSQL did not start; see $STATE/pg/postgres.log"
 if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='auth'" | grep -q 1; then
   "$PG_BIN/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U app -d postgres -qc "CREATE DATABASE auth" >/dev/null

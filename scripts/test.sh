@@ -5,14 +5,29 @@ set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
 
-ensure_packages redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 \
-  chromium:chromium prometheus:prometheus node:nodejs wrk:wrk openssl:openssl curl:curl nginx:nginx-light
+# In a subshell: ensure_packages dies on a missing package it cannot install, and CI reads the last line, which must
+# still be the summary.
+( ensure_packages redis-server:redis-server initdb:postgresql libsodium.so.23:libsodium23 \
+  chromium:chromium prometheus:prometheus node:nodejs wrk:wrk openssl:openssl curl:curl nginx:nginx-light ) \
+  || { echo "0 passed, 1 failed"; exit 1; }
 
 results="$REPO_ROOT/TestResults"
 rm -rf "$results"; mkdir -p "$results"
 
-# Fixtures name their temp dirs gwtest-*; anything left by a crashed run is ours to stop.
-cleanup_leftovers() { pkill -f 'gwtest-(redis|pg)-' 2>/dev/null || true; }
+# Servers a crashed run's fixtures left: redis-server and postgres work in their fixture's temp dir (gwtest-*), whose
+# 'owner' file names the test process that started them. Stopped only when that process is gone: a run still going
+# elsewhere on the machine (another checkout, a second terminal) keeps its servers. (Matching command lines missed
+# Redis, which rewrites its process title, and stopped every other run's PostgreSQL.)
+cleanup_leftovers() {
+  local proc cwd owner
+  for proc in /proc/[0-9]*; do
+    cwd=$(readlink "$proc/cwd" 2>/dev/null) || continue
+    [[ "$cwd" =~ ^(.*/gwtest-(redis|pg|pgstandby)-[^/]+) ]] || continue
+    owner=$(cat "${BASH_REMATCH[1]}/owner" 2>/dev/null) || owner=""
+    [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+    kill "${proc#/proc/}" 2>/dev/null || true
+  done
+}
 cleanup_leftovers
 trap cleanup_leftovers EXIT
 

@@ -18,7 +18,12 @@ internal static class RouteClassFileParser
 
     private static readonly string[] TopLevel = ["version", "defaultClass", "classes", "routes", "clusters", "rateLimitPolicies", "cachePolicies", "corsPolicies", "identityHeaders", "$schema", "//"];
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    // No duplicate names: JSON's last-one-wins would silently drop the first of two "standard" classes or two "timeoutMs"
+    // of a class, and the operator would run with an edit they believe was refused or never made.
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false,
+    };
 
     /// <summary>
     /// Reads and validates a file. Returns the errors (empty when valid) and the snapshot when valid.
@@ -69,7 +74,10 @@ internal static class RouteClassFileParser
         try { doc = JsonDocument.Parse(json, DocumentOptions); }
         catch (JsonException ex)
         {
-            errors.Add($"The file is not valid JSON at line {(ex.LineNumber ?? 0) + 1}, position {(ex.BytePositionInLine ?? 0) + 1}: {FirstSentence(ex.Message)} Fix the syntax there (a missing comma, quote or brace is the usual cause).");
+            string where = $"at line {(ex.LineNumber ?? 0) + 1}, position {(ex.BytePositionInLine ?? 0) + 1}";
+            errors.Add(ex.Message.Contains("uplicate", StringComparison.Ordinal)
+                ? $"The file names the same property twice in one object ({where}): {FirstSentence(ex.Message)} JSON would keep only the last one and silently drop the other; merge them or rename one."
+                : $"The file is not valid JSON {where}: {FirstSentence(ex.Message)} Fix the syntax there (a missing comma, quote or brace is the usual cause).");
             return errors;
         }
         catch (ArgumentException)

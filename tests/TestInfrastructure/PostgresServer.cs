@@ -30,7 +30,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartAsync()
     {
-        var dir = Directory.CreateTempSubdirectory("gwtest-pg-").FullName;
+        var dir = FixtureDir.Create("gwtest-pg-");
         var server = new PostgresServer(FreePort.Next(), dir);
         if (ProcessRunner.IsRoot) await ProcessRunner.RunAsync("chown", ["postgres", dir]);
         var initdb = ProcessRunner.Which("initdb", BinDirs);
@@ -54,7 +54,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// </summary>
     public async Task<PostgresServer> StartStandbyAsync()
     {
-        var dir = Directory.CreateTempSubdirectory("gwtest-pgstandby-").FullName;
+        var dir = FixtureDir.Create("gwtest-pgstandby-");
         var standby = new PostgresServer(FreePort.Next(), dir);
         if (ProcessRunner.IsRoot) await ProcessRunner.RunAsync("chown", ["postgres", dir]);
         var basebackup = ProcessRunner.Which("pg_basebackup", BinDirs);

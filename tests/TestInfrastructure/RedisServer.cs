@@ -21,7 +21,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync(int port, params string[] extraArgs)
     {
-        var dir = Directory.CreateTempSubdirectory("gwtest-redis-").FullName;
+        var dir = FixtureDir.Create("gwtest-redis-");
         var server = new RedisServer(port, dir, extraArgs);
         await server.StartAsync();
         return server;

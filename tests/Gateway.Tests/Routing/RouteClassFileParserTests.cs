@@ -37,6 +37,18 @@ public sealed class RouteClassFileParserTests
     }
 
     [Fact]
+    public void Parse_APropertyNamedTwiceInOneObject_IsRefusedNamingIt()
+    {
+        // JSON's last-one-wins: the first of two "timeoutMs" (or of two classes of one name) vanished without a word.
+        string json = RouteFiles.Shipped().ToJsonString();
+        string twice = json.Replace("\"classes\":{", "\"classes\":{\"standard\":{\"tier\":\"standard\",\"budgetMs\":1,\"auth\":\"anonymous\",\"timeoutMs\":1},", StringComparison.Ordinal);
+        Assert.NotEqual(json, twice);
+        var errors = RouteClassFileParser.Parse(twice, out var snapshot);
+        Assert.Null(snapshot);
+        AssertOneError(errors, "standard", "twice", "line 1");
+    }
+
+    [Fact]
     public void Parse_UnknownClassReference_NamesRouteAndListsClasses() =>
         AssertOneError(Errors(j => j["routes"]!["orgs"]!["class"] = "standrad"),
             "Route 'orgs' references class 'standrad', which is not defined", "critical-auth, critical-auth-cached");
