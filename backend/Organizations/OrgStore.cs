@@ -102,9 +102,11 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
     /// <summary>
     /// Changes a member's role (<paramref name="newRole"/>) or removes them (null), enforcing under row locks held until
     /// the caller's transaction ends: only owners touch owners or grant owner, and the last owner is never removed or
-    /// demoted.
+    /// demoted. Any member may leave (remove themselves) without <c>members:write</c>: a membership one cannot end is
+    /// one somebody else imposed. A change to the role the member already has changes nothing: no write, so no fence, no
+    /// invalidation and no audit record (each would log every session of the user out of its cached principal for nothing).
     /// </summary>
-    public async Task<MembershipChange> ChangeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId, Guid targetId, string? newRole)
+    public async Task<MembershipOutcome> ChangeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId, Guid targetId, string? newRole)
     {
         // Lock the organisation's members in a stable order so concurrent changes serialise (no deadlock, no lost last owner).
         var roles = new Dictionary<Guid, string>();
@@ -119,16 +121,21 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
             while (await r.ReadAsync()) roles[r.GetGuid(0)] = r.GetString(1);
         }
         roles.TryGetValue(actorId, out var actorRole);
-        if (!roles.TryGetValue(targetId, out var targetRole)) return MembershipChange.NotMember;
-        if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return MembershipChange.Forbidden;
-        bool touchesOwner = targetRole == Permissions.Roles.Owner || newRole == Permissions.Roles.Owner;
-        if (touchesOwner && !Permissions.Allows(actorRole, Permissions.MembersManageOwners)) return MembershipChange.Forbidden;
+        if (!roles.TryGetValue(targetId, out var targetRole)) return new(MembershipChange.NotMember, null);
+        bool leaving = newRole is null && actorId == targetId;
+        if (!leaving)
+        {
+            if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return new(MembershipChange.Forbidden, targetRole);
+            bool touchesOwner = targetRole == Permissions.Roles.Owner || newRole == Permissions.Roles.Owner;
+            if (touchesOwner && !Permissions.Allows(actorRole, Permissions.MembersManageOwners)) return new(MembershipChange.Forbidden, targetRole);
+        }
         if (targetRole == Permissions.Roles.Owner && newRole != Permissions.Roles.Owner)
         {
             int owners = 0;
             foreach (var role in roles.Values) if (role == Permissions.Roles.Owner) owners++;
-            if (owners <= 1) return MembershipChange.LastOwner;
+            if (owners <= 1) return new(MembershipChange.LastOwner, targetRole);
         }
+        if (newRole == targetRole) return new(MembershipChange.Unchanged, targetRole);
         await using (var cmd = newRole is null
             ? new NpgsqlCommand("DELETE FROM org_members WHERE org_id = @o AND user_id = @u", conn, tx)
             : new NpgsqlCommand("UPDATE org_members SET role = @r WHERE org_id = @o AND user_id = @u", conn, tx))
@@ -138,6 +145,6 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
             if (newRole is not null) cmd.Parameters.AddWithValue("r", newRole);
             await cmd.ExecuteNonQueryAsync();
         }
-        return MembershipChange.Done;
+        return new(MembershipChange.Done, targetRole);
     }
 }

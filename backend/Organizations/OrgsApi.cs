@@ -97,7 +97,8 @@ internal static class OrgsApi
         if (!Permissions.IsRole(request.Role))
             return Problems.ValidationFailed(new() { ["role"] = ["Role must be one of owner, admin, member."] });
         var result = await ApplyAsync(id, userId, request.Role, caller, orgs, audit, outbox, relay, http,
-            new AuditEntry(AuditEvents.MemberRoleChanged, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId, role = request.Role }));
+            previous => new AuditEntry(AuditEvents.MemberRoleChanged, caller.UserId(), id, http.ClientIp(),
+                new { targetUserId = userId, role = request.Role, previousRole = previous }));
         if (result is not null) return result;
         if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.NoContent();
@@ -108,24 +109,29 @@ internal static class OrgsApi
         InvalidationOutbox outbox, OutboxRelay relay, HttpContext http)
     {
         var result = await ApplyAsync(id, userId, null, caller, orgs, audit, outbox, relay, http,
-            new AuditEntry(AuditEvents.MemberRemoved, caller.UserId(), id, http.ClientIp(), new { targetUserId = userId }));
+            previous => new AuditEntry(AuditEvents.MemberRemoved, caller.UserId(), id, http.ClientIp(),
+                new { targetUserId = userId, previousRole = previous, left = userId == caller.UserId() }));
         if (result is not null) return result;
         if (!await ConfirmMembershipAsync(id, userId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
         return TypedResults.NoContent();
     }
 
-    /// <summary>The membership change and, when it is made, its audit record, in one transaction.</summary>
+    /// <summary>
+    /// The membership change and, when it is made, its audit record (given the target's previous role), in one
+    /// transaction. Null when done or when there was nothing to change; else the problem to answer.
+    /// </summary>
     private static async Task<ProblemHttpResult?> ApplyAsync(Guid orgId, Guid target, string? newRole, ClaimsPrincipal caller, OrgStore orgs,
-        AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, HttpContext http, AuditEntry record)
+        AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, HttpContext http, Func<string?, AuditEntry> record)
     {
         Guid actor = caller.UserId();
         if (await orgs.RoleOfAsync(orgId, actor) is null) return Problems.NotFoundProblem("No such organisation.");
-        var change = await audit.ChangeAndRecordAsync(
+        var outcome = await audit.ChangeAndRecordAsync(
             (conn, tx) => orgs.ChangeAsync(conn, tx, orgId, actor, target, newRole),
-            change => change == MembershipChange.Done ? record : null);
-        return change switch
+            outcome => outcome.Change == MembershipChange.Done ? record(outcome.PreviousRole) : null);
+        return outcome.Change switch
         {
-            MembershipChange.Done => null,
+            // Unchanged may be the repeat of a first try that answered 503: the caller still waits for pending entries.
+            MembershipChange.Done or MembershipChange.Unchanged => null,
             // Perhaps removed by a first try that answered 503: its repeat waits for the pending entries, so the 404 is not
             // given while the edge may still hold the old membership.
             MembershipChange.NotMember => await ConfirmMembershipAsync(orgId, target, outbox, relay, http)

@@ -174,6 +174,57 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
         await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}", member.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
     }
 
+    [Fact]
+    public async Task AMemberMayLeave_ButStillNotRemoveOthers_AndTheLastOwnerCannotLeave()
+    {
+        // Removal needed members:write even for oneself: a plain member added to an organisation could not leave it.
+        var (org, owner, admin, member) = await TeamAsync();
+        await (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{admin.UserId}", member.Token))
+            .AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", member.Token)).StatusCode);
+        await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}", member.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var left = Assert.Single(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "membership.removed");
+        Assert.Equal("member", left.GetProperty("details").GetProperty("previousRole").GetString());
+        Assert.True(left.GetProperty("details").GetProperty("left").GetBoolean());
+
+        await (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{owner.UserId}", owner.Token))
+            .AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{admin.UserId}", admin.Token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ChangeRole_ToTheRoleTheMemberHas_Is204_AndChangesNothing()
+    {
+        // It bumped the user's principal version (fencing and invalidating every cached principal of theirs) and wrote
+        // a "role changed" record for a change that never happened.
+        var (org, owner, _, member) = await TeamAsync();
+        long before = await PrincipalVersionAsync(member.UserId);
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{member.UserId}", owner.Token, new { role = "member" })).StatusCode);
+        Assert.Equal(before, await PrincipalVersionAsync(member.UserId));
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        Assert.DoesNotContain(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "membership.role-changed");
+
+        // A real change still happens, and its record says what the role was.
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{member.UserId}", owner.Token, new { role = "admin" })).StatusCode);
+        Assert.True(await PrincipalVersionAsync(member.UserId) > before);
+        trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var changed = Assert.Single(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "membership.role-changed");
+        Assert.Equal("member", changed.GetProperty("details").GetProperty("previousRole").GetString());
+        Assert.Equal("admin", changed.GetProperty("details").GetProperty("role").GetString());
+    }
+
+    private async Task<long> PrincipalVersionAsync(Guid userId)
+    {
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT principal_version FROM users WHERE id = @u", conn);
+        cmd.Parameters.AddWithValue("u", userId);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
     /// <summary>
     /// An add in flight while its actor loses the role that allows it (an admin removed; an owner adding an owner,
     /// demoted to member): either the add commits first (and the change waits for it) or the change commits first and
