@@ -15,7 +15,9 @@ namespace Backend.Internal;
 /// </summary>
 internal static class InternalApi
 {
-    public sealed record IntrospectRequest(string? TokenHash);
+    /// <param name="Touch">False for a lookup that is not the user's activity (the gateway re-checking the session of
+    /// an open stream): the idle expiry does not slide. Absent means true.</param>
+    public sealed record IntrospectRequest(string? TokenHash, bool? Touch = null);
     public sealed record TouchRequest(string[]? TokenHashes);
     private const int MaxTouchBatch = 10_000;
 
@@ -61,7 +63,10 @@ internal static class InternalApi
         http.Response.Headers.CacheControl = "no-store";
         if (!IsHash(request.TokenHash))
             return Problems.ValidationFailed(new() { ["tokenHash"] = ["tokenHash must be 64 lowercase hex characters."] });
-        var principal = await sessions.IntrospectAsync(request.TokenHash!, time.GetUtcNow().UtcDateTime);
+        var now = time.GetUtcNow().UtcDateTime;
+        var principal = request.Touch == false
+            ? await sessions.FindPrincipalAsync(request.TokenHash!, now)
+            : await sessions.IntrospectAsync(request.TokenHash!, now);
         if (principal is null) return Problems.NotFoundProblem("The session is unknown, revoked or expired.");
         await cache.SetAsync(principal.Value);
         return TypedResults.Ok(principal.Value.Principal);

@@ -78,6 +78,21 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         return list.Count == 0 ? null : list[0];
     }
 
+    /// <summary>The principal of a live session, without counting the lookup as activity (the idle expiry stays).</summary>
+    public async Task<HashedPrincipal?> FindPrincipalAsync(string tokenHash, DateTime now)
+    {
+        await using var cmd = db.CreateCommand($"""
+            WITH s AS (
+              SELECT x.id, x.user_id, x.token_hash, x.expires_at, x.idle_expires_at FROM sessions x
+              WHERE x.token_hash = @h AND x.revoked_at IS NULL AND x.expires_at > @now AND x.idle_expires_at > @now)
+            {SelectPrincipal}
+            """);
+        cmd.Parameters.AddWithValue("h", tokenHash);
+        cmd.Parameters.AddWithValue("now", now);
+        var list = await ReadPrincipalsAsync(cmd);
+        return list.Count == 0 ? null : list[0];
+    }
+
     /// <summary>Marks the live sessions of these hashes as seen now; returns their refreshed principals.</summary>
     public async Task<List<HashedPrincipal>> TouchByHashesAsync(string[] tokenHashes, DateTime now)
     {

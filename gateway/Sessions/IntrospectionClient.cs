@@ -32,7 +32,9 @@ internal sealed partial class IntrospectionClient(HttpClient http, IOptions<Sess
 
     public bool IsBreakerOpen => time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks);
 
-    public async Task<IntrospectionResult> IntrospectAsync(string tokenHashHex, CancellationToken cancellationToken)
+    /// <param name="touch">False for a lookup that is not the user's activity (an open stream's revalidation): the
+    /// backend does not slide the session's idle expiry.</param>
+    public async Task<IntrospectionResult> IntrospectAsync(string tokenHashHex, CancellationToken cancellationToken, bool touch = true)
     {
         if (IsBreakerOpen) return new(IntrospectionOutcome.Failed, null, null);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -41,7 +43,7 @@ internal sealed partial class IntrospectionClient(HttpClient http, IOptions<Sess
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "internal/sessions/introspect")
             {
-                Content = new StringContent("{\"tokenHash\":\"" + tokenHashHex + "\"}", Encoding.UTF8, "application/json"),
+                Content = new StringContent("{\"tokenHash\":\"" + tokenHashHex + (touch ? "\"}" : "\",\"touch\":false}"), Encoding.UTF8, "application/json"),
             };
             request.Headers.TryAddWithoutValidation(IdentityHeaders.InternalSecret, trust.Value.InternalSecret);
             using var response = await http.SendAsync(request, cts.Token).ConfigureAwait(false);

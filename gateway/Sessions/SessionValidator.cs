@@ -33,7 +33,16 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     private readonly ConcurrentDictionary<TokenHash, Task<IntrospectionResult>> _inflight = new();
 
     /// <param name="request">The request, whose client pays for backend lookups; null charges nobody.</param>
-    public ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request = null)
+    public ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request = null) =>
+        ValidateAsync(hash, cls, request, activity: true);
+
+    /// <summary>
+    /// Validates the session of an open stream again. Not the user's activity: should it reach the backend, the session's
+    /// idle expiry does not slide, so a tab left open on an event stream idles out like any other (docs/gateway.md).
+    /// </summary>
+    public ValueTask<SessionValidation> RevalidateAsync(TokenHash hash, RouteClass cls) => ValidateAsync(hash, cls, null, activity: false);
+
+    private ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request, bool activity)
     {
         var now = time.GetUtcNow();
         bool redisUp = redis.IsAvailable;
@@ -49,12 +58,12 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             if (redisUp || cls.IsResilient) return new(new SessionValidation(SessionOutcome.Valid, entry.Principal, entry.HashHex, "l1"));
             // Re-checking a session L1 knows as valid is not an unknown-token lookup: not charged. The request is still
             // passed: its deadline bounds this wait as any other (without it, only the introspection timeout did).
-            return FromBackendAsync(hash, entry.HashHex, request, charge: false);
+            return FromBackendAsync(hash, entry.HashHex, request, charge: false, activity);
         }
-        return redisUp ? FromL2Async(hash, request) : FromBackendAsync(hash, hash.ToHex(), request);
+        return redisUp ? FromL2Async(hash, request, activity) : FromBackendAsync(hash, hash.ToHex(), request, activity: activity);
     }
 
-    private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request)
+    private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request, bool activity)
     {
         string hex = hash.ToHex();
         var since = l1.Generation;
@@ -69,11 +78,13 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             if (l1.TrySetPositive(hash, hex, principal, now, since)) return new(SessionOutcome.Valid, principal, hex, "l2");
             // The session or its user was invalidated while Redis answered: this copy may predate it, the backend decides.
         }
-        return await FromBackendAsync(hash, hex, request).ConfigureAwait(false);
+        return await FromBackendAsync(hash, hex, request, activity: activity).ConfigureAwait(false);
     }
 
     /// <param name="charge">False for a lookup the client's unknown-token budget does not pay for.</param>
-    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex, HttpContext? request, bool charge = true)
+    /// <param name="activity">False for a revalidation: its own lookup, not shared with requests' (which slide the idle
+    /// expiry, and a request joining a revalidation's lookup would lose its activity).</param>
+    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex, HttpContext? request, bool charge = true, bool activity = true)
     {
         // Charged before the call, so concurrent lookups of one client cannot overdraw its budget; refunded below
         // unless the lookup found no valid session.
@@ -82,7 +93,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             return new(SessionOutcome.Throttled, null, hex, "throttled", retryAfter);
         // The shared lookup goes on for the others, but this request stops waiting when its class's deadline passes (504)
         // or its client leaves: otherwise only the introspection timeout bounded it.
-        var lookup = IntrospectOnceAsync(hash, hex);
+        var lookup = activity ? IntrospectOnceAsync(hash, hex) : IntrospectAndStoreAsync(hash, hex, touch: false);
         IntrospectionResult result;
         try
         {
@@ -169,12 +180,12 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     /// (<see cref="L1SessionCache.TrySetPositive"/>). An overtaken answer is asked for once more, since the backend has
     /// decided by then; the second answer is returned whatever happens, and stored only if nothing overtook it too.
     /// </summary>
-    private async Task<IntrospectionResult> IntrospectAndStoreAsync(TokenHash hash, string hex)
+    private async Task<IntrospectionResult> IntrospectAndStoreAsync(TokenHash hash, string hex, bool touch = true)
     {
         for (int attempt = 1; ; attempt++)
         {
             var since = l1.Generation;
-            var result = await introspection.IntrospectAsync(hex, CancellationToken.None).ConfigureAwait(false);
+            var result = await introspection.IntrospectAsync(hex, CancellationToken.None, touch).ConfigureAwait(false);
             var now = time.GetUtcNow();
             if (result.Outcome == IntrospectionOutcome.NotFound) l1.SetNegative(hash, hex, now);
             if (result.Outcome != IntrospectionOutcome.Found || result.Principal!.ValidUntil <= now) return result;

@@ -40,7 +40,7 @@ internal sealed partial class StreamRevalidator(StreamRegistry registry, Session
         {
             if (!TokenHash.TryParseHex(group.Key, out var hash)) continue;
             var first = group.First();
-            var result = await validator.ValidateAsync(hash, first.RouteClass).ConfigureAwait(false);
+            var result = await validator.RevalidateAsync(hash, first.RouteClass).ConfigureAwait(false);
             if (result.Outcome == SessionOutcome.Invalid)
             {
                 closed += registry.Close([.. group], "session-invalid");

@@ -81,6 +81,22 @@ public sealed class InternalApiTests(PostgresFixture postgres, RedisFixture redi
     }
 
     [Fact]
+    public async Task Introspect_WithTouchFalse_LeavesTheIdleExpiry_SoTheSessionStillIdlesOut()
+    {
+        // The gateway re-checks the sessions of open streams; those checks are not the user's activity. Counted, an
+        // event stream left open in an unattended tab kept its session alive until its absolute expiry.
+        var login = await Client.NewUserAsync();
+        var idleAtLogin = (await (await PostInternal("/internal/sessions/introspect", new { tokenHash = login.Hash, touch = false })).ReadJsonAsync())
+            .GetProperty("idleExpiresAt").GetDateTime();
+        App.Time.Advance(TimeSpan.FromMinutes(20));
+        var p = await (await PostInternal("/internal/sessions/introspect", new { tokenHash = login.Hash, touch = false })).ReadJsonAsync();
+        Assert.Equal(idleAtLogin, p.GetProperty("idleExpiresAt").GetDateTime());
+        App.Time.Advance(TimeSpan.FromMinutes(11));
+        await (await PostInternal("/internal/sessions/introspect", new { tokenHash = login.Hash, touch = false })).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await PostInternal("/internal/sessions/introspect", new { tokenHash = login.Hash })).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Fact]
     public async Task Touch_KeepsSessionsAliveAndRejectsBadInput()
     {
         var login = await Client.NewUserAsync();

@@ -52,6 +52,15 @@ public sealed class StreamRevalidationTests(RedisFixture redis)
         Assert.Null(await StreamsStack.ReadEventAsync(demotedStream.Reader, TimeSpan.FromSeconds(20)));
         await Poll.UntilAsync(() => gateway.Get<StreamRegistry>().Count == 1, "only the demoted session's stream was closed");
         Assert.Null(gateway.Get<StreamRegistry>().Snapshot().Single().ClosedBecause);
+
+        // The stream's opening was the user's activity; its revalidations are not (the backend slides no idle expiry
+        // for them, or an open stream in an unattended tab would keep its session alive).
+        var asked = backend.Recording.Requests.Where(r => r.Path == "/internal/sessions/introspect"
+            && System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("tokenHash").GetString() == demoted.Hex)
+            .Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.TryGetProperty("touch", out var t) ? t.GetBoolean() : true).ToList();
+        Assert.True(asked[0], "the opening's introspection counts as activity");
+        Assert.Contains(false, asked.Skip(1));
+        Assert.DoesNotContain(true, asked.Skip(1));
     }
 
     private static async Task<OpenEvents> OpenAsync(GatewayInstance gateway, TestSession session, string org)
