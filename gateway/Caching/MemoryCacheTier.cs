@@ -12,7 +12,7 @@ namespace Gateway.Caching;
 internal sealed class MemoryCacheTier
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _tags = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TagKeys> _tags = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly int _maxEntries;
     private readonly long _maxBytes;
@@ -32,6 +32,9 @@ internal sealed class MemoryCacheTier
     }
 
     public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Tags with at least one entry (tests: a tag's set leaves the index with its last entry).</summary>
+    internal int TagCount => _tags.Count;
 
     /// <summary>Sweeps for expired entries so far (tests: a full tier must not sweep on every store).</summary>
     internal int Sweeps => Volatile.Read(ref _sweeps);
@@ -56,14 +59,35 @@ internal sealed class MemoryCacheTier
         if (!_entries.TryAdd(key, entry)) return;
         Interlocked.Increment(ref _count);
         Interlocked.Add(ref _bytes, value.Length);
-        foreach (var tag in tags) _tags.GetOrAdd(tag, static _ => new(StringComparer.Ordinal))[key] = 0;
+        foreach (var tag in tags) Index(tag, key);
+    }
+
+    /// <summary>Adds a key to its tag's set; never to a set being dropped from the index (it is retired under its lock).</summary>
+    private void Index(string tag, string key)
+    {
+        while (true)
+        {
+            var set = _tags.GetOrAdd(tag, static _ => new TagKeys());
+            lock (set)
+            {
+                if (set.Retired) continue;   // dropped meanwhile: the next GetOrAdd makes a new one
+                set.Keys.Add(key);
+                return;
+            }
+        }
     }
 
     /// <summary>Removes every entry carrying <paramref name="tag"/>.</summary>
     public void EvictTag(string tag)
     {
-        if (!_tags.TryRemove(tag, out var keys)) return;
-        foreach (var key in keys.Keys) Remove(key);
+        if (!_tags.TryRemove(tag, out var set)) return;
+        string[] keys;
+        lock (set)
+        {
+            set.Retired = true;
+            keys = [.. set.Keys];
+        }
+        foreach (var key in keys) Remove(key);
     }
 
     public void Remove(string key)
@@ -72,7 +96,30 @@ internal sealed class MemoryCacheTier
         Interlocked.Decrement(ref _count);
         Interlocked.Add(ref _bytes, -entry.Value.Length);
         foreach (var tag in entry.Tags)
-            if (_tags.TryGetValue(tag, out var keys)) keys.TryRemove(key, out _);
+        {
+            if (!_tags.TryGetValue(tag, out var set)) continue;
+            lock (set)
+            {
+                // Stored again under this tag since it came out: the new entry keeps its place (its own Index follows its
+                // store and takes this lock).
+                if (_entries.TryGetValue(key, out var stored) && Array.IndexOf(stored.Tags, tag) >= 0) continue;
+                set.Keys.Remove(key);
+                // A tag's set leaves the index with its last key. Kept, every user and session ever cached left an empty
+                // set behind: a slow leak, one set per principal, for the life of the process.
+                if (set.Keys.Count == 0 && !set.Retired)
+                {
+                    set.Retired = true;
+                    _tags.TryRemove(new KeyValuePair<string, TagKeys>(tag, set));
+                }
+            }
+        }
+    }
+
+    /// <summary>The keys of one tag; changed only under its own lock. Retired once dropped from the index.</summary>
+    private sealed class TagKeys
+    {
+        public readonly HashSet<string> Keys = new(StringComparer.Ordinal);
+        public bool Retired;
     }
 
     private bool Full(int adding) => Count >= _maxEntries || Interlocked.Read(ref _bytes) + adding > _maxBytes;

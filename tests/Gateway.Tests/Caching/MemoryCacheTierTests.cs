@@ -87,4 +87,49 @@ public sealed class MemoryCacheTierTests
         int live = Enumerable.Range(0, 500).Count(i => tier.Get($"k{i}") is not null);
         Assert.Equal(live, tier.Count);
     }
+
+    [Fact]
+    public void ATagLeavesTheIndex_WithItsLastEntry_HoweverTheEntryWent()
+    {
+        // Tags are per principal (user, session). Each one's set stayed in the index, empty, after its entries were
+        // removed, expired or replaced: one set per user and session ever cached, for the life of the process.
+        var tier = new MemoryCacheTier(_time, maxEntries: 100_000, maxBytes: long.MaxValue);
+        var soon = _time.GetUtcNow().AddSeconds(5);
+        for (int i = 0; i < 300; i++) tier.Set($"k{i}", Body(i), [$"user:{i}", $"session:{i}"], soon);
+        Assert.Equal(600, tier.TagCount);
+
+        for (int i = 0; i < 100; i++) tier.Remove($"k{i}");                                               // removed
+        for (int i = 100; i < 200; i++) tier.Set($"k{i}", Body(i), ["shared"], soon.AddSeconds(60));   // replaced, other tags
+        _time.Advance(TimeSpan.FromSeconds(10));
+        for (int i = 200; i < 300; i++) Assert.Null(tier.Get($"k{i}"));                                 // expired
+        Assert.Equal(1, tier.TagCount);
+
+        tier.EvictTag("shared");
+        Assert.Equal(0, tier.TagCount);
+        Assert.Equal(0, tier.Count);
+    }
+
+    [Fact]
+    public void AKeyStoredAgainWhileItsOldEntryIsRemoved_StaysUnderItsTag_SoEvictingTheTagRemovesIt()
+    {
+        var tier = new MemoryCacheTier(_time, maxEntries: 1_000_000, maxBytes: long.MaxValue);
+        var expires = _time.GetUtcNow().AddSeconds(30);
+        const int Rounds = 20_000;
+        for (int round = 0; round < Rounds; round++) tier.Set($"k{round}", Body(round), [$"user:{round}"], expires);
+        using var barrier = new Barrier(2);
+        var remover = new Thread(() =>
+        {
+            for (int round = 0; round < Rounds; round++) { barrier.SignalAndWait(); tier.Remove($"k{round}"); }
+        });
+        remover.Start();
+        for (int round = 0; round < Rounds; round++)
+        {
+            barrier.SignalAndWait();
+            tier.Set($"k{round}", Body(round), [$"user:{round}"], expires);
+        }
+        remover.Join();
+
+        for (int round = 0; round < Rounds; round++) tier.EvictTag($"user:{round}");
+        Assert.Equal(0, tier.Count);
+    }
 }
