@@ -62,7 +62,13 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
             [SessionPrincipalJson.Serialize(principal.Principal), (long)Math.Ceiling(ttl.TotalMilliseconds), principal.Principal.Version]).ConfigureAwait(false);
     });
 
-    public Task<bool> ApplyAsync(OutboxEntry entry) => RunAsync("invalidate", async db =>
+    /// <summary>Sessions fenced per round of scripts, and per <see cref="RedisOptions.OperationTimeout"/> of time-box.</summary>
+    internal const int FenceChunk = 500;
+
+    // The time-box grows with the sessions to fence: one OperationTimeout for all of them made a logout-all or membership
+    // change of a user with tens of thousands of sessions (a script that logs in and never logs out) time out on every
+    // try, and every later change of that user answered 503 for good.
+    public Task<bool> ApplyAsync(OutboxEntry entry) => RunAsync("invalidate", _options.OperationTimeout * Math.Max(1, (entry.TokenHashes.Length + FenceChunk - 1) / FenceChunk), async db =>
     {
         string message = entry.ToMessage(_time.GetUtcNow()).Serialize();
         // Every entry that names sessions carries a fence (revocations, membership changes); the others only publish.
@@ -77,24 +83,33 @@ internal sealed partial class RedisSessionCache : ISessionCache, IDisposable
                 ? [value, Math.Max(1, ttlMs), SessionRedisContract.InvalidationChannel, message]
                 : [value, Math.Max(1, ttlMs)];
             // One script per session: each session's keys share a hash tag, different sessions may live on different masters.
-            var tasks = new Task[entry.TokenHashes.Length];
-            for (int i = 0; i < tasks.Length; i++)
-                tasks[i] = db.ScriptEvaluateAsync(SessionRedisContract.FenceScript,
-                    [SessionRedisContract.SessionKey(entry.TokenHashes[i]), SessionRedisContract.FenceKey(entry.TokenHashes[i])], args);
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            // In rounds, so a user's tens of thousands of sessions do not queue as many commands at once.
+            for (int start = 0; start < entry.TokenHashes.Length; start += FenceChunk)
+            {
+                var tasks = new Task[Math.Min(FenceChunk, entry.TokenHashes.Length - start)];
+                for (int i = 0; i < tasks.Length; i++)
+                {
+                    string hash = entry.TokenHashes[start + i];
+                    tasks[i] = db.ScriptEvaluateAsync(SessionRedisContract.FenceScript,
+                        [SessionRedisContract.SessionKey(hash), SessionRedisContract.FenceKey(hash)], args);
+                }
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+            }
             if (entry.TokenHashes.Length == 1) return;
         }
         // Published only after the deletes: a gateway that reacts by reading Redis finds the principal gone.
         await db.PublishAsync(RedisChannel.Literal(SessionRedisContract.InvalidationChannel), message).ConfigureAwait(false);
     });
 
-    private async Task<bool> RunAsync(string operation, Func<IDatabase, Task> call)
+    private Task<bool> RunAsync(string operation, Func<IDatabase, Task> call) => RunAsync(operation, _options.OperationTimeout, call);
+
+    private async Task<bool> RunAsync(string operation, TimeSpan timeBox, Func<IDatabase, Task> call)
     {
         try
         {
             var db = await DatabaseAsync().ConfigureAwait(false);
             if (db is null) { if (ShouldLog()) Log.Unavailable(_logger, operation); return false; }
-            await call(db).WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false);
+            await call(db).WaitAsync(timeBox, _time).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)

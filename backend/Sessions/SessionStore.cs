@@ -161,7 +161,9 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
 
     /// <summary>
     /// Revokes every live session of the user except <paramref name="keep"/> and queues their fences and one user
-    /// invalidation in the same statement (inside the caller's transaction when given).
+    /// invalidation in the same statement (inside the caller's transaction when given). Sessions idle-expired for more
+    /// than five minutes (a margin for clocks) are revoked but not fenced: no cache can hold them any more (every copy of a
+    /// principal expires with its idle expiry), and a user whose script logs in without logging out has thousands.
     /// </summary>
     public async Task<Revocation> RevokeAllAsync(NpgsqlConnection? conn, NpgsqlTransaction? tx, Guid userId, DateTime now, string reason, Guid? keep = null)
     {
@@ -170,10 +172,10 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
             WITH r AS (
               UPDATE sessions SET revoked_at = @now
               WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
-              RETURNING token_hash, expires_at),
+              RETURNING token_hash, expires_at, idle_expires_at),
             o AS (
               INSERT INTO invalidation_outbox (kind, reason, user_id, token_hashes, fence, fence_until)
-              SELECT 'user', @reason, @u, COALESCE(array_agg(token_hash), '{}'), -1, max(expires_at) FROM r
+              SELECT 'user', @reason, @u, COALESCE(array_agg(token_hash) FILTER (WHERE idle_expires_at > @now - interval '5 minutes'), '{}'), -1, max(expires_at) FROM r
               RETURNING {{InvalidationOutbox.Columns}})
             SELECT (SELECT COALESCE(array_agg(token_hash), '{}') FROM r), o.* FROM o
             """;
