@@ -80,7 +80,12 @@ internal static class AuthApi
         if (!check.Valid)
         {
             throttle.RecordFailure(email, ip, device);
-            await audit.RecordAsync(AuditEvents.LoginFailed, found?.User.Id, null, ip, new { email });
+            // An attempt on an unknown account is recorded by the SHA-256 of what was typed, not the text: people type
+            // their password into the email field, and a log must not keep credentials. The hash still groups the
+            // attempts on one address (the device tokens' account hash), and the domain says where they aim.
+            object details = found is not null ? new { email }
+                : new { accountHash = account, emailDomain = email.LastIndexOf('@') is int at and > 0 ? email[(at + 1)..] : null };
+            await audit.RecordAsync(AuditEvents.LoginFailed, found?.User.Id, null, ip, details);
             return TypedResults.Problem("The email or password is incorrect.", statusCode: 401,
                 title: "Invalid credentials.", type: ProblemTypes.InvalidCredentials);
         }

@@ -359,6 +359,32 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
     }
 
     [Fact]
+    public async Task Audit_OfAFailedLoginOnAnUnknownAccount_KeepsNotTheTypedText_ButItsHashAndDomain()
+    {
+        // The typed "email" of an unknown account is often a password in the wrong field: it was stored as typed.
+        string typed = $"Hunter2-{Guid.NewGuid():N}@example.org";
+        await (await Client.SendAsync(HttpMethod.Post, "/auth/login", null, new { email = typed, password = "wrong wrong wrong" }))
+            .AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid-credentials");
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT details::text FROM audit_events WHERE event_type = 'login.failure' AND user_id IS NULL", conn);
+        string details = Assert.IsType<string>(Assert.Single(await ReadAllAsync(cmd)));
+        Assert.DoesNotContain(typed.ToLowerInvariant(), details.ToLowerInvariant());
+        Assert.DoesNotContain("hunter2", details, StringComparison.OrdinalIgnoreCase);
+        using var json = JsonDocument.Parse(details);
+        Assert.Equal(Gateway.Trust.LoginDeviceTokens.AccountHash(typed.ToLowerInvariant()), json.RootElement.GetProperty("accountHash").GetString());
+        Assert.Equal("example.org", json.RootElement.GetProperty("emailDomain").GetString());
+
+        static async Task<List<object>> ReadAllAsync(NpgsqlCommand command)
+        {
+            var rows = new List<object>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) rows.Add(reader.GetValue(0));
+            return rows;
+        }
+    }
+
+    [Fact]
     public async Task Orgs_Anonymous_Returns401()
     {
         await (await Client.SendAsync(HttpMethod.Post, "/orgs", null, new { name = "x" })).AssertProblemAsync(HttpStatusCode.Unauthorized, "unauthorized");
