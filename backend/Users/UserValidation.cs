@@ -42,4 +42,31 @@ internal static class UserValidation
     {
         if (value is not null && value.Length > max) errors[field] = [$"{field} must be at most {max} characters."];
     }
+
+    /// <summary>
+    /// An IANA time zone id as clients expect one: found in the system's zone database under exactly this spelling,
+    /// segments of letters, digits and <c>_+-</c> separated by single slashes. The lookup alone is a file lookup under
+    /// /usr/share/zoneinfo, so it also took <c>Europe//Paris</c>, <c>posix/Europe/Paris</c>, <c>right/UTC</c>,
+    /// <c>localtime</c> and <c>posixrules</c>: files, not zones, and ids no client library parses.
+    /// </summary>
+    public static bool IsTimeZoneId(string id)
+    {
+        if (id.Length == 0 || NotZones.Contains(id)) return false;
+        int segmentStart = 0;
+        for (int i = 0; i <= id.Length; i++)
+        {
+            if (i < id.Length && id[i] != '/')
+            {
+                char c = id[i];
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '-')) return false;
+                continue;
+            }
+            if (i == segmentStart) return false;   // an empty segment: a leading, trailing or doubled slash
+            if (segmentStart == 0 && id.AsSpan(0, i) is "posix" or "right") return false;   // the database's variant trees
+            segmentStart = i + 1;
+        }
+        return TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) && string.Equals(zone.Id, id, StringComparison.Ordinal);
+    }
+
+    private static readonly HashSet<string> NotZones = new(StringComparer.Ordinal) { "localtime", "posixrules", "Factory" };
 }

@@ -31,7 +31,7 @@ internal static class UsersApi
         // An empty string is no zone either (it was stored, and clients then failed to parse it); null clears it. The id
         // must be the zone's exact spelling: .NET's zone cache ignores letter case, so "europe/paris" was refused until
         // some request had loaded "Europe/Paris", and stored as typed after that.
-        if (request.Timezone is { } tz && (tz.Length == 0 || !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var zone) || !string.Equals(zone.Id, tz, StringComparison.Ordinal)))
+        if (request.Timezone is { } tz && !UserValidation.IsTimeZoneId(tz))
             errors["timezone"] = ["Timezone is not a known IANA time zone (null clears it)."];
         if (errors.Count > 0) return Problems.ValidationFailed(errors);
 

@@ -32,6 +32,38 @@ public sealed class ProfileAndPasswordTests(PostgresFixture postgres, RedisFixtu
     }
 
     [Theory]
+    [InlineData("Europe//Paris")]
+    [InlineData("posix/Europe/Paris")]
+    [InlineData("right/UTC")]
+    [InlineData("localtime")]
+    [InlineData("posixrules")]
+    [InlineData("/Europe/Paris")]
+    [InlineData("Europe/Paris/")]
+    [InlineData("Europe/../Europe/Paris")]
+    public async Task UpdateProfile_AZoneDatabaseFileThatIsNoZoneId_Is400(string timezone)
+    {
+        // The zone lookup is a file lookup under /usr/share/zoneinfo: these are files (or paths to them), not ids a
+        // client library parses, and they were stored as the user's zone.
+        var login = await Client.NewUserAsync();
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token, new { name = "N", timezone });
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        Assert.True((await response.ReadJsonAsync()).GetProperty("errors").TryGetProperty("timezone", out _));
+    }
+
+    [Theory]
+    [InlineData("UTC")]
+    [InlineData("Etc/GMT+5")]
+    [InlineData("America/Argentina/Buenos_Aires")]
+    [InlineData("America/Port-au-Prince")]
+    public async Task UpdateProfile_ARealZoneId_IsStoredAsGiven(string timezone)
+    {
+        var login = await Client.NewUserAsync();
+        var response = await Client.SendAsync(HttpMethod.Put, "/users/profile", login.Token, new { name = "N", timezone });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(timezone, (await response.ReadJsonAsync()).GetProperty("timezone").GetString());
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData(" ")]
     public async Task UpdateProfile_AnEmptyTimezone_Is400_AndNullClearsIt(string timezone)
