@@ -62,8 +62,9 @@ internal static class GatewayExplainApi
         string raw = query["path"]!;
         int q = raw.IndexOf('?');
         if (q >= 0) raw = raw[..q];   // a pasted URL's query does not take part in routing
-        // Decoded as Kestrel decodes a request target: %2F stays encoded (and is then refused as ambiguous, as live).
-        string path = PathString.FromUriComponent(raw).Value ?? "/";
+        // Decoded as Kestrel decodes a request target: %2F stays encoded (and is then refused as ambiguous, as live);
+        // then its dot segments removed, as Kestrel does (/internal/../orgs/1 is /orgs/1 by the time routing sees it).
+        string path = RemoveDotSegments(PathString.FromUriComponent(raw).Value ?? "/");
         string method = query["method"].ToString() is { Length: > 0 } m ? m.ToUpperInvariant() : "GET";
         string? host = query["host"].ToString() is { Length: > 0 } h ? h : null;
         var headers = new List<KeyValuePair<string, string>>();
@@ -73,6 +74,32 @@ internal static class GatewayExplainApi
             headers.Add(new(header[..colon].Trim(), header[(colon + 1)..].Trim()));
         }
         return new RequestProbe(method, path, host, headers);
+    }
+
+    /// <summary>RFC 3986 5.2.4 on a path that starts with '/': "." segments go, ".." removes the segment before it.</summary>
+    internal static string RemoveDotSegments(string path)
+    {
+        if (!path.Contains("/.", StringComparison.Ordinal)) return path;
+        var kept = new List<string>();
+        string[] segments = path.Split('/');
+        for (int i = 1; i < segments.Length; i++)
+        {
+            bool last = i == segments.Length - 1;
+            switch (segments[i])
+            {
+                case ".":
+                    if (last) kept.Add("");   // "/a/." is "/a/"
+                    break;
+                case "..":
+                    if (kept.Count > 0) kept.RemoveAt(kept.Count - 1);
+                    if (last) kept.Add("");
+                    break;
+                default:
+                    kept.Add(segments[i]);
+                    break;
+            }
+        }
+        return "/" + string.Join('/', kept);
     }
 
     private static bool IsToken(ReadOnlySpan<char> name)

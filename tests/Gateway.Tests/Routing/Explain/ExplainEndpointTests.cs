@@ -149,6 +149,10 @@ public sealed class ExplainEndpointTests(RedisFixture redis) : IAsyncLifetime
         { "GET", "/api/orders", null, null },
         { "GET", "//orgs//123", null, null },
         { "GET", "/a%2Fb", null, null },
+        // Dot segments: Kestrel removes them before routing (and the client here before sending); explain must too.
+        { "GET", "/internal/../orgs/123", null, null },
+        { "GET", "/orgs/./123", null, null },
+        { "GET", "/../admin/users", null, null },
         { "GET", "/internal/sessions/introspect", null, null },
         { "GET", "/health", null, null },
         { "GET", "/gateway/status", null, null },
@@ -184,5 +188,27 @@ public sealed class ExplainEndpointTests(RedisFixture redis) : IAsyncLifetime
             string expectedPath = explain.GetProperty("route").GetProperty("id").GetString() == "api" ? routed["/api".Length..] : routed;
             Assert.Equal("backend:" + expectedPath, body);
         }
+    }
+
+    [Theory]
+    [InlineData("/a/./b", "/a/b")]
+    [InlineData("/a/../b", "/b")]
+    [InlineData("/..", "/")]
+    [InlineData("/../../a", "/a")]
+    [InlineData("/a/b/..", "/a/")]
+    [InlineData("/a/.", "/a/")]
+    [InlineData("/a/.b/..c", "/a/.b/..c")]
+    [InlineData("//a/../b", "//b")]
+    public void DotSegments_AreRemovedAsKestrelRemovesThem(string path, string routed) =>
+        Assert.Equal(routed, Gateway.Routing.GatewayExplainApi.RemoveDotSegments(path));
+
+    [Fact]
+    public async Task ARawRequestWithDotSegments_IsClassifiedAsExplainSays()
+    {
+        // Sent raw: HttpClient would remove the dots itself. Kestrel removes them before routing.
+        var explain = await ExplainAsync("GET", "/internal/../admin/users", null, []);
+        var raw = await RawHttp.SendAsync(new Uri(_gateway.BaseUrl).Port, "GET /internal/../admin/users HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.Contains("X-Route-Class: " + explain.GetProperty("class").GetProperty("name").GetString(), raw.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("admin", explain.GetProperty("class").GetProperty("name").GetString());
     }
 }
