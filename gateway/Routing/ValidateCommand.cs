@@ -20,10 +20,15 @@ internal static class ValidateCommand
 
     private const string Usage = "Usage: gateway validate <route-classes.json>\n       gateway validate --diff <old.json> <new.json> [--json]";
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        Run(args, stdout, stderr, SettingsIdentityHeaders());
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var settings = Settings();
+        return Run(args, stdout, stderr, IdentityHeaderOptions.FromConfiguration(settings), SignedClusters(settings));
+    }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyCollection<string> settingsIdentityHeaders)
+    /// <param name="signedClusters">The clusters the settings have signing keys for; null when unknown (no warning).</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyCollection<string> settingsIdentityHeaders,
+        IReadOnlyCollection<string>? signedClusters = null)
     {
         if (args.Length >= 2 && args[1] == "--diff") return RunDiff(args, stdout, stderr, settingsIdentityHeaders);
         if (args.Length != 2)
@@ -36,7 +41,22 @@ internal static class ValidateCommand
         stdout.WriteLine($"OK: {snapshot.Classes.Count} classes, {snapshot.Routes.Count} routes (version {snapshot.Version})");
         if (settingsIdentityHeaders.Count > 0)
             stdout.WriteLine($"Checked against IdentityHeaders:Additional from the settings: {string.Join(", ", settingsIdentityHeaders)}");
+        WarnOfUnsignedClusters(snapshot, signedClusters, stderr);
         return Ok;
+    }
+
+    /// <summary>
+    /// The file is valid, but a gateway with these settings would not start with it (or refuse it on reload): a cluster
+    /// without <c>Signing:Clusters:&lt;id&gt;:Keys</c>. A warning, not a failure: validation often runs where the
+    /// production secrets are not (a CI job), and the file itself is right.
+    /// </summary>
+    private static void WarnOfUnsignedClusters(RouteClassSnapshot snapshot, IReadOnlyCollection<string>? signedClusters, TextWriter stderr)
+    {
+        if (signedClusters is null) return;
+        var missing = snapshot.Clusters.Keys.Where(c => !signedClusters.Contains(c)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count == 0) return;
+        stderr.WriteLine($"WARNING: with the settings here the gateway would refuse this file: no signing key for cluster(s) {string.Join(", ", missing.Select(c => $"'{c}'"))}. "
+            + $"Set Signing__Clusters__<id>__Keys__0__Id and __Secret for each where the gateway runs (fine to ignore where the production secrets are not).");
     }
 
     private static int RunDiff(string[] args, TextWriter stdout, TextWriter stderr, IReadOnlyCollection<string> settingsIdentityHeaders)
@@ -63,13 +83,18 @@ internal static class ValidateCommand
         return report.HasWeakening ? Weaker : Ok;
     }
 
-    /// <summary>The settings' extra identity headers, from the configuration layers the gateway itself would read.</summary>
-    private static string[] SettingsIdentityHeaders()
+    /// <summary>The configuration layers the gateway itself would read from this directory and environment.</summary>
+    private static IConfiguration Settings()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.AddGatewayConfigurationLayers();
-        return IdentityHeaderOptions.FromConfiguration(builder.Configuration);
+        return builder.Configuration;
     }
+
+    /// <summary>The clusters the settings give at least one signing key.</summary>
+    private static string[] SignedClusters(IConfiguration settings) =>
+        [.. settings.GetSection(SigningOptions.SectionName).GetSection("Clusters").GetChildren()
+            .Where(c => c.GetSection("Keys").GetChildren().Any()).Select(c => c.Key)];
 
     private static RouteClassSnapshot? Load(string path, TextWriter stderr, IReadOnlyCollection<string> settingsIdentityHeaders)
     {

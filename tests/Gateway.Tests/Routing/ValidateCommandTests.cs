@@ -56,6 +56,23 @@ public sealed class ValidateCommandTests
     }
 
     [Fact]
+    public void Validate_WarnsOfClustersTheSettingsHaveNoSigningKeyFor_ButStillSaysTheFileIsValid()
+    {
+        // Start-up refuses such a file; validate said OK without a word. A warning, since validation often runs where
+        // the production secrets are not.
+        string path = RouteFiles.CreateTemp(j => j["clusters"]!["reports"] = new JsonObject { ["address"] = "http://127.0.0.1:9" });
+        var stderr = new StringWriter();
+        Assert.Equal(0, ValidateCommand.Run(["validate", path], new StringWriter(), stderr, [], ["backend"]));
+        Assert.Contains("WARNING", stderr.ToString());
+        Assert.Contains("'reports'", stderr.ToString());
+        Assert.DoesNotContain("'backend'", stderr.ToString());
+
+        stderr = new StringWriter();
+        Assert.Equal(0, ValidateCommand.Run(["validate", path], new StringWriter(), stderr, [], ["backend", "reports"]));
+        Assert.Equal("", stderr.ToString());
+    }
+
+    [Fact]
     public void Startup_RouteMatchingOnAHeaderTheSettingsStrip_ThrowsNamingIt()
     {
         string path = MatchingOnTenantHeader();
