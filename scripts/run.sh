@@ -43,10 +43,13 @@ PG_DIR="$(pg_cluster_dir "$STATE" "$PG_BIN")"
 
 # --- recovery: stop whatever a previous run (crashed or kill -9'd) left behind --------------------------
 stop_pidfile() {
-  local f="$1" pid
+  local f="$1" pid command
   [ -f "$f" ] || return 0
   pid="$(cat "$f" 2>/dev/null || true)"
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  # Only a process of ours: after a reboot or a long pause the number may belong to something else by now. (Read into
+  # a variable: "| grep -q" under pipefail reads as a failure when grep's early exit SIGPIPEs the writer.)
+  command="$( { [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
+  if [[ "$command" == *dotnet* || "$command" == *redis-server* ]]; then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
@@ -77,6 +80,16 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Every port must be free now that our own leftovers are stopped: a process already listening would answer the readiness
+# checks below in place of the one that failed to bind, and the stack would look up while it is not.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+busy=()
+for port in "$POSTGRES_PORT" "$REDIS_PORT" "$BACKEND_PORT" "$BACKEND_H2C_PORT" \
+  $(seq "$GATEWAY_PORT" $((GATEWAY_PORT + GATEWAYS - 1))) $(seq "$GATEWAY_ADMIN_PORT" $((GATEWAY_ADMIN_PORT + GATEWAYS - 1))); do
+  port_in_use "$port" && busy+=("$port")
+done
+[ ${#busy[@]} -eq 0 ] || die "port(s) ${busy[*]} already in use on 127.0.0.1 by another process (see: ss -ltnp | grep -E ':($(IFS='|'; echo "${busy[*]}")) '). Stop it, or choose other ports: GATEWAY_PORT, GATEWAY_ADMIN_PORT, BACKEND_PORT, BACKEND_H2C_PORT, REDIS_PORT, POSTGRES_PORT."
+
 # --- PostgreSQL ------------------------------------------------------------------------------------------
 if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
   log "creating the PostgreSQL cluster in $PG_DIR"
@@ -104,8 +117,11 @@ redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || die "Redis did not start; see
 
 # --- backend and gateway ---------------------------------------------------------------------------------
 log "building backend and gateway (Release)"
-dotnet build "$REPO_ROOT/gateway/Gateway.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
-dotnet build "$REPO_ROOT/backend/Backend.csproj" -c Release -nologo -clp:ErrorsOnly -v q >/dev/null
+# The compiler's errors are shown when a build fails (quiet otherwise).
+for project in gateway/Gateway.csproj backend/Backend.csproj; do
+  build_output="$(dotnet build "$REPO_ROOT/$project" -c Release -nologo -clp:ErrorsOnly -v q 2>&1)" \
+    || { printf '%s\n' "$build_output" >&2; die "building $project failed (the compiler's output is above)"; }
+done
 
 # Outside Development both services refuse the repository's secrets (appsettings.json, all 'local-dev-only-...'). The
 # stack then gets its own: generated once into $STATE/secrets.env (mode 600, kept across runs so sessions and the
