@@ -21,6 +21,13 @@ internal sealed class RouteClassOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "RouteClasses:ReloadDebounce must be between {1} and {2}, e.g. 00:00:00.300.")]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>
+    /// How often the file's content is also compared with what was last loaded, whatever the file-system notifications
+    /// said (a file system without them, a missed event); 0 turns it off. <value>The default is 10 s.</value>
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "RouteClasses:PollInterval must be between {1} and {2} (0 turns it off), e.g. 00:00:10.")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The absolute path <see cref="Path"/> designates (see its lookup order).</summary>
     public static string Resolve(string path)
     {
