@@ -24,12 +24,13 @@ internal static class GatewayExplainApi
         {
             foreach (var source in sources.ToList()) e.DataSources.Add(source);
         }));
-        return app.MapGet("/gateway/explain", async Task<Results<EmptyHttpResult, ProblemHttpResult>> (HttpContext context, IRouteTable table, IProxyStateLookup proxy) =>
+        return app.MapGet("/gateway/explain", async Task<Results<EmptyHttpResult, ProblemHttpResult>> (HttpContext context, IRouteTable table, IProxyStateLookup proxy,
+            Microsoft.Extensions.Options.IOptions<Identity.IdentityHeaderOptions> identityHeaders) =>
             {
                 if (Parse(context.Request.Query) is not { } probe)
                     return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid explain request",
                         detail: ParseError(context.Request.Query), type: "https://gateway.local/problems/explain-request");
-                var decision = await RouteExplainer.ExplainAsync(probe, matcher.Value, table.Current);
+                var decision = await RouteExplainer.ExplainAsync(probe, matcher.Value, table.Current, identityHeaders.Value.Additional);
                 context.Response.ContentType = "application/json; charset=utf-8";
                 context.Response.Headers.CacheControl = "no-store";
                 await using (var writer = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Indented = true, Encoder = OperatorEndpoints.ReadableText }))

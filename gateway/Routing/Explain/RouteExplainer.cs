@@ -17,13 +17,15 @@ internal static class RouteExplainer
     /// <summary>The class <c>X-Route-Class</c> names on probe answers; probes need no credentials whatever the file says.</summary>
     private static readonly RouteClass HealthClass = new(HealthMiddleware.HealthClass, "ultra-fast", 0, AuthKind.Anonymous, OrgRole.None, 0, null, null, RouteClass.FailClosed);
 
-    public static async Task<RouteDecision> ExplainAsync(RequestProbe probe, EndpointMatcher matcher, RouteClassSnapshot snapshot)
+    /// <param name="settingsIdentityHeaders"><c>IdentityHeaders:Additional</c>: hygiene strips them as it strips the file's.</param>
+    public static async Task<RouteDecision> ExplainAsync(RequestProbe probe, EndpointMatcher matcher, RouteClassSnapshot snapshot,
+        IReadOnlyCollection<string>? settingsIdentityHeaders = null)
     {
         string path = probe.Path;
         if (string.Equals(path, "/health", StringComparison.OrdinalIgnoreCase) || string.Equals(path, "/ready", StringComparison.OrdinalIgnoreCase))
             return Decide(ExplainOutcome.HealthProbe, probe, path, snapshot, HealthClass, [], null);
 
-        var identity = new IdentityHeaderMatcher(snapshot.AdditionalIdentityHeaders);
+        var identity = new IdentityHeaderMatcher([.. settingsIdentityHeaders ?? [], .. snapshot.AdditionalIdentityHeaders]);
         var removed = new List<string>();
         var kept = new List<KeyValuePair<string, string>>(probe.Headers.Count);
         // As the hygiene stage does before routing, for a client that is not a trusted proxy (the usual caller):

@@ -39,7 +39,7 @@ public sealed class ExplainEndpointTests(RedisFixture redis) : IAsyncLifetime
                 ["requestHeaders"] = new JsonObject { ["set"] = new JsonObject { ["X-Team"] = "api" } },
             };
         });
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, file);
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, redis.ConnectionString, file, null, "--IdentityHeaders:Additional:0=X-Tenant-Secret");
     }
 
     public async ValueTask DisposeAsync()
@@ -115,6 +115,10 @@ public sealed class ExplainEndpointTests(RedisFixture redis) : IAsyncLifetime
         var tenant = await ExplainAsync("GET", "/shop/cart", "other.example.org", "X-Tenant: b", "X-User-Id: forged");
         Assert.Equal("shop-tenant", tenant.GetProperty("route").GetProperty("id").GetString());
         Assert.Equal("X-User-Id", tenant.GetProperty("removedHeaders")[0].GetString());
+
+        // The settings' extra identity headers are stripped too (explain only knew the file's).
+        var fromSettings = await ExplainAsync("GET", "/shop/cart", "a.example.com", "X-Tenant-Secret: forged");
+        Assert.Equal("X-Tenant-Secret", Assert.Single(fromSettings.GetProperty("removedHeaders").EnumerateArray()).GetString());
 
         var host = await ExplainAsync("GET", "/shop/cart", "a.example.com");
         Assert.Equal("shop-a", host.GetProperty("route").GetProperty("id").GetString());
