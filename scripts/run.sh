@@ -12,6 +12,10 @@
 # LOCAL_DIR (default .local); the route-class file with ROUTE_CLASSES (default config/route-classes.json).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+# LOCAL_DIR and ROUTE_CLASSES given relative mean relative to where the caller stands, not to the checkout.
+absolute() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+[ -z "${LOCAL_DIR:-}" ] || LOCAL_DIR="$(absolute "$LOCAL_DIR")"
+[ -z "${ROUTE_CLASSES:-}" ] || ROUTE_CLASSES="$(absolute "$ROUTE_CLASSES")"
 cd "$REPO_ROOT"
 
 GATEWAYS=1
