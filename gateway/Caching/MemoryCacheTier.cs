@@ -12,7 +12,7 @@ namespace Gateway.Caching;
 internal sealed class MemoryCacheTier
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TagKeys> _tags = new(StringComparer.Ordinal);
+    private readonly Pipeline.GroupIndex<string, string> _tags = new(StringComparer.Ordinal, StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly int _maxEntries;
     private readonly long _maxBytes;
@@ -59,35 +59,13 @@ internal sealed class MemoryCacheTier
         if (!_entries.TryAdd(key, entry)) return;
         Interlocked.Increment(ref _count);
         Interlocked.Add(ref _bytes, value.Length);
-        foreach (var tag in tags) Index(tag, key);
-    }
-
-    /// <summary>Adds a key to its tag's set; never to a set being dropped from the index (it is retired under its lock).</summary>
-    private void Index(string tag, string key)
-    {
-        while (true)
-        {
-            var set = _tags.GetOrAdd(tag, static _ => new TagKeys());
-            lock (set)
-            {
-                if (set.Retired) continue;   // dropped meanwhile: the next GetOrAdd makes a new one
-                set.Keys.Add(key);
-                return;
-            }
-        }
+        foreach (var tag in tags) _tags.Add(tag, key);
     }
 
     /// <summary>Removes every entry carrying <paramref name="tag"/>.</summary>
     public void EvictTag(string tag)
     {
-        if (!_tags.TryRemove(tag, out var set)) return;
-        string[] keys;
-        lock (set)
-        {
-            set.Retired = true;
-            keys = [.. set.Keys];
-        }
-        foreach (var key in keys) Remove(key);
+        foreach (var key in _tags.RemoveGroup(tag)) Remove(key);
     }
 
     public void Remove(string key)
@@ -95,31 +73,10 @@ internal sealed class MemoryCacheTier
         if (!_entries.TryRemove(key, out var entry)) return;
         Interlocked.Decrement(ref _count);
         Interlocked.Add(ref _bytes, -entry.Value.Length);
+        // Tags are per principal (user, session): a tag's group leaves the index with its last key (GroupIndex).
         foreach (var tag in entry.Tags)
-        {
-            if (!_tags.TryGetValue(tag, out var set)) continue;
-            lock (set)
-            {
-                // Stored again under this tag since it came out: the new entry keeps its place (its own Index follows its
-                // store and takes this lock).
-                if (_entries.TryGetValue(key, out var stored) && Array.IndexOf(stored.Tags, tag) >= 0) continue;
-                set.Keys.Remove(key);
-                // A tag's set leaves the index with its last key. Kept, every user and session ever cached left an empty
-                // set behind: a slow leak, one set per principal, for the life of the process.
-                if (set.Keys.Count == 0 && !set.Retired)
-                {
-                    set.Retired = true;
-                    _tags.TryRemove(new KeyValuePair<string, TagKeys>(tag, set));
-                }
-            }
-        }
-    }
-
-    /// <summary>The keys of one tag; changed only under its own lock. Retired once dropped from the index.</summary>
-    private sealed class TagKeys
-    {
-        public readonly HashSet<string> Keys = new(StringComparer.Ordinal);
-        public bool Retired;
+            _tags.Remove(tag, key, static s => s.Entries.TryGetValue(s.Key, out var stored) && Array.IndexOf(stored.Tags, s.Tag) >= 0,
+                (Entries: _entries, Key: key, Tag: tag));
     }
 
     private bool Full(int adding) => Count >= _maxEntries || Interlocked.Read(ref _bytes) + adding > _maxBytes;

@@ -16,7 +16,7 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
     // Longer than any lookup runs (introspection is time-boxed; Redis calls fail within a second or two).
     private readonly RecentInvalidations _invalidations = new(options.Value.IntrospectionTimeout + TimeSpan.FromSeconds(30));
     private readonly ConcurrentDictionary<TokenHash, Entry> _entries = new();
-    private readonly ConcurrentDictionary<string, UserSessions> _byUser = new(StringComparer.Ordinal);
+    private readonly Pipeline.GroupIndex<string, TokenHash> _byUser = new(StringComparer.Ordinal);
     private long _bytes;
     private int _count;
     private int _trimming;
@@ -45,26 +45,8 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         if (until <= now) return;
         long bytes = 300 + 2L * (principal.Email.Length + principal.UserId.Length + principal.SessionId.Length) + 120L * principal.Orgs.Length;
         Add(hash, new Entry(principal, hashHex, until, bytes), now);
-        Index(principal.UserId, hash);
-    }
-
-    /// <summary>
-    /// Adds a session to its user's set. A set is retired (under its lock) when it is dropped from the index, so a
-    /// session is never added to a set that a concurrent removal of the user's last session is dropping: it was, and
-    /// the session was then out of reach of a "user" invalidation until its L1 TTL.
-    /// </summary>
-    private void Index(string userId, TokenHash hash)
-    {
-        while (true)
-        {
-            var set = _byUser.GetOrAdd(userId, static _ => new UserSessions());
-            lock (set)
-            {
-                if (set.Retired) continue;   // dropped meanwhile: the next GetOrAdd makes a new one
-                set.Hashes.Add(hash);
-                return;
-            }
-        }
+        // After the store: a concurrent Remove of the same session keeps it indexed (GroupIndex.Remove).
+        _byUser.Add(principal.UserId, hash);
     }
 
     /// <summary>Read before a lookup in Redis or the backend starts; pass it to <see cref="TrySetPositive"/> with the answer.</summary>
@@ -109,45 +91,20 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         if (!_entries.TryRemove(hash, out var old)) return false;
         Interlocked.Decrement(ref _count);
         Interlocked.Add(ref _bytes, -old.Bytes);
-        if (old.Principal is not null && _byUser.TryGetValue(old.Principal.UserId, out var set))
-        {
-            lock (set)
-            {
-                // Stored again since the entry came out (another request refreshed the session): the new entry needs its
-                // place in the set, or a "user" invalidation would miss it. Its own Index comes after its store and
-                // takes this lock, so a store after this check indexes itself.
-                if (_entries.TryGetValue(hash, out var stored) && stored.Principal?.UserId == old.Principal.UserId) return true;
-                set.Hashes.Remove(hash);
-                if (set.Hashes.Count == 0 && !set.Retired)
-                {
-                    set.Retired = true;
-                    _byUser.TryRemove(new KeyValuePair<string, UserSessions>(old.Principal.UserId, set));
-                }
-            }
-        }
+        // Stored again since the entry came out (another request refreshed the session): the new entry keeps its place,
+        // or a "user" invalidation would miss it.
+        if (old.Principal is { } principal)
+            _byUser.Remove(principal.UserId, hash, static s => s.Entries.TryGetValue(s.Hash, out var stored) && stored.Principal?.UserId == s.UserId,
+                (Entries: _entries, Hash: hash, principal.UserId));
         return true;
     }
 
     /// <summary>Evicts every cached session of <paramref name="userId"/>; returns how many.</summary>
     public int RemoveUser(string userId)
     {
-        if (!_byUser.TryRemove(userId, out var set)) return 0;
-        TokenHash[] hashes;
-        lock (set)
-        {
-            set.Retired = true;
-            hashes = [.. set.Hashes];
-        }
         int removed = 0;
-        foreach (var hash in hashes) if (Remove(hash)) removed++;
+        foreach (var hash in _byUser.RemoveGroup(userId)) if (Remove(hash)) removed++;
         return removed;
-    }
-
-    /// <summary>One user's cached sessions; changed only under its own lock. Retired once dropped from the index.</summary>
-    private sealed class UserSessions
-    {
-        public readonly HashSet<TokenHash> Hashes = [];
-        public bool Retired;
     }
 
     private void Add(TokenHash hash, Entry entry, DateTimeOffset now)
