@@ -118,7 +118,12 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         }
         _metrics?.RecordCacheLookup("response", "l2", hit: true);
         if (!evicting && Volatile.Read(ref _evicting) == 0 && Interlocked.Read(ref _evictions) == evictions)
+        {
             _l1.Set(key, payload, tags, Min(expiresAt, now + _l1MaxTtl));
+            // An eviction that began after the check above may have swept L1 before this copy landed: it marks its tag
+            // before sweeping, so either it sweeps after the store or the mark is seen here.
+            if (EvictedSince(tags, since)) _l1.Remove(key);
+        }
         return payload;
     }
 
@@ -132,6 +137,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         var expiresAt = now + validFor;
         RaiseLongestValidFor(validFor);
         _l1.Set(key, value, entryTags, Min(expiresAt, now + _l1MaxTtl));
+        if (EvictedSince(entryTags, since)) { _l1.Remove(key); return; }   // an eviction swept L1 between the check and the store
         if (L2Usable)
         {
             ReplayPendingEvictions();
