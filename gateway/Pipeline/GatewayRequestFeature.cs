@@ -57,6 +57,12 @@ internal sealed class GatewayRequestFeature
     public SessionPrincipal? Principal { get; set; }
     /// <summary>The token hash of the validated session (never the token).</summary>
     public string? TokenHash { get; set; }
+    /// <summary>
+    /// The invalidations L1 had seen when this request's session validation began: an invalidation handled after it
+    /// may have come too late for the validation but before a stream of the request was registered
+    /// (<see cref="Streams.StreamMiddleware"/> asks <see cref="SessionValidator.Overtaken"/>).
+    /// </summary>
+    public RecentInvalidations.Moment ValidationBegan { get; set; }
     /// <summary>Organisation selected by the client and verified against the principal.</summary>
     public string? OrgId { get; set; }
     public string? OrgRole { get; set; }

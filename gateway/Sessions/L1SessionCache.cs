@@ -66,6 +66,9 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         return false;
     }
 
+    /// <summary>True when the session or its user was invalidated after <paramref name="since"/>.</summary>
+    public bool Overtaken(TokenHash hash, string userId, RecentInvalidations.Moment since) => _invalidations.Overtaken(hash, userId, since);
+
     /// <summary>An invalidation of one session (the subscriber's): marked first, then evicted.</summary>
     public bool Invalidate(TokenHash hash)
     {

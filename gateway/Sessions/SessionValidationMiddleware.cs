@@ -51,6 +51,7 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         bool fromCookie = authorization.Count == 0;
         var hash = TokenHash.Compute(fromCookie ? token.AsSpan() : token.AsSpan(7).Trim());
         var stage = GatewayTracing.StartStage(feature!, context, GatewayStage.ValidateSession);
+        feature!.ValidationBegan = validator.Generation;
         var pending = validator.ValidateAsync(hash, cls, context);
         return pending.IsCompletedSuccessfully
             ? Continue(context, feature!, cls, pending.Result, stage, fromCookie)

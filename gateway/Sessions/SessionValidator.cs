@@ -32,6 +32,17 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
 {
     private readonly ConcurrentDictionary<TokenHash, Task<IntrospectionResult>> _inflight = new();
 
+    /// <summary>Read before a validation starts; pass it to <see cref="Overtaken"/> to learn whether an invalidation came after.</summary>
+    public RecentInvalidations.Moment Generation => l1.Generation;
+
+    /// <summary>
+    /// True when the session (lowercase hex hash) or its user was invalidated after <paramref name="since"/>: a verdict
+    /// reached before then may predate a logout or a membership change. (Also true, conservatively, for a moment older
+    /// than the invalidations L1 remembers.)
+    /// </summary>
+    public bool Overtaken(string hashHex, string userId, RecentInvalidations.Moment since) =>
+        !TokenHash.TryParseHex(hashHex, out var hash) || l1.Overtaken(hash, userId, since);
+
     /// <param name="request">The request, whose client pays for backend lookups; null charges nobody.</param>
     public ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request = null) =>
         ValidateAsync(hash, cls, request, activity: true);

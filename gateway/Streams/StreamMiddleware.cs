@@ -1,6 +1,7 @@
 using Gateway.Contracts;
 using Gateway.Pipeline;
 using Gateway.Routing;
+using Gateway.Sessions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
@@ -12,8 +13,8 @@ namespace Gateway.Streams;
 /// stream it leaves the class's timeout and the tier's slot (<see cref="StreamAnsweredTransformProvider"/>). Ordinary
 /// requests pass with one <see cref="StreamDetector"/> check.
 /// </summary>
-internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry registry, IOptions<StreamOptions> options,
-    RateLimiting.ClientIpResolver? clientIp = null)
+internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry registry, SessionValidator validator,
+    Browsers.SessionCookie sessionCookie, IOptions<StreamOptions> options, RateLimiting.ClientIpResolver? clientIp = null)
 {
     private static readonly GatewayProblems.Problem ShuttingDown = new(503, ProblemTypes.ShuttingDown, "Shutting down",
         "This gateway instance is shutting down and opens no new streams. Reconnect; another instance will answer.", null);
@@ -50,6 +51,7 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
 
         try
         {
+            if (await RefusedByALateInvalidationAsync(context, feature, stream).ConfigureAwait(false)) return;
             // Events and messages must reach the client as the upstream flushes them, and a stream is never a cacheable
             // answer (the response cache stage, next, resolves its policy from this feature).
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -65,6 +67,41 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         {
             registry.Unregister(stream);
         }
+    }
+
+    /// <summary>
+    /// An invalidation handled after this request's session was validated but before its stream was registered closed
+    /// nothing (there was nothing to close yet), and the next revalidation is up to <c>Streams:RevalidateInterval</c>
+    /// away: a logout would have left the stream open until then. Registered first, then checked, so an invalidation is
+    /// either seen here or closes the registered stream. When one came, the session is validated again (L1 was evicted
+    /// by it: Redis or the backend answers). Refused: 401 for a session no longer valid, 403 for an organisation that no
+    /// longer admits it. A session nobody can vouch for right now keeps its stream, as on revalidation.
+    /// </summary>
+    private async ValueTask<bool> RefusedByALateInvalidationAsync(HttpContext context, GatewayRequestFeature feature, OpenStream stream)
+    {
+        if (feature.TokenHash is not { } hex || feature.Principal is not { } principal
+            || !validator.Overtaken(hex, principal.UserId, feature.ValidationBegan)
+            || !TokenHash.TryParseHex(hex, out var hash)) return false;
+        var again = await validator.RevalidateAsync(hash, stream.RouteClass).ConfigureAwait(false);
+        GatewayProblems.Problem? refusal = null;
+        if (again.Outcome == SessionOutcome.Invalid)
+        {
+            refusal = GatewayProblems.InvalidToken;
+            // As the validation stage does: a browser stops sending a dead session cookie.
+            if (context.Request.Headers.Authorization.Count == 0) sessionCookie.AppendClear(context.Response);
+        }
+        else if (again.Outcome == SessionOutcome.Valid && !StreamRevalidator.StillAdmitted(stream, again.Principal!))
+            refusal = IsMember(again.Principal!, stream.OrgId) ? GatewayProblems.RoleTooLow : GatewayProblems.OrgNotMember;
+        if (refusal is null) return false;
+        await refusal.WriteAsync(context).ConfigureAwait(false);
+        return true;
+    }
+
+    private static bool IsMember(Contracts.SessionPrincipal principal, string? orgId)
+    {
+        foreach (var membership in principal.Orgs)
+            if (string.Equals(membership.Id, orgId, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
     }
 
     /// <summary>

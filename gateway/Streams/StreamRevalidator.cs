@@ -57,7 +57,7 @@ internal sealed partial class StreamRevalidator(StreamRegistry registry, Session
     }
 
     /// <summary>The organisation the stream selected is still the principal's, with a role the class accepts.</summary>
-    private static bool StillAdmitted(OpenStream stream, Gateway.Contracts.SessionPrincipal principal)
+    internal static bool StillAdmitted(OpenStream stream, Gateway.Contracts.SessionPrincipal principal)
     {
         if (stream.OrgId is null) return stream.RouteClass.Auth != AuthKind.Role;
         foreach (var membership in principal.Orgs)

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Contracts;
+using Gateway.RateLimiting;
+using Gateway.Sessions;
+using Gateway.Streams;
+using Gateway.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using TestInfrastructure;
+
+namespace Gateway.Tests.Streams;
+
+/// <summary>
+/// An invalidation handled after a stream's session was validated but before the stream was registered found nothing to
+/// close. Before the fix, such a stream stayed open until the next revalidation (<c>Streams:RevalidateInterval</c>,
+/// ten minutes here). The invalidation is handled from the stage between the two (the rate-limit rule lookup),
+/// which is the race's window held open.
+/// </summary>
+public sealed class LateInvalidationTests(RedisFixture redis)
+{
+    public enum Change { Logout, LogoutEverywhere, LeftTheOrganisation, SomeoneElsesLogout }
+
+    [Theory]
+    [InlineData(Change.Logout, HttpStatusCode.Unauthorized)]
+    [InlineData(Change.LogoutEverywhere, HttpStatusCode.Unauthorized)]
+    [InlineData(Change.LeftTheOrganisation, HttpStatusCode.Forbidden)]
+    [InlineData(Change.SomeoneElsesLogout, HttpStatusCode.OK)]
+    public async Task AStreamWhoseSessionWasInvalidatedBeforeItWasRegistered_IsRefused(Change change, HttpStatusCode expected)
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        backend.Proxied = async ctx =>
+        {
+            if (ctx.Request.Path != "/live/feed") { await ctx.Response.WriteAsync("page"); return; }
+            ctx.Response.ContentType = "text/event-stream";
+            await ctx.Response.WriteAsync("data: open\n\n");
+            await ctx.Response.Body.FlushAsync();
+            try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+            catch (OperationCanceledException) { }
+        };
+        string org = Guid.NewGuid().ToString();
+        var session = TestSession.Create(orgs: (org, "member"));
+        var other = TestSession.Create(orgs: (org, "member"));
+        backend.Add(session);
+        backend.Add(other);
+        string routes = RouteFiles.CreateTemp(j =>
+        {
+            j["classes"]!["member-live"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "role:member", ["timeoutMs"] = 1000 };
+            RouteFiles.AddRoute(j, "live", "/live/{**rest}", "member-live");
+        });
+
+        GatewayInstance? gateway = null;
+        int interposed = 0;
+        void Invalidate(HttpContext context)
+        {
+            if (context.Request.Headers.Accept != "text/event-stream" || Interlocked.Exchange(ref interposed, 1) == 1) return;
+            // What the backend does, in its order: Redis and its own store first, then the message.
+            var (revoked, message) = change switch
+            {
+                Change.Logout => (session, new InvalidationMessage(InvalidationMessage.KindSession, "logout", 0, session.Hex, session.UserId)),
+                Change.LogoutEverywhere => (session, new InvalidationMessage(InvalidationMessage.KindUser, "logout-all", 0, UserId: session.UserId)),
+                Change.LeftTheOrganisation => (session, new InvalidationMessage(InvalidationMessage.KindUser, "membership", 0, UserId: session.UserId)),
+                _ => (other, new InvalidationMessage(InvalidationMessage.KindSession, "logout", 0, other.Hex, other.UserId)),
+            };
+            if (change == Change.LeftTheOrganisation)
+                backend.Sessions[session.Hex] = TestSession.Create(userId: session.UserId, version: 1).Json;
+            else backend.Sessions.TryRemove(revoked.Hex, out string? _);
+            redis.Server.CliAsync("DEL", SessionRedisContract.SessionKey(revoked.Hex)).GetAwaiter().GetResult();
+            gateway!.Get<InvalidationSubscriber>().Handle(message.Serialize());
+        }
+        gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes,
+            b => b.Services.AddSingleton<IRateLimitRuleResolver>(new InterposingResolver(Invalidate)),
+            "--Streams:RevalidateInterval=00:10:00");
+        await using var started = gateway;
+
+        // The session is in L1 (and Redis) before the stream opens, as for a client that has been using it.
+        var warm = session.Get("/live/page");
+        warm.Headers.TryAddWithoutValidation("X-Select-Org", org);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(warm)).StatusCode);
+
+        var open = session.Get("/live/feed");
+        open.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        open.Headers.TryAddWithoutValidation("X-Select-Org", org);
+        using var response = await gateway.Client.SendAsync(open, HttpCompletionOption.ResponseHeadersRead);
+
+        Assert.Equal(1, interposed);
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.OK)
+        {
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            Assert.Equal("open", await StreamsStack.ReadEventAsync(reader));
+            Assert.Equal(1, gateway.Get<StreamRegistry>().Count);
+        }
+        else
+        {
+            Assert.Empty(backend.ProxiedTo("/live/feed"));
+            await Poll.UntilAsync(() => gateway.Get<StreamRegistry>().Count == 0, "the refused stream is not left registered");
+        }
+    }
+
+    private sealed class InterposingResolver(Action<HttpContext> before) : IRateLimitRuleResolver
+    {
+        public RateLimitRule? Resolve(HttpContext context)
+        {
+            before(context);
+            return null;
+        }
+    }
+}
