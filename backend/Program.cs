@@ -77,7 +77,7 @@ app.UseAuthorization();
 app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health").ShortCircuit();
 app.MapOpenApi();
 app.MapPrometheusMetrics(app.Services.GetRequiredService<AdminAccess>().IsAdmin);
-app.MapAuthApi().MapUsersApi().MapSessionsApi().MapOrgsApi().MapAuthzApi().MapAuditApi().MapInternalApi();
+app.MapAuthApi().MapUsersApi().MapSessionsApi().MapOrgsApi().MapInvitationsApi().MapAuthzApi().MapAuditApi().MapInternalApi();
 // Taken before start: the token outlives whatever a failed start-up disposes.
 var stopping = app.Lifetime.ApplicationStopping;
 try

@@ -62,6 +62,8 @@ public static class ProblemTypes
     public const string Unauthorized = Base + "unauthorized";
     public const string Forbidden = Base + "forbidden";
     public const string Conflict = Base + "conflict";
+    /// <summary>410: an endpoint that was withdrawn; the detail names its replacement.</summary>
+    public const string Gone = Base + "gone";
     public const string PayloadTooLarge = Base + "payload-too-large";
     public const string UnsupportedMediaType = Base + "unsupported-media-type";
     public const string Unavailable = Base + "unavailable";

@@ -16,4 +16,7 @@ internal static class AuditEvents
     public const string MemberRoleChanged = "membership.role-changed";
     public const string MemberRemoved = "membership.removed";
     public const string OrgCreated = "org.created";
+    public const string InvitationCreated = "invitation.created";
+    public const string InvitationRevoked = "invitation.revoked";
+    public const string InvitationDeclined = "invitation.declined";
 }

@@ -21,6 +21,9 @@ internal static class Problems
     public static ProblemHttpResult ConflictProblem(string detail) =>
         TypedResults.Problem(detail, statusCode: 409, title: "Conflict.", type: ProblemTypes.Conflict);
 
+    public static ProblemHttpResult GoneProblem(string detail) =>
+        TypedResults.Problem(detail, statusCode: 410, title: "Gone.", type: ProblemTypes.Gone);
+
     public static ProblemHttpResult UnauthorizedProblem(string detail) =>
         TypedResults.Problem(detail, statusCode: 401, title: "Unauthorized.", type: ProblemTypes.Unauthorized);
 

@@ -74,32 +74,6 @@ internal sealed class OrgStore(NpgsqlDataSource db, ReadDataSource reads)
     }
 
     /// <summary>
-    /// Adds the member in the caller's transaction if <paramref name="actorId"/>'s role allows it. The role is read
-    /// again here under a share lock held until the transaction ends: the handler's earlier read may be stale, and a
-    /// removal or demotion of the actor committed in between must refuse the add (a concurrent one waits for it).
-    /// </summary>
-    public async Task<MemberAdd> AddMemberAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId, Guid userId, string role, DateTime now)
-    {
-        await using (var check = new NpgsqlCommand("SELECT role FROM org_members WHERE org_id = @o AND user_id = @a FOR SHARE", conn, tx))
-        {
-            check.Parameters.AddWithValue("o", orgId);
-            check.Parameters.AddWithValue("a", actorId);
-            var actorRole = await check.ExecuteScalarAsync() as string;
-            if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return MemberAdd.Forbidden;
-            if (role == Permissions.Roles.Owner && !Permissions.Allows(actorRole, Permissions.MembersManageOwners)) return MemberAdd.Forbidden;
-        }
-        await using var cmd = new NpgsqlCommand("""
-            INSERT INTO org_members (org_id, user_id, role, created_at) VALUES (@o, @u, @r, @now)
-            ON CONFLICT (org_id, user_id) DO NOTHING
-            """, conn, tx);
-        cmd.Parameters.AddWithValue("o", orgId);
-        cmd.Parameters.AddWithValue("u", userId);
-        cmd.Parameters.AddWithValue("r", role);
-        cmd.Parameters.AddWithValue("now", now);
-        return await cmd.ExecuteNonQueryAsync() == 1 ? MemberAdd.Added : MemberAdd.AlreadyMember;
-    }
-
-    /// <summary>
     /// Changes a member's role (<paramref name="newRole"/>) or removes them (null), enforcing under row locks held until
     /// the caller's transaction ends: only owners touch owners or grant owner, and the last owner is never removed or
     /// demoted. Any member may leave (remove themselves) without <c>members:write</c>: a membership one cannot end is

@@ -2,5 +2,5 @@ namespace Backend.Organizations;
 
 internal static class OrganizationsExtensions
 {
-    public static IServiceCollection AddOrganizations(this IServiceCollection services) => services.AddSingleton<OrgStore>();
+    public static IServiceCollection AddOrganizations(this IServiceCollection services) => services.AddSingleton<OrgStore>().AddSingleton<InvitationStore>();
 }

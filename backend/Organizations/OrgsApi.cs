@@ -4,7 +4,6 @@ using Backend.Authz;
 using Backend.Infrastructure;
 using Backend.Invalidation;
 using Backend.Sessions;
-using Backend.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Backend.Organizations;
@@ -18,7 +17,7 @@ internal static class OrgsApi
         group.MapPost("/", CreateAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/members", ListMembersAsync);
-        group.MapPost("/{id:guid}/members", AddMemberAsync);
+        group.MapPost("/{id:guid}/members", AddMemberWithdrawn);
         group.MapPatch("/{id:guid}/members/{userId:guid}", ChangeRoleAsync);
         group.MapDelete("/{id:guid}/members/{userId:guid}", RemoveMemberAsync);
         return app;
@@ -55,40 +54,12 @@ internal static class OrgsApi
         return TypedResults.Ok(await orgs.ListMembersAsync(id, cursor, Cursor.ClampLimit(limit)));
     }
 
-    internal static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> AddMemberAsync(
-        Guid id, AddMemberRequest request, ClaimsPrincipal caller, OrgStore orgs, UserStore users, AuditLog audit,
-        InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http)
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Email)) errors["email"] = ["Email is required."];
-        if (!Permissions.IsRole(request.Role)) errors["role"] = ["Role must be one of owner, admin, member."];
-        if (errors.Count > 0) return Problems.ValidationFailed(errors);
-
-        Guid actor = caller.UserId();
-        string? actorRole = await orgs.RoleOfAsync(id, actor);
-        if (actorRole is null) return Problems.NotFoundProblem("No such organisation.");
-        if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return Problems.ForbiddenProblem("Adding members requires members:write.");
-        if (request.Role == Permissions.Roles.Owner && !Permissions.Allows(actorRole, Permissions.MembersManageOwners))
-            return Problems.ForbiddenProblem("Only owners can add owners.");
-
-        string email = UserValidation.NormalizeEmail(request.Email!);
-        var target = await users.FindForLoginAsync(email);
-        if (target is null) return Problems.NotFoundProblem("No user has this email.");
-        var now = time.GetUtcNow().UtcDateTime;
-        var targetId = target.Value.User.Id;
-        var added = await audit.ChangeAndRecordAsync(
-            (conn, tx) => orgs.AddMemberAsync(conn, tx, id, actor, targetId, request.Role!, now),
-            r => r == MemberAdd.Added ? new AuditEntry(AuditEvents.MemberAdded, actor, id, http.ClientIp(), new { targetUserId = targetId, role = request.Role }) : null);
-        // The checks above read the actor's role before the transaction; the store decides again under lock.
-        if (added == MemberAdd.Forbidden) return Problems.ForbiddenProblem("Your role in this organisation no longer allows adding this member.");
-        // Perhaps added by a first try that answered 503: the repeat waits for the pending entries before it says so.
-        if (added == MemberAdd.AlreadyMember)
-            return await ConfirmMembershipAsync(id, targetId, outbox, relay, http)
-                ? Problems.ConflictProblem("The user is already a member.") : Problems.RevocationPendingProblem(http);
-        if (!await ConfirmMembershipAsync(id, targetId, outbox, relay, http)) return Problems.RevocationPendingProblem(http);
-        var user = target.Value.User;
-        return TypedResults.Created($"/orgs/{id}/members/{targetId}", new MemberDto(targetId, user.Email, user.Name, request.Role!, now));
-    }
+    /// <summary>
+    /// Withdrawn 2026-12-05: it added any registered account without its consent, and its 404 for an unknown address told
+    /// anyone who created an organisation which addresses had accounts. Members join by accepting an invitation.
+    /// </summary>
+    internal static ProblemHttpResult AddMemberWithdrawn(Guid id) =>
+        Problems.GoneProblem($"Members join by invitation: POST /orgs/{id}/invitations {{email, role}}, then the invited account accepts with POST /invitations/{{invitationId}}/accept.");
 
     internal static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ChangeRoleAsync(
         Guid id, Guid userId, ChangeRoleRequest request, ClaimsPrincipal caller, OrgStore orgs, AuditLog audit,
@@ -145,6 +116,6 @@ internal static class OrgsApi
     /// Waits until Redis acknowledged what the <c>org_members_changed</c> trigger queued with the change: the user's raised
     /// principal fences and the user and organisation invalidations. False when it did not in time.
     /// </summary>
-    private static async Task<bool> ConfirmMembershipAsync(Guid orgId, Guid userId, InvalidationOutbox outbox, OutboxRelay relay, HttpContext http) =>
+    internal static async Task<bool> ConfirmMembershipAsync(Guid orgId, Guid userId, InvalidationOutbox outbox, OutboxRelay relay, HttpContext http) =>
         await relay.ConfirmAsync(await outbox.PendingAsync(userId, orgId), http.RequestAborted);
 }

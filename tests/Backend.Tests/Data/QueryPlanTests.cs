@@ -47,6 +47,10 @@ public sealed class QueryPlanTests(PostgresFixture postgres) : IAsyncLifetime
                    (ARRAY['login.success','login.failure','logout','register','password.change','session.revoked','logout-all','membership.added'])[i % 8 + 1],
                    @now - i * interval '1 second', '{}'
             FROM generate_series(1, 80000) i;
+            INSERT INTO org_invitations (org_id, email, email_normalized, role, invited_by, created_at, expires_at)
+            SELECT md5('o' || (i % 2000 + 1))::uuid, 'i' || i || '@example.com', 'i' || i || '@example.com', 'member',
+                   md5('u' || i)::uuid, @now, @now + interval '7 days'
+            FROM generate_series(1, 20000) i;
             ANALYZE;
             """, conn);
         seed.Parameters.AddWithValue("now", Now);
@@ -109,6 +113,13 @@ public sealed class QueryPlanTests(PostgresFixture postgres) : IAsyncLifetime
         Assert.Contains("ix_org_members_org_role", await PlanAsync(
             "SELECT user_id FROM org_members WHERE org_id = @o AND role = 'owner'",
             ("o", new Guid(Convert.ToHexString(System.Security.Cryptography.MD5.HashData("o5"u8))))));
+
+    [Fact]
+    public async Task InvitationsOfAnAccount_UseTheEmailIndex() =>
+        Assert.Contains("ix_org_invitations_email", await PlanAsync("""
+            SELECT i.id FROM users u JOIN org_invitations i ON i.email_normalized = u.email_normalized
+            WHERE u.id = @u AND i.expires_at > @now
+            """, ("u", User(42)), ("now", Now)));
 
     [Fact]
     public async Task AuditByUser_UsesUserTimeIndex() =>

@@ -63,7 +63,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         { "PUT", "/users/profile" },
         { "PUT", "/users/password" },
         { "POST", "/orgs" },
-        { "POST", "/orgs/{org}/members" },
+        { "POST", "/orgs/{org}/invitations" },
         { "PATCH", "/orgs/{org}/members/{member}" },
         { "POST", "/internal/sessions/introspect" },
         { "POST", "/internal/sessions/touch" },
@@ -101,6 +101,10 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         { "GET", "/orgs/{org}/members?limit=abc", 400 },
         { "GET", "/orgs/{org}/members?limit=99999999999", 400 },
         { "GET", "/orgs/{org}/members?limit=1&limit=2", 400 },
+        { "GET", "/orgs/{org}/invitations?limit=abc", 400 },
+        { "DELETE", "/orgs/{org}/invitations/not-a-guid", 404 },
+        { "POST", "/invitations/not-a-guid/accept", 404 },
+        { "POST", "/invitations/not-a-guid/decline", 404 },
         { "GET", "/users/me/sessions?limit=%00", 400 },
         { "GET", "/users/me/sessions?limit=1e3", 400 },
         { "GET", "/authz/check?org=not-a-guid&permission=members:read", 400 },
@@ -134,6 +138,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
     [InlineData("/users/me/sessions?cursor=%25%25%25")]
     [InlineData("/users/me/sessions?cursor=MHx4")]
     [InlineData("/orgs/{org}/members?cursor=%00")]
+    [InlineData("/orgs/{org}/invitations?cursor=%00")]
     [InlineData("/audit?cursor=OTk5OTk5OTk5OTk5OTk5OTk5OTk5fDE")]
     [InlineData("/audit?org={org}&cursor=MTIzfC0x")]
     public async Task GarbageCursor_IsReadAsTheFirstPage(string template)
@@ -158,8 +163,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         {
             var member = await Client.NewUserAsync("member");
             var org = path.Split('/')[2];
-            var added = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" });
-            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+            await Client.AddMemberAsync(owner, Guid.Parse(org), member, "member");
             path = path.Replace("{member}", member.UserId.ToString());
         }
         return (owner, path);

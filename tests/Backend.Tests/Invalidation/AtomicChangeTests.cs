@@ -110,19 +110,22 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
         var created = await Client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Atomic" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         string org = (await created.ReadJsonAsync()).GetProperty("id").GetString()!;
+        var invitation = await Client.InviteAsync(owner, Guid.Parse(org), member.Email, "member");
         await FailInsertsIntoAsync("audit_events");
 
-        var add = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" });
+        var add = await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", member.Token);
+        var invite = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = Api.NewEmail(), role = "member" });
         var create = await Client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Never Created" });
 
-        Assert.True((int)add.StatusCode >= 500, $"adding a member: expected a server error, got {(int)add.StatusCode}");
+        Assert.True((int)add.StatusCode >= 500, $"accepting an invitation: expected a server error, got {(int)add.StatusCode}");
+        Assert.True((int)invite.StatusCode >= 500, $"inviting: expected a server error, got {(int)invite.StatusCode}");
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM org_invitations WHERE org_id = '{org}'"));
         Assert.True((int)create.StatusCode >= 500, $"creating an organisation: expected a server error, got {(int)create.StatusCode}");
         Assert.Equal(0, await CountAsync($"SELECT count(*) FROM org_members WHERE user_id = '{member.UserId}'"));
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM organizations WHERE name = 'Never Created'"));
 
         await AllowInsertsIntoAsync("audit_events");
-        Assert.Equal(HttpStatusCode.Created,
-            (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", member.Token)).StatusCode);
         await FailInsertsIntoAsync("audit_events");
         var promote = await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{member.UserId}", owner.Token, new { role = "admin" });
         var remove = await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token);

@@ -65,8 +65,7 @@ public sealed class RevocationRepeatTests(PostgresFixture postgres, RedisFixture
         var member = await _client.NewUserAsync();
         var created = await (await _client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Acme" })).ReadJsonAsync();
         Guid org = created.GetProperty("id").GetGuid();
-        Assert.Equal(HttpStatusCode.Created,
-            (await _client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" })).StatusCode);
+        await _client.AddMemberAsync(owner, org, member, "member");
         var final = await FirstTryThenRepeatsAsync(() => _client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token));
         await final.AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
     }

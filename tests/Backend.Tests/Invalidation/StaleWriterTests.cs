@@ -97,8 +97,7 @@ public sealed class StaleWriterTests(PostgresFixture postgres, RedisFixture redi
         var member = await _client.NewUserAsync("member");
         var org = await (await _client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Acme" })).ReadJsonAsync();
         Guid orgId = org.GetProperty("id").GetGuid();
-        Assert.Equal(HttpStatusCode.Created, (await _client.SendAsync(HttpMethod.Post, $"/orgs/{orgId}/members", owner.Token,
-            new { email = member.Email, role = "admin" })).StatusCode);
+        await _client.AddMemberAsync(owner, orgId, member, "admin");
 
         _gate.Close();
         var stale = StartWriter("introspection", member, Guid.Empty);

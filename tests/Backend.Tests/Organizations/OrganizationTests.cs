@@ -15,9 +15,7 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
         return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
     }
 
-    private async Task AddAsync(Login actor, Guid org, Login target, string role) =>
-        Assert.Equal(HttpStatusCode.Created,
-            (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", actor.Token, new { email = target.Email, role })).StatusCode);
+    private Task AddAsync(Login actor, Guid org, Login target, string role) => Client.AddMemberAsync(actor, org, target, role);
 
     /// <summary>An organisation with one owner, one admin and one member.</summary>
     private async Task<(Guid Org, Login Owner, Login Admin, Login Member)> TeamAsync()
@@ -92,30 +90,36 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
     }
 
     [Fact]
-    public async Task AddMember_ErrorCases()
+    public async Task Invite_ErrorCases()
     {
         var (org, owner, admin, member) = await TeamAsync();
         var outsider = await Client.NewUserAsync("outsider");
-        // A member cannot add.
-        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", member.Token, new { email = outsider.Email, role = "member" }))
+        // A member cannot invite.
+        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", member.Token, new { email = outsider.Email, role = "member" }))
             .AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
-        // An admin cannot add an owner.
-        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", admin.Token, new { email = outsider.Email, role = "owner" }))
+        // An admin cannot invite an owner.
+        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", admin.Token, new { email = outsider.Email, role = "owner" }))
             .AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
-        // Unknown email.
-        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = Api.NewEmail(), role = "member" }))
-            .AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
-        // Already a member.
-        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = member.Email, role = "member" }))
+        // Already a member (those who may invite may list the members: nothing new learnt).
+        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = member.Email.ToUpperInvariant(), role = "member" }))
             .AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
-        // Bad role and missing email, both reported.
-        var bad = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = "", role = "emperor" });
+        // Bad role and bad email, both reported.
+        var bad = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = "not an address", role = "emperor" });
         await bad.AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
         var errors = (await bad.ReadJsonAsync()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("email", out _) && errors.TryGetProperty("role", out _));
         // A stranger does not learn the organisation exists.
-        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", outsider.Token, new { email = outsider.Email, role = "member" }))
+        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", outsider.Token, new { email = outsider.Email, role = "member" }))
             .AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", outsider.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        // Members do not see the pending invitations (the addresses of people who are not members).
+        await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", member.Token)).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        // The withdrawn direct add says what replaced it.
+        var gone = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", owner.Token, new { email = outsider.Email, role = "member" });
+        await gone.AssertProblemAsync(HttpStatusCode.Gone, "gone");
+        Assert.Contains("/invitations", (await gone.ReadJsonAsync()).GetProperty("detail").GetString());
+        var me = await (await Client.SendAsync(HttpMethod.Get, "/auth/me", outsider.Token)).ReadJsonAsync();
+        Assert.Empty(me.GetProperty("organizations").EnumerateArray());
     }
 
     [Fact]
@@ -226,16 +230,16 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
     }
 
     /// <summary>
-    /// An add in flight while its actor loses the role that allows it (an admin removed; an owner adding an owner,
-    /// demoted to member): either the add commits first (and the change waits for it) or the change commits first and
-    /// the add is refused. It must never commit on the authority of a role that is already gone. The test holds the
-    /// organisation row so the add stops after the handler's role check, at the insert's foreign-key check, and
-    /// releases it once the change has either finished or is waiting for a lock.
+    /// An invitation in flight while its actor loses the role that allows it (an admin removed; an owner inviting an
+    /// owner, demoted to member): either the invitation commits first (and the change waits for it) or the change commits
+    /// first and the invitation is refused. It must never commit on the authority of a role that is already gone. The
+    /// test holds the organisation row so the invitation stops after the handler's role check, at the insert's
+    /// foreign-key check, and releases it once the change has either finished or is waiting for a lock.
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task AddMember_ByAnActorWhoLosesTheRoleWhileTheAddIsInFlight_IsNotAuthorisedByTheLostRole(bool ownerAddingAnOwner)
+    public async Task Invite_ByAnActorWhoLosesTheRoleWhileTheInvitationIsInFlight_IsNotAuthorisedByTheLostRole(bool ownerAddingAnOwner)
     {
         var (org, owner, admin, _) = await TeamAsync();
         var newcomer = await Client.NewUserAsync("new");
@@ -253,8 +257,8 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
             await hold.ExecuteNonQueryAsync();
         }
 
-        var add = Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", admin.Token, new { email = newcomer.Email, role });
-        await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the add waits at its insert");
+        var add = Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", admin.Token, new { email = newcomer.Email, role });
+        await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the invitation waits at its insert");
         var change = ownerAddingAnOwner
             ? Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "member" })
             : Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{admin.UserId}", owner.Token);
@@ -264,17 +268,17 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
 
         var (added, changed) = (await add, await change);
         Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
-        var members = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/members", owner.Token)).ReadJsonAsync();
-        bool newcomerIsMember = members.GetProperty("items").EnumerateArray().Any(m => m.GetProperty("userId").GetGuid() == newcomer.UserId);
+        var pending = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", owner.Token)).ReadJsonAsync();
+        bool invited = pending.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("email").GetString() == newcomer.Email);
         if (changedFirst)
         {
-            Assert.True(added.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"the add by the lost role answered {(int)added.StatusCode}");
-            Assert.False(newcomerIsMember);
+            Assert.True(added.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"the invitation by the lost role answered {(int)added.StatusCode}");
+            Assert.False(invited);
         }
         else
         {
             Assert.Equal(HttpStatusCode.Created, added.StatusCode);
-            Assert.True(newcomerIsMember);
+            Assert.True(invited);
         }
     }
 
@@ -332,7 +336,7 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
             .Select(e => e.GetProperty("eventType").GetString()).ToList();
         Assert.Contains("register", types);
         Assert.Contains("login.success", types);
-        Assert.Contains("membership.added", types);
+        Assert.Contains("invitation.created", types);   // members join by accepting: the added record is theirs
 
         var orgTrail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", admin.Token)).ReadJsonAsync();
         Assert.Equal(2, orgTrail.GetProperty("items").EnumerateArray().Count(e => e.GetProperty("eventType").GetString() == "membership.added"));
@@ -402,7 +406,7 @@ public sealed class LastOwnerRaceTests(PostgresFixture postgres, RedisFixture re
         var b = await Client.NewUserAsync("b");
         var created = await (await Client.SendAsync(HttpMethod.Post, "/orgs", a.Token, new { name = "Race" })).ReadJsonAsync();
         var org = created.GetProperty("id").GetGuid();
-        await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/members", a.Token, new { email = b.Email, role = "owner" });
+        await Client.AddMemberAsync(a, org, b, "owner");
 
         var results = await Task.WhenAll(
             Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{b.UserId}", a.Token, new { role = "member" }),

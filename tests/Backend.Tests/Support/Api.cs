@@ -35,6 +35,22 @@ public static class Api
         return await client.LoginAsync(email);
     }
 
+    /// <summary><paramref name="actor"/> invites <paramref name="target"/>'s email; the invitation's id (asserts 201).</summary>
+    public static async Task<Guid> InviteAsync(this HttpClient client, Login actor, Guid org, string email, string role)
+    {
+        var response = await client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", actor.Token, new { email, role });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
+    }
+
+    /// <summary>How a member is added: invited by <paramref name="actor"/>, accepted by <paramref name="target"/> (asserts both).</summary>
+    public static async Task AddMemberAsync(this HttpClient client, Login actor, Guid org, Login target, string role)
+    {
+        var invitation = await client.InviteAsync(actor, org, target.Email, role);
+        var accepted = await client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", target.Token);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
     /// <summary>The id of the one session of <paramref name="token"/>'s user that is not the caller's own (from GET /users/me/sessions).</summary>
     public static async Task<Guid> OtherSessionIdAsync(this HttpClient client, string token)
     {

@@ -90,9 +90,36 @@ public sealed class RevocationEndToEndTests(PostgresFixture postgres) : IAsyncLi
         Assert.Equal(HttpStatusCode.Unauthorized, (await Get(late, token)).StatusCode);
     }
 
-    private async Task<string> RegisterAndLoginAsync()
+    [Fact]
+    public async Task AnAcceptedInvitation_ReachesEveryGateway_AndNothingBeforeTheAcceptAdmitsTheInvitee()
     {
-        string email = $"e2e-{Guid.NewGuid():N}@example.com";
+        string ownerToken = await RegisterAndLoginAsync();
+        string inviteeEmail = $"e2e-{Guid.NewGuid():N}@example.com";
+        string inviteeToken = await RegisterAndLoginAsync(inviteeEmail);
+        var created = await Send(_a, HttpMethod.Post, "/orgs", ownerToken, new { name = "Edge" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        string org = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        // Both gateways hold the invitee's principal (without the organisation) in L1.
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(_a, HttpMethod.Get, $"/orgs/{org}", inviteeToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(_b, HttpMethod.Get, $"/orgs/{org}", inviteeToken)).StatusCode);
+
+        var invited = await Send(_a, HttpMethod.Post, $"/orgs/{org}/invitations", ownerToken, new { email = inviteeEmail, role = "member" });
+        Assert.Equal(HttpStatusCode.Created, invited.StatusCode);
+        string invitation = (await invited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(_b, HttpMethod.Get, $"/orgs/{org}", inviteeToken)).StatusCode);
+        var mine = await (await Send(_b, HttpMethod.Get, "/invitations", inviteeToken)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(invitation, Assert.Single(mine.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await Send(_b, HttpMethod.Post, $"/invitations/{invitation}/accept", inviteeToken)).StatusCode);
+
+        // The accept answered once Redis had the invalidation: each gateway applies it within its propagation delay.
+        await Poll.UntilAsync(async () => (await Send(_a, HttpMethod.Get, $"/orgs/{org}", inviteeToken)).StatusCode == HttpStatusCode.OK
+            && (await Send(_b, HttpMethod.Get, $"/orgs/{org}", inviteeToken)).StatusCode == HttpStatusCode.OK, "both gateways admit the new member");
+    }
+
+    private async Task<string> RegisterAndLoginAsync(string? email = null)
+    {
+        email ??= $"e2e-{Guid.NewGuid():N}@example.com";
         var register = await _a.Client.PostAsJsonAsync("/auth/register", new { email, password = "correct horse battery staple", name = "E2E" });
         Assert.Equal(HttpStatusCode.Created, register.StatusCode);
         var login = await _a.Client.PostAsJsonAsync("/auth/login", new { email, password = "correct horse battery staple" });
@@ -102,9 +129,9 @@ public sealed class RevocationEndToEndTests(PostgresFixture postgres) : IAsyncLi
 
     private static Task<HttpResponseMessage> Get(GatewayInstance gateway, string token) => Send(gateway, HttpMethod.Get, "/users/me/sessions", token);
 
-    private static Task<HttpResponseMessage> Send(GatewayInstance gateway, HttpMethod method, string path, string token)
+    private static Task<HttpResponseMessage> Send(GatewayInstance gateway, HttpMethod method, string path, string token, object? body = null)
     {
-        var request = new HttpRequestMessage(method, path);
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
         return gateway.Client.SendAsync(request);
     }

@@ -1,0 +1,179 @@
+using Backend.Authz;
+using Backend.Infrastructure;
+using Npgsql;
+
+namespace Backend.Organizations;
+
+/// <summary>
+/// Invitations to organisations in PostgreSQL. An invitation names an email address, never an account: creating one
+/// reads no account, so its answer cannot tell whether the address has one. It belongs to the account whose normalised
+/// email is the invitation's when that account lists, accepts or declines it.
+/// </summary>
+internal sealed class InvitationStore(NpgsqlDataSource db)
+{
+    /// <summary>How long an invitation can be accepted; inviting the address again renews it.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromDays(7);
+
+    private const string Columns = "i.id, i.org_id, o.name, i.email, i.role, i.invited_by, i.created_at, i.expires_at";
+
+    /// <summary>
+    /// Invites <paramref name="emailNormalized"/> in the caller's transaction if <paramref name="actorId"/>'s role allows
+    /// it (read under a share lock, as adding a member was: a removal or demotion of the actor committed meanwhile
+    /// refuses it). A pending invitation of the address is renewed with the new role, unless it is an owner invitation
+    /// and the actor cannot manage owners.
+    /// </summary>
+    public async Task<(InvitationCreate Outcome, InvitationDto? Invitation)> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        Guid orgId, Guid actorId, string email, string emailNormalized, string role, DateTime now)
+    {
+        string? actorRole;
+        await using (var check = new NpgsqlCommand("SELECT role FROM org_members WHERE org_id = @o AND user_id = @a FOR SHARE", conn, tx))
+        {
+            check.Parameters.AddWithValue("o", orgId);
+            check.Parameters.AddWithValue("a", actorId);
+            actorRole = await check.ExecuteScalarAsync() as string;
+        }
+        if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return (InvitationCreate.Forbidden, null);
+        bool managesOwners = Permissions.Allows(actorRole, Permissions.MembersManageOwners);
+        if (role == Permissions.Roles.Owner && !managesOwners) return (InvitationCreate.Forbidden, null);
+
+        // Already a member: those who may invite may list the members, so this tells them nothing new.
+        await using (var member = new NpgsqlCommand("""
+            SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id WHERE m.org_id = @o AND u.email_normalized = @e
+            """, conn, tx))
+        {
+            member.Parameters.AddWithValue("o", orgId);
+            member.Parameters.AddWithValue("e", emailNormalized);
+            if (await member.ExecuteScalarAsync() is not null) return (InvitationCreate.AlreadyMember, null);
+        }
+
+        await using var cmd = new NpgsqlCommand($"""
+            WITH i AS (
+                INSERT INTO org_invitations (org_id, email, email_normalized, role, invited_by, created_at, expires_at)
+                VALUES (@o, @email, @e, @r, @a, @now, @until)
+                ON CONFLICT (org_id, email_normalized) DO UPDATE
+                    SET email = excluded.email, role = excluded.role, invited_by = excluded.invited_by,
+                        created_at = excluded.created_at, expires_at = excluded.expires_at
+                    WHERE org_invitations.role <> 'owner' OR @managesOwners
+                RETURNING *)
+            SELECT {Columns} FROM i JOIN organizations o ON o.id = i.org_id
+            """, conn, tx);
+        cmd.Parameters.AddWithValue("o", orgId);
+        cmd.Parameters.AddWithValue("email", email);
+        cmd.Parameters.AddWithValue("e", emailNormalized);
+        cmd.Parameters.AddWithValue("r", role);
+        cmd.Parameters.AddWithValue("a", actorId);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("until", now + Lifetime);
+        cmd.Parameters.AddWithValue("managesOwners", managesOwners);
+        await using var r = await cmd.ExecuteReaderAsync();
+        return await r.ReadAsync() ? (InvitationCreate.Invited, Read(r)) : (InvitationCreate.Forbidden, null);
+    }
+
+    /// <summary>The organisation's pending (unexpired) invitations, oldest first, a page at a time.</summary>
+    public async Task<Page<InvitationDto>> ListForOrgAsync(Guid orgId, DateTime now, string? cursor, int limit)
+    {
+        bool hasCursor = Cursor.TryDecode(cursor, out _, out var afterKey) && Guid.TryParse(afterKey, out _);
+        await using var cmd = db.CreateCommand($"""
+            SELECT {Columns} FROM org_invitations i JOIN organizations o ON o.id = i.org_id
+            WHERE i.org_id = @o AND i.expires_at > @now AND (NOT @hasCursor OR i.id > @after)
+            ORDER BY i.id LIMIT @n
+            """);
+        cmd.Parameters.AddWithValue("o", orgId);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("hasCursor", hasCursor);
+        cmd.Parameters.AddWithValue("after", hasCursor ? Guid.Parse(afterKey) : Guid.Empty);
+        cmd.Parameters.AddWithValue("n", limit + 1);
+        var items = new List<InvitationDto>(limit);
+        string? next = null;
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            if (items.Count == limit) { next = Cursor.Encode(items[^1].Id.ToString()); break; }
+            items.Add(Read(r));
+        }
+        return new Page<InvitationDto>(items, next);
+    }
+
+    /// <summary>The pending invitations addressed to <paramref name="userId"/>'s email.</summary>
+    public async Task<IReadOnlyList<InvitationDto>> ListForUserAsync(Guid userId, DateTime now)
+    {
+        await using var cmd = db.CreateCommand($"""
+            SELECT {Columns} FROM users u
+            JOIN org_invitations i ON i.email_normalized = u.email_normalized
+            JOIN organizations o ON o.id = i.org_id
+            WHERE u.id = @u AND i.expires_at > @now
+            ORDER BY i.created_at, i.id LIMIT 100
+            """);
+        cmd.Parameters.AddWithValue("u", userId);
+        cmd.Parameters.AddWithValue("now", now);
+        var items = new List<InvitationDto>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync()) items.Add(Read(r));
+        return items;
+    }
+
+    /// <summary>
+    /// Accepts (adds the membership with the invitation's role) or declines an invitation addressed to
+    /// <paramref name="userId"/>'s email, and deletes it, in the caller's transaction. Null when there is no such pending
+    /// invitation for this account (another account's invitation looks the same: it does not exist for this one).
+    /// </summary>
+    public async Task<InvitationAnswer?> AnswerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid invitationId, Guid userId, bool accept, DateTime now)
+    {
+        InvitationDto invitation;
+        await using (var cmd = new NpgsqlCommand($"""
+            DELETE FROM org_invitations i USING users u, organizations o
+            WHERE i.id = @id AND u.id = @u AND i.email_normalized = u.email_normalized AND o.id = i.org_id AND i.expires_at > @now
+            RETURNING {Columns}
+            """, conn, tx))
+        {
+            cmd.Parameters.AddWithValue("id", invitationId);
+            cmd.Parameters.AddWithValue("u", userId);
+            cmd.Parameters.AddWithValue("now", now);
+            await using var r = await cmd.ExecuteReaderAsync();
+            if (!await r.ReadAsync()) return null;
+            invitation = Read(r);
+        }
+        if (!accept) return new InvitationAnswer(invitation, Joined: false);
+        await using var add = new NpgsqlCommand("""
+            INSERT INTO org_members (org_id, user_id, role, created_at) VALUES (@o, @u, @r, @now)
+            ON CONFLICT (org_id, user_id) DO NOTHING
+            """, conn, tx);
+        add.Parameters.AddWithValue("o", invitation.OrgId);
+        add.Parameters.AddWithValue("u", userId);
+        add.Parameters.AddWithValue("r", invitation.Role);
+        add.Parameters.AddWithValue("now", now);
+        return new InvitationAnswer(invitation, Joined: await add.ExecuteNonQueryAsync() == 1);
+    }
+
+    /// <summary>
+    /// Withdraws a pending invitation of the organisation, in the caller's transaction, if the actor may: members:write,
+    /// and for an owner invitation the right to manage owners.
+    /// </summary>
+    public async Task<InvitationRevoke> RevokeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId, Guid invitationId)
+    {
+        string? actorRole;
+        await using (var check = new NpgsqlCommand("SELECT role FROM org_members WHERE org_id = @o AND user_id = @a FOR SHARE", conn, tx))
+        {
+            check.Parameters.AddWithValue("o", orgId);
+            check.Parameters.AddWithValue("a", actorId);
+            actorRole = await check.ExecuteScalarAsync() as string;
+        }
+        if (actorRole is null) return InvitationRevoke.NotMember;
+        if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return InvitationRevoke.Forbidden;
+        await using var cmd = new NpgsqlCommand("""
+            DELETE FROM org_invitations WHERE id = @id AND org_id = @o AND (role <> 'owner' OR @managesOwners) RETURNING role
+            """, conn, tx);
+        cmd.Parameters.AddWithValue("id", invitationId);
+        cmd.Parameters.AddWithValue("o", orgId);
+        cmd.Parameters.AddWithValue("managesOwners", Permissions.Allows(actorRole, Permissions.MembersManageOwners));
+        if (await cmd.ExecuteScalarAsync() is not null) return InvitationRevoke.Revoked;
+        // Not deleted: absent, or an owner invitation this actor may not withdraw.
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM org_invitations WHERE id = @id AND org_id = @o", conn, tx);
+        exists.Parameters.AddWithValue("id", invitationId);
+        exists.Parameters.AddWithValue("o", orgId);
+        return await exists.ExecuteScalarAsync() is null ? InvitationRevoke.NotFound : InvitationRevoke.Forbidden;
+    }
+
+    private static InvitationDto Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4),
+        r.IsDBNull(5) ? null : r.GetGuid(5), r.GetDateTime(6), r.GetDateTime(7));
+}

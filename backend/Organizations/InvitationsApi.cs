@@ -1,0 +1,124 @@
+using System.Security.Claims;
+using Backend.Audit;
+using Backend.Authz;
+using Backend.Infrastructure;
+using Backend.Invalidation;
+using Backend.Sessions;
+using Backend.Users;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Backend.Organizations;
+
+/// <summary>
+/// How accounts join organisations: a member with <c>members:write</c> invites an email address
+/// (<c>/orgs/{id}/invitations</c>); the account holding that address sees it at <c>/invitations</c> and accepts or declines.
+/// The invitation's answer is the same whether the address has an account or not, and nobody joins without accepting.
+/// </summary>
+internal static class InvitationsApi
+{
+    public static IEndpointRouteBuilder MapInvitationsApi(this IEndpointRouteBuilder app)
+    {
+        var org = app.MapGroup("/orgs/{id:guid}/invitations").WithTags("Organizations").RequireAuthorization();
+        org.MapPost("/", InviteAsync);
+        org.MapGet("/", ListForOrgAsync);
+        org.MapDelete("/{invitationId:guid}", RevokeAsync);
+        var mine = app.MapGroup("/invitations").WithTags("Organizations").RequireAuthorization();
+        mine.MapGet("/", ListMineAsync);
+        mine.MapPost("/{invitationId:guid}/accept", (Guid invitationId, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs,
+            AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http) =>
+            AnswerAsync(invitationId, accept: true, caller, invitations, orgs, audit, outbox, relay, time, http));
+        mine.MapPost("/{invitationId:guid}/decline", (Guid invitationId, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs,
+            AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http) =>
+            AnswerAsync(invitationId, accept: false, caller, invitations, orgs, audit, outbox, relay, time, http));
+        return app;
+    }
+
+    internal static async Task<Results<Created<InvitationDto>, ValidationProblem, ProblemHttpResult>> InviteAsync(
+        Guid id, InviteRequest request, ClaimsPrincipal caller, OrgStore orgs, InvitationStore invitations, AuditLog audit,
+        TimeProvider time, HttpContext http)
+    {
+        var errors = new Dictionary<string, string[]>();
+        UserValidation.Email(request.Email, errors);
+        if (!Permissions.IsRole(request.Role)) errors["role"] = ["Role must be one of owner, admin, member."];
+        if (errors.Count > 0) return Problems.ValidationFailed(errors);
+
+        Guid actor = caller.UserId();
+        string? actorRole = await orgs.RoleOfAsync(id, actor);
+        if (actorRole is null) return Problems.NotFoundProblem("No such organisation.");
+        string email = request.Email!.Trim();
+        var (outcome, invitation) = await audit.ChangeAndRecordAsync(
+            (conn, tx) => invitations.CreateAsync(conn, tx, id, actor, email, UserValidation.NormalizeEmail(email), request.Role!, time.GetUtcNow().UtcDateTime),
+            r => r.Outcome == InvitationCreate.Invited
+                ? new AuditEntry(AuditEvents.InvitationCreated, actor, id, http.ClientIp(), new { invitationId = r.Invitation!.Id, email, role = request.Role })
+                : null);
+        // The store reads the actor's role again under lock: the read above may be stale.
+        return outcome switch
+        {
+            InvitationCreate.Invited => TypedResults.Created((string?)null, invitation),
+            InvitationCreate.AlreadyMember => Problems.ConflictProblem("An account with this email is already a member."),
+            _ => Problems.ForbiddenProblem(request.Role == Permissions.Roles.Owner
+                ? "Only owners can invite owners or renew an owner's invitation."
+                : "Inviting members requires members:write."),
+        };
+    }
+
+    internal static async Task<Results<Ok<Page<InvitationDto>>, ProblemHttpResult>> ListForOrgAsync(
+        Guid id, ClaimsPrincipal caller, OrgStore orgs, InvitationStore invitations, TimeProvider time, string? cursor = null, int? limit = null)
+    {
+        string? role = await orgs.RoleOfAsync(id, caller.UserId());
+        if (role is null) return Problems.NotFoundProblem("No such organisation.");
+        if (!Permissions.Allows(role, Permissions.MembersWrite)) return Problems.ForbiddenProblem("Requires members:write.");
+        return TypedResults.Ok(await invitations.ListForOrgAsync(id, time.GetUtcNow().UtcDateTime, cursor, Cursor.ClampLimit(limit)));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
+        Guid id, Guid invitationId, ClaimsPrincipal caller, InvitationStore invitations, AuditLog audit, HttpContext http)
+    {
+        Guid actor = caller.UserId();
+        var outcome = await audit.ChangeAndRecordAsync(
+            (conn, tx) => invitations.RevokeAsync(conn, tx, id, actor, invitationId),
+            r => r == InvitationRevoke.Revoked ? new AuditEntry(AuditEvents.InvitationRevoked, actor, id, http.ClientIp(), new { invitationId }) : null);
+        return outcome switch
+        {
+            InvitationRevoke.Revoked => TypedResults.NoContent(),
+            InvitationRevoke.NotMember => Problems.NotFoundProblem("No such organisation."),
+            InvitationRevoke.NotFound => Problems.NotFoundProblem("No such pending invitation."),
+            _ => Problems.ForbiddenProblem("Withdrawing invitations requires members:write, and an owner's invitation an owner."),
+        };
+    }
+
+    /// <summary>The caller's pending invitations (at most 100, oldest first; never paged: <c>nextCursor</c> is null).</summary>
+    internal static async Task<Ok<Page<InvitationDto>>> ListMineAsync(ClaimsPrincipal caller, InvitationStore invitations, TimeProvider time) =>
+        TypedResults.Ok(new Page<InvitationDto>(await invitations.ListForUserAsync(caller.UserId(), time.GetUtcNow().UtcDateTime), null));
+
+    /// <summary>
+    /// Accepts or declines. The invitation is used either way; accepting adds the membership with the invitation's role,
+    /// and answers once Redis has the user's raised principal fences and invalidations, as every membership change does.
+    /// </summary>
+    internal static async Task<Results<Ok<OrgDto>, NoContent, ProblemHttpResult>> AnswerAsync(Guid invitationId, bool accept,
+        ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs, AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay,
+        TimeProvider time, HttpContext http)
+    {
+        Guid user = caller.UserId();
+        var answer = await audit.ChangeAndRecordAsync(
+            (conn, tx) => invitations.AnswerAsync(conn, tx, invitationId, user, accept, time.GetUtcNow().UtcDateTime),
+            a => a switch
+            {
+                null => null,
+                _ when !accept => new AuditEntry(AuditEvents.InvitationDeclined, user, a.Invitation.OrgId, http.ClientIp(), new { invitationId }),
+                { Joined: true } => new AuditEntry(AuditEvents.MemberAdded, user, a.Invitation.OrgId, http.ClientIp(),
+                    new { targetUserId = user, role = a.Invitation.Role, invitationId, invitedBy = a.Invitation.InvitedBy }),
+                _ => null,   // accepted by a member already: nothing changed but a used-up invitation
+            });
+        if (answer is null) return Problems.NotFoundProblem("No such pending invitation for this account.");
+        if (!accept) return TypedResults.NoContent();
+        if (!answer.Joined) return Problems.ConflictProblem("You are already a member of this organisation; the invitation is used up.");
+        var orgId = answer.Invitation.OrgId;
+        if (!await OrgsApi.ConfirmMembershipAsync(orgId, user, outbox, relay, http))
+            return Problems.RevocationPendingProblem(http, doNotRepeat:
+                $"You are a member of the organisation {orgId} and the invitation is used: a repeat would find none.");
+        return await orgs.GetForMemberAsync(orgId, user) is { } org
+            ? TypedResults.Ok(org)
+            : Problems.NotFoundProblem("The organisation was deleted, or you were removed from it, since.");
+    }
+}

@@ -1,0 +1,207 @@
+using System.Net;
+using System.Text.Json;
+using Backend.Tests.Support;
+using Npgsql;
+using TestInfrastructure;
+
+namespace Backend.Tests.Organizations;
+
+/// <summary>
+/// Joining an organisation by invitation: nobody joins without accepting, and inviting tells the inviter nothing about
+/// whether an address has an account (the direct add it replaced answered 404 for one without).
+/// </summary>
+public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis) : BackendTest(postgres, redis)
+{
+    private async Task<(Guid Org, Login Owner)> OrgAsync()
+    {
+        var owner = await Client.NewUserAsync("owner");
+        var created = await Client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Acme" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return ((await created.ReadJsonAsync()).GetProperty("id").GetGuid(), owner);
+    }
+
+    private async Task<JsonElement[]> MineAsync(Login user) =>
+        [.. (await (await Client.SendAsync(HttpMethod.Get, "/invitations", user.Token)).ReadJsonAsync()).GetProperty("items").EnumerateArray()];
+
+    private async Task<JsonElement[]> OrganizationsOfAsync(Login user) =>
+        [.. (await (await Client.SendAsync(HttpMethod.Get, "/auth/me", user.Token)).ReadJsonAsync()).GetProperty("organizations").EnumerateArray()];
+
+    [Fact]
+    public async Task Inviting_AnswersAlike_WhetherTheAddressHasAnAccountOrNot_AndAddsNobody()
+    {
+        var (org, owner) = await OrgAsync();
+        var registered = await Client.NewUserAsync("registered");
+
+        var toAccount = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = registered.Email, role = "admin" });
+        var toNobody = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = Api.NewEmail("nobody"), role = "admin" });
+
+        Assert.Equal(HttpStatusCode.Created, toAccount.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, toNobody.StatusCode);
+        var (a, b) = (await toAccount.ReadJsonAsync(), await toNobody.ReadJsonAsync());
+        Assert.Equal(a.EnumerateObject().Select(p => p.Name), b.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(a.GetProperty("invitedBy").GetGuid(), b.GetProperty("invitedBy").GetGuid());
+        Assert.False(a.TryGetProperty("userId", out _));
+        Assert.Equal(toAccount.Headers.Select(h => h.Key).Order(), toNobody.Headers.Select(h => h.Key).Order());
+        // Invited is not a member.
+        Assert.Empty(await OrganizationsOfAsync(registered));
+        var members = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/members", owner.Token)).ReadJsonAsync();
+        Assert.Single(members.GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Accepting_AddsTheMembershipWithTheInvitedRole_TellsTheEdge_AndUsesTheInvitation()
+    {
+        var (org, owner) = await OrgAsync();
+        var invitee = await Client.NewUserAsync("invitee");
+        var invitation = await Client.InviteAsync(owner, org, invitee.Email.ToUpperInvariant(), "admin");
+
+        var listed = Assert.Single(await MineAsync(invitee));
+        Assert.Equal(invitation, listed.GetProperty("id").GetGuid());
+        Assert.Equal("Acme", listed.GetProperty("orgName").GetString());
+        Assert.Equal("admin", listed.GetProperty("role").GetString());
+        Assert.Equal(owner.UserId, listed.GetProperty("invitedBy").GetGuid());
+
+        await using var listener = await InvalidationListener.StartAsync(Redis.ConnectionString);
+        var accepted = await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        var joined = await accepted.ReadJsonAsync();
+        Assert.Equal(org, joined.GetProperty("id").GetGuid());
+        Assert.Equal("admin", joined.GetProperty("role").GetString());
+        await listener.WaitForAsync("user", "userId", invitee.UserId.ToString(), "membership-change");
+
+        var membership = Assert.Single(await OrganizationsOfAsync(invitee));
+        Assert.Equal("admin", membership.GetProperty("role").GetString());
+        Assert.Empty(await MineAsync(invitee));
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        var pending = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", owner.Token)).ReadJsonAsync();
+        Assert.Empty(pending.GetProperty("items").EnumerateArray());
+
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var events = trail.GetProperty("items").EnumerateArray().ToArray();
+        Assert.Contains(events, e => e.GetProperty("eventType").GetString() == "invitation.created");
+        var added = Assert.Single(events, e => e.GetProperty("eventType").GetString() == "membership.added");
+        Assert.Equal(invitation, added.GetProperty("details").GetProperty("invitationId").GetGuid());
+        Assert.Equal(owner.UserId, added.GetProperty("details").GetProperty("invitedBy").GetGuid());
+    }
+
+    [Fact]
+    public async Task AnotherAccount_NeitherSeesNorAnswersTheInvitation()
+    {
+        var (org, owner) = await OrgAsync();
+        var invitee = await Client.NewUserAsync("invitee");
+        var other = await Client.NewUserAsync("other");
+        var invitation = await Client.InviteAsync(owner, org, invitee.Email, "owner");
+
+        Assert.Empty(await MineAsync(other));
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", other.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/decline", other.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        // Even the inviter cannot accept on the invitee's behalf.
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", owner.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Empty(await OrganizationsOfAsync(other));
+        Assert.Single(await MineAsync(invitee));
+    }
+
+    [Fact]
+    public async Task AnAddressRegisteredAfterTheInvitation_FindsAndAcceptsIt()
+    {
+        var (org, owner) = await OrgAsync();
+        string email = Api.NewEmail("later");
+        var invitation = await Client.InviteAsync(owner, org, email, "member");
+        // Registered in another spelling of the same address.
+        await Client.RegisterAsync(email.ToUpperInvariant());
+        var later = await Client.LoginAsync(email);
+
+        Assert.Equal(invitation, Assert.Single(await MineAsync(later)).GetProperty("id").GetGuid());
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", later.Token)).StatusCode);
+        Assert.Single(await OrganizationsOfAsync(later));
+    }
+
+    [Fact]
+    public async Task Declining_UsesTheInvitation_AndAddsNothing()
+    {
+        var (org, owner) = await OrgAsync();
+        var invitee = await Client.NewUserAsync("invitee");
+        var invitation = await Client.InviteAsync(owner, org, invitee.Email, "member");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/decline", invitee.Token)).StatusCode);
+
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Empty(await OrganizationsOfAsync(invitee));
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        Assert.Contains(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "invitation.declined");
+    }
+
+    [Fact]
+    public async Task AnExpiredInvitation_IsNotListedNorAccepted_AndInvitingAgainRenewsIt()
+    {
+        var (org, owner) = await OrgAsync();
+        var invitee = await Client.NewUserAsync("invitee");
+        var invitation = await Client.InviteAsync(owner, org, invitee.Email, "member");
+        await using (var conn = new NpgsqlConnection(App.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var expire = new NpgsqlCommand("UPDATE org_invitations SET expires_at = now() - interval '1 second' WHERE id = @id", conn);
+            expire.Parameters.AddWithValue("id", invitation);
+            Assert.Equal(1, await expire.ExecuteNonQueryAsync());
+        }
+
+        Assert.Empty(await MineAsync(invitee));
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+
+        var renewed = await Client.InviteAsync(owner, org, invitee.Email, "admin");
+        Assert.Equal(invitation, renewed);
+        var listed = Assert.Single(await MineAsync(invitee));
+        Assert.Equal("admin", listed.GetProperty("role").GetString());
+        Assert.True(listed.GetProperty("expiresAt").GetDateTime() > DateTime.UtcNow.AddDays(6));
+        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Withdrawing_EndsTheInvitation_AndAnOwnersInvitationIsAnOwnersToWithdrawOrRenew()
+    {
+        var (org, owner) = await OrgAsync();
+        var admin = await Client.NewUserAsync("admin");
+        await Client.AddMemberAsync(owner, org, admin, "admin");
+        var invitee = await Client.NewUserAsync("invitee");
+        var ownerInvitation = await Client.InviteAsync(owner, org, invitee.Email, "owner");
+
+        await (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{ownerInvitation}", admin.Token)).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", admin.Token, new { email = invitee.Email, role = "member" }))
+            .AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal("owner", Assert.Single(await MineAsync(invitee)).GetProperty("role").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{ownerInvitation}", owner.Token)).StatusCode);
+        Assert.Empty(await MineAsync(invitee));
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{ownerInvitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{ownerInvitation}", owner.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+
+        // An admin withdraws a member's invitation; a stranger learns nothing.
+        var memberInvitation = await Client.InviteAsync(admin, org, invitee.Email, "member");
+        var stranger = await Client.NewUserAsync("stranger");
+        await (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{memberInvitation}", stranger.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{memberInvitation}", admin.Token)).StatusCode);
+        Assert.Empty(await MineAsync(invitee));
+    }
+
+    [Fact]
+    public async Task AnInvitationAcceptedByAMemberAlready_IsAConflict_AndChangesNoRole()
+    {
+        var (org, owner) = await OrgAsync();
+        var invitee = await Client.NewUserAsync("invitee");
+        var invitation = await Client.InviteAsync(owner, org, invitee.Email, "admin");
+        // A membership that exists when the invitation is answered (as after two invitations of one organisation to two
+        // spellings of an address, or an accept racing another): the store's insert finds it.
+        await using (var conn = new NpgsqlConnection(App.ConnectionString))
+        {
+            await conn.OpenAsync();
+            await using var join = new NpgsqlCommand("INSERT INTO org_members (org_id, user_id, role) VALUES (@o, @u, 'member')", conn);
+            join.Parameters.AddWithValue("o", org);
+            join.Parameters.AddWithValue("u", invitee.UserId);
+            await join.ExecuteNonQueryAsync();
+        }
+
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
+        Assert.Equal("member", Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
+        Assert.Empty(await MineAsync(invitee));
+    }
+}
