@@ -9,10 +9,15 @@ namespace Gateway.Sessions;
 /// negative entries for unknown tokens, and a user index so "all sessions of a user" can be evicted. The entry count is
 /// kept beside the dictionary: <c>ConcurrentDictionary.Count</c> takes every one of its locks, and it was read on every
 /// store and on every step of a trim.
+/// <para>An entry's time in L1 is measured twice: against the wall clock (the session's own expiry is a wall-clock time
+/// the backend set) and against the monotonic clock (<see cref="Entry.Deadline"/>). A wall clock stepped back (an NTP
+/// step, a VM resumed from a snapshot) would otherwise keep every entry for as long as the step, and
+/// <see cref="SessionOptions.L1Ttl"/> is the bound on how long a revocation whose message was lost stays unseen.</para>
 /// </summary>
-internal sealed class L1SessionCache(IOptions<SessionOptions> options)
+internal sealed class L1SessionCache(IOptions<SessionOptions> options, TimeProvider? time = null)
 {
     private readonly SessionOptions _options = options.Value;
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     // Longer than any lookup runs (introspection is time-boxed; Redis calls fail within a second or two).
     private readonly RecentInvalidations _invalidations = new(options.Value.IntrospectionTimeout + TimeSpan.FromSeconds(30));
     private readonly ConcurrentDictionary<TokenHash, Entry> _entries = new();
@@ -22,7 +27,9 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
     private int _trimming;
 
     /// <summary>One cached verdict. <see cref="Principal"/> is null for a negative entry.</summary>
-    public sealed record Entry(SessionPrincipal? Principal, string HashHex, DateTimeOffset Expiry, long Bytes);
+    /// <param name="Expiry">Wall clock: the sooner of the entry's lifetime and the session's expiry.</param>
+    /// <param name="Deadline">The same lifetime on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>).</param>
+    public sealed record Entry(SessionPrincipal? Principal, string HashHex, DateTimeOffset Expiry, long Deadline, long Bytes);
 
     public int Count => Volatile.Read(ref _count);
     public long ApproximateBytes => Interlocked.Read(ref _bytes);
@@ -31,7 +38,7 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
     {
         if (_entries.TryGetValue(hash, out entry!))
         {
-            if (entry.Expiry > now) return true;
+            if (entry.Expiry > now && _time.GetTimestamp() < entry.Deadline) return true;
             Remove(hash);
         }
         entry = null!;
@@ -44,7 +51,7 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         if (principal.ValidUntil < until) until = principal.ValidUntil;
         if (until <= now) return;
         long bytes = 300 + 2L * (principal.Email.Length + principal.UserId.Length + principal.SessionId.Length) + 120L * principal.Orgs.Length;
-        Add(hash, new Entry(principal, hashHex, until, bytes), now);
+        Add(hash, new Entry(principal, hashHex, until, DeadlineAfter(until - now), bytes), now);
         // After the store: a concurrent Remove of the same session keeps it indexed (GroupIndex.Remove).
         _byUser.Add(principal.UserId, hash);
     }
@@ -86,8 +93,10 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
     public void SetNegative(TokenHash hash, string hashHex, DateTimeOffset now)
     {
         if (_options.NegativeTtl <= TimeSpan.Zero) return;
-        Add(hash, new Entry(null, hashHex, now + _options.NegativeTtl, 200), now);
+        Add(hash, new Entry(null, hashHex, now + _options.NegativeTtl, DeadlineAfter(_options.NegativeTtl), 200), now);
     }
+
+    private long DeadlineAfter(TimeSpan lifetime) => _time.GetTimestamp() + (long)(lifetime.TotalSeconds * _time.TimestampFrequency);
 
     public bool Remove(TokenHash hash)
     {
@@ -134,7 +143,8 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options)
         if (Interlocked.Exchange(ref _trimming, 1) == 1) return;
         try
         {
-            foreach (var (hash, e) in _entries) if (e.Expiry <= now) Remove(hash);
+            long timestamp = _time.GetTimestamp();
+            foreach (var (hash, e) in _entries) if (e.Expiry <= now || e.Deadline <= timestamp) Remove(hash);
             // Still full: drop an arbitrary tenth. Dictionary order is effectively random, and every entry is a
             // short-lived cache of L2/backend state, so losing one only costs a lookup.
             int target = (int)(_options.L1MaxEntries * 0.9);

@@ -41,6 +41,34 @@ public sealed class L1SessionCacheTests
         Assert.False(cache.TryGet(hash, Now.AddMinutes(2), out _));
     }
 
+    /// <summary>A clock whose wall time and monotonic time the test sets apart, as an NTP step does.</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        public long Ticks;
+        public override long GetTimestamp() => Ticks;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AWallClockSteppedBack_DoesNotKeepAnEntryPastItsTtl(bool negative)
+    {
+        var clock = new SteppedClock { Ticks = 1_000_000 };
+        var cache = new L1SessionCache(Options.Create(new SessionOptions { L1Ttl = TimeSpan.FromSeconds(30), NegativeTtl = TimeSpan.FromSeconds(5) }), clock);
+        var (hash, hex) = NewHash();
+        if (negative) cache.SetNegative(hash, hex, Now);
+        else cache.SetPositive(hash, hex, Principal("u"), Now);
+        var lifetime = negative ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(30);
+
+        // The wall clock is stepped back an hour: by the wall clock alone the entry would live another hour.
+        var stepped = Now.AddHours(-1);
+        clock.Ticks += (lifetime - TimeSpan.FromSeconds(1)).Ticks;
+        Assert.True(cache.TryGet(hash, stepped.Add(lifetime - TimeSpan.FromSeconds(1)), out _));
+        clock.Ticks += TimeSpan.FromSeconds(1).Ticks;
+        Assert.False(cache.TryGet(hash, stepped.Add(lifetime), out _));
+    }
+
     [Fact]
     public void RemoveUser_EvictsEverySessionOfThatUserOnly()
     {
