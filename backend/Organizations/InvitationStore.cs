@@ -19,8 +19,8 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     /// <summary>
     /// Invites <paramref name="emailNormalized"/> in the caller's transaction if <paramref name="actorId"/>'s role allows
     /// it (read under a share lock, as adding a member was: a removal or demotion of the actor committed meanwhile
-    /// refuses it). A pending invitation of the address is renewed with the new role, unless it is an owner invitation
-    /// and the actor cannot manage owners.
+    /// refuses it). A pending invitation of the address is renewed with the new role, unless it is an unexpired owner
+    /// invitation and the actor cannot manage owners.
     /// </summary>
     public async Task<(InvitationCreate Outcome, InvitationDto? Invitation)> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         Guid orgId, Guid actorId, string email, string emailNormalized, string role, DateTime now)
@@ -53,7 +53,7 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
                 ON CONFLICT (org_id, email_normalized) DO UPDATE
                     SET email = excluded.email, role = excluded.role, invited_by = excluded.invited_by,
                         created_at = excluded.created_at, expires_at = excluded.expires_at
-                    WHERE org_invitations.role <> 'owner' OR @managesOwners
+                    WHERE org_invitations.role <> 'owner' OR @managesOwners OR org_invitations.expires_at <= @now
                 RETURNING *)
             SELECT {Columns} FROM i JOIN organizations o ON o.id = i.org_id
             """, conn, tx);

@@ -75,7 +75,8 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
     /// away: a logout would have left the stream open until then. Registered first, then checked, so an invalidation is
     /// either seen here or closes the registered stream. When one came, the session is validated again (L1 was evicted
     /// by it: Redis or the backend answers). Refused: 401 for a session no longer valid, 403 for an organisation that no
-    /// longer admits it. A session nobody can vouch for right now keeps its stream, as on revalidation.
+    /// longer admits it; one still admitted goes on with the principal just read (its role may have changed). A session
+    /// nobody can vouch for right now gets 503 on a fail-closed class, and keeps its stream on a resilient one.
     /// </summary>
     private async ValueTask<bool> RefusedByALateInvalidationAsync(HttpContext context, GatewayRequestFeature feature, OpenStream stream)
     {
@@ -92,16 +93,26 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         }
         else if (again.Outcome == SessionOutcome.Valid && !StreamRevalidator.StillAdmitted(stream, again.Principal!))
             refusal = IsMember(again.Principal!, stream.OrgId) ? GatewayProblems.RoleTooLow : GatewayProblems.OrgNotMember;
+        else if (again.Outcome == SessionOutcome.Valid)
+        {
+            // Still admitted, perhaps with another role: the identity headers signed for the upstream carry the new one.
+            feature.Principal = again.Principal;
+            feature.OrgRole = RoleIn(again.Principal!, stream.OrgId);
+        }
+        else if (!stream.RouteClass.IsResilient) refusal = GatewayProblems.ValidationUnavailable;   // as the validation stage answers
         if (refusal is null) return false;
         await refusal.WriteAsync(context).ConfigureAwait(false);
         return true;
     }
 
-    private static bool IsMember(Contracts.SessionPrincipal principal, string? orgId)
+    private static bool IsMember(Contracts.SessionPrincipal principal, string? orgId) => RoleIn(principal, orgId) is not null;
+
+    private static string? RoleIn(Contracts.SessionPrincipal principal, string? orgId)
     {
+        if (orgId is null) return null;
         foreach (var membership in principal.Orgs)
-            if (string.Equals(membership.Id, orgId, StringComparison.OrdinalIgnoreCase)) return true;
-        return false;
+            if (string.Equals(membership.Id, orgId, StringComparison.OrdinalIgnoreCase)) return membership.Role;
+        return null;
     }
 
     /// <summary>

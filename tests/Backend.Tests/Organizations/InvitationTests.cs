@@ -140,7 +140,9 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         await using (var conn = new NpgsqlConnection(App.ConnectionString))
         {
             await conn.OpenAsync();
-            await using var expire = new NpgsqlCommand("UPDATE org_invitations SET expires_at = now() - interval '1 second' WHERE id = @id", conn);
+            // Expired on the backend's clock (the test's fake time), not the database's.
+            await using var expire = new NpgsqlCommand("UPDATE org_invitations SET expires_at = @at WHERE id = @id", conn);
+            expire.Parameters.AddWithValue("at", App.Time.GetUtcNow().UtcDateTime.AddSeconds(-1));
             expire.Parameters.AddWithValue("id", invitation);
             Assert.Equal(1, await expire.ExecuteNonQueryAsync());
         }
@@ -152,7 +154,7 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         Assert.Equal(invitation, renewed);
         var listed = Assert.Single(await MineAsync(invitee));
         Assert.Equal("admin", listed.GetProperty("role").GetString());
-        Assert.True(listed.GetProperty("expiresAt").GetDateTime() > DateTime.UtcNow.AddDays(6));
+        Assert.True(listed.GetProperty("expiresAt").GetDateTime() > App.Time.GetUtcNow().UtcDateTime.AddDays(6));
         Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).StatusCode);
     }
 

@@ -19,12 +19,13 @@ namespace Gateway.Tests.Streams;
 /// </summary>
 public sealed class LateInvalidationTests(RedisFixture redis)
 {
-    public enum Change { Logout, LogoutEverywhere, LeftTheOrganisation, SomeoneElsesLogout }
+    public enum Change { Logout, LogoutEverywhere, LeftTheOrganisation, DemotedButStillAdmitted, SomeoneElsesLogout }
 
     [Theory]
     [InlineData(Change.Logout, HttpStatusCode.Unauthorized)]
     [InlineData(Change.LogoutEverywhere, HttpStatusCode.Unauthorized)]
     [InlineData(Change.LeftTheOrganisation, HttpStatusCode.Forbidden)]
+    [InlineData(Change.DemotedButStillAdmitted, HttpStatusCode.OK)]
     [InlineData(Change.SomeoneElsesLogout, HttpStatusCode.OK)]
     public async Task AStreamWhoseSessionWasInvalidatedBeforeItWasRegistered_IsRefused(Change change, HttpStatusCode expected)
     {
@@ -39,7 +40,7 @@ public sealed class LateInvalidationTests(RedisFixture redis)
             catch (OperationCanceledException) { }
         };
         string org = Guid.NewGuid().ToString();
-        var session = TestSession.Create(orgs: (org, "member"));
+        var session = TestSession.Create(orgs: (org, change == Change.DemotedButStillAdmitted ? "admin" : "member"));
         var other = TestSession.Create(orgs: (org, "member"));
         backend.Add(session);
         backend.Add(other);
@@ -59,11 +60,14 @@ public sealed class LateInvalidationTests(RedisFixture redis)
             {
                 Change.Logout => (session, new InvalidationMessage(InvalidationMessage.KindSession, "logout", 0, session.Hex, session.UserId)),
                 Change.LogoutEverywhere => (session, new InvalidationMessage(InvalidationMessage.KindUser, "logout-all", 0, UserId: session.UserId)),
-                Change.LeftTheOrganisation => (session, new InvalidationMessage(InvalidationMessage.KindUser, "membership", 0, UserId: session.UserId)),
+                Change.LeftTheOrganisation or Change.DemotedButStillAdmitted =>
+                    (session, new InvalidationMessage(InvalidationMessage.KindUser, "membership", 0, UserId: session.UserId)),
                 _ => (other, new InvalidationMessage(InvalidationMessage.KindSession, "logout", 0, other.Hex, other.UserId)),
             };
             if (change == Change.LeftTheOrganisation)
                 backend.Sessions[session.Hex] = TestSession.Create(userId: session.UserId, version: 1).Json;
+            else if (change == Change.DemotedButStillAdmitted)
+                backend.Sessions[session.Hex] = TestSession.Create(userId: session.UserId, version: 1, orgs: (org, "member")).Json;
             else backend.Sessions.TryRemove(revoked.Hex, out string? _);
             redis.Server.CliAsync("DEL", SessionRedisContract.SessionKey(revoked.Hex)).GetAwaiter().GetResult();
             gateway!.Get<InvalidationSubscriber>().Handle(message.Serialize());
@@ -90,6 +94,9 @@ public sealed class LateInvalidationTests(RedisFixture redis)
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
             Assert.Equal("open", await StreamsStack.ReadEventAsync(reader));
             Assert.Equal(1, gateway.Get<StreamRegistry>().Count);
+            // The upstream is told the role the session has now, not the one it had when the stream began to open.
+            var proxied = Assert.Single(backend.ProxiedTo("/live/feed"));
+            Assert.Equal("member", proxied.Headers.Single(h => h.Key.Equals("X-Org-Role", StringComparison.OrdinalIgnoreCase)).Value);
         }
         else
         {
