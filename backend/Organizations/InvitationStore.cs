@@ -25,13 +25,7 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     public async Task<(InvitationCreate Outcome, InvitationDto? Invitation)> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         Guid orgId, Guid actorId, string email, string emailNormalized, string role, DateTime now)
     {
-        string? actorRole;
-        await using (var check = new NpgsqlCommand("SELECT role FROM org_members WHERE org_id = @o AND user_id = @a FOR SHARE", conn, tx))
-        {
-            check.Parameters.AddWithValue("o", orgId);
-            check.Parameters.AddWithValue("a", actorId);
-            actorRole = await check.ExecuteScalarAsync() as string;
-        }
+        string? actorRole = await ActorRoleAsync(conn, tx, orgId, actorId);
         if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return (InvitationCreate.Forbidden, null);
         bool managesOwners = Permissions.Allows(actorRole, Permissions.MembersManageOwners);
         if (role == Permissions.Roles.Owner && !managesOwners) return (InvitationCreate.Forbidden, null);
@@ -151,13 +145,7 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     /// </summary>
     public async Task<InvitationRevoke> RevokeAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId, Guid invitationId)
     {
-        string? actorRole;
-        await using (var check = new NpgsqlCommand("SELECT role FROM org_members WHERE org_id = @o AND user_id = @a FOR SHARE", conn, tx))
-        {
-            check.Parameters.AddWithValue("o", orgId);
-            check.Parameters.AddWithValue("a", actorId);
-            actorRole = await check.ExecuteScalarAsync() as string;
-        }
+        string? actorRole = await ActorRoleAsync(conn, tx, orgId, actorId);
         if (actorRole is null) return InvitationRevoke.NotMember;
         if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return InvitationRevoke.Forbidden;
         await using var cmd = new NpgsqlCommand("""
@@ -172,6 +160,15 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         exists.Parameters.AddWithValue("id", invitationId);
         exists.Parameters.AddWithValue("o", orgId);
         return await exists.ExecuteScalarAsync() is null ? InvitationRevoke.NotFound : InvitationRevoke.Forbidden;
+    }
+
+    /// <summary>The actor's role, share-locked until the caller's transaction ends: a concurrent removal or demotion waits.</summary>
+    private static async Task<string?> ActorRoleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, Guid actorId)
+    {
+        await using var check = new NpgsqlCommand("SELECT role FROM org_members WHERE org_id = @o AND user_id = @a FOR SHARE", conn, tx);
+        check.Parameters.AddWithValue("o", orgId);
+        check.Parameters.AddWithValue("a", actorId);
+        return await check.ExecuteScalarAsync() as string;
     }
 
     private static InvitationDto Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4),
