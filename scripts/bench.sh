@@ -159,6 +159,12 @@ signed_headers() {
 # PIDs, space-separated; one that has exited is skipped (nginx's cache loader leaves after its first minute)
 cpu_ticks() { local p t=0; for p in $1; do [ -r "/proc/$p/stat" ] && t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done; echo "$t"; }
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# What of the gateway's RSS the GC holds, as of its last collection: "COMMITTED|HEAP" in MB (the heap: what the
+# collection left, live objects and garbage it did not reach). The rest of RSS is the runtime, mapped files and JIT code.
+gc_memory_mb() { curl -fsS "$A/metrics" 2>/dev/null | awk '
+  /^dotnet_gc_last_collection_memory_committed_size_bytes/ { c = $NF }
+  /^dotnet_gc_last_collection_heap_size_bytes/ { h += $NF }
+  END { printf "%.1f|%.1f", c / 1048576, h / 1048576 }'; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
@@ -184,10 +190,12 @@ declare -A ROUND_CPU   # name -> CPU µs per request of each interleaved round, 
 run() {
   local name="$1" conns="$2" pid="$3" url="$4"; shift 4
   wrk -t"$THREADS" -c"$conns" -d"$WARMUP" "$@" "$url" "${TRAIL[@]}" >/dev/null 2>&1 || true
-  local before after out
+  local before after out a0="" a1="" alloc=n/a
+  [ "$pid" = "$GW_PID" ] && a0="$(gw_counters)"
   before="$(cpu_ticks "$pid")"
   out="$(wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency "$@" "$url" "${TRAIL[@]}" 2>&1)" || true
   after="$(cpu_ticks "$pid")"
+  [ -n "$a0" ] && a1="$(gw_counters)"
   local requests rps p50 p99 non2xx sockerr errors cpu
   requests="$(awk '/requests in/ { print $1 }' <<<"$out")"
   rps="$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")"
@@ -198,8 +206,9 @@ run() {
   errors=$(( ${non2xx:-0} + ${sockerr:-0} ))
   cpu="$(awk -v d="$((after - before))" -v t="$TICK_US" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
   [ -n "$rps" ] || die "wrk produced no numbers for '$name':\n$out"
+  [ -n "$a1" ] && [ "${requests:-0}" -gt 0 ] && alloc=$(( (${a1%% *} - ${a0%% *}) / requests ))
   RPS["$name"]="$rps"; CPU["$name"]="$cpu"
-  ROWS+=("$name|$rps|$p50|$p99|$p99|$errors|$cpu|n/a|n/a")
+  ROWS+=("$name|$rps|$p50|$p99|$p99|$errors|$cpu|$alloc|n/a")
   LAST_OUT="$out"
   log "$(printf '%-44s %10s req/s  p50 %7s ms  p99 %7s ms  errors %s  cpu %s us/req' "$name" "$rps" "$p50" "$p99" "$errors" "$cpu")"
 }
@@ -368,7 +377,7 @@ read -r RV11_AUTH_MIN RV11_AUTH_MAX <<<"$(round_range "$GV11" "$P_AUTH")"
 SWEEP_ROWS=()
 for c in $SWEEP; do
   run "sweep: (3) validated GET at $c connections" "$c" "$GW_PID" "$G/bench/session/health" "${AUTH[@]}"
-  SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f6 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")")
+  SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f6 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")|$(gc_memory_mb)|$(cut -d'|' -f8 <<<"${ROWS[-1]}")")
 done
 
 # --- endpoint latencies at 50 concurrent clients (the backend issue's targets) ----------------------------
@@ -527,8 +536,8 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo
   echo "Connection sweep, scenario (3):"
   echo
-  echo "| connections | req/s | p99 ms | errors | gateway RSS MB |"
-  echo "|---:|---:|---:|---:|---:|"
+  echo "| connections | req/s | p99 ms | errors | gateway RSS MB | GC committed MB | GC heap MB | bytes allocated/request |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${SWEEP_ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 } >"$OUT/results-$STAMP.md"
 {
@@ -553,9 +562,10 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "  \"pairedRoundIntervals90\": {\"validatedOverNginxAuthRequest\": {\"rps\": $(interval_json "$PV_AUTH_RPS" "$PV_AUTH_RPS_LO" "$PV_AUTH_RPS_HI"), \"cpu\": $(interval_json "$PV_AUTH_CPU" "$PV_AUTH_CPU_LO" "$PV_AUTH_CPU_HI")}, \"anonymousOverPlainYarp\": {\"rps\": $(interval_json "$PA_YARP_RPS" "$PA_YARP_RPS_LO" "$PA_YARP_RPS_HI"), \"cpu\": $(interval_json "$PA_YARP_CPU" "$PA_YARP_CPU_LO" "$PA_YARP_CPU_HI")}, \"anonymousOverNginxPlain\": {\"rps\": $(interval_json "$PA_NGINX_RPS" "$PA_NGINX_RPS_LO" "$PA_NGINX_RPS_HI")}, \"healthOverBareKestrel\": {\"rps\": $(interval_json "$PH_BARE_RPS" "$PH_BARE_RPS_LO" "$PH_BARE_RPS_HI")}},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
-    IFS='|' read -r c rps p99 errors rss <<<"$r"
+    IFS='|' read -r c rps p99 errors rss committed heap alloc <<<"$r"
     [ $n -gt 0 ] && echo ","; n=$((n + 1))
-    printf '    {"connections": %s, "rps": %s, "p99Ms": %s, "errors": %s, "gatewayRssMb": %s}' "$c" "$rps" "${p99:-null}" "$errors" "$rss"
+    printf '    {"connections": %s, "rps": %s, "p99Ms": %s, "errors": %s, "gatewayRssMb": %s, "gcCommittedMb": %s, "gcHeapMb": %s, "bytesAllocatedPerRequest": %s}' \
+      "$c" "$rps" "${p99:-null}" "$errors" "$rss" "${committed:-null}" "${heap:-null}" "$([ "${alloc:-n/a}" = n/a ] && echo null || echo "$alloc")"
   done
   echo; echo "  ]"
   echo "}"

@@ -51,6 +51,15 @@ public sealed class BenchScriptTests
         double redisCalls = validated.GetProperty("redisCallsPerRequest").GetDouble();
         Assert.True(redisCalls is >= 0 and < 0.5, $"scenario (3) made {redisCalls} Redis calls per request; leases and L1 should make it far below one");
         Assert.Equal(4, json.RootElement.GetProperty("sweep").GetArrayLength());
+        // Each sweep step says what of the RSS the GC holds and what a request allocates at that concurrency, so an RSS
+        // figure over target can be read without a second run.
+        foreach (var step in json.RootElement.GetProperty("sweep").EnumerateArray())
+        {
+            double rss = step.GetProperty("gatewayRssMb").GetDouble(), committed = step.GetProperty("gcCommittedMb").GetDouble();
+            Assert.True(committed > 0 && committed < rss, $"sweep step {step}: GC committed {committed} MB against RSS {rss} MB");
+            Assert.True(step.GetProperty("gcHeapMb").GetDouble() > 0, $"sweep step {step}: no GC heap figure");
+            Assert.True(step.GetProperty("bytesAllocatedPerRequest").GetDouble() > 0, $"sweep step {step}: no allocation figure");
+        }
         foreach (var ratio in json.RootElement.GetProperty("ratios").EnumerateObject())
             Assert.True(ratio.Value.GetDouble() > 0, $"ratio {ratio.Name} is not a number");
         Assert.True(json.RootElement.GetProperty("ratios").TryGetProperty("validatedOverNginxAuthRequest", out _), "no ratio against nginx auth_request");
