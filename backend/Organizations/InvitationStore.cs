@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Backend.Authz;
 using Backend.Infrastructure;
 using Npgsql;
@@ -14,16 +16,22 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     /// <summary>How long an invitation can be accepted; inviting the address again renews it.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(7);
 
+    /// <summary>Pending (unexpired) invitations one organisation may have: beyond it, a new address is refused (409) until
+    /// some are withdrawn, answered or expired. Renewing a pending one is always allowed. Concurrent invitations may pass
+    /// it by a few: it bounds the table, not an exact quota.</summary>
+    public const int MaxPendingPerOrg = 1000;
+
     private const string Columns = "i.id, i.org_id, o.name, i.email, i.role, i.invited_by, i.created_at, i.expires_at";
 
     /// <summary>
     /// Invites <paramref name="emailNormalized"/> in the caller's transaction if <paramref name="actorId"/>'s role allows
     /// it (read under a share lock, as adding a member was: a removal or demotion of the actor committed meanwhile
     /// refuses it). A pending invitation of the address is renewed with the new role, unless it is an unexpired owner
-    /// invitation and the actor cannot manage owners.
+    /// invitation and the actor cannot manage owners. <paramref name="tokenHash"/> (the accept token's hash) replaces the
+    /// old one on renewal, so the old link stops working.
     /// </summary>
     public async Task<(InvitationCreate Outcome, InvitationDto? Invitation)> CreateAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        Guid orgId, Guid actorId, string email, string emailNormalized, string role, DateTime now)
+        Guid orgId, Guid actorId, string email, string emailNormalized, string role, string tokenHash, DateTime now)
     {
         string? actorRole = await ActorRoleAsync(conn, tx, orgId, actorId);
         if (!Permissions.Allows(actorRole, Permissions.MembersWrite)) return (InvitationCreate.Forbidden, null);
@@ -40,13 +48,23 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
             if (await member.ExecuteScalarAsync() is not null) return (InvitationCreate.AlreadyMember, null);
         }
 
+        await using (var pending = new NpgsqlCommand("""
+            SELECT count(*) FROM org_invitations WHERE org_id = @o AND expires_at > @now AND email_normalized <> @e
+            """, conn, tx))
+        {
+            pending.Parameters.AddWithValue("o", orgId);
+            pending.Parameters.AddWithValue("now", now);
+            pending.Parameters.AddWithValue("e", emailNormalized);
+            if ((long)(await pending.ExecuteScalarAsync())! >= MaxPendingPerOrg) return (InvitationCreate.TooManyPending, null);
+        }
+
         await using var cmd = new NpgsqlCommand($"""
             WITH i AS (
-                INSERT INTO org_invitations (org_id, email, email_normalized, role, invited_by, created_at, expires_at)
-                VALUES (@o, @email, @e, @r, @a, @now, @until)
+                INSERT INTO org_invitations (org_id, email, email_normalized, role, invited_by, created_at, expires_at, token_hash)
+                VALUES (@o, @email, @e, @r, @a, @now, @until, @token)
                 ON CONFLICT (org_id, email_normalized) DO UPDATE
                     SET email = excluded.email, role = excluded.role, invited_by = excluded.invited_by,
-                        created_at = excluded.created_at, expires_at = excluded.expires_at
+                        created_at = excluded.created_at, expires_at = excluded.expires_at, token_hash = excluded.token_hash
                     WHERE org_invitations.role <> 'owner' OR @managesOwners OR org_invitations.expires_at <= @now
                 RETURNING *)
             SELECT {Columns} FROM i JOIN organizations o ON o.id = i.org_id
@@ -59,6 +77,7 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue("now", now);
         cmd.Parameters.AddWithValue("until", now + Lifetime);
         cmd.Parameters.AddWithValue("managesOwners", managesOwners);
+        cmd.Parameters.AddWithValue("token", tokenHash);
         await using var r = await cmd.ExecuteReaderAsync();
         return await r.ReadAsync() ? (InvitationCreate.Invited, Read(r)) : (InvitationCreate.Forbidden, null);
     }
@@ -107,17 +126,25 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// Accepts (adds the membership with the invitation's role) or declines an invitation addressed to
-    /// <paramref name="userId"/>'s email, and deletes it, in the caller's transaction. Null when there is no such pending
-    /// invitation for this account (another account's invitation looks the same: it does not exist for this one).
+    /// Answers an invitation addressed to <paramref name="userId"/>'s email, in the caller's transaction. Null when there is
+    /// no such pending invitation for this account (another account's invitation looks the same: it does not exist for this
+    /// one). Declining uses it up. Accepting needs <paramref name="tokenHash"/> to be the hash of the invitation's accept
+    /// token (its link: the address's owner got it, whoever registered the address did not), and the member who sent it
+    /// to still be allowed to invite for its role (read under a share lock, as inviting reads it); then it adds the
+    /// membership with the invitation's role and uses the invitation up. The invitation row is locked first, so two
+    /// answers, or an answer and a renewal, take turns.
     /// </summary>
-    public async Task<InvitationAnswer?> AnswerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid invitationId, Guid userId, bool accept, DateTime now)
+    public async Task<InvitationAnswer?> AnswerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid invitationId, Guid userId,
+        bool accept, string? tokenHash, DateTime now)
     {
         InvitationDto invitation;
+        string? storedHash;
         await using (var cmd = new NpgsqlCommand($"""
-            DELETE FROM org_invitations i USING users u, organizations o
-            WHERE i.id = @id AND u.id = @u AND i.email_normalized = u.email_normalized AND o.id = i.org_id AND i.expires_at > @now
-            RETURNING {Columns}
+            SELECT {Columns}, i.token_hash FROM org_invitations i
+            JOIN users u ON u.email_normalized = i.email_normalized
+            JOIN organizations o ON o.id = i.org_id
+            WHERE i.id = @id AND u.id = @u AND i.expires_at > @now
+            FOR UPDATE OF i
             """, conn, tx))
         {
             cmd.Parameters.AddWithValue("id", invitationId);
@@ -126,8 +153,20 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
             await using var r = await cmd.ExecuteReaderAsync();
             if (!await r.ReadAsync()) return null;
             invitation = Read(r);
+            storedHash = r.IsDBNull(8) ? null : r.GetString(8);
         }
-        if (!accept) return new InvitationAnswer(invitation, Joined: false);
+        if (accept)
+        {
+            if (!SameHash(storedHash, tokenHash)) return new InvitationAnswer(invitation, InvitationAnswerOutcome.WrongToken);
+            if (!await InviterMayStillInviteAsync(conn, tx, invitation))
+                return new InvitationAnswer(invitation, InvitationAnswerOutcome.InviterLostAuthority);
+        }
+        await using (var delete = new NpgsqlCommand("DELETE FROM org_invitations WHERE id = @id", conn, tx))
+        {
+            delete.Parameters.AddWithValue("id", invitationId);
+            await delete.ExecuteNonQueryAsync();
+        }
+        if (!accept) return new InvitationAnswer(invitation, InvitationAnswerOutcome.Declined);
         await using var add = new NpgsqlCommand("""
             INSERT INTO org_members (org_id, user_id, role, created_at) VALUES (@o, @u, @r, @now)
             ON CONFLICT (org_id, user_id) DO NOTHING
@@ -136,8 +175,23 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         add.Parameters.AddWithValue("u", userId);
         add.Parameters.AddWithValue("r", invitation.Role);
         add.Parameters.AddWithValue("now", now);
-        return new InvitationAnswer(invitation, Joined: await add.ExecuteNonQueryAsync() == 1);
+        return new InvitationAnswer(invitation,
+            await add.ExecuteNonQueryAsync() == 1 ? InvitationAnswerOutcome.Joined : InvitationAnswerOutcome.AlreadyMember);
     }
+
+    /// <summary>True when the invitation's sender is still a member whose role may invite for the invitation's role.</summary>
+    private static async Task<bool> InviterMayStillInviteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, InvitationDto invitation)
+    {
+        if (invitation.InvitedBy is not { } inviter) return false;   // the inviting account was deleted
+        string? role = await ActorRoleAsync(conn, tx, invitation.OrgId, inviter);
+        return Permissions.Allows(role, Permissions.MembersWrite)
+            && (invitation.Role != Permissions.Roles.Owner || Permissions.Allows(role, Permissions.MembersManageOwners));
+    }
+
+    /// <summary>Constant-time comparison of two lowercase hex SHA-256 hashes; false when either is missing.</summary>
+    private static bool SameHash(string? stored, string? given) =>
+        stored is not null && given is not null && stored.Length == given.Length
+        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored), Encoding.ASCII.GetBytes(given));
 
     /// <summary>
     /// Withdraws a pending invitation of the organisation, in the caller's transaction, if the actor may: members:write,

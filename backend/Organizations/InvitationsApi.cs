@@ -5,14 +5,16 @@ using Backend.Infrastructure;
 using Backend.Invalidation;
 using Backend.Sessions;
 using Backend.Users;
+using Gateway.Trust;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Backend.Organizations;
 
 /// <summary>
 /// How accounts join organisations: a member with <c>members:write</c> invites an email address
-/// (<c>/orgs/{id}/invitations</c>); the account holding that address sees it at <c>/invitations</c> and accepts or declines.
-/// The invitation's answer is the same whether the address has an account or not, and nobody joins without accepting.
+/// (<c>/orgs/{id}/invitations</c>) and sends the accept token it gets back to that address; the account holding the
+/// address sees the invitation at <c>/invitations</c>, and accepts it with the token or declines it. The invitation's
+/// answer is the same whether the address has an account or not, and nobody joins without accepting.
 /// </summary>
 internal static class InvitationsApi
 {
@@ -24,16 +26,14 @@ internal static class InvitationsApi
         org.MapDelete("/{invitationId:guid}", RevokeAsync);
         var mine = app.MapGroup("/invitations").WithTags("Organizations").RequireAuthorization();
         mine.MapGet("/", ListMineAsync);
-        mine.MapPost("/{invitationId:guid}/accept", (Guid invitationId, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs,
-            AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http) =>
-            AnswerAsync(invitationId, accept: true, caller, invitations, orgs, audit, outbox, relay, time, http));
+        mine.MapPost("/{invitationId:guid}/accept", AcceptAsync);
         mine.MapPost("/{invitationId:guid}/decline", (Guid invitationId, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs,
             AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http) =>
-            AnswerAsync(invitationId, accept: false, caller, invitations, orgs, audit, outbox, relay, time, http));
+            AnswerAsync(invitationId, accept: false, tokenHash: null, caller, invitations, orgs, audit, outbox, relay, time, http));
         return app;
     }
 
-    internal static async Task<Results<Created<InvitationDto>, ValidationProblem, ProblemHttpResult>> InviteAsync(
+    internal static async Task<Results<Created<CreatedInvitationDto>, ValidationProblem, ProblemHttpResult>> InviteAsync(
         Guid id, InviteRequest request, ClaimsPrincipal caller, OrgStore orgs, InvitationStore invitations, AuditLog audit,
         TimeProvider time, HttpContext http)
     {
@@ -46,16 +46,20 @@ internal static class InvitationsApi
         string? actorRole = await orgs.RoleOfAsync(id, actor);
         if (actorRole is null) return Problems.NotFoundProblem("No such organisation.");
         string email = request.Email!.Trim();
+        string token = SessionToken.Create();   // 256 bits from a CSPRNG; stored only as its hash
         var (outcome, invitation) = await audit.ChangeAndRecordAsync(
-            (conn, tx) => invitations.CreateAsync(conn, tx, id, actor, email, UserValidation.NormalizeEmail(email), request.Role!, time.GetUtcNow().UtcDateTime),
+            (conn, tx) => invitations.CreateAsync(conn, tx, id, actor, email, UserValidation.NormalizeEmail(email), request.Role!,
+                SessionToken.Hash(token), time.GetUtcNow().UtcDateTime),
             r => r.Outcome == InvitationCreate.Invited
                 ? new AuditEntry(AuditEvents.InvitationCreated, actor, id, http.ClientIp(), new { invitationId = r.Invitation!.Id, email, role = request.Role })
                 : null);
         // The store reads the actor's role again under lock: the read above may be stale.
         return outcome switch
         {
-            InvitationCreate.Invited => TypedResults.Created((string?)null, invitation),
+            InvitationCreate.Invited => TypedResults.Created((string?)null, new CreatedInvitationDto(invitation!, token)),
             InvitationCreate.AlreadyMember => Problems.ConflictProblem("An account with this email is already a member."),
+            InvitationCreate.TooManyPending => Problems.ConflictProblem(
+                $"The organisation has {InvitationStore.MaxPendingPerOrg} pending invitations, the most it may have: withdraw some, or wait for them to be answered or to expire."),
             _ => Problems.ForbiddenProblem(request.Role == Permissions.Roles.Owner
                 ? "Only owners can invite owners or renew an owner's invitation."
                 : "Inviting members requires members:write."),
@@ -91,28 +95,51 @@ internal static class InvitationsApi
     internal static async Task<Ok<Page<InvitationDto>>> ListMineAsync(ClaimsPrincipal caller, InvitationStore invitations, TimeProvider time) =>
         TypedResults.Ok(new Page<InvitationDto>(await invitations.ListForUserAsync(caller.UserId(), time.GetUtcNow().UtcDateTime), null));
 
+    /// <summary>Accepts with the invitation's accept token (<c>{"token": "..."}</c>, from the invitation's link).</summary>
+    internal static async Task<Results<Ok<OrgDto>, NoContent, ValidationProblem, ProblemHttpResult>> AcceptAsync(Guid invitationId,
+        AcceptInvitationRequest request, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs, AuditLog audit,
+        InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http)
+    {
+        if (request.Token is not { } token || !SessionToken.IsWellFormed(token))
+            return Problems.ValidationFailed(new Dictionary<string, string[]>
+            {
+                ["token"] = [$"The invitation's accept token is required: the {SessionToken.Length} characters its link carries, as the inviter received them."],
+            });
+        return await AnswerAsync(invitationId, accept: true, SessionToken.Hash(token), caller, invitations, orgs, audit, outbox, relay, time, http);
+    }
+
     /// <summary>
-    /// Accepts or declines. The invitation is used either way; accepting adds the membership with the invitation's role,
-    /// and answers once Redis has the user's raised principal fences and invalidations, as every membership change does.
+    /// Accepts or declines. Declining uses the invitation up; accepting (with the token's hash) adds the membership with the
+    /// invitation's role, uses it up, and answers once Redis has the user's raised principal fences and invalidations, as
+    /// every membership change does.
     /// </summary>
-    internal static async Task<Results<Ok<OrgDto>, NoContent, ProblemHttpResult>> AnswerAsync(Guid invitationId, bool accept,
-        ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs, AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay,
-        TimeProvider time, HttpContext http)
+    internal static async Task<Results<Ok<OrgDto>, NoContent, ValidationProblem, ProblemHttpResult>> AnswerAsync(Guid invitationId, bool accept,
+        string? tokenHash, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs, AuditLog audit, InvalidationOutbox outbox,
+        OutboxRelay relay, TimeProvider time, HttpContext http)
     {
         Guid user = caller.UserId();
         var answer = await audit.ChangeAndRecordAsync(
-            (conn, tx) => invitations.AnswerAsync(conn, tx, invitationId, user, accept, time.GetUtcNow().UtcDateTime),
-            a => a switch
+            (conn, tx) => invitations.AnswerAsync(conn, tx, invitationId, user, accept, tokenHash, time.GetUtcNow().UtcDateTime),
+            a => a?.Outcome switch
             {
-                null => null,
-                _ when !accept => new AuditEntry(AuditEvents.InvitationDeclined, user, a.Invitation.OrgId, http.ClientIp(), new { invitationId }),
-                { Joined: true } => new AuditEntry(AuditEvents.MemberAdded, user, a.Invitation.OrgId, http.ClientIp(),
+                InvitationAnswerOutcome.Declined => new AuditEntry(AuditEvents.InvitationDeclined, user, a.Invitation.OrgId, http.ClientIp(), new { invitationId }),
+                InvitationAnswerOutcome.Joined => new AuditEntry(AuditEvents.MemberAdded, user, a.Invitation.OrgId, http.ClientIp(),
                     new { targetUserId = user, role = a.Invitation.Role, invitationId, invitedBy = a.Invitation.InvitedBy }),
-                _ => null,   // accepted by a member already: nothing changed but a used-up invitation
+                _ => null,   // nothing changed, or only a member's used-up invitation
             });
-        if (answer is null) return Problems.NotFoundProblem("No such pending invitation for this account.");
-        if (!accept) return TypedResults.NoContent();
-        if (!answer.Joined) return Problems.ConflictProblem("You are already a member of this organisation; the invitation is used up.");
+        switch (answer?.Outcome)
+        {
+            case null: return Problems.NotFoundProblem("No such pending invitation for this account.");
+            case InvitationAnswerOutcome.Declined: return TypedResults.NoContent();
+            case InvitationAnswerOutcome.WrongToken:
+                return Problems.ForbiddenProblem("This is not the invitation's accept token. Use the link of the invitation's latest "
+                    + "renewal: renewing issues a new token and retires the old one.");
+            case InvitationAnswerOutcome.InviterLostAuthority:
+                return Problems.ConflictProblem("The member who sent this invitation can no longer invite for its role (removed, "
+                    + "demoted or deleted since). Ask the organisation to invite you again.");
+            case InvitationAnswerOutcome.AlreadyMember:
+                return Problems.ConflictProblem("You are already a member of this organisation; the invitation is used up.");
+        }
         var orgId = answer.Invitation.OrgId;
         if (!await OrgsApi.ConfirmMembershipAsync(orgId, user, outbox, relay, http))
             return Problems.RevocationPendingProblem(http, doNotRepeat:

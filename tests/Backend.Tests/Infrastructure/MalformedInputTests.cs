@@ -39,7 +39,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         new("number", "application/json", "42"),
         new("trailing garbage", "application/json", """{"name":"x"} {"""),
         new("wrong types", "application/json",
-            """{"email":1,"password":true,"name":[],"displayName":{},"locale":2,"timezone":false,"currentPassword":3,"newPassword":[1],"role":{},"tokenHash":5,"tokenHashes":"x","deviceToken":6}"""),
+            """{"email":1,"password":true,"name":[],"displayName":{},"locale":2,"timezone":false,"currentPassword":3,"newPassword":[1],"role":{},"tokenHash":5,"tokenHashes":"x","deviceToken":6,"token":7}"""),
         new("array of wrong types", "application/json", """{"tokenHashes":[1,{},null]}"""),
         new("NUL in strings", "application/json", AllStrings("a\\u0000@example.com")),
         new("lone surrogate in strings", "application/json", AllStrings("a\\ud800@example.com")),
@@ -54,7 +54,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
     ];
 
     private static string AllStrings(string value) =>
-        $$"""{"email":"{{value}}","password":"{{value}}","name":"{{value}}","displayName":"{{value}}","locale":"{{value}}","timezone":"{{value}}","currentPassword":"{{value}}","newPassword":"{{value}}","role":"{{value}}","tokenHash":"{{value}}","tokenHashes":["{{value}}"],"deviceToken":"{{value}}"}""";
+        $$"""{"email":"{{value}}","password":"{{value}}","name":"{{value}}","displayName":"{{value}}","locale":"{{value}}","timezone":"{{value}}","currentPassword":"{{value}}","newPassword":"{{value}}","role":"{{value}}","tokenHash":"{{value}}","tokenHashes":["{{value}}"],"deviceToken":"{{value}}","token":"{{value}}"}""";
 
     public static TheoryData<string, string> BodyEndpoints => new()
     {
@@ -64,6 +64,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         { "PUT", "/users/password" },
         { "POST", "/orgs" },
         { "POST", "/orgs/{org}/invitations" },
+        { "POST", "/invitations/{invitation}/accept" },
         { "PATCH", "/orgs/{org}/members/{member}" },
         { "POST", "/internal/sessions/introspect" },
         { "POST", "/internal/sessions/touch" },
@@ -165,6 +166,15 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
             var org = path.Split('/')[2];
             await Client.AddMemberAsync(owner, Guid.Parse(org), member, "member");
             path = path.Replace("{member}", member.UserId.ToString());
+        }
+        if (template.Contains("{invitation}", StringComparison.Ordinal))
+        {
+            // An invitation addressed to the caller, from someone else's organisation.
+            var inviter = await Client.NewUserAsync("inviter");
+            var created = await Client.SendAsync(HttpMethod.Post, "/orgs", inviter.Token, new { name = "Inviting Inc" });
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var invitation = await Client.InviteAsync(inviter, (await created.ReadJsonAsync()).GetProperty("id").GetGuid(), owner.Email, "member");
+            path = path.Replace("{invitation}", invitation.Id.ToString());
         }
         return (owner, path);
     }

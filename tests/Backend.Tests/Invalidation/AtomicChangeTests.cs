@@ -113,7 +113,7 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
         var invitation = await Client.InviteAsync(owner, Guid.Parse(org), member.Email, "member");
         await FailInsertsIntoAsync("audit_events");
 
-        var add = await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", member.Token);
+        var add = await Client.AcceptAsync(invitation, member);
         var invite = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = Api.NewEmail(), role = "member" });
         var create = await Client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Never Created" });
 
@@ -125,7 +125,7 @@ public sealed class AtomicChangeTests(PostgresFixture postgres, RedisFixture red
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM organizations WHERE name = 'Never Created'"));
 
         await AllowInsertsIntoAsync("audit_events");
-        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", member.Token)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.AcceptAsync(invitation, member)).StatusCode);
         await FailInsertsIntoAsync("audit_events");
         var promote = await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{member.UserId}", owner.Token, new { role = "admin" });
         var remove = await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{member.UserId}", owner.Token);

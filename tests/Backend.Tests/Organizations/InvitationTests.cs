@@ -56,13 +56,13 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         var invitation = await Client.InviteAsync(owner, org, invitee.Email.ToUpperInvariant(), "admin");
 
         var listed = Assert.Single(await MineAsync(invitee));
-        Assert.Equal(invitation, listed.GetProperty("id").GetGuid());
+        Assert.Equal(invitation.Id, listed.GetProperty("id").GetGuid());
         Assert.Equal("Acme", listed.GetProperty("orgName").GetString());
         Assert.Equal("admin", listed.GetProperty("role").GetString());
         Assert.Equal(owner.UserId, listed.GetProperty("invitedBy").GetGuid());
 
         await using var listener = await InvalidationListener.StartAsync(Redis.ConnectionString);
-        var accepted = await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token);
+        var accepted = await Client.AcceptAsync(invitation, invitee);
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         var joined = await accepted.ReadJsonAsync();
         Assert.Equal(org, joined.GetProperty("id").GetGuid());
@@ -72,7 +72,7 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         var membership = Assert.Single(await OrganizationsOfAsync(invitee));
         Assert.Equal("admin", membership.GetProperty("role").GetString());
         Assert.Empty(await MineAsync(invitee));
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.AcceptAsync(invitation, invitee)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         var pending = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", owner.Token)).ReadJsonAsync();
         Assert.Empty(pending.GetProperty("items").EnumerateArray());
 
@@ -80,7 +80,7 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         var events = trail.GetProperty("items").EnumerateArray().ToArray();
         Assert.Contains(events, e => e.GetProperty("eventType").GetString() == "invitation.created");
         var added = Assert.Single(events, e => e.GetProperty("eventType").GetString() == "membership.added");
-        Assert.Equal(invitation, added.GetProperty("details").GetProperty("invitationId").GetGuid());
+        Assert.Equal(invitation.Id, added.GetProperty("details").GetProperty("invitationId").GetGuid());
         Assert.Equal(owner.UserId, added.GetProperty("details").GetProperty("invitedBy").GetGuid());
     }
 
@@ -93,10 +93,10 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         var invitation = await Client.InviteAsync(owner, org, invitee.Email, "owner");
 
         Assert.Empty(await MineAsync(other));
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", other.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.AcceptAsync(invitation, other)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/decline", other.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         // Even the inviter cannot accept on the invitee's behalf.
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", owner.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.AcceptAsync(invitation, owner)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         Assert.Empty(await OrganizationsOfAsync(other));
         Assert.Single(await MineAsync(invitee));
     }
@@ -111,8 +111,8 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         await Client.RegisterAsync(email.ToUpperInvariant());
         var later = await Client.LoginAsync(email);
 
-        Assert.Equal(invitation, Assert.Single(await MineAsync(later)).GetProperty("id").GetGuid());
-        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", later.Token)).StatusCode);
+        Assert.Equal(invitation.Id, Assert.Single(await MineAsync(later)).GetProperty("id").GetGuid());
+        Assert.Equal(HttpStatusCode.OK, (await Client.AcceptAsync(invitation, later)).StatusCode);
         Assert.Single(await OrganizationsOfAsync(later));
     }
 
@@ -125,7 +125,7 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
 
         Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/decline", invitee.Token)).StatusCode);
 
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.AcceptAsync(invitation, invitee)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         Assert.Empty(await OrganizationsOfAsync(invitee));
         var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
         Assert.Contains(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "invitation.declined");
@@ -143,19 +143,22 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
             // Expired on the backend's clock (the test's fake time), not the database's.
             await using var expire = new NpgsqlCommand("UPDATE org_invitations SET expires_at = @at WHERE id = @id", conn);
             expire.Parameters.AddWithValue("at", App.Time.GetUtcNow().UtcDateTime.AddSeconds(-1));
-            expire.Parameters.AddWithValue("id", invitation);
+            expire.Parameters.AddWithValue("id", invitation.Id);
             Assert.Equal(1, await expire.ExecuteNonQueryAsync());
         }
 
         Assert.Empty(await MineAsync(invitee));
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.AcceptAsync(invitation, invitee)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
 
         var renewed = await Client.InviteAsync(owner, org, invitee.Email, "admin");
-        Assert.Equal(invitation, renewed);
+        Assert.Equal(invitation.Id, renewed.Id);
+        Assert.NotEqual(invitation.Token, renewed.Token);
         var listed = Assert.Single(await MineAsync(invitee));
         Assert.Equal("admin", listed.GetProperty("role").GetString());
         Assert.True(listed.GetProperty("expiresAt").GetDateTime() > App.Time.GetUtcNow().UtcDateTime.AddDays(6));
-        Assert.Equal(HttpStatusCode.OK, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).StatusCode);
+        // Renewing issued a new link: the old one no longer accepts, the new one does.
+        await (await Client.AcceptAsync(invitation, invitee)).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal(HttpStatusCode.OK, (await Client.AcceptAsync(renewed, invitee)).StatusCode);
     }
 
     [Fact]
@@ -174,7 +177,7 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
 
         Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{ownerInvitation}", owner.Token)).StatusCode);
         Assert.Empty(await MineAsync(invitee));
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{ownerInvitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.AcceptAsync(ownerInvitation, invitee)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         await (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{ownerInvitation}", owner.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
 
         // An admin withdraws a member's invitation; a stranger learns nothing.
@@ -202,8 +205,113 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
             await join.ExecuteNonQueryAsync();
         }
 
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", invitee.Token)).AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
+        await (await Client.AcceptAsync(invitation, invitee)).AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
         Assert.Equal("member", Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
         Assert.Empty(await MineAsync(invitee));
+    }
+
+    /// <summary>
+    /// Registration does not verify addresses, so the account holding an invited address may not be the address's owner:
+    /// someone who registered it first sees the invitation, but joining takes the accept token, which only the link sent to
+    /// the address carries.
+    /// </summary>
+    [Fact]
+    public async Task WhoeverRegistersAnInvitedAddressFirst_CannotJoinWithoutTheTokenTheLinkCarries()
+    {
+        var (org, owner) = await OrgAsync();
+        string email = Api.NewEmail("invited");
+        var invitation = await Client.InviteAsync(owner, org, email, "admin");
+        Assert.Equal(Gateway.Trust.SessionToken.Length, invitation.Token.Length);
+        await Client.RegisterAsync(email);
+        var squatter = await Client.LoginAsync(email);
+        Assert.Single(await MineAsync(squatter));
+        // A token of another invitation (well-formed, and real: just not this one's).
+        var (otherOrg, otherOwner) = await OrgAsync();
+        var other = await Client.InviteAsync(otherOwner, otherOrg, Api.NewEmail("other"), "member");
+
+        var attempts = new[]
+        {
+            await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", squatter.Token),
+            await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", squatter.Token, new { }),
+            await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", squatter.Token, new { token = "guess" }),
+            await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", squatter.Token, new { token = other.Token }),
+        };
+
+        await attempts[0].AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await attempts[1].AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await attempts[2].AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await attempts[3].AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        Assert.Empty(await OrganizationsOfAsync(squatter));
+        // Nothing was used up: the invitation still waits for its link.
+        Assert.Single(await MineAsync(squatter));
+        var pending = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", owner.Token)).ReadJsonAsync();
+        Assert.Equal(invitation.Id, Assert.Single(pending.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        // The token is never listed: only the inviter's 201 carried it.
+        Assert.DoesNotContain(invitation.Token, pending.GetRawText());
+        Assert.DoesNotContain(invitation.Token, (await (await Client.SendAsync(HttpMethod.Get, "/invitations", squatter.Token)).ReadJsonAsync()).GetRawText());
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var stored = new NpgsqlCommand("SELECT token_hash FROM org_invitations WHERE id = @id", conn);
+        stored.Parameters.AddWithValue("id", invitation.Id);
+        Assert.Equal(Gateway.Trust.SessionToken.Hash(invitation.Token), (string)(await stored.ExecuteScalarAsync())!);
+    }
+
+    /// <summary>
+    /// An invitation grants what its sender may grant when it is accepted, not when it was sent: an admin demoted since
+    /// cannot still bring in members. Someone who may invite renews it, and it works again.
+    /// </summary>
+    [Fact]
+    public async Task AnInvitationWhoseSenderCanNoLongerInvite_IsRefused_UntilSomeoneWhoMayRenewsIt()
+    {
+        var (org, owner) = await OrgAsync();
+        var admin = await Client.NewUserAsync("admin");
+        await Client.AddMemberAsync(owner, org, admin, "admin");
+        var invitee = await Client.NewUserAsync("invitee");
+        var invitation = await Client.InviteAsync(admin, org, invitee.Email, "member");
+        Assert.Equal(HttpStatusCode.NoContent,
+            (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "member" })).StatusCode);
+
+        var refused = await Client.AcceptAsync(invitation, invitee);
+
+        await refused.AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
+        Assert.Contains("can no longer invite", (await refused.ReadJsonAsync()).GetProperty("detail").GetString());
+        Assert.Empty(await OrganizationsOfAsync(invitee));
+        Assert.Single(await MineAsync(invitee));
+
+        var renewed = await Client.InviteAsync(owner, org, invitee.Email, "member");
+        Assert.Equal(HttpStatusCode.OK, (await Client.AcceptAsync(renewed, invitee)).StatusCode);
+        Assert.Equal("member", Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
+    }
+
+    [Fact]
+    public async Task PendingInvitations_AreBoundedPerOrganisation_ButRenewingOneIsNot()
+    {
+        var (org, owner) = await OrgAsync();
+        var now = App.Time.GetUtcNow().UtcDateTime;
+        await using (var conn = new NpgsqlConnection(App.ConnectionString))
+        {
+            await conn.OpenAsync();
+            // All but one of the bound, pending; one more expired (it does not count).
+            await using var fill = new NpgsqlCommand("""
+                INSERT INTO org_invitations (org_id, email, email_normalized, role, invited_by, created_at, expires_at)
+                SELECT @o, 'fill' || g || '@example.com', 'fill' || g || '@example.com', 'member', @a, @now,
+                       CASE WHEN g = 0 THEN @now - interval '1 second' ELSE @now + interval '1 day' END
+                FROM generate_series(0, @n) g
+                """, conn);
+            fill.Parameters.AddWithValue("o", org);
+            fill.Parameters.AddWithValue("a", owner.UserId);
+            fill.Parameters.AddWithValue("now", now);
+            fill.Parameters.AddWithValue("n", Backend.Organizations.InvitationStore.MaxPendingPerOrg - 1);
+            await fill.ExecuteNonQueryAsync();
+        }
+
+        await Client.InviteAsync(owner, org, Api.NewEmail("last"), "member");
+        var over = await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = Api.NewEmail("over"), role = "member" });
+
+        await over.AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
+        Assert.Contains($"{Backend.Organizations.InvitationStore.MaxPendingPerOrg} pending invitations", (await over.ReadJsonAsync()).GetProperty("detail").GetString());
+        // Renewing a pending invitation adds no pending row: allowed.
+        Assert.Equal(HttpStatusCode.Created,
+            (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = "fill1@example.com", role = "admin" })).StatusCode);
     }
 }

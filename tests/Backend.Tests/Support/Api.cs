@@ -35,19 +35,24 @@ public static class Api
         return await client.LoginAsync(email);
     }
 
-    /// <summary><paramref name="actor"/> invites <paramref name="target"/>'s email; the invitation's id (asserts 201).</summary>
-    public static async Task<Guid> InviteAsync(this HttpClient client, Login actor, Guid org, string email, string role)
+    /// <summary><paramref name="actor"/> invites <paramref name="email"/>: the invitation's id and its accept token (asserts 201).</summary>
+    public static async Task<SentInvitation> InviteAsync(this HttpClient client, Login actor, Guid org, string email, string role)
     {
         var response = await client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", actor.Token, new { email, role });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.ReadJsonAsync()).GetProperty("id").GetGuid();
+        var body = await response.ReadJsonAsync();
+        return new SentInvitation(body.GetProperty("id").GetGuid(), body.GetProperty("acceptToken").GetString()!);
     }
+
+    /// <summary><paramref name="target"/> accepts <paramref name="invitation"/> with its accept token (what its link carries).</summary>
+    public static Task<HttpResponseMessage> AcceptAsync(this HttpClient client, SentInvitation invitation, Login target) =>
+        client.SendAsync(HttpMethod.Post, $"/invitations/{invitation.Id}/accept", target.Token, new { token = invitation.Token });
 
     /// <summary>How a member is added: invited by <paramref name="actor"/>, accepted by <paramref name="target"/> (asserts both).</summary>
     public static async Task AddMemberAsync(this HttpClient client, Login actor, Guid org, Login target, string role)
     {
         var invitation = await client.InviteAsync(actor, org, target.Email, role);
-        var accepted = await client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/accept", target.Token);
+        var accepted = await client.AcceptAsync(invitation, target);
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 
@@ -95,4 +100,11 @@ public static class Api
 public sealed record Login(string Token, Guid UserId, string Email)
 {
     public string Hash => Gateway.Trust.SessionToken.Hash(Token);
+}
+
+/// <summary>An invitation as its inviter holds it: the id, and the accept token the link to the invitee carries.</summary>
+public sealed record SentInvitation(Guid Id, string Token)
+{
+    /// <summary>The id, so a path can name the invitation as <c>$"/invitations/{invitation}/decline"</c>.</summary>
+    public override string ToString() => Id.ToString();
 }

@@ -105,12 +105,14 @@ public sealed class RevocationEndToEndTests(PostgresFixture postgres) : IAsyncLi
 
         var invited = await Send(_a, HttpMethod.Post, $"/orgs/{org}/invitations", ownerToken, new { email = inviteeEmail, role = "member" });
         Assert.Equal(HttpStatusCode.Created, invited.StatusCode);
-        string invitation = (await invited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var sent = await invited.Content.ReadFromJsonAsync<JsonElement>();
+        string invitation = sent.GetProperty("id").GetString()!;
         Assert.Equal(HttpStatusCode.Forbidden, (await Send(_b, HttpMethod.Get, $"/orgs/{org}", inviteeToken)).StatusCode);
         var mine = await (await Send(_b, HttpMethod.Get, "/invitations", inviteeToken)).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(invitation, Assert.Single(mine.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
 
-        Assert.Equal(HttpStatusCode.OK, (await Send(_b, HttpMethod.Post, $"/invitations/{invitation}/accept", inviteeToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Send(_b, HttpMethod.Post, $"/invitations/{invitation}/accept", inviteeToken,
+            new { token = sent.GetProperty("acceptToken").GetString() })).StatusCode);
 
         // The accept answered once Redis had the invalidation: each gateway applies it within its propagation delay.
         await Poll.UntilAsync(async () => (await Send(_a, HttpMethod.Get, $"/orgs/{org}", inviteeToken)).StatusCode == HttpStatusCode.OK
