@@ -8,6 +8,9 @@ namespace Gateway.Caching;
 /// in L1 — they still live in L2. Dropping expired entries visits every entry, so a full tier does it at most once per
 /// <see cref="SweepInterval"/>, not on every store: at 10,000 live entries each store of a miss paid that scan.
 /// The count is kept beside the dictionary: <c>ConcurrentDictionary.Count</c> takes every one of its locks.
+/// An entry expires by the wall clock (the expiry its L2 copy carries) or when its lifetime has run out on the monotonic
+/// clock, whichever comes first: a wall clock stepped back (an NTP correction) cannot keep a user's cached response past
+/// its bound, as it cannot an L1 session (<c>L1SessionCache</c>).
 /// </summary>
 internal sealed class MemoryCacheTier
 {
@@ -18,7 +21,7 @@ internal sealed class MemoryCacheTier
     private readonly long _maxBytes;
     private long _bytes;
     private int _count;
-    private long _nextSweepTicks;
+    private long _nextSweepAt = long.MinValue;   // a GetTimestamp() value
     private int _sweeps;
 
     /// <summary>How long a full tier waits after one sweep for expired entries before the next.</summary>
@@ -42,7 +45,7 @@ internal sealed class MemoryCacheTier
     public byte[]? Get(string key)
     {
         if (!_entries.TryGetValue(key, out var entry)) return null;
-        if (entry.ExpiresAt > _time.GetUtcNow()) return entry.Value;
+        if (entry.ExpiresAt > _time.GetUtcNow() && _time.GetTimestamp() < entry.Deadline) return entry.Value;
         Remove(key);
         return null;
     }
@@ -55,7 +58,8 @@ internal sealed class MemoryCacheTier
             if (Full(value.Length)) return;
         }
         Remove(key);
-        var entry = new Entry(value, tags, expiresAt);
+        var lifetime = expiresAt - _time.GetUtcNow();
+        var entry = new Entry(value, tags, expiresAt, _time.GetTimestamp() + (long)(lifetime.TotalSeconds * _time.TimestampFrequency));
         if (!_entries.TryAdd(key, entry)) return;
         Interlocked.Increment(ref _count);
         Interlocked.Add(ref _bytes, value.Length);
@@ -84,18 +88,23 @@ internal sealed class MemoryCacheTier
     /// <summary>Drops expired entries, unless another store did within <see cref="SweepInterval"/> (or is doing it now).</summary>
     private void SweepExpired()
     {
-        var now = _time.GetUtcNow();
-        long next = Interlocked.Read(ref _nextSweepTicks);
-        if (now.UtcTicks < next || Interlocked.CompareExchange(ref _nextSweepTicks, (now + SweepInterval).UtcTicks, next) != next) return;
+        // Paced on the monotonic clock: a wall clock stepped back must not hold off the next sweep.
+        long timestamp = _time.GetTimestamp();
+        long next = Interlocked.Read(ref _nextSweepAt);
+        long after = timestamp + (long)(SweepInterval.TotalSeconds * _time.TimestampFrequency);
+        if (timestamp < next || Interlocked.CompareExchange(ref _nextSweepAt, after, next) != next) return;
         Interlocked.Increment(ref _sweeps);
+        var now = _time.GetUtcNow();
         foreach (var (key, entry) in _entries)
-            if (entry.ExpiresAt <= now) Remove(key);
+            if (entry.ExpiresAt <= now || entry.Deadline <= timestamp) Remove(key);
     }
 
-    private sealed class Entry(byte[] value, string[] tags, DateTimeOffset expiresAt)
+    /// <param name="deadline">The same lifetime on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>).</param>
+    private sealed class Entry(byte[] value, string[] tags, DateTimeOffset expiresAt, long deadline)
     {
         public readonly byte[] Value = value;
         public readonly string[] Tags = tags;
         public readonly DateTimeOffset ExpiresAt = expiresAt;
+        public readonly long Deadline = deadline;
     }
 }

@@ -35,6 +35,39 @@ public sealed class MemoryCacheTierTests
         Assert.Equal(sweepsWhenFull + 2, tier.Sweeps);
     }
 
+    /// <summary>A clock whose wall time and monotonic time the test sets apart, as an NTP step does.</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        public DateTimeOffset Wall = DateTimeOffset.Parse("2026-11-30T12:00:00Z");
+        public long Ticks = 1_000_000;
+        public override DateTimeOffset GetUtcNow() => Wall;
+        public override long GetTimestamp() => Ticks;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    }
+
+    [Fact]
+    public void AWallClockSteppedBack_DoesNotKeepAnEntryPastItsLifetime()
+    {
+        var clock = new SteppedClock();
+        var tier = new MemoryCacheTier(clock, maxEntries: 2, maxBytes: long.MaxValue);
+        tier.Set("me", Body(1), ["user:a"], clock.Wall.AddSeconds(30));
+        tier.Set("other", Body(2), ["user:b"], clock.Wall.AddSeconds(30));
+
+        // The wall clock is stepped back an hour: by the wall clock alone both entries would live another hour.
+        clock.Wall = clock.Wall.AddHours(-1);
+        clock.Ticks += TimeSpan.FromSeconds(29).Ticks;
+        Assert.Equal(Body(1), tier.Get("me"));
+        clock.Ticks += TimeSpan.FromSeconds(1).Ticks;
+        Assert.Null(tier.Get("me"));
+        // A full tier's sweep counts the monotonic lifetime too: the other entry, never read again, makes room.
+        tier.Set("fresh", Body(3), [], clock.Wall.AddSeconds(30));
+        Assert.Equal(2, tier.Count);
+        tier.Set("fresher", Body(4), [], clock.Wall.AddSeconds(30));
+        Assert.Equal(Body(4), tier.Get("fresher"));
+        Assert.Equal(Body(3), tier.Get("fresh"));
+        Assert.Equal(2, tier.Count);
+    }
+
     [Fact]
     public void FullTier_MakesRoom_OnceItsEntriesHaveExpired()
     {
