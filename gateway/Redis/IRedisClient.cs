@@ -29,7 +29,7 @@ internal interface IRedisClient
     /// <summary>Subscribes; the library re-subscribes by itself after a reconnect.</summary>
     Task SubscribeAsync(string channel, Action<string> onMessage);
 
-    /// <summary>True while the subscription connection is up.</summary>
+    /// <summary>True while every channel subscribed through this client is subscribed on a connected connection.</summary>
     bool IsSubscriptionConnected { get; }
 
     /// <summary>

@@ -17,6 +17,8 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     private ConnectionMultiplexer? _mux;
     private readonly TaskCompletionSource<IConnectionMultiplexer> _created = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _available;
+    // Channels subscribed successfully: what "the subscription is connected" is about.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _channels = new(StringComparer.Ordinal);
     private int _probing;
 
     private readonly GatewayMetrics? _metrics;
@@ -32,7 +34,22 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
 
     public bool IsAvailable => _available;
     public event Action<bool>? AvailabilityChanged;
-    public bool IsSubscriptionConnected => _mux is { IsConnected: true } && _available;
+    /// <summary>
+    /// True while every channel subscribed through this client is subscribed on a connected connection (the library's own
+    /// answer for the channel). False before the first subscription succeeds: the multiplexer being connected says
+    /// nothing about it, and the status page once read "connected" for a gateway whose SUBSCRIBE had never gone through.
+    /// </summary>
+    public bool IsSubscriptionConnected
+    {
+        get
+        {
+            if (_mux is not { } mux || _channels.IsEmpty) return false;
+            var subscriber = mux.GetSubscriber();
+            foreach (var channel in _channels.Keys)
+                if (!subscriber.IsConnected(RedisChannel.Literal(channel))) return false;
+            return true;
+        }
+    }
 
     private async Task ConnectLoopAsync()
     {
@@ -136,6 +153,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         try
         {
             await subscriber.SubscribeAsync(literal, handler).ConfigureAwait(false);
+            _channels.TryAdd(channel, 0);
         }
         catch
         {

@@ -35,4 +35,30 @@ public sealed class InvalidationSubscriptionTests
         await Task.Delay(500, TestContext.Current.CancellationToken);   // any duplicate is dispatched with the first
         Assert.Equal(1, Volatile.Read(ref handled));
     }
+
+    /// <summary>
+    /// What the status page's "invalidation subscription connected" reads. It read the multiplexer's connection, so a
+    /// gateway whose SUBSCRIBE had never gone through showed "connected" while revocations could not reach its L1.
+    /// </summary>
+    [Fact]
+    public async Task TheSubscriptionReadsConnected_OnlyOnceSubscribed_AndWhileItsConnectionIsUp()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var redis = new Gateway.Redis.RedisClient(
+            Microsoft.Extensions.Options.Options.Create(new Gateway.Redis.RedisOptions
+            {
+                Configuration = server.ConnectionString, OperationTimeout = TimeSpan.FromMilliseconds(500), ProbeInterval = TimeSpan.FromMilliseconds(200),
+            }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Gateway.Redis.RedisClient>.Instance, TimeProvider.System);
+        await Poll.UntilAsync(() => redis.IsAvailable, "the Redis client connects");
+
+        Assert.False(redis.IsSubscriptionConnected);   // connected, but nothing subscribed
+        await redis.SubscribeAsync("test:subscription-state", _ => { });
+        Assert.True(redis.IsSubscriptionConnected);
+
+        await server.StopAsync();
+        await Poll.UntilAsync(() => !redis.IsSubscriptionConnected, "the subscription reads disconnected once Redis is gone");
+        await server.StartAsync();
+        await Poll.UntilAsync(() => redis.IsSubscriptionConnected, "and connected again once the library has re-subscribed", TimeSpan.FromSeconds(30));
+    }
 }
