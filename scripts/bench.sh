@@ -164,7 +164,7 @@ rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 gc_memory_mb() { curl -fsS "$A/metrics" 2>/dev/null | awk '
   /^dotnet_gc_last_collection_memory_committed_size_bytes/ { c = $NF }
   /^dotnet_gc_last_collection_heap_size_bytes/ { h += $NF }
-  END { printf "%.1f|%.1f", c / 1048576, h / 1048576 }'; }
+  END { printf "%.1f|%.1f", c / 1048576, h / 1048576 }' || true; }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 } else if (v ~ /s$/) { sub(/s$/, "", v); print v * 1000 } else print v }'; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
@@ -181,7 +181,7 @@ gw_counters() { curl -fsS "$A/metrics" 2>/dev/null | awk '
   /^dotnet_gc_heap_total_allocated_bytes/ { v = $NF }
   /^gateway_redis_duration_seconds_count/ { r += $NF }
   /^gateway_cache_lookups_total/ && /cache="response"/ && /level="l2"/ { r += $NF }
-  END { print v, r + 0 }'; }
+  END { if (v != "") print v, r + 0 }' || true; }   # nothing when /metrics did not answer or lacked the allocation counter
 TRAIL=()  # arguments after the URL (passed to a wrk Lua script)
 declare -A RPS CPU P99W P99M   # P99W/P99M: p99 of the worst and of the median round (interleaved scenarios)
 declare -A ROUND_RPS   # name -> req/s of each interleaved round, space-separated (for per-round ratios)
@@ -206,7 +206,7 @@ run() {
   errors=$(( ${non2xx:-0} + ${sockerr:-0} ))
   cpu="$(awk -v d="$((after - before))" -v t="$TICK_US" -v n="${requests:-0}" 'BEGIN { if (n > 0) printf "%.1f", d * t / n; else print "n/a" }')"
   [ -n "$rps" ] || die "wrk produced no numbers for '$name':\n$out"
-  [ -n "$a1" ] && [ "${requests:-0}" -gt 0 ] && alloc=$(( (${a1%% *} - ${a0%% *}) / requests ))
+  [ -n "$a0" ] && [ -n "$a1" ] && [ "${requests:-0}" -gt 0 ] && alloc=$(( (${a1%% *} - ${a0%% *}) / requests ))
   RPS["$name"]="$rps"; CPU["$name"]="$cpu"
   ROWS+=("$name|$rps|$p50|$p99|$p99|$errors|$cpu|$alloc|n/a")
   LAST_OUT="$out"
@@ -256,8 +256,8 @@ interleave() {
       before="$(cpu_ticks "$pid")"
       out="$("$fn" -t"$THREADS" -c"$CONNS" -d"$SLICE" --latency 2>&1)" || true
       after="$(cpu_ticks "$pid")"
-      if [ -n "$a0" ]; then
-        a1="$(gw_counters)"
+      [ -n "$a0" ] && a1="$(gw_counters)"
+      if [ -n "$a0" ] && [ -n "$a1" ]; then
         allocs["$name"]=$(( ${allocs["$name"]:-0} + ${a1%% *} - ${a0%% *} ))
         rcalls["$name"]=$(( ${rcalls["$name"]:-0} + ${a1##* } - ${a0##* } ))
       fi

@@ -19,4 +19,7 @@ internal static class AuditEvents
     public const string InvitationCreated = "invitation.created";
     public const string InvitationRevoked = "invitation.revoked";
     public const string InvitationDeclined = "invitation.declined";
+    /// <summary>An answer refused, with its reason: a token not the invitation's (someone holding the address without its
+    /// link, guessing), or a sender who can no longer invite. Nothing changed.</summary>
+    public const string InvitationAnswerRefused = "invitation.answer-refused";
 }

@@ -18,7 +18,8 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
 
     /// <summary>Pending (unexpired) invitations one organisation may have: beyond it, a new address is refused (409) until
     /// some are withdrawn, answered or expired. Renewing a pending one is always allowed. Concurrent invitations may pass
-    /// it by a few: it bounds the table, not an exact quota.</summary>
+    /// it by a few: it bounds an organisation's invitations, it is not an exact quota. (Each invitation also deletes the
+    /// organisation's expired ones, so expired rows do not pile up behind the bound.)</summary>
     public const int MaxPendingPerOrg = 1000;
 
     private const string Columns = "i.id, i.org_id, o.name, i.email, i.role, i.invited_by, i.created_at, i.expires_at";
@@ -48,7 +49,10 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
             if (await member.ExecuteScalarAsync() is not null) return (InvitationCreate.AlreadyMember, null);
         }
 
+        // The organisation's expired invitations go first (nothing reads them; the invited address's own is kept, so
+        // inviting it again renews it under the same id), then the pending ones are counted against the bound.
         await using (var pending = new NpgsqlCommand("""
+            WITH purged AS (DELETE FROM org_invitations WHERE org_id = @o AND expires_at <= @now AND email_normalized <> @e)
             SELECT count(*) FROM org_invitations WHERE org_id = @o AND expires_at > @now AND email_normalized <> @e
             """, conn, tx))
         {
@@ -128,14 +132,14 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     /// <summary>
     /// Answers an invitation addressed to <paramref name="userId"/>'s email, in the caller's transaction. Null when there is
     /// no such pending invitation for this account (another account's invitation looks the same: it does not exist for this
-    /// one). Declining uses it up. Accepting needs <paramref name="tokenHash"/> to be the hash of the invitation's accept
-    /// token (its link: the address's owner got it, whoever registered the address did not), and the member who sent it
-    /// to still be allowed to invite for its role (read under a share lock, as inviting reads it); then it adds the
-    /// membership with the invitation's role and uses the invitation up. The invitation row is locked first, so two
-    /// answers, or an answer and a renewal, take turns.
+    /// one). Either answer needs <paramref name="tokenHash"/> to be the hash of the invitation's accept token (its link:
+    /// the address's owner got it, whoever registered the address did not, and must neither join nor throw the invitation
+    /// away). Declining then uses it up. Accepting also needs the member who sent it to still be allowed to invite for its
+    /// role (read under a share lock, as inviting reads it); then it adds the membership with the invitation's role and
+    /// uses the invitation up. The invitation row is locked first, so two answers, or an answer and a renewal, take turns.
     /// </summary>
     public async Task<InvitationAnswer?> AnswerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid invitationId, Guid userId,
-        bool accept, string? tokenHash, DateTime now)
+        bool accept, string tokenHash, DateTime now)
     {
         InvitationDto invitation;
         string? storedHash;
@@ -155,12 +159,9 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
             invitation = Read(r);
             storedHash = r.IsDBNull(8) ? null : r.GetString(8);
         }
-        if (accept)
-        {
-            if (!SameHash(storedHash, tokenHash)) return new InvitationAnswer(invitation, InvitationAnswerOutcome.WrongToken);
-            if (!await InviterMayStillInviteAsync(conn, tx, invitation))
-                return new InvitationAnswer(invitation, InvitationAnswerOutcome.InviterLostAuthority);
-        }
+        if (!SameHash(storedHash, tokenHash)) return new InvitationAnswer(invitation, InvitationAnswerOutcome.WrongToken);
+        if (accept && !await InviterMayStillInviteAsync(conn, tx, invitation))
+            return new InvitationAnswer(invitation, InvitationAnswerOutcome.InviterLostAuthority);
         await using (var delete = new NpgsqlCommand("DELETE FROM org_invitations WHERE id = @id", conn, tx))
         {
             delete.Parameters.AddWithValue("id", invitationId);
@@ -189,8 +190,8 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     }
 
     /// <summary>Constant-time comparison of two lowercase hex SHA-256 hashes; false when either is missing.</summary>
-    private static bool SameHash(string? stored, string? given) =>
-        stored is not null && given is not null && stored.Length == given.Length
+    private static bool SameHash(string? stored, string given) =>
+        stored is not null && stored.Length == given.Length
         && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored), Encoding.ASCII.GetBytes(given));
 
     /// <summary>

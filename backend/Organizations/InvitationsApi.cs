@@ -13,7 +13,7 @@ namespace Backend.Organizations;
 /// <summary>
 /// How accounts join organisations: a member with <c>members:write</c> invites an email address
 /// (<c>/orgs/{id}/invitations</c>) and sends the accept token it gets back to that address; the account holding the
-/// address sees the invitation at <c>/invitations</c>, and accepts it with the token or declines it. The invitation's
+/// address sees the invitation at <c>/invitations</c>, and accepts or declines it with the token. The invitation's
 /// answer is the same whether the address has an account or not, and nobody joins without accepting.
 /// </summary>
 internal static class InvitationsApi
@@ -26,10 +26,12 @@ internal static class InvitationsApi
         org.MapDelete("/{invitationId:guid}", RevokeAsync);
         var mine = app.MapGroup("/invitations").WithTags("Organizations").RequireAuthorization();
         mine.MapGet("/", ListMineAsync);
-        mine.MapPost("/{invitationId:guid}/accept", AcceptAsync);
-        mine.MapPost("/{invitationId:guid}/decline", (Guid invitationId, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs,
-            AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http) =>
-            AnswerAsync(invitationId, accept: false, tokenHash: null, caller, invitations, orgs, audit, outbox, relay, time, http));
+        mine.MapPost("/{invitationId:guid}/accept", (Guid invitationId, AnswerInvitationRequest request, ClaimsPrincipal caller,
+            InvitationStore invitations, OrgStore orgs, AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time,
+            HttpContext http) => AnswerAsync(invitationId, accept: true, request, caller, invitations, orgs, audit, outbox, relay, time, http));
+        mine.MapPost("/{invitationId:guid}/decline", (Guid invitationId, AnswerInvitationRequest request, ClaimsPrincipal caller,
+            InvitationStore invitations, OrgStore orgs, AuditLog audit, InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time,
+            HttpContext http) => AnswerAsync(invitationId, accept: false, request, caller, invitations, orgs, audit, outbox, relay, time, http));
         return app;
     }
 
@@ -54,6 +56,7 @@ internal static class InvitationsApi
                 ? new AuditEntry(AuditEvents.InvitationCreated, actor, id, http.ClientIp(), new { invitationId = r.Invitation!.Id, email, role = request.Role })
                 : null);
         // The store reads the actor's role again under lock: the read above may be stale.
+        if (outcome == InvitationCreate.Invited) http.Response.Headers.CacheControl = "no-store";   // it carries the accept token
         return outcome switch
         {
             InvitationCreate.Invited => TypedResults.Created((string?)null, new CreatedInvitationDto(invitation!, token)),
@@ -95,9 +98,13 @@ internal static class InvitationsApi
     internal static async Task<Ok<Page<InvitationDto>>> ListMineAsync(ClaimsPrincipal caller, InvitationStore invitations, TimeProvider time) =>
         TypedResults.Ok(new Page<InvitationDto>(await invitations.ListForUserAsync(caller.UserId(), time.GetUtcNow().UtcDateTime), null));
 
-    /// <summary>Accepts with the invitation's accept token (<c>{"token": "..."}</c>, from the invitation's link).</summary>
-    internal static async Task<Results<Ok<OrgDto>, NoContent, ValidationProblem, ProblemHttpResult>> AcceptAsync(Guid invitationId,
-        AcceptInvitationRequest request, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs, AuditLog audit,
+    /// <summary>
+    /// Accepts or declines, with the invitation's accept token (<c>{"token": "..."}</c>, from its link). Declining uses the
+    /// invitation up; accepting adds the membership with the invitation's role, uses it up, and answers once Redis has the
+    /// user's raised principal fences and invalidations, as every membership change does. A refused answer is audited.
+    /// </summary>
+    internal static async Task<Results<Ok<OrgDto>, NoContent, ValidationProblem, ProblemHttpResult>> AnswerAsync(Guid invitationId, bool accept,
+        AnswerInvitationRequest request, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs, AuditLog audit,
         InvalidationOutbox outbox, OutboxRelay relay, TimeProvider time, HttpContext http)
     {
         if (request.Token is not { } token || !SessionToken.IsWellFormed(token))
@@ -105,18 +112,7 @@ internal static class InvitationsApi
             {
                 ["token"] = [$"The invitation's accept token is required: the {SessionToken.Length} characters its link carries, as the inviter received them."],
             });
-        return await AnswerAsync(invitationId, accept: true, SessionToken.Hash(token), caller, invitations, orgs, audit, outbox, relay, time, http);
-    }
-
-    /// <summary>
-    /// Accepts or declines. Declining uses the invitation up; accepting (with the token's hash) adds the membership with the
-    /// invitation's role, uses it up, and answers once Redis has the user's raised principal fences and invalidations, as
-    /// every membership change does.
-    /// </summary>
-    internal static async Task<Results<Ok<OrgDto>, NoContent, ValidationProblem, ProblemHttpResult>> AnswerAsync(Guid invitationId, bool accept,
-        string? tokenHash, ClaimsPrincipal caller, InvitationStore invitations, OrgStore orgs, AuditLog audit, InvalidationOutbox outbox,
-        OutboxRelay relay, TimeProvider time, HttpContext http)
-    {
+        string tokenHash = SessionToken.Hash(token);
         Guid user = caller.UserId();
         var answer = await audit.ChangeAndRecordAsync(
             (conn, tx) => invitations.AnswerAsync(conn, tx, invitationId, user, accept, tokenHash, time.GetUtcNow().UtcDateTime),
@@ -125,7 +121,11 @@ internal static class InvitationsApi
                 InvitationAnswerOutcome.Declined => new AuditEntry(AuditEvents.InvitationDeclined, user, a.Invitation.OrgId, http.ClientIp(), new { invitationId }),
                 InvitationAnswerOutcome.Joined => new AuditEntry(AuditEvents.MemberAdded, user, a.Invitation.OrgId, http.ClientIp(),
                     new { targetUserId = user, role = a.Invitation.Role, invitationId, invitedBy = a.Invitation.InvitedBy }),
-                _ => null,   // nothing changed, or only a member's used-up invitation
+                InvitationAnswerOutcome.WrongToken or InvitationAnswerOutcome.InviterLostAuthority => new AuditEntry(
+                    AuditEvents.InvitationAnswerRefused, user, a.Invitation.OrgId, http.ClientIp(),
+                    new { invitationId, answer = accept ? "accept" : "decline",
+                          reason = a.Outcome == InvitationAnswerOutcome.WrongToken ? "wrong-token" : "inviter-cannot-invite" }),
+                _ => null,   // nothing found, or a member's used-up invitation
             });
         switch (answer?.Outcome)
         {

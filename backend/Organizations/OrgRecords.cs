@@ -20,8 +20,8 @@ internal sealed record CreatedInvitationDto(Guid Id, Guid OrgId, string OrgName,
         : this(i.Id, i.OrgId, i.OrgName, i.Email, i.Role, i.InvitedBy, i.CreatedAt, i.ExpiresAt, acceptToken) { }
 }
 
-/// <summary>The body of <c>POST /invitations/{id}/accept</c>: the accept token the invitation's link carries.</summary>
-internal sealed record AcceptInvitationRequest(string? Token);
+/// <summary>The body of <c>POST /invitations/{id}/accept</c> and <c>/decline</c>: the accept token the invitation's link carries.</summary>
+internal sealed record AnswerInvitationRequest(string? Token);
 
 internal enum InvitationCreate { Invited, AlreadyMember, Forbidden, TooManyPending }
 
@@ -36,7 +36,7 @@ internal enum InvitationAnswerOutcome
     AlreadyMember,
     /// <summary>Declined: the invitation is used up.</summary>
     Declined,
-    /// <summary>The token given is not this invitation's (an older link of a renewed one, or none at all). Nothing changed.</summary>
+    /// <summary>The token given is not this invitation's (an older link of a renewed one, or another's). Nothing changed.</summary>
     WrongToken,
     /// <summary>The member who sent it can no longer invite for this role (removed, demoted, account deleted). Nothing
     /// changed: the invitation stays until it expires, is withdrawn, or is renewed by someone who may invite.</summary>

@@ -65,6 +65,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         { "POST", "/orgs" },
         { "POST", "/orgs/{org}/invitations" },
         { "POST", "/invitations/{invitation}/accept" },
+        { "POST", "/invitations/{invitation}/decline" },
         { "PATCH", "/orgs/{org}/members/{member}" },
         { "POST", "/internal/sessions/introspect" },
         { "POST", "/internal/sessions/touch" },

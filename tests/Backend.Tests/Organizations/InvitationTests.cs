@@ -94,7 +94,7 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
 
         Assert.Empty(await MineAsync(other));
         await (await Client.AcceptAsync(invitation, other)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
-        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/decline", other.Token)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
+        await (await Client.DeclineAsync(invitation, other)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         // Even the inviter cannot accept on the invitee's behalf.
         await (await Client.AcceptAsync(invitation, owner)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         Assert.Empty(await OrganizationsOfAsync(other));
@@ -123,7 +123,7 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         var invitee = await Client.NewUserAsync("invitee");
         var invitation = await Client.InviteAsync(owner, org, invitee.Email, "member");
 
-        Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/decline", invitee.Token)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Client.DeclineAsync(invitation, invitee)).StatusCode);
 
         await (await Client.AcceptAsync(invitation, invitee)).AssertProblemAsync(HttpStatusCode.NotFound, "not-found");
         Assert.Empty(await OrganizationsOfAsync(invitee));
@@ -241,6 +241,9 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         await attempts[1].AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
         await attempts[2].AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
         await attempts[3].AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
+        // Nor can it throw the invitation away: declining takes the token too.
+        await (await Client.SendAsync(HttpMethod.Post, $"/invitations/{invitation}/decline", squatter.Token)).AssertProblemAsync(HttpStatusCode.BadRequest, "validation");
+        await (await Client.DeclineAsync(other with { Id = invitation.Id }, squatter)).AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         Assert.Empty(await OrganizationsOfAsync(squatter));
         // Nothing was used up: the invitation still waits for its link.
         Assert.Single(await MineAsync(squatter));
@@ -254,22 +257,34 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         await using var stored = new NpgsqlCommand("SELECT token_hash FROM org_invitations WHERE id = @id", conn);
         stored.Parameters.AddWithValue("id", invitation.Id);
         Assert.Equal(Gateway.Trust.SessionToken.Hash(invitation.Token), (string)(await stored.ExecuteScalarAsync())!);
+        // The refusals with a real token are on the organisation's record (the malformed ones never reached it).
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var refusals = trail.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("eventType").GetString() == "invitation.answer-refused").ToList();
+        Assert.Equal(["accept", "decline"], refusals.Select(e => e.GetProperty("details").GetProperty("answer").GetString()).Order());
+        Assert.All(refusals, e => Assert.Equal("wrong-token", e.GetProperty("details").GetProperty("reason").GetString()));
     }
 
     /// <summary>
-    /// An invitation grants what its sender may grant when it is accepted, not when it was sent: an admin demoted since
-    /// cannot still bring in members. Someone who may invite renews it, and it works again.
+    /// An invitation grants what its sender may grant when it is accepted, not when it was sent: an admin demoted or
+    /// removed since cannot still bring in members, nor an owner demoted to admin bring in owners. Someone who may invite
+    /// renews it, and it works again.
     /// </summary>
-    [Fact]
-    public async Task AnInvitationWhoseSenderCanNoLongerInvite_IsRefused_UntilSomeoneWhoMayRenewsIt()
+    [Theory]
+    [InlineData("admin demoted to member", "admin", "member")]
+    [InlineData("admin removed", "admin", "member")]
+    [InlineData("owner demoted to admin", "owner", "owner")]
+    public async Task AnInvitationWhoseSenderCanNoLongerInvite_IsRefused_UntilSomeoneWhoMayRenewsIt(string change, string senderRole, string invitedRole)
     {
         var (org, owner) = await OrgAsync();
-        var admin = await Client.NewUserAsync("admin");
-        await Client.AddMemberAsync(owner, org, admin, "admin");
+        var sender = await Client.NewUserAsync("sender");
+        await Client.AddMemberAsync(owner, org, sender, senderRole);
         var invitee = await Client.NewUserAsync("invitee");
-        var invitation = await Client.InviteAsync(admin, org, invitee.Email, "member");
-        Assert.Equal(HttpStatusCode.NoContent,
-            (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "member" })).StatusCode);
+        var invitation = await Client.InviteAsync(sender, org, invitee.Email, invitedRole);
+        var lost = change == "admin removed"
+            ? await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{sender.UserId}", owner.Token)
+            : await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{sender.UserId}", owner.Token,
+                new { role = change == "owner demoted to admin" ? "admin" : "member" });
+        Assert.Equal(HttpStatusCode.NoContent, lost.StatusCode);
 
         var refused = await Client.AcceptAsync(invitation, invitee);
 
@@ -277,10 +292,13 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         Assert.Contains("can no longer invite", (await refused.ReadJsonAsync()).GetProperty("detail").GetString());
         Assert.Empty(await OrganizationsOfAsync(invitee));
         Assert.Single(await MineAsync(invitee));
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var refusal = Assert.Single(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "invitation.answer-refused");
+        Assert.Equal("inviter-cannot-invite", refusal.GetProperty("details").GetProperty("reason").GetString());
 
-        var renewed = await Client.InviteAsync(owner, org, invitee.Email, "member");
+        var renewed = await Client.InviteAsync(owner, org, invitee.Email, invitedRole);
         Assert.Equal(HttpStatusCode.OK, (await Client.AcceptAsync(renewed, invitee)).StatusCode);
-        Assert.Equal("member", Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
+        Assert.Equal(invitedRole, Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
     }
 
     [Fact]

@@ -48,6 +48,10 @@ public static class Api
     public static Task<HttpResponseMessage> AcceptAsync(this HttpClient client, SentInvitation invitation, Login target) =>
         client.SendAsync(HttpMethod.Post, $"/invitations/{invitation.Id}/accept", target.Token, new { token = invitation.Token });
 
+    /// <summary><paramref name="target"/> declines <paramref name="invitation"/> with its accept token.</summary>
+    public static Task<HttpResponseMessage> DeclineAsync(this HttpClient client, SentInvitation invitation, Login target) =>
+        client.SendAsync(HttpMethod.Post, $"/invitations/{invitation.Id}/decline", target.Token, new { token = invitation.Token });
+
     /// <summary>How a member is added: invited by <paramref name="actor"/>, accepted by <paramref name="target"/> (asserts both).</summary>
     public static async Task AddMemberAsync(this HttpClient client, Login actor, Guid org, Login target, string role)
     {

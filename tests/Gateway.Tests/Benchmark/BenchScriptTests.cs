@@ -55,8 +55,8 @@ public sealed class BenchScriptTests
         // figure over target can be read without a second run.
         foreach (var step in json.RootElement.GetProperty("sweep").EnumerateArray())
         {
-            double rss = step.GetProperty("gatewayRssMb").GetDouble(), committed = step.GetProperty("gcCommittedMb").GetDouble();
-            Assert.True(committed > 0 && committed < rss, $"sweep step {step}: GC committed {committed} MB against RSS {rss} MB");
+            Assert.True(step.GetProperty("gatewayRssMb").GetDouble() > 0, $"sweep step {step}: no RSS figure");
+            Assert.True(step.GetProperty("gcCommittedMb").GetDouble() > 0, $"sweep step {step}: no GC committed figure");
             Assert.True(step.GetProperty("gcHeapMb").GetDouble() > 0, $"sweep step {step}: no GC heap figure");
             Assert.True(step.GetProperty("bytesAllocatedPerRequest").GetDouble() > 0, $"sweep step {step}: no allocation figure");
         }

@@ -53,12 +53,19 @@ public sealed class InvalidationSubscriptionTests
         await Poll.UntilAsync(() => redis.IsAvailable, "the Redis client connects");
 
         Assert.False(redis.IsSubscriptionConnected);   // connected, but nothing subscribed
-        await redis.SubscribeAsync("test:subscription-state", _ => { });
+        int received = 0;
+        await redis.SubscribeAsync("test:subscription-state", _ => Interlocked.Increment(ref received));
         Assert.True(redis.IsSubscriptionConnected);
 
         await server.StopAsync();
         await Poll.UntilAsync(() => !redis.IsSubscriptionConnected, "the subscription reads disconnected once Redis is gone");
         await server.StartAsync();
-        await Poll.UntilAsync(() => redis.IsSubscriptionConnected, "and connected again once the library has re-subscribed", TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => redis.IsSubscriptionConnected, "and connected again", TimeSpan.FromSeconds(30));
+        // Connected again means messages arrive again (the library re-subscribed on the new connection).
+        await Poll.UntilAsync(async () =>
+        {
+            await server.CliAsync("PUBLISH", "test:subscription-state", "hello");
+            return Volatile.Read(ref received) > 0;
+        }, "a message published after the restart is received", TimeSpan.FromSeconds(30));
     }
 }
