@@ -40,14 +40,7 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         if (role == Permissions.Roles.Owner && !managesOwners) return (InvitationCreate.Forbidden, null);
 
         // Already a member: those who may invite may list the members, so this tells them nothing new.
-        await using (var member = new NpgsqlCommand("""
-            SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id WHERE m.org_id = @o AND u.email_normalized = @e
-            """, conn, tx))
-        {
-            member.Parameters.AddWithValue("o", orgId);
-            member.Parameters.AddWithValue("e", emailNormalized);
-            if (await member.ExecuteScalarAsync() is not null) return (InvitationCreate.AlreadyMember, null);
-        }
+        if (await IsMemberAsync(conn, tx, orgId, emailNormalized)) return (InvitationCreate.AlreadyMember, null);
 
         // The organisation's expired invitations go first (nothing reads them; the invited address's own is kept, so
         // inviting it again renews it under the same id), then the pending ones are counted against the bound.
@@ -82,8 +75,32 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue("until", now + Lifetime);
         cmd.Parameters.AddWithValue("managesOwners", managesOwners);
         cmd.Parameters.AddWithValue("token", tokenHash);
-        await using var r = await cmd.ExecuteReaderAsync();
-        return await r.ReadAsync() ? (InvitationCreate.Invited, Read(r)) : (InvitationCreate.Forbidden, null);
+        InvitationDto invitation;
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            if (!await r.ReadAsync()) return (InvitationCreate.Forbidden, null);
+            invitation = Read(r);
+        }
+        // An accept of this address's invitation that committed while the upsert waited for its row (it deletes the row
+        // and adds the membership) is visible now, and the check above predates it: no invitation for a member.
+        if (await IsMemberAsync(conn, tx, orgId, emailNormalized))
+        {
+            await using var undo = new NpgsqlCommand("DELETE FROM org_invitations WHERE id = @id", conn, tx);
+            undo.Parameters.AddWithValue("id", invitation.Id);
+            await undo.ExecuteNonQueryAsync();
+            return (InvitationCreate.AlreadyMember, null);
+        }
+        return (InvitationCreate.Invited, invitation);
+    }
+
+    private static async Task<bool> IsMemberAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid orgId, string emailNormalized)
+    {
+        await using var member = new NpgsqlCommand("""
+            SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id WHERE m.org_id = @o AND u.email_normalized = @e
+            """, conn, tx);
+        member.Parameters.AddWithValue("o", orgId);
+        member.Parameters.AddWithValue("e", emailNormalized);
+        return await member.ExecuteScalarAsync() is not null;
     }
 
     /// <summary>The organisation's pending (unexpired) invitations, oldest first, a page at a time.</summary>

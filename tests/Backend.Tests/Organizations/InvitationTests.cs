@@ -301,6 +301,43 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         Assert.Equal(invitedRole, Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
     }
 
+    /// <summary>
+    /// Inviting an address renews its pending invitation, and an accept of that invitation may commit while the renewal
+    /// waits for the invitation's row (the accept locks it first). The renewal's membership check ran before the accept:
+    /// it must look again, or it leaves a fresh invitation (and a 201) for someone who just joined.
+    /// </summary>
+    [Fact]
+    public async Task ARenewalThatWaitedForAnAccept_InvitesNoMember()
+    {
+        var (org, owner) = await OrgAsync();
+        var invitee = await Client.NewUserAsync("invitee");
+        var invitation = await Client.InviteAsync(owner, org, invitee.Email, "member");
+        await using var accept = new NpgsqlConnection(App.ConnectionString);
+        await accept.OpenAsync();
+        await using var tx = await accept.BeginTransactionAsync();
+        async Task RunAsync(string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, accept, tx);
+            cmd.Parameters.AddWithValue("id", invitation.Id);
+            cmd.Parameters.AddWithValue("o", org);
+            cmd.Parameters.AddWithValue("u", invitee.UserId);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        // The accept's steps, by hand, so the renewal can arrive between them: the invitation's row locked first...
+        await RunAsync("SELECT 1 FROM org_invitations WHERE id = @id FOR UPDATE");
+        var renewal = Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email = invitee.Email, role = "admin" });
+        await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the renewal waits for the invitation's row");
+        // ...then used up, and the membership added.
+        await RunAsync("DELETE FROM org_invitations WHERE id = @id");
+        await RunAsync("INSERT INTO org_members (org_id, user_id, role) VALUES (@o, @u, 'member')");
+        await tx.CommitAsync();
+
+        await (await renewal).AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
+        Assert.Empty(await MineAsync(invitee));
+        var pending = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", owner.Token)).ReadJsonAsync();
+        Assert.Empty(pending.GetProperty("items").EnumerateArray());
+    }
+
     [Fact]
     public async Task PendingInvitations_AreBoundedPerOrganisation_ButRenewingOneIsNot()
     {

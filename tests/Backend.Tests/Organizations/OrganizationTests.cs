@@ -282,15 +282,6 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
         }
     }
 
-    private async Task<long> LockWaitersAsync()
-    {
-        await using var conn = new NpgsqlConnection(App.ConnectionString);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", conn);
-        return (long)(await cmd.ExecuteScalarAsync())!;
-    }
-
     [Theory]
     [InlineData("member", "org:read", true)]
     [InlineData("member", "members:read", true)]

@@ -20,6 +20,16 @@ public abstract class BackendTest(PostgresFixture postgres, RedisFixture redis) 
         Client = App.CreateClient();
     }
 
+    /// <summary>Sessions of this class's database waiting for a lock (a test holding a row sees its request arrive there).</summary>
+    protected async Task<long> LockWaitersAsync()
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", conn);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
