@@ -45,15 +45,20 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
 
     /// <param name="request">The request, whose client pays for backend lookups; null charges nobody.</param>
     public ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request = null) =>
-        ValidateAsync(hash, cls, request, activity: true);
+        ValidateAsync(hash, cls, request, CancellationToken.None, activity: true);
 
     /// <summary>
     /// Validates the session of an open stream again. Not the user's activity: should it reach the backend, the session's
     /// idle expiry does not slide, so a tab left open on an event stream idles out like any other (docs/gateway.md).
+    /// Nobody is charged for its lookups.
     /// </summary>
-    public ValueTask<SessionValidation> RevalidateAsync(TokenHash hash, RouteClass cls) => ValidateAsync(hash, cls, null, activity: false);
+    /// <param name="stopWaiting">Ends the wait (not the shared lookup): the opening request's <c>RequestAborted</c>, which
+    /// its class's deadline and its client's leaving cancel; none for the periodic revalidation of open streams.</param>
+    public ValueTask<SessionValidation> RevalidateAsync(TokenHash hash, RouteClass cls, CancellationToken stopWaiting = default) =>
+        ValidateAsync(hash, cls, null, stopWaiting, activity: false);
 
-    private ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request, bool activity)
+    // A request's wait ends with its RequestAborted, read only where a wait begins: an L1 answer does not touch it.
+    private ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request, CancellationToken stopWaiting, bool activity)
     {
         var now = time.GetUtcNow();
         bool redisUp = redis.IsAvailable;
@@ -69,19 +74,19 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             if (redisUp || cls.IsResilient) return new(new SessionValidation(SessionOutcome.Valid, entry.Principal, entry.HashHex, "l1"));
             // Re-checking a session L1 knows as valid is not an unknown-token lookup: not charged. The request is still
             // passed: its deadline bounds this wait as any other (without it, only the introspection timeout did).
-            return FromBackendAsync(hash, entry.HashHex, request, charge: false, activity);
+            return FromBackendAsync(hash, entry.HashHex, request, stopWaiting, charge: false, activity);
         }
-        return redisUp ? FromL2Async(hash, request, activity) : FromBackendAsync(hash, hash.ToHex(), request, activity: activity);
+        return redisUp ? FromL2Async(hash, request, stopWaiting, activity) : FromBackendAsync(hash, hash.ToHex(), request, stopWaiting, activity: activity);
     }
 
-    private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request, bool activity)
+    private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request, CancellationToken stopWaiting, bool activity)
     {
         string hex = hash.ToHex();
         var since = l1.Generation;
         // Redis's time-box (Redis:OperationTimeout) may be longer than the class's deadline: the request stops waiting
         // when its deadline passes (504) or its client leaves, as it does for introspection below.
         var reply = await redis.GetStringAsync(SessionRedisContract.SessionKey(hex))
-            .WaitAsync(request?.RequestAborted ?? CancellationToken.None).ConfigureAwait(false);
+            .WaitAsync(request?.RequestAborted ?? stopWaiting).ConfigureAwait(false);
         if (reply.Ok && reply.Value is not null && SessionPrincipalJson.TryParse(reply.Value) is { } principal)
         {
             var now = time.GetUtcNow();
@@ -89,13 +94,14 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             if (l1.TrySetPositive(hash, hex, principal, now, since)) return new(SessionOutcome.Valid, principal, hex, "l2");
             // The session or its user was invalidated while Redis answered: this copy may predate it, the backend decides.
         }
-        return await FromBackendAsync(hash, hex, request, activity: activity).ConfigureAwait(false);
+        return await FromBackendAsync(hash, hex, request, stopWaiting, activity: activity).ConfigureAwait(false);
     }
 
     /// <param name="charge">False for a lookup the client's unknown-token budget does not pay for.</param>
     /// <param name="activity">False for a revalidation: its own lookup, not shared with requests' (which slide the idle
     /// expiry, and a request joining a revalidation's lookup would lose its activity).</param>
-    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex, HttpContext? request, bool charge = true, bool activity = true)
+    private async ValueTask<SessionValidation> FromBackendAsync(TokenHash hash, string hex, HttpContext? request, CancellationToken stopWaiting,
+        bool charge = true, bool activity = true)
     {
         // Charged before the call, so concurrent lookups of one client cannot overdraw its budget; refunded below
         // unless the lookup found no valid session.
@@ -108,7 +114,7 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
         IntrospectionResult result;
         try
         {
-            result = await lookup.WaitSharedAsync(request?.RequestAborted ?? CancellationToken.None).ConfigureAwait(false);
+            result = await lookup.WaitSharedAsync(request?.RequestAborted ?? stopWaiting).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (client is not null)
         {

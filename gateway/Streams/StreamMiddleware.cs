@@ -83,7 +83,8 @@ internal sealed class StreamMiddleware(RequestDelegate next, StreamRegistry regi
         if (feature.TokenHash is not { } hex || feature.Principal is not { } principal
             || !validator.Overtaken(hex, principal.UserId, feature.ValidationBegan)
             || !TokenHash.TryParseHex(hex, out var hash)) return false;
-        var again = await validator.RevalidateAsync(hash, stream.RouteClass).ConfigureAwait(false);
+        // Bounded as the validation stage's wait is: the class's deadline (504) and the client's leaving end it.
+        var again = await validator.RevalidateAsync(hash, stream.RouteClass, context.RequestAborted).ConfigureAwait(false);
         GatewayProblems.Problem? refusal = null;
         if (again.Outcome == SessionOutcome.Invalid)
         {

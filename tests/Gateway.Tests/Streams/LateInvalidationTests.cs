@@ -29,26 +29,13 @@ public sealed class LateInvalidationTests(RedisFixture redis)
     [InlineData(Change.SomeoneElsesLogout, HttpStatusCode.OK)]
     public async Task AStreamWhoseSessionWasInvalidatedBeforeItWasRegistered_IsRefused(Change change, HttpStatusCode expected)
     {
-        await using var backend = await FakeSessionBackend.StartAsync();
-        backend.Proxied = async ctx =>
-        {
-            if (ctx.Request.Path != "/live/feed") { await ctx.Response.WriteAsync("page"); return; }
-            ctx.Response.ContentType = "text/event-stream";
-            await ctx.Response.WriteAsync("data: open\n\n");
-            await ctx.Response.Body.FlushAsync();
-            try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
-            catch (OperationCanceledException) { }
-        };
+        await using var backend = await StreamingBackendAsync();
         string org = Guid.NewGuid().ToString();
         var session = TestSession.Create(orgs: (org, change == Change.DemotedButStillAdmitted ? "admin" : "member"));
         var other = TestSession.Create(orgs: (org, "member"));
         backend.Add(session);
         backend.Add(other);
-        string routes = RouteFiles.CreateTemp(j =>
-        {
-            j["classes"]!["member-live"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "role:member", ["timeoutMs"] = 1000 };
-            RouteFiles.AddRoute(j, "live", "/live/{**rest}", "member-live");
-        });
+        string routes = LiveRoutes();
 
         GatewayInstance? gateway = null;
         int interposed = 0;
@@ -104,6 +91,94 @@ public sealed class LateInvalidationTests(RedisFixture redis)
             await Poll.UntilAsync(() => gateway.Get<StreamRegistry>().Count == 0, "the refused stream is not left registered");
         }
     }
+
+    public enum Ending { ClassDeadline, ClientLeaves }
+
+    /// <summary>
+    /// The revalidation a late invalidation calls for may have to ask the backend, and the backend may be slow. The
+    /// opening is still an ordinary request: its class's deadline (504) and its client's leaving end the wait, as they end
+    /// the validation stage's. Before the fix nothing did but the introspection timeout (a minute here): the stream held
+    /// its registration, its user's and address's counts and its tier's slot until then.
+    /// </summary>
+    [Theory]
+    [InlineData(Ending.ClassDeadline)]
+    [InlineData(Ending.ClientLeaves)]
+    public async Task ARevalidationTheBackendIsSlowToAnswer_StopsWaitingWithItsRequest(Ending ending)
+    {
+        await using var backend = await StreamingBackendAsync();
+        string org = Guid.NewGuid().ToString();
+        var session = TestSession.Create(orgs: (org, "member"));
+        backend.Add(session);
+        var answerHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        GatewayInstance? gateway = null;
+        int interposed = 0;
+        void Invalidate(HttpContext context)
+        {
+            if (context.Request.Headers.Accept != "text/event-stream" || Interlocked.Exchange(ref interposed, 1) == 1) return;
+            // A membership change: the session stays, so the revalidation's answer is the backend's, and it is held.
+            backend.BeforeIntrospectionAnswer = async _ => { answerHeld.TrySetResult(); await released.Task; };
+            redis.Server.CliAsync("DEL", SessionRedisContract.SessionKey(session.Hex)).GetAwaiter().GetResult();
+            gateway!.Get<InvalidationSubscriber>().Handle(
+                new InvalidationMessage(InvalidationMessage.KindUser, "membership", 0, UserId: session.UserId).Serialize());
+        }
+        gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, LiveRoutes(),
+            b => b.Services.AddSingleton<IRateLimitRuleResolver>(new InterposingResolver(Invalidate)),
+            "--Streams:RevalidateInterval=00:10:00", "--Sessions:IntrospectionTimeout=00:01:00");
+        await using var started = gateway;
+        try
+        {
+            var warm = session.Get("/live/page");
+            warm.Headers.TryAddWithoutValidation("X-Select-Org", org);
+            Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(warm)).StatusCode);
+
+            var open = session.Get("/live/feed");
+            open.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+            open.Headers.TryAddWithoutValidation("X-Select-Org", org);
+            using var leave = new CancellationTokenSource();
+            var opening = gateway.Client.SendAsync(open, HttpCompletionOption.ResponseHeadersRead, leave.Token);
+            await answerHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            if (ending == Ending.ClassDeadline)
+            {
+                using var response = await opening;   // the class's timeoutMs is 1000; the answer stays held
+                Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+                Assert.Equal("member-live", response.Headers.GetValues("X-Route-Class").Single());
+            }
+            else
+            {
+                leave.Cancel();
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => opening);
+            }
+            await Poll.UntilAsync(() => gateway.Get<StreamRegistry>().Count == 0, "the opening is no longer registered while the answer is held");
+            Assert.False(released.Task.IsCompleted);
+            Assert.Empty(backend.ProxiedTo("/live/feed"));
+        }
+        finally
+        {
+            released.TrySetResult();
+        }
+    }
+
+    private static async Task<FakeSessionBackend> StreamingBackendAsync()
+    {
+        var backend = await FakeSessionBackend.StartAsync();
+        backend.Proxied = async ctx =>
+        {
+            if (ctx.Request.Path != "/live/feed") { await ctx.Response.WriteAsync("page"); return; }
+            ctx.Response.ContentType = "text/event-stream";
+            await ctx.Response.WriteAsync("data: open\n\n");
+            await ctx.Response.Body.FlushAsync();
+            try { await Task.Delay(Timeout.Infinite, ctx.RequestAborted); }
+            catch (OperationCanceledException) { }
+        };
+        return backend;
+    }
+
+    private static string LiveRoutes() => RouteFiles.CreateTemp(j =>
+    {
+        j["classes"]!["member-live"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "role:member", ["timeoutMs"] = 1000 };
+        RouteFiles.AddRoute(j, "live", "/live/{**rest}", "member-live");
+    });
 
     private sealed class InterposingResolver(Action<HttpContext> before) : IRateLimitRuleResolver
     {
