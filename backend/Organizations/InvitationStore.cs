@@ -103,47 +103,44 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         return await member.ExecuteScalarAsync() is not null;
     }
 
-    /// <summary>The organisation's pending (unexpired) invitations, oldest first, a page at a time.</summary>
-    public async Task<Page<InvitationDto>> ListForOrgAsync(Guid orgId, DateTime now, string? cursor, int limit)
+    /// <summary>The organisation's pending (unexpired) invitations, oldest first (a renewal counts as new), a page at a time.</summary>
+    public Task<Page<InvitationDto>> ListForOrgAsync(Guid orgId, DateTime now, string? cursor, int limit) =>
+        ListPendingAsync("FROM org_invitations i JOIN organizations o ON o.id = i.org_id WHERE i.org_id = @k", orgId, now, cursor, limit);
+
+    /// <summary>The pending invitations addressed to <paramref name="userId"/>'s email, oldest first, a page at a time.</summary>
+    public Task<Page<InvitationDto>> ListForUserAsync(Guid userId, DateTime now, string? cursor, int limit) =>
+        ListPendingAsync("""
+            FROM users u JOIN org_invitations i ON i.email_normalized = u.email_normalized
+            JOIN organizations o ON o.id = i.org_id WHERE u.id = @k
+            """, userId, now, cursor, limit);
+
+    /// <summary>
+    /// One page of unexpired invitations, ordered by (created_at, id) and continued from the cursor's pair (keyset
+    /// pagination: a page never repeats or skips a row that stays put, whatever is added or removed meanwhile).
+    /// </summary>
+    private async Task<Page<InvitationDto>> ListPendingAsync(string fromWhere, Guid key, DateTime now, string? cursor, int limit)
     {
-        bool hasCursor = Cursor.TryDecode(cursor, out _, out var afterKey) && Guid.TryParse(afterKey, out _);
+        bool hasCursor = Cursor.TryDecode(cursor, out var afterAt, out var afterKey) && Guid.TryParse(afterKey, out _);
         await using var cmd = db.CreateCommand($"""
-            SELECT {Columns} FROM org_invitations i JOIN organizations o ON o.id = i.org_id
-            WHERE i.org_id = @o AND i.expires_at > @now AND (NOT @hasCursor OR i.id > @after)
-            ORDER BY i.id LIMIT @n
+            SELECT {Columns} {fromWhere}
+              AND i.expires_at > @now AND (NOT @hasCursor OR (i.created_at, i.id) > (@afterAt, @afterId))
+            ORDER BY i.created_at, i.id LIMIT @n
             """);
-        cmd.Parameters.AddWithValue("o", orgId);
+        cmd.Parameters.AddWithValue("k", key);
         cmd.Parameters.AddWithValue("now", now);
         cmd.Parameters.AddWithValue("hasCursor", hasCursor);
-        cmd.Parameters.AddWithValue("after", hasCursor ? Guid.Parse(afterKey) : Guid.Empty);
+        cmd.Parameters.AddWithValue("afterAt", hasCursor ? afterAt : now);
+        cmd.Parameters.AddWithValue("afterId", hasCursor ? Guid.Parse(afterKey) : Guid.Empty);
         cmd.Parameters.AddWithValue("n", limit + 1);
         var items = new List<InvitationDto>(limit);
         string? next = null;
         await using var r = await cmd.ExecuteReaderAsync();
         while (await r.ReadAsync())
         {
-            if (items.Count == limit) { next = Cursor.Encode(items[^1].Id.ToString()); break; }
+            if (items.Count == limit) { next = Cursor.Encode(items[^1].CreatedAt, items[^1].Id.ToString()); break; }
             items.Add(Read(r));
         }
         return new Page<InvitationDto>(items, next);
-    }
-
-    /// <summary>The pending invitations addressed to <paramref name="userId"/>'s email.</summary>
-    public async Task<IReadOnlyList<InvitationDto>> ListForUserAsync(Guid userId, DateTime now)
-    {
-        await using var cmd = db.CreateCommand($"""
-            SELECT {Columns} FROM users u
-            JOIN org_invitations i ON i.email_normalized = u.email_normalized
-            JOIN organizations o ON o.id = i.org_id
-            WHERE u.id = @u AND i.expires_at > @now
-            ORDER BY i.created_at, i.id LIMIT 100
-            """);
-        cmd.Parameters.AddWithValue("u", userId);
-        cmd.Parameters.AddWithValue("now", now);
-        var items = new List<InvitationDto>();
-        await using var r = await cmd.ExecuteReaderAsync();
-        while (await r.ReadAsync()) items.Add(Read(r));
-        return items;
     }
 
     /// <summary>

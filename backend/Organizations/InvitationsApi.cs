@@ -94,9 +94,10 @@ internal static class InvitationsApi
         };
     }
 
-    /// <summary>The caller's pending invitations (at most 100, oldest first; never paged: <c>nextCursor</c> is null).</summary>
-    internal static async Task<Ok<Page<InvitationDto>>> ListMineAsync(ClaimsPrincipal caller, InvitationStore invitations, TimeProvider time) =>
-        TypedResults.Ok(new Page<InvitationDto>(await invitations.ListForUserAsync(caller.UserId(), time.GetUtcNow().UtcDateTime), null));
+    /// <summary>The caller's pending invitations, oldest first, a page at a time (<c>cursor</c>, <c>limit</c>).</summary>
+    internal static async Task<Ok<Page<InvitationDto>>> ListMineAsync(ClaimsPrincipal caller, InvitationStore invitations, TimeProvider time,
+        string? cursor = null, int? limit = null) =>
+        TypedResults.Ok(await invitations.ListForUserAsync(caller.UserId(), time.GetUtcNow().UtcDateTime, cursor, Cursor.ClampLimit(limit)));
 
     /// <summary>
     /// Accepts or declines, with the invitation's accept token (<c>{"token": "..."}</c>, from its link). Declining uses the

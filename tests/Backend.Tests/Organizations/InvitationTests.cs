@@ -338,6 +338,52 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         Assert.Empty(pending.GetProperty("items").EnumerateArray());
     }
 
+    /// <summary>
+    /// Both listings are oldest first and paged by cursor. Until 2026-12-05 the organisation's was ordered by id (a random
+    /// UUID), and the invitee's ignored <c>limit</c> and stopped at 100 with no next page.
+    /// </summary>
+    [Fact]
+    public async Task BothListings_AreOldestFirst_AndPagedByCursor()
+    {
+        var (org, owner) = await OrgAsync();
+        var invitee = await Client.NewUserAsync("invitee");
+        var sentToOrg = new List<Guid>();
+        for (int i = 0; i < 5; i++)
+        {
+            App.Time.Advance(TimeSpan.FromSeconds(1));   // the test's clock stands still otherwise
+            sentToOrg.Add((await Client.InviteAsync(owner, org, Api.NewEmail($"listed{i}"), "member")).Id);
+        }
+        var sentToInvitee = new List<Guid>();
+        for (int i = 0; i < 3; i++)
+        {
+            var (other, otherOwner) = await OrgAsync();
+            App.Time.Advance(TimeSpan.FromSeconds(1));
+            sentToInvitee.Add((await Client.InviteAsync(otherOwner, other, invitee.Email, "member")).Id);
+        }
+
+        Assert.Equal(sentToOrg, await AllPagesAsync($"/orgs/{org}/invitations", owner, limit: 2, expectedPages: 3));
+        Assert.Equal(sentToInvitee, await AllPagesAsync("/invitations", invitee, limit: 2, expectedPages: 2));
+    }
+
+    private async Task<List<Guid>> AllPagesAsync(string path, Login caller, int limit, int expectedPages)
+    {
+        var ids = new List<Guid>();
+        string? cursor = null;
+        int pages = 0;
+        do
+        {
+            string query = $"?limit={limit}" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            var page = await (await Client.SendAsync(HttpMethod.Get, path + query, caller.Token)).ReadJsonAsync();
+            var items = page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToList();
+            Assert.InRange(items.Count, 1, limit);
+            ids.AddRange(items);
+            cursor = page.GetProperty("nextCursor").GetString();
+            pages++;
+        } while (cursor is not null && pages < 10);
+        Assert.Equal(expectedPages, pages);
+        return ids;
+    }
+
     [Fact]
     public async Task PendingInvitations_AreBoundedPerOrganisation_ButRenewingOneIsNot()
     {
