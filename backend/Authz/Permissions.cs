@@ -35,6 +35,9 @@ internal static class Permissions
     public static bool Allows(string? role, string permission) =>
         role is not null && Map.TryGetValue(role, out var granted) && Array.IndexOf(granted, permission) >= 0;
 
+    /// <summary>The roles granted <paramref name="permission"/>, for queries that filter on it in SQL.</summary>
+    public static string[] RolesAllowing(string permission) => [.. Map.Where(r => Array.IndexOf(r.Value, permission) >= 0).Select(r => r.Key)];
+
     /// <summary>owner = 3, admin = 2, member = 1, none = 0.</summary>
     public static int Rank(string? role) => role switch { Roles.Owner => 3, Roles.Admin => 2, Roles.Member => 1, _ => 0 };
 }

@@ -107,18 +107,32 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
     public Task<Page<InvitationDto>> ListForOrgAsync(Guid orgId, DateTime now, string? cursor, int limit) =>
         ListPendingAsync("FROM org_invitations i JOIN organizations o ON o.id = i.org_id WHERE i.org_id = @k", orgId, now, cursor, limit);
 
-    /// <summary>The pending invitations addressed to <paramref name="userId"/>'s email, oldest first, a page at a time.</summary>
+    /// <summary>
+    /// The pending invitations addressed to <paramref name="userId"/>'s email that can still be accepted, oldest first, a
+    /// page at a time: one whose sender has since left, lost members:write, or (for an owner invitation) lost the right to
+    /// manage owners is not listed (accepting it would be refused; the organisation's own listing still shows it, to withdraw).
+    /// </summary>
     public Task<Page<InvitationDto>> ListForUserAsync(Guid userId, DateTime now, string? cursor, int limit) =>
         ListPendingAsync("""
             FROM users u JOIN org_invitations i ON i.email_normalized = u.email_normalized
-            JOIN organizations o ON o.id = i.org_id WHERE u.id = @k
-            """, userId, now, cursor, limit);
+            JOIN organizations o ON o.id = i.org_id
+            JOIN org_members inviter ON inviter.org_id = i.org_id AND inviter.user_id = i.invited_by
+            WHERE u.id = @k AND inviter.role = ANY(@inviters) AND (i.role <> 'owner' OR inviter.role = ANY(@ownerInviters))
+            """, userId, now, cursor, limit, cmd =>
+        {
+            cmd.Parameters.AddWithValue("inviters", InviterRoles);
+            cmd.Parameters.AddWithValue("ownerInviters", OwnerInviterRoles);
+        });
+
+    private static readonly string[] InviterRoles = Permissions.RolesAllowing(Permissions.MembersWrite);
+    private static readonly string[] OwnerInviterRoles = Permissions.RolesAllowing(Permissions.MembersManageOwners);
 
     /// <summary>
     /// One page of unexpired invitations, ordered by (created_at, id) and continued from the cursor's pair (keyset
     /// pagination: a page never repeats or skips a row that stays put, whatever is added or removed meanwhile).
     /// </summary>
-    private async Task<Page<InvitationDto>> ListPendingAsync(string fromWhere, Guid key, DateTime now, string? cursor, int limit)
+    private async Task<Page<InvitationDto>> ListPendingAsync(string fromWhere, Guid key, DateTime now, string? cursor, int limit,
+        Action<NpgsqlCommand>? moreParameters = null)
     {
         bool hasCursor = Cursor.TryDecode(cursor, out var afterAt, out var afterKey) && Guid.TryParse(afterKey, out _);
         await using var cmd = db.CreateCommand($"""
@@ -132,6 +146,7 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue("afterAt", hasCursor ? afterAt : now);
         cmd.Parameters.AddWithValue("afterId", hasCursor ? Guid.Parse(afterKey) : Guid.Empty);
         cmd.Parameters.AddWithValue("n", limit + 1);
+        moreParameters?.Invoke(cmd);
         var items = new List<InvitationDto>(limit);
         string? next = null;
         await using var r = await cmd.ExecuteReaderAsync();

@@ -267,7 +267,8 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
     /// <summary>
     /// An invitation grants what its sender may grant when it is accepted, not when it was sent: an admin demoted or
     /// removed since cannot still bring in members, nor an owner demoted to admin bring in owners. Someone who may invite
-    /// renews it, and it works again.
+    /// renews it, and it works again. Meanwhile the invitee's listing leaves it out (accepting it would be refused) and the
+    /// organisation's keeps it, to withdraw or renew.
     /// </summary>
     [Theory]
     [InlineData("admin demoted to member", "admin", "member")]
@@ -291,12 +292,15 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         await refused.AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
         Assert.Contains("can no longer invite", (await refused.ReadJsonAsync()).GetProperty("detail").GetString());
         Assert.Empty(await OrganizationsOfAsync(invitee));
-        Assert.Single(await MineAsync(invitee));
+        Assert.Empty(await MineAsync(invitee));
+        var pending = await (await Client.SendAsync(HttpMethod.Get, $"/orgs/{org}/invitations", owner.Token)).ReadJsonAsync();
+        Assert.Equal(invitation.Id, Assert.Single(pending.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
         var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
         var refusal = Assert.Single(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "invitation.answer-refused");
         Assert.Equal("inviter-cannot-invite", refusal.GetProperty("details").GetProperty("reason").GetString());
 
         var renewed = await Client.InviteAsync(owner, org, invitee.Email, invitedRole);
+        Assert.Equal(renewed.Id, Assert.Single(await MineAsync(invitee)).GetProperty("id").GetGuid());
         Assert.Equal(HttpStatusCode.OK, (await Client.AcceptAsync(renewed, invitee)).StatusCode);
         Assert.Equal(invitedRole, Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
     }
