@@ -24,6 +24,8 @@ internal static class DataExtensions
         services.AddSingleton<Migrator>();
         services.AddHostedService<MigrationHostedService>();
         services.AddHostedService<PoolWarmupHostedService>();   // after the migrations: the pool's minimum, open before Kestrel
+        services.AddSingleton<ExpiredRowsCleanup>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExpiredRowsCleanup>());
         return services;
     }
 }

@@ -218,6 +218,17 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
             && (invitation.Role != Permissions.Roles.Owner || Permissions.Allows(role, Permissions.MembersManageOwners));
     }
 
+    /// <summary>Deletes up to <paramref name="batchSize"/> expired invitations (of any organisation); returns how many.</summary>
+    public async Task<int> DeleteExpiredBatchAsync(DateTime now, int batchSize)
+    {
+        await using var cmd = db.CreateCommand("""
+            DELETE FROM org_invitations WHERE id IN (SELECT id FROM org_invitations WHERE expires_at <= @now LIMIT @n)
+            """);
+        cmd.Parameters.AddWithValue("now", now);
+        cmd.Parameters.AddWithValue("n", batchSize);
+        return await cmd.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Constant-time comparison of two lowercase hex SHA-256 hashes; false when either is missing.</summary>
     private static bool SameHash(string? stored, string given) =>
         stored is not null && stored.Length == given.Length

@@ -16,8 +16,6 @@ internal static class SessionsExtensions
         services.AddSingleton<LastSeenBatcher>();
         services.AddSingleton<LastSeenFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<LastSeenFlusher>());
-        services.AddSingleton<SessionCleanup>();
-        services.AddHostedService(sp => sp.GetRequiredService<SessionCleanup>());
 
         services.AddAuthentication(SelectorScheme)
             .AddPolicyScheme(SelectorScheme, "Gateway identity headers, else Bearer token", o =>

@@ -122,6 +122,11 @@ public sealed class QueryPlanTests(PostgresFixture postgres) : IAsyncLifetime
             """, ("u", User(42)), ("now", Now)));
 
     [Fact]
+    public async Task ExpiredInvitations_AreFoundByTheExpiryIndex() =>
+        Assert.Contains("ix_org_invitations_expires_at", await PlanAsync(
+            "SELECT id FROM org_invitations WHERE expires_at <= @now LIMIT 1000", ("now", Now)));
+
+    [Fact]
     public async Task AuditByUser_UsesUserTimeIndex() =>
         Assert.Contains("ix_audit_user_at", await PlanAsync(
             "SELECT id FROM audit_events WHERE user_id = @u ORDER BY at DESC, id DESC LIMIT 51", ("u", User(9))));
