@@ -218,11 +218,16 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
             && (invitation.Role != Permissions.Roles.Owner || Permissions.Allows(role, Permissions.MembersManageOwners));
     }
 
-    /// <summary>Deletes up to <paramref name="batchSize"/> expired invitations (of any organisation); returns how many.</summary>
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> expired invitations (of any organisation); returns how many. The outer
+    /// expiry check is the one that counts: a renewal keeps the invitation's id, and one that commits after the
+    /// sub-select picked the row must find it still there (PostgreSQL re-checks the outer condition on the new version).
+    /// </summary>
     public async Task<int> DeleteExpiredBatchAsync(DateTime now, int batchSize)
     {
         await using var cmd = db.CreateCommand("""
-            DELETE FROM org_invitations WHERE id IN (SELECT id FROM org_invitations WHERE expires_at <= @now LIMIT @n)
+            DELETE FROM org_invitations
+            WHERE id IN (SELECT id FROM org_invitations WHERE expires_at <= @now LIMIT @n) AND expires_at <= @now
             """);
         cmd.Parameters.AddWithValue("now", now);
         cmd.Parameters.AddWithValue("n", batchSize);

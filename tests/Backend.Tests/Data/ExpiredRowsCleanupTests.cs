@@ -68,4 +68,40 @@ public sealed class ExpiredRowsCleanupTests(PostgresFixture postgres, RedisFixtu
         var fresh = await Client.LoginAsync(invitee.Email);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await Client.AcceptAsync(pending, fresh)).StatusCode);
     }
+
+    /// <summary>
+    /// The clean-up picks expired invitations and then deletes them; a renewal (which keeps the invitation's id) can
+    /// commit in between. Until 2026-12-05 the delete re-checked only the id and took the just-renewed invitation.
+    /// </summary>
+    [Fact]
+    public async Task Cleanup_KeepsAnInvitationRenewedWhileItWaited()
+    {
+        var owner = await Client.NewUserAsync("owner");
+        var created = await Client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Acme" });
+        Guid org = (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
+        var invitee = await Client.NewUserAsync("invitee");
+        var invitation = await Client.InviteAsync(owner, org, invitee.Email, "member");
+        App.Time.Advance(InvitationStore.Lifetime + TimeSpan.FromHours(1));
+
+        await using var renewal = new NpgsqlConnection(App.ConnectionString);
+        await renewal.OpenAsync();
+        await using var tx = await renewal.BeginTransactionAsync();
+        // The renewal's upsert, by hand, so the clean-up can arrive while it holds the row: same id, a new expiry.
+        await using (var renew = new NpgsqlCommand(
+            "UPDATE org_invitations SET created_at = @now, expires_at = @expires WHERE id = @id", renewal, tx))
+        {
+            renew.Parameters.AddWithValue("id", invitation.Id);
+            renew.Parameters.AddWithValue("now", App.Time.GetUtcNow().UtcDateTime);
+            renew.Parameters.AddWithValue("expires", (App.Time.GetUtcNow() + InvitationStore.Lifetime).UtcDateTime);
+            Assert.Equal(1, await renew.ExecuteNonQueryAsync());
+        }
+        var cleanup = App.Service<ExpiredRowsCleanup>().RunOnceAsync(CancellationToken.None);
+        await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the clean-up waits for the invitation's row");
+        await tx.CommitAsync();
+
+        await cleanup;   // (it deletes the expired sessions of the test's users too)
+        Assert.Equal(1, await InvitationsOfAsync(org));
+        var fresh = await Client.LoginAsync(invitee.Email);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await Client.AcceptAsync(invitation, fresh)).StatusCode);
+    }
 }

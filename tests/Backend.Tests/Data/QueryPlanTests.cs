@@ -1,3 +1,4 @@
+using Backend.Authz;
 using Npgsql;
 using TestInfrastructure;
 
@@ -118,8 +119,14 @@ public sealed class QueryPlanTests(PostgresFixture postgres) : IAsyncLifetime
     public async Task InvitationsOfAnAccount_UseTheEmailIndex() =>
         Assert.Contains("ix_org_invitations_email", await PlanAsync("""
             SELECT i.id FROM users u JOIN org_invitations i ON i.email_normalized = u.email_normalized
-            WHERE u.id = @u AND i.expires_at > @now
-            """, ("u", User(42)), ("now", Now)));
+            JOIN organizations o ON o.id = i.org_id
+            JOIN org_members inviter ON inviter.org_id = i.org_id AND inviter.user_id = i.invited_by
+            WHERE u.id = @u AND inviter.role = ANY(@inviters) AND (i.role <> 'owner' OR inviter.role = ANY(@ownerInviters))
+              AND i.expires_at > @now AND (NOT @hasCursor OR (i.created_at, i.id) > (@now, @afterId))
+            ORDER BY i.created_at, i.id LIMIT 51
+            """, ("u", User(42)), ("now", Now), ("hasCursor", false), ("afterId", Guid.Empty),
+            ("inviters", Permissions.RolesAllowing(Permissions.MembersWrite)),
+            ("ownerInviters", Permissions.RolesAllowing(Permissions.MembersManageOwners))));
 
     [Fact]
     public async Task ExpiredInvitations_AreFoundByTheExpiryIndex() =>

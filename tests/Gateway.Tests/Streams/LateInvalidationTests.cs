@@ -122,7 +122,9 @@ public sealed class LateInvalidationTests(RedisFixture redis)
             gateway!.Get<InvalidationSubscriber>().Handle(
                 new InvalidationMessage(InvalidationMessage.KindUser, "membership", 0, UserId: session.UserId).Serialize());
         }
-        gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, LiveRoutes(),
+        // Leaving is tested with a deadline the test cannot reach, so it is the leaving that ends the wait.
+        string routes = LiveRoutes(timeoutMs: ending == Ending.ClassDeadline ? 1000 : 30_000);
+        gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes,
             b => b.Services.AddSingleton<IRateLimitRuleResolver>(new InterposingResolver(Invalidate)),
             "--Streams:RevalidateInterval=00:10:00", "--Sessions:IntrospectionTimeout=00:01:00");
         await using var started = gateway;
@@ -174,9 +176,9 @@ public sealed class LateInvalidationTests(RedisFixture redis)
         return backend;
     }
 
-    private static string LiveRoutes() => RouteFiles.CreateTemp(j =>
+    private static string LiveRoutes(int timeoutMs = 1000) => RouteFiles.CreateTemp(j =>
     {
-        j["classes"]!["member-live"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "role:member", ["timeoutMs"] = 1000 };
+        j["classes"]!["member-live"] = new JsonObject { ["tier"] = "standard", ["budgetMs"] = 50, ["auth"] = "role:member", ["timeoutMs"] = timeoutMs };
         RouteFiles.AddRoute(j, "live", "/live/{**rest}", "member-live");
     });
 
