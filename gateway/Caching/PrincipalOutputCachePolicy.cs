@@ -1,8 +1,10 @@
 using Gateway.Observability;
 using Gateway.Contracts;
 using Gateway.Pipeline;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Caching;
 
@@ -18,7 +20,12 @@ namespace Gateway.Caching;
 /// Stores only what <see cref="BackendCacheDirectives.MayStore"/> allows: a 200 without <c>Set-Cookie</c>, whose backend did
 /// not forbid reuse (no-store, no-cache, Pragma: no-cache, a Vary on a header the key does not hold) and gave it at least the policy TTL of life
 /// (max-age, s-maxage, Expires).
-/// Concurrent misses for one key wait for one backend call (<see cref="OutputCacheContext.AllowLocking"/>).
+/// Concurrent misses for one key do not wait for one another (<see cref="OutputCacheContext.AllowLocking"/> is off): the
+/// framework hands the first request's entry to the waiting ones whenever the policy allowed storage, including when the
+/// entry was then not stored (a body over <c>MaximumBodySize</c> or cut short: the waiters got an empty 200; or refused by
+/// the store because an eviction ran meanwhile: they got the answer from before the change). A key holds one session,
+/// so coalescing only ever saved that one client its own duplicate calls.
+/// A request carrying a body (a GET may) is not cached: the key cannot hold the body, and the backend may answer by it.
 /// </summary>
 internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
 {
@@ -29,7 +36,8 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         var http = context.HttpContext;
         var state = http.Features.Get<ResponseCacheState>();
         var principal = http.Features.Get<GatewayRequestFeature>()?.Principal;
-        if (state is null || principal is null || !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+        if (state is null || principal is null || !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
+            || http.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
             context.EnableOutputCaching = false;
             return ValueTask.CompletedTask;
@@ -50,7 +58,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         context.EnableOutputCaching = true;
         context.AllowCacheLookup = true;
         context.AllowCacheStorage = true;
-        context.AllowLocking = true;
+        context.AllowLocking = false;   // see the class's remarks
         context.ResponseExpirationTimeSpan = state.Policy.Ttl;
         // The query exactly as sent, not the framework's parsed form (which upper-cases names, sorts parameters and their
         // repeated values, and decodes them): for the backend "?a=1" and "?A=1", or "?x=1&x=2" and "?x=2&x=1", may be
@@ -119,7 +127,11 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         string cacheControl = context.HttpContext.Features.Get<ResponseCacheState>()?.BackendCacheControl ?? response.Headers.CacheControl.ToString();
         // ResponseTime: when the response started, i.e. when the gateway had the backend's headers.
         var now = context.ResponseTime ?? DateTimeOffset.UtcNow;
+        // A body the forwarder could not finish (the backend failed or was cut off mid-body, the class's deadline passed,
+        // the client left) is what was buffered so far: without a Content-Length nothing else tells it from a whole one.
         if (context.ResponseExpirationTimeSpan is not { } ttl
+            || context.HttpContext.Features.Get<IForwarderErrorFeature>() is not null
+            || context.HttpContext.RequestAborted.IsCancellationRequested
             || !BackendCacheDirectives.MayStore(response.StatusCode, response.Headers, cacheControl, ttl, now))
         {
             context.AllowCacheStorage = false;

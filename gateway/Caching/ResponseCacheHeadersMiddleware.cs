@@ -1,3 +1,4 @@
+using Gateway.Observability;
 using Gateway.Pipeline;
 using Microsoft.Net.Http.Headers;
 
@@ -17,8 +18,15 @@ internal sealed class ResponseCacheHeadersMiddleware
         var state = context.Features.Get<ResponseCacheState>()!;
         var headers = context.Response.Headers;
         headers["X-Cache"] = state.Hit ? "HIT" : "MISS";
-        // The count stored with the entry is what filling it cost; a hit ran no database command.
-        if (state.Hit) headers.Remove(Gateway.Contracts.DiagnosticHeaders.DbQueries);
+        if (state.Hit)
+        {
+            // The count stored with the entry is what filling it cost; a hit ran no database command.
+            headers.Remove(Gateway.Contracts.DiagnosticHeaders.DbQueries);
+            // The entry holds the filling request's id (set when that request began): this response is this request's.
+            var requestId = context.Request.Headers[RequestTelemetryMiddleware.RequestIdHeader];
+            if (requestId.Count == 1) headers[RequestTelemetryMiddleware.RequestIdHeader] = requestId;
+            else headers.Remove(RequestTelemetryMiddleware.RequestIdHeader);
+        }
         // On a miss these are the backend's headers; on a hit the entry's, which are the backend's as they were when the
         // response started (the output cache copies them before this callback runs), so both get the same rule.
         string backend = headers.CacheControl.ToString();

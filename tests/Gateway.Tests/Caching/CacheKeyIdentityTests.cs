@@ -245,4 +245,114 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal((HttpStatusCode.OK, "MISS", Expected(b)), await MeAsync(b));
         Assert.Equal((HttpStatusCode.OK, "HIT", Expected(b)), await MeAsync(b));
     }
+
+    /// <summary>
+    /// A backend that fails mid-body leaves the gateway a part of the answer. The client's connection is cut, so it
+    /// knows; the cache must not store the part and serve it, complete-looking, to the next request. Until 2026-12-05
+    /// it did (a chunked JSON answer has no Content-Length to compare with), for the entry's whole TTL.
+    /// </summary>
+    [Fact]
+    public async Task ABodyTheBackendCutOff_IsNeverStored()
+    {
+        int calls = 0;
+        _backend.Proxied = async ctx =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                await ctx.Response.WriteAsync("{\"user\":\"");
+                await ctx.Response.Body.FlushAsync();
+                await Task.Delay(200);   // the gateway relays the first chunk
+                ctx.Abort();
+                return;
+            }
+            await ctx.Response.WriteAsync(Expected(ctx));
+        };
+        var a = TestSession.Create();
+        _backend.Add(a);
+
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var response = await _gateway.Client.SendAsync(a.Get("/auth/me"));
+            await response.Content.ReadAsStringAsync();
+        });
+        Assert.Equal((HttpStatusCode.OK, "MISS", Expected(a)), await MeAsync(a));
+        Assert.Equal((HttpStatusCode.OK, "HIT", Expected(a)), await MeAsync(a));
+        Assert.Equal(2, calls);
+    }
+
+    /// <summary>
+    /// Concurrent misses of one session each get the backend's whole answer, also when that answer is not stored (here: over
+    /// the cache's <c>MaximumBodySize</c>). Until 2026-12-05 they waited for the first one's call and the framework handed
+    /// them its entry, which had no body: <c>200</c>, <c>X-Cache: HIT</c>, empty.
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentMisses_OfAnAnswerTooLargeToStore_EachGetTheWholeAnswer()
+    {
+        string large = new('x', 300 * 1024);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int arrived = 0;
+        _backend.Proxied = async ctx =>
+        {
+            if (Interlocked.Increment(ref arrived) == 1) await release.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await ctx.Response.WriteAsync(large);
+        };
+        var a = TestSession.Create();
+        _backend.Add(a);
+
+        var first = MeAsync(a);
+        await Poll.UntilAsync(() => Volatile.Read(ref arrived) == 1, "the first miss reaches the backend");
+        var others = Enumerable.Range(0, 3).Select(_ => MeAsync(a)).ToArray();
+        await Task.Delay(300);   // the others are in: waiting for the first (before the fix) or at the backend
+        release.SetResult();
+
+        foreach (var (status, _, body) in await Task.WhenAll([first, .. others]))
+        {
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(large.Length, body.Length);
+        }
+    }
+
+    /// <summary>A hit answers with the id of the request it answers (until 2026-12-05: the id of the request that filled the entry).</summary>
+    [Fact]
+    public async Task AHit_CarriesItsOwnRequestId()
+    {
+        var a = TestSession.Create();
+        _backend.Add(a);
+        async Task<(string? XCache, string Id)> SendAsync(string id)
+        {
+            var request = a.Get("/auth/me");
+            request.Headers.TryAddWithoutValidation("X-Request-Id", id);
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (response.Headers.GetValues("X-Cache").Single(), response.Headers.GetValues("X-Request-Id").Single());
+        }
+        Assert.Equal(("MISS", "first-request-1"), await SendAsync("first-request-1"));
+        Assert.Equal(("HIT", "second-request-2"), await SendAsync("second-request-2"));
+    }
+
+    /// <summary>
+    /// A GET may carry a body, which the key cannot hold and the backend may answer by: such a request is not cached, nor
+    /// served from the cache. Until 2026-12-05 the second GET got the first one's answer.
+    /// </summary>
+    [Fact]
+    public async Task AGetWithABody_IsNeitherStoredNorServedFromTheCache()
+    {
+        _backend.Proxied = ctx => ctx.Response.WriteAsync("body=" + RecordingBackend.Recorded(ctx).Body);
+        var a = TestSession.Create();
+        _backend.Add(a);
+        async Task<(string? XCache, string Body)> GetWithBodyAsync(string body)
+        {
+            var request = a.Get("/auth/me");
+            request.Content = new StringContent(body);
+            using var response = await _gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return (response.Headers.TryGetValues("X-Cache", out var x) ? x.Single() : null, await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal("body=first", (await GetWithBodyAsync("first")).Body);
+        var second = await GetWithBodyAsync("second");
+        Assert.Equal("body=second", second.Body);
+        Assert.NotEqual("HIT", second.XCache);
+    }
+
+    private static string Expected(HttpContext ctx) => $"user={ctx.Request.Headers["X-User-Id"]};session={ctx.Request.Headers["X-Session-Id"]}";
 }
