@@ -18,8 +18,8 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
 
     /// <summary>Pending (unexpired) invitations one organisation may have: beyond it, a new address is refused (409) until
     /// some are withdrawn, answered or expired. Renewing a pending one is always allowed. Concurrent invitations may pass
-    /// it by a few: it bounds an organisation's invitations, it is not an exact quota. (Each invitation also deletes the
-    /// organisation's expired ones, so expired rows do not pile up behind the bound.)</summary>
+    /// it by a few: it bounds an organisation's invitations, it is not an exact quota. (Expired rows are not counted; the
+    /// periodic clean-up deletes them.)</summary>
     public const int MaxPendingPerOrg = 1000;
 
     private const string Columns = "i.id, i.org_id, o.name, i.email, i.role, i.invited_by, i.created_at, i.expires_at";
@@ -42,10 +42,10 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         // Already a member: those who may invite may list the members, so this tells them nothing new.
         if (await IsMemberAsync(conn, tx, orgId, emailNormalized)) return (InvitationCreate.AlreadyMember, null);
 
-        // The organisation's expired invitations go first (nothing reads them; the invited address's own is kept, so
-        // inviting it again renews it under the same id), then the pending ones are counted against the bound.
+        // The pending ones are counted against the bound. Expired ones are left to the periodic clean-up
+        // (ExpiredRowsCleanup): deleting them here locked other addresses' rows, and two invitations of one organisation
+        // renewing each other's purged rows deadlocked (one answered 503), or re-created a renewal under a new id.
         await using (var pending = new NpgsqlCommand("""
-            WITH purged AS (DELETE FROM org_invitations WHERE org_id = @o AND expires_at <= @now AND email_normalized <> @e)
             SELECT count(*) FROM org_invitations WHERE org_id = @o AND expires_at > @now AND email_normalized <> @e
             """, conn, tx))
         {

@@ -343,6 +343,48 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
     }
 
     /// <summary>
+    /// Two renewals of expired invitations of one organisation at once both succeed, each keeping its invitation's id.
+    /// Until 2026-12-05 each invitation first deleted the organisation's other expired invitations: each renewal deleted
+    /// the other's row and then waited for it, a deadlock PostgreSQL broke by failing one of them (503). A third expired
+    /// row, held here, stopped both purges half-way, which made that interleaving certain.
+    /// </summary>
+    [Fact]
+    public async Task RenewingTwoExpiredInvitationsAtOnce_RenewsBoth()
+    {
+        var (org, owner) = await OrgAsync();
+        string first = Api.NewEmail("a"), second = Api.NewEmail("b"), held = Api.NewEmail("zz");
+        var invited = new Dictionary<string, Guid>();
+        foreach (var email in new[] { first, second, held }) invited[email] = (await Client.InviteAsync(owner, org, email, "member")).Id;
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using (var expire = new NpgsqlCommand("UPDATE org_invitations SET expires_at = @past WHERE org_id = @o", conn))
+        {
+            expire.Parameters.AddWithValue("o", org);
+            expire.Parameters.AddWithValue("past", App.Time.GetUtcNow().UtcDateTime.AddSeconds(-1));
+            await expire.ExecuteNonQueryAsync();
+        }
+        await using var blocker = await conn.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT 1 FROM org_invitations WHERE id = @id FOR UPDATE", conn, blocker))
+        {
+            hold.Parameters.AddWithValue("id", invited[held]);
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var renewals = new[] { first, second }
+            .Select(email => Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", owner.Token, new { email, role = "admin" })).ToArray();
+        await Poll.UntilAsync(async () => renewals.All(r => r.IsCompleted) || await LockWaitersAsync() >= 2,
+            "both renewals are answered, or both wait for the held row");
+        await blocker.RollbackAsync();
+
+        foreach (var (email, renewal) in new[] { first, second }.Zip(renewals))
+        {
+            using var response = await renewal;
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            Assert.Equal(invited[email], (await response.ReadJsonAsync()).GetProperty("id").GetGuid());
+        }
+    }
+
+    /// <summary>
     /// Both listings are oldest first and paged by cursor. Until 2026-12-05 the organisation's was ordered by id (a random
     /// UUID), and the invitee's ignored <c>limit</c> and stopped at 100 with no next page.
     /// </summary>
