@@ -93,15 +93,30 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         return list.Count == 0 ? null : list[0];
     }
 
-    /// <summary>Marks the live sessions of these hashes as seen now; returns their refreshed principals.</summary>
+    // Lock order. A statement that changes several sessions locks them first, with a materialised
+    // "SELECT id ... ORDER BY id FOR UPDATE", so every such statement (touches, the activity flush, logout-all and
+    // password change, the clean-up) locks in one global order. Each used to lock in its own plan's order (a token-hash
+    // index, a user index by creation time, a heap scan), and two of them sharing two sessions could deadlock:
+    // PostgreSQL then failed one, and a logout-all answered 503 "database unavailable". Single-row statements cannot
+    // take part in such a cycle.
+
+    /// <summary>
+    /// Marks the live sessions of these hashes as seen now; returns their refreshed principals. Locks in id order, as
+    /// every statement that locks several sessions does ("Lock order" above).
+    /// </summary>
     public async Task<List<HashedPrincipal>> TouchByHashesAsync(string[] tokenHashes, DateTime now)
     {
         await using var cmd = db.CreateCommand($"""
-            WITH s AS (
+            WITH l AS MATERIALIZED (
+              SELECT id FROM sessions
+              WHERE token_hash = ANY(@hashes) AND revoked_at IS NULL AND expires_at > @now AND idle_expires_at > @now
+              ORDER BY id FOR UPDATE),
+            s AS (
               UPDATE sessions x
               SET last_seen_at = GREATEST(x.last_seen_at, @now),
                   idle_expires_at = GREATEST(x.idle_expires_at, LEAST(x.expires_at, @now + @idle))
-              WHERE x.token_hash = ANY(@hashes) AND x.revoked_at IS NULL AND x.expires_at > @now AND x.idle_expires_at > @now
+              FROM l
+              WHERE x.id = l.id AND x.revoked_at IS NULL AND x.expires_at > @now AND x.idle_expires_at > @now
               RETURNING x.id, x.user_id, x.token_hash, x.expires_at, x.idle_expires_at)
             {SelectPrincipal}
             """);
@@ -111,16 +126,17 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
         return await ReadPrincipalsAsync(cmd);
     }
 
-    /// <summary>Writes buffered activity (session id, seen at) in one UPDATE; returns the refreshed principals.</summary>
+    /// <summary>Writes buffered activity (session id, seen at) in one UPDATE, locking in id order; returns the refreshed principals.</summary>
     public async Task<List<HashedPrincipal>> TouchByIdsAsync(Guid[] ids, DateTime[] seenAt)
     {
         await using var cmd = db.CreateCommand($"""
             WITH v AS (SELECT * FROM unnest(@ids, @times) AS v(id, t)),
+            l AS MATERIALIZED (SELECT id FROM sessions WHERE id = ANY(@ids) AND revoked_at IS NULL ORDER BY id FOR UPDATE),
             s AS (
               UPDATE sessions x
               SET last_seen_at = GREATEST(x.last_seen_at, v.t),
                   idle_expires_at = GREATEST(x.idle_expires_at, LEAST(x.expires_at, v.t + @idle))
-              FROM v
+              FROM v JOIN l ON l.id = v.id
               WHERE x.id = v.id AND x.revoked_at IS NULL AND x.expires_at > v.t AND x.idle_expires_at > v.t
               RETURNING x.id, x.user_id, x.token_hash, x.expires_at, x.idle_expires_at)
             {SelectPrincipal}
@@ -169,10 +185,13 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
     {
         await using var cmd = conn is null ? db.CreateCommand() : new NpgsqlCommand { Connection = conn, Transaction = tx };
         cmd.CommandText = $$"""
-            WITH r AS (
-              UPDATE sessions SET revoked_at = @now
-              WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
-              RETURNING token_hash, expires_at, idle_expires_at),
+            WITH l AS MATERIALIZED (
+              SELECT id FROM sessions WHERE user_id = @u AND revoked_at IS NULL AND (@keep::uuid IS NULL OR id <> @keep)
+              ORDER BY id FOR UPDATE),
+            r AS (
+              UPDATE sessions x SET revoked_at = @now FROM l
+              WHERE x.id = l.id AND x.revoked_at IS NULL
+              RETURNING x.token_hash, x.expires_at, x.idle_expires_at),
             o AS (
               INSERT INTO invalidation_outbox (kind, reason, user_id, token_hashes, fence, fence_until)
               SELECT 'user', @reason, @u, COALESCE(array_agg(token_hash) FILTER (WHERE idle_expires_at > @now - interval '5 minutes'), '{}'), -1, max(expires_at) FROM r
@@ -227,11 +246,13 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
     public async Task<int> DeleteDeadBatchAsync(DateTime now, int batchSize)
     {
         await using var cmd = db.CreateCommand("""
-            DELETE FROM sessions WHERE id IN (
-              (SELECT id FROM sessions WHERE expires_at <= @now LIMIT @n)
-              UNION ALL
-              (SELECT id FROM sessions WHERE revoked_at <= @revokedBefore LIMIT @n)
-              )
+            WITH l AS MATERIALIZED (
+              SELECT id FROM sessions WHERE id IN (
+                (SELECT id FROM sessions WHERE expires_at <= @now LIMIT @n)
+                UNION ALL
+                (SELECT id FROM sessions WHERE revoked_at <= @revokedBefore LIMIT @n))
+              ORDER BY id FOR UPDATE)
+            DELETE FROM sessions x USING l WHERE x.id = l.id
             """);
         cmd.Parameters.AddWithValue("now", now);
         cmd.Parameters.AddWithValue("revokedBefore", now - _options.RevokedRetention);
