@@ -31,6 +31,44 @@ public sealed class LogoutEvictionTests(RedisFixture redis)
         Assert.Equal(introspections, stack.Backend.IntrospectionsOf(stack.Session.Hex));   // still from L1
     }
 
+    /// <summary>
+    /// A logout-all revokes every session of the user: the instance that carried it refuses the user's other sessions at
+    /// once too. Until 2026-12-05 it evicted only the session that sent it, and served the others from L1 until the
+    /// invalidation message came (this backend never publishes it).
+    /// </summary>
+    [Fact]
+    public async Task AfterALogoutAll_TheUsersOtherSession_IsRefusedAtOnce()
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        string userId = Guid.NewGuid().ToString();
+        var current = TestSession.Create(userId: userId);
+        var other = TestSession.Create(userId: userId);
+        var stranger = TestSession.Create();
+        foreach (var s in new[] { current, other, stranger }) backend.Add(s);
+        backend.Proxied = async ctx =>
+        {
+            if (ctx.Request.Path != "/auth/logout-all") { await ctx.Response.WriteAsync("backend:" + ctx.Request.Path.Value); return; }
+            foreach (var s in new[] { current, other })
+            {
+                backend.Sessions.TryRemove(s.Hex, out _);
+                await redis.Server.CliAsync("DEL", SessionRedisContract.SessionKey(s.Hex));
+            }
+            ctx.Response.StatusCode = 204;
+        };
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, RouteFiles.CreateTemp());
+        async Task<HttpStatusCode> GetAsync(TestSession s) => (await gateway.Client.SendAsync(s.Get("/users/me/sessions"))).StatusCode;
+        foreach (var s in new[] { other, stranger }) Assert.Equal(HttpStatusCode.OK, await GetAsync(s));   // in L1 now
+        int strangerIntrospections = backend.IntrospectionsOf(stranger.Hex);
+
+        var logoutAll = new HttpRequestMessage(HttpMethod.Post, "/auth/logout-all");
+        logoutAll.Headers.TryAddWithoutValidation("Authorization", "Bearer " + current.Token);
+        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Client.SendAsync(logoutAll)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(other));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(stranger));
+        Assert.Equal(strangerIntrospections, backend.IntrospectionsOf(stranger.Hex));   // another user's: still from L1
+    }
+
     /// <summary>A gateway whose backend answers <c>POST /auth/logout</c> with <paramref name="logoutStatus"/> (revoking on a
     /// 2xx, without publishing), with one session already in L1.</summary>
     private async Task<Stack> StartAsync(int logoutStatus)
