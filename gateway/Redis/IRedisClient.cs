@@ -32,6 +32,12 @@ internal interface IRedisClient
     /// <summary>True while every channel subscribed through this client is subscribed on a connected connection.</summary>
     bool IsSubscriptionConnected { get; }
 
+    /// <summary>Redis is available and no subscription message can have been lost since the subscription was last whole.</summary>
+    bool RevocationsCanArrive => IsAvailable;
+
+    /// <summary>The subscription is whole again after a lost connection (messages were lost in between).</summary>
+    event Action? SubscriptionRestored { add { } remove { } }
+
     /// <summary>
     /// The client's multiplexer once created, for libraries that take one (the output-cache package's Redis store), so
     /// the process keeps one connection pair to Redis. Callers should go through this client's breaker

@@ -20,6 +20,10 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     // Channels subscribed successfully: what "the subscription is connected" is about.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _channels = new(StringComparer.Ordinal);
     private int _probing;
+    // Set when a connection failed after a channel was subscribed, until every channel reads subscribed again: messages
+    // published meanwhile are lost, so what L1 holds may have been revoked without its message reaching this instance.
+    private volatile bool _subscriptionLost;
+    private int _watchingSubscription;
 
     private readonly GatewayMetrics? _metrics;
 
@@ -33,6 +37,17 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     }
 
     public bool IsAvailable => _available;
+
+    /// <summary>
+    /// Redis answers and the invalidation subscription has not lost messages since it was last known whole: what a
+    /// <c>failMode: closed</c> class needs to trust L1. A lost subscription connection (killed by Redis, its output
+    /// buffer limit, a failover) can leave commands working while messages are not delivered.
+    /// </summary>
+    public bool RevocationsCanArrive => _available && !_subscriptionLost;
+
+    /// <summary>Raised once every subscribed channel is subscribed again after a lost connection, before
+    /// <see cref="RevocationsCanArrive"/> reads true again: messages were lost in between.</summary>
+    public event Action? SubscriptionRestored;
     public event Action<bool>? AvailabilityChanged;
     /// <summary>
     /// True while every channel subscribed through this client is subscribed on a connected connection (the library's own
@@ -62,6 +77,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
                 // (rate-limit decisions, principal writes) and replay them after a reconnect, when their answer is stale.
                 config.BacklogPolicy = BacklogPolicy.FailFast;
                 var mux = await ConnectionMultiplexer.ConnectAsync(config);
+                mux.ConnectionFailed += OnConnectionFailed;
                 _mux = mux;
                 _created.TrySetResult(mux);
                 if (mux.IsConnected) SetAvailable(true); else StartProbe();
@@ -173,6 +189,38 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         Trip(exception);
     }
 
+    // Any connection type: with RESP3 subscriptions share the interactive connection.
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (_channels.IsEmpty || _stopping.IsCancellationRequested) return;
+        _subscriptionLost = true;
+        if (Interlocked.Exchange(ref _watchingSubscription, 1) == 1) return;
+        Log.SubscriptionLost(_logger, e.ConnectionType.ToString(), e.FailureType.ToString());
+        _ = Task.Run(WatchSubscriptionAsync);
+    }
+
+    /// <summary>Waits until the library has re-subscribed every channel, then tells the listeners and clears the flag.</summary>
+    private async Task WatchSubscriptionAsync()
+    {
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                await Task.Delay(SubscriptionPollInterval, _time, _stopping.Token).ConfigureAwait(false);
+                if (!IsSubscriptionConnected) continue;
+                Volatile.Write(ref _watchingSubscription, 0);
+                try { SubscriptionRestored?.Invoke(); }
+                finally { _subscriptionLost = false; }
+                Log.SubscriptionRestored(_logger);
+                return;
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally { Volatile.Write(ref _watchingSubscription, 0); }
+    }
+
+    private static readonly TimeSpan SubscriptionPollInterval = TimeSpan.FromMilliseconds(100);
+
     private void Trip(Exception ex)
     {
         if (_available) Log.RedisDown(_logger, ex.GetType().Name, ex.Message);
@@ -238,5 +286,11 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
 
         [LoggerMessage(1003, LogLevel.Warning, "Could not connect to Redis: {Message}", EventName = "RedisConnectFailed")]
         public static partial void ConnectFailed(ILogger logger, string message);
+
+        [LoggerMessage(1004, LogLevel.Warning, "A Redis connection failed ({ConnectionType}, {Failure}): invalidation messages may be lost until the subscription is back; closed classes re-check every session meanwhile.", EventName = "RedisSubscriptionLost")]
+        public static partial void SubscriptionLost(ILogger logger, string connectionType, string failure);
+
+        [LoggerMessage(1005, LogLevel.Information, "The invalidation subscription is back; sessions cached before it were dropped from L1.", EventName = "RedisSubscriptionRestored")]
+        public static partial void SubscriptionRestored(ILogger logger);
     }
 }

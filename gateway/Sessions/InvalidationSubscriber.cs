@@ -25,7 +25,19 @@ internal sealed partial class InvalidationSubscriber : BackgroundService, IInval
         _logger = logger;
         _delay = meters.Create("Gateway").CreateHistogram<double>("gateway.invalidation.delay", "s",
             "Time from the backend publishing an invalidation to this gateway applying it.");
+        // Messages published while the subscription was lost never arrive: any session L1 holds may have been revoked
+        // meanwhile. Dropped, they are looked up again in Redis (which the revocations did reach) or the backend.
+        _redis.SubscriptionRestored += () =>
+        {
+            _l1.InvalidateAll();
+            Interlocked.Increment(ref _restorations);
+        };
     }
+
+    private int _restorations;
+
+    /// <summary>How many times the subscription came back after losing its connection (and L1 was dropped).</summary>
+    public int Restorations => Volatile.Read(ref _restorations);
 
     public event Action<InvalidationMessage>? Invalidated;
 

@@ -90,6 +90,18 @@ internal sealed class L1SessionCache(IOptions<SessionOptions> options, TimeProvi
         return RemoveUser(userId);
     }
 
+    /// <summary>
+    /// Invalidates every cached session (the subscription lost messages, so any of them may have been revoked unseen):
+    /// marked first, so no lookup under way stores its answer, then evicted. Returns how many were evicted.
+    /// </summary>
+    public int InvalidateAll()
+    {
+        _invalidations.Everything();
+        int removed = 0;
+        foreach (var (hash, _) in _entries) if (Remove(hash)) removed++;
+        return removed;
+    }
+
     public void SetNegative(TokenHash hash, string hashHex, DateTimeOffset now)
     {
         if (_options.NegativeTtl <= TimeSpan.Zero) return;

@@ -13,8 +13,10 @@ internal sealed class RecentInvalidations(TimeSpan window)
     private readonly GenerationMarks<TokenHash> _sessions = new(window);
     private readonly GenerationMarks<string> _users = new(window, StringComparer.Ordinal);
 
+    private long _everything;
+
     /// <summary>Read before a lookup starts, passed to <see cref="Overtaken"/> after it.</summary>
-    public Moment Current => new(_sessions.Current, _users.Current);
+    public Moment Current => new(_sessions.Current, _users.Current, Interlocked.Read(ref _everything));
 
     /// <summary>Marks one session as invalidated now. Call before evicting it.</summary>
     public void Session(TokenHash hash) => _sessions.Mark(hash);
@@ -22,10 +24,14 @@ internal sealed class RecentInvalidations(TimeSpan window)
     /// <summary>Marks every session of a user as invalidated now. Call before evicting them.</summary>
     public void User(string userId) => _users.Mark(userId);
 
+    /// <summary>Marks every session as invalidated now (messages were lost). Call before evicting them.</summary>
+    public void Everything() => Interlocked.Increment(ref _everything);
+
     /// <summary>True when the session or its user was invalidated after <paramref name="since"/>.</summary>
     public bool Overtaken(TokenHash hash, string userId, Moment since) =>
-        _sessions.MarkedSince(hash, since.Sessions) || _users.MarkedSince(userId, since.Users);
+        Interlocked.Read(ref _everything) != since.Everything
+        || _sessions.MarkedSince(hash, since.Sessions) || _users.MarkedSince(userId, since.Users);
 
-    /// <summary>A moment: the generations of both kinds of marks.</summary>
-    public readonly record struct Moment(long Sessions, long Users);
+    /// <summary>A moment: the generations of the marks.</summary>
+    public readonly record struct Moment(long Sessions, long Users, long Everything);
 }

@@ -61,7 +61,6 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     private ValueTask<SessionValidation> ValidateAsync(TokenHash hash, RouteClass cls, HttpContext? request, CancellationToken stopWaiting, bool activity)
     {
         var now = time.GetUtcNow();
-        bool redisUp = redis.IsAvailable;
         if (l1.TryGet(hash, now, out var entry))
         {
             if (entry.Principal is null) return new(new SessionValidation(SessionOutcome.Invalid, null, entry.HashHex, "negative"));
@@ -70,13 +69,14 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
                 l1.Remove(hash);
                 return new(new SessionValidation(SessionOutcome.Invalid, null, entry.HashHex, "expired"));
             }
-            // With Redis down, revocations cannot reach L1: only resilient classes may still trust it.
-            if (redisUp || cls.IsResilient) return new(new SessionValidation(SessionOutcome.Valid, entry.Principal, entry.HashHex, "l1"));
+            // With Redis down, or its subscription having lost messages, revocations cannot reach L1: only resilient
+            // classes may still trust it.
+            if (cls.IsResilient || redis.RevocationsCanArrive) return new(new SessionValidation(SessionOutcome.Valid, entry.Principal, entry.HashHex, "l1"));
             // Re-checking a session L1 knows as valid is not an unknown-token lookup: not charged. The request is still
             // passed: its deadline bounds this wait as any other (without it, only the introspection timeout did).
             return FromBackendAsync(hash, entry.HashHex, request, stopWaiting, charge: false, activity);
         }
-        return redisUp ? FromL2Async(hash, request, stopWaiting, activity) : FromBackendAsync(hash, hash.ToHex(), request, stopWaiting, activity: activity);
+        return redis.IsAvailable ? FromL2Async(hash, request, stopWaiting, activity) : FromBackendAsync(hash, hash.ToHex(), request, stopWaiting, activity: activity);
     }
 
     private async ValueTask<SessionValidation> FromL2Async(TokenHash hash, HttpContext? request, CancellationToken stopWaiting, bool activity)
@@ -170,9 +170,10 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
         try
         {
             // A previous leader fills L1 before leaving the in-flight table: a late miss finds its verdict here.
-            // (Not when Redis is down in closed mode: then L1 is exactly what must be re-checked with the backend.)
+            // (Not when revocations cannot arrive, Redis down or its subscription lost: then L1 is exactly what a closed
+            // class must re-check with the backend.)
             var now = time.GetUtcNow();
-            if (redis.IsAvailable && l1.TryGet(hash, now, out var entry))
+            if (redis.RevocationsCanArrive && l1.TryGet(hash, now, out var entry))
             {
                 tcs.SetResult(entry.Principal is null
                     ? new IntrospectionResult(IntrospectionOutcome.NotFound, null, null)

@@ -92,6 +92,8 @@ public sealed class LeaseWaitTests(RedisFixture redis) : IAsyncLifetime
         public bool IsAvailable => inner.IsAvailable;
         public event Action<bool>? AvailabilityChanged { add => inner.AvailabilityChanged += value; remove => inner.AvailabilityChanged -= value; }
         public bool IsSubscriptionConnected => inner.IsSubscriptionConnected;
+        public bool RevocationsCanArrive => inner.RevocationsCanArrive;
+        public event Action? SubscriptionRestored { add => inner.SubscriptionRestored += value; remove => inner.SubscriptionRestored -= value; }
         public ValueTask<RedisReply<string?>> GetStringAsync(string key) => inner.GetStringAsync(key);
         public ValueTask<RedisReply<byte[]?>> GetBytesAsync(string key) => inner.GetBytesAsync(key);
         public ValueTask<RedisReply<bool>> SetAsync(string key, string value, TimeSpan ttl) => inner.SetAsync(key, value, ttl);

@@ -1,5 +1,7 @@
 using System.Net;
+using Gateway.Contracts;
 using Gateway.Redis;
+using Gateway.Sessions;
 using Gateway.Tests.Support;
 using TestInfrastructure;
 
@@ -35,6 +37,44 @@ public sealed class FailModeTests : IAsyncLifetime
         await _redis.StopAsync();
         await Poll.UntilAsync(() => !_gateway.Get<IRedisClient>().IsAvailable, "the gateway sees Redis down");
     }
+
+    /// <summary>
+    /// Redis answering while the subscription's connection is gone (Redis killed it: its pub/sub output-buffer limit,
+    /// <c>CLIENT KILL</c>, a failover): a revocation published meanwhile never arrives. Closed classes then re-check
+    /// L1-known sessions, and once the library has re-subscribed, L1 is dropped: what it held may have been revoked
+    /// unseen. Until 2026-12-05 only the command connection counted, and a revoked session passed from L1 on every class
+    /// until its entry expired (<c>Sessions:L1Ttl</c>, 30 s).
+    /// </summary>
+    [Fact]
+    public async Task ASubscriptionThatLostItsConnection_ClosedClassesReCheck_AndL1IsDroppedOnceItIsBack()
+    {
+        var subscriber = _gateway.Get<InvalidationSubscriber>();
+        var redis = _gateway.Get<IRedisClient>();
+        await Poll.UntilAsync(() => subscriber.IsSubscribed && redis.RevocationsCanArrive, "the gateway is subscribed");
+        var revoked = TestSession.Create();
+        var kept = TestSession.Create();
+        _backend.Add(revoked);
+        _backend.Add(kept);
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(revoked.Get("/audit/events"))).StatusCode);   // closed class
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(kept.Get("/auth/me"))).StatusCode);
+        Assert.True(InL1(kept));
+
+        // Revoked where the backend revokes (its store and Redis), while the message is lost with the connection.
+        _backend.Sessions.TryRemove(revoked.Hex, out _);
+        await _redis.CliAsync("DEL", SessionRedisContract.SessionKey(revoked.Hex));
+        await _redis.CliAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        await Poll.UntilAsync(() => !redis.RevocationsCanArrive || subscriber.Restorations > 0, "the gateway notices the lost connection");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.SendAsync(revoked.Get("/audit/events"))).StatusCode);
+
+        await Poll.UntilAsync(() => subscriber.Restorations > 0 && redis.RevocationsCanArrive, "the subscription is back", TimeSpan.FromSeconds(30));
+        Assert.False(InL1(kept));
+        // A resilient class trusts L1 whatever happens to Redis: the revoked session is refused there too, since L1 was dropped.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.SendAsync(revoked.Get("/auth/me"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(kept.Get("/auth/me"))).StatusCode);
+    }
+
+    private bool InL1(TestSession session) =>
+        TokenHash.TryParseHex(session.Hex, out var hash) && _gateway.Get<L1SessionCache>().TryGet(hash, DateTimeOffset.UtcNow, out _);
 
     [Fact]
     public async Task Closed_WithRedisDown_L1KnownTokenIsRevalidatedByTheBackend_And503WhenBackendFailsToo()

@@ -14,6 +14,8 @@ internal sealed class CountingRedisClient(IRedisClient inner) : IRedisClient
     public bool IsAvailable => inner.IsAvailable;
     public event Action<bool>? AvailabilityChanged { add => inner.AvailabilityChanged += value; remove => inner.AvailabilityChanged -= value; }
     public bool IsSubscriptionConnected => inner.IsSubscriptionConnected;
+    public bool RevocationsCanArrive => inner.RevocationsCanArrive;
+    public event Action? SubscriptionRestored { add => inner.SubscriptionRestored += value; remove => inner.SubscriptionRestored -= value; }
 
     public ValueTask<RedisReply<string?>> GetStringAsync(string key)
     {
