@@ -67,6 +67,8 @@ public static class ProblemTypes
     public const string PayloadTooLarge = Base + "payload-too-large";
     public const string UnsupportedMediaType = Base + "unsupported-media-type";
     public const string Unavailable = Base + "unavailable";
+    /// <summary>503 with Retry-After: the database rolled the request back to resolve a deadlock or serialization conflict.</summary>
+    public const string TransactionConflict = Base + "transaction-conflict";
     public const string Internal = Base + "internal";
     public const string RevocationPending = Base + "revocation-pending";
 }

@@ -80,6 +80,37 @@ public sealed class SessionLockOrderTests(PostgresFixture postgres, RedisFixture
         Assert.Empty(notYetLocked);
     }
 
+    /// <summary>
+    /// A deadlock the backend cannot avoid (here with a transaction outside it, locking in the opposite order) is one
+    /// request colliding with another on a database that answers: 503 with <c>Retry-After</c> and type
+    /// <c>transaction-conflict</c>, which the gateway's breaker does not count. Until 2026-12-05 it was 503 "the database
+    /// cannot be reached" without <c>Retry-After</c>, which the breaker counts as an outage. PostgreSQL fails the
+    /// transaction whose deadlock check runs first: the one that began waiting first, the logout-all.
+    /// </summary>
+    [Fact]
+    public async Task ADeadlock_IsA503WithRetryAfter_NotAnOutage()
+    {
+        var first = await Client.NewUserAsync();
+        App.Time.Advance(TimeSpan.FromSeconds(1));
+        await Client.LoginAsync(first.Email);
+        var ids = (await SessionsAsync(first.UserId)).Select(s => s.Id).Order().ToList();
+
+        await using var conn = new NpgsqlConnection(App.ConnectionString);
+        await conn.OpenAsync();
+        await using var other = await conn.BeginTransactionAsync();
+        await ExecAsync(conn, other, "SELECT 1 FROM sessions WHERE id = @id FOR UPDATE", ids[^1]);
+        var logoutAll = Client.SendAsync(HttpMethod.Post, "/auth/logout-all", first.Token);   // locks the lower id, waits
+        await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the logout-all waits for the higher id");
+        var otherLocksTheLower = ExecAsync(conn, other, "SELECT 1 FROM sessions WHERE id = @id FOR UPDATE", ids[0]);
+
+        using var response = await logoutAll;
+        await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "transaction-conflict");
+        Assert.NotNull(response.Headers.RetryAfter);
+        await otherLocksTheLower;   // the other transaction got the row the logout-all gave up
+        await other.RollbackAsync();
+        Assert.Equal(2, (await SessionsAsync(first.UserId)).Count);   // nothing was revoked
+    }
+
     private async Task<List<(Guid Id, DateTime CreatedAt)>> SessionsAsync(Guid userId)
     {
         await using var conn = new NpgsqlConnection(App.ConnectionString);
