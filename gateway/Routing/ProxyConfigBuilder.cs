@@ -12,6 +12,8 @@ internal static class ProxyConfigBuilder
     public const string RouteClassKey = "RouteClass";
     /// <summary>Route metadata key of the route's <c>sessionCookie</c> (<c>issue</c>/<c>clear</c>), read by the cookie transforms.</summary>
     public const string SessionCookieKey = "SessionCookie";
+    /// <summary>Route metadata key present (value <c>true</c>) on routes marked <c>evictsSessions</c>.</summary>
+    public const string EvictsSessionsKey = "EvictsSessions";
     /// <summary>Route metadata key of the route's <c>pathRemovePrefix</c>, read by classification: the <c>/internal</c> refusal is about the path the backend gets.</summary>
     public const string PathRemovePrefixKey = "PathRemovePrefix";
 
@@ -64,6 +66,7 @@ internal static class ProxyConfigBuilder
     {
         var metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class };
         if (route.SessionCookie is { } cookie) metadata[SessionCookieKey] = cookie;
+        if (route.EvictsSessions) metadata[EvictsSessionsKey] = "true";
         if (route.PathRemovePrefix is { } prefix) metadata[PathRemovePrefixKey] = prefix;
         return metadata;
     }

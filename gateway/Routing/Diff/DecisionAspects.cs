@@ -30,6 +30,7 @@ internal static class DecisionAspects
         new("transforms", d => Transforms(d)),
         new("cors", d => d.Class.Cors is { } p ? Describe(p) : null),
         new("sessionCookie", d => d.Route?.SessionCookie),
+        new("evictsSessions", d => d.Route is { EvictsSessions: true } ? "true" : null),
     ];
 
     /// <summary>Origins another site may act from with the user's cookie: a credentialed CORS policy's origins.</summary>

@@ -9,7 +9,7 @@ namespace Gateway.Routing.Validation;
 internal static class RoutesValidator
 {
     private static readonly string[] RouteProps =
-        ["path", "methods", "hosts", "headers", "class", "cluster", "pathRemovePrefix", "requestHeaders", "responseHeaders", "sessionCookie", "//"];
+        ["path", "methods", "hosts", "headers", "class", "cluster", "pathRemovePrefix", "requestHeaders", "responseHeaders", "sessionCookie", "evictsSessions", "//"];
     private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
     public static Dictionary<string, RouteDefinition> ParseRoutes(JsonElement root, Dictionary<string, RouteClass> classes,
@@ -65,6 +65,7 @@ internal static class RoutesValidator
             var responseHeaders = HeaderTransformsValidator.Parse(p.Value, "responseHeaders", who, identity, errors);
 
             string? sessionCookie = SessionCookie(p.Value, methods, who, errors);
+            bool evictsSessions = EvictsSessions(p.Value, methods, who, errors);
 
             if (path is not null)
             {
@@ -76,7 +77,7 @@ internal static class RoutesValidator
                 foreach (var method in keys) seen.TryAdd(method + " " + shape, p.Name);
             }
             result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix,
-                hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders, sessionCookie);
+                hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders, sessionCookie, evictsSessions);
         }
         return result;
     }
@@ -98,6 +99,24 @@ internal static class RoutesValidator
         if (methods.Count == 0 || methods.Exists(m => m is "GET" or "HEAD" or "OPTIONS"))
             errors.Add($"{who} has sessionCookie '{value}' but {(methods.Count == 0 ? "matches every method" : "matches a safe method")}. Limit it to unsafe methods, e.g. \"methods\": [\"POST\"]: other sites can trigger a GET.");
         return value;
+    }
+
+    /// <summary>
+    /// 'evictsSessions': true or false, true only on routes limited to unsafe methods: every 2xx of the route costs the
+    /// caller's sessions an L1 miss, which on a read route would be every request.
+    /// </summary>
+    private static bool EvictsSessions(JsonElement route, List<string> methods, string who, List<string> errors)
+    {
+        if (!route.TryGetProperty("evictsSessions", out var value)) return false;
+        if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            errors.Add($"{who} has 'evictsSessions' {value.GetRawText()}. Use true or false.");
+            return false;
+        }
+        if (value.ValueKind == JsonValueKind.False) return false;
+        if (methods.Count == 0 || methods.Exists(m => m is "GET" or "HEAD" or "OPTIONS"))
+            errors.Add($"{who} has 'evictsSessions' but {(methods.Count == 0 ? "matches every method" : "matches a safe method")}. Limit it to the methods that change sessions, e.g. \"methods\": [\"PUT\"]: on reads it would cost every request an L1 miss.");
+        return true;
     }
 
     /// <summary>The first earlier route with the same path shape for one of these methods, or null.</summary>

@@ -6,8 +6,8 @@ using TestInfrastructure;
 
 namespace Gateway.Tests.Sessions;
 
-/// <summary>The token a client just logged out with is refused by the instance that carried the logout, at once.</summary>
-public sealed class LogoutEvictionTests(RedisFixture redis)
+/// <summary>Sessions a confirmed logout, logout-all or password change revoked are refused at once by the instance that carried it.</summary>
+public sealed class SessionEvictionTests(RedisFixture redis)
 {
     [Fact]
     public async Task TheNextRequestAfterALogoutTheBackendConfirmed_IsRefused_WithoutWaitingForPubSub()
@@ -32,12 +32,16 @@ public sealed class LogoutEvictionTests(RedisFixture redis)
     }
 
     /// <summary>
-    /// A logout-all revokes every session of the user: the instance that carried it refuses the user's other sessions at
-    /// once too. Until 2026-12-05 it evicted only the session that sent it, and served the others from L1 until the
-    /// invalidation message came (this backend never publishes it).
+    /// A logout-all, a password change and a session revoked from the list revoke other sessions of the user: the instance
+    /// that carried the request refuses them at once. Until 2026-12-05 a logout-all evicted only the calling session, the
+    /// other two nothing, and the revoked sessions were served from L1 until the invalidation message came (this backend
+    /// never publishes it). The shipped route file marks these routes (<c>sessionCookie: clear</c>, <c>evictsSessions</c>).
     /// </summary>
-    [Fact]
-    public async Task AfterALogoutAll_TheUsersOtherSession_IsRefusedAtOnce()
+    [Theory]
+    [InlineData("POST", "/auth/logout-all")]
+    [InlineData("PUT", "/users/password")]
+    [InlineData("DELETE", "/users/me/sessions/{other}")]
+    public async Task AfterTheBackendConfirmedIt_TheUsersRevokedSession_IsRefusedAtOnce(string method, string target)
     {
         await using var backend = await FakeSessionBackend.StartAsync();
         string userId = Guid.NewGuid().ToString();
@@ -45,14 +49,12 @@ public sealed class LogoutEvictionTests(RedisFixture redis)
         var other = TestSession.Create(userId: userId);
         var stranger = TestSession.Create();
         foreach (var s in new[] { current, other, stranger }) backend.Add(s);
+        string path = target.Replace("{other}", other.SessionId);
         backend.Proxied = async ctx =>
         {
-            if (ctx.Request.Path != "/auth/logout-all") { await ctx.Response.WriteAsync("backend:" + ctx.Request.Path.Value); return; }
-            foreach (var s in new[] { current, other })
-            {
-                backend.Sessions.TryRemove(s.Hex, out _);
-                await redis.Server.CliAsync("DEL", SessionRedisContract.SessionKey(s.Hex));
-            }
+            if (ctx.Request.Path != path) { await ctx.Response.WriteAsync("backend:" + ctx.Request.Path.Value); return; }
+            backend.Sessions.TryRemove(other.Hex, out _);
+            await redis.Server.CliAsync("DEL", SessionRedisContract.SessionKey(other.Hex));
             ctx.Response.StatusCode = 204;
         };
         await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, RouteFiles.CreateTemp());
@@ -60,9 +62,10 @@ public sealed class LogoutEvictionTests(RedisFixture redis)
         foreach (var s in new[] { other, stranger }) Assert.Equal(HttpStatusCode.OK, await GetAsync(s));   // in L1 now
         int strangerIntrospections = backend.IntrospectionsOf(stranger.Hex);
 
-        var logoutAll = new HttpRequestMessage(HttpMethod.Post, "/auth/logout-all");
-        logoutAll.Headers.TryAddWithoutValidation("Authorization", "Bearer " + current.Token);
-        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Client.SendAsync(logoutAll)).StatusCode);
+        var change = new HttpRequestMessage(new HttpMethod(method), path);
+        change.Headers.TryAddWithoutValidation("Authorization", "Bearer " + current.Token);
+        if (method != "DELETE") change.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Client.SendAsync(change)).StatusCode);
 
         Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(other));
         Assert.Equal(HttpStatusCode.OK, await GetAsync(stranger));
