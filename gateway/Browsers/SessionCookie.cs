@@ -55,5 +55,32 @@ internal sealed class SessionCookie
 
     /// <summary>Whether the request carried the session in the cookie rather than in <c>Authorization</c>.</summary>
     public bool AuthenticatesByCookie(HttpRequest request) =>
-        request.Headers.Authorization.Count == 0 && request.Cookies.ContainsKey(Name);
+        request.Headers.Authorization.Count == 0 && Find(request.Headers.Cookie, Name) is not null;
+
+    /// <summary>
+    /// The value of the first cookie named <paramref name="name"/> (any letter case) in the request's <c>Cookie</c> headers,
+    /// pairs split on <c>;</c> only (RFC 6265), or null. The one reading of the header the gateway uses both to find the
+    /// session and to strip it before forwarding (IdentityTransformProvider), so the two cannot disagree about which pair
+    /// is the session: a pair the strip would forward must never be the one that authenticated. (Until 2026-12-05 the
+    /// session was read through ASP.NET Core's cookie collection, a second parser; the cases a review suspected, a pair
+    /// hidden after a <c>,</c> or a malformed name, were checked and read the same.) Allocates only the value it returns,
+    /// where the collection built a dictionary of every cookie.
+    /// </summary>
+    public static string? Find(Microsoft.Extensions.Primitives.StringValues cookieHeaders, string name)
+    {
+        foreach (var header in cookieHeaders)
+        {
+            var rest = (header ?? "").AsSpan();
+            while (!rest.IsEmpty)
+            {
+                int end = rest.IndexOf(';');
+                var pair = (end < 0 ? rest : rest[..end]).Trim();
+                rest = end < 0 ? default : rest[(end + 1)..];
+                int eq = pair.IndexOf('=');
+                if (eq < 0) continue;
+                if (pair[..eq].TrimEnd().Equals(name, StringComparison.OrdinalIgnoreCase)) return pair[(eq + 1)..].TrimStart().ToString();
+            }
+        }
+        return null;
+    }
 }

@@ -18,9 +18,12 @@ internal static class ForwardingHeaderNames
 
     /// <summary>
     /// URL overrides that some frameworks honour over the request line (IIS URL Rewrite, Symfony, Zend): they would let
-    /// the backend route to a path other than the one the gateway classified, so nobody may send them.
+    /// the backend route to a path other than the one the gateway classified, so nobody may send them. Likewise the
+    /// method overrides (ASP.NET Core's and Express's method-override, Rails, Laravel): the backend would act as a DELETE
+    /// on a POST the gateway classified, rate-limited, checked for CSRF and signed as a POST.
     /// </summary>
-    public static readonly string[] NeverForwarded = ["X-Original-URL", "X-Rewrite-URL"];
+    public static readonly string[] NeverForwarded =
+        ["X-Original-URL", "X-Rewrite-URL", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"];
 
     /// <summary>Who may send a header of this name.</summary>
     public static Sender AllowedSender(string name)

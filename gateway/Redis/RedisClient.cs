@@ -23,7 +23,9 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     // Set when a connection failed after a channel was subscribed, until every channel reads subscribed again: messages
     // published meanwhile are lost, so what L1 holds may have been revoked without its message reaching this instance.
     private volatile bool _subscriptionLost;
-    private int _watchingSubscription;
+    private readonly object _subscriptionGate = new();
+    private long _subscriptionLosses;
+    private bool _watchingSubscription;
 
     private readonly GatewayMetrics? _metrics;
 
@@ -189,17 +191,31 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         Trip(exception);
     }
 
-    // Any connection type: with RESP3 subscriptions share the interactive connection.
+    /// <summary>
+    /// A connection failed. An interactive connection's failure concerns the subscription only where they share the
+    /// connection (RESP3): with RESP2 the subscription has its own, still connected. Every loss counts (an epoch), so a
+    /// watcher finishing while a new loss arrives does not clear the flag for it.
+    /// </summary>
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
         if (_channels.IsEmpty || _stopping.IsCancellationRequested) return;
-        _subscriptionLost = true;
-        if (Interlocked.Exchange(ref _watchingSubscription, 1) == 1) return;
+        if (e.ConnectionType == ConnectionType.Interactive && IsSubscriptionConnected) return;
+        lock (_subscriptionGate)
+        {
+            _subscriptionLosses++;
+            _subscriptionLost = true;
+            if (_watchingSubscription) return;
+            _watchingSubscription = true;
+        }
         Log.SubscriptionLost(_logger, e.ConnectionType.ToString(), e.FailureType.ToString());
         _ = Task.Run(WatchSubscriptionAsync);
     }
 
-    /// <summary>Waits until the library has re-subscribed every channel, then tells the listeners and clears the flag.</summary>
+    /// <summary>
+    /// Waits until every channel is subscribed again (a PING on the subscription connection returns behind the library's
+    /// re-SUBSCRIBE), tells the listeners (they drop what may have been revoked unseen), then clears the flag, unless
+    /// another loss came meanwhile: then it waits again. Rare, so a lock is fine here.
+    /// </summary>
     private async Task WatchSubscriptionAsync()
     {
         try
@@ -207,16 +223,29 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
             while (!_stopping.IsCancellationRequested)
             {
                 await Task.Delay(SubscriptionPollInterval, _time, _stopping.Token).ConfigureAwait(false);
-                if (!IsSubscriptionConnected) continue;
-                Volatile.Write(ref _watchingSubscription, 0);
-                try { SubscriptionRestored?.Invoke(); }
-                finally { _subscriptionLost = false; }
+                if (!IsSubscriptionConnected || _mux is not { } mux) continue;
+                long losses;
+                lock (_subscriptionGate) losses = _subscriptionLosses;
+                try { await mux.GetSubscriber().PingAsync().WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false); }
+                catch (Exception ex) when (ex is TimeoutException or RedisException) { continue; }
+                SubscriptionRestored?.Invoke();
+                lock (_subscriptionGate)
+                {
+                    if (_subscriptionLosses != losses) continue;   // lost again while restoring: what was dropped may be stale again
+                    _subscriptionLost = false;
+                    _watchingSubscription = false;
+                }
                 Log.SubscriptionRestored(_logger);
                 return;
             }
         }
         catch (OperationCanceledException) { }
-        finally { Volatile.Write(ref _watchingSubscription, 0); }
+        catch (Exception ex)
+        {
+            // A listener failed: keep distrusting L1 and let the next loss start a new watcher.
+            Log.SubscriptionWatchFailed(_logger, ex);
+        }
+        lock (_subscriptionGate) _watchingSubscription = false;
     }
 
     private static readonly TimeSpan SubscriptionPollInterval = TimeSpan.FromMilliseconds(100);
@@ -292,5 +321,8 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
 
         [LoggerMessage(1005, LogLevel.Information, "The invalidation subscription is back; sessions cached before it were dropped from L1.", EventName = "RedisSubscriptionRestored")]
         public static partial void SubscriptionRestored(ILogger logger);
+
+        [LoggerMessage(1006, LogLevel.Error, "Restoring trust after a lost invalidation subscription failed; closed classes keep re-checking every session.", EventName = "RedisSubscriptionWatchFailed")]
+        public static partial void SubscriptionWatchFailed(ILogger logger, Exception exception);
     }
 }

@@ -11,10 +11,10 @@ namespace Gateway.Routing;
 /// <param name="ResponseHeaders">Header changes made to the cluster's response (on every status); null changes nothing.</param>
 /// <param name="SessionCookie"><c>issue</c> (a login route: the gateway sets the session cookie from the answer's token),
 /// <c>clear</c> (a logout route: the gateway clears it), or null.</param>
-/// <param name="EvictsSessions">A 2xx answer may have revoked or changed sessions of the caller's user (a password change,
-/// a session revoked from the session list, a membership change): the instance that carried it evicts the user's
-/// sessions from its L1 before answering, instead of serving them from L1 until the invalidation message is handled.
-/// Logout routes (<c>sessionCookie: clear</c>) do so anyway.</param>
+/// <param name="EvictsSessions">A 2xx answer may have revoked or changed sessions of the caller's user, or of the user
+/// the route's <c>{userId}</c> names (a password change, a session revoked from the session list, a membership change,
+/// a new organisation): the instance that carried it evicts those users' sessions from its L1 before answering, instead
+/// of serving them from L1 until the invalidation message is handled. Logout routes (<c>sessionCookie: clear</c>) do so anyway.</param>
 internal sealed record RouteDefinition(string Name, string Path, IReadOnlyList<string> Methods, string Class, string Cluster, string? PathRemovePrefix = null,
     IReadOnlyList<string>? Hosts = null, IReadOnlyList<RouteHeaderMatch>? Headers = null,
     HeaderTransforms? RequestHeaders = null, HeaderTransforms? ResponseHeaders = null, string? SessionCookie = null, bool EvictsSessions = false)

@@ -8,8 +8,8 @@ namespace Gateway.Sessions;
 /// <summary>
 /// A change to the caller's sessions the backend confirmed (a 2xx on a logout route, <c>"sessionCookie": "clear"</c>, or
 /// on a route marked <c>"evictsSessions": true</c>: password change, a session revoked from the list, a membership
-/// change) evicts the calling session and every other session of its user from this instance's L1 before the answer
-/// reaches the client. The backend answers only once Redis has the revocation, and its invalidation message evicts the
+/// change) evicts the calling session and every other session of its user, and of the user the route's <c>{userId}</c>
+/// names, from this instance's L1 before the answer reaches the client. The backend answers only once Redis has the revocation, and its invalidation message evicts the
 /// sessions on every instance, but that message is handled on a thread of its own: a client that sent its next request
 /// the moment the answer returned could be served from L1 in between (seen on a busy CI host after a logout). The
 /// instance that carried the change knows first; the others hear it through pub/sub.
@@ -29,6 +29,9 @@ internal sealed class SessionEvictionTransformProvider(L1SessionCache l1) : ITra
             context.AddResponseTransform(EvictCallersSessions);
     }
 
+    /// <summary>The route parameter naming another user whose sessions a marked route changes (<c>/orgs/{id}/members/{userId}</c>).</summary>
+    public const string TargetUserRouteValue = "userId";
+
     private ValueTask EvictCallersSessions(ResponseTransformContext context)
     {
         if (context.ProxyResponse is not { IsSuccessStatusCode: true } || GatewayRequestFeature.Of(context.HttpContext) is not { } feature)
@@ -39,6 +42,11 @@ internal sealed class SessionEvictionTransformProvider(L1SessionCache l1) : ITra
         // until 2026-12-05 they were served from this instance's L1 until the message came. Where only the calling
         // session changed, it costs the user's other sessions one Redis lookup each.
         if (feature.Principal?.UserId is { Length: > 0 } userId) l1.InvalidateUser(userId);
+        // And the user the route names, whose principal a membership change rewrote (an admin demoting or removing a
+        // member): that member's sessions, not only the admin's, are looked up again.
+        if (context.HttpContext.Request.RouteValues.TryGetValue(TargetUserRouteValue, out var target)
+            && target is string { Length: > 0 } targetUserId && targetUserId != feature.Principal?.UserId)
+            l1.InvalidateUser(targetUserId);
         return default;
     }
 }

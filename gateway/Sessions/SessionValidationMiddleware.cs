@@ -38,7 +38,7 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         }
         else
         {
-            token = context.Request.Cookies[_cookieName];
+            token = Browsers.SessionCookie.Find(context.Request.Headers.Cookie, _cookieName);
             if (token is null) return GatewayProblems.MissingToken.WriteAsync(context);
             // Before anything else: a forged request costs no lookup and clears nothing.
             if (!csrf.Allows(context, cls)) return GatewayProblems.CsrfOriginMismatch.WriteAsync(context);

@@ -101,6 +101,7 @@ public sealed class SessionLockOrderTests(PostgresFixture postgres, RedisFixture
         await ExecAsync(conn, other, "SELECT 1 FROM sessions WHERE id = @id FOR UPDATE", ids[^1]);
         var logoutAll = Client.SendAsync(HttpMethod.Post, "/auth/logout-all", first.Token);   // locks the lower id, waits
         await Poll.UntilAsync(async () => await LockWaitersAsync() >= 1, "the logout-all waits for the higher id");
+        // Closes the cycle well within the logout-all's deadlock_timeout (1 s): its check, which runs once, finds it.
         var otherLocksTheLower = ExecAsync(conn, other, "SELECT 1 FROM sessions WHERE id = @id FOR UPDATE", ids[0]);
 
         using var response = await logoutAll;

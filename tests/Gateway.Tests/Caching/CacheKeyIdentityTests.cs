@@ -255,13 +255,14 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
     public async Task ABodyTheBackendCutOff_IsNeverStored()
     {
         int calls = 0;
+        var firstChunkRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _backend.Proxied = async ctx =>
         {
             if (Interlocked.Increment(ref calls) == 1)
             {
                 await ctx.Response.WriteAsync("{\"user\":\"");
                 await ctx.Response.Body.FlushAsync();
-                await Task.Delay(200);   // the gateway relays the first chunk
+                await firstChunkRead.Task.WaitAsync(TimeSpan.FromSeconds(10));   // the client has the headers and a part
                 ctx.Abort();
                 return;
             }
@@ -270,11 +271,14 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         var a = TestSession.Create();
         _backend.Add(a);
 
-        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        using (var cut = await _gateway.Client.SendAsync(a.Get("/auth/me"), HttpCompletionOption.ResponseHeadersRead))
         {
-            using var response = await _gateway.Client.SendAsync(a.Get("/auth/me"));
-            await response.Content.ReadAsStringAsync();
-        });
+            Assert.Equal(HttpStatusCode.OK, cut.StatusCode);
+            await using var body = await cut.Content.ReadAsStreamAsync();
+            Assert.True(await body.ReadAsync(new byte[16]) > 0);
+            firstChunkRead.SetResult();
+            await Assert.ThrowsAnyAsync<Exception>(async () => { while (await body.ReadAsync(new byte[1024]) > 0) { } });
+        }
         Assert.Equal((HttpStatusCode.OK, "MISS", Expected(a)), await MeAsync(a));
         Assert.Equal((HttpStatusCode.OK, "HIT", Expected(a)), await MeAsync(a));
         Assert.Equal(2, calls);
@@ -302,7 +306,8 @@ public sealed class CacheKeyIdentityTests(RedisFixture redis) : IAsyncLifetime
         var first = MeAsync(a);
         await Poll.UntilAsync(() => Volatile.Read(ref arrived) == 1, "the first miss reaches the backend");
         var others = Enumerable.Range(0, 3).Select(_ => MeAsync(a)).ToArray();
-        await Task.Delay(300);   // the others are in: waiting for the first (before the fix) or at the backend
+        // All four reach the backend while it holds the first answer (before the fix the others waited for it instead).
+        await Poll.UntilAsync(() => Volatile.Read(ref arrived) == 4, "every miss reaches the backend");
         release.SetResult();
 
         foreach (var (status, _, body) in await Task.WhenAll([first, .. others]))

@@ -160,7 +160,8 @@ public sealed class ResponseCachingMiddlewareTests(RedisFixture redis) : IAsyncL
         await using var host = await CachingGateway.StartAsync(_backend, _redis);
         string user = User("gina");
         var requests = Enumerable.Range(0, 8).Select(_ => GetAsync(host, "/authz/check?perm=read", user)).ToArray();
-        await Poll.UntilAsync(() => _backend.Requests.Count >= 1, "the first miss reaches the backend");
+        // All eight reach the backend while it holds its answers: none waits for another's (before the fix, 7 waited).
+        await Poll.UntilAsync(() => _backend.Requests.Count == 8, "every miss reaches the backend");
         gate.SetResult();
         var results = await Task.WhenAll(requests);
         Assert.All(results, r => Assert.Equal((HttpStatusCode.OK, "user=" + user), (r.Status, r.Body)));
@@ -192,12 +193,12 @@ public sealed class ResponseCachingMiddlewareTests(RedisFixture redis) : IAsyncL
         await Poll.UntilAsync(() => _backend.Requests.Count >= 1, "the earlier request reaches the backend");
         Interlocked.Exchange(ref version, 2);
         await host.Services.GetRequiredService<ResponseCacheInvalidator>().OnInvalidationAsync("user-data", user, null);
-        var after = GetAsync(host, "/auth/me", user, CachingGateway.Policy);
-        await Task.Delay(300);   // the later request is in: at the backend, or (before the fix) waiting for the earlier one
+        // The later request is answered while the earlier one is still held (before the fix it waited for it).
+        var after = await GetAsync(host, "/auth/me", user, CachingGateway.Policy).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("v=2", after.Body);
+        Assert.False(before.IsCompleted);
         release.SetResult();
-
         Assert.Equal("v=1", (await before).Body);
-        Assert.Equal("v=2", (await after).Body);
         var next = await GetAsync(host, "/auth/me", user, CachingGateway.Policy);
         Assert.Equal(("HIT", "v=2"), (next.XCache, next.Body));
     }

@@ -13,7 +13,7 @@ public sealed class ForwardedHeaderTests : IAsyncLifetime
     private static readonly string[] Spoofable =
     [
         "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix", "X-Real-IP",
-        "X-Original-URL", "X-Rewrite-URL", "X-Original-Method",
+        "X-Original-URL", "X-Rewrite-URL", "X-Original-Method", "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
     ];
 
     private RecordingBackend _backend = null!;
@@ -52,7 +52,8 @@ public sealed class ForwardedHeaderTests : IAsyncLifetime
 
         foreach (var (name, value) in received.Headers)
             Assert.False(value.Contains("spoofed") || value.Contains("6.6.6.6"), $"{name}: {value} reached the backend");
-        foreach (var name in new[] { "Forwarded", "X-Forwarded-Prefix", "X-Real-IP", "X-Original-URL", "X-Rewrite-URL", "X-Original-Method" })
+        foreach (var name in new[] { "Forwarded", "X-Forwarded-Prefix", "X-Real-IP", "X-Original-URL", "X-Rewrite-URL", "X-Original-Method",
+            "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override" })
             Assert.False(received.Headers.ContainsKey(name), name);
         Assert.Equal("127.0.0.1", received.Headers["X-Forwarded-For"]);
         Assert.Equal("http", received.Headers["X-Forwarded-Proto"]);

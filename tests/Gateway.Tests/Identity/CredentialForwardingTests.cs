@@ -82,6 +82,47 @@ public sealed class CredentialForwardingTests(RedisFixture redis) : IAsyncLifeti
         Assert.Equal("theme=dark", received.Headers["Cookie"]);
     }
 
+    /// <summary>
+    /// The session is found in the <c>Cookie</c> header the way it is stripped from it: pairs split on <c>;</c> only. A
+    /// token hidden in another pair (after a <c>,</c>, or behind a malformed name) is not the session: it does not
+    /// authenticate (401), so it cannot authenticate while the strip, finding no pair of that name, forwards it. (These
+    /// also held with the reader before 2026-12-05, ASP.NET Core's cookie collection; they guard the one reading both use now.)
+    /// </summary>
+    [Theory]
+    [InlineData("theme=dark,session={0}")]
+    [InlineData("x\"session={0}")]
+    public async Task ASessionCookieHiddenInAnotherPair_DoesNotAuthenticate(string cookie)
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/users/me");
+        request.Headers.TryAddWithoutValidation("Cookie", string.Format(cookie, session.Token));
+
+        var response = await _gateway.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(_backend.ProxiedTo("/users/me"));
+    }
+
+    /// <summary>
+    /// A cookie smuggled inside another pair's value (what a sibling subdomain can set: browsers allow <c>,</c> in values)
+    /// does not override the real one: <c>x=1,session=B</c> after <c>session=A</c> is A's request.
+    /// </summary>
+    [Fact]
+    public async Task ACookieSmuggledInAnotherPairsValue_DoesNotOverrideTheSession()
+    {
+        var victim = TestSession.Create();
+        var attacker = TestSession.Create();
+        _backend.Add(victim);
+        _backend.Add(attacker);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/users/me");
+        request.Headers.TryAddWithoutValidation("Cookie", $"session={victim.Token}; x=1,session={attacker.Token}");
+
+        var received = await SendAsync(_gateway, request, "/users/me");
+
+        Assert.Equal(victim.UserId, received.Headers["X-User-Id"]);
+    }
+
     [Fact]
     public async Task AnonymousRoute_KeepsAnAuthorizationHeaderTheGatewayDidNotRead_ButDropsTheSessionCookie()
     {

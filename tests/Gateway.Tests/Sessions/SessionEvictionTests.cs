@@ -72,6 +72,42 @@ public sealed class SessionEvictionTests(RedisFixture redis)
         Assert.Equal(strangerIntrospections, backend.IntrospectionsOf(stranger.Hex));   // another user's: still from L1
     }
 
+    /// <summary>
+    /// A membership change rewrites the principal of the member the route names, not the admin's who sent it: the
+    /// instance that carried it looks the member's sessions up again at once (here the backend dropped the member's
+    /// principal from Redis, as it does, and is asked again), instead of serving the old role from L1 until the message.
+    /// </summary>
+    [Theory]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    public async Task AfterAMembershipChange_TheMembersSessions_AreLookedUpAgain(string method)
+    {
+        await using var backend = await FakeSessionBackend.StartAsync();
+        string org = Guid.NewGuid().ToString();
+        var admin = TestSession.Create(orgs: (org, "admin"));
+        var member = TestSession.Create(orgs: (org, "member"));
+        foreach (var s in new[] { admin, member }) backend.Add(s);
+        string path = $"/orgs/{org}/members/{member.UserId}";
+        backend.Proxied = async ctx =>
+        {
+            if (ctx.Request.Path != path) { await ctx.Response.WriteAsync("backend:" + ctx.Request.Path.Value); return; }
+            await redis.Server.CliAsync("DEL", SessionRedisContract.SessionKey(member.Hex));
+            ctx.Response.StatusCode = 204;
+        };
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, RouteFiles.CreateTemp());
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(member.Get("/users/me/sessions"))).StatusCode);   // in L1
+        int introspections = backend.IntrospectionsOf(member.Hex);
+
+        var change = new HttpRequestMessage(new HttpMethod(method), path);
+        change.Headers.TryAddWithoutValidation("Authorization", "Bearer " + admin.Token);
+        change.Headers.TryAddWithoutValidation("X-Select-Org", org);
+        if (method == "PATCH") change.Content = new StringContent("{\"role\":\"admin\"}", System.Text.Encoding.UTF8, "application/json");
+        Assert.Equal(HttpStatusCode.NoContent, (await gateway.Client.SendAsync(change)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(member.Get("/users/me/sessions"))).StatusCode);
+        Assert.Equal(introspections + 1, backend.IntrospectionsOf(member.Hex));
+    }
+
     /// <summary>A gateway whose backend answers <c>POST /auth/logout</c> with <paramref name="logoutStatus"/> (revoking on a
     /// 2xx, without publishing), with one session already in L1.</summary>
     private async Task<Stack> StartAsync(int logoutStatus)
