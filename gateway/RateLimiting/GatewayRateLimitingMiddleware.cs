@@ -174,7 +174,9 @@ internal sealed class GatewayRateLimitingMiddleware
         var request = context.Request;
         if (request.ContentLength > _maxLoginBodyBytes) return (null, null, TooLarge(context));
         if (!IsUtf8(request.ContentType)) return (null, null, GatewayProblems.AmbiguousLoginBody);
-        request.EnableBuffering(_maxLoginBodyBytes, _maxLoginBodyBytes + 1);
+        // Held in memory up to one byte past the limit (the read below takes that byte to see "too large"): a threshold at
+        // the limit itself moved an oversized chunked body to a temp file, opened synchronously, before its 413.
+        request.EnableBuffering(_maxLoginBodyBytes + 1, _maxLoginBodyBytes + 1);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_maxLoginBodyBytes + 1);
         try
         {

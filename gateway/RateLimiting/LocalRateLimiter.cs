@@ -36,11 +36,7 @@ internal sealed class LocalRateLimiter : IDisposable
         if (rule.Algorithm == RateLimitAlgorithm.TokenBucket)
         {
             int burst = Math.Max(1, (rule.Burst ?? rule.Limit) / _instanceCount);
-            // One token per emission interval, but never a replenishment timer faster than 50 ms: a high limit
-            // (say 10,000/s) adds its tokens in batches instead of capping at one token per timer tick.
-            var interval = rule.Window.Ticks / (double)limit;
-            var period = TimeSpan.FromTicks((long)Math.Max(interval, MinReplenishmentPeriod.Ticks));
-            int tokensPerPeriod = (int)Math.Max(1, Math.Round(period.Ticks / interval));
+            var (tokensPerPeriod, period) = Refill(rule.Window, limit);
             return PartitionedRateLimiter.Create<string, string>(key => System.Threading.RateLimiting.RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
             {
                 // The bucket must hold one period's tokens, or the batch would be cut to the burst and the rate with it.
@@ -51,6 +47,20 @@ internal sealed class LocalRateLimiter : IDisposable
         {
             PermitLimit = limit, Window = rule.Window, SegmentsPerWindow = 4, QueueLimit = 0, AutoReplenishment = true,
         }));
+    }
+
+    /// <summary>
+    /// One token per emission interval (window / limit), but never a replenishment timer faster than 50 ms: a high limit
+    /// (say 10,000/s) adds its tokens in batches. The batch is a whole number of intervals and the period exactly that
+    /// many intervals, so the rate is the limit's. (Until 2026-12-05 the period was fixed at 50 ms and the batch rounded:
+    /// 33/s per instance, an interval of 30.3 ms, refilled 2 tokens per 50 ms, 40/s, and three instances admitted 120/s
+    /// of a 100/s policy while Redis was down.)
+    /// </summary>
+    internal static (int TokensPerPeriod, TimeSpan Period) Refill(TimeSpan window, int limit)
+    {
+        double interval = window.Ticks / (double)limit;
+        int tokensPerPeriod = (int)Math.Max(1, Math.Ceiling(MinReplenishmentPeriod.Ticks / interval - 1e-9));
+        return (tokensPerPeriod, TimeSpan.FromTicks((long)Math.Round(tokensPerPeriod * interval)));
     }
 
     public void Dispose()

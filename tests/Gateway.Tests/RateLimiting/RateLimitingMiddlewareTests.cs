@@ -233,6 +233,49 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
         Assert.Equal(HttpStatusCode.OK, utf8.StatusCode);
     }
 
+    /// <summary>
+    /// A chunked login body over the limit is refused from memory: until 2026-12-05 the buffer's memory threshold was the
+    /// limit itself, and the one byte the reader takes past it to see "too large" moved the body to a temp file, opened
+    /// with synchronous I/O on the request path, before the 413.
+    /// </summary>
+    [Fact]
+    public async Task LoginPolicy_AChunkedBodyOverTheLimit_IsRefusedFromMemory()
+    {
+        string policy = "login-" + Guid.NewGuid().ToString("N");
+        await using var client = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        bool? inMemory = null;
+        await using var host = await PolicyTestHost.StartAsync(
+            s =>
+            {
+                s.AddSingleton<IRedisClient>(client);
+                s.AddGatewayRateLimiting(configure: o =>
+                {
+                    o.Policies[policy] = new RateLimitPolicyConfig { Algorithm = "sliding-window", Limit = 100, WindowSeconds = 3600, Partition = "ip+account" };
+                    o.TrustedProxies.Add("127.0.0.1");
+                });
+            },
+            app =>
+            {
+                app.Use(async (ctx, next) =>
+                {
+                    await next();
+                    inMemory = (ctx.Request.Body as Microsoft.AspNetCore.WebUtilities.FileBufferingReadStream)?.InMemory;
+                });
+                app.UseGatewayRateLimiting();
+            },
+            ctx => ctx.Response.WriteAsync("backend"));
+        string padded = $$"""{"email":"a-{{Guid.NewGuid():N}}@example.com","password":"x"}""" + new string(' ', 5000);
+        var chunked = LoginRequest(policy, "203.0.113.9", "");
+        chunked.Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(padded)));   // no length: sent chunked
+        chunked.Content.Headers.ContentType = new("application/json");
+        chunked.Headers.TransferEncodingChunked = true;   // a MemoryStream has a length HttpClient would send
+
+        using var r = await host.Client.SendAsync(chunked);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        Assert.True(inMemory);
+    }
+
     [Fact]
     public async Task LoginPolicy_BodyOverMaxLoginBodyBytes_Is413_InsteadOfForwardedUncounted()
     {
@@ -249,6 +292,7 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
         var chunked = LoginRequest(policy, "203.0.113.9", "");
         chunked.Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(padded)));   // no length: sent chunked
         chunked.Content.Headers.ContentType = new("application/json");
+        chunked.Headers.TransferEncodingChunked = true;   // a MemoryStream has a length HttpClient would send
         using var r = await host.Client.SendAsync(chunked);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
         Assert.DoesNotContain("backend saw", await r.Content.ReadAsStringAsync());
