@@ -26,11 +26,19 @@ internal sealed record RateLimitRule(string Name, RateLimitAlgorithm Algorithm, 
 {
     internal int WindowSeconds => (int)Math.Ceiling(Window.TotalSeconds);
 
-    /// <summary>The <c>RateLimit-Policy</c> header value, formatted once per rule rather than per request.</summary>
-    internal string PolicyHeader => field ??= $"\"{Name}\";q={Limit};w={WindowSeconds}";
+    /// <summary>
+    /// The <c>RateLimit-Policy</c> header value, formatted once per rule rather than per request. Its window is whole
+    /// seconds: a shorter or fractional window is stated as the same rate over the next whole second(s) (0.1 s, 50 →
+    /// <c>q=500;w=1</c>).
+    /// </summary>
+    internal string PolicyHeader => field ??=
+        $"\"{Name}\";q={(long)Math.Floor(Limit * (WindowSeconds / Window.TotalSeconds) + 1e-9)};w={WindowSeconds}";
 
     /// <summary>Parses the config spellings <c>sliding-window</c>/<c>token-bucket</c> and <c>ip</c>/<c>user</c>/<c>ip+account</c>.</summary>
-    public static RateLimitRule FromConfig(string name, string algorithm, int limit, int windowSeconds, int? burst, string partition) => new(
+    /// <param name="windowSeconds">Fractions allowed (the route file accepts 0.001 to 86400): the Redis scripts count in
+    /// milliseconds and microseconds. Until 2026-12-05 the route file's value was rounded up to whole seconds, so a
+    /// 0.1 s window enforced a limit ten times stricter than the one configured and shown.</param>
+    public static RateLimitRule FromConfig(string name, string algorithm, int limit, double windowSeconds, int? burst, string partition) => new(
         name,
         algorithm.ToLowerInvariant() switch
         {

@@ -25,7 +25,7 @@ internal sealed class RouteTableRateLimitRuleResolver(IRouteTable routes) : IRat
         if (cached is { } c && ReferenceEquals(c.Snapshot, snapshot)) return c.Rules;
         var rules = new Dictionary<string, RateLimitRule>(StringComparer.OrdinalIgnoreCase);
         foreach (var (policy, p) in snapshot.RateLimitPolicies)
-            rules[policy] = RateLimitRule.FromConfig(policy, p.Algorithm, p.Limit, (int)Math.Ceiling(p.WindowSeconds), p.Burst, p.Partition);
+            rules[policy] = RateLimitRule.FromConfig(policy, p.Algorithm, p.Limit, p.WindowSeconds, p.Burst, p.Partition);
         var frozen = rules.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _cache = (snapshot, frozen);
         return frozen;
