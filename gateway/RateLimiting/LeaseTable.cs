@@ -23,9 +23,9 @@ internal sealed class LeaseTable(int maxEntries)
 
     public PartitionLease? Get(RateLimitRule rule, string partition, long nowUs)
     {
-        if (!_byPolicy.TryGetValue(rule.Name, out var policy) || policy.Algorithm != rule.Algorithm)
+        if (!_byPolicy.TryGetValue(rule.Name, out var policy) || !policy.Counts(rule))
             policy = Replace(rule, policy);
-        if (policy.Algorithm != rule.Algorithm) return null; // two reloads raced: no lease this time
+        if (!policy.Counts(rule)) return null; // two reloads raced: no lease this time
         if (policy.Partitions.TryGetValue(partition, out var lease)) return lease;
 
         bool full = Count >= maxEntries;
@@ -42,16 +42,18 @@ internal sealed class LeaseTable(int maxEntries)
     /// none yet (<see cref="Get"/> creates it from the string).
     /// </summary>
     public PartitionLease? Find(RateLimitRule rule, ReadOnlySpan<char> partition) =>
-        _byPolicy.TryGetValue(rule.Name, out var policy) && policy.Algorithm == rule.Algorithm
+        _byPolicy.TryGetValue(rule.Name, out var policy) && policy.Counts(rule)
         && policy.BySpan.TryGetValue(partition, out var lease) ? lease : null;
 
     /// <summary>
-    /// A policy seen for the first time, or reloaded with another algorithm: its old leases stand for another key
-    /// (<c>gw:v1</c> vs <c>gw:v2</c>) and are dropped.
+    /// A policy seen for the first time, or reloaded with another algorithm, limit, window or burst: its old leases were
+    /// taken under the old rule and are dropped. (Until 2026-12-05 only an algorithm change dropped them: a limit lowered
+    /// to stop abuse still admitted every token an instance held, up to a lease of 100 each for the rest of the window,
+    /// and a limit raised kept repeating a rejection cached under the old one.) Redis already counts what was leased.
     /// </summary>
     private PolicyLeases Replace(RateLimitRule rule, PolicyLeases? old)
     {
-        var fresh = new PolicyLeases(rule.Algorithm);
+        var fresh = new PolicyLeases(rule);
         if (old is null) return _byPolicy.GetOrAdd(rule.Name, fresh);
         if (_byPolicy.TryUpdate(rule.Name, fresh, old)) Interlocked.Add(ref _count, -old.Partitions.Count);
         return _byPolicy[rule.Name];
@@ -83,13 +85,18 @@ internal sealed class LeaseTable(int maxEntries)
 
     private sealed class PolicyLeases
     {
-        public PolicyLeases(RateLimitAlgorithm algorithm)
+        private readonly RateLimitRule _rule;
+
+        public PolicyLeases(RateLimitRule rule)
         {
-            Algorithm = algorithm;
+            _rule = rule;
             BySpan = Partitions.GetAlternateLookup<ReadOnlySpan<char>>();
         }
 
-        public RateLimitAlgorithm Algorithm { get; }
+        /// <summary>Whether leases taken under this table's rule count for <paramref name="rule"/>: the same rule, or one
+        /// a reload rebuilt unchanged (its name is the table's key).</summary>
+        public bool Counts(RateLimitRule rule) => ReferenceEquals(rule, _rule)
+            || (rule.Algorithm == _rule.Algorithm && rule.Limit == _rule.Limit && rule.Window == _rule.Window && rule.Burst == _rule.Burst);
         public ConcurrentDictionary<string, PartitionLease> Partitions { get; } = new(StringComparer.Ordinal);
         /// <summary>The same partitions, found by a key the caller formatted on the stack (<see cref="Find"/>).</summary>
         public ConcurrentDictionary<string, PartitionLease>.AlternateLookup<ReadOnlySpan<char>> BySpan { get; }

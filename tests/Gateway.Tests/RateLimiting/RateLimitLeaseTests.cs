@@ -451,4 +451,35 @@ public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
             _listener.Start();
         }
     }
+
+    /// <summary>
+    /// A reload that lowers a policy's limit (same algorithm) applies at once: tokens an instance leased under the old
+    /// limit are not spent under the new one. Until 2026-12-05 only an algorithm change dropped leases, and a busy
+    /// partition kept spending the up to 99 tokens it held for the rest of the window.
+    /// </summary>
+    [Fact]
+    public async Task AReloadThatLowersTheLimit_DoesNotSpendTokensLeasedUnderTheOldOne()
+    {
+        var before = new RateLimitRule(Unique("reload-down"), RateLimitAlgorithm.SlidingWindow, 800, TimeSpan.FromHours(1), null, RateLimitPartition.Ip);
+        using var limiter = Limiter(_client);
+        for (int i = 0; i < 128; i++) Assert.True((await limiter.AcquireAsync(before, "ip:203.0.113.6")).Allowed);
+
+        var after = before with { Limit = 10 };   // what the resolver builds from the reloaded file
+        int admitted = 0;
+        for (int i = 0; i < 50; i++) if ((await limiter.AcquireAsync(after, "ip:203.0.113.6")).Allowed) admitted++;
+        Assert.Equal(0, admitted);   // Redis counts 128 already
+    }
+
+    /// <summary>A reload that raises the limit is not refused from a rejection cached under the old one.</summary>
+    [Fact]
+    public async Task AReloadThatRaisesTheLimit_IsNotRefusedFromTheOldRulesRejection()
+    {
+        var before = new RateLimitRule(Unique("reload-up"), RateLimitAlgorithm.SlidingWindow, 1, TimeSpan.FromHours(1), null, RateLimitPartition.Ip);
+        using var limiter = Limiter(_client);
+        Assert.True((await limiter.AcquireAsync(before, "ip:203.0.113.5")).Allowed);
+        Assert.False((await limiter.AcquireAsync(before, "ip:203.0.113.5")).Allowed);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True((await limiter.AcquireAsync(before with { Limit = 100 }, "ip:203.0.113.5")).Allowed);
+    }
 }
