@@ -70,7 +70,9 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
             context.ProxyRequest.RequestUri = uri;
             query = uri.Query;
         }
-        string sig = signer.Sign(http.Request.Method, path, query, timestamp, client, identity);
+        // The method the backend receives, which the forwarder has set by now: a WebSocket changes it on the way (an HTTP/2
+        // extended CONNECT to an HTTP/1.1 cluster is an upgrade GET, an HTTP/1.1 upgrade GET to an HTTP/2 one a CONNECT).
+        string sig = signer.Sign(context.ProxyRequest.Method.Method, path, query, timestamp, client, identity);
         if (identity.UserId.Length > 0)
         {
             headers.TryAddWithoutValidation(IdentityHeaders.UserId, identity.UserId);

@@ -46,6 +46,28 @@ public sealed class Http2RequestTests
         Assert.DoesNotContain("gateway_proxy_errors_total{", metrics);
     }
 
+    /// <summary>
+    /// An HTTP/2 WebSocket (extended CONNECT) reaches an HTTP/1.1 cluster as an upgrade GET, and is signed as what the
+    /// backend receives: until 2026-12-05 the gateway signed the client's CONNECT, and every verifier refused it (401).
+    /// </summary>
+    [Fact]
+    public async Task AWebSocketOverHttp2_IsSignedWithTheMethodTheBackendReceives()
+    {
+        var (gw, h2c) = await StartAsync("h2-ws-signed");
+        await using var _ = gw;
+
+        await using (var h2 = await RawH2.ConnectAsync(h2c))
+        {
+            await h2.HeadersAsync(1, false, ExtendedConnect("/a/ws"));
+            await h2.ReadAnswerAsync(1);
+        }
+
+        var r = Assert.Single(gw.Backend.Requests, r => r.Path == "/a/ws");
+        Assert.Equal("GET", r.Method);
+        Assert.True(GatewayInstance.Verifier.Verify(r.Method, r.Path, r.Query, long.Parse(r.Headers[Gateway.Trust.IdentityHeaders.Timestamp]),
+            r.Headers[Gateway.Trust.IdentityHeaders.ClientIp], new Gateway.Trust.SignedIdentity("", "", "", ""), r.Headers[Gateway.Trust.IdentityHeaders.Signature]));
+    }
+
     [Fact]
     public async Task AWebSocketOverHttp2_ThatTheBackendRefusesWith404_GetsThe404AndItsBody()
     {
