@@ -265,12 +265,8 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
             },
             ctx => ctx.Response.WriteAsync("backend"));
         string padded = $$"""{"email":"a-{{Guid.NewGuid():N}}@example.com","password":"x"}""" + new string(' ', 5000);
-        var chunked = LoginRequest(policy, "203.0.113.9", "");
-        chunked.Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(padded)));   // no length: sent chunked
-        chunked.Content.Headers.ContentType = new("application/json");
-        chunked.Headers.TransferEncodingChunked = true;   // a MemoryStream has a length HttpClient would send
 
-        using var r = await host.Client.SendAsync(chunked);
+        using var r = await host.Client.SendAsync(ChunkedLoginRequest(policy, padded));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
         Assert.True(inMemory);
@@ -289,13 +285,19 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
         Assert.DoesNotContain("backend saw", await declared.Content.ReadAsStringAsync());
 
-        var chunked = LoginRequest(policy, "203.0.113.9", "");
-        chunked.Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(padded)));   // no length: sent chunked
-        chunked.Content.Headers.ContentType = new("application/json");
-        chunked.Headers.TransferEncodingChunked = true;   // a MemoryStream has a length HttpClient would send
-        using var r = await host.Client.SendAsync(chunked);
+        using var r = await host.Client.SendAsync(ChunkedLoginRequest(policy, padded));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
         Assert.DoesNotContain("backend saw", await r.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A login request whose body is sent chunked, without a Content-Length.</summary>
+    private static HttpRequestMessage ChunkedLoginRequest(string policy, string body)
+    {
+        var chunked = LoginRequest(policy, "203.0.113.9", "");
+        chunked.Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(body)));
+        chunked.Content.Headers.ContentType = new("application/json");
+        chunked.Headers.TransferEncodingChunked = true;   // a MemoryStream has a length HttpClient would send otherwise
+        return chunked;
     }
 
     /// <summary>
