@@ -256,10 +256,15 @@ public sealed class RateLimitingMiddlewareTests(RedisFixture redis)
             },
             app =>
             {
-                app.Use(async (ctx, next) =>
+                app.Use((ctx, next) =>
                 {
-                    await next();
-                    inMemory = (ctx.Request.Body as Microsoft.AspNetCore.WebUtilities.FileBufferingReadStream)?.InMemory;
+                    // Read as the answer starts, before the client can have it (after the pipeline returns is too late).
+                    ctx.Response.OnStarting(() =>
+                    {
+                        inMemory = (ctx.Request.Body as Microsoft.AspNetCore.WebUtilities.FileBufferingReadStream)?.InMemory;
+                        return Task.CompletedTask;
+                    });
+                    return next(ctx);
                 });
                 app.UseGatewayRateLimiting();
             },
