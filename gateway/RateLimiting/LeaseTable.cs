@@ -13,7 +13,12 @@ internal sealed class LeaseTable(int maxEntries)
 {
     private static readonly long SweepIntervalUs = (long)TimeSpan.FromSeconds(10).TotalMicroseconds;
     private static readonly long FullSweepIntervalUs = (long)TimeSpan.FromSeconds(1).TotalMicroseconds;
-    private readonly ConcurrentDictionary<string, PolicyLeases> _byPolicy = new(StringComparer.Ordinal);
+    // Keyed by everything that decides what a leased token means: one policy name carries several rules at once (the
+    // login policy's devices rule has five times its limit), and a reload that changes a limit, window or burst starts
+    // a new table, so tokens leased under the old values are never spent under the new ones (until 2026-12-05 a lowered
+    // limit still admitted the up to 100 tokens an instance held per partition, and a raised one repeated the old cached
+    // rejection). The old table's entries expire with their leases and are swept; Redis already counts what was leased.
+    private readonly ConcurrentDictionary<PolicyKey, PolicyLeases> _byPolicy = new();
     private int _count;
     private int _sweeping;
     private long _lastSweepUs;
@@ -23,9 +28,7 @@ internal sealed class LeaseTable(int maxEntries)
 
     public PartitionLease? Get(RateLimitRule rule, string partition, long nowUs)
     {
-        if (!_byPolicy.TryGetValue(rule.Name, out var policy) || !policy.Counts(rule))
-            policy = Replace(rule, policy);
-        if (!policy.Counts(rule)) return null; // two reloads raced: no lease this time
+        var policy = _byPolicy.GetOrAdd(PolicyKey.Of(rule), static _ => new PolicyLeases());
         if (policy.Partitions.TryGetValue(partition, out var lease)) return lease;
 
         bool full = Count >= maxEntries;
@@ -42,22 +45,7 @@ internal sealed class LeaseTable(int maxEntries)
     /// none yet (<see cref="Get"/> creates it from the string).
     /// </summary>
     public PartitionLease? Find(RateLimitRule rule, ReadOnlySpan<char> partition) =>
-        _byPolicy.TryGetValue(rule.Name, out var policy) && policy.Counts(rule)
-        && policy.BySpan.TryGetValue(partition, out var lease) ? lease : null;
-
-    /// <summary>
-    /// A policy seen for the first time, or reloaded with another algorithm, limit, window or burst: its old leases were
-    /// taken under the old rule and are dropped. (Until 2026-12-05 only an algorithm change dropped them: a limit lowered
-    /// to stop abuse still admitted every token an instance held, up to a lease of 100 each for the rest of the window,
-    /// and a limit raised kept repeating a rejection cached under the old one.) Redis already counts what was leased.
-    /// </summary>
-    private PolicyLeases Replace(RateLimitRule rule, PolicyLeases? old)
-    {
-        var fresh = new PolicyLeases(rule);
-        if (old is null) return _byPolicy.GetOrAdd(rule.Name, fresh);
-        if (_byPolicy.TryUpdate(rule.Name, fresh, old)) Interlocked.Add(ref _count, -old.Partitions.Count);
-        return _byPolicy[rule.Name];
-    }
+        _byPolicy.TryGetValue(PolicyKey.Of(rule), out var policy) && policy.BySpan.TryGetValue(partition, out var lease) ? lease : null;
 
     private void Sweep(long nowUs)
     {
@@ -83,20 +71,15 @@ internal sealed class LeaseTable(int maxEntries)
         }
     }
 
+    private readonly record struct PolicyKey(string Name, RateLimitAlgorithm Algorithm, int Limit, TimeSpan Window, int? Burst)
+    {
+        public static PolicyKey Of(RateLimitRule rule) => new(rule.Name, rule.Algorithm, rule.Limit, rule.Window, rule.Burst);
+    }
+
     private sealed class PolicyLeases
     {
-        private readonly RateLimitRule _rule;
+        public PolicyLeases() => BySpan = Partitions.GetAlternateLookup<ReadOnlySpan<char>>();
 
-        public PolicyLeases(RateLimitRule rule)
-        {
-            _rule = rule;
-            BySpan = Partitions.GetAlternateLookup<ReadOnlySpan<char>>();
-        }
-
-        /// <summary>Whether leases taken under this table's rule count for <paramref name="rule"/>: the same rule, or one
-        /// a reload rebuilt unchanged (its name is the table's key).</summary>
-        public bool Counts(RateLimitRule rule) => ReferenceEquals(rule, _rule)
-            || (rule.Algorithm == _rule.Algorithm && rule.Limit == _rule.Limit && rule.Window == _rule.Window && rule.Burst == _rule.Burst);
         public ConcurrentDictionary<string, PartitionLease> Partitions { get; } = new(StringComparer.Ordinal);
         /// <summary>The same partitions, found by a key the caller formatted on the stack (<see cref="Find"/>).</summary>
         public ConcurrentDictionary<string, PartitionLease>.AlternateLookup<ReadOnlySpan<char>> BySpan { get; }

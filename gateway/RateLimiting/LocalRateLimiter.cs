@@ -45,7 +45,9 @@ internal sealed class LocalRateLimiter : IDisposable
         }
         return PartitionedRateLimiter.Create<string, string>(key => System.Threading.RateLimiting.RateLimitPartition.GetSlidingWindowLimiter(key, _ => new SlidingWindowRateLimiterOptions
         {
-            PermitLimit = limit, Window = rule.Window, SegmentsPerWindow = 4, QueueLimit = 0, AutoReplenishment = true,
+            // Four segments when a quarter of the window is whole milliseconds (the replenishment timer's unit), else one.
+            PermitLimit = limit, Window = rule.Window, SegmentsPerWindow = (long)rule.Window.TotalMilliseconds % 4 == 0 ? 4 : 1,
+            QueueLimit = 0, AutoReplenishment = true,
         }));
     }
 

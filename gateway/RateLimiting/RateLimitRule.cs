@@ -47,7 +47,8 @@ internal sealed record RateLimitRule(string Name, RateLimitAlgorithm Algorithm, 
             _ => throw new ArgumentException($"Rate-limit policy '{name}' has unknown algorithm '{algorithm}'. Use 'sliding-window' or 'token-bucket'.", nameof(algorithm)),
         },
         limit,
-        TimeSpan.FromSeconds(windowSeconds),
+        // To the millisecond, the Redis scripts' unit (the route file's smallest window is 0.001 s).
+        TimeSpan.FromMilliseconds(Math.Max(1, Math.Round(windowSeconds * 1000))),
         burst,
         partition.ToLowerInvariant() switch
         {

@@ -228,7 +228,13 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
                 lock (_subscriptionGate) losses = _subscriptionLosses;
                 try { await mux.GetSubscriber().PingAsync().WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false); }
                 catch (Exception ex) when (ex is TimeoutException or RedisException) { continue; }
-                SubscriptionRestored?.Invoke();
+                try { SubscriptionRestored?.Invoke(); }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // A listener failed: L1 may still hold what was revoked unseen. Keep distrusting it and try again.
+                    Log.SubscriptionWatchFailed(_logger, ex);
+                    continue;
+                }
                 lock (_subscriptionGate)
                 {
                     if (_subscriptionLosses != losses) continue;   // lost again while restoring: what was dropped may be stale again
@@ -240,11 +246,6 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
             }
         }
         catch (OperationCanceledException) { }
-        catch (Exception ex)
-        {
-            // A listener failed: keep distrusting L1 and let the next loss start a new watcher.
-            Log.SubscriptionWatchFailed(_logger, ex);
-        }
         lock (_subscriptionGate) _watchingSubscription = false;
     }
 
@@ -322,7 +323,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         [LoggerMessage(1005, LogLevel.Information, "The invalidation subscription is back; sessions cached before it were dropped from L1.", EventName = "RedisSubscriptionRestored")]
         public static partial void SubscriptionRestored(ILogger logger);
 
-        [LoggerMessage(1006, LogLevel.Error, "Restoring trust after a lost invalidation subscription failed; closed classes keep re-checking every session.", EventName = "RedisSubscriptionWatchFailed")]
+        [LoggerMessage(1006, LogLevel.Error, "Restoring trust after a lost invalidation subscription failed; closed classes keep re-checking every session, and it is tried again.", EventName = "RedisSubscriptionWatchFailed")]
         public static partial void SubscriptionWatchFailed(ILogger logger, Exception exception);
     }
 }

@@ -17,6 +17,8 @@ public sealed class FractionalWindowTests
     [InlineData(0.1, 100, "q=500;w=1")]
     [InlineData(2.5, 2500, "q=60;w=3")]
     [InlineData(60, 60_000, "q=50;w=60")]
+    [InlineData(0.043, 43, "q=1162;w=1")]     // to the millisecond, not truncated below it
+    [InlineData(0.0015, 2, "q=25000;w=1")]    // the scripts count whole milliseconds: rounded
     public void AFractionalWindow_IsEnforcedAsConfigured(double windowSeconds, int expectedMs, string header)
     {
         var json = RouteFiles.Shipped();

@@ -482,4 +482,25 @@ public sealed class RateLimitLeaseTests(RedisFixture redis) : IAsyncLifetime
 
         Assert.True((await limiter.AcquireAsync(before with { Limit = 100 }, "ip:203.0.113.5")).Allowed);
     }
+
+    /// <summary>
+    /// One policy name carries two rules at once (the login policy and its devices rule, five times the limit), used in
+    /// turn: each keeps its leases. The first fix for reloads (keying leases by name and comparing the values) dropped
+    /// every lease of the policy at each alternation, so nearly every request went to Redis.
+    /// </summary>
+    [Fact]
+    public async Task TwoRulesOfOnePolicyUsedInTurn_EachKeepItsLeases()
+    {
+        var login = new RateLimitRule(Unique("login-devices"), RateLimitAlgorithm.SlidingWindow, 1000, TimeSpan.FromHours(1), null, RateLimitPartition.IpAndAccount);
+        var devices = login with { Limit = login.Limit * 5 };
+        var counting = new CountingRedisClient(_client);
+        using var limiter = Limiter(counting);
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.True((await limiter.AcquireAsync(login, "ip:203.0.113.7")).Allowed);
+            Assert.True((await limiter.AcquireAsync(devices, "devs:d1")).Allowed);
+        }
+        // Leases grow to 100 tokens: a few dozen calls for 400 requests; dropped at every turn it was one per request.
+        Assert.InRange(counting.Evaluations, 1, 60);
+    }
 }
