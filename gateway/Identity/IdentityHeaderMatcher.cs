@@ -36,6 +36,29 @@ internal sealed class IdentityHeaderMatcher
         return true;
     }
 
+    /// <summary>
+    /// Headers the gateway reads itself before it forwards: credentials, the CSRF and CORS checks, host routing, message
+    /// framing, the request id and the forwarding headers it rewrites for trusted proxies. Configured as identity headers
+    /// they were stripped first, and every session, browser or host-bound request failed (401, 403, 404) without a word.
+    /// </summary>
+    public static readonly string[] Reserved =
+        ["Authorization", "Cookie", "Host", "Origin", "Referer", "Access-Control-Request-Method", "Access-Control-Request-Headers",
+         "Content-Length", "Content-Type", "Content-Encoding", "Transfer-Encoding", "Connection", "Upgrade", "Expect", "TE",
+         "Keep-Alive", "X-Request-Id", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded"];
+
+    /// <summary>Whether <paramref name="name"/> is one of <see cref="Reserved"/> (ignoring case, '_' read as '-', as matching does).</summary>
+    public static bool IsReserved(string name)
+    {
+        string normalised = name.Replace('_', '-');
+        return Array.Exists(Reserved, r => r.Equals(normalised, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The message for a reserved name, shared by the route-class file's and the settings' checks.</summary>
+    public static string ReservedMessage(string where, string name) =>
+        $"{where} '{name}' is a header the gateway reads itself before forwarding (credentials, CSRF/CORS, host routing, framing, " +
+        "request id or forwarding headers): stripped as an identity header, every request that needs it would fail. Remove it; " +
+        $"reserved: {string.Join(", ", Reserved)}.";
+
     public bool IsIdentityHeader(ReadOnlySpan<char> name)
     {
         if (name.Length >= IdentityHeaders.GatewayPrefix.Length && EqualsLoose(name[..IdentityHeaders.GatewayPrefix.Length], IdentityHeaders.GatewayPrefix))

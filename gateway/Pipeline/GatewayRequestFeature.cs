@@ -27,6 +27,11 @@ internal sealed class GatewayRequestFeature
     public bool RouteHasCors { get; set; }
     /// <summary>The route class (set by classification; the one place stages read it from).</summary>
     public RouteClass? Class { get; set; }
+    /// <summary>
+    /// The route-class snapshot <see cref="Class"/> comes from (the one the matched route was built from): the class's
+    /// rate-limit and cache policies are looked up there, not in a newer file that may have renamed them.
+    /// </summary>
+    public RouteClassSnapshot? Snapshot { get; set; }
     /// <summary>The request's stage timings; null for requests the telemetry stage does not time.</summary>
     public RequestTelemetryFeature? Telemetry { get; set; }
     /// <summary>Set when the response cache applies to this request (also a feature of its own, for the cache policy).</summary>

@@ -15,6 +15,13 @@ internal interface IRouteTable
     /// </summary>
     RouteClass ClassOf(string? name) => Current.ClassOrDefault(name);
 
+    /// <summary>
+    /// The snapshot a matched route was built from (its <see cref="ProxyConfigBuilder.SnapshotKey"/> metadata) and the
+    /// class it names there. Classes and policies are looked up in that one snapshot: a request matched on the routes
+    /// of the previous file and classified after the swap would otherwise get whatever the new file calls by that name.
+    /// </summary>
+    (RouteClassSnapshot Snapshot, RouteClass Class) Resolve(string? generation, string? name) => (Current, ClassOf(name));
+
     /// <summary>The result of the last (re)load attempt, for status output.</summary>
     ConfigReloadStatus LastReload { get; }
 

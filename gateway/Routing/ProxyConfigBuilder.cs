@@ -10,6 +10,8 @@ internal static class ProxyConfigBuilder
 {
     /// <summary>Route metadata key naming the route class.</summary>
     public const string RouteClassKey = "RouteClass";
+    /// <summary>Route metadata key of the <see cref="RouteClassSnapshot.Generation"/> the route was built from.</summary>
+    public const string SnapshotKey = "Snapshot";
     /// <summary>Route metadata key of the route's <c>sessionCookie</c> (<c>issue</c>/<c>clear</c>), read by the cookie transforms.</summary>
     public const string SessionCookieKey = "SessionCookie";
     /// <summary>Route metadata key present (value <c>true</c>) on routes marked <c>evictsSessions</c>.</summary>
@@ -34,7 +36,7 @@ internal static class ProxyConfigBuilder
                     Hosts = route.Hosts,
                     Headers = Headers(route.Headers),
                 },
-                Metadata = Metadata(route),
+                Metadata = Metadata(route, snapshot),
                 Timeout = TimeSpan.FromMilliseconds(cls.TimeoutMs),
                 // YARP's "default" marks the endpoint as CORS-enabled, which is what makes a preflight (OPTIONS asking
                 // for POST) match a POST-only route, so it is classified and answered by the class's policy
@@ -62,9 +64,9 @@ internal static class ProxyConfigBuilder
         return routes;
     }
 
-    private static Dictionary<string, string> Metadata(RouteDefinition route)
+    private static Dictionary<string, string> Metadata(RouteDefinition route, RouteClassSnapshot snapshot)
     {
-        var metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class };
+        var metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class, [SnapshotKey] = snapshot.Generation };
         if (route.SessionCookie is { } cookie) metadata[SessionCookieKey] = cookie;
         if (route.EvictsSessions) metadata[EvictsSessionsKey] = "true";
         if (route.PathRemovePrefix is { } prefix) metadata[PathRemovePrefixKey] = prefix;

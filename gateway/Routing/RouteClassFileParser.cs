@@ -66,6 +66,10 @@ internal static class RouteClassFileParser
     /// <paramref name="settingsIdentityHeaders"/> (<c>IdentityHeaders:Additional</c>). Without the settings' names a
     /// header match on one of them passed validation and then never matched, because hygiene removes the header first.
     /// </summary>
+    private static readonly (string Section, string Kind)[] NamedSections =
+        [("classes", "Class"), ("routes", "Route"), ("clusters", "Cluster"), ("rateLimitPolicies", "Rate-limit policy"),
+         ("cachePolicies", "Cache policy"), ("corsPolicies", "CORS policy")];
+
     public static IReadOnlyList<string> Parse(string json, out RouteClassSnapshot? snapshot, IReadOnlyCollection<string>? settingsIdentityHeaders = null)
     {
         snapshot = null;
@@ -95,6 +99,7 @@ internal static class RouteClassFileParser
                 return errors;
             }
             ConfigJson.UnknownProperties(root, TopLevel, "The file", errors);
+            foreach (var (section, kind) in NamedSections) ConfigJson.EntryNames(root, section, kind, errors);
 
             string version = ConfigJson.RequiredString(root, "version", "The file", errors, "Set 'version' to a label such as \"2026-11-22.1\".") ?? "";
             string? defaultClass = ConfigJson.RequiredString(root, "defaultClass", "The file", errors, "Set 'defaultClass' to the class used for requests that match no route, e.g. \"standard\".");

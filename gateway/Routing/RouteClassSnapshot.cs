@@ -8,7 +8,15 @@ namespace Gateway.Routing;
 /// </summary>
 internal sealed class RouteClassSnapshot
 {
+    private static long s_generations;
+
     public required string Version { get; init; }
+    /// <summary>
+    /// Unique to this snapshot in the process (the operator's <see cref="Version"/> need not change between edits). Carried
+    /// by the YARP routes built from it (<see cref="ProxyConfigBuilder.SnapshotKey"/>), so a request is classified by the
+    /// snapshot its route came from, not by a class that happens to have the same name in another.
+    /// </summary>
+    public string Generation { get; } = Interlocked.Increment(ref s_generations).ToString(System.Globalization.CultureInfo.InvariantCulture);
     public required RouteClass DefaultClass { get; init; }
     public required FrozenDictionary<string, RouteClass> Classes { get; init; }
     public required FrozenDictionary<string, RouteDefinition> Routes { get; init; }

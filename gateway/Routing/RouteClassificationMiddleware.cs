@@ -18,6 +18,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
     {
         long start = ServerTiming.Start();
         string? name = null;
+        string? generation = null;
         string? cluster = null;
         string? routeId = null;
         string? removedPrefix = null;
@@ -31,6 +32,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
                 if (route.Config.Metadata is { } metadata)
                 {
                     metadata.TryGetValue(ProxyConfigBuilder.RouteClassKey, out name);
+                    metadata.TryGetValue(ProxyConfigBuilder.SnapshotKey, out generation);
                     metadata.TryGetValue(ProxyConfigBuilder.PathRemovePrefixKey, out removedPrefix);
                 }
                 cluster = route.Config.ClusterId;
@@ -44,7 +46,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
                 if (MethodNotAllowedProblem.TryTwin(endpoint, out var twin)) context.SetEndpoint(twin);
             }
         }
-        var cls = table.ClassOf(name);
+        var (snapshot, cls) = table.Resolve(generation, name);
 
         var feature = GatewayRequestFeature.Of(context);
         if (feature is null)
@@ -61,6 +63,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         feature.Cluster = cluster;
         feature.RouteId = routeId;
         feature.Class = cls;
+        feature.Snapshot = snapshot;
         feature.RouteHasCors = routeHasCors;
         feature.RemovedPrefix = removedPrefix;
         context.Response.Headers[HeaderName] = cls.HeaderValue;

@@ -48,6 +48,15 @@ internal sealed partial class RouteTable : IRouteTable
         if (current.Classes.TryGetValue(name, out var cls)) return cls;
         return _previous is { } previous && previous.Classes.TryGetValue(name, out cls) ? cls : current.DefaultClass;
     }
+    public (RouteClassSnapshot Snapshot, RouteClass Class) Resolve(string? generation, string? name)
+    {
+        var current = _current;
+        if (generation is null || generation == current.Generation) return (current, current.ClassOrDefault(name));
+        if (_previous is { } previous && generation == previous.Generation) return (previous, previous.ClassOrDefault(name));
+        // Routes older than both snapshots (the proxy has not taken the last two files): by name, as before generations.
+        return (current, ClassOf(name));
+    }
+
     public ConfigReloadStatus LastReload => _lastReload;
     public ConfigReloadStatus? LastRejected => _lastRejected;
     public event Action<RouteClassSnapshot>? Changed;

@@ -90,6 +90,38 @@ internal static class ConfigJson
         return null;
     }
 
+    /// <summary>The longest name of a class, route, cluster or policy.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>
+    /// The entry names of a section (classes, routes, clusters, policies): letters, digits, '.', '_' and '-', starting
+    /// with a letter or digit, at most <see cref="MaxNameLength"/>. Names are sent in response headers (X-Route-Class,
+    /// RateLimit-Policy), where Kestrel refuses other characters at request time: a class named with a pasted en dash
+    /// failed every one of its requests with a 500. And no two names of a section may differ only in letter case: the
+    /// proxy compares route and cluster names ignoring case and refused the whole new route table after this file had
+    /// been accepted, so the old routes kept serving under the new classes.
+    /// </summary>
+    public static void EntryNames(JsonElement root, string section, string kind, List<string> errors)
+    {
+        if (!root.TryGetProperty(section, out var entries) || entries.ValueKind != JsonValueKind.Object) return;
+        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in entries.EnumerateObject())
+        {
+            if (!IsName(p.Name))
+                errors.Add($"{kind} '{p.Name}' has a name the gateway cannot send in a header. Use only letters, digits, '.', '_' and '-', starting with a letter or digit, at most {MaxNameLength} characters.");
+            else if (!seen.TryAdd(p.Name, p.Name))
+                errors.Add($"{kind} '{p.Name}' and '{seen[p.Name]}' differ only in letter case. Names are compared ignoring case; rename one of them.");
+        }
+    }
+
+    public static bool IsName(string name)
+    {
+        if (name.Length is 0 or > MaxNameLength || !char.IsAsciiLetterOrDigit(name[0])) return false;
+        foreach (char c in name)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')) return false;
+        return true;
+    }
+
     public static string Names(IEnumerable<string> names)
     {
         var list = names.Order(StringComparer.Ordinal).ToList();

@@ -28,6 +28,8 @@ internal static class IdentityHeadersValidator
                 string? name = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
                 if (!IdentityHeaderMatcher.IsHeaderName(name))
                     errors.Add($"'identityHeaders.additional' contains {item.GetRawText()}, which is not a header name. Use names such as \"X-Tenant-Id\".");
+                else if (IdentityHeaderMatcher.IsReserved(name))
+                    errors.Add(IdentityHeaderMatcher.ReservedMessage("'identityHeaders.additional' entry", name));
                 else result.Add(name);
             }
         }

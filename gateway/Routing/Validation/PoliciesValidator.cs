@@ -8,6 +8,9 @@ internal static class PoliciesValidator
     private static readonly string[] RateLimitProps = ["algorithm", "limit", "windowSeconds", "burst", "partition", "//"];
     private static readonly string[] CacheProps = ["ttlSeconds", "varyByOrg", "//"];
 
+    /// <summary>The largest 'limit' or 'burst': five times it (the login policy's device holders) still fits an int.</summary>
+    public const int MaxLimit = 100_000_000;
+
     public static Dictionary<string, RateLimitPolicyConfig> ParseRateLimitPolicies(JsonElement root, List<string> errors)
     {
         var result = new Dictionary<string, RateLimitPolicyConfig>(StringComparer.Ordinal);
@@ -23,13 +26,16 @@ internal static class PoliciesValidator
             double limit = ConfigJson.PositiveNumber(p.Value, "limit", who, errors, required: true, integer: true) ?? 0;
             double window = ConfigJson.Seconds(p.Value, "windowSeconds", who, errors, required: true) ?? 0;
             double? burst = ConfigJson.PositiveNumber(p.Value, "burst", who, errors, required: false, integer: true);
+            foreach (var (name, value) in (ReadOnlySpan<(string, double?)>)[("limit", limit), ("burst", burst)])
+                if (value > MaxLimit)
+                    errors.Add($"{who} has '{name}' {value}, above {MaxLimit:N0}, the largest the gateway counts (the login policy's device holders share five times it, which must fit its counters). Use a smaller value or a shorter 'windowSeconds'.");
             if (burst is not null && burst < limit)
                 errors.Add($"{who} has 'burst' {burst} below 'limit' {limit}. Set 'burst' to at least the limit, or omit it.");
             string? partition = ConfigJson.RequiredString(p.Value, "partition", who, errors, $"Set 'partition' to one of: {string.Join(", ", RouteClassFileParser.Partitions)}.");
             if (partition is not null && Array.IndexOf(RouteClassFileParser.Partitions, partition) < 0)
                 errors.Add($"{who} has unknown partition '{partition}'. Use one of: {string.Join(", ", RouteClassFileParser.Partitions)}.");
-            result[p.Name] = new RateLimitPolicyConfig(algorithm ?? "", (int)Math.Min(limit, int.MaxValue), window,
-                burst is null ? null : (int)Math.Min(burst.Value, int.MaxValue), partition ?? "");
+            result[p.Name] = new RateLimitPolicyConfig(algorithm ?? "", (int)Math.Min(limit, MaxLimit), window,
+                burst is null ? null : (int)Math.Min(burst.Value, MaxLimit), partition ?? "");
         }
         return result;
     }

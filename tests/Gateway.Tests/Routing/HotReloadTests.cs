@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using System.Text.Json.Nodes;
 using Gateway.Routing;
 using Gateway.Tests.Support;
@@ -62,6 +63,64 @@ public sealed class HotReloadTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(("org-admins", AuthKind.Role, OrgRole.Admin), (cls.Name, cls.Auth, cls.MinimumRole));
         Assert.Equal("admins", table.ClassOf("admins").Name);
         Assert.Equal(table.Current.DefaultClass, table.ClassOf("never-defined"));
+    }
+
+    [Fact]
+    public async Task ClassesAndPolicies_AreLookedUpInTheSnapshotTheMatchedRouteCameFrom()
+    {
+        // Two files that swap two class names and rename a rate-limit policy. A request matched on the first file's routes
+        // and classified after the swap got the second file's class of the same name (an anonymous one for a role route),
+        // and its policy, looked up by name in the second file, was not found: no rate limit for that request.
+        var before = WithPublicRoute("swap-1");
+        before["classes"]!["admins"] = new JsonObject { ["tier"] = "critical-auth", ["budgetMs"] = 50, ["auth"] = "role:admin", ["timeoutMs"] = 3000, ["rateLimit"] = "per-user" };
+        RouteFiles.AddRoute(before, "org-settings", "/orgs/{id}/settings", "admins");
+        await File.WriteAllTextAsync(_file, before.ToJsonString());
+        var table = _gateway.Get<IRouteTable>();
+        await Poll.UntilAsync(() => table.Current.Version == "swap-1", "the first file is applied");
+        var first = table.Current;
+
+        var after = WithPublicRoute("swap-2");
+        after["classes"]!["admins"] = before["classes"]!["public"]!.DeepClone();
+        after["classes"]!["public"] = before["classes"]!["admins"]!.DeepClone();
+        after["rateLimitPolicies"]!["per-user-v2"] = after["rateLimitPolicies"]!["per-user"]!.DeepClone();
+        after["rateLimitPolicies"]!.AsObject().Remove("per-user");
+        foreach (var (_, c) in after["classes"]!.AsObject())
+            if ((string?)c!["rateLimit"] == "per-user") c["rateLimit"] = "per-user-v2";
+        RouteFiles.AddRoute(after, "org-settings", "/orgs/{id}/settings", "public");
+        await File.WriteAllTextAsync(_file, after.ToJsonString());
+        await Poll.UntilAsync(() => table.Current.Version == "swap-2", "the swapping file is applied");
+
+        var (snapshot, cls) = table.Resolve(first.Generation, "admins");
+        Assert.Same(first, snapshot);
+        Assert.Equal((AuthKind.Role, "per-user"), (cls.Auth, cls.RateLimit));
+        Assert.Equal(AuthKind.Anonymous, table.Resolve(table.Current.Generation, "admins").Class.Auth);
+        Assert.Equal(AuthKind.Anonymous, table.Resolve(null, "admins").Class.Auth);
+
+        var resolver = new Gateway.RateLimiting.RouteTableRateLimitRuleResolver(table);
+        var matchedBefore = new DefaultHttpContext();
+        matchedBefore.Features.Set(new Gateway.Pipeline.GatewayRequestFeature { RateLimitPolicy = "per-user", Snapshot = first });
+        Assert.Equal("per-user", resolver.Resolve(matchedBefore)?.Name);
+        var matchedAfter = new DefaultHttpContext();
+        matchedAfter.Features.Set(new Gateway.Pipeline.GatewayRequestFeature { RateLimitPolicy = "per-user-v2", Snapshot = table.Current });
+        Assert.Equal("per-user-v2", resolver.Resolve(matchedAfter)?.Name);
+        Assert.Equal("per-user", resolver.Resolve(matchedBefore)?.Name);   // both snapshots stay resolvable
+    }
+
+    [Fact]
+    public async Task ARouteNameThatDiffersOnlyInCase_IsRejected_AndTheRoutesInForceKeepServing()
+    {
+        // The proxy compares route ids ignoring case: it refused the whole new route table after the file had been
+        // accepted, so the old routes kept serving under the new classes while the status said the reload succeeded.
+        var table = _gateway.Get<IRouteTable>();
+        string active = table.Current.Version;
+        var json = WithPublicRoute("case-1");
+        RouteFiles.AddRoute(json, "Public", "/public2/{**rest}", "public");
+        await File.WriteAllTextAsync(_file, json.ToJsonString());
+
+        await Poll.UntilAsync(() => !table.LastReload.Ok, "the file is rejected");
+        Assert.Contains(table.LastReload.Errors, e => e.Contains("'Public' and 'public' differ only in letter case"));
+        Assert.Equal(active, table.Current.Version);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _gateway.Client.GetAsync("/public/page")).StatusCode);
     }
 
     [Fact]
