@@ -15,7 +15,8 @@ namespace Gateway.Pipeline;
 /// describes showed the client its identity headers and the gateway's signature (cross-site tracing); nginx and cloud
 /// load balancers refuse it the same way.</item>
 /// </list>
-/// An HTTP/1.x GET pays the protocol check and two method checks that fail on the method's length.
+/// An HTTP/1.1 upgrade other than a WebSocket is not refused but ignored (<see cref="IgnoreUpgradesOtherThanWebSocket"/>).
+/// An HTTP/1.x GET pays the protocol check, two method checks that fail on the method's length and one header lookup.
 /// </summary>
 internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
 {
@@ -27,7 +28,11 @@ internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
         if (IsTrace(request.Method)) return GatewayProblems.TraceNotAllowed.WriteAsync(context);
         if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
         {
-            if (!HttpMethods.IsConnect(request.Method)) return next(context);
+            if (!HttpMethods.IsConnect(request.Method))
+            {
+                IgnoreUpgradesOtherThanWebSocket(request);
+                return next(context);
+            }
             // HTTP/1.x has no extended CONNECT (its WebSockets are an upgrade GET), so every CONNECT is a tunnel request.
             // Kestrel passes one with an origin- or absolute-form target to the app, where a route matched it and YARP
             // failed it (RequestCreation): 502, a Warning with its stack trace, counted as the backend's failure; with an
@@ -49,6 +54,24 @@ internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
             return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);
         return next(context);
     }
+
+    /// <summary>
+    /// An HTTP/1.1 upgrade to anything but a WebSocket (<c>SPDY/3.1</c>, <c>h2c</c>, <c>TLS/1.0</c>...) is ignored, as
+    /// RFC 9110 §7.8 lets a server: the <c>Upgrade</c> header goes, and the request is proxied as the plain request it
+    /// also is. Passed on, YARP failed a SPDY upgrade to an HTTP/2 cluster while building the request (an empty 502
+    /// counted and logged as the backend's failure), and every upgrade was taken for a WebSocket: a stream, off the
+    /// class's timeout. The gateway carries WebSockets only (docs/gateway.md, "Streams").
+    /// </summary>
+    private static void IgnoreUpgradesOtherThanWebSocket(HttpRequest request)
+    {
+        var upgrade = request.Headers.Upgrade;
+        if (upgrade.Count == 0 || IsWebSocketUpgrade(upgrade)) return;
+        request.Headers.Upgrade = default;
+    }
+
+    /// <summary>Exactly one <c>Upgrade</c> value, <c>websocket</c> in any case (RFC 6455 §4.1).</summary>
+    public static bool IsWebSocketUpgrade(Microsoft.Extensions.Primitives.StringValues upgrade) =>
+        upgrade.Count == 1 && string.Equals(upgrade[0], "websocket", StringComparison.OrdinalIgnoreCase);
 
     // Kestrel interns the strings of known methods, so TRACE is a reference comparison; GET and POST fail on length.
     private static bool IsTrace(string method) =>

@@ -19,7 +19,10 @@ internal static class StreamDetector
             return StreamKind.Grpc;
         if (HttpMethods.IsConnect(request.Method))
             return context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true ? StreamKind.WebSocket : StreamKind.None;
-        if (context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true) return StreamKind.WebSocket;
+        // Kestrel calls any request with "Connection: upgrade" upgradable; only a WebSocket's is a stream (the refusals
+        // stage removed other Upgrade values, so those are plain requests under the class's timeout).
+        if (context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            && Pipeline.ProtocolRefusalsMiddleware.IsWebSocketUpgrade(request.Headers.Upgrade)) return StreamKind.WebSocket;
         // Every EventSource sends this Accept; a client that does not is an ordinary request under the class's timeout.
         var accept = request.Headers.Accept;
         for (int i = 0; i < accept.Count; i++)
