@@ -14,7 +14,16 @@ internal static class ForwardingHeaderNames
 
     /// <summary>Only a proxy in front of the gateway can know these; a backend may use them for URLs, logs or access rules.</summary>
     public static readonly string[] FromTrustedProxiesOnly =
-        ["Forwarded", ForwardedFor, ForwardedHost, ForwardedProto, "X-Forwarded-Prefix", "X-Real-IP", "X-Original-Method"];
+        ["Forwarded", ForwardedFor, ForwardedHost, ForwardedProto, "X-Forwarded-Prefix", "X-Real-IP", "X-Original-Method",
+         "X-Client-IP", "X-Cluster-Client-IP", "X-Url-Scheme", "X-Scheme", "Front-End-Https"];
+
+    /// <summary>
+    /// Every <c>X-Forwarded-*</c> name is a proxy's statement, not only the ones above: Rack and Rails read
+    /// <c>X-Forwarded-Ssl</c> and <c>X-Forwarded-Scheme</c> before <c>X-Forwarded-Proto</c>, others <c>X-Forwarded-Port</c>
+    /// or <c>X-Forwarded-Server</c>. Only the four listed names used to be dropped from clients, so a client could tell a
+    /// backend its scheme and port, or match a route's condition on them.
+    /// </summary>
+    private const string ForwardedPrefix = "X-Forwarded-";
 
     /// <summary>
     /// URL overrides that some frameworks honour over the request line (IIS URL Rewrite, Symfony, Zend): they would let
@@ -32,7 +41,7 @@ internal static class ForwardingHeaderNames
         if (name.Length == 0 || (name[0] | 0x20) is not ('x' or 'f')) return Sender.Anyone;
         bool underscore = name.Contains('_');
         if (Matches(NeverForwarded, name)) return Sender.Nobody;
-        if (Matches(FromTrustedProxiesOnly, name))
+        if (Matches(FromTrustedProxiesOnly, name) || (name.Length > ForwardedPrefix.Length && EqualsLoose(ForwardedPrefix, name)))
             // CGI-style backends (PHP, Django, Rack) read X_Forwarded_For as X-Forwarded-For; no proxy sends that
             // spelling, so it is dropped whoever the peer is.
             return underscore ? Sender.Nobody : Sender.TrustedProxy;
