@@ -34,26 +34,39 @@ internal sealed class SessionStore(NpgsqlDataSource db, ReadDataSource reads, IO
     /// that row before it revokes the user's sessions, in one transaction) either waits for this insert and then revokes
     /// the session, or commits first and this finds a new hash. Without it, a login that verified the old password while
     /// the owner changed it created a session after the change's revocation: a live session from the old password.
+    /// The principal is read by a second statement, after the session is committed. Read in the insert's own statement,
+    /// it came from that statement's snapshot, taken before it waited for the row: a login that waited for a membership
+    /// change (its trigger holds the row) inserted the session after the change but returned, and stored in Redis, the
+    /// membership from before it, unfenced (the change fenced only the sessions that existed). Now a change either
+    /// committed before the read, which sees it, or commits after the session existed, and fences it.
     /// </summary>
     public async Task<HashedPrincipal?> CreateAsync(Guid userId, string verifiedPasswordHash, string tokenHash, string? ip, string? userAgent, DateTime now)
     {
-        await using var cmd = db.CreateCommand($"""
+        await using (var insert = db.CreateCommand("""
+            INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at, idle_expires_at, client_ip, user_agent)
+            SELECT id, @h, @now, @now, @now + @abs, LEAST(@now + @abs, @now + @idle), @ip, @ua
+            FROM users WHERE id = @u AND password_hash = @ph FOR SHARE
+            """))
+        {
+            insert.Parameters.AddWithValue("u", userId);
+            insert.Parameters.AddWithValue("ph", verifiedPasswordHash);
+            insert.Parameters.AddWithValue("h", tokenHash);
+            insert.Parameters.AddWithValue("now", now);
+            insert.Parameters.AddWithValue("abs", _options.AbsoluteLifetime);
+            insert.Parameters.AddWithValue("idle", _options.IdleTimeout);
+            insert.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
+            insert.Parameters.AddWithValue("ua", (object?)userAgent ?? DBNull.Value);
+            if (await insert.ExecuteNonQueryAsync() == 0) return null;
+        }
+        await using var read = db.CreateCommand($"""
             WITH s AS (
-              INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at, expires_at, idle_expires_at, client_ip, user_agent)
-              SELECT id, @h, @now, @now, @now + @abs, LEAST(@now + @abs, @now + @idle), @ip, @ua
-              FROM users WHERE id = @u AND password_hash = @ph FOR SHARE
-              RETURNING id, user_id, token_hash, expires_at, idle_expires_at)
+              SELECT x.id, x.user_id, x.token_hash, x.expires_at, x.idle_expires_at FROM sessions x
+              WHERE x.token_hash = @h AND x.revoked_at IS NULL)
             {SelectPrincipal}
             """);
-        cmd.Parameters.AddWithValue("u", userId);
-        cmd.Parameters.AddWithValue("ph", verifiedPasswordHash);
-        cmd.Parameters.AddWithValue("h", tokenHash);
-        cmd.Parameters.AddWithValue("now", now);
-        cmd.Parameters.AddWithValue("abs", _options.AbsoluteLifetime);
-        cmd.Parameters.AddWithValue("idle", _options.IdleTimeout);
-        cmd.Parameters.AddWithValue("ip", (object?)ip ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("ua", (object?)userAgent ?? DBNull.Value);
-        var list = await ReadPrincipalsAsync(cmd);
+        read.Parameters.AddWithValue("h", tokenHash);
+        var list = await ReadPrincipalsAsync(read);
+        // Empty when a logout-all or password change revoked the session in between: refused like a changed password.
         return list.Count == 0 ? null : list[0];
     }
 

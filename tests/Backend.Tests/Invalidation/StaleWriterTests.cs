@@ -113,6 +113,43 @@ public sealed class StaleWriterTests(PostgresFixture postgres, RedisFixture redi
         Assert.DoesNotContain(orgId.ToString(), fresh);
     }
 
+    [Fact]
+    public async Task LoginThatWaitedForAMembershipRemoval_StoresThePrincipalAfterIt_NotTheRoleItHadBefore()
+    {
+        // The login's one statement took its snapshot, then waited for the user's row (locked by the removal's trigger):
+        // it inserted the session after the removal committed but read the membership from before it, and stored that
+        // principal in Redis with no fence to refuse it (the removal fenced only the sessions that existed).
+        var owner = await _client.NewUserAsync("owner");
+        var member = await _client.NewUserAsync("member");
+        var org = await (await _client.SendAsync(HttpMethod.Post, "/orgs", owner.Token, new { name = "Acme" })).ReadJsonAsync();
+        Guid orgId = org.GetProperty("id").GetGuid();
+        await _client.AddMemberAsync(owner, orgId, member, "admin");
+
+        await using var db = Npgsql.NpgsqlDataSource.Create(_app.ConnectionString);
+        await using var removal = await db.OpenConnectionAsync();
+        await using var tx = await removal.BeginTransactionAsync();
+        await using (var delete = new Npgsql.NpgsqlCommand("DELETE FROM org_members WHERE org_id = @o AND user_id = @u", removal, tx))
+        {
+            delete.Parameters.AddWithValue("o", orgId);
+            delete.Parameters.AddWithValue("u", member.UserId);
+            Assert.Equal(1, await delete.ExecuteNonQueryAsync());
+        }
+        var login = Task.Run(() => _client.LoginAsync(member.Email));
+        await Poll.UntilAsync(async () =>
+        {
+            await using var waiting = db.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+            return (long)(await waiting.ExecuteScalarAsync())! > 0;
+        }, "the login waits for the member's row");
+        await tx.CommitAsync();
+        var second = await login.WaitAsync(TimeSpan.FromSeconds(30));
+
+        string? stored = await _redis.Db.StringGetAsync(SessionRedisContract.SessionKey(second.Hash));
+        Assert.NotNull(stored);
+        Assert.DoesNotContain(orgId.ToString(), stored);
+        var me = await (await _client.SendAsync(HttpMethod.Get, "/auth/me", second.Token)).ReadJsonAsync();
+        Assert.DoesNotContain(orgId.ToString(), me.ToString());
+    }
+
     private Task StartWriter(string writer, Login login, Guid sessionId) => writer switch
     {
         "introspection" => Task.Run(async () => Assert.Equal(HttpStatusCode.OK,
