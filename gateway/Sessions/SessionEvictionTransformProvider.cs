@@ -44,9 +44,14 @@ internal sealed class SessionEvictionTransformProvider(L1SessionCache l1) : ITra
         if (feature.Principal?.UserId is { Length: > 0 } userId) l1.InvalidateUser(userId);
         // And the user the route names, whose principal a membership change rewrote (an admin demoting or removing a
         // member): that member's sessions, not only the admin's, are looked up again.
+        // Keyed as the backend spells user ids (lower-case, hyphens): it accepts any GUID spelling in the path, and
+        // "/members/{ID-IN-UPPER-CASE}" or "{...}" in braces evicted nothing here until 2026-12-06.
         if (context.HttpContext.Request.RouteValues.TryGetValue(TargetUserRouteValue, out var target)
-            && target is string { Length: > 0 } targetUserId && targetUserId != feature.Principal?.UserId)
-            l1.InvalidateUser(targetUserId);
+            && target is string { Length: > 0 } raw && Guid.TryParse(raw, out var targetGuid))
+        {
+            string targetUserId = targetGuid.ToString("D");
+            if (targetUserId != feature.Principal?.UserId) l1.InvalidateUser(targetUserId);
+        }
         return default;
     }
 }
