@@ -29,10 +29,12 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
         var authorization = context.Request.Headers.Authorization;
         if (authorization.Count > 1) return GatewayProblems.MultipleAuthorization.WriteAsync(context);
         string? token;
-        if (authorization.Count == 1)
+        // A non-Bearer scheme (Basic credentials a browser keeps for a staging proxy in front) counts as no token, so the
+        // session cookie is read: until 2026-12-06 it answered "missing token" with the cookie right there.
+        bool bearer = authorization.Count == 1 && authorization[0] is { } auth && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+        if (bearer)
         {
-            string value = authorization[0] ?? "";
-            if (!value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return GatewayProblems.MissingToken.WriteAsync(context);
+            string value = authorization[0]!;
             token = value;
             if (!SessionToken.IsWellFormed(value.AsSpan(7).Trim())) return Rejected(context);
         }
@@ -48,7 +50,7 @@ internal sealed class SessionValidationMiddleware(RequestDelegate next, SessionV
                 return Rejected(context);
             }
         }
-        bool fromCookie = authorization.Count == 0;
+        bool fromCookie = !bearer;
         var hash = TokenHash.Compute(fromCookie ? token.AsSpan() : token.AsSpan(7).Trim());
         var stage = GatewayTracing.StartStage(feature!, context, GatewayStage.ValidateSession);
         feature!.ValidationBegan = validator.Generation;

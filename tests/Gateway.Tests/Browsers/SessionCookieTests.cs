@@ -169,6 +169,32 @@ public sealed class SessionCookieTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABasicAuthorizationHeader_CountsAsNoToken_SoTheSessionCookieIsRead_UnderTheCsrfCheck()
+    {
+        // A browser behind a Basic-auth staging proxy sends its Basic credentials with every request: the session cookie
+        // beside them was ignored, and the user got "missing token" on every session route.
+        var gateway = await StartAsync();
+        var get = new HttpRequestMessage(HttpMethod.Get, "/users/me");
+        get.Headers.TryAddWithoutValidation("Authorization", "Basic dXNlcjpwYXNz");
+        get.Headers.TryAddWithoutValidation("Cookie", "session=" + _session.Token);
+        var response = await gateway.Client.SendAsync(get);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("backend:/users/me", await response.Content.ReadAsStringAsync());
+
+        // A cookie is a cookie: an unsafe request from another site is still refused, Basic header or not.
+        var forged = new HttpRequestMessage(HttpMethod.Post, "/auth/logout");
+        forged.Headers.TryAddWithoutValidation("Authorization", "Basic dXNlcjpwYXNz");
+        forged.Headers.TryAddWithoutValidation("Cookie", "session=" + _session.Token);
+        forged.Headers.TryAddWithoutValidation("Origin", "https://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await gateway.Client.SendAsync(forged)).StatusCode);
+
+        // Without a cookie it is still no token.
+        var bare = new HttpRequestMessage(HttpMethod.Get, "/users/me");
+        bare.Headers.TryAddWithoutValidation("Authorization", "Basic dXNlcjpwYXNz");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await gateway.Client.SendAsync(bare)).StatusCode);
+    }
+
+    [Fact]
     public async Task LogoutAnsweredWith5xx_KeepsTheCookie_SoTheClientCanRetry()
     {
         var gateway = await StartAsync();
