@@ -197,6 +197,14 @@ internal sealed class GatewayRateLimitingMiddleware
         {
             return (null, null, TooLarge(context));   // the class's maxBodyBytes, if set below MaxLoginBodyBytes
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            // Below Kestrel's minimum data rate: the same 408 the proxy stage answers for a slow body (it was answered 400
+            // "ambiguous login body", as if the client had sent the wrong JSON).
+            WaitedOnClient(context);
+            GatewayProblems.CloseAfterResponse(context);
+            return (null, null, GatewayProblems.RequestBodyTimeout);
+        }
         catch (IOException)
         {
             // The client's body could not be read (malformed chunk, too slow, reset): nothing can reach the backend whole.

@@ -73,14 +73,36 @@ public sealed class SlowClientTests : IAsyncLifetime
         Assert.Contains(_edge.Backend.Requests, r => r.Path == "/a/normal" && r.Body == "fine");
     }
 
+    [Fact]
+    public async Task TricklingLoginBody_BelowTheMinimumRate_Is408RequestBodyTimeout_NotAnAmbiguousBody()
+    {
+        // The login limiter reads the body to count the account; Kestrel's minimum-rate 408 was caught as any read error
+        // and answered 400 "must be one UTF-8 JSON object", where the proxy stage answers the same slow body 408.
+        await using var login = await HostileGateway.StartAsync("""
+            { "version": "slow-login", "defaultClass": "login",
+              "classes": { "login": { "tier": "critical-auth", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 30000, "rateLimit": "login" } },
+              "routes": { "login": { "path": "/auth/login", "methods": ["POST"], "class": "login", "cluster": "backend" } },
+              "clusters": { "backend": { "address": "" } },
+              "rateLimitPolicies": { "login": { "algorithm": "sliding-window", "limit": 10, "windowSeconds": 60, "partition": "ip+account" } } }
+            """, "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:02");
+        string head = "POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n";
+        byte[] body = Encoding.ASCII.GetBytes("{\"email\":\"a@example.com\",\"password\":\"" + new string('p', 500) + "\"}")[..500];
+        var (slow, _) = await StartTrickling([.. Encoding.ASCII.GetBytes(head), .. body], skip: head.Length + 10, port: login.Port);
+
+        Assert.True(slow.Status == 408, slow.Text);
+        Assert.Contains("request-body-timeout", slow.Text);
+        Assert.True(slow.ConnectionClosed, slow.Text);
+        Assert.DoesNotContain(login.Backend.Requests, r => r.Path == "/auth/login");
+    }
+
     /// <summary>
     /// Sends the first <paramref name="skip"/> bytes at once, then one byte per <see cref="TrickleInterval"/> until
     /// the server closes the connection (or the bytes run out). Returns what the server answered and when it closed.
     /// </summary>
-    private Task<(RawResponse Response, TimeSpan Elapsed)> StartTrickling(byte[] request, int skip) => Task.Run(async () =>
+    private Task<(RawResponse Response, TimeSpan Elapsed)> StartTrickling(byte[] request, int skip, int? port = null) => Task.Run(async () =>
     {
         using var client = new TcpClient { NoDelay = true };
-        await client.ConnectAsync("127.0.0.1", _edge.Port);
+        await client.ConnectAsync("127.0.0.1", port ?? _edge.Port);
         var stream = client.GetStream();
         var clock = Stopwatch.StartNew();
         var read = RawHttp.ReadAsync(stream, ReadWindow);
