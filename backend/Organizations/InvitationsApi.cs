@@ -52,9 +52,12 @@ internal static class InvitationsApi
         var (outcome, invitation) = await audit.ChangeAndRecordAsync(
             (conn, tx) => invitations.CreateAsync(conn, tx, id, actor, email, UserValidation.NormalizeEmail(email), request.Role!,
                 SessionToken.Hash(token), time.GetUtcNow().UtcDateTime),
-            r => r.Outcome == InvitationCreate.Invited
-                ? new AuditEntry(AuditEvents.InvitationCreated, actor, id, http.ClientIp(), new { invitationId = r.Invitation!.Id, email, role = request.Role })
-                : null);
+            r => r.Outcome switch
+            {
+                InvitationCreate.Invited => new AuditEntry(AuditEvents.InvitationCreated, actor, id, http.ClientIp(), new { invitationId = r.Invitation!.Id, email, role = request.Role }),
+                InvitationCreate.Forbidden => new AuditEntry(AuditEvents.InvitationCreateRefused, actor, id, http.ClientIp(), new { email, role = request.Role }),
+                _ => null,
+            });
         // The store reads the actor's role again under lock: the read above may be stale.
         if (outcome == InvitationCreate.Invited) http.Response.Headers.CacheControl = "no-store";   // it carries the accept token
         return outcome switch
@@ -126,7 +129,9 @@ internal static class InvitationsApi
                     AuditEvents.InvitationAnswerRefused, user, a.Invitation.OrgId, http.ClientIp(),
                     new { invitationId, answer = accept ? "accept" : "decline",
                           reason = a.Outcome == InvitationAnswerOutcome.WrongToken ? "wrong-token" : "inviter-cannot-invite" }),
-                _ => null,   // nothing found, or a member's used-up invitation
+                InvitationAnswerOutcome.AlreadyMember => new AuditEntry(AuditEvents.InvitationUsedByMember, user, a.Invitation.OrgId, http.ClientIp(),
+                    new { invitationId, role = a.Invitation.Role, invitedBy = a.Invitation.InvitedBy }),
+                _ => null,   // nothing found
             });
         switch (answer?.Outcome)
         {

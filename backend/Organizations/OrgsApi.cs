@@ -98,7 +98,14 @@ internal static class OrgsApi
         if (await orgs.RoleOfAsync(orgId, actor) is null) return Problems.NotFoundProblem("No such organisation.");
         var outcome = await audit.ChangeAndRecordAsync(
             (conn, tx) => orgs.ChangeAsync(conn, tx, orgId, actor, target, newRole),
-            outcome => outcome.Change == MembershipChange.Done ? record(outcome.PreviousRole) : null);
+            outcome => outcome.Change switch
+            {
+                MembershipChange.Done => record(outcome.PreviousRole),
+                MembershipChange.Forbidden or MembershipChange.LastOwner => new AuditEntry(AuditEvents.MemberChangeRefused, actor, orgId, http.ClientIp(),
+                    new { targetUserId = target, role = newRole, previousRole = outcome.PreviousRole,
+                          reason = outcome.Change == MembershipChange.Forbidden ? "forbidden" : "last-owner" }),
+                _ => null,
+            });
         return outcome.Change switch
         {
             // Unchanged may be the repeat of a first try that answered 503: the caller still waits for pending entries.

@@ -174,6 +174,10 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         await (await Client.SendAsync(HttpMethod.Post, $"/orgs/{org}/invitations", admin.Token, new { email = invitee.Email, role = "member" }))
             .AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         Assert.Equal("owner", Assert.Single(await MineAsync(invitee)).GetProperty("role").GetString());
+        // The refused renewal is on record, by the admin (refused invitations left no trace until 2026-12-06).
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var refused = Assert.Single(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "invitation.create-refused");
+        Assert.Equal(admin.UserId, refused.GetProperty("userId").GetGuid());
 
         Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/invitations/{ownerInvitation}", owner.Token)).StatusCode);
         Assert.Empty(await MineAsync(invitee));
@@ -208,6 +212,10 @@ public sealed class InvitationTests(PostgresFixture postgres, RedisFixture redis
         await (await Client.AcceptAsync(invitation, invitee)).AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
         Assert.Equal("member", Assert.Single(await OrganizationsOfAsync(invitee)).GetProperty("role").GetString());
         Assert.Empty(await MineAsync(invitee));
+        // The invitation is used up, and the record says so (it vanished without one until 2026-12-06).
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var used = Assert.Single(trail.GetProperty("items").EnumerateArray(), e => e.GetProperty("eventType").GetString() == "invitation.used-by-member");
+        Assert.Equal("admin", used.GetProperty("details").GetProperty("role").GetString());
     }
 
     /// <summary>

@@ -134,6 +134,16 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
             .AssertProblemAsync(HttpStatusCode.Forbidden, "forbidden");
         Assert.Equal(HttpStatusCode.NoContent,
             (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{member.UserId}", admin.Token, new { role = "admin" })).StatusCode);
+
+        // Each refused attempt to gain or take rights is on record (there was none until 2026-12-06), by whom and why.
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        var refused = trail.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("eventType").GetString() == "membership.change-refused").ToList();
+        Assert.Equal(3, refused.Count);
+        Assert.All(refused, e => Assert.Equal("forbidden", e.GetProperty("details").GetProperty("reason").GetString()));
+        Assert.Contains(refused, e => e.GetProperty("details").GetProperty("role").GetString() == "owner"
+            && e.GetProperty("details").GetProperty("targetUserId").GetGuid() == member.UserId);
+        Assert.Contains(refused, e => e.GetProperty("details").GetProperty("role").ValueKind == System.Text.Json.JsonValueKind.Null
+            && e.GetProperty("details").GetProperty("targetUserId").GetGuid() == owner.UserId);
     }
 
     [Fact]
@@ -162,6 +172,9 @@ public sealed class OrganizationTests(PostgresFixture postgres, RedisFixture red
             .AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
         await (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{owner.UserId}", owner.Token))
             .AssertProblemAsync(HttpStatusCode.Conflict, "conflict");
+        var trail = await (await Client.SendAsync(HttpMethod.Get, $"/audit?org={org}", owner.Token)).ReadJsonAsync();
+        Assert.Equal(2, trail.GetProperty("items").EnumerateArray().Count(e => e.GetProperty("eventType").GetString() == "membership.change-refused"
+            && e.GetProperty("details").GetProperty("reason").GetString() == "last-owner"));
         Assert.Equal(HttpStatusCode.NoContent,
             (await Client.SendAsync(HttpMethod.Patch, $"/orgs/{org}/members/{admin.UserId}", owner.Token, new { role = "owner" })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await Client.SendAsync(HttpMethod.Delete, $"/orgs/{org}/members/{owner.UserId}", owner.Token)).StatusCode);
