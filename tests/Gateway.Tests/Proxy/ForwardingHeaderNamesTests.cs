@@ -17,7 +17,12 @@ public class ForwardingHeaderNamesTests
     [InlineData("X-HTTP-Method-Override", "Nobody")]
     [InlineData("x-http-method", "Nobody")]
     [InlineData("X-Method-Override", "Nobody")]
-    [InlineData("X-Forwarded-Fort", "Anyone")]
+    [InlineData("X-Forwarded-Fort", "TrustedProxy")]   // every X-Forwarded-* name is a proxy's (since 2026-12-06)
+    [InlineData("x-forwarded-ssl", "TrustedProxy")]
+    [InlineData("X_Forwarded_Port", "Nobody")]
+    [InlineData("X-Forwarded-", "Anyone")]            // no name after the prefix
+    [InlineData("X-Forwardedx-For", "Anyone")]
+    [InlineData("Front-End-Https", "TrustedProxy")]
     [InlineData("Host", "Anyone")]
     [InlineData("Authorization", "Anyone")]
     [InlineData("X-Request-Id", "Anyone")]
