@@ -201,9 +201,7 @@ internal sealed class GatewayRateLimitingMiddleware
         {
             // Below Kestrel's minimum data rate: the same 408 the proxy stage answers for a slow body (it was answered 400
             // "ambiguous login body", as if the client had sent the wrong JSON).
-            WaitedOnClient(context);
-            GatewayProblems.CloseAfterResponse(context);
-            return (null, null, GatewayProblems.RequestBodyTimeout);
+            return (null, null, BodyTimedOut(context));
         }
         catch (IOException)
         {
@@ -214,9 +212,7 @@ internal sealed class GatewayRateLimitingMiddleware
         catch (OperationCanceledException) when (context.Features.Get<IHttpRequestTimeoutFeature>() is Resilience.RequestDeadline { Expired: true })
         {
             // The class's deadline passed while the client was still sending its body: the client's delay, a 4xx.
-            WaitedOnClient(context);
-            GatewayProblems.CloseAfterResponse(context);
-            return (null, null, GatewayProblems.RequestBodyTimeout);
+            return (null, null, BodyTimedOut(context));
         }
         finally
         {
@@ -228,6 +224,14 @@ internal sealed class GatewayRateLimitingMiddleware
     private static void WaitedOnClient(HttpContext context)
     {
         if (GatewayRequestFeature.Of(context) is { } feature) feature.WaitedOnClient = true;
+    }
+
+    /// <summary>The client did not send its body in time: 408, connection closed (the rest stays unread), not over budget.</summary>
+    private static GatewayProblems.Problem BodyTimedOut(HttpContext context)
+    {
+        WaitedOnClient(context);
+        GatewayProblems.CloseAfterResponse(context);
+        return GatewayProblems.RequestBodyTimeout;
     }
 
     private static GatewayProblems.Problem TooLarge(HttpContext context)
