@@ -5,7 +5,10 @@ namespace Gateway.Routing;
 /// <summary>Holds the active snapshot and pushes each accepted one to YARP, so classes and routes change together.</summary>
 internal sealed partial class RouteTable : IRouteTable
 {
+    /// <summary>How long a reload waits for YARP to confirm it applied the routes before making the file current anyway.</summary>
+    private static readonly TimeSpan ApplyConfirmationTimeout = TimeSpan.FromSeconds(10);
     private readonly InMemoryConfigProvider _proxy;
+    private readonly ProxyConfigApplyWatch _applied;
     private readonly IConfigValidator _proxyValidator;
     private readonly string _backendBaseUrl;
     private readonly string? _backendH2cUrl;
@@ -16,14 +19,17 @@ internal sealed partial class RouteTable : IRouteTable
     private readonly SemaphoreSlim _reloading = new(1, 1);
     private volatile RouteClassSnapshot _current;
     private volatile RouteClassSnapshot? _previous;
+    // Handed to YARP, not yet confirmed applied: its routes may already match requests.
+    private volatile RouteClassSnapshot? _incoming;
     private volatile ConfigReloadStatus _lastReload;
     private volatile ConfigReloadStatus? _lastRejected;
 
-    public RouteTable(RouteClassSnapshot initial, InMemoryConfigProvider proxy, IConfigValidator proxyValidator, string backendBaseUrl,
-        string? backendH2cUrl, string[] settingsIdentityHeaders, TimeProvider time, ILogger<RouteTable> logger)
+    public RouteTable(RouteClassSnapshot initial, InMemoryConfigProvider proxy, ProxyConfigApplyWatch applied, IConfigValidator proxyValidator,
+        string backendBaseUrl, string? backendH2cUrl, string[] settingsIdentityHeaders, TimeProvider time, ILogger<RouteTable> logger)
     {
         _current = initial;
         _proxy = proxy;
+        _applied = applied;
         _proxyValidator = proxyValidator;
         _backendBaseUrl = backendBaseUrl;
         _backendH2cUrl = backendH2cUrl;
@@ -52,6 +58,7 @@ internal sealed partial class RouteTable : IRouteTable
     {
         var current = _current;
         if (generation is null || generation == current.Generation) return (current, current.ClassOrDefault(name));
+        if (_incoming is { } incoming && generation == incoming.Generation) return (incoming, incoming.ClassOrDefault(name));
         if (_previous is { } previous && generation == previous.Generation) return (previous, previous.ClassOrDefault(name));
         // Routes older than both snapshots (the proxy has not taken the last two files): by name, as before generations.
         return (current, ClassOf(name));
@@ -89,25 +96,46 @@ internal sealed partial class RouteTable : IRouteTable
                     proxyErrors.Add($"Cluster '{cluster.ClusterId}' is refused by the proxy: {e.Message}");
             if (proxyErrors.Count > 0) { errors = proxyErrors; snapshot = null; }
         }
+        if (snapshot is null) return Reject(path, errors);
+
+        // YARP applies the routes from its change callback, maybe inside Update, maybe later. Until it confirms, the
+        // previous file stays current (status, version); requests that already match the new routes find their
+        // snapshot as the incoming one.
+        _incoming = snapshot;
+        var outcome = _applied.Expect(routes);
+        _proxy.Update(routes, clusters);
+        Exception? failure = null;
+        try { failure = await outcome.WaitAsync(ApplyConfirmationTimeout).ConfigureAwait(false); }
+        catch (TimeoutException) { Log.ApplyNotConfirmed(_logger, path, snapshot.Version, ApplyConfirmationTimeout.TotalSeconds); }
         lock (_gate)
         {
-            if (snapshot is null)
+            if (failure is not null)
             {
-                foreach (var error in errors) Log.ReloadError(_logger, path, error);
-                Log.ReloadRejected(_logger, path, errors.Count, _current.Version);
-                _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), false, _current.Version, RouteClassFileParser.TryReadVersion(path), errors);
-                _lastRejected = _lastReload;
-                return _lastReload;
+                _incoming = null;
+                return Reject(path, [$"The proxy refused to apply the routes: {failure.Message}"]);
             }
+            // In this order: a lock-free Resolve that missed the new current still finds it as incoming.
             _previous = _current;
             _current = snapshot;
-            _proxy.Update(routes, clusters);
+            _incoming = null;
             // Logged before the status shows it, as for a rejected file: the status never runs ahead of the log.
             Log.Reloaded(_logger, path, snapshot.Version, snapshot.Classes.Count, snapshot.Routes.Count);
             _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), true, snapshot.Version, snapshot.Version, []);
         }
         Changed?.Invoke(snapshot);
         return _lastReload;
+    }
+
+    private ConfigReloadStatus Reject(string path, IReadOnlyList<string> errors)
+    {
+        lock (_gate)
+        {
+            foreach (var error in errors) Log.ReloadError(_logger, path, error);
+            Log.ReloadRejected(_logger, path, errors.Count, _current.Version);
+            _lastReload = new ConfigReloadStatus(_time.GetUtcNow(), false, _current.Version, RouteClassFileParser.TryReadVersion(path), errors);
+            _lastRejected = _lastReload;
+            return _lastReload;
+        }
     }
 
     private static partial class Log
@@ -120,5 +148,8 @@ internal sealed partial class RouteTable : IRouteTable
 
         [LoggerMessage(2003, LogLevel.Warning, "Route-class file {Path} rejected with {Count} errors; version {Version} stays active.", EventName = "RouteClassesRejected")]
         public static partial void ReloadRejected(ILogger logger, string path, int count, string version);
+
+        [LoggerMessage(2004, LogLevel.Warning, "Route-class file {Path} version {Version}: the proxy did not confirm applying its routes within {Seconds} s; it is made current anyway.", EventName = "RouteClassesApplyUnconfirmed")]
+        public static partial void ApplyNotConfirmed(ILogger logger, string path, string version, double seconds);
     }
 }

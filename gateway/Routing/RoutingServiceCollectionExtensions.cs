@@ -31,7 +31,9 @@ internal static class RoutingServiceCollectionExtensions
         var proxyConfig = new InMemoryConfigProvider(ProxyConfigBuilder.Routes(snapshot), ProxyConfigBuilder.Clusters(snapshot, backendBase.AbsoluteUri, backendH2c));
         services.AddSingleton(proxyConfig);
         services.AddSingleton<IProxyConfigProvider>(proxyConfig);
-        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri, backendH2c,
+        var applied = new ProxyConfigApplyWatch();
+        services.AddSingleton<IConfigChangeListener>(applied);
+        services.AddSingleton(sp => new RouteTable(snapshot, proxyConfig, applied, sp.GetRequiredService<IConfigValidator>(), backendBase.AbsoluteUri, backendH2c,
             settingsIdentityHeaders, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RouteTable>>()));
         services.AddSingleton<IRouteTable>(sp => sp.GetRequiredService<RouteTable>());
         // The reload audit before the watcher: hosted services start in order, so it sees every reload (docs/gateway.md).

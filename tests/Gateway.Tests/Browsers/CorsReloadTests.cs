@@ -65,4 +65,28 @@ public sealed class CorsReloadTests(RedisFixture redis) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, await PreflightAsync(Second));
         Assert.Equal(HttpStatusCode.Forbidden, await PreflightAsync("http://anyone.example.test"));
     }
+
+    /// <summary>
+    /// The version the table reports is the one requests get. YARP applies new routes from its own change callback; the
+    /// table used to report the new file before that, and a preflight sent the moment the version changed was answered
+    /// by the previous file's class and policy (a CI run failed this way). The reader here spins on the version, so it
+    /// sends as early as any client could.
+    /// </summary>
+    [Fact]
+    public async Task ThePolicyOfTheVersionTheTableReports_IsTheOneAPreflightGets_FromTheFirstMoment()
+    {
+        var table = _gateway.Get<IRouteTable>();
+        var next = JsonNode.Parse(await File.ReadAllTextAsync(_file))!.AsObject();
+        for (int i = 0; i < 25; i++)
+        {
+            string version = $"cors-{i}", origin = $"http://o{i}.example.test";
+            next["version"] = version;
+            next["corsPolicies"]!["web"]!["origins"] = new JsonArray(origin);
+            await File.WriteAllTextAsync(_file, next.ToJsonString());
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (table.Current.Version != version) await Task.Delay(0, timeout.Token);
+
+            Assert.True(HttpStatusCode.NoContent == await PreflightAsync(origin), $"reload {i}: the table reports {version} but its origin was refused");
+        }
+    }
 }
