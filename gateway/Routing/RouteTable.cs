@@ -149,7 +149,7 @@ internal sealed partial class RouteTable : IRouteTable
         [LoggerMessage(2003, LogLevel.Warning, "Route-class file {Path} rejected with {Count} errors; version {Version} stays active.", EventName = "RouteClassesRejected")]
         public static partial void ReloadRejected(ILogger logger, string path, int count, string version);
 
-        [LoggerMessage(2004, LogLevel.Warning, "Route-class file {Path} version {Version}: the proxy did not confirm applying its routes within {Seconds} s; it is made current anyway.", EventName = "RouteClassesApplyUnconfirmed")]
+        [LoggerMessage(2008, LogLevel.Warning, "Route-class file {Path} version {Version}: the proxy did not confirm applying its routes within {Seconds} s; it is made current anyway.", EventName = "RouteClassesApplyUnconfirmed")]
         public static partial void ApplyNotConfirmed(ILogger logger, string path, string version, double seconds);
     }
 }
