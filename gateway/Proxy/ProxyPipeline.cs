@@ -142,37 +142,38 @@ internal sealed partial class ProxyStage
         }
 
         var cluster = proxy.Cluster.Config;
-        if (cluster.HealthCheck?.Passive is { Enabled: true } passive && proxy.ProxiedDestination is { } destination
+        var failure = context.Features.Get<IForwarderErrorFeature>();
+        bool failed = failure is not null && failure.Error != ForwarderError.None;
+        bool deadlineExpired = failed && context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true };
+        bool clientStalled = failed && StalledOnClient(failure!.Error, deadlineExpired, body);
+
+        // Passive health judges the destination: a body the client stopped sending says nothing about it (YARP's policy
+        // counts the RequestTimedOut of a cluster's idle timeout as the destination's failure whoever went quiet).
+        if (cluster.HealthCheck?.Passive is { Enabled: true } passive && proxy.ProxiedDestination is { } destination && !clientStalled
             && _passive.TryGetValue(passive.Policy ?? HealthCheckConstants.PassivePolicy.TransportFailureRate, out var policy))
             policy.RequestProxied(context, proxy.Route.Cluster!, destination);
 
-        var failure = context.Features.Get<IForwarderErrorFeature>();
-        if (failure is null || failure.Error == ForwarderError.None) return;
-        bool deadlineExpired = context.Features.Get<IHttpRequestTimeoutFeature>() is RequestDeadline { Expired: true };
-        string cause = ForwarderErrors.Cause(failure.Error, deadlineExpired, canHaveBody);
+        if (!failed) return;
+        // A stall the cluster's idle timeout ended is the client's; one the class's deadline ended keeps its Timeout cause.
+        string cause = clientStalled && !deadlineExpired ? ForwarderErrors.Client : ForwarderErrors.Cause(failure!.Error, deadlineExpired, canHaveBody);
         // Before the HasStarted check: a response-body failure happens after the response started.
-        Report(failure, cluster.ClusterId, cause, deadlineExpired);
-        // The client's body failed or stalled: the request's time went to the client, not to the backend (over budget
-        // is not its). A client that left while waiting for the answer (RequestCanceled) may have waited on the backend:
-        // YARP reports some uploads reset mid-body that way too (whichever failure reaches it first), and counting those
-        // is the safe side, since excluding them would also hide a saturated backend whose clients give up.
-        // Over h2c YARP reports a body the client stopped sending at the deadline as RequestCanceled: the body watch
-        // says whether the forwarder was still waiting on the client then.
-        bool clientStalled = failure.Error is ForwarderError.RequestBodyCanceled
-            || (failure.Error == ForwarderError.RequestCanceled && deadlineExpired && body is { WaitingOnClient: true });
-        if ((clientStalled || failure.Error == ForwarderError.RequestBodyClient) && GatewayRequestFeature.Of(context) is { } waited)
+        Report(failure!, cluster.ClusterId, cause, deadlineExpired);
+        if ((clientStalled || failure!.Error == ForwarderError.RequestBodyClient) && GatewayRequestFeature.Of(context) is { } waited)
             waited.WaitedOnClient = true;
 
         if (context.Response.HasStarted) return;
-        if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } error && deadlineExpired)
+        if (clientStalled || failure!.Error == ForwarderError.RequestBodyClient && context.Response.StatusCode == StatusCodes.Status408RequestTimeout)
         {
-            if (clientStalled)
-            {
-                // The deadline passed while the client was still sending its body: the client's delay, not the backend's.
-                GatewayProblems.CloseAfterResponse(context);
-                await GatewayProblems.RequestBodyTimeout.WriteAsync(context).ConfigureAwait(false);
-                return;
-            }
+            // The class's deadline or the cluster's idle timeout passed while the forwarder waited on the client's body
+            // (YARP's empty 408 over HTTP/1.1 and 504 over HTTP/2 for the latter), or Kestrel found the body below its
+            // minimum data rate: the client's delay, not the backend's.
+            context.Response.Clear();
+            GatewayProblems.CloseAfterResponse(context);
+            await GatewayProblems.RequestBodyTimeout.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+        if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } && deadlineExpired)
+        {
             context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             // A backend that did not answer within the class's timeout counts as a failure on its cluster's breaker only
             // when the timeout is the backend's (ForwarderErrors.Cause: a request without a body): a client sending its
@@ -182,6 +183,23 @@ internal sealed partial class ProxyStage
                 _resilience.Get(cluster.ClusterId).Breaker.Record(_resilience.CountsOnBreaker(cluster.ClusterId, failed: true));
         }
     }
+
+    /// <summary>
+    /// Whether the time went to the client's body. The client's failure or reset mid-body is the client's too, but not a
+    /// stall. YARP reports a stall as RequestBodyCanceled when its body copy failed first; over HTTP/2 to the backend the
+    /// send usually fails first, as RequestCanceled at the class's deadline and RequestTimedOut at the cluster's idle
+    /// timeout (YARP's ActivityTimeout): then the body watch says whether the forwarder was still waiting on the client.
+    /// A client that left while waiting for the answer (RequestCanceled without the deadline) may have waited on the
+    /// backend; YARP reports some uploads reset mid-body that way too, and counting those is the safe side, since
+    /// excluding them would also hide a saturated backend whose clients give up.
+    /// </summary>
+    private static bool StalledOnClient(ForwarderError error, bool deadlineExpired, ClientBodyWatch? body) => error switch
+    {
+        ForwarderError.RequestBodyCanceled => true,
+        ForwarderError.RequestCanceled => deadlineExpired && body is { WaitingOnClient: true },
+        ForwarderError.RequestTimedOut => body is { WaitingOnClient: true },
+        _ => false,
+    };
 
     /// <summary>
     /// Reads a body of known, small length into <paramref name="buffer"/>; its length, or -1 when the request was answered

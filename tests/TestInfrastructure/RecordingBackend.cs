@@ -33,11 +33,14 @@ public sealed class RecordingBackend : IAsyncDisposable
 
     private RecordingBackend(WebApplication app) { _app = app; }
 
-    public static async Task<RecordingBackend> StartAsync()
+    /// <param name="http2Only">Listen for HTTP/2 with prior knowledge only (h2c), as a cluster with <c>"protocol": "h2c"</c> needs.</param>
+    public static async Task<RecordingBackend> StartAsync(bool http2Only = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(AnyLoopbackPort.Url);
+        if (http2Only)
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
         var app = builder.Build();
         RecordingBackend? self = null;
         app.Run(async ctx =>

@@ -2,6 +2,8 @@ using System.Text;
 using Gateway.Resilience;
 using Gateway.Tests.Support;
 using Polly.CircuitBreaker;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
 using TestInfrastructure;
 
 namespace Gateway.Tests.Hostile;
@@ -62,5 +64,38 @@ public sealed class StalledBodyTests
 
         AssertRequestBodyTimeout(await RawHttp.SendAsync(edge.Port, StalledPost("/auth/login", "application/json", "{\"email\":\"a@"), TimeSpan.FromSeconds(10)));
         Assert.DoesNotContain(edge.Backend.Requests, r => r.Path == "/auth/login");
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("h2c")]
+    public async Task ALargeBodyStalledPastTheClustersIdleTimeout_Is408_AndCountsNeitherOnTheBreakerNorOnPassiveHealth(string protocol)
+    {
+        // Past 64 KB a body is streamed to the backend, not read first under the class's deadline; a cluster's idle
+        // timeout (YARP's ActivityTimeout) shorter than the class's timeout then ends a stalled upload. YARP answered it
+        // with an empty 408 over HTTP/1.1 and, over h2c, with RequestTimedOut: the backend's 504, though the backend was
+        // the one waiting. YARP's passive health counted those against the destination; past 10 requests and 30 %
+        // failures it took the cluster's only destination out, for everyone.
+        await using var backend = await RecordingBackend.StartAsync(http2Only: protocol == "h2c");
+        string routes = RouteFiles.WriteTemp($$"""
+            { "version": "stall-idle", "defaultClass": "open",
+              "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 30000 } },
+              "routes": { "all": { "path": "/a/{**rest}", "class": "open", "cluster": "backend" } },
+              "clusters": { "backend": { "address": "{{backend.BaseUrl}}", "protocol": "{{protocol}}", "idleTimeoutSeconds": 1,
+                                         "healthCheck": { "passive": true } } } }
+            """);
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, HostileGateway.NoRedis, routes, null, SlowEdge);
+        Assert.Equal(200, (int)(await gateway.Client.GetAsync("/a/warm-up")).StatusCode);
+        int port = new Uri(gateway.BaseUrl).Port;
+
+        var head = Encoding.ASCII.GetBytes("POST /a/upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 300000\r\n\r\n");
+        byte[] stalled = [.. head, .. new byte[100_000]];
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => RawHttp.SendAsync(port, stalled, TimeSpan.FromSeconds(15))));
+
+        Assert.All(answers, AssertRequestBodyTimeout);
+        Assert.All(gateway.Get<BackendResilience>().Snapshot().Values, state => Assert.Equal(CircuitState.Closed, state));
+        Assert.True(gateway.Get<IProxyStateLookup>().TryGetCluster("backend", out var cluster));
+        Assert.All(cluster.Destinations.Values, d => Assert.NotEqual(DestinationHealth.Unhealthy, d.Health.Passive));
+        Assert.Equal(200, (int)(await gateway.Client.GetAsync("/a/after")).StatusCode);
     }
 }
