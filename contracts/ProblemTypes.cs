@@ -39,6 +39,7 @@ public static class ProblemTypes
     public const string AmbiguousLoginBody = Base + "ambiguous-login-body";
     public const string ConnectionSpecificHeader = Base + "connection-specific-header";
     public const string WebSocketNotAccepted = Base + "websocket-not-accepted";
+    public const string BadWebSocketHandshake = Base + "bad-websocket-handshake";
     public const string UnsupportedConnect = Base + "unsupported-connect";
     public const string TraceNotAllowed = Base + "trace-not-allowed";
     public const string BodyTooLarge = Base + "body-too-large";

@@ -15,6 +15,8 @@ namespace Gateway.Pipeline;
 /// describes showed the client its identity headers and the gateway's signature (cross-site tracing); nginx and cloud
 /// load balancers refuse it the same way.</item>
 /// </list>
+/// <item>A WebSocket opening whose handshake is malformed (<see cref="IsWellFormedWebSocketOpening"/>): 400
+/// <c>bad-websocket-handshake</c> with <c>Sec-WebSocket-Version: 13</c>, for every cluster alike.</item>
 /// An HTTP/1.1 upgrade other than a WebSocket is not refused but ignored (<see cref="IgnoreUpgradesOtherThanWebSocket"/>).
 /// An HTTP/1.x GET pays the protocol check, two method checks that fail on the method's length and one header lookup.
 /// </summary>
@@ -30,7 +32,9 @@ internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
         {
             if (!HttpMethods.IsConnect(request.Method))
             {
-                IgnoreUpgradesOtherThanWebSocket(request);
+                if (IgnoreUpgradesOtherThanWebSocket(request) && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+                    && !IsWellFormedWebSocketOpening(request.Headers, keyRequired: true))
+                    return RefuseWebSocketOpening(context);
                 return next(context);
             }
             // HTTP/1.x has no extended CONNECT (its WebSockets are an upgrade GET), so every CONNECT is a tunnel request.
@@ -49,6 +53,8 @@ internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
         if (HttpMethods.IsConnect(request.Method)
             && !string.Equals(context.Features.Get<IHttpExtendedConnectFeature>()?.Protocol, "websocket", StringComparison.OrdinalIgnoreCase))
             return GatewayProblems.UnsupportedConnect.WriteAsync(context);
+        if (HttpMethods.IsConnect(request.Method) && !IsWellFormedWebSocketOpening(headers, keyRequired: false))
+            return RefuseWebSocketOpening(context);
         var te = headers.TE;
         if (te.Count > 0 && (te.Count > 1 || !string.Equals(te[0], "trailers", StringComparison.OrdinalIgnoreCase)))
             return GatewayProblems.ConnectionSpecificHeader.WriteAsync(context);
@@ -62,11 +68,36 @@ internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
     /// counted and logged as the backend's failure), and every upgrade was taken for a WebSocket: a stream, off the
     /// class's timeout. The gateway carries WebSockets only (docs/gateway.md, "Streams").
     /// </summary>
-    private static void IgnoreUpgradesOtherThanWebSocket(HttpRequest request)
+    /// <returns>Whether the request asks for a WebSocket upgrade.</returns>
+    private static bool IgnoreUpgradesOtherThanWebSocket(HttpRequest request)
     {
         var upgrade = request.Headers.Upgrade;
-        if (upgrade.Count == 0 || IsWebSocketUpgrade(upgrade)) return;
+        if (upgrade.Count == 0) return false;
+        if (IsWebSocketUpgrade(upgrade)) return true;
         request.Headers.Upgrade = default;
+        return false;
+    }
+
+    /// <summary>
+    /// RFC 6455 §4.1: <c>Sec-WebSocket-Version: 13</c> and a <c>Sec-WebSocket-Key</c> that is 16 bytes in base64 (an
+    /// HTTP/2 opening, RFC 8441, has no key; one sent anyway must be well formed). Passed on, YARP answered a bad key
+    /// to an h2c cluster with a bare 400 and logged a Warning per request with the client's header in it (anyone could
+    /// fill the log), while an HTTP/1.1 cluster got the handshake to judge: one answer at the edge for every cluster.
+    /// </summary>
+    internal static bool IsWellFormedWebSocketOpening(IHeaderDictionary headers, bool keyRequired)
+    {
+        var version = headers.SecWebSocketVersion;
+        if (version.Count != 1 || version[0] != "13") return false;
+        var key = headers.SecWebSocketKey;
+        if (key.Count == 0) return !keyRequired;
+        Span<byte> decoded = stackalloc byte[18];
+        return key.Count == 1 && key[0] is { Length: 24 } text && Convert.TryFromBase64String(text, decoded, out int length) && length == 16;
+    }
+
+    private static Task RefuseWebSocketOpening(HttpContext context)
+    {
+        context.Response.Headers.SecWebSocketVersion = "13";   // RFC 6455 §4.4: the version(s) this side speaks
+        return GatewayProblems.BadWebSocketHandshake.WriteAsync(context);
     }
 
     /// <summary>Exactly one <c>Upgrade</c> value, <c>websocket</c> in any case (RFC 6455 §4.1).</summary>

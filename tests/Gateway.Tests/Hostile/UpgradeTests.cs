@@ -41,6 +41,56 @@ public sealed class UpgradeTests
         Assert.DoesNotContain("gateway_proxy_errors_total{", metrics);
     }
 
+    private const string GoodKey = "dGhlIHNhbXBsZSBub25jZQ==";   // RFC 6455's example: 16 bytes in base64
+
+    [Theory]
+    [InlineData("h2c", "Sec-WebSocket-Key: not-a-key\r\nSec-WebSocket-Version: 13\r\n")]
+    [InlineData("h2c", "Sec-WebSocket-Version: 13\r\n")]
+    [InlineData("h2c", "Sec-WebSocket-Key: " + GoodKey + "\r\nSec-WebSocket-Version: 8\r\n")]
+    [InlineData("h2c", "Sec-WebSocket-Key: " + GoodKey + "\r\n")]
+    [InlineData("h2c", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\nSec-WebSocket-Version: 13\r\n")]
+    [InlineData("http1", "Sec-WebSocket-Key: not-a-key\r\nSec-WebSocket-Version: 13\r\n")]
+    [InlineData("http1", "Sec-WebSocket-Key: " + GoodKey + "\r\nSec-WebSocket-Version: 8\r\n")]
+    public async Task AMalformedWebSocketOpening_Is400BadWebSocketHandshake_AtTheEdge_ForEveryCluster(string cluster, string handshake)
+    {
+        // To an h2c cluster YARP answered a bad key with a bare 400 and a Warning per request carrying the client's header;
+        // an HTTP/1.1 cluster got the handshake to judge. Refused at the edge, alike, before anything is sent on.
+        await using var upstream = await StreamUpstream.StartAsync();
+        var capture = new CapturingLoggerProvider();
+        await using var backend = await RecordingBackend.StartAsync();
+        string[] args = cluster == "h2c" ? [$"--Backend:H2cUrl={upstream.H2cUrl}"] : [];
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, HostileGateway.NoRedis,
+            RouteFiles.WriteTemp(HostileGateway.OpenRoutes("ws-handshake")), b => b.Logging.AddProvider(capture), args);
+        int port = new Uri(gateway.BaseUrl).Port;
+
+        var response = await RawHttp.SendAsync(port,
+            $"GET /a/socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n{handshake}\r\n", TimeSpan.FromSeconds(2));
+
+        Assert.True(response.Status == 400, response.Text);
+        Assert.Contains("https://gateway.dev/problems/bad-websocket-handshake", response.Text);
+        Assert.Contains("Sec-WebSocket-Version: 13", response.Text);
+        Assert.DoesNotContain(upstream.Received, r => r.Path == "/a/socket");
+        Assert.DoesNotContain(backend.Requests, r => r.Path == "/a/socket");
+        Assert.DoesNotContain(capture.Entries, e => e.Level >= LogLevel.Warning
+            && (e.Category.StartsWith("Gateway.Proxy", StringComparison.Ordinal) || e.Category.StartsWith("Yarp", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AWellFormedWebSocketOpening_ToAnH2cCluster_ReachesTheUpstream()
+    {
+        await using var upstream = await StreamUpstream.StartAsync();
+        await using var backend = await RecordingBackend.StartAsync();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, HostileGateway.NoRedis,
+            RouteFiles.WriteTemp(HostileGateway.OpenRoutes("ws-handshake")), null, [$"--Backend:H2cUrl={upstream.H2cUrl}"]);
+
+        var response = await RawHttp.SendAsync(new Uri(gateway.BaseUrl).Port,
+            $"GET /a/socket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: {GoodKey}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            TimeSpan.FromSeconds(2));
+
+        Assert.DoesNotContain("bad-websocket-handshake", response.Text);
+        Assert.Single(upstream.Received, r => r.Path == "/a/socket");
+    }
+
     [Theory]
     [InlineData("websocket", true)]
     [InlineData("WebSocket", true)]
