@@ -95,7 +95,7 @@ internal static class GatewayApp
         app.UseGatewayResponseCaching();   // keyed by the validated principal
         app.MapGatewayConfig();
         app.MapGatewayExplain();   // operator-only; matches against the live routes, nothing per request
-        app.MapGatewayOperatorEndpoints().WithMetadata(new RouteClassMetadata("health"));
+        app.MapGatewayOperatorEndpoints().WithMetadata(RouteClassMetadata.Operator);
         app.MapReverseProxy(ProxyPipeline.Configure);
         // Endpoints run here rather than at the end WebApplication would add, so that a request no route matched (it
         // went through its default class's checks) gets a problem body naming why, not an empty 404.

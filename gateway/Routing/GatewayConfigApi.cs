@@ -16,7 +16,7 @@ internal static class GatewayConfigApi
             return Results.Json(new ConfigView(RouteClassOptions.Resolve(options.Value.Path), s.Version, table.LastReload.AttemptedVersion,
                     s.DefaultClass.Name, [.. s.Classes.Keys], [.. s.Routes.Keys], table.LastReload, table.LastRejected),
                 GatewayJsonContext.Readable.ConfigView);
-        }).RequireAdminAccess().WithMetadata(new RouteClassMetadata("health"));
+        }).RequireAdminAccess().WithMetadata(RouteClassMetadata.Operator);
 
     /// <param name="Path">The route-class file in use (absolute).</param>
     /// <param name="AttemptedVersion">The version the last load found in the file; null when it could not be read.</param>

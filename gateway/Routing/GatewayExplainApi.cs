@@ -37,7 +37,7 @@ internal static class GatewayExplainApi
                     ExplainJson.Write(writer, decision, proxy);
                 return TypedResults.Empty;
             })
-            .RequireAdminAccess().WithMetadata(new RouteClassMetadata("health"));
+            .RequireAdminAccess().WithMetadata(RouteClassMetadata.Operator);
     }
 
     /// <summary>The request described by the query, or null when it is invalid (<see cref="ParseError"/> says why).</summary>

@@ -23,6 +23,7 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
         string? routeId = null;
         string? removedPrefix = null;
         bool routeHasCors = false;
+        RouteClass? builtIn = null;
         var endpoint = context.GetEndpoint();
         if (endpoint is not null)
         {
@@ -41,12 +42,13 @@ internal sealed class RouteClassificationMiddleware(RequestDelegate next, IRoute
             }
             else
             {
-                name = endpoint.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
+                builtIn = endpoint.Metadata.GetMetadata<RouteClassMetadata>()?.Class;
                 // Routing's 405 runs under the default class's checks, then answers a problem (not a bare status).
                 if (MethodNotAllowedProblem.TryTwin(endpoint, out var twin)) context.SetEndpoint(twin);
             }
         }
         var (snapshot, cls) = table.Resolve(generation, name);
+        if (builtIn is not null) cls = builtIn;
 
         var feature = GatewayRequestFeature.Of(context);
         if (feature is null)

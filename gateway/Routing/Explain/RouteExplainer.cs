@@ -15,7 +15,7 @@ namespace Gateway.Routing.Explain;
 internal static class RouteExplainer
 {
     /// <summary>The class <c>X-Route-Class</c> names on probe answers; probes need no credentials whatever the file says.</summary>
-    private static readonly RouteClass HealthClass = new(HealthMiddleware.HealthClass, "ultra-fast", 0, AuthKind.Anonymous, OrgRole.None, 0, null, null, RouteClass.FailClosed);
+    private static readonly RouteClass HealthClass = RouteClassMetadata.Operator.Class;
 
     /// <param name="settingsIdentityHeaders"><c>IdentityHeaders:Additional</c>: hygiene strips them as it strips the file's.</param>
     public static async Task<RouteDecision> ExplainAsync(RequestProbe probe, EndpointMatcher matcher, RouteClassSnapshot snapshot,
@@ -55,8 +55,7 @@ internal static class RouteExplainer
             route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.RouteClassKey, out className);
             route.Config.Metadata?.TryGetValue(ProxyConfigBuilder.PathRemovePrefixKey, out removedPrefix);
         }
-        else className = endpoint?.Metadata.GetMetadata<RouteClassMetadata>()?.ClassName;
-        var cls = snapshot.ClassOrDefault(className);
+        var cls = (route is null ? endpoint?.Metadata.GetMetadata<RouteClassMetadata>()?.Class : null) ?? snapshot.ClassOrDefault(className);
 
         var outcome = RouteClassificationMiddleware.ReachesInternal(new PathString(path), removedPrefix)
             ? ExplainOutcome.InternalPath

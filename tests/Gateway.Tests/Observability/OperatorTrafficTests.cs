@@ -25,4 +25,21 @@ public sealed class OperatorTrafficTests(RedisFixture redis)
         string metrics = await gateway.AdminClient.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         Assert.DoesNotContain("gateway_request_duration_seconds_count{", metrics);
     }
+
+    [Fact]
+    public async Task OperatorEndpoints_AreServed_WhenTheRouteFileHasNoHealthClass_AndItsDefaultNeedsASession()
+    {
+        // Nothing requires a "health" class; the operator endpoints looked theirs up by that name and fell back to the
+        // default class, whose session check answered every scrape 401 before the admin check ran.
+        string routes = RouteFiles.CreateTemp(j => j["classes"]!.AsObject().Remove("health"));
+        await using var backend = await FakeSessionBackend.StartAsync();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl, redis.ConnectionString, routes);
+
+        foreach (var path in new[] { "/metrics", "/gateway/status", "/gateway/config", "/gateway/explain?path=/auth/me" })
+        {
+            using var response = await gateway.AdminClient.GetAsync(path, TestContext.Current.CancellationToken);
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+            Assert.Equal("health", response.Headers.GetValues("X-Route-Class").Single());
+        }
+    }
 }
