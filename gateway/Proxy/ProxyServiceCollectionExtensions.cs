@@ -15,7 +15,8 @@ internal static class ProxyServiceCollectionExtensions
         services.AddOptions<ForwardingOptions>().Bind(config.GetSection(ForwardingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>()
             .AddTransforms<DisclosureHeadersTransformProvider>().AddTransforms<RefusedWebSocketTransformProvider>()
-            .AddTransforms<Streams.StreamAnsweredTransformProvider>().AddTransforms<Sessions.SessionEvictionTransformProvider>();
+            .AddTransforms<Streams.StreamAnsweredTransformProvider>().AddTransforms<Sessions.SessionEvictionTransformProvider>()
+            .AddTransforms<Caching.WriteEvictionTransformProvider>();
         services.AddGatewayClusterHealth();
         services.AddSingleton<IForwarderHttpClientFactory, GatewayForwarderHttpClientFactory>();
         services.RemoveDataProtectionStartup();

@@ -16,6 +16,8 @@ internal static class ProxyConfigBuilder
     public const string SessionCookieKey = "SessionCookie";
     /// <summary>Route metadata key present (value <c>true</c>) on routes marked <c>evictsSessions</c>.</summary>
     public const string EvictsSessionsKey = "EvictsSessions";
+    /// <summary>Route metadata key present (value <c>true</c>) on routes marked <c>evictsCache</c> or <c>evictsSessions</c>.</summary>
+    public const string EvictsCacheKey = "EvictsCache";
     /// <summary>Route metadata key of the route's <c>pathRemovePrefix</c>, read by classification: the <c>/internal</c> refusal is about the path the backend gets.</summary>
     public const string PathRemovePrefixKey = "PathRemovePrefix";
 
@@ -69,6 +71,8 @@ internal static class ProxyConfigBuilder
         var metadata = new Dictionary<string, string> { [RouteClassKey] = route.Class, [SnapshotKey] = snapshot.Generation };
         if (route.SessionCookie is { } cookie) metadata[SessionCookieKey] = cookie;
         if (route.EvictsSessions) metadata[EvictsSessionsKey] = "true";
+        // A session or membership change changes the principal, and so every cached answer that shows it.
+        if (route.EvictsCache || route.EvictsSessions) metadata[EvictsCacheKey] = "true";
         if (route.PathRemovePrefix is { } prefix) metadata[PathRemovePrefixKey] = prefix;
         return metadata;
     }

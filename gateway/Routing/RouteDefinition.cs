@@ -15,9 +15,13 @@ namespace Gateway.Routing;
 /// the route's <c>{userId}</c> names (a password change, a session revoked from the session list, a membership change,
 /// a new organisation): the instance that carried it evicts those users' sessions from its L1 before answering, instead
 /// of serving them from L1 until the invalidation message is handled. Logout routes (<c>sessionCookie: clear</c>) do so anyway.</param>
+/// <param name="EvictsCache">A 2xx answer may have changed what the caller's cached responses show (a profile change):
+/// the instance that carried it evicts them before answering (<c>WriteEvictionTransformProvider</c>), so the caller's
+/// next read is not the cached old answer. Routes marked <c>evictsSessions</c> do so too.</param>
 internal sealed record RouteDefinition(string Name, string Path, IReadOnlyList<string> Methods, string Class, string Cluster, string? PathRemovePrefix = null,
     IReadOnlyList<string>? Hosts = null, IReadOnlyList<RouteHeaderMatch>? Headers = null,
-    HeaderTransforms? RequestHeaders = null, HeaderTransforms? ResponseHeaders = null, string? SessionCookie = null, bool EvictsSessions = false)
+    HeaderTransforms? RequestHeaders = null, HeaderTransforms? ResponseHeaders = null, string? SessionCookie = null, bool EvictsSessions = false,
+    bool EvictsCache = false)
 {
     public const string CookieIssue = "issue";
     public const string CookieClear = "clear";

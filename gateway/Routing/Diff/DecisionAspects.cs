@@ -31,6 +31,7 @@ internal static class DecisionAspects
         new("cors", d => d.Class.Cors is { } p ? Describe(p) : null),
         new("sessionCookie", d => d.Route?.SessionCookie),
         new("evictsSessions", d => d.Route is { EvictsSessions: true } ? "true" : null),
+        new("evictsCache", d => d.Route is { EvictsCache: true } or { EvictsSessions: true } ? "true" : null),
     ];
 
     /// <summary>Origins another site may act from with the user's cookie: a credentialed CORS policy's origins.</summary>

@@ -9,7 +9,7 @@ namespace Gateway.Routing.Validation;
 internal static class RoutesValidator
 {
     private static readonly string[] RouteProps =
-        ["path", "methods", "hosts", "headers", "class", "cluster", "pathRemovePrefix", "requestHeaders", "responseHeaders", "sessionCookie", "evictsSessions", "//"];
+        ["path", "methods", "hosts", "headers", "class", "cluster", "pathRemovePrefix", "requestHeaders", "responseHeaders", "sessionCookie", "evictsSessions", "evictsCache", "//"];
     private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
     public static Dictionary<string, RouteDefinition> ParseRoutes(JsonElement root, Dictionary<string, RouteClass> classes,
@@ -65,7 +65,10 @@ internal static class RoutesValidator
             var responseHeaders = HeaderTransformsValidator.Parse(p.Value, "responseHeaders", who, identity, errors);
 
             string? sessionCookie = SessionCookie(p.Value, methods, who, errors);
-            bool evictsSessions = EvictsSessions(p.Value, methods, who, errors);
+            bool evictsSessions = UnsafeMethodFlag(p.Value, "evictsSessions", methods, who, errors,
+                "Limit it to the methods that change sessions, e.g. \"methods\": [\"PUT\"]: on reads it would cost every request an L1 miss.");
+            bool evictsCache = UnsafeMethodFlag(p.Value, "evictsCache", methods, who, errors,
+                "Limit it to the methods that change what cached reads show, e.g. \"methods\": [\"PUT\"]: on reads it would empty the caller's cache on every request.");
 
             if (path is not null)
             {
@@ -77,7 +80,7 @@ internal static class RoutesValidator
                 foreach (var method in keys) seen.TryAdd(method + " " + shape, p.Name);
             }
             result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix,
-                hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders, sessionCookie, evictsSessions);
+                hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders, sessionCookie, evictsSessions, evictsCache);
         }
         return result;
     }
@@ -102,20 +105,20 @@ internal static class RoutesValidator
     }
 
     /// <summary>
-    /// 'evictsSessions': true or false, true only on routes limited to unsafe methods: every 2xx of the route costs the
-    /// caller's sessions an L1 miss, which on a read route would be every request.
+    /// 'evictsSessions' or 'evictsCache': true or false, true only on routes limited to unsafe methods: every 2xx of the
+    /// route evicts the caller's sessions from L1 or its cached responses, which on a read route would be every request.
     /// </summary>
-    private static bool EvictsSessions(JsonElement route, List<string> methods, string who, List<string> errors)
+    private static bool UnsafeMethodFlag(JsonElement route, string name, List<string> methods, string who, List<string> errors, string fix)
     {
-        if (!route.TryGetProperty("evictsSessions", out var value)) return false;
+        if (!route.TryGetProperty(name, out var value)) return false;
         if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
         {
-            errors.Add($"{who} has 'evictsSessions' {value.GetRawText()}. Use true or false.");
+            errors.Add($"{who} has '{name}' {value.GetRawText()}. Use true or false.");
             return false;
         }
         if (value.ValueKind == JsonValueKind.False) return false;
         if (methods.Count == 0 || methods.Exists(m => m is "GET" or "HEAD" or "OPTIONS"))
-            errors.Add($"{who} has 'evictsSessions' but {(methods.Count == 0 ? "matches every method" : "matches a safe method")}. Limit it to the methods that change sessions, e.g. \"methods\": [\"PUT\"]: on reads it would cost every request an L1 miss.");
+            errors.Add($"{who} has '{name}' but {(methods.Count == 0 ? "matches every method" : "matches a safe method")}. {fix}");
         return true;
     }
 

@@ -130,15 +130,18 @@ public sealed class BrowserRouteFileTests
 
     /// <summary><c>evictsSessions</c> is a boolean, and only on routes limited to unsafe methods (on a read route every
     /// request would cost its user's sessions an L1 miss).</summary>
-    [Fact]
-    public void EvictsSessions_OnARouteMatchingSafeMethods_OrNotABoolean_IsRefused()
+    [Theory]
+    [InlineData("evictsSessions")]
+    [InlineData("evictsCache")]   // on a read route every request would empty its caller's cached responses
+    public void EvictsSessionsOrCache_OnARouteMatchingSafeMethods_OrNotABoolean_IsRefused(string flag)
     {
-        Assert.Contains("Route 'auth-me' has 'evictsSessions' but matches a safe method",
-            OneError(Web(), j => j["routes"]!["auth-me"]!["evictsSessions"] = true));
-        Assert.Contains("Route 'users' has 'evictsSessions' but matches every method",
-            OneError(Web(), j => j["routes"]!["users"]!["evictsSessions"] = true));
-        Assert.Contains("Route 'auth-login' has 'evictsSessions' \"yes\". Use true or false.",
-            OneError(Web(), j => j["routes"]!["auth-login"]!["evictsSessions"] = "yes"));
-        Assert.Empty(Parse(Web(), out _, j => j["routes"]!["users"]!["evictsSessions"] = false));
+        Assert.Contains($"Route 'auth-me' has '{flag}' but matches a safe method",
+            OneError(Web(), j => j["routes"]!["auth-me"]![flag] = true));
+        Assert.Contains($"Route 'users' has '{flag}' but matches every method",
+            OneError(Web(), j => j["routes"]!["users"]![flag] = true));
+        Assert.Contains($"Route 'auth-login' has '{flag}' \"yes\". Use true or false.",
+            OneError(Web(), j => j["routes"]!["auth-login"]![flag] = "yes"));
+        Assert.Empty(Parse(Web(), out _, j => j["routes"]!["users"]![flag] = false));
+        Assert.Empty(Parse(Web(), out _, j => j["routes"]!["auth-login"]![flag] = true));
     }
 }
