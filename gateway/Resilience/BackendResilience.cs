@@ -25,11 +25,33 @@ internal sealed class BackendResilience : IBreakerStates
     private readonly ConcurrentDictionary<string, ClusterPipeline> _clusters = new(StringComparer.OrdinalIgnoreCase);
 
     // The gateway.breaker.state gauge is owned by Observability.GatewayMetrics, fed through ResilienceBreakerStateSource.
-    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time, IClusterDestinations? destinations = null)
+    public BackendResilience(IOptions<BackendResilienceOptions> options, TimeProvider time, IClusterDestinations? destinations = null,
+        Routing.IRouteTable? routes = null)
     {
         _options = options.Value;
         _time = time;
         Destinations = destinations;
+        if (routes is null) return;
+        _routeClusters = new HashSet<string>(routes.Current.Clusters.Keys, StringComparer.OrdinalIgnoreCase);
+        routes.Changed += ForgetRemovedClusters;
+    }
+
+    private HashSet<string>? _routeClusters;
+
+    /// <summary>
+    /// A cluster the route-class file no longer has gets no more calls, so its breaker could never close: an open one
+    /// kept <c>/gateway/status</c> unhealthy and <c>gateway_breaker_state</c> at 1 until a restart. Only names the
+    /// previous file had are forgotten; other callers' pipelines (by request option) are not the file's to drop.
+    /// </summary>
+    private void ForgetRemovedClusters(Routing.RouteClassSnapshot snapshot)
+    {
+        lock (_clusters)
+        {
+            var now = new HashSet<string>(snapshot.Clusters.Keys, StringComparer.OrdinalIgnoreCase);
+            foreach (var name in _routeClusters!)
+                if (!now.Contains(name)) _clusters.TryRemove(name, out _);
+            _routeClusters = now;
+        }
     }
 
     public BackendResilienceOptions Options => _options;
