@@ -167,6 +167,10 @@ internal static class RoutesValidator
             errors.Add($"{who} has path '{path}', which would expose /internal/** to clients. The gateway never proxies /internal; use a more specific path.");
         if (lower is "/health" or "/ready")
             errors.Add($"{who} has path '{path}', which the gateway answers itself. Remove the route.");
+        // Served on the operator listener only: such a route was a 404 on the public port, and on the operator port any
+        // /gateway/x no operator endpoint serves was proxied under the route's class, with no admin check.
+        if (Gateway.Observability.AdminListener.IsOperatorPath(new Microsoft.AspNetCore.Http.PathString(path)))
+            errors.Add($"{who} has path '{path}', under /gateway or /metrics, which the gateway keeps for its operator endpoints. Use another path, e.g. \"/api{path}\" with \"pathRemovePrefix\": \"/api\".");
     }
 
     // Routing's own resolver, registered as YARP registers it for the gateway (AddRouting, regex included): what resolves
