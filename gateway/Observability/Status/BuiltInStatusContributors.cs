@@ -12,7 +12,9 @@ internal sealed class RedisStatusContributor(IRedisClient redis) : IStatusContri
     public void WriteStatus(Utf8JsonWriter writer)
     {
         writer.WriteStartObject();
-        writer.WriteBoolean("healthy", redis.IsAvailable);
+        // Without a whole subscription a revocation reaches this instance's L1 only by its TTL: a security promise degraded,
+        // which a check keyed on "healthy" must see (it said true while only "available" was).
+        writer.WriteBoolean("healthy", redis.RevocationsCanArrive);
         writer.WriteBoolean("available", redis.IsAvailable);
         writer.WriteBoolean("subscriptionConnected", redis.IsSubscriptionConnected);
         writer.WriteEndObject();
