@@ -10,6 +10,15 @@ namespace Backend.Users;
 /// says so in the log at most once a minute: both happened on every failed attempt with a new key. The count is kept
 /// beside the dictionary, whose own <c>Count</c> takes every one of its locks.
 /// <para>
+/// Past the table's size, new keys share <see cref="OverflowCounters"/> counters, picked by the process's randomised
+/// string hash. They were not counted at all: a run over about 100,000 emails (a /48 of IPv6 through the gateway's
+/// per-address limit) filled the table, and from then on the per-account, per-address and password-change budgets were
+/// off for everyone the table did not know. Shared, a counter may refuse a stranger's attempt once the attackers'
+/// failures in it reach the budget; at a few failures per counter per window (100,000 spread over 65,536) that
+/// mostly does not happen, and an attacker cannot aim at one account's counter without knowing the process's hash seed.
+/// The address is checked before the account, so an attempt the address budget refuses creates no account key.
+/// </para>
+/// <para>
 /// A login with a valid device token (<see cref="Gateway.Trust.LoginDeviceTokens"/>) is checked against its device's
 /// failures instead of the account's: anyone who knows an email can exhaust the account's budget, which then stops only
 /// clients that never signed in to it. Its failures still count for the account and the address too, and a device gets
@@ -31,6 +40,9 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     private long _nextSweepTicks;
     private long _nextFullLogTicks;
     private int _sweeps;
+    /// <summary>Counters shared by keys past <see cref="LoginThrottleOptions.MaxTrackedKeys"/> (created when first needed).</summary>
+    internal const int OverflowCounters = 65_536;
+    private Counter?[]? _overflow;
 
     /// <summary>Keys (accounts, addresses and devices) with a failure window (tests).</summary>
     internal int TrackedKeys => Volatile.Read(ref _count);
@@ -66,9 +78,10 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     {
         long now = time.GetUtcNow().UtcTicks;
         var attempt = new Attempt();
-        retryAfter = Reserve(key, max, now, attempt);
+        // The address first: an attempt its budget refuses must not leave an account key behind (table space).
+        retryAfter = ip is null ? null : Reserve(AddressKey(ip), _o.MaxFailuresPerIp, now, attempt);
+        if (retryAfter is null) retryAfter = Reserve(key, max, now, attempt);
         if (retryAfter is null && key2 is not null) retryAfter = Reserve(key2, max2, now, attempt);
-        if (retryAfter is null && ip is not null) retryAfter = Reserve(AddressKey(ip), _o.MaxFailuresPerIp, now, attempt);
         if (retryAfter is not null) attempt.Dispose();
         return attempt;
     }
@@ -77,7 +90,6 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
     private TimeSpan? Reserve(string key, int max, long now, Attempt attempt)
     {
         var c = CounterFor(key, now);
-        if (c is null) return null;   // the table is full: not counted, as a failure would not be
         lock (c)
         {
             long end = c.WindowStart + _o.Window.Ticks;
@@ -146,24 +158,32 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
         if (_counters.TryRemove(key, out _)) Interlocked.Decrement(ref _count);
     }
 
-    /// <summary>The key's counter, created when missing; null when the table is full.</summary>
-    private Counter? CounterFor(string key, long now)
+    /// <summary>The key's counter, created when missing; a shared overflow counter when the table is full.</summary>
+    private Counter CounterFor(string key, long now)
     {
         if (_counters.TryGetValue(key, out var c)) return c;
         if (TrackedKeys >= _o.MaxTrackedKeys) Sweep(now);
         if (TrackedKeys >= _o.MaxTrackedKeys)
         {
-            if (Once(ref _nextFullLogTicks, now, TimeSpan.FromMinutes(1))) Log.Full(logger, _o.MaxTrackedKeys);
-            return null;
+            if (Once(ref _nextFullLogTicks, now, TimeSpan.FromMinutes(1))) Log.Full(logger, _o.MaxTrackedKeys, OverflowCounters);
+            return Overflow(key);
         }
         var created = new Counter();
         if (_counters.TryAdd(key, created)) { Interlocked.Increment(ref _count); return created; }
-        return _counters.TryGetValue(key, out c) ? c : null;   // added and removed meanwhile: uncounted
+        return _counters.TryGetValue(key, out c) ? c : Overflow(key);   // added and removed meanwhile
+    }
+
+    /// <summary>The overflow counter of a key: string hashes are seeded per process, so outsiders cannot pick one.</summary>
+    internal Counter Overflow(string key)
+    {
+        var table = Volatile.Read(ref _overflow) ?? Interlocked.CompareExchange(ref _overflow, new Counter?[OverflowCounters], null) ?? _overflow!;
+        int slot = (int)((uint)key.GetHashCode() % OverflowCounters);
+        return Volatile.Read(ref table[slot]) ?? Interlocked.CompareExchange(ref table[slot], new Counter(), null) ?? table[slot]!;
     }
 
     private void Increment(string key, long now)
     {
-        if (CounterFor(key, now) is not { } c) return;
+        var c = CounterFor(key, now);
         lock (c)
         {
             if (now >= c.WindowStart + _o.Window.Ticks) { c.WindowStart = now; c.Failures = 0; }
@@ -189,7 +209,7 @@ internal sealed partial class LoginThrottle(IOptions<LoginThrottleOptions> optio
 
     private static partial class Log
     {
-        [LoggerMessage(4001, LogLevel.Warning, "Login throttle is tracking {Max} keys; new keys are not counted until windows expire", EventName = "LoginThrottleFull")]
-        public static partial void Full(ILogger logger, int max);
+        [LoggerMessage(4001, LogLevel.Warning, "Login throttle is tracking {Max} keys; new keys share {Overflow} overflow counters until windows expire", EventName = "LoginThrottleFull")]
+        public static partial void Full(ILogger logger, int max, int overflow);
     }
 }

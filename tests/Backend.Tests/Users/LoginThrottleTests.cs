@@ -171,4 +171,39 @@ public sealed class LoginThrottleTests
         Assert.Equal(throttle.EntriesInTable, throttle.TrackedKeys);
         Assert.InRange(throttle.TrackedKeys, 1, 1_000);
     }
+
+    [Fact]
+    public void PastAFullTable_NewAccountsAreStillCounted_InSharedOverflowCounters()
+    {
+        // A stuffing run over ~100,000 emails filled the table, and from then on attempts on accounts it did not know
+        // were not counted at all: the per-account budget was off for them.
+        var (throttle, _) = Create(perAccount: 3, maxKeys: 100);
+        for (int i = 0; i < 100; i++) throttle.RecordFailure($"u{i}@x.io", null);
+        Assert.Equal(100, throttle.TrackedKeys);
+
+        for (int i = 0; i < 3; i++)
+        {
+            using var attempt = throttle.BeginLogin("victim@x.io", null, null, out var wait);
+            Assert.Null(wait);
+            throttle.RecordFailure("victim@x.io", null);
+        }
+
+        Assert.NotNull(throttle.RetryAfter("victim@x.io", null));
+        Assert.Equal(100, throttle.TrackedKeys);   // memory stays bounded
+        // Another account the table does not know shares a counter with the victim only by a 1-in-65,536 hash collision.
+        Assert.NotSame(throttle.Overflow("a:victim@x.io"), throttle.Overflow("a:bystander@x.io"));
+        Assert.Null(throttle.RetryAfter("bystander@x.io", null));
+    }
+
+    [Fact]
+    public void AnAttemptTheAddressBudgetRefuses_LeavesNoAccountKeyBehind()
+    {
+        var (throttle, _) = Create(perIp: 2, maxKeys: 1_000);
+        for (int i = 0; i < 2; i++) throttle.RecordFailure($"seed{i}@x.io", "10.9.9.9");
+        int before = throttle.TrackedKeys;
+
+        for (int i = 0; i < 50; i++) Assert.NotNull(throttle.RetryAfter($"new{i}@x.io", "10.9.9.9"));
+
+        Assert.Equal(before, throttle.TrackedKeys);
+    }
 }
