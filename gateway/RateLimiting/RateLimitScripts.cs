@@ -5,7 +5,8 @@ namespace Gateway.RateLimiting;
 /// <summary>
 /// The Lua scripts behind the distributed limiter. Each touches one key, so it is atomic and Redis-Cluster safe.
 /// The time comes from the gateway (ARGV[1], from <see cref="TimeProvider"/>) rather than Redis <c>TIME</c>:
-/// tests can drive it, at the cost that instances with skewed clocks disagree by the skew about window edges.
+/// tests can drive it, at the cost that instances with skewed clocks disagree by the skew about window edges (for the
+/// sliding window, only towards admitting less: see <see cref="SlidingWindow"/>).
 /// Both are lease scripts: they take up to <c>want</c> tokens at once for one instance (1 is exactly the old
 /// one-request check) and return <c>{granted, remaining, retryAfterUs, resetAfterUs, ...}</c>; granted 0 is a rejection.
 /// The stored values are unchanged (leased tokens are counted like admitted requests), so the keys keep their versions
@@ -19,6 +20,13 @@ internal static class RateLimitScripts
     /// window; they are valid only until that window ends (<c>resetAfterUs</c>), because they are counted in it.
     /// A rejection's retry is when <c>want</c> tokens (at most what the current window has left) will fit, so a busy
     /// instance comes back for a batch instead of for one token at a time; with want = 1 it is the old retry.
+    /// <para>
+    /// The window counted in is the newest the key holds when the caller's clock is behind it: an instance whose clock
+    /// lagged two windows or more counted in a window the others deleted on every call (each deleted what was older
+    /// than its own previous window) and so was granted a fresh batch each time, without bound. Now a lagging instance
+    /// counts in the others' window, from its start (the most conservative estimate), so skew can only under-admit:
+    /// after the instances ahead stop, for at most the skew, until its clock reaches their last window.
+    /// </para>
     /// </summary>
     public static readonly LuaScript SlidingWindow = new("""
         local now = tonumber(ARGV[1])
@@ -26,9 +34,15 @@ internal static class RateLimitScripts
         local limit = tonumber(ARGV[3])
         local want = tonumber(ARGV[4])
         local cur = math.floor(now / window)
+        local fields = redis.call('HKEYS', KEYS[1])
+        for _, field in ipairs(fields) do
+          local n = tonumber(field)
+          if n > cur then cur = n end
+        end
         local curCount = tonumber(redis.call('HGET', KEYS[1], cur) or '0')
         local prevCount = tonumber(redis.call('HGET', KEYS[1], cur - 1) or '0')
         local elapsed = now - cur * window
+        if elapsed < 0 then elapsed = 0 end
         local estimate = prevCount * (window - elapsed) / window + curCount
         local resetAfter = window - elapsed
         local granted = math.min(want, math.floor(limit - estimate))
@@ -42,7 +56,7 @@ internal static class RateLimitScripts
           return {0, 0, retry * 1000, resetAfter * 1000}
         end
         redis.call('HINCRBY', KEYS[1], cur, granted)
-        for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+        for _, field in ipairs(fields) do
           if tonumber(field) < cur - 1 then redis.call('HDEL', KEYS[1], field) end
         end
         redis.call('PEXPIRE', KEYS[1], window * 2)

@@ -40,6 +40,31 @@ public sealed class RedisRateLimiterTests(RedisFixture redis) : IAsyncLifetime
         Assert.True((await limiter.AcquireAsync(rule, "ip:5.6.7.8")).Allowed);
     }
 
+    /// <summary>
+    /// Two instances on one key, one clock three windows behind the other. Each deleted the buckets older than its own
+    /// previous window, so the one ahead deleted the lagging one's current bucket on every call, and the lagging one
+    /// was granted afresh each time: unbounded. The lagging one now counts in the newest window the key holds.
+    /// </summary>
+    [Fact]
+    public async Task SlidingWindow_TwoInstancesWithClocksWindowsApart_TogetherAdmitNoMoreThanTheLimit()
+    {
+        var rule = new RateLimitRule(Unique("sw-skew"), RateLimitAlgorithm.SlidingWindow, 10, TimeSpan.FromHours(1), null, RateLimitPartition.Ip);
+        var ahead = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var behind = new FakeTimeProvider(ahead.GetUtcNow() - TimeSpan.FromHours(3));
+        using var a = new RedisRateLimiter(_client, Options.Create(new RateLimitingOptions()), ahead, NullLogger<RedisRateLimiter>.Instance);
+        using var b = new RedisRateLimiter(_client, Options.Create(new RateLimitingOptions()), behind, NullLogger<RedisRateLimiter>.Instance);
+
+        int admitted = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            var d = await (i % 2 == 0 ? a : b).AcquireAsync(rule, "ip:1.2.3.4");
+            Assert.False(d.Local, "answered by Redis");
+            if (d.Allowed) admitted++;
+        }
+
+        Assert.Equal(10, admitted);
+    }
+
     [Fact]
     public async Task TokenBucket_AllowsBurst_ThenOneTokenPerInterval()
     {
