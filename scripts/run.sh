@@ -177,12 +177,15 @@ fi
 # the runtime's default 100 ms call-counting delay, ~8 s without it, for 0.3-0.6 s more start-up and the same steady
 # state (docs/performance.md, "Eleventh pass"). The runtime reads this only from the environment.
 [ -n "${DOTNET_TC_CallCountingDelayMs:-}" ] || GATEWAY_RUNTIME+=(DOTNET_TC_CallCountingDelayMs=0)
+# InstanceCount: with Redis down each instance limits locally at limit / InstanceCount, so N instances at 1 would admit
+# N x every limit between them (docs/scale-out.md).
 for i in $(seq 0 $((GATEWAYS - 1))); do
   port=$((GATEWAY_PORT + i))
   admin_port=$((GATEWAY_ADMIN_PORT + i))
   log "starting gateway $((i + 1))/$GATEWAYS on http://127.0.0.1:$port (operator listener http://127.0.0.1:$admin_port)"
   "${GATEWAY_RUNTIME[@]}" dotnet "$REPO_ROOT/gateway/bin/Release/net10.0/gateway.dll" --urls "http://127.0.0.1:$port" \
-    --Admin:Url="http://127.0.0.1:$admin_port" --RouteClasses:Path="$ROUTE_CLASSES" >"$STATE/logs/gateway-$port.log" 2>&1 &
+    --Admin:Url="http://127.0.0.1:$admin_port" --RouteClasses:Path="$ROUTE_CLASSES" \
+    --RateLimiting:InstanceCount="${RateLimiting__InstanceCount:-$GATEWAYS}" >"$STATE/logs/gateway-$port.log" 2>&1 &
   echo $! >"$PIDS/gateway-$port.pid"
 done
 
