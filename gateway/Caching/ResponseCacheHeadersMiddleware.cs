@@ -1,5 +1,6 @@
 using Gateway.Observability;
 using Gateway.Pipeline;
+using Gateway.Routing;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Caching;
@@ -26,6 +27,11 @@ internal sealed class ResponseCacheHeadersMiddleware
             var requestId = context.Request.Headers[RequestTelemetryMiddleware.RequestIdHeader];
             if (requestId.Count == 1) headers[RequestTelemetryMiddleware.RequestIdHeader] = requestId;
             else headers.Remove(RequestTelemetryMiddleware.RequestIdHeader);
+            // And this request's class and rate-limit state, not the filling request's: a client near its limit saw the
+            // remaining count of a request long past on every hit, and after a reload the old class and limit.
+            Restore(headers, RouteClassificationMiddleware.HeaderName, state.RouteClass);
+            Restore(headers, RateLimitPolicyHeader, state.RateLimitPolicy);
+            Restore(headers, RateLimitHeader, state.RateLimit);
         }
         // On a miss these are the backend's headers; on a hit the entry's, which are the backend's as they were when the
         // response started (the output cache copies them before this callback runs), so both get the same rule.
@@ -34,6 +40,15 @@ internal sealed class ResponseCacheHeadersMiddleware
         headers[HeaderNames.CacheControl] = BackendCacheDirectives.ForClient(backend, headers.Pragma);
         return Task.CompletedTask;
     };
+
+    private const string RateLimitPolicyHeader = "RateLimit-Policy";
+    private const string RateLimitHeader = "RateLimit";
+
+    private static void Restore(IHeaderDictionary headers, string name, Microsoft.Extensions.Primitives.StringValues value)
+    {
+        if (value.Count == 0) headers.Remove(name);
+        else headers[name] = value;
+    }
 
     private readonly RequestDelegate _next;
     private readonly IResponseCachePolicyResolver _resolver;
@@ -57,6 +72,10 @@ internal sealed class ResponseCacheHeadersMiddleware
         }
         // Before the lookup and the backend call: an eviction from here on means this response may predate it.
         var state = new ResponseCacheState(policy, _store.EvictionGeneration);
+        var own = context.Response.Headers;
+        state.RouteClass = own[RouteClassificationMiddleware.HeaderName];
+        state.RateLimitPolicy = own[RateLimitPolicyHeader];
+        state.RateLimit = own[RateLimitHeader];
         gateway.CacheState = state;
         context.Features.Set(state);
         context.Response.OnStarting(SetHeaders, context);

@@ -10,4 +10,9 @@ internal sealed class ResponseCacheState(ResponseCachePolicy policy, long evicti
     public bool Hit { get; set; }
     /// <summary>The backend's <c>Cache-Control</c>, kept before the client-facing value replaces it.</summary>
     public string? BackendCacheControl { get; set; }
+    /// <summary>
+    /// The response headers the gateway had set for this request before the cache ran (<c>X-Route-Class</c>, the
+    /// <c>RateLimit</c> pair): a hit copies the entry's over them, which were the filling request's.
+    /// </summary>
+    public Microsoft.Extensions.Primitives.StringValues RouteClass, RateLimitPolicy, RateLimit;
 }

@@ -23,7 +23,12 @@ public sealed class ReadYourWritesTests(PostgresFixture postgres) : IAsyncLifeti
         _backendRedis = await RedisServer.StartAsync();
         _gatewayRedis = await RedisServer.StartAsync();
         _backend = await BackendProcess.StartAsync(await postgres.Server.CreateDatabaseAsync("ryw"), _backendRedis.ConnectionString);
-        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, _gatewayRedis.ConnectionString, RouteFiles.CreateTemp());
+        // The per-user limit as a window that does not refill during the test, so each request's remaining count is lower.
+        _gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, _gatewayRedis.ConnectionString, RouteFiles.CreateTemp(j =>
+            j["rateLimitPolicies"]!["per-user"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["algorithm"] = "sliding-window", ["limit"] = 1000, ["windowSeconds"] = 3600, ["partition"] = "user",
+            }));
     }
 
     public async ValueTask DisposeAsync()
@@ -49,6 +54,33 @@ public sealed class ReadYourWritesTests(PostgresFixture postgres) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, "/users/profile", token, JsonContent.Create(new { name = "After" }))).StatusCode);
 
         Assert.Equal("After", await NameAsync(token));
+    }
+
+    [Fact]
+    public async Task AHit_CarriesThisRequestsRateLimitState_NotTheFillingRequests()
+    {
+        // The output cache copies the entry's headers over the response's on a hit: RateLimit (and X-Route-Class) were
+        // the filling request's, so a client nearing its limit was told it had the remaining count of a request long past.
+        string email = $"ryw-rl-{Guid.NewGuid():N}@example.com";
+        await _gateway.Client.PostAsJsonAsync("/auth/register", new { email, password = "correct horse battery staple", name = "Limits" });
+        var login = await _gateway.Client.PostAsJsonAsync("/auth/login", new { email, password = "correct horse battery staple" });
+        string token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+
+        var answers = new List<(string Cache, int Remaining)>();
+        for (int i = 0; i < 5; i++)
+        {
+            using var response = await Send(HttpMethod.Get, "/auth/me", token);
+            string rateLimit = response.Headers.GetValues("RateLimit").Single();
+            int r = int.Parse(rateLimit.Split(";r=")[1].Split(';')[0], System.Globalization.CultureInfo.InvariantCulture);
+            answers.Add((response.Headers.GetValues("X-Cache").Single(), r));
+            Assert.Equal("critical-auth-cached", response.Headers.GetValues("X-Route-Class").Single());
+        }
+
+        Assert.Equal("MISS", answers[0].Cache);
+        Assert.All(answers.Skip(1), a => Assert.Equal("HIT", a.Cache));
+        for (int i = 1; i < answers.Count; i++)
+            Assert.True(answers[i].Remaining <= answers[i - 1].Remaining, string.Join(", ", answers));
+        Assert.True(answers[^1].Remaining < answers[0].Remaining, string.Join(", ", answers));
     }
 
     private async Task<string?> NameAsync(string token) =>
