@@ -5,11 +5,23 @@ namespace Gateway.Caching;
 
 /// <summary>
 /// Connects the session layer's invalidation bus (one Redis subscription per instance) to the response cache, so a
-/// logout, password, profile or membership change evicts that user's or organisation's cached responses here too.
+/// logout, password, profile or membership change evicts that user's or organisation's cached responses here too; and
+/// when the subscription comes back after a loss, distrusts every entry written before (the messages published
+/// meanwhile never arrive), as the session layer drops its L1 then.
 /// </summary>
-internal sealed partial class InvalidationCacheEvictor(IInvalidationBus bus, ResponseCacheInvalidator invalidator,
-    ILogger<InvalidationCacheEvictor> logger) : InvalidationHandler(bus)
+internal sealed partial class InvalidationCacheEvictor : InvalidationHandler
 {
+    private readonly ResponseCacheInvalidator invalidator;
+    private readonly ILogger<InvalidationCacheEvictor> logger;
+
+    public InvalidationCacheEvictor(IInvalidationBus bus, ResponseCacheInvalidator invalidator, ILogger<InvalidationCacheEvictor> logger,
+        TieredOutputCacheStore store, TimeProvider time, Gateway.Redis.IRedisClient? redis = null) : base(bus)
+    {
+        this.invalidator = invalidator;
+        this.logger = logger;
+        if (redis is not null) redis.SubscriptionRestored += () => store.DistrustEntriesWrittenBefore(time.GetUtcNow());
+    }
+
     internal override void OnInvalidated(InvalidationMessage message) => _ = EvictAsync(message);
 
     private async Task EvictAsync(InvalidationMessage message)

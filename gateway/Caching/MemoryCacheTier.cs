@@ -83,6 +83,12 @@ internal sealed class MemoryCacheTier
                 (Entries: _entries, Key: key, Tag: tag));
     }
 
+    /// <summary>Removes every entry (the invalidation subscription came back: any of them may have missed its eviction).</summary>
+    public void Clear()
+    {
+        foreach (var key in _entries.Keys) Remove(key);
+    }
+
     private bool Full(int adding) => Count >= _maxEntries || Interlocked.Read(ref _bytes) + adding > _maxBytes;
 
     /// <summary>Drops expired entries, unless another store did within <see cref="SweepInterval"/> (or is doing it now).</summary>

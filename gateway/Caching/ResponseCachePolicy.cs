@@ -31,7 +31,9 @@ internal sealed class ResponseCachingOptions
     [Range(0, long.MaxValue)] public long L1MaxBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Upper bound of an L1 entry's life, so an invalidation missed while Redis pub/sub was down heals quickly.
+    /// Upper bound of an L1 entry's life. An invalidation missed while Redis pub/sub was down is healed by the
+    /// subscription's return (<see cref="TieredOutputCacheStore.DistrustEntriesWrittenBefore"/>), not by this: an expired
+    /// L1 copy was refilled from its Redis copy, which lives for the policy's TTL.
     /// <value>The default is 60 seconds.</value>
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]

@@ -110,7 +110,8 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         // An entry one of whose tags was evicted (or an eviction of it replayed on Redis) while this read ran may be the
         // copy that eviction removed: a miss. Seen in CI: the replay deleted the entry and cleared the pending tag between
         // this read and the pending check, and the stale copy the read had got was served.
-        if (wire is null || !CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expiresAt) || expiresAt <= now
+        if (wire is null || !CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expiresAt, out var writtenAt) || expiresAt <= now
+            || writtenAt.UtcTicks < Interlocked.Read(ref _distrustedBeforeTicks)
             || PendingOnL2(tags, now) || EvictedSince(tags, since) || ReplayedSince(tags, replaySince))
         {
             _metrics?.RecordCacheLookup("response", "l2", hit: false);
@@ -144,7 +145,7 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
             try
             {
                 // The package writes the entry, then its tags (fire-and-forget); Redis expires the entry after validFor.
-                await _l2!.SetAsync(key, CacheEntryFormat.Write(value, entryTags, expiresAt), entryTags, validFor, cancellationToken)
+                await _l2!.SetAsync(key, CacheEntryFormat.Write(value, entryTags, expiresAt, now), entryTags, validFor, cancellationToken)
                     .AsTask().WaitAsync(_l2Timeout, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { throw; }
@@ -176,6 +177,28 @@ internal sealed partial class TieredOutputCacheStore : IOutputCacheStore
         if (_replayed.Current == since) return false;   // the common case: no replay ran during the read
         foreach (var tag in tags) if (_replayed.MarkedSince(tag, since)) return true;
         return false;
+    }
+
+    private long _distrustedBeforeTicks = long.MinValue;
+
+    /// <summary>
+    /// The invalidation subscription came back after a loss: the evictions published meanwhile never arrived, so any
+    /// entry written before now may be one of them. L1 is emptied and Redis entries written before now are misses here
+    /// (they expire by their own TTL). Without it, an L1 entry lived at most <c>L1MaxTtl</c>, but was then copied back
+    /// from its Redis copy, which lives for the policy's TTL (up to a day): the missed eviction lasted that long.
+    /// Other instances distrust on their own subscription's return: each lost the same messages.
+    /// </summary>
+    public void DistrustEntriesWrittenBefore(DateTimeOffset now)
+    {
+        long ticks = now.UtcTicks;
+        long seen = Interlocked.Read(ref _distrustedBeforeTicks);
+        while (ticks > seen)
+        {
+            long found = Interlocked.CompareExchange(ref _distrustedBeforeTicks, ticks, seen);
+            if (found == seen) break;
+            seen = found;
+        }
+        _l1.Clear();
     }
 
     public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken)

@@ -105,15 +105,35 @@ public sealed class TieredStoreContractTests(RedisFixture redis) : OutputCacheSt
     }
 
     [Fact]
-    public async Task WireFormat_RoundTripsTagsAndExpiry_AndRejectsOtherVersions()
+    public async Task WireFormat_RoundTripsTagsExpiryAndWriteTime_AndRejectsOtherVersions()
     {
         var at = DateTimeOffset.FromUnixTimeMilliseconds(1_763_800_000_000);
-        var wire = CacheEntryFormat.Write("body"u8.ToArray(), ["user:1", "org:2"], at);
-        Assert.True(CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expires));
+        var written = at - TimeSpan.FromSeconds(30);
+        var wire = CacheEntryFormat.Write("body"u8.ToArray(), ["user:1", "org:2"], at, written);
+        Assert.True(CacheEntryFormat.TryRead(wire, out var payload, out var tags, out var expires, out var writtenAt));
         Assert.Equal("body"u8.ToArray(), payload);
         Assert.Equal(["user:1", "org:2"], tags);
         Assert.Equal(at, expires);
-        wire[0] = 2;
-        Assert.False(CacheEntryFormat.TryRead(wire, out _, out _, out _));
+        Assert.Equal(written, writtenAt);
+        wire[0] = 1;   // an instance of the previous version wrote it: a miss
+        Assert.False(CacheEntryFormat.TryRead(wire, out _, out _, out _, out _));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task EntriesWrittenBeforeTheSubscriptionCameBack_AreMisses_InL1AndInRedis_NewOnesAreNot()
+    {
+        await using var otherClient = await TestRedis.ConnectAsync(redis.ConnectionString, 1000);
+        await Store.SetAsync(Key("before"), "old"u8.ToArray(), [Tag("u1")], TimeSpan.FromMinutes(5), default);
+        Assert.Equal("old"u8.ToArray(), await Store.GetAsync(Key("before"), default));
+
+        Clock.Advance(TimeSpan.FromMilliseconds(5));
+        ((TieredOutputCacheStore)Store).DistrustEntriesWrittenBefore(Clock.GetUtcNow());
+
+        Assert.Null(await Store.GetAsync(Key("before"), default));   // neither from L1 nor copied back from Redis
+        Clock.Advance(TimeSpan.FromMilliseconds(5));
+        await Store.SetAsync(Key("after"), "new"u8.ToArray(), [Tag("u1")], TimeSpan.FromMinutes(5), default);
+        Assert.Equal("new"u8.ToArray(), await NewStore(Clock, otherClient).GetAsync(Key("after"), default));
+        Assert.Equal("new"u8.ToArray(), await Store.GetAsync(Key("after"), default));
     }
 }

@@ -73,6 +73,30 @@ public sealed class FailModeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _gateway.Client.SendAsync(kept.Get("/auth/me"))).StatusCode);
     }
 
+    /// <summary>
+    /// The response cache too: an eviction published while the subscription was lost never arrives, so once it is back
+    /// nothing cached before is served. Until 2026-12-06 only session L1 was dropped; a cached /auth/me stayed in the
+    /// response cache's L1 up to <c>ResponseCaching:L1MaxTtl</c>, and was then copied back from its Redis copy, which
+    /// lives for the policy's TTL (up to a day).
+    /// </summary>
+    [Fact]
+    public async Task AfterTheSubscriptionComesBack_NoResponseCachedBeforeIsServed()
+    {
+        var subscriber = _gateway.Get<InvalidationSubscriber>();
+        var redis = _gateway.Get<IRedisClient>();
+        await Poll.UntilAsync(() => subscriber.IsSubscribed && redis.RevocationsCanArrive, "the gateway is subscribed");
+        var session = TestSession.Create();
+        _backend.Add(session);
+        Assert.Equal("MISS", (await _gateway.Client.SendAsync(session.Get("/auth/me"))).Headers.GetValues("X-Cache").Single());
+        Assert.Equal("HIT", (await _gateway.Client.SendAsync(session.Get("/auth/me"))).Headers.GetValues("X-Cache").Single());
+
+        await _redis.CliAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        await Poll.UntilAsync(() => subscriber.Restorations > 0 && redis.RevocationsCanArrive, "the subscription is back", TimeSpan.FromSeconds(30));
+
+        Assert.Equal("MISS", (await _gateway.Client.SendAsync(session.Get("/auth/me"))).Headers.GetValues("X-Cache").Single());
+        Assert.Equal("HIT", (await _gateway.Client.SendAsync(session.Get("/auth/me"))).Headers.GetValues("X-Cache").Single());
+    }
+
     private bool InL1(TestSession session) =>
         TokenHash.TryParseHex(session.Hex, out var hash) && _gateway.Get<L1SessionCache>().TryGet(hash, DateTimeOffset.UtcNow, out _);
 
