@@ -102,6 +102,9 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
         // And the negotiation headers are held in the key as sent: more than a kilobyte of them (16 KB of headers
         // are allowed) would make every entry of that client carry it, uncounted by the L1's size limit.
         if (negotiation.Length > MaxNegotiationLength) return true;
+        // The path and the raw query likewise: up to Kestrel's 8 KB request line, each distinct one a new entry of its
+        // own (a client varying ?x= filled L1 with 16 KB keys, uncounted by its byte limit, and Redis twice over).
+        if ((request.Path.Value?.Length ?? 0) + (request.QueryString.Value?.Length ?? 0) > MaxTargetLength) return true;
         // Every string the key holds, the raw query and the backend's ids included: whatever let one through, the
         // request is then simply not cached.
         return HasDelimiter(request.PathBase.Value) || HasDelimiter(request.Path.Value) || HasDelimiter(negotiation)
@@ -110,6 +113,7 @@ internal sealed class PrincipalOutputCachePolicy : IOutputCachePolicy
     }
 
     private const int MaxNegotiationLength = 1024;
+    private const int MaxTargetLength = 1024;
 
     private static bool HasDelimiter(string? part) => part is not null && part.AsSpan().IndexOfAny('\u001e', '\u001f') >= 0;
 
