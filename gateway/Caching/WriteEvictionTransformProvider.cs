@@ -36,7 +36,7 @@ internal sealed class WriteEvictionTransformProvider(IOutputCacheStore store) : 
         if (context.ProxyResponse is not { IsSuccessStatusCode: true }
             || GatewayRequestFeature.Of(context.HttpContext) is not { Principal.UserId: { Length: > 0 } userId } feature)
             return default;
-        return new ValueTask(EvictAsync(userId, feature.OrgId, TargetUser(context.HttpContext, userId)));
+        return new ValueTask(EvictAsync(userId, feature.OrgId, SessionEvictionTransformProvider.TargetUser(context.HttpContext, userId)));
     }
 
     private async Task EvictAsync(string userId, string? orgId, string? targetUserId)
@@ -49,10 +49,4 @@ internal sealed class WriteEvictionTransformProvider(IOutputCacheStore store) : 
         try { await Task.WhenAll(evictions).WaitAsync(MaxWait).ConfigureAwait(false); }
         catch (TimeoutException) { }
     }
-
-    /// <summary>The user a route's <c>{userId}</c> names, spelled as the backend stores ids; null when it is the caller or none.</summary>
-    private static string? TargetUser(HttpContext context, string callerId) =>
-        context.Request.RouteValues.TryGetValue(SessionEvictionTransformProvider.TargetUserRouteValue, out var raw)
-        && raw is string { Length: > 0 } text && Guid.TryParse(text, out var id) && id.ToString("D") is var target && target != callerId
-            ? target : null;
 }

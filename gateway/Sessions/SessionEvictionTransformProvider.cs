@@ -46,12 +46,13 @@ internal sealed class SessionEvictionTransformProvider(L1SessionCache l1) : ITra
         // member): that member's sessions, not only the admin's, are looked up again.
         // Keyed as the backend spells user ids (lower-case, hyphens): it accepts any GUID spelling in the path, and
         // "/members/{ID-IN-UPPER-CASE}" or "{...}" in braces evicted nothing here until 2026-12-06.
-        if (context.HttpContext.Request.RouteValues.TryGetValue(TargetUserRouteValue, out var target)
-            && target is string { Length: > 0 } raw && Guid.TryParse(raw, out var targetGuid))
-        {
-            string targetUserId = targetGuid.ToString("D");
-            if (targetUserId != feature.Principal?.UserId) l1.InvalidateUser(targetUserId);
-        }
+        if (TargetUser(context.HttpContext, feature.Principal?.UserId) is { } targetUserId) l1.InvalidateUser(targetUserId);
         return default;
     }
+
+    /// <summary>The user a route's <c>{userId}</c> names, spelled as the backend stores ids; null when none or the caller.</summary>
+    public static string? TargetUser(HttpContext context, string? callerId) =>
+        context.Request.RouteValues.TryGetValue(TargetUserRouteValue, out var raw) && raw is string { Length: > 0 } text
+        && Guid.TryParse(text, out var id) && id.ToString("D") is var target && target != callerId
+            ? target : null;
 }
