@@ -11,14 +11,14 @@ namespace Gateway.Caching;
 /// </summary>
 internal sealed partial class InvalidationCacheEvictor : InvalidationHandler
 {
-    private readonly ResponseCacheInvalidator invalidator;
-    private readonly ILogger<InvalidationCacheEvictor> logger;
+    private readonly ResponseCacheInvalidator _invalidator;
+    private readonly ILogger<InvalidationCacheEvictor> _logger;
 
     public InvalidationCacheEvictor(IInvalidationBus bus, ResponseCacheInvalidator invalidator, ILogger<InvalidationCacheEvictor> logger,
         TieredOutputCacheStore store, TimeProvider time, Gateway.Redis.IRedisClient? redis = null) : base(bus)
     {
-        this.invalidator = invalidator;
-        this.logger = logger;
+        _invalidator = invalidator;
+        _logger = logger;
         if (redis is not null) redis.SubscriptionRestored += () => store.DistrustEntriesWrittenBefore(time.GetUtcNow());
     }
 
@@ -26,11 +26,11 @@ internal sealed partial class InvalidationCacheEvictor : InvalidationHandler
 
     private async Task EvictAsync(InvalidationMessage message)
     {
-        try { await invalidator.OnInvalidationAsync(message.Kind, message.UserId, message.OrgId).ConfigureAwait(false); }
+        try { await _invalidator.OnInvalidationAsync(message.Kind, message.UserId, message.OrgId).ConfigureAwait(false); }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The store degrades on Redis errors itself; anything else must not kill the subscription thread.
-            Log.EvictFailed(logger, message.Kind, ex.GetType().Name);
+            Log.EvictFailed(_logger, message.Kind, ex.GetType().Name);
         }
     }
 
