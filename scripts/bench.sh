@@ -159,6 +159,11 @@ signed_headers() {
 # PIDs, space-separated; one that has exited is skipped (nginx's cache loader leaves after its first minute)
 cpu_ticks() { local p t=0; for p in $1; do [ -r "/proc/$p/stat" ] && t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) )); done; echo "$t"; }
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+# RSS by kind, "ANON|FILE|SHMEM|THREADS" (MB, MB, MB, count): anonymous memory is the GC's heap, native allocations and
+# stacks; file is the mapped assemblies and libraries; shmem is the runtime's double-mapped executable memory (JIT code
+# and loader heaps, W^X). A figure over target then says which part grew.
+rss_split() { awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 } /^RssShmem/ { s = $2 } /^Threads/ { t = $2 }
+  END { printf "%.1f|%.1f|%.1f|%d", a / 1024, f / 1024, s / 1024, t }' "/proc/$1/status"; }
 # What of the gateway's RSS the GC holds, as of its last collection: "COMMITTED|HEAP" in MB (the heap: what the
 # collection left, live objects and garbage it did not reach). The rest of RSS is the runtime, mapped files and JIT code.
 gc_memory_mb() { curl -fsS "$A/metrics" 2>/dev/null | awk '
@@ -377,8 +382,10 @@ read -r RV11_AUTH_MIN RV11_AUTH_MAX <<<"$(round_range "$GV11" "$P_AUTH")"
 SWEEP_ROWS=()
 for c in $SWEEP; do
   run "sweep: (3) validated GET at $c connections" "$c" "$GW_PID" "$G/bench/session/health" "${AUTH[@]}"
-  SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f6 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")|$(gc_memory_mb)|$(cut -d'|' -f8 <<<"${ROWS[-1]}")")
+  SWEEP_ROWS+=("$c|${RPS["sweep: (3) validated GET at $c connections"]}|$(cut -d'|' -f4 <<<"${ROWS[-1]}")|$(cut -d'|' -f6 <<<"${ROWS[-1]}")|$(rss_mb "$GW_PID")|$(gc_memory_mb)|$(cut -d'|' -f8 <<<"${ROWS[-1]}")|$(rss_split "$GW_PID")")
 done
+# The gateway's mappings as the sweep ended, for reading an RSS figure afterwards (which mapping grew).
+cp "/proc/$GW_PID/smaps" "$OUT/gateway-smaps.txt" 2>/dev/null || true
 
 # --- endpoint latencies at 50 concurrent clients (the backend issue's targets) ----------------------------
 ENDPOINT_ROWS=()   # name|requests|p50|p95|p99|statuses|target
@@ -536,8 +543,8 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo
   echo "Connection sweep, scenario (3):"
   echo
-  echo "| connections | req/s | p99 ms | errors | gateway RSS MB | GC committed MB | GC heap MB | bytes allocated/request |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| connections | req/s | p99 ms | errors | gateway RSS MB | GC committed MB | GC heap MB | bytes allocated/request | RSS anon MB | RSS file MB | RSS shmem MB | threads |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for r in "${SWEEP_ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 } >"$OUT/results-$STAMP.md"
 {
@@ -562,10 +569,10 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
   echo "  \"pairedRoundIntervals90\": {\"validatedOverNginxAuthRequest\": {\"rps\": $(interval_json "$PV_AUTH_RPS" "$PV_AUTH_RPS_LO" "$PV_AUTH_RPS_HI"), \"cpu\": $(interval_json "$PV_AUTH_CPU" "$PV_AUTH_CPU_LO" "$PV_AUTH_CPU_HI")}, \"anonymousOverPlainYarp\": {\"rps\": $(interval_json "$PA_YARP_RPS" "$PA_YARP_RPS_LO" "$PA_YARP_RPS_HI"), \"cpu\": $(interval_json "$PA_YARP_CPU" "$PA_YARP_CPU_LO" "$PA_YARP_CPU_HI")}, \"anonymousOverNginxPlain\": {\"rps\": $(interval_json "$PA_NGINX_RPS" "$PA_NGINX_RPS_LO" "$PA_NGINX_RPS_HI")}, \"healthOverBareKestrel\": {\"rps\": $(interval_json "$PH_BARE_RPS" "$PH_BARE_RPS_LO" "$PH_BARE_RPS_HI")}},"
   echo "  \"sweep\": ["
   n=0; for r in "${SWEEP_ROWS[@]}"; do
-    IFS='|' read -r c rps p99 errors rss committed heap alloc <<<"$r"
+    IFS='|' read -r c rps p99 errors rss committed heap alloc anon file shmem threads <<<"$r"
     [ $n -gt 0 ] && echo ","; n=$((n + 1))
-    printf '    {"connections": %s, "rps": %s, "p99Ms": %s, "errors": %s, "gatewayRssMb": %s, "gcCommittedMb": %s, "gcHeapMb": %s, "bytesAllocatedPerRequest": %s}' \
-      "$c" "$rps" "${p99:-null}" "$errors" "$rss" "${committed:-null}" "${heap:-null}" "$([ "${alloc:-n/a}" = n/a ] && echo null || echo "$alloc")"
+    printf '    {"connections": %s, "rps": %s, "p99Ms": %s, "errors": %s, "gatewayRssMb": %s, "gcCommittedMb": %s, "gcHeapMb": %s, "bytesAllocatedPerRequest": %s, "rssAnonMb": %s, "rssFileMb": %s, "rssShmemMb": %s, "threads": %s}' \
+      "$c" "$rps" "${p99:-null}" "$errors" "$rss" "${committed:-null}" "${heap:-null}" "$([ "${alloc:-n/a}" = n/a ] && echo null || echo "$alloc")" "$anon" "$file" "$shmem" "$threads"
   done
   echo; echo "  ]"
   echo "}"
