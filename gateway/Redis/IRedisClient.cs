@@ -32,7 +32,8 @@ internal interface IRedisClient
     /// <summary>True while every channel subscribed through this client is subscribed on a connected connection.</summary>
     bool IsSubscriptionConnected { get; }
 
-    /// <summary>Redis is available and no subscription message can have been lost since the subscription was last whole.</summary>
+    /// <summary>Redis is available, every channel asked for is subscribed, and no message can have been lost since the
+    /// subscription was last whole.</summary>
     bool RevocationsCanArrive => IsAvailable;
 
     /// <summary>The subscription is whole again after a lost connection (messages were lost in between).</summary>

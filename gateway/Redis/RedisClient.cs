@@ -19,6 +19,10 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     private volatile bool _available;
     // Channels subscribed successfully: what "the subscription is connected" is about.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _channels = new(StringComparer.Ordinal);
+    // Channels asked for and not yet subscribed: their messages are not arriving. Until 2026-12-06 only a subscription
+    // lost after it had worked counted, so a gateway whose SUBSCRIBE never went through (Redis down at start, an ACL
+    // user without channel rights) trusted L1 on closed classes and read healthy.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _pendingChannels = new(StringComparer.Ordinal);
     private int _probing;
     // Set when a connection failed after a channel was subscribed, until every channel reads subscribed again: messages
     // published meanwhile are lost, so what L1 holds may have been revoked without its message reaching this instance.
@@ -41,11 +45,11 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     public bool IsAvailable => _available;
 
     /// <summary>
-    /// Redis answers and the invalidation subscription has not lost messages since it was last known whole: what a
-    /// <c>failMode: closed</c> class needs to trust L1. A lost subscription connection (killed by Redis, its output
+    /// Redis answers, every channel asked for is subscribed, and no message has been lost since the subscription was last
+    /// known whole: what a <c>failMode: closed</c> class needs to trust L1. A lost subscription connection (killed by Redis, its output
     /// buffer limit, a failover) can leave commands working while messages are not delivered.
     /// </summary>
-    public bool RevocationsCanArrive => _available && !_subscriptionLost;
+    public bool RevocationsCanArrive => _available && !_subscriptionLost && _pendingChannels.IsEmpty;
 
     /// <summary>Raised once every subscribed channel is subscribed again after a lost connection, before
     /// <see cref="RevocationsCanArrive"/> reads true again: messages were lost in between.</summary>
@@ -163,6 +167,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
 
     public async Task SubscribeAsync(string channel, Action<string> onMessage)
     {
+        _pendingChannels.TryAdd(channel, 0);
         while (_mux is null && !_stopping.IsCancellationRequested)
             await Task.Delay(50, _stopping.Token).ConfigureAwait(false);
         var subscriber = _mux!.GetSubscriber();
@@ -172,9 +177,13 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         {
             await subscriber.SubscribeAsync(literal, handler).ConfigureAwait(false);
             _channels.TryAdd(channel, 0);
+            _pendingChannels.TryRemove(channel, out _);
         }
         catch
         {
+            // Messages published until a later try succeeds are lost: once it does, the listeners drop what they cached
+            // meanwhile, as after a lost connection.
+            MarkSubscriptionLost();
             // The library registers the handler before the server confirms, and keeps it when SUBSCRIBE fails (Redis
             // down): every retry added one more, and once Redis was back each message was handled once per failed try.
             try { await subscriber.UnsubscribeAsync(literal, handler, CommandFlags.FireAndForget).ConfigureAwait(false); }
@@ -200,15 +209,21 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     {
         if (_channels.IsEmpty || _stopping.IsCancellationRequested) return;
         if (e.ConnectionType == ConnectionType.Interactive && IsSubscriptionConnected) return;
+        if (MarkSubscriptionLost()) Log.SubscriptionLost(_logger, e.ConnectionType.ToString(), e.FailureType.ToString());
+    }
+
+    /// <summary>Counts a loss and starts the watcher unless one runs; true when it started one.</summary>
+    private bool MarkSubscriptionLost()
+    {
         lock (_subscriptionGate)
         {
             _subscriptionLosses++;
             _subscriptionLost = true;
-            if (_watchingSubscription) return;
+            if (_watchingSubscription) return false;
             _watchingSubscription = true;
         }
-        Log.SubscriptionLost(_logger, e.ConnectionType.ToString(), e.FailureType.ToString());
         _ = Task.Run(WatchSubscriptionAsync);
+        return true;
     }
 
     /// <summary>
@@ -223,7 +238,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
             while (!_stopping.IsCancellationRequested)
             {
                 await Task.Delay(SubscriptionPollInterval, _time, _stopping.Token).ConfigureAwait(false);
-                if (!IsSubscriptionConnected || _mux is not { } mux) continue;
+                if (!_pendingChannels.IsEmpty || !IsSubscriptionConnected || _mux is not { } mux) continue;
                 long losses;
                 lock (_subscriptionGate) losses = _subscriptionLosses;
                 try { await mux.GetSubscriber().PingAsync().WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false); }

@@ -1,4 +1,6 @@
+using System.Net;
 using Gateway.Contracts;
+using Gateway.Redis;
 using Gateway.Sessions;
 using Gateway.Tests.Support;
 using TestInfrastructure;
@@ -35,6 +37,52 @@ public sealed class InvalidationSubscriptionTests
         await Task.Delay(500, TestContext.Current.CancellationToken);   // any duplicate is dispatched with the first
         Assert.Equal(1, Volatile.Read(ref handled));
     }
+
+    /// <summary>
+    /// A gateway whose SUBSCRIBE never went through while its commands work (here a Redis ACL user without channel rights,
+    /// Redis 7's default for a new user; likewise Redis down at start): revocations cannot reach its L1, so closed classes
+    /// must not trust it, and once the subscription is made, L1 is dropped. Until 2026-12-06 only a subscription lost
+    /// after it had worked counted: a revoked session passed from L1 on a closed class, and the status page read healthy.
+    /// </summary>
+    [Fact]
+    public async Task AGatewayWhoseSubscriptionNeverWentThrough_DoesNotTrustL1OnClosedClasses_AndDropsItOnceSubscribed()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await server.CliAsync("ACL", "SETUSER", "gateway", "on", ">gateway-password", "~*", "+@all", "resetchannels");
+        await using var backend = await FakeSessionBackend.StartAsync();
+        await using var gateway = await GatewayInstance.StartAsync(backend.BaseUrl,
+            $"{server.ConnectionString},user=gateway,password=gateway-password", RouteFiles.CreateTemp());
+        var redis = gateway.Get<IRedisClient>();
+        var subscriber = gateway.Get<InvalidationSubscriber>();
+        await Poll.UntilAsync(() => redis.IsAvailable, "the gateway's commands reach Redis");
+        await Task.Delay(TimeSpan.FromSeconds(1.5), TestContext.Current.CancellationToken);   // a refused SUBSCRIBE or two
+        Assert.False(subscriber.IsSubscribed);
+        Assert.False(redis.RevocationsCanArrive);
+
+        var revoked = TestSession.Create();
+        var kept = TestSession.Create();
+        backend.Add(revoked);
+        backend.Add(kept);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(revoked.Get("/audit/events"))).StatusCode);   // closed class
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(kept.Get("/auth/me"))).StatusCode);          // resilient class
+        Assert.True(InL1(gateway, kept));
+
+        // Revoked where the backend revokes (its store and Redis); the message reaches no one.
+        backend.Sessions.TryRemove(revoked.Hex, out _);
+        await server.CliAsync("DEL", SessionRedisContract.SessionKey(revoked.Hex));
+        await server.CliAsync("PUBLISH", SessionRedisContract.InvalidationChannel,
+            $"{{\"v\":1,\"kind\":\"session\",\"sessionHash\":\"{revoked.Hex}\",\"reason\":\"logout\",\"at\":1}}");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await gateway.Client.SendAsync(revoked.Get("/audit/events"))).StatusCode);
+
+        await server.CliAsync("ACL", "SETUSER", "gateway", "allchannels");
+        await Poll.UntilAsync(() => subscriber.IsSubscribed && redis.RevocationsCanArrive, "the retried subscription goes through", TimeSpan.FromSeconds(30));
+        Assert.False(InL1(gateway, kept));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await gateway.Client.SendAsync(revoked.Get("/auth/me"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Client.SendAsync(kept.Get("/auth/me"))).StatusCode);
+    }
+
+    private static bool InL1(GatewayInstance gateway, TestSession session) =>
+        TokenHash.TryParseHex(session.Hex, out var hash) && gateway.Get<L1SessionCache>().TryGet(hash, DateTimeOffset.UtcNow, out _);
 
     /// <summary>
     /// What the status page's "invalidation subscription connected" reads. It read the multiplexer's connection, so a
