@@ -28,7 +28,10 @@ internal sealed class GenerationMarks<TKey>(TimeSpan window, IEqualityComparer<T
     /// <summary>Marks <paramref name="key"/> now.</summary>
     public void Mark(TKey key)
     {
-        _marks[key] = new Marked(Interlocked.Increment(ref _generation), Environment.TickCount64);
+        // Two marks of one key can store in the other order than they took their generations (messages are handled
+        // concurrently): keep the newer, or work that began between them would read as not overtaken by the second.
+        var marked = new Marked(Interlocked.Increment(ref _generation), Environment.TickCount64);
+        _marks.AddOrUpdate(key, static (_, m) => m, static (_, old, m) => old.Generation > m.Generation ? old : m, marked);
         PruneWhenDue();
     }
 
