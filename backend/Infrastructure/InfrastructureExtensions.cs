@@ -11,6 +11,8 @@ internal static class InfrastructureExtensions
             if (pd.Type is null || pd.Type.StartsWith("https://tools.ietf.org", StringComparison.Ordinal))
                 pd.Type = Problems.TypeForStatus(pd.Status ?? ctx.HttpContext.Response.StatusCode) ?? pd.Type;
         });
+        // After the framework's writer, for the requests it refuses (an Accept without JSON).
+        services.AddSingleton<IProblemDetailsWriter, JsonProblemDetailsWriter>();
         services.AddExceptionHandler<BadRequestExceptionHandler>();
         services.AddExceptionHandler<OverloadedExceptionHandler>();
         services.AddExceptionHandler<DependencyUnavailableExceptionHandler>();

@@ -77,11 +77,15 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
     {
         var (owner, path) = await ArrangeAsync(template);
         var failures = new List<string>();
+        // Each body also with an Accept that names no JSON type: the framework's problem writer refuses such a request,
+        // which turned the charset 415 into a 500 and every exception handler's answer into an empty one.
         foreach (var body in Bodies)
+        foreach (string? accept in new[] { null, "text/html" })
         {
             var request = new HttpRequestMessage(new HttpMethod(method), path);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", owner.Token);
             request.Headers.Add("X-Gateway-Secret", BackendApp.InternalSecret);
+            if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
             if (body.Body is not null)
             {
                 request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body.Body));
@@ -89,7 +93,7 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
                 if (body.ContentType is not null) request.Content.Headers.TryAddWithoutValidation("Content-Type", body.ContentType);
             }
             using var response = await Client.SendAsync(request);
-            if (await ProblemFailureAsync(response, [400, 413, 415]) is { } failure) failures.Add($"{body.Name}: {failure}");
+            if (await ProblemFailureAsync(response, [400, 413, 415]) is { } failure) failures.Add($"{body.Name} (Accept: {accept ?? "none"}): {failure}");
         }
         Assert.True(failures.Count == 0, $"{method} {template}:\n  " + string.Join("\n  ", failures));
     }
@@ -124,6 +128,23 @@ public abstract class MalformedInputTests(PostgresFixture postgres, RedisFixture
         var (owner, path) = await ArrangeAsync(template);
         using var response = await Client.SendAsync(new HttpMethod(method), path, owner.Token);
         Assert.Null(await ProblemFailureAsync(response, [expected]));
+    }
+
+    /// <summary>The internal API's 401 for a caller without the secret, whatever it accepts: it was a 500 with
+    /// <c>Accept: text/plain</c> (no problem writer would take the request).</summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text/plain")]
+    [InlineData("application/xml")]
+    public async Task TheInternalApisRefusal_Is401Problem_WhateverTheClientAccepts(string? accept)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/internal/sessions/introspect")
+        {
+            Content = new StringContent("""{"tokenHash":"00"}""", Encoding.UTF8, "application/json"),
+        };
+        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await Client.SendAsync(request);
+        Assert.Null(await ProblemFailureAsync(response, [401]));
     }
 
     [Fact]
