@@ -31,6 +31,35 @@ public sealed class AccountEmailTests
         Assert.NotEqual(AccountEmail.Normalize("e\u0301\u0300"), AccountEmail.Normalize("e\u0300\u0301"));
     }
 
+    /// <summary>
+    /// Invariant casing leaves "İ" (U+0130) upper-case while it lowers its decomposition "I" + U+0307: the key lowered
+    /// first, so the two spellings of one address were two accounts until 2026-12-06.
+    /// </summary>
+    [Fact]
+    public void ADottedCapitalI_IsOneAddressWithItsDecomposition()
+    {
+        Assert.Equal("i\u0307pek@firma.example", AccountEmail.Normalize("\u0130pek@firma.example"));
+        Assert.Equal("i\u0307pek@firma.example", AccountEmail.Normalize("I\u0307pek@firma.example"));
+        Assert.Equal("i\u0307pek@firma.example", AccountEmail.Normalize("i\u0307pek@firma.example"));
+        Assert.NotEqual(AccountEmail.Normalize("ipek@firma.example"), AccountEmail.Normalize("\u0130pek@firma.example"));
+    }
+
+    /// <summary>Every code point keys as its own decomposition does: the key cannot depend on which canonically
+    /// equivalent spelling was typed, whatever casing does to either.</summary>
+    [Fact]
+    public void EveryCodePoint_KeysAsItsDecomposition()
+    {
+        var differ = new List<string>();
+        for (int point = 0x80; point <= 0x10FFFF; point++)
+        {
+            if (point is >= 0xD800 and <= 0xDFFF) continue;
+            string text = "x" + char.ConvertFromUtf32(point) + "@y";
+            Assert.True(CanonicalDecomposition.TryDecompose(text, out string decomposed));
+            if (AccountEmail.Normalize(text) != AccountEmail.Normalize(decomposed)) differ.Add(point.ToString("X4"));
+        }
+        Assert.True(differ.Count == 0, "keyed apart from their decomposition: " + string.Join(' ', differ.Take(20)));
+    }
+
     [Fact]
     public void HangulSyllables_DecomposeIntoTheirJamo()
     {

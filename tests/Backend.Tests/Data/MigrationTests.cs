@@ -97,6 +97,45 @@ public sealed class MigrationTests(PostgresFixture postgres)
         Assert.Equal(2L, await Scalar("SELECT count(*) FROM users WHERE email_normalized IS NOT NFD NORMALIZED"));
     }
 
+    /// <summary>
+    /// Keys stored before the key decomposed first: an address typed with "İ" kept an upper-case "I" (+ U+0307), one typed
+    /// "I" + U+0307 was keyed with "i". The migration makes the first the current key, unless the second already holds it.
+    /// </summary>
+    [Fact]
+    public async Task EmailDottedCapitalI_RekeysUsersAndInvitations_AndLeavesACollisionsOtherRowsAlone()
+    {
+        string cs = await MigratedDatabaseAsync(postgres);
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        async Task<object?> Scalar(string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn);
+            return await cmd.ExecuteScalarAsync();
+        }
+        await Scalar("""
+            INSERT INTO users (email, email_normalized, name, password_hash, created_at, updated_at) VALUES
+              (U&'\0130pek@a.example', U&'I\0307pek@a.example', 'only', 'h', now(), now()),
+              (U&'\0130z@b.example', U&'I\0307z@b.example', 'dotted-capital', 'h', now(), now()),
+              (U&'i\0307z@b.example', U&'i\0307z@b.example', 'already-lower', 'h', now() - interval '1 day', now()),
+              ('plain@c.example', 'plain@c.example', 'plain', 'h', now(), now());
+            INSERT INTO organizations (id, name, created_by) SELECT '00000000-0000-0000-0000-0000000000a1', 'o', id FROM users WHERE name = 'plain';
+            INSERT INTO org_invitations (org_id, email, email_normalized, role, created_at, expires_at) VALUES
+              ('00000000-0000-0000-0000-0000000000a1', U&'\0130pek@a.example', U&'I\0307pek@a.example', 'member', now(), now() + interval '1 day');
+            DELETE FROM schema_migrations WHERE version = '0007_email_dotted_capital_i';
+            """);
+
+        await using var ds = NpgsqlDataSource.Create(cs);
+        Assert.Equal(1, await new Migrator(ds, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None));
+
+        async Task<string> Stored(string name) => (string)(await Scalar($"SELECT email_normalized FROM users WHERE name = '{name}'"))!;
+        Assert.Equal(Gateway.Trust.Accounts.AccountEmail.Normalize("\u0130pek@a.example"), await Stored("only"));
+        Assert.Equal("i\u0307pek@a.example", await Stored("only"));
+        Assert.Equal("I\u0307z@b.example", await Stored("dotted-capital"));   // the address is taken: left, unreachable
+        Assert.Equal("i\u0307z@b.example", await Stored("already-lower"));
+        Assert.Equal("plain@c.example", await Stored("plain"));
+        Assert.Equal("i\u0307pek@a.example", (string)(await Scalar("SELECT email_normalized FROM org_invitations"))!);
+    }
+
     [Fact]
     public void Migrations_AreEmbeddedAndOrdered()
     {
