@@ -78,7 +78,8 @@ internal sealed class InvitationStore(NpgsqlDataSource db)
         InvitationDto invitation;
         await using (var r = await cmd.ExecuteReaderAsync())
         {
-            if (!await r.ReadAsync()) return (InvitationCreate.Forbidden, null);
+            // The upsert's only refusal: a pending owner invitation, and an actor who cannot manage owners.
+            if (!await r.ReadAsync()) return (InvitationCreate.OwnerInvitationPending, null);
             invitation = Read(r);
         }
         // An accept of this address's invitation that committed while the upsert waited for its row (it deletes the row

@@ -55,7 +55,7 @@ internal static class InvitationsApi
             r => r.Outcome switch
             {
                 InvitationCreate.Invited => new AuditEntry(AuditEvents.InvitationCreated, actor, id, http.ClientIp(), new { invitationId = r.Invitation!.Id, email, role = request.Role }),
-                InvitationCreate.Forbidden => new AuditEntry(AuditEvents.InvitationCreateRefused, actor, id, http.ClientIp(), new { email, role = request.Role }),
+                InvitationCreate.Forbidden or InvitationCreate.OwnerInvitationPending => new AuditEntry(AuditEvents.InvitationCreateRefused, actor, id, http.ClientIp(), new { email, role = request.Role }),
                 _ => null,
             });
         // The store reads the actor's role again under lock: the read above may be stale.
@@ -66,8 +66,10 @@ internal static class InvitationsApi
             InvitationCreate.AlreadyMember => Problems.ConflictProblem("An account with this email is already a member."),
             InvitationCreate.TooManyPending => Problems.ConflictProblem(
                 $"The organisation has {InvitationStore.MaxPendingPerOrg} pending invitations, the most it may have: withdraw some, or wait for them to be answered or to expire."),
+            InvitationCreate.OwnerInvitationPending => Problems.ForbiddenProblem(
+                "This address has a pending owner invitation: only an owner can renew or withdraw it."),
             _ => Problems.ForbiddenProblem(request.Role == Permissions.Roles.Owner
-                ? "Only owners can invite owners or renew an owner's invitation."
+                ? "Only owners can invite owners."
                 : "Inviting members requires members:write."),
         };
     }

@@ -23,7 +23,9 @@ internal sealed record CreatedInvitationDto(Guid Id, Guid OrgId, string OrgName,
 /// <summary>The body of <c>POST /invitations/{id}/accept</c> and <c>/decline</c>: the accept token the invitation's link carries.</summary>
 internal sealed record AnswerInvitationRequest(string? Token);
 
-internal enum InvitationCreate { Invited, AlreadyMember, Forbidden, TooManyPending }
+/// <summary>How inviting an address ended. <see cref="OwnerInvitationPending"/>: the address has an unexpired owner
+/// invitation, which only an owner may renew.</summary>
+internal enum InvitationCreate { Invited, AlreadyMember, Forbidden, TooManyPending, OwnerInvitationPending }
 
 internal enum InvitationRevoke { Revoked, NotFound, NotMember, Forbidden }
 
