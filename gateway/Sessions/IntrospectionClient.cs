@@ -16,7 +16,12 @@ internal enum IntrospectionOutcome
     Failed,
 }
 
-internal readonly record struct IntrospectionResult(IntrospectionOutcome Outcome, SessionPrincipal? Principal, string? Json);
+internal readonly record struct IntrospectionResult(IntrospectionOutcome Outcome, SessionPrincipal? Principal, string? Json)
+{
+    /// <summary>Set by the session validator on an answer that an invalidation overtook while it travelled (and that was
+    /// therefore not stored): it may predate a logout or a membership change.</summary>
+    public bool Overtaken { get; init; }
+}
 
 /// <summary>
 /// Calls the backend's internal session endpoints with <c>X-Gateway-Secret</c> = <c>Trust:InternalSecret</c> (never a signing key). A small consecutive-failure breaker

@@ -160,9 +160,20 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     {
         var tcs = new TaskCompletionSource<IntrospectionResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var winner = _inflight.GetOrAdd(hash, tcs.Task);
-        if (winner != tcs.Task) return winner;
+        if (winner != tcs.Task) return JoinAsync(winner, hash, hex);
         _ = RunIntrospectionAsync(hash, hex, tcs);
         return tcs.Task;
+    }
+
+    /// <summary>
+    /// The shared answer decides the requests that were waiting for it. One that the last invalidation overtook may
+    /// predate a logout this instance handled before a request joined: the joiner then asks the backend itself rather
+    /// than be served from before it (a request arriving after the logout was handled, not one concurrent with it).
+    /// </summary>
+    private async Task<IntrospectionResult> JoinAsync(Task<IntrospectionResult> shared, TokenHash hash, string hex)
+    {
+        var result = await shared.ConfigureAwait(false);
+        return result.Overtaken ? await IntrospectAndStoreAsync(hash, hex).ConfigureAwait(false) : result;
     }
 
     private async Task RunIntrospectionAsync(TokenHash hash, string hex, TaskCompletionSource<IntrospectionResult> tcs)
@@ -196,7 +207,8 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
     /// Asks the backend and stores its answer in Redis and L1, unless a revocation or membership change overtook the
     /// answer while it travelled: Redis's fence refuses the write, or the invalidation message was handled meanwhile
     /// (<see cref="L1SessionCache.TrySetPositive"/>). An overtaken answer is asked for once more, since the backend has
-    /// decided by then; the second answer is returned whatever happens, and stored only if nothing overtook it too.
+    /// decided by then; the second answer is returned whatever happens, and stored only if nothing overtook it too (else
+    /// marked <see cref="IntrospectionResult.Overtaken"/>, for <see cref="JoinAsync"/>).
     /// </summary>
     private async Task<IntrospectionResult> IntrospectAndStoreAsync(TokenHash hash, string hex, bool touch = true)
     {
@@ -207,7 +219,8 @@ internal sealed class SessionValidator(L1SessionCache l1, IRedisClient redis, In
             var now = time.GetUtcNow();
             if (result.Outcome == IntrospectionOutcome.NotFound) l1.SetNegative(hash, hex, now);
             if (result.Outcome != IntrospectionOutcome.Found || result.Principal!.ValidUntil <= now) return result;
-            if (await TryStoreAsync(hash, hex, result, now, since).ConfigureAwait(false) || attempt == 2) return result;
+            if (await TryStoreAsync(hash, hex, result, now, since).ConfigureAwait(false)) return result;
+            if (attempt == 2) return result with { Overtaken = true };
         }
     }
 

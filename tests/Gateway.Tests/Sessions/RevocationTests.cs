@@ -124,6 +124,63 @@ public abstract class RevocationTestsBase : IAsyncLifetime
         Assert.Empty(_backend.ProxiedTo("/users/me"));
     }
 
+    /// <summary>
+    /// A lookup overtaken once asks again, and its second answer decides the requests that were waiting. A request that
+    /// arrives after this instance handled a logout and joins that lookup was not waiting: when the second answer was
+    /// overtaken too, it asks the backend itself. Before, it was served the answer from before the logout (found by an
+    /// adversarial review).
+    /// </summary>
+    [Fact]
+    public async Task ARequestJoiningALookupAfterTheLogoutWasHandled_IsNotServedTheAnswerFromBeforeIt()
+    {
+        var session = TestSession.Create();
+        _backend.Add(session);
+        var userHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var logoutHandled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _a.Get<IInvalidationBus>().Invalidated += m =>
+        {
+            if (m.Kind == "user" && m.UserId == session.UserId) userHandled.TrySetResult();
+            if (m.SessionHash == session.Hex) logoutHandled.TrySetResult();
+        };
+        var secondAnswerHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseSecondAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int answers = 0;
+        _backend.BeforeIntrospectionAnswer = async hash =>
+        {
+            if (hash != session.Hex) return;
+            switch (Interlocked.Increment(ref answers))
+            {
+                case 1:   // a change to the user's memberships overtakes the first answer: it is asked for again
+                    await _a.Get<IRedisClient>().PublishAsync(SessionRedisContract.InvalidationChannel,
+                        $"{{\"v\":1,\"kind\":\"user\",\"userId\":\"{session.UserId}\",\"reason\":\"membership\",\"at\":{Now}}}");
+                    await userHandled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+                    break;
+                case 2:   // the second answer is on its way when the logout happens
+                    secondAnswerHeld.TrySetResult();
+                    await releaseSecondAnswer.Task.WaitAsync(TimeSpan.FromSeconds(30));
+                    break;
+            }
+        };
+
+        var waiting = _a.Client.SendAsync(session.Get("/users/me"));
+        await secondAnswerHeld.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The logout, as the backend makes it: its store, Redis's fence and principal, then the message.
+        _backend.Sessions.TryRemove(session.Hex, out _);
+        await _a.Get<IRedisClient>().EvaluateAsync(SessionRedisContract.FenceScript,
+            [SessionRedisContract.SessionKey(session.Hex), SessionRedisContract.FenceKey(session.Hex)], [SessionRedisContract.Revoked, 600_000]);
+        await _a.Get<IRedisClient>().PublishAsync(SessionRedisContract.InvalidationChannel,
+            $"{{\"v\":1,\"kind\":\"session\",\"sessionHash\":\"{session.Hex}\",\"userId\":\"{session.UserId}\",\"reason\":\"logout\",\"at\":{Now}}}");
+        await logoutHandled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var joining = _a.Client.SendAsync(session.Get("/users/me"));
+        await Task.Delay(300, TestContext.Current.CancellationToken);   // it finds neither L1 nor Redis, and joins the lookup
+        releaseSecondAnswer.TrySetResult();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await joining).StatusCode);
+        (await waiting).Dispose();   // waiting since before the logout: either answer is right for it
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _a.Client.SendAsync(session.Get("/users/me"))).StatusCode);
+    }
+
     [Fact]
     public async Task AnAnswerOvertakenByARevocation_WhoseMessageNeverCame_IsRefusedByTheFence()
     {
