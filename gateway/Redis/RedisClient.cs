@@ -23,6 +23,8 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     // lost after it had worked counted, so a gateway whose SUBSCRIBE never went through (Redis down at start, an ACL
     // user without channel rights) trusted L1 on closed classes and read healthy.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _pendingChannels = new(StringComparer.Ordinal);
+    // Its count, read on every closed-class L1 hit: ConcurrentDictionary.IsEmpty takes every bucket's lock when empty.
+    private int _pendingCount;
     private int _probing;
     // Set when a connection failed after a channel was subscribed, until every channel reads subscribed again: messages
     // published meanwhile are lost, so what L1 holds may have been revoked without its message reaching this instance.
@@ -49,7 +51,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
     /// known whole: what a <c>failMode: closed</c> class needs to trust L1. A lost subscription connection (killed by Redis, its output
     /// buffer limit, a failover) can leave commands working while messages are not delivered.
     /// </summary>
-    public bool RevocationsCanArrive => _available && !_subscriptionLost && _pendingChannels.IsEmpty;
+    public bool RevocationsCanArrive => _available && !_subscriptionLost && Volatile.Read(ref _pendingCount) == 0;
 
     /// <summary>Raised once every subscribed channel is subscribed again after a lost connection, before
     /// <see cref="RevocationsCanArrive"/> reads true again: messages were lost in between.</summary>
@@ -167,7 +169,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
 
     public async Task SubscribeAsync(string channel, Action<string> onMessage)
     {
-        _pendingChannels.TryAdd(channel, 0);
+        if (_pendingChannels.TryAdd(channel, 0)) Interlocked.Increment(ref _pendingCount);
         while (_mux is null && !_stopping.IsCancellationRequested)
             await Task.Delay(50, _stopping.Token).ConfigureAwait(false);
         var subscriber = _mux!.GetSubscriber();
@@ -177,7 +179,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
         {
             await subscriber.SubscribeAsync(literal, handler).ConfigureAwait(false);
             _channels.TryAdd(channel, 0);
-            _pendingChannels.TryRemove(channel, out _);
+            if (_pendingChannels.TryRemove(channel, out _)) Interlocked.Decrement(ref _pendingCount);
         }
         catch
         {
@@ -238,7 +240,7 @@ internal sealed partial class RedisClient : IRedisClient, IAsyncDisposable
             while (!_stopping.IsCancellationRequested)
             {
                 await Task.Delay(SubscriptionPollInterval, _time, _stopping.Token).ConfigureAwait(false);
-                if (!_pendingChannels.IsEmpty || !IsSubscriptionConnected || _mux is not { } mux) continue;
+                if (Volatile.Read(ref _pendingCount) != 0 || !IsSubscriptionConnected || _mux is not { } mux) continue;
                 long losses;
                 lock (_subscriptionGate) losses = _subscriptionLosses;
                 try { await mux.GetSubscriber().PingAsync().WaitAsync(_options.OperationTimeout, _time).ConfigureAwait(false); }
