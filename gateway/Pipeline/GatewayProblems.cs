@@ -33,6 +33,7 @@ internal static class GatewayProblems
     public static readonly Problem MethodNotAllowed = new(405, ProblemTypes.MethodNotAllowed, "Method not allowed", "A route matches this path but does not serve this method; the Allow header lists the methods it serves.", null);
     /// <summary>TRACE or TRACK (ProtocolRefusalsMiddleware): never forwarded with the signed identity headers.</summary>
     public static readonly Problem TraceNotAllowed = new(405, ProblemTypes.TraceNotAllowed, "TRACE not allowed", "The gateway does not forward TRACE (or TRACK): a backend's echo would show the identity headers the gateway adds. Use the X-Request-Id of a normal request to follow it through the logs.", null);
+    public static readonly Problem UriTooLong = new(414, ProblemTypes.UriTooLong, "Request target too long", "The path and query, escaped as the gateway forwards them, are longer than 8,192 characters. Send long data in a request body.", null);
     public static readonly Problem BodyTooLarge = new(413, ProblemTypes.BodyTooLarge, "Request body too large", "The request body is larger than this route accepts.", null);
     public static readonly Problem RequestBodyTimeout = new(408, ProblemTypes.RequestBodyTimeout, "Request body too slow", "The request body did not arrive within the time this route allows. Send the whole body at once, or retry.", null);
     /// <summary>

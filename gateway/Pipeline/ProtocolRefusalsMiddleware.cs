@@ -15,6 +15,8 @@ namespace Gateway.Pipeline;
 /// describes showed the client its identity headers and the gateway's signature (cross-site tracing); nginx and cloud
 /// load balancers refuse it the same way.</item>
 /// </list>
+/// <item>A path and query longer than <see cref="MaxForwardedTarget"/> once escaped as the forwarder escapes them: 414
+/// <c>uri-too-long</c> (<see cref="ForwardedTargetTooLong"/>).</item>
 /// <item>A WebSocket opening whose handshake is malformed (<see cref="IsWellFormedWebSocketOpening"/>): 400
 /// <c>bad-websocket-handshake</c> with <c>Sec-WebSocket-Version: 13</c>, for every cluster alike.</item>
 /// An HTTP/1.1 upgrade other than a WebSocket is not refused but ignored (<see cref="IgnoreUpgradesOtherThanWebSocket"/>).
@@ -28,6 +30,7 @@ internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
     {
         var request = context.Request;
         if (IsTrace(request.Method)) return GatewayProblems.TraceNotAllowed.WriteAsync(context);
+        if (ForwardedTargetTooLong(request)) return GatewayProblems.UriTooLong.WriteAsync(context);
         if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
         {
             if (!HttpMethods.IsConnect(request.Method))
@@ -92,6 +95,33 @@ internal sealed class ProtocolRefusalsMiddleware(RequestDelegate next)
         if (key.Count == 0) return !keyRequired;
         Span<byte> decoded = stackalloc byte[18];
         return key.Count == 1 && key[0] is { Length: 24 } text && Convert.TryFromBase64String(text, decoded, out int length) && length == 16;
+    }
+
+    /// <summary>The longest path and query the gateway forwards, escaped: what it accepts itself in a request line.</summary>
+    internal const int MaxForwardedTarget = 8192;
+
+    /// <summary>
+    /// The forwarder escapes what Kestrel accepted raw (a quote, a brace, non-ASCII: up to nine characters for one), so
+    /// an 8 KB target can reach the backend three or more times as long. Over the shared h2c connection a <c>:path</c>
+    /// past the backend's header field limit (16 KB) made it end the connection (GOAWAY): every request in flight on
+    /// it failed, 502s counted on the breaker, and a few such requests opened it for everyone. The escaped length is
+    /// computed only for a target that could exceed the limit; the others pay two length reads.
+    /// </summary>
+    internal static bool ForwardedTargetTooLong(HttpRequest request)
+    {
+        string? path = request.Path.Value, query = request.QueryString.Value;
+        int raw = (path?.Length ?? 0) + (query?.Length ?? 0);
+        if (raw <= MaxForwardedTarget / 9) return false;
+        if (raw > MaxForwardedTarget) return true;
+        try
+        {
+            var uri = Yarp.ReverseProxy.Forwarder.RequestUtilities.MakeDestinationAddress("http://gateway", request.Path, request.QueryString);
+            return uri.PathAndQuery.Length > MaxForwardedTarget;
+        }
+        catch (UriFormatException)
+        {
+            return true;   // System.Uri's own limit (65,519 characters) is past ours
+        }
     }
 
     private static Task RefuseWebSocketOpening(HttpContext context)

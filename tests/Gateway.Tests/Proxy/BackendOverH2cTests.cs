@@ -135,6 +135,28 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
     }
 
     /// <summary>Opens <paramref name="count"/> connections, each sending a POST whose 15-byte body stops after 5 bytes.</summary>
+    /// <summary>
+    /// A quote is accepted raw in a query and escaped to three characters on the way out: ~8,000 of them made a
+    /// <c>:path</c> past the backend's 16 KB header field limit, and the backend ended the one h2c connection every
+    /// client shares (GOAWAY): 502s for everyone in flight, counted on the breaker (found by an adversarial review).
+    /// </summary>
+    [Fact]
+    public async Task ATargetTooLongOnceEscaped_Is414AtTheEdge_AndLeavesTheSharedConnectionAndBreakerAlone()
+    {
+        string token = await RegisterAndLoginAsync("long-target");
+        var uri = new Uri(_gateway.BaseUrl);
+        string target = "/users/me/sessions?q=" + new string('"', 8000);
+        for (int i = 0; i < 6; i++)
+        {
+            var response = await RawHttp.SendAsync(uri.Port,
+                $"GET {target} HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 414", response.Text);
+            Assert.Contains("uri-too-long", response.Text);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/users/me/sessions?q=" + new string('x', 2000), token)).StatusCode);
+        Assert.Equal(Polly.CircuitBreaker.CircuitState.Closed, _gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot()["backend"]);
+    }
+
     private async Task StallUploadsAsync(string token, int count, List<System.Net.Sockets.TcpClient> into)
     {
         var uri = new Uri(_gateway.BaseUrl);
