@@ -84,6 +84,7 @@ internal static class GatewayApp
         app.UseMiddleware<AdminListenerMiddleware>();   // /metrics, /gateway/*: operator port only, and nothing else there
         app.UseMiddleware<ProtocolRefusalsMiddleware>();   // TRACE, tunnel CONNECT, HTTP/2+ Transfer-Encoding & co.: 4xx before routing
         app.UseGatewayRequestTelemetry();
+        app.UseMiddleware<AmbiguousRequestMiddleware>();   // a request two routes match at the same rank: 400, not 500
         app.UseRouting();
         app.UseMiddleware<RouteClassificationMiddleware>();
         app.UseMiddleware<CorsMiddleware>();   // preflights answered here: before limits, sessions and any backend call

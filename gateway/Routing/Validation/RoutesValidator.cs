@@ -16,7 +16,7 @@ internal static class RoutesValidator
         Dictionary<string, ClusterDefinition> clusters, IdentityHeaderMatcher identity, List<string> errors)
     {
         var result = new Dictionary<string, RouteDefinition>(StringComparer.Ordinal);
-        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var earlier = new List<RouteOverlap.Conditions>();
         if (!ConfigJson.Section(root, "routes", required: true, errors, out var section)) return result;
         foreach (var p in section.EnumerateObject())
         {
@@ -37,8 +37,14 @@ internal static class RoutesValidator
                         string? method = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
                         if (method is null || Array.IndexOf(HttpMethods, method) < 0)
                             errors.Add($"{who} has unknown method {item.GetRawText()}. Use upper-case methods from: {string.Join(", ", HttpMethods)}.");
+                        // YARP refuses a repeated method, but only when a reload applies the file: at start-up the gateway
+                        // aborted without naming the route, and 'validate' passed it.
+                        else if (methods.Contains(method)) errors.Add($"{who} lists method '{method}' twice. List each method once.");
                         else methods.Add(method);
                     }
+                // An empty list meant every method (YARP's reading of no methods): a route emptied to disable it widened instead.
+                if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 0)
+                    errors.Add($"{who} has an empty 'methods' list, which would match every method. List the methods it serves, or omit 'methods' to match every method on purpose.");
             }
 
             var hosts = RouteMatchValidator.Hosts(p.Value, who, errors);
@@ -72,12 +78,14 @@ internal static class RoutesValidator
 
             if (path is not null)
             {
-                string[] keys = methods.Count == 0 ? ["*"] : [.. methods];
-                // Same path on other hosts or for other header values is another team's route, not a duplicate.
-                string shape = NormalisePath(path) + MatchShape(hosts, headers);
-                if (FindOverlap(seen, keys, shape) is { } other)
-                    errors.Add($"{who} duplicates the path '{path}' of route '{other}' for the same methods. Remove one of them or give them different 'methods'.");
-                foreach (var method in keys) seen.TryAdd(method + " " + shape, p.Name);
+                // Same path on other hosts or for other header values is another team's route, not a duplicate; the
+                // same path where one request could match both at the same rank is (RouteOverlap).
+                var conditions = new RouteOverlap.Conditions(p.Name, NormalisePath(path), methods.Count == 0 ? ["*"] : [.. methods], hosts, headers);
+                if (earlier.Find(e => RouteOverlap.Ambiguous(e, conditions)) is { } other)
+                    errors.Add((hosts.Count == 0 && headers.Count == 0) || MatchShape(hosts, headers) == MatchShape(other.Hosts, other.Headers)
+                        ? $"{who} duplicates the path '{path}' of route '{other.Name}' for the same methods. Remove one of them or give them different 'methods'."
+                        : $"{who} and route '{other.Name}' both match some requests to '{path}' for the same methods, and neither ranks first: every such request would fail. Make their 'hosts' disjoint, or their header conditions exclusive (different values of one header, or Exists beside NotExists), or give one more header conditions than the other.");
+                earlier.Add(conditions);
             }
             result[p.Name] = new RouteDefinition(p.Name, path ?? "", methods, cls ?? "", cluster ?? "", removePrefix,
                 hosts.Count == 0 ? null : hosts, headers.Count == 0 ? null : headers, requestHeaders, responseHeaders, sessionCookie, evictsSessions, evictsCache);
@@ -122,18 +130,8 @@ internal static class RoutesValidator
         return true;
     }
 
-    /// <summary>The first earlier route with the same path shape for one of these methods, or null.</summary>
-    private static string? FindOverlap(Dictionary<string, string> seen, string[] methods, string shape)
-    {
-        foreach (var method in methods)
-            // A route without methods ("*") overlaps every method of the same path, and the reverse.
-            foreach (var probe in method == "*" ? [.. HttpMethods, "*"] : new[] { method, "*" })
-                if (seen.TryGetValue(probe + " " + shape, out var other)) return other;
-        return null;
-    }
-
-    /// <summary>Hosts and header conditions in a canonical form (sorted, case-folded) for the duplicate check.</summary>
-    private static string MatchShape(List<string> hosts, List<RouteHeaderMatch> headers)
+    /// <summary>Hosts and header conditions in a canonical form (sorted, case-folded): the same shape is a duplicate.</summary>
+    private static string MatchShape(IReadOnlyList<string> hosts, IReadOnlyList<RouteHeaderMatch> headers)
     {
         if (hosts.Count == 0 && headers.Count == 0) return "";
         var sortedHosts = hosts.Select(h => h.ToLowerInvariant()).Order(StringComparer.Ordinal);

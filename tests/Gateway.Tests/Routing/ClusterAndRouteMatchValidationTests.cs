@@ -121,6 +121,67 @@ public sealed class ClusterAndRouteMatchValidationTests
         Assert.Contains("Route 'b' duplicates the path '/shop/{**rest}' of route 'a'", Assert.Single(errors));
     }
 
+    /// <summary>
+    /// Two routes of one path that some request matches at the same rank: ASP.NET routing answered every such request
+    /// with an AmbiguousMatchException (500). Only identical host and header sets were refused until 2026-12-06.
+    /// </summary>
+    [Theory]
+    [InlineData("""{ "hosts": ["a.example.com"] }""", """{ "hosts": ["a.example.com", "b.example.com"] }""")]
+    [InlineData("""{ "hosts": ["*.example.com"] }""", """{ "hosts": ["shop.example.com"] }""")]
+    [InlineData("""{ "hosts": ["a.example.com"] }""", """{ "hosts": ["a.example.com:8443"] }""")]
+    [InlineData("""{ "headers": [{ "name": "X-Tenant", "values": ["beta"] }] }""", """{ "headers": [{ "name": "X-Region", "values": ["eu"] }] }""")]
+    [InlineData("""{ "headers": [{ "name": "X-Tenant", "values": ["a"] }] }""", """{ "headers": [{ "name": "X-Tenant", "values": ["a", "b"] }] }""")]
+    [InlineData("""{ "headers": [{ "name": "X-Tenant", "values": ["be"], "mode": "HeaderPrefix" }] }""", """{ "headers": [{ "name": "X-Tenant", "values": ["beta"] }] }""")]
+    public void Routes_OnePathThatOneRequestMatchesAtTheSameRank_AreRefused(string first, string second)
+    {
+        var errors = Errors(j =>
+        {
+            j["routes"]!["a"] = Shop(first);
+            j["routes"]!["b"] = Shop(second);
+        });
+        Assert.Contains("Route 'b' and route 'a' both match some requests to '/shop/{**rest}'", Assert.Single(errors));
+    }
+
+    [Theory]
+    [InlineData("""{ "hosts": ["a.example.com"] }""", """{ "hosts": ["b.example.com"] }""")]
+    [InlineData("""{ "hosts": ["a.example.com:8080"] }""", """{ "hosts": ["a.example.com:8443"] }""")]
+    [InlineData("""{ "hosts": ["*.example.com"] }""", """{ "hosts": ["*.example.org"] }""")]
+    [InlineData("""{ "hosts": ["a.example.com"] }""", """{ }""")]                                 // the route with hosts ranks first
+    [InlineData("""{ "headers": [{ "name": "X-Tenant", "values": ["a"] }] }""", """{ }""")]        // more header conditions rank first
+    [InlineData("""{ "headers": [{ "name": "X-Tenant", "values": ["a"] }] }""", """{ "headers": [{ "name": "X-Tenant", "values": ["b"] }] }""")]
+    [InlineData("""{ "headers": [{ "name": "X-Tenant", "mode": "Exists" }] }""", """{ "headers": [{ "name": "X-Tenant", "mode": "NotExists" }] }""")]
+    [InlineData("""{ "methods": ["GET"] }""", """{ "methods": ["POST"] }""")]
+    public void Routes_OnePathThatNoRequestMatchesAtTheSameRank_AreAccepted(string first, string second)
+    {
+        Assert.Empty(Errors(j =>
+        {
+            j["routes"]!["a"] = Shop(first);
+            j["routes"]!["b"] = Shop(second);
+        }));
+    }
+
+    private static JsonObject Shop(string conditions)
+    {
+        var route = (JsonObject)JsonNode.Parse(conditions)!;
+        route["path"] = "/shop/{**rest}";
+        route["class"] = "standard";
+        route["cluster"] = "backend";
+        return route;
+    }
+
+    [Fact]
+    public void Route_AnEmptyOrRepeatingMethodsList_IsRefused()
+    {
+        var errors = Errors(j =>
+        {
+            j["routes"]!["a"] = Shop("""{ "methods": [] }""");
+            j["routes"]!["b"] = new JsonObject { ["path"] = "/b", ["methods"] = new JsonArray("GET", "GET"), ["class"] = "standard", ["cluster"] = "backend" };
+        });
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("Route 'a' has an empty 'methods' list, which would match every method."));
+        Assert.Contains(errors, e => e.StartsWith("Route 'b' lists method 'GET' twice."));
+    }
+
     [Theory]
     [InlineData("requestHeaders", "set", "X-User-Id")]
     [InlineData("requestHeaders", "append", "x_org_role")]
