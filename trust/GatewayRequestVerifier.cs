@@ -56,7 +56,9 @@ public sealed class GatewayRequestVerifier(IOptionsMonitor<GatewayIdentityOption
         if (key is null) return GatewayVerification.Invalid("The gateway signature names a key this service does not accept.");
 
         var identity = new SignedIdentity(userId, sessionId, orgId, orgRole);
-        if (!key.Verify(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "", timestamp, clientIp, identity, signature))
+        // The path as it arrived, whether or not the app strips a base from it (UsePathBase): the gateway signs the path
+        // it sends, a cluster address's own path included.
+        if (!key.Verify(request.Method, request.PathBase.Add(request.Path).Value ?? "/", request.QueryString.Value ?? "", timestamp, clientIp, identity, signature))
             return GatewayVerification.Invalid("The gateway signature is invalid.");
 
         IPAddress? address = null;

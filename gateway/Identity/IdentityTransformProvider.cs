@@ -61,6 +61,8 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
             : new SignedIdentity(principal.UserId, principal.SessionId, feature!.OrgId ?? "", feature.OrgRole ?? "");
         string client = clientIp.Resolve(http)?.ToString() ?? "";
         string path = context.Path.HasValue ? context.Path.Value! : "/";
+        // A cluster address with a path ("http://host/svc") goes in front of it on the way: signed as the backend receives it.
+        if (AddressPath(context.DestinationPrefix) is { Length: > 0 } addressPath) path = string.Concat(addressPath, path);
         string query = "";
         if (http.Request.QueryString.HasValue)
         {
@@ -90,6 +92,26 @@ internal sealed class IdentityTransformProvider(ClusterSigners signers, ClientIp
         if (!_forwardCredential) KeepCredentialAtTheEdge(http, headers, principal is not null);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// The path of a destination's address without its trailing '/', as the forwarder puts it in front of the request's
+    /// path; empty for an address without one (nearly all, found without allocating). Until 2026-12-06 it was not
+    /// signed, and every request to such a cluster failed verification. The last one is kept: one per cluster, mostly.
+    /// </summary>
+    private string AddressPath(string destinationPrefix)
+    {
+        int scheme = destinationPrefix.IndexOf("://", StringComparison.Ordinal);
+        int slash = scheme < 0 ? -1 : destinationPrefix.IndexOf('/', scheme + 3);
+        if (slash < 0 || slash == destinationPrefix.Length - 1) return "";
+        var last = _lastAddressPath;
+        if (string.Equals(last.Prefix, destinationPrefix, StringComparison.Ordinal)) return last.Path;
+        string addressPath = destinationPrefix[slash..].TrimEnd('/');
+        _lastAddressPath = new AddressPathOf(destinationPrefix, addressPath);
+        return addressPath;
+    }
+
+    private sealed record AddressPathOf(string Prefix, string Path);
+    private AddressPathOf _lastAddressPath = new("", "");
 
     /// <summary>The signed timestamp as the header carries it: formatted once per second, not once per request.</summary>
     private string TimestampText(long seconds)

@@ -56,6 +56,29 @@ public sealed class RequestSigningTests : IAsyncLifetime
         Assert.True(Verifies(received, "127.0.0.1"));
     }
 
+    /// <summary>
+    /// A cluster address with a path: the backend receives it in front of the request's path, and the signature is over
+    /// the path as the backend receives it. Before 2026-12-06 the gateway signed the request's path alone, and every
+    /// request to such a cluster failed verification.
+    /// </summary>
+    [Theory]
+    [InlineData("/svc", "/public/x", "/svc/public/x")]
+    [InlineData("/svc/", "/public/y?q=\"a\"", "/svc/public/y")]
+    public async Task AClusterAddressWithAPath_IsSignedAsThePathTheBackendReceives(string addressPath, string target, string received)
+    {
+        string routes = RouteFiles.WriteTemp($$"""
+            { "version": "signing-prefix", "defaultClass": "open",
+              "classes": { "open": { "tier": "standard", "budgetMs": 200, "auth": "anonymous", "timeoutMs": 5000 } },
+              "routes": { "public": { "path": "/public/{**rest}", "class": "open", "cluster": "backend" } },
+              "clusters": { "backend": { "address": "{{_backend.BaseUrl.TrimEnd('/')}}{{addressPath}}" } } }
+            """);
+        await using var gateway = await GatewayInstance.StartAsync(_backend.BaseUrl, "127.0.0.1:1,abortConnect=false", routes);
+        var raw = await RawHttp.SendAsync(new Uri(gateway.BaseUrl).Port, $"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.Equal(200, raw.Status);
+        var request = Received(received);
+        Assert.True(Verifies(request, "127.0.0.1"), $"signature over {request.Path}{request.Query}");
+    }
+
     [Fact]
     public async Task ChangingTheQueryString_InvalidatesTheSignature()
     {
