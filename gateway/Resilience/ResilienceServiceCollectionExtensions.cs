@@ -24,8 +24,20 @@ internal static class ResilienceServiceCollectionExtensions
         if (configureBackend is not null) backend.Configure(configureBackend);
         if (configureShedding is not null) shedding.Configure(configureShedding);
         backend.ValidateDataAnnotations().ValidateOnStart();
+        // "critical_auth" is the same tier: an environment variable cannot carry '-' from bash (export refuses the name).
+        shedding.PostConfigure(o =>
+        {
+            foreach (var key in o.MaxConcurrency.Keys.Where(k => k.Contains('_')).ToList())
+            {
+                o.MaxConcurrency[key.Replace('_', '-')] = o.MaxConcurrency[key];
+                o.MaxConcurrency.Remove(key);
+            }
+        });
         shedding.ValidateDataAnnotations()
             .Validate(o => o.MaxConcurrency.Values.All(v => v >= 0), "LoadShedding:MaxConcurrency values must be 0 (never shed) or a positive limit.")
+            // A misspelt tier was ignored, and the tier kept its default limit without a word.
+            .Validate(o => o.MaxConcurrency.Keys.All(k => Array.Exists(Routing.RouteClassFileParser.Tiers, t => string.Equals(t, k, StringComparison.OrdinalIgnoreCase))),
+                $"LoadShedding:MaxConcurrency names a tier that does not exist. Use {string.Join(", ", Routing.RouteClassFileParser.Tiers)} (or with '_' for '-').")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<BackendResilience>();

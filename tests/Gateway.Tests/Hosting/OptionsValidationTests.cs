@@ -1,4 +1,8 @@
+using Gateway.Resilience;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.Hosting;
 
@@ -17,10 +21,24 @@ public sealed class OptionsValidationTests
     [InlineData("--RouteClasses:Path=", "RouteClasses:Path is empty")]
     [InlineData("--Backend:H2cUrl=https://127.0.0.1:8091", "Backend:H2cUrl 'https://127.0.0.1:8091' is not an absolute http:// URL")]
     [InlineData("--Backend:H2cUrl=127.0.0.1:8091", "Backend:H2cUrl '127.0.0.1:8091' is not an absolute http:// URL")]
+    // A misspelt tier was ignored: the tier kept its default limit without a word.
+    [InlineData("--LoadShedding:MaxConcurrency:critical-auht=32", "LoadShedding:MaxConcurrency names a tier that does not exist")]
     public async Task ABadValue_IsRefusedAtStart_WithAMessageNamingTheSetting(string setting, string message)
     {
         var errors = await GatewayStartup.SettingErrorsAtStartAsync(setting);
         Assert.Contains(errors, e => e.Contains(message));
+    }
+
+    /// <summary>Bash cannot export a name with '-': "critical_auth" is the same tier.</summary>
+    [Fact]
+    public void LoadShedding_ATierSpeltWithAnUnderscore_IsThatTier()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["LoadShedding:MaxConcurrency:critical_auth"] = "32" }).Build();
+        using var provider = new ServiceCollection().AddGatewayResilience(configuration).BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptions<TierLoadSheddingOptions>>().Value;
+        Assert.Equal(32, options.MaxConcurrency["critical-auth"]);
+        Assert.False(options.MaxConcurrency.ContainsKey("critical_auth"));
     }
 
     [Fact]
