@@ -53,7 +53,10 @@ stop_pidfile() {
   # Only a process of ours: after a reboot or a long pause the number may belong to something else by now. (Read into
   # a variable: "| grep -q" under pipefail reads as a failure when grep's early exit SIGPIPEs the writer.)
   command="$( { [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
-  if [[ "$command" == *dotnet* || "$command" == *redis-server* ]]; then
+  # This checkout's services, or a redis-server on this stack's port (it renames itself "redis-server HOST:PORT"): any
+  # dotnet process matched before, and a recycled number could be a build server's or an editor's.
+  if [[ "$command" == *"$REPO_ROOT/gateway/bin/"* || "$command" == *"$REPO_ROOT/backend/bin/"* \
+        || ( "$command" == *redis-server* && "$command" == *":$REDIS_PORT"* ) ]]; then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
