@@ -118,13 +118,23 @@ internal sealed class BackendResilience : IBreakerStates
 
     /// <summary>Only failures where the request certainly never reached the backend are safe to retry.</summary>
     internal static bool IsConnectionFailure(Exception? ex) =>
-        ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
+        ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError }
+        || IsConnectTimeout(ex);
+
+    /// <summary>
+    /// The handler's <c>ConnectTimeout</c> passed: SocketsHttpHandler throws it as a cancellation around a
+    /// <see cref="TimeoutException"/> (the handler's own token, not the caller's). It looked like neither a failure nor the
+    /// caller's cancellation, so it counted as a success on the breaker (closing a half-open one) and was never failed
+    /// over. Only reachable for classes whose timeout is longer than the connect timeout (15 s).
+    /// </summary>
+    internal static bool IsConnectTimeout(Exception? ex) => ex is OperationCanceledException { InnerException: TimeoutException };
 
     internal static bool IsIdempotent(string? method) =>
         method is "GET" or "HEAD" or "OPTIONS";
 
     /// <summary>Is this exception the backend's failure (counted by the breaker), rather than the client's?</summary>
-    internal static bool IsBackendFailure(Exception exception) => exception is HttpRequestException && !IsClientSideFailure(exception);
+    internal static bool IsBackendFailure(Exception exception) =>
+        (exception is HttpRequestException && !IsClientSideFailure(exception)) || IsConnectTimeout(exception);
 
     internal sealed record ClusterPipeline(ClusterBreaker Breaker, RetryBudget Budget);
 }

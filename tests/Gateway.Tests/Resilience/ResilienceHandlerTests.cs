@@ -130,6 +130,28 @@ public sealed class ResilienceHandlerTests : IAsyncLifetime
         Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
     }
 
+    /// <summary>
+    /// SocketsHttpHandler reports its ConnectTimeout as a cancellation around a TimeoutException while the caller's token
+    /// is not cancelled. It fell through as neither a failure nor the caller's cancellation and counted as a success: a
+    /// blackholed destination never opened the breaker, and closed a half-open one.
+    /// </summary>
+    [Fact]
+    public async Task AConnectTimeout_CountsAsAFailure_AndOpensTheBreaker()
+    {
+        using var client = new HttpClient(new ResilienceHandler(_resilience, new ConnectTimingOut()));
+        for (int i = 0; i < 5; i++)
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.SendAsync(Request(HttpMethod.Post)));
+        Assert.Equal(CircuitState.Open, _resilience.Snapshot()["accounts"]);
+        using var refused = await client.SendAsync(Request(HttpMethod.Post));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+    }
+
+    private sealed class ConnectTimingOut : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromException<HttpResponseMessage>(new TaskCanceledException("The connect timed out.", new TimeoutException("connect")));
+    }
+
     [Fact]
     public async Task HandlerBoundToACluster_CountsEveryRequestOnItsBreaker()
     {
