@@ -8,7 +8,7 @@ namespace Gateway.Streams;
 /// WebSocket close frame or an SSE event between them without corrupting a frame the upstream is writing.
 /// </summary>
 internal sealed class OpenStream(HttpContext context, StreamKind kind, RouteClass routeClass, string? sessionHash, string? userId,
-    string? orgId, StreamCounts counts, DateTimeOffset openedAt)
+    string? orgId, StreamCounts counts, DateTimeOffset openedAt, string? routeId = null)
 {
     // Kestrel reuses HttpContext objects for later requests: once the stream ended, Abort must not reach its context.
     private readonly Lock _gate = new();
@@ -16,6 +16,8 @@ internal sealed class OpenStream(HttpContext context, StreamKind kind, RouteClas
 
     public StreamKind Kind { get; } = kind;
     public RouteClass RouteClass { get; } = routeClass;
+    /// <summary>The route it opened through: a reload that removes it, or changes what its class requires, closes it.</summary>
+    public string? RouteId { get; } = routeId;
     /// <summary>Token hash (lowercase hex) of the session that opened it; null on anonymous classes.</summary>
     public string? SessionHash { get; } = sessionHash;
     public string? UserId { get; } = userId;

@@ -26,7 +26,7 @@ internal sealed class StreamRegistry
         var meter = meters.Create("Gateway");
         _open = meter.CreateUpDownCounter<int>("gateway.streams.open", null, "Open WebSockets, gRPC calls and event streams, by kind.");
         _closed = meter.CreateCounter<long>("gateway.streams.closed", null,
-            "Streams the gateway closed, by kind and reason (revoked, session-invalid, membership-changed, shutdown).");
+            "Streams the gateway closed, by kind and reason (revoked, session-invalid, membership-changed, reclassified, shutdown).");
     }
 
     /// <summary>True once shutdown began: new streams are refused.</summary>
@@ -44,7 +44,8 @@ internal sealed class StreamRegistry
     public OpenStream? TryRegister(HttpContext context, GatewayRequestFeature feature, StreamKind kind, RouteClass routeClass,
         StreamCounts counts, int maxPerUser, int maxPerAddress)
     {
-        var stream = new OpenStream(context, kind, routeClass, feature.TokenHash, feature.Principal?.UserId, feature.OrgId, counts, _time.GetUtcNow());
+        var stream = new OpenStream(context, kind, routeClass, feature.TokenHash, feature.Principal?.UserId, feature.OrgId, counts, _time.GetUtcNow(),
+            feature.RouteId);
         lock (_lock)
         {
             if (IsFull(counts.User, maxPerUser) || IsFull(counts.Address, maxPerAddress)) return null;

@@ -14,6 +14,7 @@ internal static class StreamsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<StreamOptions>, StreamOptionsValidator>();
         services.AddSingleton<StreamRegistry>();
         services.AddHostedService<StreamRevocation>();
+        services.AddHostedService<StreamReclassification>();
         services.AddSingleton<StreamRevalidator>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamRevalidator>());
         services.AddHostedService<StreamDrain>();
