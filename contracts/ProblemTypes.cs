@@ -44,6 +44,7 @@ public static class ProblemTypes
     public const string TraceNotAllowed = Base + "trace-not-allowed";
     public const string UriTooLong = Base + "uri-too-long";
     public const string AmbiguousRequest = Base + "ambiguous-request";
+    public const string TooManyUploads = Base + "too-many-uploads";
     public const string BodyTooLarge = Base + "body-too-large";
     public const string RequestBodyTimeout = Base + "request-body-timeout";
     public const string RateLimited = Base + "rate-limited";

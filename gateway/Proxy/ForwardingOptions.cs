@@ -25,4 +25,15 @@ internal sealed class ForwardingOptions
     /// </summary>
     [Range(0, int.MaxValue, ErrorMessage = "Forwarding:MaxConnectionsPerServer must be 0 (unbounded) or a positive number of connections, e.g. 256.")]
     public int MaxConnectionsPerServer { get; set; } = 256;
+
+    /// <summary>
+    /// Request bodies one client (an address, or an IPv6 /64) may stream to backends at once: chunked bodies, bodies
+    /// without a length and bodies over 64 KiB (smaller ones are read whole first). Each holds a backend stream (100 on the
+    /// shared h2c connection) or a pooled connection until it ends, so one client trickling more of them than the
+    /// connection has streams made every other client's request wait until its deadline, and those 504s opened the
+    /// breaker for everyone. One more is refused 429 <c>too-many-uploads</c>. 0 means unbounded.
+    /// <value>The default is 32.</value>
+    /// </summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Forwarding:MaxStreamedBodiesPerClient must be 0 (unbounded) or a positive number, e.g. 32.")]
+    public int MaxStreamedBodiesPerClient { get; set; } = 32;
 }

@@ -46,11 +46,15 @@ internal sealed partial class ProxyStage
     private readonly GatewayMetrics _metrics;
     private readonly LogThrottle<ForwarderError> _clientErrorLogs;
     private readonly LogThrottle<(string Cluster, ForwarderError Error)> _backendErrorLogs;
+    private readonly StreamedBodyShare _streamedBodies;
+    private readonly TierLoadShedder _clients;
 
     public ProxyStage(RequestDelegate next, BackendResilience resilience, IEnumerable<ILoadBalancingPolicy> balancers,
         IEnumerable<IPassiveHealthCheckPolicy> passive, GatewayMetrics metrics, TimeProvider time,
-        IOptions<ObservabilityOptions> observability, ILogger<ProxyStage> logger)
+        IOptions<ObservabilityOptions> observability, StreamedBodyShare streamedBodies, TierLoadShedder clients, ILogger<ProxyStage> logger)
     {
+        _streamedBodies = streamedBodies;
+        _clients = clients;
         _metrics = metrics;
         var o = observability.Value;
         var window = TimeSpan.FromSeconds(o.ProxyErrorLogWindowSeconds);
@@ -105,6 +109,7 @@ internal sealed partial class ProxyStage
         // Only a request with a body can stall on the client; the watch tells that apart from a slow backend at the deadline.
         ClientBodyWatch? body = null;
         byte[]? buffered = null;
+        int streamedStripe = -1;
         bool canHaveBody = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true;
         if (canHaveBody)
         {
@@ -120,7 +125,21 @@ internal sealed partial class ProxyStage
                 }
                 context.Request.Body = new MemoryStream(buffered, 0, length, writable: false);
             }
-            else context.Request.Body = body;
+            else
+            {
+                // Streamed: it holds a backend stream or connection until it ends, however slowly the client sends it.
+                // (A WebSocket's "body" is the socket: Streams:MaxPerAddress counts those.)
+                streamedStripe = IsWebSocket(context) ? -1 : _clients.StripeOf(context);
+                if (streamedStripe >= 0 && !_streamedBodies.TryEnter(streamedStripe))
+                {
+                    streamedStripe = -1;
+                    context.Response.Headers.RetryAfter = "1";
+                    GatewayProblems.CloseAfterResponse(context);   // its body stays unread
+                    await GatewayProblems.TooManyUploads.WriteAsync(context).ConfigureAwait(false);
+                    return;
+                }
+                context.Request.Body = body;
+            }
         }
         try
         {
@@ -130,6 +149,7 @@ internal sealed partial class ProxyStage
         finally
         {
             if (buffered is not null) System.Buffers.ArrayPool<byte>.Shared.Return(buffered);
+            if (streamedStripe >= 0) _streamedBodies.Exit(streamedStripe);
         }
 
         if (RefusedWebSocketTransformProvider.WasRefused(context) && !context.Response.HasStarted)
@@ -183,6 +203,9 @@ internal sealed partial class ProxyStage
                 _resilience.Get(cluster.ClusterId).Breaker.Record(_resilience.CountsOnBreaker(cluster.ClusterId, failed: true));
         }
     }
+
+    private static bool IsWebSocket(HttpContext context) =>
+        HttpMethods.IsConnect(context.Request.Method) || context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true };
 
     /// <summary>
     /// Whether the time went to the client's body. The client's failure or reset mid-body is the client's too, but not a

@@ -13,6 +13,7 @@ internal static class ProxyServiceCollectionExtensions
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration config)
     {
         services.AddOptions<ForwardingOptions>().Bind(config.GetSection(ForwardingOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<StreamedBodyShare>();
         services.AddReverseProxy().AddTransforms<ForwardedHeadersTransformProvider>().AddTransforms<IdentityTransformProvider>()
             .AddTransforms<DisclosureHeadersTransformProvider>().AddTransforms<RefusedWebSocketTransformProvider>()
             .AddTransforms<Streams.StreamAnsweredTransformProvider>().AddTransforms<Sessions.SessionEvictionTransformProvider>()

@@ -136,6 +136,33 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
 
     /// <summary>Opens <paramref name="count"/> connections, each sending a POST whose 15-byte body stops after 5 bytes.</summary>
     /// <summary>
+    /// The same trickle with chunked bodies, which are not read whole first (their length is unknown): each held a stream
+    /// of the shared connection until the class's deadline. One client may now stream 32 bodies at once
+    /// (<c>Forwarding:MaxStreamedBodiesPerClient</c>); more are refused 429 and the other clients' requests go through.
+    /// </summary>
+    [Fact]
+    public async Task OneClientTricklingMoreChunkedUploadsThanTheConnectionHasStreams_IsRefusedPastItsShare()
+    {
+        string stallerToken = await RegisterAndLoginAsync("chunked-trickler");
+        string otherToken = await RegisterAndLoginAsync("chunked-bystander");
+        var stalled = new List<System.Net.Sockets.TcpClient>();
+        try
+        {
+            await StallUploadsAsync(stallerToken, 110, stalled, chunked: true);
+            // Which 32 get through depends on the order the gateway takes them in, not the order they were sent.
+            var answers = await Task.WhenAll(stalled.Select(tcp => RawHttp.ReadAsync(tcp.GetStream(), TimeSpan.FromSeconds(3))));
+            Assert.Equal(110 - 32, answers.Count(a => a.Text.StartsWith("HTTP/1.1 429", StringComparison.Ordinal) && a.Text.Contains("too-many-uploads")));
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/users/me/sessions", otherToken)).StatusCode);
+            Assert.Equal(Polly.CircuitBreaker.CircuitState.Closed, _gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot()["backend"]);
+        }
+        finally
+        {
+            foreach (var tcp in stalled) tcp.Dispose();
+        }
+    }
+
+    /// <summary>
     /// A quote is accepted raw in a query and escaped to three characters on the way out: ~8,000 of them made a
     /// <c>:path</c> past the backend's 16 KB header field limit, and the backend ended the one h2c connection every
     /// client shares (GOAWAY): 502s for everyone in flight, counted on the breaker (found by an adversarial review).
@@ -157,11 +184,12 @@ public sealed class BackendOverH2cTests(PostgresFixture postgres) : IAsyncLifeti
         Assert.Equal(Polly.CircuitBreaker.CircuitState.Closed, _gateway.Get<Gateway.Resilience.BackendResilience>().Snapshot()["backend"]);
     }
 
-    private async Task StallUploadsAsync(string token, int count, List<System.Net.Sockets.TcpClient> into)
+    private async Task StallUploadsAsync(string token, int count, List<System.Net.Sockets.TcpClient> into, bool chunked = false)
     {
         var uri = new Uri(_gateway.BaseUrl);
         string head = $"POST /orgs HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {token}\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"nam";
+            + (chunked ? "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"nam"
+                       : "Content-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"nam");
         for (int i = 0; i < count; i++)
         {
             var tcp = new System.Net.Sockets.TcpClient();
