@@ -68,11 +68,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
         string cs = await MigratedDatabaseAsync(postgres);
         await using var conn = new NpgsqlConnection(cs);
         await conn.OpenAsync();
-        async Task<object?> Scalar(string sql)
-        {
-            await using var cmd = new NpgsqlCommand(sql, conn);
-            return await cmd.ExecuteScalarAsync();
-        }
+        Task<object?> Scalar(string sql) => ScalarAsync(conn, sql);
         // Rows as stored before NFD. rené exists composed and (registered later) decomposed; ẹ́ exists composed and with
         // its marks out of canonical order (acute, then dot below), which NFD makes one address.
         await Scalar("""
@@ -107,11 +103,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
         string cs = await MigratedDatabaseAsync(postgres);
         await using var conn = new NpgsqlConnection(cs);
         await conn.OpenAsync();
-        async Task<object?> Scalar(string sql)
-        {
-            await using var cmd = new NpgsqlCommand(sql, conn);
-            return await cmd.ExecuteScalarAsync();
-        }
+        Task<object?> Scalar(string sql) => ScalarAsync(conn, sql);
         await Scalar("""
             INSERT INTO users (email, email_normalized, name, password_hash, created_at, updated_at) VALUES
               (U&'\0130pek@a.example', U&'I\0307pek@a.example', 'only', 'h', now(), now()),
@@ -134,6 +126,12 @@ public sealed class MigrationTests(PostgresFixture postgres)
         Assert.Equal("i\u0307z@b.example", await Stored("already-lower"));
         Assert.Equal("plain@c.example", await Stored("plain"));
         Assert.Equal("i\u0307pek@a.example", (string)(await Scalar("SELECT email_normalized FROM org_invitations"))!);
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection conn, string sql)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return await cmd.ExecuteScalarAsync();
     }
 
     [Fact]
