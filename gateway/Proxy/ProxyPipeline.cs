@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Gateway.Contracts;
 using Gateway.Observability;
 using Gateway.Pipeline;
 using Gateway.Resilience;
@@ -190,6 +191,21 @@ internal sealed partial class ProxyStage
             context.Response.Clear();
             GatewayProblems.CloseAfterResponse(context);
             await GatewayProblems.RequestBodyTimeout.WriteAsync(context).ConfigureAwait(false);
+            return;
+        }
+        if (failure!.Error == ForwarderError.RequestTimedOut)
+        {
+            // The cluster's idle timeout (YARP's ActivityTimeout) passed with the backend silent, not the client (that
+            // case returned above). YARP answers an empty 504, and its activity token is the caller's, so the resilience
+            // handler took the cancellation for the caller leaving and counted nothing: a hung backend never opened the
+            // breaker. Counted here, and answered as the handler's own timeout is.
+            _resilience.Get(cluster.ClusterId).Breaker.Record(_resilience.CountsOnBreaker(cluster.ClusterId, failed: true));
+            context.Response.Clear();
+            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            context.Response.Headers[ResilienceHandler.FaultHeader] = "timeout";
+            context.Response.ContentType = "application/problem+json";
+            await context.Response.Body.WriteAsync(GatewayProblems.Encode(ProblemTypes.Timeout, "The upstream service did not answer in time.", 504,
+                $"Cluster '{cluster.ClusterId}' sent nothing for its idle timeout.", "cluster", cluster.ClusterId)).ConfigureAwait(false);
             return;
         }
         if (failure is { Error: ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled } && deadlineExpired)
