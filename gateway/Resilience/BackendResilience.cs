@@ -32,27 +32,36 @@ internal sealed class BackendResilience : IBreakerStates
         _time = time;
         Destinations = destinations;
         if (routes is null) return;
-        _routeClusters = new HashSet<string>(routes.Current.Clusters.Keys, StringComparer.OrdinalIgnoreCase);
+        _routeClusters = Targets(routes.Current);
         routes.Changed += ForgetRemovedClusters;
     }
 
-    private HashSet<string>? _routeClusters;
+    private Dictionary<string, string>? _routeClusters;
 
     /// <summary>
     /// A cluster the route-class file no longer has gets no more calls, so its breaker could never close: an open one
-    /// kept <c>/gateway/status</c> unhealthy and <c>gateway_breaker_state</c> at 1 until a restart. Only names the
-    /// previous file had are forgotten; other callers' pipelines (by request option) are not the file's to drop.
+    /// kept <c>/gateway/status</c> unhealthy and <c>gateway_breaker_state</c> at 1 until a restart. A cluster whose
+    /// destinations or protocol the file changed is another backend now: what the old one did says nothing about it, and
+    /// an operator who fixed a bad address got 503 circuit-open for up to <c>Resilience:BreakDuration</c> after the
+    /// fix (until 2026-12-06). Only names the previous file had are forgotten; other callers' pipelines (by request
+    /// option) are not the file's to drop.
     /// </summary>
     private void ForgetRemovedClusters(Routing.RouteClassSnapshot snapshot)
     {
         lock (_clusters)
         {
-            var now = new HashSet<string>(snapshot.Clusters.Keys, StringComparer.OrdinalIgnoreCase);
-            foreach (var name in _routeClusters!)
-                if (!now.Contains(name)) _clusters.TryRemove(name, out _);
+            var now = Targets(snapshot);
+            foreach (var (name, target) in _routeClusters!)
+                if ((!now.TryGetValue(name, out var current) || current != target) && _clusters.TryRemove(name, out var dropped))
+                    dropped.Forgotten = true;
             _routeClusters = now;
         }
     }
+
+    /// <summary>Each cluster's protocol and destinations, in one comparable string.</summary>
+    private static Dictionary<string, string> Targets(Routing.RouteClassSnapshot snapshot) =>
+        snapshot.Clusters.ToDictionary(c => c.Key, c => c.Value.Protocol + " " + string.Join(" ",
+            c.Value.Destinations.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => d.Key + "=" + d.Value)), StringComparer.OrdinalIgnoreCase);
 
     public BackendResilienceOptions Options => _options;
 
@@ -136,5 +145,9 @@ internal sealed class BackendResilience : IBreakerStates
     internal static bool IsBackendFailure(Exception exception) =>
         (exception is HttpRequestException && !IsClientSideFailure(exception)) || IsConnectTimeout(exception);
 
-    internal sealed record ClusterPipeline(ClusterBreaker Breaker, RetryBudget Budget);
+    internal sealed record ClusterPipeline(ClusterBreaker Breaker, RetryBudget Budget)
+    {
+        /// <summary>Set when a reload dropped it: handlers that hold it (bound to their cluster) fetch the new one.</summary>
+        public volatile bool Forgotten;
+    }
 }

@@ -44,7 +44,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
         if (_cluster is not null)
         {
             // A bound handler (every proxied request) never touches request.Options: its getter allocates a dictionary.
-            var bound = _bound ??= _resilience.Get(_cluster);
+            var bound = _bound is { Forgotten: false } held ? held : _bound = _resilience.Get(_cluster);
             bound.Budget.OnAttempt();
             return SendAsync(request, _cluster, bound, timeout: null, cancellationToken);
         }
